@@ -1,0 +1,122 @@
+"""What every block shares: the common keys, the field types, and the registry.
+
+A block type is one pydantic model (its parameters, with descriptions that feed the JSON Schema
+and `archspec blocks`) whose `expand` composes IR ops through a Builder. Registering it makes it
+known to the schema, the compiler, the CLI and the test suite, which loops over the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from archspec.ir import Builder
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=128)]
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+IntPair = Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
+Size = PositiveInt | IntPair
+Padding = Literal["same", "valid"]
+
+#: Keras's built-in activation names (tests check each against keras.activations.get).
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_plus", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
+)  # fmt: skip
+ActivationName = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+
+#: Keras's built-in initializer names (tests check each against keras.initializers.get).
+INITIALIZERS = (
+    "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "lecun_normal",
+    "lecun_uniform", "orthogonal", "random_normal", "random_uniform", "truncated_normal",
+    "variance_scaling", "zeros", "ones",
+)  # fmt: skip
+InitializerName = Literal[INITIALIZERS]  # type: ignore[valid-type]
+
+BnEpsilon = Annotated[
+    float, Field(gt=0, lt=1, allow_inf_nan=False, description="BatchNormalization epsilon.")
+]
+
+
+def pair(value: int | list[int]) -> tuple[int, int]:
+    """3 -> (3, 3); [3, 1] -> (3, 1)."""
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+class Block(BaseModel):
+    """The keys every block has; subclasses add their parameters and `expand`."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    #: Keras layers this block needs as inputs: 1, or None for "two or more" (add, concat)
+    n_inputs: ClassVar[int | None] = 1
+    #: the family, for diagrams and `archspec blocks`
+    family: ClassVar[str] = "layer"
+
+    type: str = Field(description="The block type.")
+    name: Identifier | None = Field(
+        default=None,
+        description="Unique block name; default `<type>_<k>`. Layers are named `<name>_<role>`.",
+    )
+    inputs: Identifier | list[Identifier] | None = Field(
+        default=None,
+        description="Block or input name(s) this block reads; default: the previous block.",
+    )
+    repeat: Annotated[int, Field(ge=1)] = Field(
+        default=1, description="Apply the block this many times in sequence."
+    )
+
+    def expand(self, b: Builder, inputs: list[str]) -> str:
+        """Add this block's layers to the graph; return the name of the output tensor."""
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """The key parameters, for summaries and diagrams."""
+        skip = {"type", "name", "inputs", "repeat"}
+        return ", ".join(
+            f"{k}={_fmt(v)}"
+            for k, v in self.model_dump(exclude_defaults=True).items()
+            if k not in skip
+        )
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ",".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return str(v).lower()
+    return str(v)
+
+
+class MultiInput(Block):
+    """A block that merges two or more inputs (add, concat)."""
+
+    n_inputs: ClassVar[int | None] = None
+
+    @model_validator(mode="after")
+    def _needs_inputs(self) -> MultiInput:
+        if not isinstance(self.inputs, list) or len(self.inputs) < 2:
+            raise ValueError(f"`{self.type}` needs `inputs`: a list of two or more block names")
+        return self
+
+
+#: type name -> block model. Filled by `register` in the block modules.
+REGISTRY: dict[str, type[Block]] = {}
+
+B = TypeVar("B", bound=type[Block])
+
+
+def register(cls: B) -> B:
+    """Class decorator: make a block type known by the default of its `type` field."""
+    default = cls.model_fields["type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__} needs `type: Literal[...] = ...`")
+    if default in REGISTRY:
+        raise TypeError(f"block type {default!r} is registered twice")
+    REGISTRY[default] = cls
+    return cls

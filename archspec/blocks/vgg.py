@@ -1,0 +1,39 @@
+"""The VGG block (Simonyan & Zisserman, 2014), as the tutorial's `vgg_block`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from archspec import ops
+from archspec.blocks.base import ActivationName, Block, PositiveInt, Size, pair, register
+from archspec.blocks.layers import conv_bn_act
+from archspec.ir import Builder
+
+
+@register
+class VGG(Block):
+    """`n_conv` x Conv2D(n_filters, kernel, same, activation), then MaxPooling2D(2, strides 2).
+
+    Layers: `<name>_conv1` ... `<name>_convN`, `<name>_pool` (keras.applications' VGG names);
+    with batch_norm, `<name>_bnK` and `<name>_<activation>K` follow each conv."""
+
+    family = "vgg"
+    type: Literal["vgg"] = "vgg"
+    n_filters: PositiveInt = Field(description="Filters of every conv in the block.")
+    n_conv: PositiveInt = Field(description="Number of convolutions before the pooling.")
+    kernel: Size = Field(default=3, description="Kernel size: an int or [height, width].")
+    activation: ActivationName = Field(default="relu", description="Activation of each conv.")
+    batch_norm: bool = Field(default=False, description="BatchNormalization after each conv.")
+
+    def expand(self, b: Builder, inputs: list[str]) -> str:
+        x = inputs[0]
+        for i in range(1, self.n_conv + 1):
+            conv = ops.Conv2D(
+                filters=self.n_filters,
+                kernel=pair(self.kernel),
+                activation=self.activation,
+            )
+            x = conv_bn_act(b, x, (f"conv{i}", f"bn{i}", f"{self.activation}{i}"), conv, self.batch_norm)
+        return b.add("pool", ops.Pool2D(kind="max", pool=(2, 2), strides=(2, 2)), x)

@@ -1,0 +1,158 @@
+"""Errors: every user mistake is an ArchspecError carrying one or more Diagnostics.
+
+A Diagnostic keeps its position (file, line, column, key path) as data, like sqlglot's parse
+errors, so that the text, JSON, GitHub and SARIF renderers all read the same fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyPath = tuple[str | int, ...]
+
+#: Stable error codes. The README documents them; renderers use them as rule ids.
+CODES: dict[str, str] = {
+    # input / output
+    "E001": "file not found or not readable",
+    "E002": "output path problem (exists, unwritable, unsupported format)",
+    "E003": "bad command-line option value",
+    # YAML loading
+    "E101": "YAML syntax error",
+    "E102": "duplicate key",
+    "E103": "YAML anchor or alias",
+    "E104": "explicit YAML tag",
+    "E105": "YAML merge key",
+    "E106": "not a spec document (empty, several documents, or top level not a mapping)",
+    "E107": "file is not UTF-8 text",
+    # schema
+    "E201": "unknown key",
+    "E202": "wrong type",
+    "E203": "missing required key",
+    "E204": "value out of range or not allowed",
+    "E205": "unknown block type",
+    "E206": "unsupported format version",
+    # graph
+    "E301": "unknown or later reference",
+    "E302": "duplicate name",
+    "E303": "wrong number of inputs",
+    # shapes
+    "E401": "shape mismatch",
+    "E402": "spatial size collapses to zero",
+    "E403": "wrong input rank for this block",
+    # substitution and user-defined blocks
+    "E501": "bad expression",
+    "E502": "undefined name in expression",
+    "E503": "bad --set value",
+    "E504": "bad user-defined block",
+    # budgets and expectations
+    "E601": "over budget",
+    "E602": "figure differs from expect",
+    # limits
+    "E701": "a limit was exceeded",
+    # warnings
+    "W301": "input or block feeds nothing",
+}
+
+
+@dataclass(frozen=True)
+class Related:
+    """A second place that belongs to a diagnostic (for example, a definition)."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding: what is wrong, where (1-based line and column), and how to fix it."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    path: KeyPath = ()
+    hint: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    related: tuple[Related, ...] = field(default=())
+
+    @property
+    def where(self) -> str:
+        """`file:line:col` (as much of it as is known)."""
+        parts = [self.file or "<spec>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+def format_path(path: KeyPath) -> str:
+    """('blocks', 2, 'n_filters') -> 'blocks[2].n_filters'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+class ArchspecError(Exception):
+    """A user error. `exit_code` is what the CLI exits with (1 spec invalid, 2 usage or I/O)."""
+
+    exit_code = 1
+
+    def __init__(self, diagnostics: Diagnostic | Sequence[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = (
+            [diagnostics] if isinstance(diagnostics, Diagnostic) else list(diagnostics)
+        )
+        super().__init__("\n".join(f"{d.where}: {d.message}" for d in self.diagnostics))
+
+
+class SpecError(ArchspecError):
+    """The spec is invalid (exit 1)."""
+
+
+class UsageError(ArchspecError):
+    """A usage or I/O problem: missing file, existing output, bad option (exit 2)."""
+
+    exit_code = 2
+
+
+def usage_error(code: str, message: str, hint: str | None = None, file: str | None = None) -> UsageError:
+    """A UsageError with one diagnostic."""
+    return UsageError(Diagnostic(code=code, message=message, hint=hint, file=file))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest choice, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def describe(value: object) -> str:
+    """A short rendering of a received value and its YAML type, for messages."""
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+    text = repr(value) if isinstance(value, str) else _short(value)
+    return kind if value is None else f"{text} ({kind})"
+
+
+def _short(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."

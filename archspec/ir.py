@@ -1,0 +1,124 @@
+"""The graph IR: layers (nodes) with their inputs, shapes, parameters and MACs, grouped by the
+spec block that made them. No TensorFlow here: `archspec check` and `plot` work on this alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archspec.errors import KeyPath
+from archspec.ops import Cost, Op, Shape, ShapeError
+
+
+@dataclass
+class Node:
+    """One Keras layer to be: `op` applied to the outputs of `inputs` (node or input names)."""
+
+    name: str
+    op: Op
+    inputs: list[str]
+    shape: Shape
+    cost: Cost
+    block: str
+    role: str
+
+    @property
+    def params(self) -> int:
+        return self.cost.trainable + self.cost.non_trainable
+
+
+@dataclass
+class BlockInfo:
+    """One block instance of the spec (a repeated block gives one per copy)."""
+
+    name: str
+    type: str
+    path: KeyPath
+    inputs: list[str]
+    nodes: list[str] = field(default_factory=list)
+    output: str = ""
+    shape: Shape = ()
+    summary: str = ""
+    #: the user-defined block this one was expanded from, if any (its instance name)
+    group: str | None = None
+
+    def cost(self, graph: Graph) -> Cost:
+        return _sum(graph.nodes[n].cost for n in self.nodes)
+
+
+@dataclass
+class Graph:
+    name: str
+    inputs: dict[str, Shape]
+    nodes: dict[str, Node] = field(default_factory=dict)
+    blocks: list[BlockInfo] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    def shape_of(self, name: str) -> Shape:
+        return self.inputs[name] if name in self.inputs else self.nodes[name].shape
+
+    @property
+    def cost(self) -> Cost:
+        return _sum(n.cost for n in self.nodes.values())
+
+    @property
+    def params(self) -> int:
+        c = self.cost
+        return c.trainable + c.non_trainable
+
+    @property
+    def output_shapes(self) -> dict[str, Shape]:
+        return {o: self.shape_of(o) for o in self.outputs}
+
+    def consumers(self) -> dict[str, list[str]]:
+        """name -> the nodes that read it."""
+        out: dict[str, list[str]] = {n: [] for n in [*self.inputs, *self.nodes]}
+        for node in self.nodes.values():
+            for i in node.inputs:
+                out[i].append(node.name)
+        return out
+
+
+def _sum(costs: object) -> Cost:
+    t = n = m = 0
+    for c in costs:  # type: ignore[attr-defined]
+        t += c.trainable
+        n += c.non_trainable
+        m += c.macs
+    return Cost(t, n, m)
+
+
+class Builder:
+    """What a block's `expand` uses to add layers: `b.add("conv1", Conv2D(...), x)`.
+
+    Layer names are `<block name>_<role>`; a block that emits one layer with role "" gives it the
+    block's own name. A name already taken is reported by the caller (lower) as a duplicate.
+    """
+
+    def __init__(self, graph: Graph, block: BlockInfo) -> None:
+        self.graph = graph
+        self.block = block
+
+    def shape(self, tensor: str) -> Shape:
+        return self.graph.shape_of(tensor)
+
+    def add(self, role: str, op: Op, *inputs: str) -> str:
+        name = f"{self.block.name}_{role}" if role else self.block.name
+        if name in self.graph.nodes or name in self.graph.inputs:
+            raise ShapeError(
+                f"layer name `{name}` is already taken by an earlier block",
+                key="name",
+                hint="give this block a different `name`",
+            )
+        shapes = [self.shape(i) for i in inputs]
+        out = op.infer(shapes)
+        self.graph.nodes[name] = Node(
+            name=name,
+            op=op,
+            inputs=list(inputs),
+            shape=out,
+            cost=op.cost(shapes, out),
+            block=self.block.name,
+            role=role,
+        )
+        self.block.nodes.append(name)
+        return name

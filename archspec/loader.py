@@ -1,0 +1,248 @@
+"""Stage 1, the loader: YAML text -> plain data plus the position of every key path.
+
+The document is built from PyYAML's *events*, not its composer, so that the strict rules are
+enforced while scanning and before anything large is built: no anchors or aliases (no alias
+bombs), no explicit tags (no `!!python/...`), no merge keys, no duplicate keys, a bounded
+nesting depth and a bounded number of events. Scalars are resolved by the safe loader's rules
+(YAML 1.1: `yes` is a boolean, `1e3` a string), and the schema then refuses what has the wrong type.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from archspec.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
+
+#: Limits that hold before anything is built (see the README's "Guarantees").
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 64
+MAX_EVENTS = 200_000
+
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Document:
+    """A loaded spec file: its data and where each key path stands in the text."""
+
+    file: str
+    data: Any
+    #: key path -> (line, col) of the value, 1-based
+    positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    #: key path -> (line, col) of the key itself, for mapping entries
+    key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+
+    def locate(self, path: KeyPath, key: bool = False) -> tuple[int, int] | None:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.positions:
+                return self.positions[path[:n]]
+        return None
+
+    def diag(
+        self,
+        code: str,
+        message: str,
+        path: KeyPath,
+        hint: str | None = None,
+        key: bool = False,
+        severity: str = "error",
+    ) -> Diagnostic:
+        """A diagnostic positioned at `path` in this document."""
+        pos = self.locate(path, key=key)
+        return Diagnostic(
+            code=code,
+            message=message,
+            file=self.file,
+            line=pos[0] if pos else None,
+            col=pos[1] if pos else None,
+            path=path,
+            hint=hint,
+            severity="warning" if severity == "warning" else "error",
+        )
+
+
+def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Read and load a spec file. Missing or unreadable files are usage errors (exit 2)."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise usage_error("E001", f"no such file: {name}", file=name) from None
+    except IsADirectoryError:
+        raise usage_error("E001", f"is a directory, not a spec file: {name}", file=name) from None
+    except OSError as e:
+        raise usage_error("E001", f"cannot read {name}: {e.strerror}", file=name) from None
+    if len(raw) > max_bytes:
+        raise SpecError(
+            Diagnostic(
+                "E701",
+                f"file is larger than {max_bytes:,} bytes",
+                file=name,
+                hint="specs are small; raise the limit with --max-file-size if this one is real",
+            )
+        )
+    return load_bytes(raw, name)
+
+
+def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
+    """Decode UTF-8 (a BOM is allowed) and load."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError(
+            Diagnostic("E107", f"invalid UTF-8 at byte {e.start}", file=file, line=line, col=col)
+        ) from None
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str = "<spec>") -> Document:
+    """Load one YAML document whose top level is a mapping."""
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise SpecError(Diagnostic("E107", "NUL byte in the file", file=file, line=line, col=col))
+    doc = Document(file=file, data=None, text=text)
+    try:
+        _Builder(doc).build(yaml.parse(text, Loader=_Parser))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        raise SpecError(
+            Diagnostic(
+                "E101",
+                f"YAML syntax error: {problem}",
+                file=file,
+                line=mark.line + 1 if mark else None,
+                col=mark.column + 1 if mark else None,
+                hint="indent with spaces, not tabs" if "\\t" in problem or "tab" in problem else None,
+            )
+        ) from None
+    except yaml.YAMLError as e:
+        raise SpecError(Diagnostic("E101", f"YAML error: {e}", file=file)) from None
+    if not isinstance(doc.data, dict):
+        what = "empty" if doc.data is None else f"{describe(doc.data)} at the top level"
+        raise SpecError(
+            Diagnostic(
+                "E106",
+                f"a spec is a YAML mapping with `name`, `input` and `blocks`; this file is {what}",
+                file=file,
+                line=1,
+                col=1,
+            )
+        )
+    return doc
+
+
+class _Builder:
+    """Builds plain data from parser events, enforcing the strict rules as it goes."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.events = 0
+
+    def _fail(self, code: str, message: str, event: Any, hint: str | None = None) -> SpecError:
+        mark = event.start_mark
+        return SpecError(
+            Diagnostic(code, message, file=self.doc.file, line=mark.line + 1, col=mark.column + 1, hint=hint)
+        )
+
+    def build(self, events: Iterator[Any]) -> None:
+        documents = 0
+        for event in events:
+            self.events += 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self._fail(
+                        "E106", "a spec file holds one YAML document; found a second `---`", event
+                    )
+            elif isinstance(event, yaml.NodeEvent):
+                self.doc.data = self._node(event, events, (), 1)
+
+    def _next(self, events: Iterator[Any]) -> Any:
+        event = next(events)
+        self.events += 1
+        if self.events > MAX_EVENTS:
+            raise self._fail("E701", f"more than {MAX_EVENTS:,} YAML nodes", event)
+        return event
+
+    def _check_node(self, event: Any, depth: int) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            raise self._fail(
+                "E103",
+                f"YAML alias `*{event.anchor}` is not allowed",
+                event,
+                hint="write the value out, or use `params` and `${...}` to share values",
+            )
+        if event.anchor is not None:
+            raise self._fail(
+                "E103",
+                f"YAML anchor `&{event.anchor}` is not allowed",
+                event,
+                hint="use `params` and `${...}` to share values, or `define` to reuse blocks",
+            )
+        tag = event.tag
+        explicit = tag is not None and tag != "!" and not (
+            isinstance(event, yaml.ScalarEvent) and event.implicit[0]
+        )
+        if explicit:
+            raise self._fail("E104", f"explicit YAML tag `{tag}` is not allowed", event)
+        if depth > MAX_DEPTH:
+            raise self._fail("E701", f"nesting deeper than {MAX_DEPTH} levels", event)
+
+    def _node(self, event: Any, events: Iterator[Any], path: KeyPath, depth: int) -> Any:
+        self._check_node(event, depth)
+        self.doc.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, yaml.ScalarEvent):
+            return _scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            while not isinstance(child := self._next(events), yaml.SequenceEndEvent):
+                items.append(self._node(child, events, (*path, len(items)), depth + 1))
+            return items
+        mapping: dict[Any, Any] = {}
+        while not isinstance(key_event := self._next(events), yaml.MappingEndEvent):
+            self._check_node(key_event, depth + 1)
+            if not isinstance(key_event, yaml.ScalarEvent):
+                raise self._fail("E202", "mapping keys must be plain words", key_event)
+            key = _scalar(key_event)
+            if key == "<<" and key_event.implicit[0]:
+                raise self._fail(
+                    "E105", "YAML merge key `<<` is not allowed", key_event,
+                    hint="use `defaults` or `define` to share settings between blocks",
+                )
+            if not isinstance(key, str):
+                key = str(key_event.value)
+            child_path = (*path, key)
+            key_pos = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            if key in mapping:
+                first = self.doc.key_positions[child_path]
+                raise self._fail(
+                    "E102",
+                    f"duplicate key `{format_path(child_path)}` (first at line {first[0]})",
+                    key_event,
+                )
+            self.doc.key_positions[child_path] = key_pos
+            mapping[key] = self._node(self._next(events), events, child_path, depth + 1)
+        return mapping
+
+
+def _scalar(event: Any) -> Any:
+    tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return _constructor.construct_object(node, deep=True)

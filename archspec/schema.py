@@ -1,0 +1,291 @@
+"""Stage 2, the schema: strict, closed pydantic models of the spec, and the translation of
+pydantic's errors into positioned diagnostics.
+
+The top level is validated here; each block is validated against its own model from the block
+registry (dispatching on `type` ourselves gives a precise "unknown block type" with a hint).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from archspec.blocks import REGISTRY, Block
+from archspec.blocks.base import Identifier, PositiveInt
+from archspec.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
+from archspec.loader import Document
+
+InputShape = Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]
+
+_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def parse_count(value: int | str) -> int:
+    """25600000, '25.6M', '3.9G' -> int."""
+    if isinstance(value, int):
+        return value
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)\s*", value)
+    if not m:
+        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
+    return round(float(m.group(1)) * _SUFFIX.get(m.group(2), 1))
+
+
+Count = Annotated[int | str, Field(description="An int, or a string with a K/M/G suffix: `25.6M`.")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Budget(_Strict):
+    """CI limits checked by `archspec check`."""
+
+    max_params: Count | None = Field(default=None, description="Most total parameters allowed.")
+    max_trainable_params: Count | None = Field(default=None, description="Most trainable ones.")
+    max_macs: Count | None = Field(default=None, description="Most multiply-accumulates.")
+
+    @field_validator("*")
+    @classmethod
+    def _count(cls, v: int | str | None) -> int | str | None:
+        if v is not None:
+            parse_count(v)
+        return v
+
+
+class Expect(_Strict):
+    """Exact figures checked by `archspec check`."""
+
+    params: int | None = Field(default=None, description="Total parameters (as Keras counts).")
+    trainable_params: int | None = Field(default=None, description="Trainable parameters.")
+    macs: Count | None = Field(default=None, description="Multiply-accumulates.")
+    output_shape: list[int] | dict[str, list[int]] | None = Field(
+        default=None, description="Output shape without batch, or output name -> shape."
+    )
+
+
+class Define(_Strict):
+    """A user-defined composite block."""
+
+    params: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Parameter names and defaults; null means required."
+    )
+    blocks: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+        description="The blocks of the definition, as in the top-level `blocks`."
+    )
+    description: str | None = Field(default=None, description="Free text.")
+
+
+class SpecModel(_Strict):
+    """The top level of a spec file (blocks are validated one by one against the registry)."""
+
+    archspec: Literal[1] = Field(default=1, description="Format version; only 1 exists.")
+    name: Identifier = Field(description="Model name; becomes the Keras model name.")
+    description: str | None = Field(default=None, description="Free text.")
+    input: InputShape | None = Field(
+        default=None, description="One input shape without batch: [H, W, C] or [F]."
+    )
+    inputs: dict[Identifier, InputShape] | None = Field(
+        default=None, description="Several named inputs: {image: [224, 224, 3], meta: [10]}."
+    )
+    params: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Named values for ${...} substitution."
+    )
+    defaults: dict[Identifier, dict[Identifier, Any]] = Field(
+        default_factory=dict, description="Per block type, parameter values used where unset."
+    )
+    define: dict[Identifier, Define] = Field(
+        default_factory=dict, description="User-defined composite blocks."
+    )
+    blocks: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+        description="The blocks, in order."
+    )
+    outputs: Annotated[list[Identifier], Field(min_length=1)] | None = Field(
+        default=None, description="Block names whose outputs are the model's; default: the last."
+    )
+    budget: Budget | None = Field(default=None, description="CI limits.")
+    expect: Expect | None = Field(default=None, description="Exact expected figures.")
+
+    @model_validator(mode="after")
+    def _one_input_key(self) -> SpecModel:
+        if (self.input is None) == (self.inputs is None):
+            raise ValueError("give exactly one of `input` (one shape) and `inputs` (named shapes)")
+        return self
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        if self.input is not None:
+            return {"input": tuple(self.input)}
+        return {k: tuple(v) for k, v in (self.inputs or {}).items()}
+
+
+# -- pydantic errors -> diagnostics ---------------------------------------------------------
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "finite_number": "a finite number",
+    "string_pattern_mismatch": "an identifier (letters, digits and _, not starting with a digit)",
+}
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str | None]:
+    """Follow pydantic's loc through the data: union-branch tags are skipped. Returns the path
+    that exists in the data and the last key if it does not (a missing key)."""
+    path: list[str | int] = []
+    node = data
+    missing: str | None = None
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and missing is None and part.isidentifier():
+            missing = part
+    return tuple(path), missing
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]  # type: ignore[index]
+    return data
+
+
+def translate(
+    err: ValidationError,
+    data: Any,
+    doc: Document,
+    base: KeyPath,
+    what: str,
+    fields: list[str],
+) -> list[Diagnostic]:
+    """Diagnostics for a pydantic ValidationError on `data`, which stands at `base` in `doc`.
+
+    `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints."""
+    by_path: dict[KeyPath, list[dict[str, Any]]] = {}
+    out: list[Diagnostic] = []
+    for e in err.errors(include_url=False):
+        path, missing = _data_path(e["loc"], data)
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            key = path[-1]
+            out.append(
+                doc.diag(
+                    "E201",
+                    f"unknown key `{key}` in {what}",
+                    base + path,
+                    hint=did_you_mean(str(key), fields) or "allowed keys: " + ", ".join(fields),
+                    key=True,
+                )
+            )
+        elif kind == "missing":
+            out.append(
+                doc.diag(
+                    "E203",
+                    f"{what} needs `{missing}`",
+                    base + path,
+                    hint=f"add `{missing}: ...`",
+                )
+            )
+        else:
+            by_path.setdefault(path, []).append(e)
+    for path, errs in by_path.items():
+        received = describe(_value_at(data, path))
+        expected: list[str] = []
+        code = "E202"
+        for e in errs:
+            kind, ctx = e["type"], e.get("ctx", {})
+            if kind in _EXPECTED:
+                text = _EXPECTED[kind]
+            elif kind == "literal_error":
+                text = "one of " + ctx.get("expected", "")
+                code = "E204"
+            elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+                op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+                      "less_than_equal": "<="}[kind]  # fmt: skip
+                text = f"a value {op} {next(iter(ctx.values()))}"
+                code = "E204"
+            elif kind in ("too_short", "too_long"):
+                lo = ctx.get("min_length")
+                text = f"a list of {lo if kind == 'too_short' else ctx.get('max_length')}"
+                text += " or more items" if kind == "too_short" else " items at most"
+                code = "E204"
+            elif kind == "value_error":
+                text = str(ctx.get("error", e["msg"]))
+                code = "E204"
+            else:
+                text = e["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+            if text not in expected:
+                expected.append(text)
+        where = format_path(base + path)
+        hint = None
+        value = _value_at(data, path)
+        if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
+            options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
+            hint = did_you_mean(value, options)
+        if isinstance(value, str) and any(e["type"] in ("int_type", "float_type") for e in errs):
+            hint = "write numbers without quotes"
+        if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
+            hint = "YAML reads yes/no/on/off/true/false as booleans"
+        if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
+            message = f"{where}: {expected[0]}"
+        else:
+            message = f"{where}: expected {' or '.join(expected)}, received {received}"
+        out.append(doc.diag(code, message, base + path, hint=hint))
+    return out
+
+
+def validate_spec(doc: Document) -> SpecModel:
+    """Validate the top level (blocks stay raw mappings here)."""
+    data = doc.data
+    version = data.get("archspec", 1)
+    if version != 1 or isinstance(version, bool):
+        raise SpecError(
+            doc.diag(
+                "E206",
+                f"unsupported format version `archspec: {version}`; this archspec reads version 1",
+                ("archspec",),
+                hint="upgrade archspec, or write `archspec: 1`",
+            )
+        )
+    try:
+        return SpecModel.model_validate(data)
+    except ValidationError as e:
+        raise SpecError(
+            translate(e, data, doc, (), "the spec", list(SpecModel.model_fields))
+        ) from None
+
+
+def validate_block(raw: Any, doc: Document, path: KeyPath) -> Block | list[Diagnostic]:
+    """Validate one block mapping against its type's model. Returns the model or diagnostics."""
+    if not isinstance(raw, dict):
+        return [doc.diag("E202", f"{format_path(path)}: expected a mapping with `type`, "
+                         f"received {describe(raw)}", path)]  # fmt: skip
+    kind = raw.get("type")
+    if kind is None:
+        return [doc.diag("E203", f"{format_path(path)}: a block needs `type`", path,
+                         hint="built-in types: " + ", ".join(REGISTRY))]  # fmt: skip
+    if not isinstance(kind, str) or kind not in REGISTRY:
+        return [
+            doc.diag(
+                "E205",
+                f"unknown block type {describe(kind)}",
+                (*path, "type"),
+                hint=did_you_mean(str(kind), REGISTRY)
+                or "see `archspec blocks` for the types; nothing in a spec names Python code",
+            )
+        ]
+    model = REGISTRY[kind]
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        return translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields))
