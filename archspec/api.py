@@ -48,7 +48,7 @@ def analyze(spec: Spec | str | os.PathLike[str]) -> Graph:
     return lower(s.doc, s.model, s.items)
 
 
-def compile(spec: Spec | Graph | str | os.PathLike[str]) -> Any:  # noqa: A001 - the verb users expect
+def compile(spec: Spec | Graph | str | os.PathLike[str]) -> Any:
     """Build the keras.Model. Works inside a tf.distribute strategy scope."""
     from archspec.emit import to_keras
 

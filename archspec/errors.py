@@ -125,7 +125,9 @@ class UsageError(ArchspecError):
     exit_code = 2
 
 
-def usage_error(code: str, message: str, hint: str | None = None, file: str | None = None) -> UsageError:
+def usage_error(
+    code: str, message: str, hint: str | None = None, file: str | None = None
+) -> UsageError:
     """A UsageError with one diagnostic."""
     return UsageError(Diagnostic(code=code, message=message, hint=hint, file=file))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from archspec.errors import KeyPath
+from archspec.errors import Diagnostic, KeyPath
 from archspec.ops import Cost, Op, Shape, ShapeError
 
 
@@ -52,6 +52,8 @@ class Graph:
     nodes: dict[str, Node] = field(default_factory=dict)
     blocks: list[BlockInfo] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    #: findings that do not stop the build (a block that feeds nothing, ...)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def shape_of(self, name: str) -> Shape:
         return self.inputs[name] if name in self.inputs else self.nodes[name].shape

@@ -129,7 +129,9 @@ def load_text(text: str, file: str = "<spec>") -> Document:
                 file=file,
                 line=mark.line + 1 if mark else None,
                 col=mark.column + 1 if mark else None,
-                hint="indent with spaces, not tabs" if "\\t" in problem or "tab" in problem else None,
+                hint="indent with spaces, not tabs"
+                if "\\t" in problem or "tab" in problem
+                else None,
             )
         ) from None
     except yaml.YAMLError as e:
@@ -158,7 +160,14 @@ class _Builder:
     def _fail(self, code: str, message: str, event: Any, hint: str | None = None) -> SpecError:
         mark = event.start_mark
         return SpecError(
-            Diagnostic(code, message, file=self.doc.file, line=mark.line + 1, col=mark.column + 1, hint=hint)
+            Diagnostic(
+                code,
+                message,
+                file=self.doc.file,
+                line=mark.line + 1,
+                col=mark.column + 1,
+                hint=hint,
+            )
         )
 
     def build(self, events: Iterator[Any]) -> None:
@@ -197,8 +206,10 @@ class _Builder:
                 hint="use `params` and `${...}` to share values, or `define` to reuse blocks",
             )
         tag = event.tag
-        explicit = tag is not None and tag != "!" and not (
-            isinstance(event, yaml.ScalarEvent) and event.implicit[0]
+        explicit = (
+            tag is not None
+            and tag != "!"
+            and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0])
         )
         if explicit:
             raise self._fail("E104", f"explicit YAML tag `{tag}` is not allowed", event)
@@ -220,16 +231,19 @@ class _Builder:
             self._check_node(key_event, depth + 1)
             if not isinstance(key_event, yaml.ScalarEvent):
                 raise self._fail("E202", "mapping keys must be plain words", key_event)
-            key = _scalar(key_event)
-            if key == "<<" and key_event.implicit[0]:
+            if key_event.value == "<<" and key_event.implicit[0]:
                 raise self._fail(
-                    "E105", "YAML merge key `<<` is not allowed", key_event,
+                    "E105",
+                    "YAML merge key `<<` is not allowed",
+                    key_event,
                     hint="use `defaults` or `define` to share settings between blocks",
                 )
+            key = _scalar(key_event)
             if not isinstance(key, str):
                 key = str(key_event.value)
             child_path = (*path, key)
-            key_pos = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            mark: Any = key_event.start_mark
+            key_pos = (mark.line + 1, mark.column + 1)
             if key in mapping:
                 first = self.doc.key_positions[child_path]
                 raise self._fail(
@@ -243,6 +257,6 @@ class _Builder:
 
 
 def _scalar(event: Any) -> Any:
-    tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     return _constructor.construct_object(node, deep=True)

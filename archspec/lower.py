@@ -38,7 +38,7 @@ def lower(doc: Document, spec: SpecModel, items: list[Item]) -> Graph:
         else:
             blocks.append((result, item))
     if diags:
-        raise SpecError(diags)
+        raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
     return _Lowering(doc, spec).run(blocks)
 
 
@@ -56,7 +56,9 @@ class _Lowering:
 
     def run(self, blocks: list[tuple[Block, Item]]) -> Graph:
         all_names = self._check_names(blocks)
-        previous: str | None = next(iter(self.graph.inputs)) if len(self.graph.inputs) == 1 else None
+        previous: str | None = (
+            next(iter(self.graph.inputs)) if len(self.graph.inputs) == 1 else None
+        )
         for block, item in blocks:
             refs = self._inputs(block, item, previous, all_names)
             for copy in range(1, block.repeat + 1):
@@ -96,7 +98,35 @@ class _Lowering:
                 self.names[block.name] = refs[0]
             previous = refs[0]
         self.graph.outputs = self._outputs(previous)
+        self._prune()
         return self.graph
+
+    def _prune(self) -> None:
+        """Drop what does not reach an output, as Keras does, and warn about it."""
+        g = self.graph
+        live: set[str] = set()
+        stack = list(g.outputs)
+        while stack:
+            name = stack.pop()
+            if name not in live:
+                live.add(name)
+                stack.extend(g.nodes[name].inputs if name in g.nodes else [])
+        for name in g.inputs:
+            if name not in live:
+                g.warnings.append(self.doc.diag(
+                    "W301", f"input `{name}` feeds no output",
+                    ("inputs", name) if self.spec.inputs else ("input",), severity="warning",
+                ))  # fmt: skip
+        for b in g.blocks:
+            if not any(n in live for n in b.nodes):
+                g.warnings.append(self.doc.diag(
+                    "W301",
+                    f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
+                    b.path, severity="warning",
+                    hint="read it from a later block (`inputs`) or list it in `outputs`",
+                ))  # fmt: skip
+        g.blocks = [b for b in g.blocks if any(n in live for n in b.nodes)]
+        g.nodes = {k: v for k, v in g.nodes.items() if k in live}
 
     def _check_names(self, blocks: list[tuple[Block, Item]]) -> dict[str, KeyPath]:
         seen: dict[str, KeyPath] = {}
@@ -120,7 +150,8 @@ class _Lowering:
             if previous is None:
                 raise self.fail(
                     "E301",
-                    f"{format_path(item.path)}: with several inputs, the first block needs `inputs`",
+                    f"{format_path(item.path)}: with several inputs, "
+                    "the first block needs `inputs`",
                     item.path,
                     hint="name one of: " + ", ".join(self.graph.inputs),
                 )

@@ -41,7 +41,8 @@ def fmt_shape(shape: Shape) -> str:
 def _image(shape: Shape, what: str) -> Shape:
     if len(shape) != 3:
         raise ShapeError(
-            f"{what} needs an image input (height, width, channels); received shape {fmt_shape(shape)}",
+            f"{what} needs an image input (height, width, channels); "
+            f"received shape {fmt_shape(shape)}",
             hint="flatten or pool before dense layers; give `input` as [H, W, C] for images",
         )
     return shape
@@ -61,8 +62,6 @@ def _window(size: int, kernel: int, stride: int, padding: str, axis: str) -> int
 class Op:
     """Base class of IR operations."""
 
-    #: the Keras layer class this op emits
-    keras_class: ClassVar[str]
     #: whether the op takes a list of inputs (add, concat)
     multi_input: ClassVar[bool] = False
 
@@ -82,7 +81,6 @@ class Op:
 
 @dataclass(frozen=True)
 class Conv2D(Op):
-    keras_class: ClassVar[str] = "Conv2D"
     filters: int
     kernel: Pair
     strides: Pair = (1, 1)
@@ -120,8 +118,11 @@ class Conv2D(Op):
 
     def label(self) -> str:
         k = f"{self.kernel[0]}x{self.kernel[1]}"
-        s = "" if self.strides == (1, 1) else f"/{self.strides[0]}" + (
-            "" if self.strides[0] == self.strides[1] else f"x{self.strides[1]}"
+        s = (
+            ""
+            if self.strides == (1, 1)
+            else f"/{self.strides[0]}"
+            + ("" if self.strides[0] == self.strides[1] else f"x{self.strides[1]}")
         )
         act = "" if self.activation == "linear" else f" {self.activation}"
         return f"{k}{s}, {self.filters}{act}"
@@ -129,7 +130,6 @@ class Conv2D(Op):
 
 @dataclass(frozen=True)
 class Pool2D(Op):
-    keras_class: ClassVar[str] = "MaxPooling2D"
     kind: Literal["max", "avg"]
     pool: Pair
     strides: Pair
@@ -153,7 +153,6 @@ class Pool2D(Op):
 
 @dataclass(frozen=True)
 class GlobalPool(Op):
-    keras_class: ClassVar[str] = "GlobalAveragePooling2D"
     kind: Literal["max", "avg"]
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -170,7 +169,6 @@ class GlobalPool(Op):
 
 @dataclass(frozen=True)
 class ZeroPad2D(Op):
-    keras_class: ClassVar[str] = "ZeroPadding2D"
     padding: tuple[Pair, Pair]
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -188,7 +186,6 @@ class ZeroPad2D(Op):
 
 @dataclass(frozen=True)
 class BatchNorm(Op):
-    keras_class: ClassVar[str] = "BatchNormalization"
     epsilon: float = 1e-3
     momentum: float = 0.99
 
@@ -200,7 +197,9 @@ class BatchNorm(Op):
         return Cost(trainable=2 * c, non_trainable=2 * c)
 
     def emit(self, keras: Any, name: str) -> Any:
-        return keras.layers.BatchNormalization(epsilon=self.epsilon, momentum=self.momentum, name=name)
+        return keras.layers.BatchNormalization(
+            epsilon=self.epsilon, momentum=self.momentum, name=name
+        )
 
     def label(self) -> str:
         return "batch norm"
@@ -208,7 +207,6 @@ class BatchNorm(Op):
 
 @dataclass(frozen=True)
 class Activation(Op):
-    keras_class: ClassVar[str] = "Activation"
     activation: str
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -223,7 +221,6 @@ class Activation(Op):
 
 @dataclass(frozen=True)
 class Dropout(Op):
-    keras_class: ClassVar[str] = "Dropout"
     rate: float
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -238,8 +235,6 @@ class Dropout(Op):
 
 @dataclass(frozen=True)
 class Flatten(Op):
-    keras_class: ClassVar[str] = "Flatten"
-
     def infer(self, shapes: list[Shape]) -> Shape:
         return (math.prod(shapes[0]),)
 
@@ -252,7 +247,6 @@ class Flatten(Op):
 
 @dataclass(frozen=True)
 class Dense(Op):
-    keras_class: ClassVar[str] = "Dense"
     units: int
     activation: str = "linear"
     use_bias: bool = True
@@ -279,7 +273,6 @@ class Dense(Op):
 
 @dataclass(frozen=True)
 class Add(Op):
-    keras_class: ClassVar[str] = "Add"
     multi_input: ClassVar[bool] = True
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -299,7 +292,6 @@ class Add(Op):
 
 @dataclass(frozen=True)
 class Concat(Op):
-    keras_class: ClassVar[str] = "Concatenate"
     multi_input: ClassVar[bool] = True
     axis: int = -1
 
@@ -319,7 +311,7 @@ class Concat(Op):
                 + ", ".join(fmt_shape(s) for s in shapes),
             )
         total = sum(s[axis] for s in shapes)
-        return shapes[0][:axis] + (total,) + shapes[0][axis + 1 :]
+        return (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
 
     def emit(self, keras: Any, name: str) -> Any:
         return keras.layers.Concatenate(axis=self.axis, name=name)

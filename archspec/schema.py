@@ -143,20 +143,24 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str | None]:
     node = data
     missing: str | None = None
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and missing is None and part.isidentifier():
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and missing is None
+            and part.isidentifier()
+        ):
             missing = part
     return tuple(path), missing
 
 
 def _value_at(data: Any, path: KeyPath) -> Any:
     for part in path:
-        data = data[part]  # type: ignore[index]
+        data = data[part]
     return data
 
 
@@ -171,7 +175,7 @@ def translate(
     """Diagnostics for a pydantic ValidationError on `data`, which stands at `base` in `doc`.
 
     `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints."""
-    by_path: dict[KeyPath, list[dict[str, Any]]] = {}
+    by_path: dict[KeyPath, list[Any]] = {}
     out: list[Diagnostic] = []
     for e in err.errors(include_url=False):
         path, missing = _data_path(e["loc"], data)
@@ -181,7 +185,7 @@ def translate(
             out.append(
                 doc.diag(
                     "E201",
-                    f"unknown key `{key}` in {what}",
+                    f"{format_path(base + path)}: unknown key `{key}` in {what}",
                     base + path,
                     hint=did_you_mean(str(key), fields) or "allowed keys: " + ", ".join(fields),
                     key=True,
@@ -191,7 +195,7 @@ def translate(
             out.append(
                 doc.diag(
                     "E203",
-                    f"{what} needs `{missing}`",
+                    f"{format_path(base + path) or 'top level'}: {what} needs `{missing}`",
                     base + path,
                     hint=f"add `{missing}: ...`",
                 )
@@ -278,7 +282,7 @@ def validate_block(raw: Any, doc: Document, path: KeyPath) -> Block | list[Diagn
         return [
             doc.diag(
                 "E205",
-                f"unknown block type {describe(kind)}",
+                f"{format_path(path)}.type: unknown block type {describe(kind)}",
                 (*path, "type"),
                 hint=did_you_mean(str(kind), REGISTRY)
                 or "see `archspec blocks` for the types; nothing in a spec names Python code",

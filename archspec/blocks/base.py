@@ -113,7 +113,7 @@ B = TypeVar("B", bound=type[Block])
 
 def register(cls: B) -> B:
     """Class decorator: make a block type known by the default of its `type` field."""
-    default = cls.model_fields["type"].default
+    default = cls.model_fields["type"].default  # type: ignore[call-overload]
     if not isinstance(default, str):
         raise TypeError(f"{cls.__name__} needs `type: Literal[...] = ...`")
     if default in REGISTRY:

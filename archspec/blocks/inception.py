@@ -24,7 +24,8 @@ _POOL = ops.Pool2D(kind="max", pool=(3, 3), strides=(1, 1), padding="same")
 class InceptionNaive(Block):
     """Parallel 1x1 (f1), 3x3 (f2), 5x5 (f3) relu convs and a 3x3 stride-1 max pool, concatenated.
 
-    Layers: `<name>_b1_conv`, `<name>_b2_conv`, `<name>_b3_conv`, `<name>_b4_pool`, `<name>_concat`."""
+    Layers: `<name>_b1_conv`, `<name>_b2_conv`, `<name>_b3_conv`, `<name>_b4_pool`,
+    `<name>_concat`."""
 
     family = "inception"
     type: Literal["inception_naive"] = "inception_naive"

@@ -75,7 +75,9 @@ class Conv(Block):
         )
         if not self.batch_norm:
             return b.add("", conv, inputs[0])
-        return conv_bn_act(b, inputs[0], ("conv", "bn", self.activation), conv, True, self.bn_epsilon)
+        return conv_bn_act(
+            b, inputs[0], ("conv", "bn", self.activation), conv, True, self.bn_epsilon
+        )
 
 
 class _Pool(Block):
@@ -137,9 +139,11 @@ class ZeroPad(Block):
     """ZeroPadding2D."""
 
     type: Literal["zero_pad"] = "zero_pad"
-    padding: NonNegativeInt | _NonNegPair | Annotated[
-        list[_NonNegPair], Field(min_length=2, max_length=2)
-    ] = Field(description="int, [h, w], or [[top, bottom], [left, right]].")
+    padding: (
+        NonNegativeInt
+        | _NonNegPair
+        | Annotated[list[_NonNegPair], Field(min_length=2, max_length=2)]
+    ) = Field(description="int, [h, w], or [[top, bottom], [left, right]].")
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
         p = self.padding
@@ -149,7 +153,7 @@ class ZeroPad(Block):
             pads = ((p[0], p[0]), (p[1], p[1]))  # type: ignore[assignment]
         else:
             pads = (tuple(p[0]), tuple(p[1]))  # type: ignore[assignment,arg-type]
-        return b.add("", ops.ZeroPad2D(padding=pads), inputs[0])  # type: ignore[arg-type]
+        return b.add("", ops.ZeroPad2D(padding=pads), inputs[0])
 
 
 @register
@@ -233,4 +237,3 @@ class ConcatBlock(MultiInput):
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
         return b.add("", ops.Concat(axis=self.axis), *inputs)
-

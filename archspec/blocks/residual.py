@@ -26,7 +26,8 @@ def _needs_projection(b: Builder, x: str, channels: int, strides: int, mode: Sho
     shape = b.shape(x)
     if len(shape) != 3:
         raise ShapeError(
-            f"a residual block needs an image input (height, width, channels); received {fmt_shape(shape)}"
+            "a residual block needs an image input (height, width, channels); "
+            f"received {fmt_shape(shape)}"
         )
     if mode == "identity":
         if shape[-1] != channels or strides != 1:
@@ -91,7 +92,9 @@ class Bottleneck(_Residual):
     BN, add, relu."""
 
     type: Literal["bottleneck"] = "bottleneck"
-    expansion: PositiveInt = Field(default=4, description="Output channels = expansion x n_filters.")
+    expansion: PositiveInt = Field(
+        default=4, description="Output channels = expansion x n_filters."
+    )
     batch_norm: bool = Field(default=True, description="BatchNormalization after each conv.")
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

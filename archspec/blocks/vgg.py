@@ -35,5 +35,7 @@ class VGG(Block):
                 kernel=pair(self.kernel),
                 activation=self.activation,
             )
-            x = conv_bn_act(b, x, (f"conv{i}", f"bn{i}", f"{self.activation}{i}"), conv, self.batch_norm)
+            x = conv_bn_act(
+                b, x, (f"conv{i}", f"bn{i}", f"{self.activation}{i}"), conv, self.batch_norm
+            )
         return b.add("pool", ops.Pool2D(kind="max", pool=(2, 2), strides=(2, 2)), x)

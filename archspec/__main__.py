@@ -1,0 +1,5 @@
+"""`python -m archspec`."""
+
+from archspec.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""The command line: thin Typer commands over the stages. The one place where an ArchspecError
+becomes a message and an exit code (0 ok, 1 invalid spec, 2 usage or I/O, 3 internal error)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from archspec import api
+from archspec.errors import ArchspecError
+from archspec.render import text
+
+app = typer.Typer(
+    name="archspec",
+    help="Compile declarative YAML CNN specs to Keras; check them statically, fast.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SpecArg = Annotated[
+    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
+
+
+@app.callback()
+def _root() -> None:
+    """Compile declarative YAML CNN specs to Keras; check them statically, fast."""
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+@contextmanager
+def _status(message: str) -> Any:
+    """A status line on stderr while slow work runs, only when stderr is a terminal."""
+    tty = sys.stderr.isatty()
+    if tty:
+        sys.stderr.write(f"\r{message}...")
+        sys.stderr.flush()
+    try:
+        yield
+    finally:
+        if tty:
+            sys.stderr.write("\r" + " " * (len(message) + 3) + "\r")
+            sys.stderr.flush()
+
+
+@app.command()
+def build(
+    spec: SpecArg,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Save the model here (.keras).", show_default=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    layers: Annotated[
+        bool, typer.Option("--layers", help="Print Keras's per-layer table.")
+    ] = False,
+    debug: Debug = False,
+) -> None:
+    """Compile SPEC to a Keras model, print its summary, optionally save it."""
+    from archspec.save import check_target, save_keras
+
+    graph = api.analyze(spec)
+    target = check_target(str(output), force) if output is not None else None
+    with _status("building the Keras model"):
+        model = api.compile(graph)
+    if layers:
+        model.summary(print_fn=lambda line, **_: _out(line), line_length=110)
+    _out(f"Model: {graph.name}")
+    _out(text.summary_table(graph))
+    _out()
+    _out(text.totals(graph))
+    if target is not None:
+        with _status(f"saving {target}"):
+            save_keras(model, target)
+        _out(f"Saved: {target}")
+
+
+def main() -> None:
+    """Entry point: run the app, turn errors into messages and exit codes."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except ArchspecError as e:
+        colour = sys.stderr.isatty()
+        sys.stderr.write(text.format_diagnostics(e.diagnostics, colour) + "\n")
+        errors = sum(d.severity == "error" for d in e.diagnostics)
+        if errors > 1:
+            sys.stderr.write(f"{errors} errors\n")
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Aborted.\n")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except typer.TyperException as e:  # click's usage errors, as Typer re-exports them
+        show = getattr(e, "show", None)
+        if show is not None:
+            show()
+        code = getattr(e, "exit_code", 2)
+        sys.exit(0 if type(e).__name__ == "NoArgsIsHelpError" else max(code, 2))
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        else:
+            sys.stderr.write(
+                f"archspec: internal error: {type(e).__name__}: {e}\n"
+                "This is a bug in archspec; run again with --debug for the traceback.\n"
+            )
+        sys.exit(3)

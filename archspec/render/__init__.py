@@ -1,0 +1,1 @@
+"""Stage 6, rendering: summaries, diagnostics, reports and diagrams."""

@@ -1,0 +1,92 @@
+"""Plain-text rendering: diagnostics with the source line and a caret, and block summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+from archspec.errors import Diagnostic
+from archspec.ir import Graph
+from archspec.ops import Shape
+
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "hint": "\033[36m", "dim": "\033[2m"}
+_RESET = "\033[0m"
+
+
+@lru_cache(maxsize=64)
+def _source_lines(file: str) -> tuple[str, ...]:
+    try:
+        with open(file, encoding="utf-8-sig", errors="replace") as f:
+            return tuple(f.read(1 << 20).splitlines())
+    except OSError:
+        return ()
+
+
+def _paint(text: str, what: str, colour: bool) -> str:
+    return f"{_COLOURS[what]}{text}{_RESET}" if colour else text
+
+
+def format_diagnostic(d: Diagnostic, colour: bool = False) -> str:
+    """`file:line:col: error[E202]: message`, the source line with a caret, and the hint."""
+    head = f"{d.where}: {_paint(d.severity, d.severity, colour)}[{d.code}]: {d.message}"
+    lines = [head]
+    if d.file and d.line is not None:
+        src = _source_lines(d.file)
+        if 0 < d.line <= len(src):
+            text = src[d.line - 1]
+            gutter = f"{d.line:>5} | "
+            lines.append(_paint(gutter, "dim", colour) + text[:200])
+            if d.col is not None:
+                lines.append(" " * (len(gutter) - 2) + "| " + " " * (d.col - 1) + "^")
+    for r in d.related:
+        where = ":".join(str(p) for p in (r.file, r.line, r.col) if p is not None)
+        lines.append(f"  note: {where}: {r.message}")
+    if d.hint:
+        lines.append("  " + _paint("hint: " + d.hint, "hint", colour))
+    return "\n".join(lines)
+
+
+def format_diagnostics(diags: Iterable[Diagnostic], colour: bool = False) -> str:
+    return "\n".join(format_diagnostic(d, colour) for d in diags)
+
+
+def shape_str(shape: Shape) -> str:
+    return "(None, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def human(n: int | float) -> str:
+    """12_345_678 -> '12.35M'."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(int(n))
+
+
+def summary_table(graph: Graph) -> str:
+    """One row per block: name, type, output shape, params, MACs."""
+    rows = [("block", "type", "output shape", "params", "MACs")]
+    for b in graph.blocks:
+        c = b.cost(graph)
+        rows.append((b.name, b.type, shape_str(b.shape), f"{c.trainable + c.non_trainable:,}",
+                     human(c.macs)))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = []
+    for k, r in enumerate(rows):
+        cells = [r[i].ljust(widths[i]) if i < 3 else r[i].rjust(widths[i]) for i in range(5)]
+        out.append("  ".join(cells).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def totals(graph: Graph) -> str:
+    """Totals as Keras counts them (BN moving statistics are non-trainable params)."""
+    c = graph.cost
+    outs = ", ".join(shape_str(s) for s in graph.output_shapes.values())
+    return (
+        f"Total params: {c.trainable + c.non_trainable:,}\n"
+        f"Trainable params: {c.trainable:,}\n"
+        f"Non-trainable params: {c.non_trainable:,}\n"
+        f"MACs: {c.macs:,} ({human(c.macs)}; FLOPs = 2 x MACs)\n"
+        f"Output shape: {outs}"
+    )
