@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,15 @@ class Spec:
         return self.model.name
 
 
-def load(path: str | os.PathLike[str] | None = None, *, text: str | None = None) -> Spec:
-    """Load and validate a spec from a file, or from `text`. Raises ArchspecError."""
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    text: str | None = None,
+    sets: Sequence[str] = (),
+) -> Spec:
+    """Load and validate a spec from a file, or from `text`. Raises ArchspecError.
+
+    `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`)."""
     if text is not None:
         doc = load_text(text, os.fspath(path) if path is not None else "<spec>")
     elif path is not None:
@@ -35,16 +43,12 @@ def load(path: str | os.PathLike[str] | None = None, *, text: str | None = None)
     else:
         raise TypeError("load() needs a path or text=")
     model = validate_spec(doc)
-    return Spec(doc=doc, model=model, items=resolve.expand(model))
+    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets))
 
 
-def _spec(spec: Spec | str | os.PathLike[str]) -> Spec:
-    return spec if isinstance(spec, Spec) else load(spec)
-
-
-def analyze(spec: Spec | str | os.PathLike[str]) -> Graph:
+def analyze(spec: Spec | str | os.PathLike[str], sets: Sequence[str] = ()) -> Graph:
     """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow."""
-    s = _spec(spec)
+    s = spec if isinstance(spec, Spec) else load(spec, sets=sets)
     return lower(s.doc, s.model, s.items)
 
 

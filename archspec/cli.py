@@ -27,6 +27,15 @@ app = typer.Typer(
 SpecArg = Annotated[
     Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
 ]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a spec param: --set width=32 (repeatable).",
+        metavar="NAME=VALUE",
+        show_default=False,
+    ),
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
 
 
@@ -65,12 +74,13 @@ def build(
     layers: Annotated[
         bool, typer.Option("--layers", help="Print Keras's per-layer table.")
     ] = False,
+    sets: Sets = None,
     debug: Debug = False,
 ) -> None:
     """Compile SPEC to a Keras model, print its summary, optionally save it."""
     from archspec.save import check_target, save_keras
 
-    graph = api.analyze(spec)
+    graph = api.analyze(spec, sets=sets or ())
     target = check_target(str(output), force) if output is not None else None
     with _status("building the Keras model"):
         model = api.compile(graph)

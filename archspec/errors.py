@@ -84,7 +84,7 @@ class Diagnostic:
     @property
     def where(self) -> str:
         """`file:line:col` (as much of it as is known)."""
-        parts = [self.file or "<spec>"]
+        parts = [self.file or "archspec"]
         if self.line is not None:
             parts.append(str(self.line))
             if self.col is not None:
