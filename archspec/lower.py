@@ -160,6 +160,13 @@ class _Lowering:
         key: KeyPath = (*item.path, "inputs")
         for k, ref in enumerate(refs):
             where = key if isinstance(block.inputs, str) else (*key, k)
+            if ref not in self.names and ref == block.name:
+                raise self.fail(
+                    "E301",
+                    f"{format_path(where)}: block `{ref}` reads its own output (a cycle)",
+                    where,
+                    hint="a block reads the model input or earlier blocks only",
+                )
             if ref not in self.names:
                 later = ref in all_names
                 raise self.fail(
