@@ -20,8 +20,9 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EXPRESSION = r"^\$\{.*\}$"
 _REF = "#/$defs/{model}"
 
-#: keys whose value is never an expression: the block type selects the schema
-_NO_EXPRESSION = {"type"}
+#: keys whose value is never an expression: the block type selects the schema; the others are
+#: the containers of the format (their contents may hold expressions)
+_NO_EXPRESSION = {"type", "blocks", "define", "params", "defaults", "budget", "expect"}
 
 
 def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def _allow_expressions(node: Any) -> Any:
 
 
 def _or_expression(schema: dict[str, Any]) -> dict[str, Any]:
-    if schema == {} or schema.get("$ref") == "#/$defs/Expression":
+    if schema == {} or schema.get("$ref") in ("#/$defs/Expression", "#/$defs/Block"):
         return schema
     meta: dict[str, Any] = {
         k: schema[k] for k in ("description", "default", "title") if k in schema

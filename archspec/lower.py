@@ -84,7 +84,7 @@ class _Lowering:
                     key = e.key if e.key and e.key in item.raw else None
                     raise SpecError(
                         self.doc.diag(
-                            "E401" if "collapses" not in str(e) else "E402",
+                            _shape_code(e),
                             f"{format_path(item.path)} (`{name}`, {block.type}): {e}",
                             (*item.path, key) if key else item.path,
                             hint=e.hint,
@@ -209,3 +209,12 @@ class _Lowering:
         if len(set(outs)) != len(outs):
             raise self.fail("E302", "`outputs` names the same block twice", ("outputs",))
         return outs
+
+
+def _shape_code(e: ShapeError) -> str:
+    """E402 for a collapsing spatial size, E403 for a wrong input rank, else E401."""
+    if "collapses" in str(e):
+        return "E402"
+    if "needs an image input" in str(e):
+        return "E403"
+    return "E401"
