@@ -254,7 +254,7 @@ def blocks(
     _out("Every block also takes: name, inputs, repeat (see `archspec schema`).")
     for kind in types or list(REGISTRY):
         model = REGISTRY[kind]
-        doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         _out()
         _out(f"{kind}: {doc}")
         rows = block_rows(kind)
