@@ -139,10 +139,10 @@ class _Eval:
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         container = self.visit(node.value)
-        key = node.slice
         # a quoted key is allowed as an index only: table['a']
-        is_key = isinstance(key, ast.Constant) and isinstance(key.value, str)
-        index = key.value if is_key else self.visit(key)  # type: ignore[attr-defined]
+        key = node.slice
+        quoted = isinstance(key, ast.Constant) and isinstance(key.value, str)
+        index: Any = key.value if quoted else self.visit(key)  # type: ignore[attr-defined]
         if isinstance(container, list):
             if not isinstance(index, int) or isinstance(index, bool):
                 raise ExprError(f"list indexes are integers, found {index!r}")
@@ -150,11 +150,11 @@ class _Eval:
                 raise ExprError(f"index {index} is out of range for a list of {len(container)}")
             return container[index]
         if isinstance(container, dict):
-            key = str(index)
-            if key not in container:
-                raise ExprError(f"key {key} is not in the mapping; its keys: "
+            name = str(index)
+            if name not in container:
+                raise ExprError(f"key {name} is not in the mapping; its keys: "
                                 + ", ".join(map(str, container)))  # fmt: skip
-            return container[key]
+            return container[name]
         raise ExprError(f"only lists and mappings can be indexed, found {type(container).__name__}")
 
     def visit_Call(self, node: ast.Call) -> Any:
