@@ -97,6 +97,16 @@ def build(
         _out(f"Saved: {target}")
 
 
+@app.command()
+def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
+    """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
+    as YAML that is itself a valid spec building the same model."""
+    from archspec import api
+    from archspec.render.spec import render_spec
+
+    _out(render_spec(api.load(spec, sets=sets or ()), source=str(spec)).rstrip("\n"))
+
+
 class Format(str, Enum):
     """Output formats of `archspec check`."""
 
@@ -265,6 +275,13 @@ def blocks(
         for r in rows:
             cells = [r[i].ljust(widths[i]) for i in range(3)]
             _out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
+    from archspec.blocks import PLUGIN_ERRORS
+
+    if PLUGIN_ERRORS and not types:
+        _out()
+        _out("Plugins that failed to load:")
+        for name, why in PLUGIN_ERRORS.items():
+            _out(f"  {name}: {why}")
 
 
 def main() -> None:
