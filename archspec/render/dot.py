@@ -1,0 +1,406 @@
+"""Diagrams: the graph IR -> a pydot graph -> SVG, PNG, DOT (and PDF with a system Graphviz).
+
+Drawn from archspec's own IR, never from Keras: no TensorFlow is imported. Each block is a
+cluster (name, type, key parameters, params and MACs) holding its layers; `collapse` draws one box
+per block instead. Edges carry tensor shapes where the shape changes (an unlabelled edge carries
+the shape of the labelled edge above it). Residual shortcuts are dashed and kept off the main
+path; Inception branches sit side by side in emission order.
+
+Rendering uses the system `dot` where one is on PATH, else the `graphviz-pure` program installed
+with archspec (it lands in the environment's scripts folder, which is not on PATH when the venv's
+python runs unactivated, so that folder is searched too).
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import os
+import shutil
+import subprocess
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydot
+
+from archspec import ops
+from archspec.blocks import REGISTRY
+from archspec.errors import usage_error
+from archspec.ir import BlockInfo, Graph, Node
+from archspec.ops import Shape
+from archspec.render.text import human
+
+#: output formats by file suffix; `pdf` needs a system Graphviz
+FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
+RANKDIRS = ("TB", "LR")
+GRAPHVIZ_PURE = "graphviz-pure"
+
+FONT = "Helvetica"  # graphviz-pure maps it to its bundled Arimo; a system dot to Helvetica/Arial
+INK = "#263238"  # text and edges
+MUTED = "#607D8B"  # secondary text, edge labels
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of one block family: a quiet fill and a darker border."""
+
+    fill: str
+    border: str
+
+
+FAMILIES: dict[str, Palette] = {
+    "vgg": Palette("#E8EFF9", "#4A6FA5"),
+    "inception": Palette("#E7F3EC", "#3D8B5F"),
+    "residual": Palette("#FBF0E3", "#B9772E"),
+    "layer": Palette("#F1F3F4", "#8A969C"),
+}
+TERMINAL = Palette("#37474F", "#263238")  # inputs and outputs
+
+
+def family(block_type: str) -> str:
+    """The family of a block type (vgg, inception, residual, layer)."""
+    cls = REGISTRY.get(block_type)
+    return cls.family if cls is not None else "layer"
+
+
+# ---------------------------------------------------------------- labels
+
+
+def dims(shape: Shape) -> str:
+    """(56, 56, 256) -> '56×56×256'."""
+    return "×".join(str(d) for d in shape)
+
+
+def layer_text(op: ops.Op) -> str:
+    """The kind and the essentials of a layer: `conv 3x3/2, 64 relu`, `max pool 2x2/2`."""
+    label = op.label()
+    if isinstance(op, ops.Conv2D):
+        return f"conv {label}"
+    if isinstance(op, ops.Dense):
+        return f"dense {label}"
+    if isinstance(op, ops.Pool2D):
+        kind, rest = label.split(" ", 1)
+        return f"{kind} pool {rest}"
+    if isinstance(op, ops.GlobalPool):
+        return f"{label} pool"
+    return label or type(op).__name__.lower()
+
+
+def _cost_line(params: int, macs: int) -> str:
+    parts = [f"{params:,} params" if params < 10_000 else f"{human(params)} params"]
+    if macs:
+        parts.append(f"{human(macs)} MACs")
+    return " · ".join(parts)
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _block_label(b: BlockInfo, graph: Graph, with_shape: bool) -> str:
+    """An HTML-like table: **name** type / key parameters / (output shape) / params and MACs."""
+    c = b.cost(graph)
+    rows = [f'<B>{_e(b.name)}</B>   <FONT COLOR="{MUTED}">{_e(b.type)}</FONT>']
+    if b.summary:
+        rows += [_e(line) for line in _wrap(b.summary, 44)]
+    if with_shape:
+        rows.append(f"→ {_e(dims(b.shape))}")
+    rows.append(f'<FONT COLOR="{MUTED}">{_e(_cost_line(c.trainable + c.non_trainable, c.macs))}</FONT>')
+    cells = "".join(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Break a `k=v, k=v` summary at commas into lines no longer than `width`."""
+    lines: list[str] = []
+    for part in text.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
+        else:
+            lines.append(part)
+    return lines
+
+
+# ---------------------------------------------------------------- the graph
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot.Dot:
+    """The diagram of `graph` as a pydot graph (not rendered)."""
+    g = pydot.Dot(
+        graph_name=_quote(graph.name),
+        graph_type="digraph",
+        rankdir=rankdir,
+        fontname=FONT,
+        fontsize="11",
+        fontcolor=INK,
+        nodesep="0.25",
+        ranksep="0.3" if not collapse else "0.35",
+        newrank="true",
+        bgcolor="white",
+        pad="0.2",
+        label=_quote(f"{graph.name}   ·   {graph.params:,} params   ·   {human(graph.cost.macs)} MACs"),
+        labelloc="t",
+        labeljust="l",
+    )
+    g.set_node_defaults(
+        fontname=FONT, fontsize="10", fontcolor=INK, shape="box", style="rounded,filled",
+        color="#9AA5AB", fillcolor="white", penwidth="0.8", height="0.3", margin="0.08,0.03",
+    )  # fmt: skip
+    g.set_edge_defaults(
+        fontname=FONT, fontsize="8", fontcolor=MUTED, color=INK, penwidth="0.8", arrowsize="0.6"
+    )
+    for name, shape in graph.inputs.items():
+        g.add_node(_terminal(f"in:{name}", f"<<B>{_e(name)}</B><BR/>{_e(dims(shape))}>"))
+    for k, out in enumerate(graph.outputs):
+        label = "output" if len(graph.outputs) == 1 else f"output {k + 1}"
+        g.add_node(_terminal(f"out:{k}", f"<<B>{label}</B><BR/>{_e(dims(graph.shape_of(out)))}>"))
+    if collapse:
+        _collapsed(g, graph)
+    else:
+        _expanded(g, graph)
+    return g
+
+
+def _terminal(name: str, label: str) -> pydot.Node:
+    return pydot.Node(
+        _quote(name), label=label, fillcolor=TERMINAL.fill, color=TERMINAL.border,
+        fontcolor="white", style="rounded,filled,bold",
+    )  # fmt: skip
+
+
+def _expanded(g: pydot.Dot, graph: Graph) -> None:
+    shortcut = _shortcut_edges(graph)
+    for b in graph.blocks:
+        pal = FAMILIES[family(b.type)]
+        cluster = pydot.Cluster(
+            b.name,
+            label="",
+            style="rounded,filled",
+            fillcolor=pal.fill,
+            color=pal.border,
+            penwidth="1",
+            margin="8",
+        )
+        # The block's label is a node on the cluster's first rank, not the cluster's label:
+        # dot routes edges around nodes, but straight through cluster labels.
+        header = f"hdr:{b.name}"
+        cluster.add_node(pydot.Node(
+            _quote(header), label=_block_label(b, graph, with_shape=False), shape="plain",
+            style="", fillcolor="none", margin="0",
+        ))  # fmt: skip
+        heads = []
+        for n in b.nodes:
+            node = graph.nodes[n]
+            cluster.add_node(pydot.Node(_quote(n), label=_quote(_e_dot(layer_text(node.op))), color=pal.border))
+            if all(graph.nodes.get(i, node).block != b.name or i in graph.inputs for i in node.inputs):
+                heads.append(n)
+        # The header shares the first rank with the block's first layer(s), to their left, so
+        # that nothing has to route around it; parallel branches (Inception) follow it side by
+        # side in emission order.
+        same = pydot.Subgraph(rank="same")
+        for n in (header, *heads):
+            same.add_node(pydot.Node(_quote(n)))
+        for left, right in itertools.pairwise((header, *heads)):
+            same.add_edge(pydot.Edge(_quote(left), _quote(right), style="invis"))
+        cluster.add_subgraph(same)
+        g.add_subgraph(cluster)
+    labelled: set[str] = set()
+    for node in graph.nodes.values():
+        for src in node.inputs:
+            show = src not in labelled and (
+                _changes_shape(graph, src)
+                or (src in graph.nodes and graph.nodes[src].block != node.block)
+            )
+            if show:
+                labelled.add(src)  # a tensor read by several layers is labelled once
+            _edge(g, graph, src, node, show, (src, node.name) in shortcut)
+    for k, out in enumerate(graph.outputs):
+        g.add_edge(pydot.Edge(_quote(out), _quote(f"out:{k}"), label=_quote(" " + dims(graph.shape_of(out)))))
+
+
+def _e_dot(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _edge(g: pydot.Dot, graph: Graph, src: str, dst: Node, label: bool, is_shortcut: bool) -> None:
+    attrs: dict[str, str] = {}
+    if label:
+        attrs["label"] = _quote(" " + dims(graph.shape_of(src)))
+    if is_shortcut:
+        attrs.update(style="dashed", weight="1", color=MUTED)
+    else:
+        attrs["weight"] = "4"
+    tail = f"in:{src}" if src in graph.inputs else src
+    g.add_edge(pydot.Edge(_quote(tail), _quote(dst.name), **attrs))
+
+
+def _changes_shape(graph: Graph, name: str) -> bool:
+    """Whether `name` is an input or a layer whose output shape differs from its first input's."""
+    if name in graph.inputs:
+        return True
+    node = graph.nodes[name]
+    return not node.inputs or graph.shape_of(node.inputs[0]) != node.shape
+
+
+def _shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
+    """The edges of residual shortcuts: for each `add`, every input path shorter than the longest
+    (counted in layers of the same block) is a shortcut, with the layers on it."""
+    out: set[tuple[str, str]] = set()
+    depth: dict[str, int] = {}
+
+    def d(name: str, block: str) -> int:
+        node = graph.nodes.get(name)
+        if node is None or node.block != block:
+            return 0
+        if name not in depth:
+            depth[name] = 1 + max((d(i, block) for i in node.inputs), default=0)
+        return depth[name]
+
+    for node in graph.nodes.values():
+        if not isinstance(node.op, ops.Add):
+            continue
+        depths = [d(i, node.block) for i in node.inputs]
+        longest = max(depths)
+        for src, dep in zip(node.inputs, depths, strict=True):
+            if dep < longest:
+                out.add((src, node.name))
+                _mark_chain(graph, src, node.block, out)
+    return out
+
+
+def _mark_chain(graph: Graph, name: str, block: str, out: set[tuple[str, str]]) -> None:
+    """Mark the edges into `name` (and above it) inside `block` as shortcut edges."""
+    node = graph.nodes.get(name)
+    while node is not None and node.block == block and len(node.inputs) == 1:
+        out.add((node.inputs[0], node.name))
+        node = graph.nodes.get(node.inputs[0])
+
+
+def _collapsed(g: pydot.Dot, graph: Graph) -> None:
+    owner = {n: b.name for b in graph.blocks for n in b.nodes}
+    for b in graph.blocks:
+        pal = FAMILIES[family(b.type)]
+        g.add_node(
+            pydot.Node(
+                _quote(b.name),
+                label=_block_label(b, graph, with_shape=False),
+                fillcolor=pal.fill,
+                color=pal.border,
+                margin="0.12,0.06",
+            )
+        )
+    for b in graph.blocks:
+        seen: set[str] = set()
+        for n in b.nodes:
+            for src in graph.nodes[n].inputs:
+                head = owner.get(src)
+                if head == b.name or src in seen:
+                    continue
+                seen.add(src)
+                tail = b_name = head if head is not None else f"in:{src}"
+                del b_name
+                g.add_edge(
+                    pydot.Edge(_quote(tail), _quote(b.name), label=_quote(" " + dims(graph.shape_of(src))))
+                )
+    for k, out in enumerate(graph.outputs):
+        g.add_edge(
+            pydot.Edge(_quote(owner[out]), _quote(f"out:{k}"), label=_quote(" " + dims(graph.shape_of(out))))
+        )
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def find_renderer() -> str | None:
+    """The program that renders: the system `dot` on PATH, else `graphviz-pure` (the venv's
+    scripts folder first, then PATH), else None."""
+    system = shutil.which("dot")
+    if system:
+        return system
+    scripts = sysconfig.get_path("scripts")
+    for folder in (scripts, None):
+        found = shutil.which(GRAPHVIZ_PURE, path=folder) if folder else shutil.which(GRAPHVIZ_PURE)
+        if found:
+            return found
+    return None
+
+
+def output_format(path: Path) -> str:
+    """The format named by `path`'s suffix, or a usage error listing the supported ones."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise usage_error(
+            "E002",
+            f"cannot tell the diagram format of {path} from its suffix",
+            hint="use one of: " + ", ".join(s for s in FORMATS if s != ".gv"),
+        )
+    return fmt
+
+
+def render(dot: pydot.Dot, fmt: str) -> bytes:
+    """The diagram in `fmt` (svg, png, pdf, dot). `dot` needs no renderer."""
+    source = dot.to_string()
+    if fmt == "dot":
+        return source.encode()
+    prog = find_renderer()
+    if prog is None:
+        raise usage_error(
+            "E004",
+            f"no Graphviz renderer found to draw {fmt}",
+            hint="reinstall archspec (it brings `graphviz-pure`: pip install graphviz-pure), "
+            "install Graphviz (apt install graphviz), or write .dot",
+        )
+    if fmt == "pdf" and Path(prog).name.startswith(GRAPHVIZ_PURE):
+        raise usage_error(
+            "E004",
+            "PDF needs a system Graphviz; the bundled graphviz-pure renders svg and png only",
+            hint="install Graphviz (apt install graphviz / brew install graphviz), "
+            "or write .svg and convert it",
+        )
+    args = [prog, f"-T{fmt}"]
+    if fmt == "png":
+        args.append("-Gdpi=96")
+    proc = subprocess.run(args, input=source.encode(), capture_output=True, timeout=300)
+    if proc.returncode != 0 or not proc.stdout:
+        err = proc.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"{prog} -T{fmt} failed ({proc.returncode}): {err[:500]}")
+    return proc.stdout
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.archspec-tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def plot(
+    graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB"
+) -> Path:
+    """Draw `graph` to `path` (format from the suffix), atomically. Returns the path."""
+    fmt = output_format(path)
+    if rankdir not in RANKDIRS:
+        raise usage_error("E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
+    data = render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt)
+    try:
+        write_atomic(path, data)
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {path}: {e.strerror or e}") from None
+    return path
+
+
+def block_names(graph: Graph) -> Iterable[str]:
+    return (b.name for b in graph.blocks)
