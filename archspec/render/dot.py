@@ -19,9 +19,9 @@ import os
 import shutil
 import subprocess
 import sysconfig
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydot
 
@@ -99,15 +99,15 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _block_label(b: BlockInfo, graph: Graph, with_shape: bool) -> str:
-    """An HTML-like table: **name** type / key parameters / (output shape) / params and MACs."""
+def _block_label(b: BlockInfo, graph: Graph) -> str:
+    """An HTML-like table: **name** type / key parameters / params and MACs."""
     c = b.cost(graph)
     rows = [f'<B>{_e(b.name)}</B>   <FONT COLOR="{MUTED}">{_e(b.type)}</FONT>']
     if b.summary:
         rows += [_e(line) for line in _wrap(b.summary, 44)]
-    if with_shape:
-        rows.append(f"→ {_e(dims(b.shape))}")
-    rows.append(f'<FONT COLOR="{MUTED}">{_e(_cost_line(c.trainable + c.non_trainable, c.macs))}</FONT>')
+    params = c.trainable + c.non_trainable
+    if params or c.macs:
+        rows.append(f'<FONT COLOR="{MUTED}">{_e(_cost_line(params, c.macs))}</FONT>')
     cells = "".join(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
@@ -144,7 +144,9 @@ def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot
         newrank="true",
         bgcolor="white",
         pad="0.2",
-        label=_quote(f"{graph.name}   ·   {graph.params:,} params   ·   {human(graph.cost.macs)} MACs"),
+        label=_quote(
+            f"{graph.name}   ·   {graph.params:,} params   ·   {human(graph.cost.macs)} MACs"
+        ),
         labelloc="t",
         labeljust="l",
     )
@@ -178,9 +180,8 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
     shortcut = _shortcut_edges(graph)
     for b in graph.blocks:
         pal = FAMILIES[family(b.type)]
-        cluster = pydot.Cluster(
-            b.name,
-            label="",
+        cluster = pydot.Subgraph(  # Graphviz draws a subgraph named cluster_* as a box
+            _quote(f"cluster_{b.name}"),
             style="rounded,filled",
             fillcolor=pal.fill,
             color=pal.border,
@@ -191,14 +192,18 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
         # dot routes edges around nodes, but straight through cluster labels.
         header = f"hdr:{b.name}"
         cluster.add_node(pydot.Node(
-            _quote(header), label=_block_label(b, graph, with_shape=False), shape="plain",
+            _quote(header), label=_block_label(b, graph), shape="plain",
             style="", fillcolor="none", margin="0",
         ))  # fmt: skip
         heads = []
         for n in b.nodes:
             node = graph.nodes[n]
-            cluster.add_node(pydot.Node(_quote(n), label=_quote(_e_dot(layer_text(node.op))), color=pal.border))
-            if all(graph.nodes.get(i, node).block != b.name or i in graph.inputs for i in node.inputs):
+            cluster.add_node(
+                pydot.Node(_quote(n), label=_quote(_e_dot(layer_text(node.op))), color=pal.border)
+            )
+            if all(
+                graph.nodes.get(i, node).block != b.name or i in graph.inputs for i in node.inputs
+            ):
                 heads.append(n)
         # The header shares the first rank with the block's first layer(s), to their left, so
         # that nothing has to route around it; parallel branches (Inception) follow it side by
@@ -221,7 +226,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
                 labelled.add(src)  # a tensor read by several layers is labelled once
             _edge(g, graph, src, node, show, (src, node.name) in shortcut)
     for k, out in enumerate(graph.outputs):
-        g.add_edge(pydot.Edge(_quote(out), _quote(f"out:{k}"), label=_quote(" " + dims(graph.shape_of(out)))))
+        g.add_edge(pydot.Edge(_quote(out), _quote(f"out:{k}"), label=_shape_label(graph, out)))
 
 
 def _e_dot(text: str) -> str:
@@ -229,9 +234,9 @@ def _e_dot(text: str) -> str:
 
 
 def _edge(g: pydot.Dot, graph: Graph, src: str, dst: Node, label: bool, is_shortcut: bool) -> None:
-    attrs: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
     if label:
-        attrs["label"] = _quote(" " + dims(graph.shape_of(src)))
+        attrs["label"] = _shape_label(graph, src)
     if is_shortcut:
         attrs.update(style="dashed", weight="1", color=MUTED)
     else:
@@ -286,32 +291,31 @@ def _collapsed(g: pydot.Dot, graph: Graph) -> None:
     owner = {n: b.name for b in graph.blocks for n in b.nodes}
     for b in graph.blocks:
         pal = FAMILIES[family(b.type)]
-        g.add_node(
-            pydot.Node(
-                _quote(b.name),
-                label=_block_label(b, graph, with_shape=False),
-                fillcolor=pal.fill,
-                color=pal.border,
-                margin="0.12,0.06",
-            )
-        )
+        g.add_node(pydot.Node(
+            _quote(b.name), label=_block_label(b, graph), fillcolor=pal.fill, color=pal.border,
+            margin="0.12,0.06",
+        ))  # fmt: skip
+    labelled: set[str] = set()
     for b in graph.blocks:
         seen: set[str] = set()
         for n in b.nodes:
             for src in graph.nodes[n].inputs:
-                head = owner.get(src)
-                if head == b.name or src in seen:
+                if owner.get(src) == b.name or src in seen:
                     continue
                 seen.add(src)
-                tail = b_name = head if head is not None else f"in:{src}"
-                del b_name
-                g.add_edge(
-                    pydot.Edge(_quote(tail), _quote(b.name), label=_quote(" " + dims(graph.shape_of(src))))
+                tail = owner.get(src, f"in:{src}")
+                attrs: dict[str, Any] = (
+                    {} if src in labelled else {"label": _shape_label(graph, src)}
                 )
+                labelled.add(src)
+                g.add_edge(pydot.Edge(_quote(tail), _quote(b.name), **attrs))
     for k, out in enumerate(graph.outputs):
-        g.add_edge(
-            pydot.Edge(_quote(owner[out]), _quote(f"out:{k}"), label=_quote(" " + dims(graph.shape_of(out))))
-        )
+        label = _shape_label(graph, out)
+        g.add_edge(pydot.Edge(_quote(owner[out]), _quote(f"out:{k}"), label=label))
+
+
+def _shape_label(graph: Graph, tensor: str) -> str:
+    return _quote(" " + dims(graph.shape_of(tensor)))
 
 
 # ---------------------------------------------------------------- rendering
@@ -384,13 +388,13 @@ def write_atomic(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-def plot(
-    graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB"
-) -> Path:
+def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") -> Path:
     """Draw `graph` to `path` (format from the suffix), atomically. Returns the path."""
     fmt = output_format(path)
     if rankdir not in RANKDIRS:
-        raise usage_error("E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}")
+        raise usage_error(
+            "E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}"
+        )
     folder = path.parent
     if not folder.is_dir():
         raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
@@ -400,7 +404,3 @@ def plot(
     except OSError as e:
         raise usage_error("E002", f"cannot write {path}: {e.strerror or e}") from None
     return path
-
-
-def block_names(graph: Graph) -> Iterable[str]:
-    return (b.name for b in graph.blocks)
