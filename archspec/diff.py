@@ -153,7 +153,7 @@ def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str]) -> BlockChan
     if a.name != b.name:
         notes.append(f"renamed: {a.name} -> {b.name}")
     if a.type != b.type:  # a different block: its parameters and layers are not comparable
-        notes.append(f"type: {a.type} ({a.summary}) -> {b.type} ({b.summary})")
+        notes.append(f"type: {_typed(a)} -> {_typed(b)}")
     else:
         pa, pb = _params(a.summary), _params(b.summary)
         for key in [*pa, *(k for k in pb if k not in pa)]:
@@ -165,6 +165,10 @@ def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str]) -> BlockChan
         notes += _layer_notes(a, b)
     same = not notes and (a.shape, a.params, a.macs) == (b.shape, b.params, b.macs)
     return BlockChange("unchanged" if same else "changed", a, b, tuple(notes))
+
+
+def _typed(f: BlockFacts) -> str:
+    return f"{f.type} ({f.summary})" if f.summary else f.type
 
 
 def _local(layer: str, block: str) -> str:

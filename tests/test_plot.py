@@ -1,0 +1,294 @@
+"""`archspec plot`: every spec renders to SVG and PNG with no system Graphviz on PATH (the
+bundled graphviz-pure draws), PNGs are valid and legible, SVGs name every block; shortcuts and
+Inception branches are drawn as such; errors are clear and nothing half-written is left."""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from archspec import api
+from archspec.errors import UsageError
+from archspec.ir import Graph
+from archspec.render import dot
+from tests.conftest import ROOT, SPECS, run_cli, spec_id
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: PNGs are rendered at 96 dpi: 1 pt of the layout = 4/3 px, so 10 pt text is ~13 px tall
+PX_PER_PT = 96 / 72
+#: expanded PNGs of bigger graphs take seconds to rasterise; they are drawn collapsed here and
+#: expanded as SVG (the benchmark draws ResNet-152 expanded as PNG)
+EXPANDED_PNG_MAX_LAYERS = 200
+
+
+@pytest.fixture(autouse=True)
+def no_system_dot(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """PATH holds only an empty folder: no `dot`, no graphviz-pure on PATH. The renderer must be
+    found in the environment's scripts folder (sysconfig), as for an unactivated venv."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-bin")))
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the IHDR chunk, after checking the PNG signature."""
+    assert data[:8] == PNG_SIGNATURE, "not a PNG"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def svg_size_pt(svg: str) -> tuple[float, float]:
+    m = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    assert m, svg[:300]
+    return float(m.group(1)), float(m.group(2))
+
+
+def svg_texts(svg: str) -> list[str]:
+    return [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+@pytest.fixture(scope="module")
+def graphs() -> dict[Path, Graph]:
+    return {p: api.analyze(p) for p in SPECS}
+
+
+def test_renderer_is_graphviz_pure_from_the_scripts_folder():
+    prog = dot.find_renderer()
+    assert prog is not None and Path(prog).name == "graphviz-pure"
+    assert Path(prog).parent == Path(sysconfig.get_path("scripts"))
+
+
+@pytest.mark.parametrize("collapse", [False, True], ids=["expanded", "collapsed"])
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_svg_names_every_block(spec: Path, collapse: bool, graphs, tmp_path: Path):
+    graph = graphs[spec]
+    out = dot.plot(graph, tmp_path / "m.svg", collapse=collapse)
+    svg = out.read_text()
+    assert svg.lstrip().startswith("<?xml") and svg.rstrip().endswith("</svg>")
+    texts = set(svg_texts(svg))
+    missing = [b.name for b in graph.blocks if b.name not in texts]
+    assert not missing, f"blocks not named in the SVG: {missing}"
+    # the input and output shapes are drawn (edges and terminal nodes carry shapes)
+    final = "×".join(str(d) for d in graph.shape_of(graph.outputs[0]))
+    assert final in texts
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_png_is_valid_and_legible(spec: Path, graphs, tmp_path: Path):
+    graph = graphs[spec]
+    views = [True] + ([False] if len(graph.nodes) <= EXPANDED_PNG_MAX_LAYERS else [])
+    for collapse in views:
+        png = dot.plot(graph, tmp_path / "m.png", collapse=collapse).read_bytes()
+        width, height = png_size(png)
+        svg = dot.render(dot.to_pydot(graph, collapse=collapse), "svg").decode()
+        w_pt, h_pt = svg_size_pt(svg)
+        # drawn at 96 dpi, never shrunk to fit: text stays ~13 px tall
+        assert abs(width - w_pt * PX_PER_PT) <= 2 and abs(height - h_pt * PX_PER_PT) <= 2
+        if collapse:  # one column of boxes: narrow enough for a page or a PR
+            assert width <= 4000, (width, height)
+
+
+def test_collapsed_resnet50_width(tmp_path: Path):
+    """The brief's figure: a collapsed ResNet-50 stays under about 4,000 px wide. Uses the zoo
+    spec where it exists; the bottleneck stack otherwise."""
+    spec = ROOT / "specs" / "resnet50.yaml"
+    if not spec.exists():
+        spec = tmp_path / "resnet50.yaml"
+        spec.write_text(_resnet50_text())
+    graph = api.analyze(spec)
+    assert graph.params == 25_636_712  # REFERENCE.md: keras.applications ResNet50
+    width, height = png_size(dot.plot(graph, tmp_path / "r.png", collapse=True).read_bytes())
+    assert width <= 4000 and height > width
+
+
+def _resnet50_text() -> str:
+    lines = [
+        "name: resnet50",
+        "input: [224, 224, 3]",
+        "blocks:",
+        "  - {type: zero_pad, name: conv1_pad, padding: 3}",
+        "  - {type: conv, name: conv1, filters: 64, kernel: 7, strides: 2, padding: valid,"
+        " batch_norm: true, bn_epsilon: 1.001e-5, activation: relu}",
+        "  - {type: zero_pad, name: pool1_pad, padding: 1}",
+        "  - {type: max_pool, name: pool1_pool, pool: 3, strides: 2}",
+    ]
+    for stage, (n, f) in enumerate(zip([3, 4, 6, 3], [64, 128, 256, 512], strict=True), 2):
+        for k in range(1, n + 1):
+            s = 2 if k == 1 and stage > 2 else 1
+            lines.append(
+                f"  - {{type: bottleneck, name: conv{stage}_block{k}, n_filters: {f},"
+                f" strides: {s}, bn_epsilon: 1.001e-5}}"
+            )
+    lines += [
+        "  - {type: global_avg_pool, name: avg_pool}",
+        "  - {type: dense, name: predictions, units: 1000, activation: softmax}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _edges(source: str) -> dict[tuple[str, str], str]:
+    """(tail, head) -> the attribute text of each edge in a DOT source."""
+    return {
+        (m.group(1), m.group(2)): m.group(3)
+        for m in re.finditer(r'"([^"]+)" -> "([^"]+)"(?: \[(.*)\])?;', source)
+    }
+
+
+def test_residual_shortcut_is_dashed_and_main_path_is_not():
+    graph = api.analyze(ROOT / "specs/seed/residual_module.yaml")
+    edges = _edges(dot.to_pydot(graph).to_string())
+    # the tutorial's projection: input -> residual_1_0_conv (1x1) -> add
+    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
+    assert dashed == {("in:input", "residual_1_0_conv"), ("residual_1_0_conv", "residual_1_add")}
+    assert "dashed" not in edges[("residual_1_2_conv", "residual_1_add")]
+
+
+def test_identity_shortcut_is_dashed(tmp_path: Path):
+    spec = tmp_path / "r.yaml"
+    spec.write_text(
+        "name: r\ninput: [8, 8, 16]\nblocks:\n"
+        "  - {type: residual, name: a, n_filters: 16}\n"
+        "  - {type: residual, name: b, n_filters: 16}\n"
+    )
+    edges = _edges(dot.to_pydot(api.analyze(spec)).to_string())
+    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
+    # identity shortcuts: the block input straight into the add
+    assert dashed == {("in:input", "a_add"), ("a_out", "b_add")}
+
+
+def test_inception_branches_start_side_by_side_in_order():
+    graph = api.analyze(ROOT / "specs/seed/inception_two_modules.yaml")
+    source = dot.to_pydot(graph).to_string()
+    for block in ("inception_3a", "inception_3b"):
+        heads = [f"{block}_b1_conv", f"{block}_b2_reduce", f"{block}_b3_reduce", f"{block}_b4_pool"]
+        chain = " -> ".join(f'"{n}"' for n in heads)
+        same = re.search(
+            r"subgraph \{\s*rank=same;(.*?)\}", source.split(f"cluster_{block}")[1], re.S
+        )
+        assert same is not None
+        # the header, then the four branches left to right, in the tutorial's order
+        order = re.findall(r'"([^"]+)" -> "([^"]+)"', same.group(1))
+        assert [a for a, _ in order] + [order[-1][1]] == [f"hdr:{block}", *heads], chain
+
+
+def test_collapse_draws_one_box_per_block():
+    graph = api.analyze(ROOT / "specs/vgg16.yaml")
+    source = dot.to_pydot(graph, collapse=True).to_string()
+    assert "cluster" not in source
+    for b in graph.blocks:
+        assert re.search(rf'^"{b.name}" \[label=<', source, re.M), b.name
+    assert not any(
+        f'"{n}"' in source for n in graph.nodes if n not in {b.name for b in graph.blocks}
+    )
+
+
+def test_rankdir_lr(tmp_path: Path):
+    graph = api.analyze(ROOT / "specs/seed/vgg_three_blocks.yaml")
+    tb = svg_size_pt(dot.plot(graph, tmp_path / "tb.svg", collapse=True).read_text())
+    lr = svg_size_pt(dot.plot(graph, tmp_path / "lr.svg", collapse=True, rankdir="LR").read_text())
+    assert tb[1] > tb[0] and lr[0] > lr[1]
+
+
+def test_dot_output_needs_no_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(dot.sysconfig, "get_path", lambda name: str(tmp_path))
+    assert dot.find_renderer() is None
+    graph = api.analyze(ROOT / "specs/seed/vgg_one_block.yaml")
+    source = dot.plot(graph, tmp_path / "m.dot").read_text()
+    assert source.startswith('digraph "vgg_one_block"') and "vgg_1_conv1" in source
+    with pytest.raises(UsageError) as e:
+        dot.plot(graph, tmp_path / "m.png")
+    d = e.value.diagnostics[0]
+    assert d.code == "E004" and "graphviz-pure" in (d.hint or "") and ".dot" in (d.hint or "")
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_pdf_needs_a_system_graphviz(tmp_path: Path):
+    graph = api.analyze(ROOT / "specs/seed/vgg_one_block.yaml")
+    with pytest.raises(UsageError) as e:
+        dot.plot(graph, tmp_path / "m.pdf")
+    assert e.value.diagnostics[0].code == "E004"
+    assert "install Graphviz" in (e.value.diagnostics[0].hint or "")
+
+
+def test_failed_render_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    target = tmp_path / "m.svg"
+    target.write_text("old")
+    graph = api.analyze(ROOT / "specs/seed/vgg_one_block.yaml")
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(dot, "render", broken)
+    with pytest.raises(RuntimeError):
+        dot.plot(graph, target)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.svg"]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_default_output_name(tmp_path: Path):
+    spec = ROOT / "specs/seed/inception_naive.yaml"
+    r = run_cli("plot", str(spec), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "Wrote: inception_naive.svg"
+    assert "inception_naive_1" in (tmp_path / "inception_naive.svg").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["inception_naive.svg"]
+
+
+def test_cli_png_collapsed_lr(tmp_path: Path):
+    out = tmp_path / "v.png"
+    r = run_cli(
+        "plot", str(ROOT / "specs/vgg16.yaml"), "-o", str(out), "--collapse", "--rankdir", "lr"
+    )
+    assert r.returncode == 0, r.stderr
+    width, height = png_size(out.read_bytes())
+    assert width > height
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", "m.jpg"], "cannot tell the diagram format of m.jpg"),
+        (["-o", "missing/m.svg"], "folder missing does not exist"),
+        (["-o", "m.svg", "--rankdir", "BT"], "--rankdir must be one of TB, LR"),
+        (["-o", "m.pdf"], "PDF needs a system Graphviz"),
+    ],
+)
+def test_cli_usage_errors(args: list[str], message: str, tmp_path: Path):
+    r = run_cli("plot", str(ROOT / "specs/seed/vgg_one_block.yaml"), *args, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_broken_spec_writes_nothing(tmp_path: Path):
+    spec = tmp_path / "b.yaml"
+    spec.write_text("name: b\ninput: [8, 8, 3]\nblocks:\n  - {type: vgg, n_filter: 8, n_conv: 1}\n")
+    r = run_cli("plot", str(spec), cwd=tmp_path)
+    assert r.returncode == 1 and "did you mean `n_filters`?" in r.stderr
+    assert not (tmp_path / "b.svg").exists()
+
+
+def test_plot_never_imports_tensorflow(tmp_path: Path):
+    code = (
+        "import sys\n"
+        "from archspec.cli import app\n"
+        f"app(['plot', {str(ROOT / 'specs/seed/residual_module.yaml')!r}, "
+        f"'-o', {str(tmp_path / 'r.png')!r}], standalone_mode=False)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    r = run_cli_code(code)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "r.png").exists()
+
+
+def run_cli_code(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
