@@ -17,6 +17,7 @@ from archspec import api
 from archspec.errors import UsageError
 from archspec.ir import Graph
 from archspec.render import dot
+from archspec.render.text import human
 from tests.conftest import ROOT, SPECS, run_cli, spec_id
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -74,8 +75,18 @@ def test_svg_names_every_block(spec: Path, collapse: bool, graphs, tmp_path: Pat
     texts = set(svg_texts(svg))
     missing = [b.name for b in graph.blocks if b.name not in texts]
     assert not missing, f"blocks not named in the SVG: {missing}"
+    # the title (the model's name, then params and MACs) is drawn once: clusters must not
+    # inherit it
+    texts_in_order = svg_texts(svg)
+    rest = f"{graph.params:,} params, {human(graph.cost.macs)} MACs"
+    titles = [
+        k
+        for k, t in enumerate(texts_in_order[:-1])
+        if t == graph.name and texts_in_order[k + 1].endswith(rest)
+    ]
+    assert len(titles) == 1
     # the input and output shapes are drawn (edges and terminal nodes carry shapes)
-    final = "×".join(str(d) for d in graph.shape_of(graph.outputs[0]))
+    final = "x".join(str(d) for d in graph.shape_of(graph.outputs[0]))
     assert final in texts
 
 

@@ -69,8 +69,9 @@ def family(block_type: str) -> str:
 
 
 def dims(shape: Shape) -> str:
-    """(56, 56, 256) -> '56×56×256'."""
-    return "×".join(str(d) for d in shape)
+    """(56, 56, 256) -> '56x56x256'. Labels stay ASCII: Graphviz's text-width estimate (used
+    by graphviz-pure) measures other characters byte by byte, as spaces, and warns."""
+    return "x".join(str(d) for d in shape)
 
 
 def layer_text(op: ops.Op) -> str:
@@ -92,7 +93,7 @@ def _cost_line(params: int, macs: int) -> str:
     parts = [f"{params:,} params" if params < 10_000 else f"{human(params)} params"]
     if macs:
         parts.append(f"{human(macs)} MACs")
-    return " · ".join(parts)
+    return ", ".join(parts)
 
 
 def _e(text: str) -> str:
@@ -144,9 +145,7 @@ def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot
         newrank="true",
         bgcolor="white",
         pad="0.2",
-        label=_quote(
-            f"{graph.name}   ·   {graph.params:,} params   ·   {human(graph.cost.macs)} MACs"
-        ),
+        label=f"<<B>{_e(graph.name)}</B>   {graph.params:,} params, {human(graph.cost.macs)} MACs>",
         labelloc="t",
         labeljust="l",
     )
@@ -182,6 +181,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
         pal = FAMILIES[family(b.type)]
         cluster = pydot.Subgraph(  # Graphviz draws a subgraph named cluster_* as a box
             _quote(f"cluster_{b.name}"),
+            label="",  # clusters inherit the graph's label (the title) otherwise
             style="rounded,filled",
             fillcolor=pal.fill,
             color=pal.border,
