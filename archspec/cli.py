@@ -97,6 +97,15 @@ def build(
 
 
 @app.command()
+def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
+    """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
+    as YAML that is itself a valid spec building the same model."""
+    from archspec.render.spec import render_spec
+
+    _out(render_spec(api.load(spec, sets=sets or ()), source=str(spec)).rstrip("\n"))
+
+
+@app.command()
 def plot(
     spec: SpecArg,
     output: Annotated[

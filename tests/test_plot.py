@@ -303,3 +303,41 @@ def test_plot_never_imports_tensorflow(tmp_path: Path):
 
 def run_cli_code(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_user_defined_blocks_are_boxed(tmp_path: Path):
+    spec = tmp_path / "d.yaml"
+    spec.write_text(
+        "name: d\ninput: [16, 16, 3]\n"
+        "define:\n  conv_bn_relu:\n    params: {filters: null}\n    blocks:\n"
+        '      - {type: conv, filters: "${filters}", kernel: 3, use_bias: false}\n'
+        "      - {type: batch_norm}\n"
+        "      - {type: activation, activation: relu}\n"
+        "blocks:\n  - {type: conv_bn_relu, name: stem, filters: 8, repeat: 2}\n"
+        "  - {type: global_avg_pool}\n"
+    )
+    graph = api.analyze(spec)
+    instances = {b.group for b in graph.blocks if b.group}
+    assert instances == {("stem_1", "conv_bn_relu"), ("stem_2", "conv_bn_relu")}
+    for collapse in (False, True):
+        svg = dot.plot(graph, tmp_path / "d.svg", collapse=collapse).read_text()
+        texts = svg_texts(svg)
+        for name, type_ in instances:
+            # one dashed box per instance, labelled with its name and its defined type
+            assert f"<title>cluster_group_{name}</title>" in svg
+            k = texts.index(name)
+            after = [t for t in texts[k + 1 :] if t.replace("&#160;", "").strip()]
+            assert after[0] == type_
+        assert all(b.name in texts for b in graph.blocks)
+
+
+def test_plugin_families_get_a_palette(monkeypatch: pytest.MonkeyPatch):
+    from archspec.blocks import REGISTRY
+
+    class Plugin:
+        family = "mobilenet"
+
+    monkeypatch.setitem(REGISTRY, "depthwise_test", Plugin)  # type: ignore[arg-type]
+    pal = dot.palette("depthwise_test")
+    assert pal in dot.EXTRA_FAMILIES and pal == dot.palette("depthwise_test")
+    assert dot.palette("vgg") == dot.FAMILIES["vgg"]

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sysconfig
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,26 @@ FAMILIES: dict[str, Palette] = {
 TERMINAL = Palette("#37474F", "#263238")  # inputs and outputs
 
 
+#: colours for the families of plugin blocks, chosen by a stable hash of the family's name
+EXTRA_FAMILIES = (
+    Palette("#F1EAF7", "#7E57A8"),
+    Palette("#E5F4F5", "#2E8A94"),
+    Palette("#FBE9EE", "#B4506E"),
+)
+
+
 def family(block_type: str) -> str:
-    """The family of a block type (vgg, inception, residual, layer)."""
+    """The family of a block type (vgg, inception, residual, layer, or a plugin's own)."""
     cls = REGISTRY.get(block_type)
     return cls.family if cls is not None else "layer"
+
+
+def palette(block_type: str) -> Palette:
+    """The colours of a block type's family."""
+    name = family(block_type)
+    if name in FAMILIES:
+        return FAMILIES[name]
+    return EXTRA_FAMILIES[zlib.crc32(name.encode()) % len(EXTRA_FAMILIES)]
 
 
 # ---------------------------------------------------------------- labels
@@ -175,10 +192,41 @@ def _terminal(name: str, label: str) -> pydot.Node:
     )  # fmt: skip
 
 
+def _group(
+    g: pydot.Dot, groups: dict[str, pydot.Subgraph], b: BlockInfo, collapse: bool
+) -> pydot.Graph:
+    """Where block `b` is drawn: inside a dashed box for its user-defined block instance (a
+    `define`d type), else in the graph itself."""
+    if b.group is None:
+        return g
+    name, type_ = b.group
+    if name in groups:
+        return groups[name]
+    label = f'<<B>{_e(name)}</B>  <FONT COLOR="{MUTED}">{_e(type_)}</FONT>>'
+    box = pydot.Subgraph(
+        _quote(f"cluster_group_{name}"), style="rounded,dashed", color=MUTED, penwidth="1",
+        margin="6", fontsize="9", label="",
+    )  # fmt: skip
+    if collapse:  # one column of boxes: the label goes left of the first one, clear of edges
+        header = f"grp:{name}"
+        box.add_node(pydot.Node(_quote(header), label=label, shape="plain", style="", fontsize="9"))
+        same = pydot.Subgraph(rank="same")
+        same.add_edge(pydot.Edge(_quote(header), _quote(b.name), style="invis"))
+        box.add_subgraph(same)
+    else:  # the layers run down the right of the block labels: bottom left is clear
+        box.set("label", label)
+        box.set("labelloc", "b")
+        box.set("labeljust", "l")
+    groups[name] = box
+    g.add_subgraph(box)
+    return box
+
+
 def _expanded(g: pydot.Dot, graph: Graph) -> None:
     shortcut = _shortcut_edges(graph)
+    groups: dict[str, pydot.Subgraph] = {}
     for b in graph.blocks:
-        pal = FAMILIES[family(b.type)]
+        pal = palette(b.type)
         cluster = pydot.Subgraph(  # Graphviz draws a subgraph named cluster_* as a box
             _quote(f"cluster_{b.name}"),
             label="",  # clusters inherit the graph's label (the title) otherwise
@@ -214,7 +262,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
         for left, right in itertools.pairwise((header, *heads)):
             same.add_edge(pydot.Edge(_quote(left), _quote(right), style="invis"))
         cluster.add_subgraph(same)
-        g.add_subgraph(cluster)
+        _group(g, groups, b, collapse=False).add_subgraph(cluster)
     labelled: set[str] = set()
     for node in graph.nodes.values():
         for src in node.inputs:
@@ -289,9 +337,10 @@ def _mark_chain(graph: Graph, name: str, block: str, out: set[tuple[str, str]]) 
 
 def _collapsed(g: pydot.Dot, graph: Graph) -> None:
     owner = {n: b.name for b in graph.blocks for n in b.nodes}
+    groups: dict[str, pydot.Subgraph] = {}
     for b in graph.blocks:
-        pal = FAMILIES[family(b.type)]
-        g.add_node(pydot.Node(
+        pal = palette(b.type)
+        _group(g, groups, b, collapse=True).add_node(pydot.Node(
             _quote(b.name), label=_block_label(b, graph), fillcolor=pal.fill, color=pal.border,
             margin="0.12,0.06",
         ))  # fmt: skip
