@@ -143,6 +143,22 @@ def test_identity_shortcut_is_dashed(tmp_path: Path):
     assert dashed == {("in:input", "a_add"), ("a_out", "b_add")}
 
 
+def test_shortcut_of_a_residual_written_with_add_blocks(tmp_path: Path):
+    spec = tmp_path / "r.yaml"
+    spec.write_text(
+        "name: r\ninput: [8, 8, 16]\nblocks:\n"
+        "  - {type: conv, name: stem, filters: 16, kernel: 3}\n"
+        "  - {type: conv, name: c1, filters: 16, kernel: 3, activation: relu}\n"
+        "  - {type: conv, name: c2, filters: 16, kernel: 3}\n"
+        "  - {type: conv, name: proj, filters: 16, kernel: 1, inputs: stem}\n"
+        "  - {type: add, name: sum, inputs: [c2, proj]}\n"
+    )
+    edges = _edges(dot.to_pydot(api.analyze(spec)).to_string())
+    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
+    # stem forks: c1 -> c2 is the main path, stem -> proj -> sum the shortcut
+    assert dashed == {("stem", "proj"), ("proj", "sum")}
+
+
 def test_inception_branches_start_side_by_side_in_order():
     graph = api.analyze(ROOT / "specs/seed/inception_two_modules.yaml")
     source = dot.to_pydot(graph).to_string()

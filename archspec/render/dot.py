@@ -302,37 +302,28 @@ def _changes_shape(graph: Graph, name: str) -> bool:
 
 
 def _shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
-    """The edges of residual shortcuts: for each `add`, every input path shorter than the longest
-    (counted in layers of the same block) is a shortcut, with the layers on it."""
+    """The edges of residual shortcuts. For each `add`, an input whose longest path from the
+    model's inputs is shorter than another input's is a shortcut; so is the branch of layers
+    above it, up to the tensor it forks from. Works for the residual blocks and for residuals
+    written by hand with an `add` block."""
+    depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
+    for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
+        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
+    readers = {name: len(r) for name, r in graph.consumers().items()}
     out: set[tuple[str, str]] = set()
-    depth: dict[str, int] = {}
-
-    def d(name: str, block: str) -> int:
-        node = graph.nodes.get(name)
-        if node is None or node.block != block:
-            return 0
-        if name not in depth:
-            depth[name] = 1 + max((d(i, block) for i in node.inputs), default=0)
-        return depth[name]
-
     for node in graph.nodes.values():
         if not isinstance(node.op, ops.Add):
             continue
-        depths = [d(i, node.block) for i in node.inputs]
-        longest = max(depths)
-        for src, dep in zip(node.inputs, depths, strict=True):
-            if dep < longest:
-                out.add((src, node.name))
-                _mark_chain(graph, src, node.block, out)
+        longest = max(depth[i] for i in node.inputs)
+        for src in node.inputs:
+            if depth[src] == longest:
+                continue
+            out.add((src, node.name))
+            branch = graph.nodes.get(src)
+            while branch is not None and readers[branch.name] == 1 and len(branch.inputs) == 1:
+                out.add((branch.inputs[0], branch.name))
+                branch = graph.nodes.get(branch.inputs[0])
     return out
-
-
-def _mark_chain(graph: Graph, name: str, block: str, out: set[tuple[str, str]]) -> None:
-    """Mark the edges into `name` (and above it) inside `block` as shortcut edges."""
-    node = graph.nodes.get(name)
-    while node is not None and node.block == block and len(node.inputs) == 1:
-        out.add((node.inputs[0], node.name))
-        node = graph.nodes.get(node.inputs[0])
 
 
 def _collapsed(g: pydot.Dot, graph: Graph) -> None:
