@@ -327,3 +327,28 @@ def test_plugin_families_get_a_palette(monkeypatch: pytest.MonkeyPatch):
     pal = dot.palette("depthwise_test")
     assert pal in dot.EXTRA_FAMILIES and pal == dot.palette("depthwise_test")
     assert dot.palette("vgg") == dot.FAMILIES["vgg"]
+
+
+def test_several_inputs_and_outputs(tmp_path: Path):
+    spec = tmp_path / "m.yaml"
+    spec.write_text(
+        "name: multi\ninputs: {image: [32, 32, 3], meta: [10]}\nblocks:\n"
+        "  - {type: conv, name: c, filters: 8, kernel: 3, inputs: image}\n"
+        "  - {type: global_avg_pool, name: g}\n"
+        "  - {type: dense, name: m, units: 8, inputs: meta}\n"
+        "  - {type: concat, name: both, inputs: [g, m]}\n"
+        "  - {type: dense, name: head_a, units: 2, inputs: both}\n"
+        "  - {type: dense, name: head_b, units: 3, inputs: both}\n"
+        "outputs: [head_a, head_b]\n"
+    )
+    graph = api.analyze(spec)
+    for collapse in (False, True):
+        source = dot.to_pydot(graph, collapse=collapse).to_string()
+        edges = _edges(source)
+        # a block of one layer gives it its own name: the same edge in both views
+        assert ("head_a", "out:0") in edges and ("head_b", "out:1") in edges
+        assert ("in:image", "c") in edges and ("in:meta", "m") in edges
+        svg = dot.render(dot.to_pydot(graph, collapse=collapse), "svg").decode()
+        texts = svg_texts(svg)
+        assert {"image", "32x32x3", "meta", "10", "head_a", "head_b"} <= set(texts)
+        assert texts.count("output") == 2

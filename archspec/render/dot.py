@@ -176,8 +176,9 @@ def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot
     for name, shape in graph.inputs.items():
         g.add_node(_terminal(f"in:{name}", f"<<B>{_e(name)}</B><BR/>{_e(dims(shape))}>"))
     for k, out in enumerate(graph.outputs):
-        label = "output" if len(graph.outputs) == 1 else f"output {k + 1}"
-        g.add_node(_terminal(f"out:{k}", f"<<B>{label}</B><BR/>{_e(dims(graph.shape_of(out)))}>"))
+        owner = graph.nodes[out].block
+        label = "<B>output</B>" if len(graph.outputs) == 1 else f"<B>output</B> {_e(owner)}"
+        g.add_node(_terminal(f"out:{k}", f"<{label}<BR/>{_e(dims(graph.shape_of(out)))}>"))
     if collapse:
         _collapsed(g, graph)
     else:
