@@ -18,7 +18,7 @@ from archspec.errors import UsageError
 from archspec.ir import Graph
 from archspec.render import dot
 from archspec.render.text import human
-from tests.conftest import ROOT, SPECS, run_cli, spec_id
+from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: PNGs are rendered at 96 dpi: 1 pt of the layout = 4/3 px, so 10 pt text is ~13 px tall
@@ -121,42 +121,47 @@ def _edges(source: str) -> dict[tuple[str, str], str]:
     }
 
 
+def _dashed(spec: Path) -> set[tuple[str, str]]:
+    """The dashed (shortcut) edges of the expanded diagram of `spec`."""
+    edges = _edges(dot.to_pydot(api.analyze(spec)).to_string())
+    return {e for e, attrs in edges.items() if "dashed" in attrs}
+
+
+def _blocks_spec(tmp_path: Path, *blocks: str) -> Path:
+    return write(
+        tmp_path, "name: r\ninput: [8, 8, 16]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+    )
+
+
 def test_residual_shortcut_is_dashed_and_main_path_is_not():
-    graph = api.analyze(ROOT / "specs/seed/residual_module.yaml")
-    edges = _edges(dot.to_pydot(graph).to_string())
-    # the tutorial's projection: input -> residual_1_0_conv (1x1) -> add
-    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
-    assert dashed == {("in:input", "residual_1_0_conv"), ("residual_1_0_conv", "residual_1_add")}
-    assert "dashed" not in edges[("residual_1_2_conv", "residual_1_add")]
+    # the tutorial's projection: input -> residual_1_0_conv (1x1) -> add; the main path is solid
+    assert _dashed(ROOT / "specs/seed/residual_module.yaml") == {
+        ("in:input", "residual_1_0_conv"),
+        ("residual_1_0_conv", "residual_1_add"),
+    }
 
 
 def test_identity_shortcut_is_dashed(tmp_path: Path):
-    spec = tmp_path / "r.yaml"
-    spec.write_text(
-        "name: r\ninput: [8, 8, 16]\nblocks:\n"
-        "  - {type: residual, name: a, n_filters: 16}\n"
-        "  - {type: residual, name: b, n_filters: 16}\n"
+    spec = _blocks_spec(
+        tmp_path,
+        "{type: residual, name: a, n_filters: 16}",
+        "{type: residual, name: b, n_filters: 16}",
     )
-    edges = _edges(dot.to_pydot(api.analyze(spec)).to_string())
-    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
     # identity shortcuts: the block input straight into the add
-    assert dashed == {("in:input", "a_add"), ("a_out", "b_add")}
+    assert _dashed(spec) == {("in:input", "a_add"), ("a_out", "b_add")}
 
 
 def test_shortcut_of_a_residual_written_with_add_blocks(tmp_path: Path):
-    spec = tmp_path / "r.yaml"
-    spec.write_text(
-        "name: r\ninput: [8, 8, 16]\nblocks:\n"
-        "  - {type: conv, name: stem, filters: 16, kernel: 3}\n"
-        "  - {type: conv, name: c1, filters: 16, kernel: 3, activation: relu}\n"
-        "  - {type: conv, name: c2, filters: 16, kernel: 3}\n"
-        "  - {type: conv, name: proj, filters: 16, kernel: 1, inputs: stem}\n"
-        "  - {type: add, name: sum, inputs: [c2, proj]}\n"
+    spec = _blocks_spec(
+        tmp_path,
+        "{type: conv, name: stem, filters: 16, kernel: 3}",
+        "{type: conv, name: c1, filters: 16, kernel: 3, activation: relu}",
+        "{type: conv, name: c2, filters: 16, kernel: 3}",
+        "{type: conv, name: proj, filters: 16, kernel: 1, inputs: stem}",
+        "{type: add, name: sum, inputs: [c2, proj]}",
     )
-    edges = _edges(dot.to_pydot(api.analyze(spec)).to_string())
-    dashed = {e for e, attrs in edges.items() if "dashed" in attrs}
     # stem forks: c1 -> c2 is the main path, stem -> proj -> sum the shortcut
-    assert dashed == {("stem", "proj"), ("proj", "sum")}
+    assert _dashed(spec) == {("stem", "proj"), ("proj", "sum")}
 
 
 def test_inception_branches_start_side_by_side_in_order():
