@@ -28,6 +28,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_plot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
