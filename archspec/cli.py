@@ -154,15 +154,19 @@ def check(
     # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
     gc.freeze()
     gc.disable()
-    results = checker.run(paths, sets=sets or ())
+    try:
+        results = checker.run(paths, sets=sets or ())
+    finally:
+        gc.enable()  # for callers that run the app in their own process
     if fmt is Format.text:
         _check_text(results, table)
     else:
         from archspec.render import report
 
-        render = {Format.json: lambda r: report.to_json(r, table=table),
-                  Format.github: report.to_github, Format.sarif: report.to_sarif}[fmt]  # fmt: skip
-        _out(render(results))
+        renderer = {Format.json: lambda r: report.to_json(r, table=table),
+                    Format.github: report.to_github,
+                    Format.sarif: report.to_sarif}[fmt]  # fmt: skip
+        _out(renderer(results))
     code = checker.exit_code(results)
     if code:
         raise typer.Exit(code)
@@ -228,25 +232,19 @@ def schema(
 
 
 def _write_atomic(target: Path, content: str, force: bool) -> None:
-    """Write text to a temporary file in the same folder, then rename it into place."""
-    import os
-
+    """Write text atomically (temporary file beside it, then a rename); E002 if it cannot."""
     from archspec.errors import usage_error
+    from archspec.render.dot import write_atomic
 
     folder = target.parent
     if not folder.is_dir():
         raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
     if target.exists() and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
-    tmp = folder / f".{target.name}.archspec-tmp-{os.getpid()}"
     try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, content.encode("utf-8"))
     except OSError as e:
         raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 @app.command()
