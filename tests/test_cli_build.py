@@ -55,6 +55,13 @@ BROKEN = [
         49,
     ),
     (
+        "self_reference",
+        "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: a, filters: 4, kernel: 3, inputs: a}\n",
+        "E301",
+        4,
+        58,
+    ),
+    (
         "later_reference",
         "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, inputs: b}\n  - {type: conv, name: b, filters: 4, kernel: 3}\n",
         "E301",
