@@ -9,6 +9,7 @@ from typing import Any
 
 from archspec import resolve
 from archspec.ir import Graph
+from archspec.limits import DEFAULT, Limits
 from archspec.loader import Document, load_text, read_file
 from archspec.lower import Item, lower
 from archspec.schema import SpecModel, validate_spec
@@ -21,6 +22,8 @@ class Spec:
     doc: Document
     model: SpecModel
     items: list[Item]
+    #: the limits it was loaded with; analyze() lowers with the same ones
+    limits: Limits = DEFAULT
 
     @property
     def name(self) -> str:
@@ -32,24 +35,29 @@ def load(
     *,
     text: str | None = None,
     sets: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> Spec:
     """Load and validate a spec from a file, or from `text`. Raises ArchspecError.
 
-    `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`)."""
+    `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
+    replaces the default limits (archspec/limits.py)."""
+    lim = limits or DEFAULT
     if text is not None:
-        doc = load_text(text, os.fspath(path) if path is not None else "<spec>")
+        doc = load_text(text, os.fspath(path) if path is not None else "<spec>", lim)
     elif path is not None:
-        doc = read_file(path)
+        doc = read_file(path, lim)
     else:
         raise TypeError("load() needs a path or text=")
     model = validate_spec(doc)
-    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets))
+    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets), limits=lim)
 
 
-def analyze(spec: Spec | str | os.PathLike[str], sets: Sequence[str] = ()) -> Graph:
+def analyze(
+    spec: Spec | str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
+) -> Graph:
     """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow."""
-    s = spec if isinstance(spec, Spec) else load(spec, sets=sets)
-    return lower(s.doc, s.model, s.items)
+    s = spec if isinstance(spec, Spec) else load(spec, sets=sets, limits=limits)
+    return lower(s.doc, s.model, s.items, limits or s.limits)
 
 
 def compile(spec: Spec | Graph | str | os.PathLike[str]) -> Any:

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from archspec.blocks import Block
 from archspec.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
-from archspec.ir import BlockInfo, Builder, Graph
+from archspec.ir import BlockInfo, Graph
+from archspec.limits import (
+    DEFAULT,
+    CheckedBuilder,
+    LimitExceeded,
+    Limits,
+    check_counts,
+    check_inputs,
+    check_totals,
+)
 from archspec.loader import Document
 from archspec.ops import ShapeError
 from archspec.schema import SpecModel, validate_block
@@ -27,8 +36,11 @@ class Item:
     group: str | None = None
 
 
-def lower(doc: Document, spec: SpecModel, items: list[Item]) -> Graph:
-    """Validate every block, then build the graph. All schema errors are reported together."""
+def lower(doc: Document, spec: SpecModel, items: list[Item], limits: Limits = DEFAULT) -> Graph:
+    """Validate every block, then build the graph. All schema errors are reported together.
+
+    The limits are checked before anything is built (input sizes, block counts with `repeat`),
+    layer by layer while lowering, and on the totals of the finished graph."""
     blocks: list[tuple[Block, Item]] = []
     diags: list[Diagnostic] = []
     for item in items:
@@ -39,13 +51,18 @@ def lower(doc: Document, spec: SpecModel, items: list[Item]) -> Graph:
             blocks.append((result, item))
     if diags:
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
-    return _Lowering(doc, spec).run(blocks)
+    check_inputs(doc, spec.input_shapes, spec.inputs is not None, limits)
+    check_counts(doc, [(item.path, block.repeat) for block, item in blocks], limits)
+    graph = _Lowering(doc, spec, limits).run(blocks)
+    check_totals(doc, graph, limits)
+    return graph
 
 
 class _Lowering:
-    def __init__(self, doc: Document, spec: SpecModel) -> None:
+    def __init__(self, doc: Document, spec: SpecModel, limits: Limits = DEFAULT) -> None:
         self.doc = doc
         self.spec = spec
+        self.limits = limits
         self.graph = Graph(name=spec.name, inputs=spec.input_shapes)
         #: spec-level name -> tensor name
         self.names: dict[str, str] = {n: n for n in self.graph.inputs}
@@ -79,7 +96,17 @@ class _Lowering:
                         hint="give one of the blocks another `name`",
                     )
                 try:
-                    out = block.expand(Builder(self.graph, info), refs)
+                    out = block.expand(CheckedBuilder(self.graph, info, self.limits), refs)
+                except LimitExceeded as e:
+                    key = e.key_in(item.raw)
+                    raise SpecError(
+                        self.doc.diag(
+                            e.code,
+                            f"{format_path(item.path)} (`{name}`, {block.type}): {e}",
+                            (*item.path, key) if key else item.path,
+                            hint=e.hint,
+                        )
+                    ) from None
                 except ShapeError as e:
                     key = e.key if e.key and e.key in item.raw else None
                     raise SpecError(
