@@ -137,7 +137,7 @@ SPEC_CASES: list[tuple[str, str | bytes, str, tuple[int, int | None] | None]] = 
     ("other_tag_binary", "name: m\ndescription: !!binary aGVsbG8=\ninput: [8, 8, 3]\n"
      "blocks:\n  - {type: flatten}\n", "E104", (2, 14)),
     ("alias_bomb", "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-     + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")),
+     + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)),
      "E103", (1, 4)),
     ("nested_brackets_40000", "name: m\ninput: " + "[" * 40_000 + "\n", "E702", (2, None)),
     ("nested_mappings_40000", "name: m\ninput: " + "{a: " * 40_000 + "\n", "E702", (2, None)),
