@@ -26,5 +26,8 @@ lint: install
 	$(BIN)/ruff format --check archspec tests
 	$(BIN)/mypy
 
+bench: install
+	$(BIN)/python benchmarks/bench_check.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

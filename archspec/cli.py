@@ -6,15 +6,16 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from archspec import api
 from archspec.errors import ArchspecError
-from archspec.limits import Limits, from_options
-from archspec.render import text
+
+if TYPE_CHECKING:
+    from archspec.limits import Limits
 
 app = typer.Typer(
     name="archspec",
@@ -76,6 +77,8 @@ def _limits(
     activation_memory: str | None,
 ) -> Limits:
     """The Limits from the limit flags (a bad value is a usage error)."""
+    from archspec.limits import from_options
+
     return from_options({
         "--max-file-size": file_size, "--max-blocks": blocks, "--max-layers": layers,
         "--max-params": params, "--max-activation-memory": activation_memory,
@@ -126,6 +129,8 @@ def build(
     max_activation_memory: MaxActivationMemory = None,
 ) -> None:
     """Compile SPEC to a Keras model, print its summary, optionally save it."""
+    from archspec import api
+    from archspec.render import text
     from archspec.save import check_target, save_keras
 
     limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
@@ -145,12 +150,192 @@ def build(
         _out(f"Saved: {target}")
 
 
+class Format(str, Enum):
+    """Output formats of `archspec check`."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Spec files, or folders searched recursively for *.yaml / *.yml.",
+            show_default=False,
+            metavar="PATH",
+        ),
+    ],
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (default), json, github (workflow annotations) or sarif (2.1.0).",
+            case_sensitive=False,
+        ),
+    ] = Format.text,
+    table: Annotated[
+        bool, typer.Option("--table", help="Add the per-block table of each valid spec.")
+    ] = False,
+    sets: Sets = None,
+    debug: Debug = False,
+    max_file_size: MaxFileSize = None,
+    max_blocks: MaxBlocks = None,
+    max_layers: MaxLayers = None,
+    max_params: MaxParams = None,
+    max_activation_memory: MaxActivationMemory = None,
+) -> None:
+    """Validate specs without TensorFlow: schema, shapes, budget, expect.
+
+    Prints each valid spec's totals. Exit 0 when every spec is valid, 1 when any is
+    invalid, 2 for usage or I/O errors."""
+    from archspec import check as checker
+
+    limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
+    results = checker.run(paths, sets=sets or (), limits=limits)
+    if fmt is Format.text:
+        _check_text(results, table)
+    else:
+        from archspec.render import report
+
+        render = {Format.json: lambda r: report.to_json(r, table=table),
+                  Format.github: report.to_github, Format.sarif: report.to_sarif}[fmt]  # fmt: skip
+        _out(render(results))
+    code = checker.exit_code(results)
+    if code:
+        raise typer.Exit(code)
+
+
+def _check_text(results: list[Any], table: bool) -> None:
+    """One line per valid spec on stdout; diagnostics (with the source line) on stderr."""
+    from archspec.render import text
+
+    colour_err, colour_out = sys.stderr.isatty(), sys.stdout.isatty()
+    for r in results:
+        if r.diagnostics:
+            sys.stdout.flush()
+            sys.stderr.write(text.format_diagnostics(r.diagnostics, colour_err) + "\n")
+            sys.stderr.flush()
+        if r.graph is None or not r.ok:
+            mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
+            n = len(r.errors)
+            _out(f"{mark}  {r.file}: {n} error{'s' if n != 1 else ''}")
+            continue
+        g = r.graph
+        c = g.cost
+        mark = "\033[1;32mok\033[0m" if colour_out else "ok"
+        outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
+        _out(
+            f"{mark}    {r.file}: {g.name}: {c.trainable + c.non_trainable:,} params "
+            f"({c.trainable:,} trainable), {text.human(c.macs)} MACs, output {outs}"
+        )
+        if table:
+            _out(text.summary_table(g))
+            _out()
+    valid = sum(r.ok for r in results)
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    parts = [f"{len(results)} spec{'s' if len(results) != 1 else ''} checked", f"{valid} valid"]
+    if valid != len(results):
+        parts.append(f"{len(results) - valid} invalid ({errors} error{'s' if errors != 1 else ''})")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    _out(", ".join(parts))
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write the schema here (default: stdout).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Print or write the JSON Schema of the spec format, for editors."""
+    from archspec.jsonschema import dumps
+
+    content = dumps()
+    if output is None:
+        sys.stdout.write(content)
+        return
+    _write_atomic(output, content, force)
+    _out(f"Wrote {output}")
+
+
+def _write_atomic(target: Path, content: str, force: bool) -> None:
+    """Write text to a temporary file in the same folder, then rename it into place."""
+    import os
+
+    from archspec.errors import usage_error
+
+    folder = target.parent
+    if not folder.is_dir():
+        raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
+    if target.exists() and not force:
+        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+    tmp = folder / f".{target.name}.archspec-tmp-{os.getpid()}"
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@app.command()
+def blocks(
+    types: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these block types.", show_default=False, metavar="[TYPE]..."),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """List the block types: parameters, defaults, descriptions."""
+    from archspec.blocks import REGISTRY
+    from archspec.errors import did_you_mean, usage_error
+    from archspec.jsonschema import block_rows
+
+    for kind in types or []:
+        if kind not in REGISTRY:
+            raise usage_error(
+                "E003", f"unknown block type `{kind}`",
+                hint=did_you_mean(kind, REGISTRY) or "run `archspec blocks` for the list",
+            )  # fmt: skip
+    _out("Every block also takes: name, inputs, repeat (see `archspec schema`).")
+    for kind in types or list(REGISTRY):
+        model = REGISTRY[kind]
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
+        _out()
+        _out(f"{kind}: {doc}")
+        rows = block_rows(kind)
+        if not rows:
+            _out("  (no parameters)")
+            continue
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for r in rows:
+            cells = [r[i].ljust(widths[i]) for i in range(3)]
+            _out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
+
+
 def main() -> None:
     """Entry point: run the app, turn errors into messages and exit codes."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
+            sys.exit(code)
     except ArchspecError as e:
+        from archspec.render import text
+
         colour = sys.stderr.isatty()
         sys.stderr.write(text.format_diagnostics(e.diagnostics, colour) + "\n")
         errors = sum(d.severity == "error" for d in e.diagnostics)

@@ -111,7 +111,7 @@ class _Lowering:
                     key = e.key if e.key and e.key in item.raw else None
                     raise SpecError(
                         self.doc.diag(
-                            "E401" if "collapses" not in str(e) else "E402",
+                            _shape_code(e),
                             f"{format_path(item.path)} (`{name}`, {block.type}): {e}",
                             (*item.path, key) if key else item.path,
                             hint=e.hint,
@@ -187,6 +187,13 @@ class _Lowering:
         key: KeyPath = (*item.path, "inputs")
         for k, ref in enumerate(refs):
             where = key if isinstance(block.inputs, str) else (*key, k)
+            if ref not in self.names and ref == block.name:
+                raise self.fail(
+                    "E301",
+                    f"{format_path(where)}: block `{ref}` reads its own output (a cycle)",
+                    where,
+                    hint="a block reads the model input or earlier blocks only",
+                )
             if ref not in self.names:
                 later = ref in all_names
                 raise self.fail(
@@ -229,3 +236,12 @@ class _Lowering:
         if len(set(outs)) != len(outs):
             raise self.fail("E302", "`outputs` names the same block twice", ("outputs",))
         return outs
+
+
+def _shape_code(e: ShapeError) -> str:
+    """E402 for a collapsing spatial size, E403 for a wrong input rank, else E401."""
+    if "collapses" in str(e):
+        return "E402"
+    if "needs an image input" in str(e):
+        return "E403"
+    return "E401"

@@ -34,7 +34,7 @@ from tests.conftest import ROOT
 
 #: The command every spec case goes through. `check` runs loader, schema, resolve and lower
 #: and never imports TensorFlow.
-CMD: tuple[str, ...] = ("build",)
+CMD: tuple[str, ...] = ("check",)
 
 GUARANTEE_SECONDS = 10
 GUARANTEE_BYTES = 1 << 30
@@ -267,7 +267,18 @@ def test_unreadable_path_exits_2(tmp_path, make):
     path = make(tmp_path)
     before = snapshot(tmp_path)
     r = run([*CMD, path], tmp_path)
-    expect(r, 2, "E001", path, before, tmp_path)
+    # `check` searches a folder for specs: an empty one is "no spec files found", no position
+    expect(r, 2, "E001", None if (tmp_path / path).is_dir() else path, before, tmp_path)
+
+
+def test_folder_with_a_symlink_loop(tmp_path):
+    """`check` searches folders recursively: a link to the folder itself is not followed."""
+    (tmp_path / "specs").mkdir()
+    os.symlink("..", tmp_path / "specs" / "up")
+    (tmp_path / "specs" / "bad.yaml").write_text("name: m\n")
+    before = snapshot(tmp_path)
+    r = run([*CMD, "specs"], tmp_path)
+    expect(r, 1, "E203", "specs/bad.yaml:1:1", before, tmp_path)
 
 
 # -- output paths (only `build` writes): exit 2, before TensorFlow is imported --------------
