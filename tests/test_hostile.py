@@ -185,6 +185,9 @@ SPEC_CASES: list[tuple[str, str | bytes, str, tuple[int, int | None] | None]] = 
     ("archspec_2", "archspec: 2\n" + OK, "E206", (1, 11)),
     ("number_100k_digits", "name: m\ninput: [8, 8, 3]\nblocks:\n"
      "  - {type: conv, filters: " + "9" * 100_000 + ", kernel: 3}\n", "E704", (4, 27)),
+    # 18,000 schema errors: deduplicating them was quadratic (a minute of CPU)
+    ("errors_18000", "name: m\ninput: [8]\nblocks:\n" + "  - {type: dense, units: yes, foo: 1}\n" * 9000,
+     "E202", (4, 26)),
     ("sexagesimal_bomb", "name: m\ninput: [8, 8, 3]\nblocks:\n"
      "  - {type: conv, filters: 1" + ":0" * 300_000 + ", kernel: 3}\n", "E704", (4, 27)),
 ]  # fmt: skip
