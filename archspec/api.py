@@ -22,8 +22,6 @@ class Spec:
     doc: Document
     model: SpecModel
     items: list[Item]
-    #: the limits it was loaded with; analyze() lowers with the same ones
-    limits: Limits = DEFAULT
 
     @property
     def name(self) -> str:
@@ -49,15 +47,17 @@ def load(
     else:
         raise TypeError("load() needs a path or text=")
     model = validate_spec(doc)
-    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets), limits=lim)
+    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets))
 
 
 def analyze(
     spec: Spec | str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
 ) -> Graph:
-    """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow."""
+    """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow.
+
+    The limits are those `spec` was loaded with, unless `limits` is given."""
     s = spec if isinstance(spec, Spec) else load(spec, sets=sets, limits=limits)
-    return lower(s.doc, s.model, s.items, limits or s.limits)
+    return lower(s.doc, s.model, s.items, limits)
 
 
 def compile(spec: Spec | Graph | str | os.PathLike[str]) -> Any:

@@ -41,6 +41,8 @@ class Document:
     #: key path -> (line, col) of the key itself, for mapping entries
     key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     text: str = ""
+    #: the limits it was read with; the later stages (resolve, lower) check against the same
+    limits: Limits = DEFAULT
 
     def locate(self, path: KeyPath, key: bool = False) -> tuple[int, int] | None:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -136,9 +138,9 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SpecError(Diagnostic("E107", "NUL byte in the file", file=file, line=line, col=col))
-    doc = Document(file=file, data=None, text=text)
+    doc = Document(file=file, data=None, text=text, limits=limits or DEFAULT)
     try:
-        _Builder(doc, limits or DEFAULT).build(yaml.parse(text, Loader=_Parser))
+        _Builder(doc, doc.limits).build(yaml.parse(text, Loader=_Parser))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"

@@ -36,11 +36,12 @@ class Item:
     group: str | None = None
 
 
-def lower(doc: Document, spec: SpecModel, items: list[Item], limits: Limits = DEFAULT) -> Graph:
+def lower(doc: Document, spec: SpecModel, items: list[Item], limits: Limits | None = None) -> Graph:
     """Validate every block, then build the graph. All schema errors are reported together.
 
-    The limits are checked before anything is built (input sizes, block counts with `repeat`),
-    layer by layer while lowering, and on the totals of the finished graph."""
+    The limits (`doc.limits` unless given) are checked before anything is built (input sizes,
+    block counts with `repeat`), layer by layer while lowering, and on the finished graph."""
+    limits = limits or doc.limits
     blocks: list[tuple[Block, Item]] = []
     diags: list[Diagnostic] = []
     seen: set[Diagnostic] = set()  # a list's `in` made 18,000 errors take a minute
