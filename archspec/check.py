@@ -91,9 +91,8 @@ def check_file(
         result.exit_code = 2 if isinstance(e, UsageError) else 1
         return result
     result.graph = graph
-    names = output_names(graph, spec.model)
-    result.outputs = dict(zip(names, graph.output_shapes.values(), strict=True))
-    result.diagnostics = [*graph.warnings, *evaluate(graph, spec.doc, spec.model)]
+    result.outputs = dict(zip(spec.outputs, graph.output_shapes.values(), strict=True))
+    result.diagnostics = [*graph.warnings, *evaluate(graph, spec.doc, spec.model, spec.outputs)]
     result.exit_code = 0 if result.ok else 1
     return result
 
@@ -147,7 +146,7 @@ def _block_figure(graph: Graph, key: str) -> dict[str, int]:
             "trainable_params": c.trainable,
             "macs": c.macs,
         }[key]
-        name = b.group or b.name
+        name = b.group[0] if b.group else b.name  # (instance name, type) of a defined block
         out[name] = out.get(name, 0) + value
     return out
 
@@ -185,8 +184,12 @@ def matches(expected: int | str, actual: int) -> bool:
     return round(scaled, decimals) == round(parse_count(expected) / _SCALE[m.group(3)], decimals)
 
 
-def evaluate(graph: Graph, doc: Document, spec: SpecModel) -> list[Diagnostic]:
-    """E601 for each budget the model exceeds, E602 for each `expect` figure that differs."""
+def evaluate(
+    graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str]
+) -> list[Diagnostic]:
+    """E601 for each budget the model exceeds, E602 for each `expect` figure that differs.
+
+    `outputs` are the names of the output blocks (as the resolved spec has them)."""
     out: list[Diagnostic] = []
     if spec.budget is not None:
         for key in ("params", "trainable_params", "macs"):
@@ -225,16 +228,9 @@ def evaluate(graph: Graph, doc: Document, spec: SpecModel) -> list[Diagnostic]:
                     )
                 )
         if spec.expect.output_shape is not None:
-            out.extend(_check_output_shape(graph, doc, spec, spec.expect.output_shape))
+            shapes = dict(zip(outputs, graph.output_shapes.values(), strict=True))
+            out.extend(_check_output_shape(doc, shapes, spec.expect.output_shape))
     return out
-
-
-def output_names(graph: Graph, spec: SpecModel) -> list[str]:
-    """The spec-level names of the model's outputs (block names), in order."""
-    if spec.outputs is not None:
-        return list(spec.outputs)
-    by_output = {b.output: b.group or b.name for b in graph.blocks}
-    return [by_output.get(o, o) for o in graph.outputs]
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -242,13 +238,11 @@ def _shape(shape: Sequence[int]) -> str:
 
 
 def _check_output_shape(
-    graph: Graph,
     doc: Document,
-    spec: SpecModel,
+    actual: dict[str, tuple[int, ...]],
     expected: list[int] | dict[str, list[int]],
 ) -> list[Diagnostic]:
-    names = output_names(graph, spec)
-    actual = dict(zip(names, graph.output_shapes.values(), strict=True))
+    names = list(actual)
     path: KeyPath = ("expect", "output_shape")
     if isinstance(expected, list):
         if len(actual) != 1:

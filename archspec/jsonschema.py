@@ -89,13 +89,14 @@ def user_block_schema() -> dict[str, Any]:
     props = {k: v for k, v in common["properties"].items() if k != "type"}
     props["type"] = {
         "type": "string",
-        "pattern": IDENTIFIER,
-        "description": "A type from `define` (built-in types have their own schemas).",
+        "anyOf": [{"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
+        "description": "A type from `define`, or a `${...}` expression that gives a type "
+        "(built-in types have their own schemas).",
     }
     return {
         "title": "UserBlock",
-        "description": "A block of a type defined under `define`; its parameters are those of "
-        "the definition.",
+        "description": "A block of a type defined under `define` (or chosen by an expression); "
+        "its parameters are those of the definition, checked by `archspec check`.",
         "type": "object",
         "properties": props,
         "required": ["type"],
@@ -134,7 +135,7 @@ def generate() -> dict[str, Any]:
             "type": {
                 "type": "string",
                 "description": "Built-in: " + ", ".join(builtin) + "; or a type from `define`.",
-                "anyOf": [{"enum": builtin}, {"pattern": IDENTIFIER}],
+                "anyOf": [{"enum": builtin}, {"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
             }
         },
         "allOf": branches,

@@ -5,8 +5,9 @@ big or crash before anything large is built and before TensorFlow is imported:
 
 - while reading: the file size, the YAML nesting depth and node count (enforced on parser
   events, before any node is composed) and the length of a number literal (loader.py);
-- before lowering: the number of blocks after expansion, `repeat` included (count arithmetic on
-  the validated blocks, nothing expanded yet), and the size of each input;
+- while resolving (resolve.py reads `doc.limits`): the number of blocks after expansion, by
+  count arithmetic before each `repeat` or user-defined block is expanded;
+- before lowering: the size of each input;
 - while lowering, layer by layer: the number of layers, filters and units, kernel and pool
   windows, and each layer's parameters and output size;
 - after lowering, on the static IR: the estimated parameters and activation memory in total.
@@ -158,36 +159,6 @@ def check_inputs(doc: Document, shapes: dict[str, tuple[int, ...]], named: bool,
                     f"more than the limit of {limits.input_elements:,}",
                     path,
                     hint="archspec describes CNNs for images up to about 16384 x 16384",
-                )
-            )
-
-
-def check_counts(doc: Document, blocks: list[tuple[KeyPath, int]],
-                 limits: Limits = DEFAULT) -> None:  # fmt: skip
-    """Block instances after expansion, from (path, repeat) pairs, before any is expanded:
-    a `repeat` over the limit is reported at `repeat` (E706), a running total at the block
-    that crosses it (E705)."""
-    total = 0
-    for path, repeat in blocks:
-        if repeat > limits.blocks:
-            raise SpecError(
-                doc.diag(
-                    "E706",
-                    f"{format_path((*path, 'repeat'))}: repeat {repeat:,} makes more blocks than "
-                    f"the limit of {limits.blocks:,}",
-                    (*path, "repeat"),
-                    hint="raise the limit with --max-blocks if this model is real",
-                )
-            )
-        total += repeat
-        if total > limits.blocks:
-            raise SpecError(
-                doc.diag(
-                    "E705",
-                    f"{format_path(path)}: the spec expands to more than {limits.blocks:,} blocks "
-                    "here",
-                    path,
-                    hint="raise the limit with --max-blocks if this model is real",
                 )
             )
 

@@ -36,7 +36,7 @@ def test_accepts_expressions_and_defined_blocks(validator: jsonschema.Draft20201
     text = """\
 name: x
 input: [32, 32, 3]
-params: {width: 64, stages: [3, 4], k: 3}
+params: {width: 64, stages: [3, 4], k: 3, kinds: [conv]}
 defaults: {batch_norm: {epsilon: 1.001e-5}}
 define:
   conv_bn_relu:
@@ -49,6 +49,7 @@ blocks:
   - {type: vgg, n_filters: "${width * 2}", n_conv: 2, repeat: "${stages[1]}", kernel: ["${k}", 3]}
   - {type: conv_bn_relu, name: stem, filters: 32, repeat: 2}
   - {type: add, inputs: [stem, vgg_1]}
+  - {type: "${kinds[0]}", filters: 8, kernel: 1}
 budget: {max_params: 25.6M, max_macs: 4100000000}
 expect: {params: 100, output_shape: {add_1: [8, 8, 64]}}
 """
