@@ -103,6 +103,13 @@ WORDS = [*REGISTRY, *ACTIVATIONS, "same", "valid", "auto", "identity", "projecti
          "input", "m", "Lambda", "os.system", "${width}", "25.6M"]  # fmt: skip
 KEYS = st.sampled_from([*TOP_KEYS, *BLOCK_KEYS, "x", "<<", "1", ""])
 
+#: `${...}` strings: valid, broken and hostile expressions (expr.py must refuse the hostile ones)
+EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1 / 0}",
+               "${10 ** 10 ** 10}", "${2 ** 127 * 2 ** 127}", "${min()}", "${max([])}",
+               "${x.__class__}", "${__import__('os').system('true')}", "${(lambda: 1)()}",
+               "${" + "(" * 200 + "1" + ")" * 200 + "}", "${" + "1+" * 400 + "1}", "${}",
+               "${int('9' * 5000)}", "${round(1e308 * 10)}", "${-(-1) ** 0.5}"]  # fmt: skip
+
 EXTREME_INTS = [0, -1, 1, 2, 3, 7, 64, 65_536, 65_537, 2**31, 2**63, 10**30]
 scalars = st.one_of(
     st.sampled_from(EXTREME_INTS),
@@ -111,6 +118,7 @@ scalars = st.one_of(
     st.booleans(),
     st.none(),
     st.sampled_from(WORDS),
+    st.sampled_from(EXPRESSIONS),
     st.text(max_size=12),
 )
 values = st.recursive(
@@ -214,7 +222,7 @@ def mutate(spec: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
         keyed = [p for p in paths if isinstance(p[-1], str)]
         blocks = data.get("blocks") if isinstance(data.get("blocks"), list) else None
         kind = rnd.choice(["rename", "retype", "remove", "duplicate", "reference", "extreme",
-                           "small", "small", "small"])  # fmt: skip
+                           "expression", "small", "small", "small"])  # fmt: skip
         if kind == "rename" and keyed:
             p = rnd.choice(keyed)
             parent = _get(data, p[:-1])
@@ -236,6 +244,8 @@ def mutate(spec: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
                 b["inputs"] = rnd.choice(["nowhere", b.get("name") or "self", *later, ["a", "zz"]])
         elif kind == "extreme" and numbers:
             _set(data, rnd.choice(numbers), rnd.choice(EXTREMES + EXTREME_INTS))
+        elif kind == "expression" and paths:
+            _set(data, rnd.choice(paths), rnd.choice(EXPRESSIONS))
         elif kind == "small" and numbers:
             p = rnd.choice(numbers)
             old = _get(data, p)
