@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archspec import api
 from archspec.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usage_error
 from archspec.ir import Graph
 from archspec.limits import Limits
@@ -80,8 +81,6 @@ def check_file(
     path: str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
 ) -> FileResult:
     """Load, validate, resolve and lower one spec, then apply its budget and expectations."""
-    from archspec import api
-
     result = FileResult(file=os.fspath(path))
     try:
         spec = api.load(path, sets=sets, limits=limits)

@@ -203,9 +203,14 @@ def check(
 
     Prints each valid spec's totals. Exit 0 when every spec is valid, 1 when any is
     invalid, 2 for usage or I/O errors."""
+    import gc
+
     from archspec import check as checker
 
     limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
+    # The thousands of objects that importing pydantic and the block models created live until
+    # the process ends: frozen, they are not traversed again by every later collection.
+    gc.freeze()
     results = checker.run(paths, sets=sets or (), limits=limits)
     if fmt is Format.text:
         _check_text(results, table)

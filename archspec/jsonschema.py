@@ -18,6 +18,7 @@ from archspec.schema import SpecModel
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EXPRESSION = r"^\$\{.*\}$"
+COUNT = r"^\s*\d+(\.\d+)?\s*[KMGT]?\s*$"
 _REF = "#/$defs/{model}"
 
 #: keys whose value is never an expression: the block type selects the schema; the others are
@@ -104,6 +105,18 @@ def user_block_schema() -> dict[str, Any]:
     }
 
 
+def _count_pattern(node: Any) -> None:
+    """A count written as a string must look like `25.6M` (as schema.parse_count reads it)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" not in node:
+            node["pattern"] = COUNT
+        for value in node.values():
+            _count_pattern(value)
+    elif isinstance(node, list):
+        for value in node:
+            _count_pattern(value)
+
+
 def generate() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a spec file."""
     defs: dict[str, Any] = {}
@@ -150,6 +163,10 @@ def generate() -> dict[str, Any]:
             **block_list,
             "description": defs["Define"]["properties"]["blocks"].get("description", ""),
         }
+    for name, keys in (("Budget", ("max_params", "max_trainable_params", "max_macs")),
+                       ("Expect", ("macs",))):  # fmt: skip
+        for key in keys:
+            _count_pattern(defs[name]["properties"][key])
     top["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
     top = _allow_expressions(top)
     defs = _allow_expressions(defs)

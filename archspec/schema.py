@@ -68,6 +68,13 @@ class Expect(_Strict):
         default=None, description="Output shape without batch, or output name -> shape."
     )
 
+    @field_validator("macs")
+    @classmethod
+    def _count(cls, v: int | str | None) -> int | str | None:
+        if v is not None:
+            parse_count(v)
+        return v
+
 
 class Define(_Strict):
     """A user-defined composite block."""

@@ -39,6 +39,8 @@ ERRORS = [
     ("E203 missing key", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: dense}\n", "E203", 4, "{"),
     ("E204 out of range", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: dropout, rate: 1.5}\n",
      "E204", 4, "1.5"),
+    ("E204 not a count", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\nexpect: {macs: lots}\n",
+     "E204", 5, "lots"),
     ("E205 unknown block type", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: cnv, filters: 3}\n",
      "E205", 4, "cnv"),
     ("E206 version", "archspec: 2\nname: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n",
@@ -177,19 +179,16 @@ def test_unused_block_is_a_warning_not_an_error(tmp_path: Path) -> None:
 
 # -- budget and expect ----------------------------------------------------------------------
 
-BUDGET = """\
-name: over
+MODEL = """\
+name: m
 input: [64, 64, 3]
 blocks:
   - {type: vgg, name: small, n_filters: 64, n_conv: 2}
   - {type: vgg, name: big, n_filters: 128, n_conv: 2}
   - {type: global_avg_pool}
   - {type: dense, name: head, units: 10}
-budget:
-  max_params: 100K
-  max_trainable_params: 1000000
-  max_macs: 0.1G
 """
+BUDGET = MODEL + "budget:\n  max_params: 100K\n  max_trainable_params: 1000000\n  max_macs: 0.1G\n"
 # params by hand: small (3*9+1)*64 + (64*9+1)*64 = 38,720; big (64*9+1)*128 + (128*9+1)*128
 # = 221,440; head 128*10+10 = 1,290; total 261,450.
 # MACs: small 64*64*(27*64) + 64*64*(576*64) = 158,072,832; big 32*32*(576*128 + 1152*128)
@@ -214,16 +213,7 @@ def test_within_budget_passes(tmp_path: Path) -> None:
     assert result.ok, result.errors
 
 
-EXPECT = """\
-name: exp
-input: [64, 64, 3]
-blocks:
-  - {type: vgg, name: small, n_filters: 64, n_conv: 2}
-  - {type: vgg, name: big, n_filters: 128, n_conv: 2}
-  - {type: global_avg_pool}
-  - {type: dense, name: head, units: 10}
-expect:
-"""
+EXPECT = MODEL + "expect:\n"
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,7 @@ def test_every_builtin_block_is_closed(
         ("name: x\ninput: [8, 8, 3]\nblocks: [{type: add, inputs: a}]\n", "'a'"),
         ("name: x\ninput: [8, 8, 3]\nblocks: [{name: a}]\n", "'type' is a required property"),
         ("name: x\ninput: [8, 8, 3]\nblocks: [{type: flatten}]\nbudget: {max_parms: 1}\n", "max_parms"),
+        ("name: x\ninput: [8, 8, 3]\nblocks: [{type: flatten}]\nbudget: {max_params: lots}\n", "'lots'"),
     ],
 )  # fmt: skip
 def test_rejects(validator: jsonschema.Draft202012Validator, text: str, fragment: str) -> None:
