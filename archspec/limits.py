@@ -155,7 +155,7 @@ def check_inputs(doc: Document, shapes: dict[str, tuple[int, ...]], named: bool,
             raise SpecError(
                 doc.diag(
                     "E709",
-                    f"{format_path(path)}: input {dims} has {human(n)} elements, "
+                    f"{format_path(path)}: {dims} has {human(n)} elements, "
                     f"more than the limit of {limits.input_elements:,}",
                     path,
                     hint="archspec describes CNNs for images up to about 16384 x 16384",
@@ -210,7 +210,7 @@ def check_op(op: Op, limits: Limits = DEFAULT) -> None:
         what = "filters" if isinstance(op, Conv2D) else "units"
         raise LimitExceeded(
             "E707",
-            f"{width:,} {what} is more than the limit of {limits.width:,}",
+            f"{what} {width:,} is over the limit of {limits.width:,}",
             value=width,
         )
     window = op.kernel if isinstance(op, Conv2D) else op.pool if isinstance(op, Pool2D) else None
