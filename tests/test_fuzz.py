@@ -1,5 +1,6 @@
-"""Fuzzing with Hypothesis: nothing but archspec's own ArchspecError escapes the static pipeline
-(loader, schema, resolution, lowering), and valid specs have the static figures Keras reports.
+"""Fuzzing with Hypothesis: nothing but archspec's own ArchspecError escapes what `archspec
+check` runs (loader, schema, resolution, lowering, budget and expect, the reports), and valid
+specs have the static figures Keras reports.
 
 Three generators: (a) arbitrary bytes and text, (b) YAML-shaped documents built from the spec's
 own vocabulary, (c) valid specs mutated (a key renamed, a value's type changed, a block removed
@@ -20,6 +21,8 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,10 +31,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archspec
+from archspec import check
 from archspec.blocks import REGISTRY
 from archspec.blocks.base import ACTIVATIONS
-from archspec.errors import CODES, ArchspecError
-from archspec.loader import load_bytes
+from archspec.errors import CODES, Diagnostic
+from archspec.render import report
 from archspec.render.text import format_diagnostics
 from tests.conftest import ROOT, SPECS
 from tests.test_static_vs_keras import EXAMPLES, assert_static_equals_keras, example_spec
@@ -52,24 +56,31 @@ def budget(examples: int) -> settings:
     )
 
 
-def pipeline(text: str) -> Any:
-    """Load and analyze `text`; return the graph, or None for an ArchspecError (whose
-    diagnostics must be well-formed and render). Anything else escapes: a bug."""
-    try:
-        return archspec.analyze(archspec.load(text=text))
-    except ArchspecError as e:
-        check_diagnostics(e)
-        return None
+#: one file, rewritten for every example: `check_file` reads it as `archspec check` would
+_SPEC = Path(tempfile.mkdtemp(prefix="archspec-fuzz-")) / "spec.yaml"
 
 
-def check_diagnostics(e: ArchspecError) -> None:
-    assert e.diagnostics
-    for d in e.diagnostics:
+def pipeline(content: str | bytes) -> Any:
+    """What `archspec check` does with a file holding `content`, in-process: load, resolve,
+    lower, budget and expect (check.check_file, which turns every ArchspecError into
+    diagnostics), then every report format. Returns the graph of a valid spec, else None.
+    Anything that escapes is a bug."""
+    _SPEC.write_bytes(content.encode() if isinstance(content, str) else content)
+    result = check.check_file(_SPEC)
+    check_diagnostics(result.diagnostics)
+    format_diagnostics(result.diagnostics)
+    report.to_json([result], table=True)
+    report.to_github([result])
+    report.to_sarif([result])
+    return result.graph if result.ok else None
+
+
+def check_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
         assert d.code in CODES, d
         assert d.message, d
         assert d.line is None or d.line >= 1, d
         assert d.col is None or d.col >= 1, d
-    assert format_diagnostics(e.diagnostics)  # renders without raising
 
 
 # -- (a) arbitrary bytes and text -----------------------------------------------------------
@@ -78,12 +89,7 @@ def check_diagnostics(e: ArchspecError) -> None:
 @budget(60)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes(raw):
-    try:
-        load_bytes(raw)
-    except ArchspecError as e:
-        check_diagnostics(e)
-        return
-    pipeline(raw.decode("utf-8-sig"))
+    pipeline(raw)
 
 
 @budget(60)
@@ -101,7 +107,9 @@ TOP_KEYS = [
 BLOCK_KEYS = sorted({k for model in REGISTRY.values() for k in model.model_fields})
 WORDS = [*REGISTRY, *ACTIVATIONS, "same", "valid", "auto", "identity", "projection", "a", "b",
          "input", "m", "Lambda", "os.system", "${width}", "25.6M"]  # fmt: skip
-KEYS = st.sampled_from([*TOP_KEYS, *BLOCK_KEYS, "x", "<<", "1", ""])
+FIGURE_KEYS = ["max_params", "max_trainable_params", "max_macs", "params", "trainable_params",
+               "macs", "output_shape"]  # fmt: skip
+KEYS = st.sampled_from([*TOP_KEYS, *BLOCK_KEYS, *FIGURE_KEYS, "x", "<<", "1", ""])
 
 #: `${...}` strings: valid, broken and hostile expressions (expr.py must refuse the hostile ones)
 EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1 / 0}",
@@ -110,6 +118,9 @@ EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1
                "${" + "(" * 200 + "1" + ")" * 200 + "}", "${" + "1+" * 400 + "1}", "${}",
                "${int('9' * 5000)}", "${round(1e308 * 10)}", "${-(-1) ** 0.5}"]  # fmt: skip
 
+#: values for budget and expect figures
+FIGURES: list[Any] = ["25.6M", "1K", "abc", "1e3", "9" * 400 + ".0", 10**30, -1, 0, 1, True,
+                      None, [1, 2], [8, 8, 3], {"out": [1]}, 3.5]  # fmt: skip
 EXTREME_INTS = [0, -1, 1, 2, 3, 7, 64, 65_536, 65_537, 2**31, 2**63, 10**30]
 scalars = st.one_of(
     st.sampled_from(EXTREME_INTS),
@@ -143,8 +154,8 @@ documents = st.fixed_dictionaries(
         ),
         "blocks": st.one_of(st.lists(block_dicts, max_size=6), values),
         "outputs": values,
-        "budget": values,
-        "expect": values,
+        "budget": st.one_of(st.dictionaries(st.sampled_from(FIGURE_KEYS), values), values),
+        "expect": st.one_of(st.dictionaries(st.sampled_from(FIGURE_KEYS), values), values),
         "archspec": scalars,
         "x": values,
     },
@@ -222,7 +233,7 @@ def mutate(spec: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
         keyed = [p for p in paths if isinstance(p[-1], str)]
         blocks = data.get("blocks") if isinstance(data.get("blocks"), list) else None
         kind = rnd.choice(["rename", "retype", "remove", "duplicate", "reference", "extreme",
-                           "expression", "small", "small", "small"])  # fmt: skip
+                           "expression", "figure", "small", "small", "small"])  # fmt: skip
         if kind == "rename" and keyed:
             p = rnd.choice(keyed)
             parent = _get(data, p[:-1])
@@ -244,6 +255,10 @@ def mutate(spec: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
                 b["inputs"] = rnd.choice(["nowhere", b.get("name") or "self", *later, ["a", "zz"]])
         elif kind == "extreme" and numbers:
             _set(data, rnd.choice(numbers), rnd.choice(EXTREMES + EXTREME_INTS))
+        elif kind == "figure":  # a budget or expect figure, sensible or not
+            section = data.setdefault(rnd.choice(["budget", "expect"]), {})
+            if isinstance(section, dict):
+                section[rnd.choice(FIGURE_KEYS)] = rnd.choice(FIGURES)
         elif kind == "expression" and paths:
             _set(data, rnd.choice(paths), rnd.choice(EXPRESSIONS))
         elif kind == "small" and numbers:
@@ -345,3 +360,16 @@ def test_cli_sample(tmp_path, k):
     assert "Traceback" not in r.stderr + r.stdout
     assert "internal error" not in r.stderr
     assert sorted(os.listdir(tmp_path)) == before
+
+
+@budget(100)
+@given(
+    st.sampled_from(SMALL_SEEDS),
+    st.sampled_from(["budget", "expect"]),
+    st.sampled_from(FIGURE_KEYS),
+    st.one_of(st.sampled_from(FIGURES), scalars, values),
+)
+def test_budget_and_expect_figures(seed, section, key, value):
+    """Valid specs with one arbitrary `budget` / `expect` figure: check evaluates it against
+    the graph (where `expect: {macs: abc}` once escaped as an internal error)."""
+    pipeline(dump({**seed, section: {key: value}}, random.Random(0)))
