@@ -30,7 +30,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_plot.py
 
-# A long fuzzing campaign (about 47,000 in-process examples, 60 Keras builds, 80 CLI runs);
+# A long fuzzing campaign (about 57,000 in-process examples, 60 Keras builds, 80 CLI runs);
 # `make test` runs the same tests briefly. FUZZ_SCALE multiplies the short campaign's budgets.
 FUZZ_SCALE ?= 100
 fuzz: install
