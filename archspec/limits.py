@@ -88,7 +88,9 @@ def parse_option(flag: str, value: str) -> int:
     m = re.fullmatch(r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([KMGT]?)(?:i?B)?\s*", value, re.IGNORECASE)
     number = round(float(m.group(1)) * table[m.group(2).upper()]) if m else 0
     if number < 1:
-        example = "4M (MiB) or 4194304" if kind == "bytes" else "3G or 3000000000"
+        example = {"bytes": "4M (MiB) or 4194304", "count": "3G or 3000000000"}[kind]
+        if flag in ("--max-blocks", "--max-layers"):
+            example = "20000 or 20K"
         raise UsageError(
             Diagnostic(
                 "E003",
