@@ -16,6 +16,7 @@ from pathlib import Path
 from archspec import api
 from archspec.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usage_error
 from archspec.ir import Graph
+from archspec.limits import Limits
 from archspec.loader import Document
 from archspec.schema import SpecModel, parse_count
 
@@ -76,11 +77,13 @@ def find_specs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return unique
 
 
-def check_file(path: str | os.PathLike[str], sets: Sequence[str] = ()) -> FileResult:
+def check_file(
+    path: str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
+) -> FileResult:
     """Load, validate, resolve and lower one spec, then apply its budget and expectations."""
     result = FileResult(file=os.fspath(path))
     try:
-        spec = api.load(path, sets=sets)
+        spec = api.load(path, sets=sets, limits=limits)
         graph = api.analyze(spec)
     except ArchspecError as e:
         result.diagnostics = list(e.diagnostics)
@@ -93,15 +96,19 @@ def check_file(path: str | os.PathLike[str], sets: Sequence[str] = ()) -> FileRe
     return result
 
 
-def run(paths: Iterable[str | os.PathLike[str]], sets: Sequence[str] = ()) -> list[FileResult]:
-    """Check every spec found under `paths`. Raises UsageError if a path does not exist or no
-    spec is found."""
+def run(
+    paths: Iterable[str | os.PathLike[str]],
+    sets: Sequence[str] = (),
+    limits: Limits | None = None,
+) -> list[FileResult]:
+    """Check every spec found under `paths` (`limits`: archspec/limits.py, default if None).
+    Raises UsageError if a path does not exist or no spec is found."""
     files = find_specs(paths)
     if not files:
         raise usage_error(
             "E001", "no spec files found", hint="give files, or folders with *.yaml / *.yml"
         )
-    return [check_file(f, sets) for f in files]
+    return [check_file(f, sets, limits) for f in files]
 
 
 def exit_code(results: Sequence[FileResult]) -> int:

@@ -8,11 +8,14 @@ import traceback
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from archspec.errors import ArchspecError
+
+if TYPE_CHECKING:
+    from archspec.limits import Limits
 
 app = typer.Typer(
     name="archspec",
@@ -36,6 +39,50 @@ Sets = Annotated[
     ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
+# Limits a real model may reach (archspec/limits.py; the README's "Guarantees"). A command that
+# reads a spec takes these five and passes `_limits(...)` to api.load / api.analyze.
+MaxFileSize = Annotated[
+    str | None,
+    typer.Option("--max-file-size", help="Raise the spec file size limit (1M = 1 MiB).",
+                 metavar="BYTES", show_default=False),
+]  # fmt: skip
+MaxBlocks = Annotated[
+    str | None,
+    typer.Option("--max-blocks", help="Raise the limit on blocks after expansion (10000).",
+                 metavar="N", show_default=False),
+]  # fmt: skip
+MaxLayers = Annotated[
+    str | None,
+    typer.Option("--max-layers", help="Raise the limit on layers (50000).", metavar="N",
+                 show_default=False),
+]  # fmt: skip
+MaxParams = Annotated[
+    str | None,
+    typer.Option("--max-params", help="Raise the parameter limit (2G).", metavar="N",
+                 show_default=False),
+]  # fmt: skip
+MaxActivationMemory = Annotated[
+    str | None,
+    typer.Option("--max-activation-memory",
+                 help="Raise the activation memory limit (16G = 16 GiB; float32, batch 1).",
+                 metavar="BYTES", show_default=False),
+]  # fmt: skip
+
+
+def _limits(
+    file_size: str | None,
+    blocks: str | None,
+    layers: str | None,
+    params: str | None,
+    activation_memory: str | None,
+) -> Limits:
+    """The Limits from the limit flags (a bad value is a usage error)."""
+    from archspec.limits import from_options
+
+    return from_options({
+        "--max-file-size": file_size, "--max-blocks": blocks, "--max-layers": layers,
+        "--max-params": params, "--max-activation-memory": activation_memory,
+    })  # fmt: skip
 
 
 @app.callback()
@@ -75,13 +122,19 @@ def build(
     ] = False,
     sets: Sets = None,
     debug: Debug = False,
+    max_file_size: MaxFileSize = None,
+    max_blocks: MaxBlocks = None,
+    max_layers: MaxLayers = None,
+    max_params: MaxParams = None,
+    max_activation_memory: MaxActivationMemory = None,
 ) -> None:
     """Compile SPEC to a Keras model, print its summary, optionally save it."""
     from archspec import api
     from archspec.render import text
     from archspec.save import check_target, save_keras
 
-    graph = api.analyze(spec, sets=sets or ())
+    limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
+    graph = api.analyze(spec, sets=sets or (), limits=limits)
     target = check_target(str(output), force) if output is not None else None
     with _status("building the Keras model"):
         model = api.compile(graph)
@@ -140,6 +193,11 @@ def check(
     ] = False,
     sets: Sets = None,
     debug: Debug = False,
+    max_file_size: MaxFileSize = None,
+    max_blocks: MaxBlocks = None,
+    max_layers: MaxLayers = None,
+    max_params: MaxParams = None,
+    max_activation_memory: MaxActivationMemory = None,
 ) -> None:
     """Validate specs without TensorFlow: schema, shapes, budget, expect.
 
@@ -149,13 +207,14 @@ def check(
 
     from archspec import check as checker
 
+    limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
     # A short-lived process: the objects that importing pydantic and the block models created
     # live until it ends, and what checking creates is freed by reference counting. Without
     # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
     gc.freeze()
     gc.disable()
     try:
-        results = checker.run(paths, sets=sets or ())
+        results = checker.run(paths, sets=sets or (), limits=limits)
     finally:
         gc.enable()  # for callers that run the app in their own process
     if fmt is Format.text:

@@ -363,9 +363,14 @@ class _Expander:
         scope.previous = output
 
     def _check_count(self, more: int, path: KeyPath, use: KeyPath | None) -> None:
-        if len(self.items) + more > MAX_BLOCKS:
-            raise self.fail("E701", f"{format_path(path)}: the spec expands to more than "
-                            f"{MAX_BLOCKS:,} blocks", path, use=use,
+        limit = self.doc.limits.blocks  # archspec/limits.py; --max-blocks raises it
+        if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
+            raise self.fail("E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
+                            f"than the limit of {limit:,}", (*path, "repeat"), use=use,
+                            hint="lower `repeat`, or raise it with --max-blocks")  # fmt: skip
+        if len(self.items) + more > limit:
+            raise self.fail("E705", f"{format_path(path)}: the spec expands to more than "
+                            f"{limit:,} blocks", path, use=use,
                             hint="lower `repeat`, or split the model")  # fmt: skip
 
 
