@@ -32,8 +32,6 @@ from archspec.errors import (
 from archspec.loader import Document, load_text
 from archspec.schema import Define, SpecModel, translate, validate_block, validate_spec
 
-#: blocks after expansion (repeat and user-defined blocks), checked before expanding further
-MAX_BLOCKS = 10_000
 _COMMON = ("type", "name", "inputs", "repeat")
 
 
