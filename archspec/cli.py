@@ -157,7 +157,9 @@ def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
     from archspec import api
     from archspec.render.spec import render_spec
 
-    _out(render_spec(api.load(spec, sets=sets or ()), source=str(spec)).rstrip("\n"))
+    resolved = api.load(spec, sets=sets or ())
+    api.analyze(resolved)  # shape errors too: what is rendered must build
+    _out(render_spec(resolved, source=str(spec)).rstrip("\n"))
 
 
 class Format(str, Enum):

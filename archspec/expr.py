@@ -79,6 +79,8 @@ def _number(x: Any) -> bool:
 def _check_result(x: Any) -> Any:
     if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > MAX_INT_BITS:
         raise ExprError("result too large")
+    if isinstance(x, complex):
+        raise ExprError("result is not a real number")
     if isinstance(x, float) and not math.isfinite(x):
         raise ExprError("result is not a finite number")
     return x

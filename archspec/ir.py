@@ -110,6 +110,7 @@ class Builder:
                 f"layer name `{name}` is already taken by an earlier block",
                 key="name",
                 hint="give this block a different `name`",
+                code="E302",
             )
         shapes = [self.shape(i) for i in inputs]
         out = op.infer(shapes)

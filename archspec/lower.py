@@ -50,7 +50,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         except ShapeError as e:
             key = e.key if e.key and e.key in block.model_fields_set else None
             d = doc.diag(
-                _shape_code(e),
+                e.code,
                 f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
                 (*item.path, key) if key else item.path,
                 hint=e.hint,
@@ -91,12 +91,3 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
     graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
-
-
-def _shape_code(e: ShapeError) -> str:
-    """E402 for a collapsing spatial size, E403 for a wrong input rank, else E401."""
-    if "collapses" in str(e):
-        return "E402"
-    if "needs an image input" in str(e):
-        return "E403"
-    return "E401"

@@ -19,12 +19,16 @@ Pair = tuple[int, int]
 
 
 class ShapeError(Exception):
-    """An op cannot take its input shapes; `key` names the spec key to point at, if any."""
+    """An op cannot take its input shapes; `key` names the spec key to point at, if any, and
+    `code` the error code (E401 shape mismatch, E402 collapse, E403 rank, E302 name clash)."""
 
-    def __init__(self, message: str, key: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, key: str | None = None, hint: str | None = None, code: str = "E401"
+    ) -> None:
         super().__init__(message)
         self.key = key
         self.hint = hint
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ def _image(shape: Shape, what: str) -> Shape:
             f"{what} needs an image input (height, width, channels); "
             f"received shape {fmt_shape(shape)}",
             hint="flatten or pool before dense layers; give `input` as [H, W, C] for images",
+            code="E403",
         )
     return shape
 
@@ -55,6 +60,7 @@ def _window(size: int, kernel: int, stride: int, padding: str, axis: str) -> int
             f"the {axis} collapses to {max(out, 0)}: input {axis} {size}, window {kernel}, "
             f"stride {stride}, padding {padding}",
             hint="use a larger input, fewer stride-2 steps, or padding: same",
+            code="E402",
         )
     return out
 

@@ -14,7 +14,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, ValidationError
 
@@ -160,6 +160,8 @@ class _Instance(Block):
     """The common keys of a user-defined block's use; its params are checked separately."""
 
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    #: a definition reads as many inputs as it is given (`input_1`, `input_2`, ...)
+    n_inputs: ClassVar[int | None] = None
 
 
 class _Expander:
@@ -183,6 +185,7 @@ class _Expander:
             if name in REGISTRY:
                 raise self.fail("E504", f"define.{name}: `{name}` is a built-in block type",
                                 ("define", name), hint="choose another name", key=True)  # fmt: skip
+        self.check_defaults()
         inputs = list(self.model.input_shapes)
         scope = _Scope(
             prefix="",
@@ -200,22 +203,54 @@ class _Expander:
         outs = []
         for k, ref in enumerate(self.model.outputs):
             if ref not in scope.names or ref in self.model.input_shapes:
+                blocks = [n for n in scope.names if n not in self.model.input_shapes]
                 raise self.fail("E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),
-                                hint=did_you_mean(ref, scope.names))  # fmt: skip
+                                hint=did_you_mean(ref, blocks))  # fmt: skip
             outs.append(scope.names[ref])
         if len(set(outs)) != len(outs):
             raise self.fail("E302", "`outputs` names the same block twice", ("outputs",))
         return outs
 
+    def check_defaults(self) -> None:
+        """`defaults` names block types and their parameters; a typo is an error there."""
+        for kind, values in self.model.defaults.items():
+            if kind in REGISTRY:
+                allowed = [k for k in REGISTRY[kind].model_fields if k not in _COMMON]
+            elif kind in self.model.define:
+                allowed = list(self.model.define[kind].params)
+            else:
+                self.diags.append(self.doc.diag(
+                    "E205", f"defaults.{kind}: unknown block type `{kind}`", ("defaults", kind),
+                    hint=did_you_mean(kind, [*REGISTRY, *self.model.define]),
+                    key=True))  # fmt: skip
+                continue
+            for key in values:
+                if key not in allowed:
+                    common = key in _COMMON
+                    self.diags.append(self.doc.diag(
+                        "E204" if common else "E201",
+                        f"defaults.{kind}.{key}: "
+                        + (f"`{key}` cannot have a default" if common
+                           else f"`{kind}` has no parameter `{key}`"),
+                        ("defaults", kind, key), key=True,
+                        hint=None if common else did_you_mean(key, allowed)
+                        or "its parameters: " + ", ".join(allowed)))  # fmt: skip
+        if self.diags:
+            raise SpecError(self.diags)
+
     def block(self, raw: Any, path: KeyPath, scope: _Scope) -> None:
         kind = raw.get("type") if isinstance(raw, dict) else None
+        defaulted: set[str] = set()
         if isinstance(kind, str):
-            raw = {**self.model.defaults.get(kind, {}), **raw}
+            defaults = self.model.defaults.get(kind, {})
+            defaulted = set(defaults) - set(raw)
+            raw = {**defaults, **raw}
             if kind in self.model.define:
                 self.instance(raw, path, scope, kind)
                 return
         result = validate_block(raw, self.doc, path)
         if isinstance(result, list):
+            result = [self._at_default(d, path, defaulted) for d in result]
             self.diags.extend(_with_use(self.doc, d, scope.use) for d in result)
             self.broken = True
             return
@@ -230,6 +265,23 @@ class _Expander:
             self.items.append(Item(final, path, scope.group, scope.use))
             refs = [name]
         self.bind(block.name, refs[0], path, scope)
+
+    def _at_default(self, d: Diagnostic, path: KeyPath, defaulted: set[str]) -> Diagnostic:
+        """A diagnostic about a value that came from `defaults` points there, noting the block."""
+        key = d.path[len(path)] if len(d.path) > len(path) else None
+        if key not in defaulted or not isinstance(key, str):
+            return d
+        kind = self.doc.data["blocks"][path[1]]["type"] if path[0] == "blocks" else None
+        where: KeyPath = ("defaults", str(kind), key, *d.path[len(path) + 1 :])
+        pos = self.doc.locate(where)
+        used = self.doc.locate(path)
+        note = Related(f"the default is used by {format_path(path)}", self.doc.file,
+                       *(used or (None, None)))  # fmt: skip
+        return dataclasses.replace(
+            d, path=where, line=pos[0] if pos else None, col=pos[1] if pos else None,
+            message=d.message.replace(format_path(d.path), format_path(where), 1),
+            related=(*d.related, note),
+        )  # fmt: skip
 
     def instance(self, raw: dict[str, Any], path: KeyPath, scope: _Scope, kind: str) -> None:
         """Expand one use of a user-defined block."""
@@ -342,7 +394,7 @@ class _Expander:
             while True:
                 scope.counters[kind] += 1
                 local = f"{kind}_{scope.counters[kind]}"
-                if local not in scope.declared:
+                if local not in scope.declared and scope.prefix + local not in self.final:
                     break
         else:
             local = given if repeat == 1 else f"{given}_{copy}"

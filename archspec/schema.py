@@ -53,8 +53,8 @@ class Budget(_Strict):
     @field_validator("*")
     @classmethod
     def _count(cls, v: int | str | None) -> int | str | None:
-        if v is not None:
-            parse_count(v)
+        if v is not None and parse_count(v) <= 0:
+            raise ValueError("a budget is a positive count")
         return v
 
 
@@ -188,9 +188,19 @@ def translate(
     `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints."""
     by_path: dict[KeyPath, list[Any]] = {}
     out: list[Diagnostic] = []
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    # a misspelled key is reported once, as unknown with its hint, not also as a missing one
+    misspelled = {
+        (path[:-1], did_you_mean(str(path[-1]), fields))
+        for path in (
+            _data_path(e["loc"], data)[0] for e in errors if e["type"] == "extra_forbidden"
+        )
+    }
+    for e in errors:
         path, missing = _data_path(e["loc"], data)
         kind = e["type"]
+        if kind == "missing" and (path, f"did you mean `{missing}`?") in misspelled:
+            continue
         if kind == "extra_forbidden":
             key = path[-1]
             out.append(
@@ -275,7 +285,17 @@ def validate_spec(doc: Document) -> SpecModel:
     """Validate the top level (blocks stay raw mappings here)."""
     data = doc.data
     version = data.get("archspec", 1)
-    if version != 1 or isinstance(version, bool):
+    if type(version) is not int:
+        raise SpecError(
+            doc.diag(
+                "E202",
+                "archspec: expected the format version as an integer, "
+                f"received {describe(version)}",
+                ("archspec",),
+                hint="write `archspec: 1`",
+            )
+        )
+    if version != 1:
         raise SpecError(
             doc.diag(
                 "E206",

@@ -54,11 +54,11 @@ def test_json_structure(folder: Path) -> None:
     report_ = json.loads(out)
     assert report_["version"] == 1
     assert report_["ok"] is False
-    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "errors": 3, "warnings": 1}
+    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "errors": 2, "warnings": 1}
     bad, good = report_["files"]  # sorted by path
     assert bad["file"] == "bad.yaml" and bad["ok"] is False and bad["totals"] is None
-    assert [e["code"] for e in bad["errors"]] == ["E203", "E201", "E202"]
-    first = bad["errors"][1]
+    assert [e["code"] for e in bad["errors"]] == ["E201", "E202"]
+    first = bad["errors"][0]
     assert set(first) == {"code", "severity", "message", "file", "line", "col", "path",
                           "key_path", "hint"}  # fmt: skip
     assert (first["line"], first["col"], first["path"]) == (4, 17, "blocks[0].n_filter")
@@ -91,14 +91,14 @@ def test_json_table_adds_blocks(folder: Path) -> None:
 def test_github_annotations(folder: Path) -> None:
     code, out = _run(folder, "github")
     assert code == 1
-    lines = out.splitlines()[1:]  # after E203 (n_filters missing)
+    lines = out.splitlines()
     assert lines[0] == (
         "::error file=bad.yaml,line=4,col=17,title=archspec E201::blocks[0].n_filter: unknown "
         "key `n_filter` in a `vgg` block%0Ahint: did you mean `n_filters`?"
     )
     assert lines[1].startswith("::error file=bad.yaml,line=5,col=26,title=archspec E202::")
     assert lines[2].startswith("::warning file=good.yaml,line=7,col=5,title=archspec W301::")
-    assert lines[3] == "archspec check: 2 file(s), 1 invalid, 3 error(s), 1 warning(s)"
+    assert lines[3] == "archspec check: 2 file(s), 1 invalid, 2 error(s), 1 warning(s)"
 
 
 def test_github_escaping() -> None:
@@ -132,14 +132,14 @@ def test_sarif_structure(folder: Path) -> None:
     ids = [r["id"] for r in driver["rules"]]
     assert ids == list(CODES)  # stable: one rule per documented code, in the table's order
     results = run["results"]
-    assert [r["ruleId"] for r in results] == ["E203", "E201", "E202", "W301"]
-    assert [r["level"] for r in results] == ["error", "error", "error", "warning"]
+    assert [r["ruleId"] for r in results] == ["E201", "E202", "W301"]
+    assert [r["level"] for r in results] == ["error", "error", "warning"]
     for r in results:
         assert driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
-    loc = results[1]["locations"][0]["physicalLocation"]
+    loc = results[0]["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "bad.yaml"
     assert loc["region"] == {"startLine": 4, "startColumn": 17}
-    assert "did you mean `n_filters`?" in results[1]["message"]["text"]
+    assert "did you mean `n_filters`?" in results[0]["message"]["text"]
     uris = [a["location"]["uri"] for a in run["artifacts"]]
     assert uris[loc["artifactLocation"]["index"]] == "bad.yaml"
 

@@ -3,6 +3,7 @@ for every spec in specs/ and for every block type in the registry."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import archspec
@@ -77,3 +78,24 @@ def test_block_static_equals_keras(keras, kind):
 def test_spec_static_equals_keras(keras, compiled_specs, path):
     graph, model = compiled_specs.get(path)  # built once per session, shared with test_zoo
     assert_static_equals_keras(keras, graph, model)
+
+
+def test_every_activation_keeps_the_shape_in_keras(keras):
+    """The activations the schema offers run in Keras and keep the shape, as `infer` assumes."""
+    from archspec.blocks.base import ACTIVATIONS
+
+    blocks = "".join(f"  - {{type: activation, activation: {a}}}\n" for a in ACTIVATIONS)
+    graph = archspec.analyze(archspec.load(text=f"name: acts\ninput: [4, 4, 6]\nblocks:\n{blocks}"))
+    model = archspec.compile(graph)
+    out = model(np.random.default_rng(0).normal(size=(2, 4, 4, 6)).astype("float32"))
+    assert tuple(out.shape) == (2, 4, 4, 6)
+    assert_static_equals_keras(keras, graph, model)
+
+
+def test_every_initializer_is_a_keras_initializer(keras):
+    from archspec.blocks.base import INITIALIZERS
+
+    for name in INITIALIZERS:
+        assert keras.initializers.get(name) is not None, name
+        spec = f"name: i\ninput: [4, 4, 3]\nblocks:\n  - {{type: conv, filters: 2, kernel: 3, kernel_initializer: {name}}}\n"
+        assert archspec.compile(archspec.load(text=spec)).count_params() == 3 * 3 * 3 * 2 + 2

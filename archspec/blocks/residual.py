@@ -27,7 +27,8 @@ def _needs_projection(b: Builder, x: str, channels: int, strides: int, mode: Sho
     if len(shape) != 3:
         raise ShapeError(
             "a residual block needs an image input (height, width, channels); "
-            f"received {fmt_shape(shape)}"
+            f"received {fmt_shape(shape)}",
+            code="E403",
         )
     if mode == "identity":
         if shape[-1] != channels or strides != 1:

@@ -4,7 +4,6 @@ every block named)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -13,9 +12,11 @@ from archspec.resolve import Resolved
 
 
 def _flow(value: Any) -> str:
-    return str(
-        yaml.safe_dump(value, default_flow_style=True, width=1 << 16, sort_keys=False)
-    ).strip()
+    """One line of YAML for `value`, quoted where YAML would read it otherwise (`'null'`)."""
+    text = yaml.safe_dump(
+        value, default_flow_style=True, width=1 << 16, sort_keys=False, allow_unicode=True
+    )
+    return str(text).removesuffix("\n").removesuffix("\n...").strip()
 
 
 def render_spec(resolved: Resolved, source: str | None = None) -> str:
@@ -25,10 +26,10 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         f"# Rendered by archspec from {source or m.name}: params substituted, defaults applied,",
         "# repeats and user-defined blocks expanded.",
         "archspec: 1",
-        f"name: {m.name}",
+        f"name: {_flow(m.name)}",
     ]
     if m.description is not None:
-        lines.append("description: " + json.dumps(m.description))
+        lines.append("description: " + _flow(m.description))
     if m.input is not None:
         lines.append(f"input: {_flow(m.input)}")
     else:

@@ -55,9 +55,9 @@ def shape_str(shape: Shape) -> str:
 
 
 def human(n: int | float) -> str:
-    """12_345_678 -> '12.35M'."""
+    """12_345_678 -> '12.35M'; 999_999 -> '1.00M' (the unit is chosen after rounding)."""
     for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= size:
+        if abs(round(n / size, 2)) >= 1 and abs(n) >= 1000:
             return f"{n / size:.2f}{unit}"
     return str(int(n))
 
