@@ -1,0 +1,111 @@
+"""Parity checks: the same random batch through the Keras model and through an exported
+artefact reloaded from disk, as a user of that format would load it (`.keras` with
+`safe_mode=True`, a SavedModel with `tf.saved_model.load`, the TFLite interpreter, onnxruntime).
+Multi-input and multi-output models included: inputs are matched by name, outputs by position.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
+
+
+def compare(model: Any, path: Path, fmt: str, *, batch: int = BATCH, seed: int = 0) -> float:
+    """The max abs difference over every output between `model` and the artefact at `path`."""
+    inputs = random_batch(model, batch, seed)
+    expected = run_keras(model, inputs)
+    got = RUNNERS[fmt](path, model, inputs)
+    if len(got) != len(expected):
+        raise RuntimeError(f"{path}: {len(got)} outputs, the Keras model has {len(expected)}")
+    diff = 0.0
+    for e, g in zip(expected, got, strict=True):
+        g = np.asarray(g)
+        if g.shape != e.shape:
+            raise RuntimeError(f"{path}: an output of shape {g.shape}, expected {e.shape}")
+        diff = max(diff, float(np.max(np.abs(e.astype(np.float64) - g))) if e.size else 0.0)
+    return diff
+
+
+def random_batch(model: Any, batch: int, seed: int) -> dict[str, np.ndarray]:
+    """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed)."""
+    rng = np.random.default_rng(seed)
+    return {
+        name: rng.standard_normal((batch, *t.shape[1:])).astype(np.float32)
+        for name, t in zip(input_names(model), model.inputs, strict=True)
+    }
+
+
+def input_names(model: Any) -> list[str]:
+    return [t.name for t in model.inputs]
+
+
+def run_keras(model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    return _as_list(model(_positional(model, inputs), training=False))
+
+
+def _positional(model: Any, inputs: dict[str, np.ndarray]) -> Any:
+    values = [inputs[n] for n in input_names(model)]
+    return values[0] if len(values) == 1 else values
+
+
+def _as_list(outputs: Any) -> list[np.ndarray]:
+    if isinstance(outputs, dict):
+        outputs = [outputs[k] for k in sorted(outputs, key=_output_index)]
+    elif not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    return [np.asarray(o) for o in outputs]
+
+
+def _output_index(name: str) -> tuple[int, str]:
+    """`output_10` after `output_2` (the export signatures' output names)."""
+    tail = name.rsplit("_", 1)[-1]
+    return (int(tail), name) if tail.isdigit() else (0, name)
+
+
+def _run_keras(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    from archspec.emit import import_keras
+
+    loaded = import_keras().saving.load_model(str(path), safe_mode=True)
+    return run_keras(loaded, inputs)
+
+
+def _run_savedmodel(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    return _as_list(loaded.serve(_positional(model, inputs)))
+
+
+def _run_tflite(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated ... LiteRT"
+        interpreter = tf.lite.Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner()
+    return _as_list(runner(**inputs))
+
+
+def _run_onnx(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    if sorted(names) == sorted(inputs):
+        feed = {n: inputs[n] for n in names}
+    else:  # fall back to position
+        feed = dict(zip(names, inputs.values(), strict=True))
+    return [np.asarray(o) for o in session.run(None, feed)]
+
+
+RUNNERS = {
+    "keras": _run_keras,
+    "savedmodel": _run_savedmodel,
+    "tflite": _run_tflite,
+    "onnx": _run_onnx,
+}
