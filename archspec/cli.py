@@ -131,7 +131,13 @@ def main() -> None:
     """Entry point: run the app, turn errors into messages and exit codes."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, Typer returns (not raises) the code of a typer.Exit, and
+        # turns Ctrl-C into Exit(130): pass it on, or an interrupted command would exit 0.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            if code == 130:
+                sys.stderr.write("Interrupted.\n")
+            sys.exit(code)
     except ArchspecError as e:
         colour = sys.stderr.isatty()
         sys.stderr.write(text.format_diagnostics(e.diagnostics, colour) + "\n")

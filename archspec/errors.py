@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "E602": "figure differs from expect",
     # limits
     "E701": "a limit was exceeded",
+    # export
+    "E801": "an exported model's outputs differ from the Keras model's (--verify)",
     # warnings
     "W301": "input or block feeds nothing",
 }

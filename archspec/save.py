@@ -157,10 +157,12 @@ def export(
     verify: bool = False,
     tolerance: float = 1e-4,
     status: Status | None = None,
+    reference: Any = None,
 ) -> Saved:
     """Write `model` to `target` atomically; with `verify`, first run the same random batch
     through the model and the written artefact and refuse (exit 1, nothing left behind) if
-    they differ by more than `tolerance`."""
+    they differ by more than `tolerance` (`reference`: verify.reference(model), to reuse one
+    batch and the Keras model's outputs across formats)."""
     stage = status or (lambda _message: nullcontext())
     cleaned = clean_leftovers(target.path)
     tmp = _temp_path(target.path, "tmp", FORMATS[target.format] or ".savedmodel")
@@ -173,7 +175,7 @@ def export(
             from archspec.verify import compare
 
             with stage(f"verifying {target.path}"):
-                saved.max_abs_diff = compare(model, tmp, target.format)
+                saved.max_abs_diff = compare(model, tmp, target.format, ref=reference)
             if not saved.max_abs_diff <= tolerance:
                 raise ArchspecError(
                     Diagnostic(
@@ -189,10 +191,11 @@ def export(
             raise usage_error("E002", f"{target.path} exists", hint="pass --force to replace it")
         _commit(tmp, target.path)
         return saved
-    except OSError as e:
-        raise usage_error(
-            "E002", f"cannot write {target.path}: {e.strerror or e}", file=None
-        ) from e
+    except Exception as e:
+        reason = _io_failure(e)
+        if reason is None:
+            raise
+        raise usage_error("E002", f"cannot write {target.path}: {reason}") from e
     finally:
         _remove(tmp)
 
@@ -381,6 +384,18 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+def _io_failure(e: BaseException) -> str | None:
+    """Why writing failed, if `e` is an I/O error (Python's, or TensorFlow's file system
+    errors); None for anything else (a bug, reported as one)."""
+    if isinstance(e, OSError):
+        return e.strerror or str(e)
+    io_errors = ("NotFoundError", "PermissionDeniedError", "ResourceExhaustedError")
+    if type(e).__module__.startswith("tensorflow") and type(e).__name__ in io_errors:
+        message = str(getattr(e, "message", e))
+        return message.rsplit("; ", 1)[-1] if "; " in message else message
+    return None
 
 
 def _importable(module: str) -> bool:

@@ -15,10 +15,21 @@ import numpy as np
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
 
 
-def compare(model: Any, path: Path, fmt: str, *, batch: int = BATCH, seed: int = 0) -> float:
-    """The max abs difference over every output between `model` and the artefact at `path`."""
+Batch = dict[str, np.ndarray]
+
+
+def reference(model: Any, batch: int = BATCH, seed: int = 0) -> tuple[Batch, list[np.ndarray]]:
+    """A random batch (fixed seed) and the Keras model's outputs for it."""
     inputs = random_batch(model, batch, seed)
-    expected = run_keras(model, inputs)
+    return inputs, run_keras(model, inputs)
+
+
+def compare(
+    model: Any, path: Path, fmt: str, *, ref: tuple[Batch, list[np.ndarray]] | None = None
+) -> float:
+    """The max abs difference over every output between `model` and the artefact at `path`,
+    on `ref` (from `reference`; computed here if not given)."""
+    inputs, expected = ref if ref is not None else reference(model)
     got = RUNNERS[fmt](path, model, inputs)
     if len(got) != len(expected):
         raise RuntimeError(f"{path}: {len(got)} outputs, the Keras model has {len(expected)}")
@@ -31,7 +42,7 @@ def compare(model: Any, path: Path, fmt: str, *, batch: int = BATCH, seed: int =
     return diff
 
 
-def random_batch(model: Any, batch: int, seed: int) -> dict[str, np.ndarray]:
+def random_batch(model: Any, batch: int, seed: int) -> Batch:
     """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed)."""
     rng = np.random.default_rng(seed)
     return {
@@ -44,11 +55,11 @@ def input_names(model: Any) -> list[str]:
     return [t.name for t in model.inputs]
 
 
-def run_keras(model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def run_keras(model: Any, inputs: Batch) -> list[np.ndarray]:
     return _as_list(model(_positional(model, inputs), training=False))
 
 
-def _positional(model: Any, inputs: dict[str, np.ndarray]) -> Any:
+def _positional(model: Any, inputs: Batch) -> Any:
     values = [inputs[n] for n in input_names(model)]
     return values[0] if len(values) == 1 else values
 
@@ -67,21 +78,21 @@ def _output_index(name: str) -> tuple[int, str]:
     return (int(tail), name) if tail.isdigit() else (0, name)
 
 
-def _run_keras(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _run_keras(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     from archspec.emit import import_keras
 
     loaded = import_keras().saving.load_model(str(path), safe_mode=True)
-    return run_keras(loaded, inputs)
+    return _as_list(loaded(_positional(model, inputs), training=False))
 
 
-def _run_savedmodel(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _run_savedmodel(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))
     return _as_list(loaded.serve(_positional(model, inputs)))
 
 
-def _run_tflite(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _run_tflite(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import tensorflow as tf
 
     with warnings.catch_warnings():
@@ -91,7 +102,7 @@ def _run_tflite(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[n
     return _as_list(runner(**inputs))
 
 
-def _run_onnx(path: Path, model: Any, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+def _run_onnx(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
