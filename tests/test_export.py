@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -99,9 +98,8 @@ def resnet50(keras):
 
 
 def test_resnet50_every_format_verifies(tmp_path, resnet50):
-    from archspec.save import check_target, export
-
     from archspec import verify
+    from archspec.save import check_target, export
 
     ref = verify.reference(resnet50, batch=2)
     for fmt, name in FORMATS.items():
