@@ -220,7 +220,7 @@ def _write(model: Any, tmp: Path, fmt: str, stage: Status) -> None:
             from archspec.verify import random_batch, run_keras
 
             run_keras(model, random_batch(model, 1, 0))
-        with warnings.catch_warnings(), _quiet_stderr():
+        with warnings.catch_warnings(), quiet_stderr():
             warnings.simplefilter("ignore")  # tf2onnx's numpy-2 shims warn (np.object)
             model.export(str(tmp), format="onnx", verbose=False)
     else:  # pragma: no cover - format_of admits only the above
@@ -234,7 +234,7 @@ def _write_tflite(model: Any, tmp: Path, stage: Status) -> None:
     staging = tmp.with_name(tmp.name + ".savedmodel")
     try:
         model.export(str(staging), format="tf_saved_model", verbose=False)
-        with stage("converting to TFLite"), _quiet_stderr():
+        with stage("converting to TFLite"), quiet_stderr():
             data = tf.lite.TFLiteConverter.from_saved_model(str(staging)).convert()
         with open(tmp, "wb") as f:
             f.write(data)
@@ -243,7 +243,7 @@ def _write_tflite(model: Any, tmp: Path, stage: Status) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """Silence what converters print on file descriptor 2 (C++ logs, absl), unless --debug."""
     if "--debug" in sys.argv:
         yield

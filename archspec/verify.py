@@ -52,7 +52,21 @@ def random_batch(model: Any, batch: int, seed: int) -> Batch:
 
 
 def input_names(model: Any) -> list[str]:
-    return [t.name for t in model.inputs]
+    """The names of the model's Input layers (what export signatures call them), in order."""
+    names = []
+    for t in model.inputs:
+        history = getattr(t, "_keras_history", None)
+        names.append(getattr(getattr(history, "operation", None), "name", None) or t.name)
+    return names
+
+
+def _feed(names: list[str], inputs: Batch) -> Batch:
+    """`inputs` under an artefact's input `names`: by name, or by position for one input."""
+    if sorted(names) == sorted(inputs):
+        return {n: inputs[n] for n in names}
+    if len(names) == len(inputs) == 1:
+        return {names[0]: next(iter(inputs.values()))}
+    raise RuntimeError(f"the artefact's inputs {names} are not the model's {list(inputs)}")
 
 
 def run_keras(model: Any, inputs: Batch) -> list[np.ndarray]:
@@ -95,22 +109,20 @@ def _run_savedmodel(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
 def _run_tflite(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import tensorflow as tf
 
-    with warnings.catch_warnings():
+    from archspec.save import quiet_stderr
+
+    with warnings.catch_warnings(), quiet_stderr():  # "INFO: Created ... XNNPACK delegate"
         warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated ... LiteRT"
         interpreter = tf.lite.Interpreter(model_path=str(path))
-    runner = interpreter.get_signature_runner()
-    return _as_list(runner(**inputs))
+        runner = interpreter.get_signature_runner()
+        return _as_list(runner(**_feed(list(runner.get_input_details()), inputs)))
 
 
 def _run_onnx(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = [i.name for i in session.get_inputs()]
-    if sorted(names) == sorted(inputs):
-        feed = {n: inputs[n] for n in names}
-    else:  # fall back to position
-        feed = dict(zip(names, inputs.values(), strict=True))
+    feed = _feed([i.name for i in session.get_inputs()], inputs)
     return [np.asarray(o) for o in session.run(None, feed)]
 
 
