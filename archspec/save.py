@@ -6,6 +6,8 @@ Nothing appears at the target until it is complete. Every format is written to a
 path in the target's folder (`.<name>.archspec-tmp-<pid>-<token><suffix>`), optionally checked
 against the Keras model (archspec.verify) while it is still there, then renamed into place:
 
+- without `force`: `renameat2(RENAME_NOREPLACE)` on Linux, so that a target created meanwhile
+  is not clobbered (elsewhere: check, then rename);
 - a file onto a file: `os.replace`, atomic;
 - a folder (or a file onto a folder, or a folder onto a file) where a target exists (`force`):
   on Linux `renameat2(RENAME_EXCHANGE)` swaps the two atomically and the old one is deleted
@@ -187,9 +189,7 @@ def export(
                         hint="raise --tolerance if this precision is expected",
                     )
                 )
-        if os.path.lexists(target.path) and not force:  # appeared while we were writing
-            raise usage_error("E002", f"{target.path} exists", hint="pass --force to replace it")
-        _commit(tmp, target.path)
+        _commit(tmp, target.path, force)
         return saved
     except Exception as e:
         reason = _io_failure(e)
@@ -308,13 +308,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _commit(tmp: Path, target: Path) -> None:
-    """Rename `tmp` onto `target`, replacing it (see the module docstring)."""
-    if not os.path.lexists(target):
-        os.rename(tmp, target)
+def _commit(tmp: Path, target: Path, force: bool = True) -> None:
+    """Rename `tmp` onto `target`, replacing it only with `force` (see the module docstring)."""
+    if not force or not os.path.lexists(target):
+        # no-clobber where the system can: a target that appeared while we were writing stays
+        if not _renameat2(tmp, target, RENAME_NOREPLACE) and not os.path.lexists(target):
+            os.rename(tmp, target)
+        if os.path.lexists(tmp):
+            raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     elif not tmp.is_dir() and not (target.is_dir() and not target.is_symlink()):
         os.replace(tmp, target)
-    elif _exchange(tmp, target):
+    elif _renameat2(tmp, target, RENAME_EXCHANGE):
         pass  # the old target now has the temporary name: the caller's `finally` deletes it
     else:
         aside = _temp_path(target, "old")
@@ -328,20 +332,24 @@ def _commit(tmp: Path, target: Path) -> None:
     _sync_folder(target.parent)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths with Linux's renameat2(RENAME_EXCHANGE); False where the
-    system or file system cannot."""
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+
+
+def _renameat2(a: Path, b: Path, flags: int) -> bool:
+    """Linux's renameat2: RENAME_EXCHANGE swaps two paths atomically, RENAME_NOREPLACE renames
+    unless `b` exists (EEXIST: returns False, `a` stays). False where the system or the file
+    system cannot (the caller falls back to plain renames)."""
     if not sys.platform.startswith("linux"):
         return False
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except AttributeError:  # glibc < 2.28, musl
         return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), flags) == 0:
         return True
     err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EEXIST):
         return False
     raise OSError(err, os.strerror(err), str(b))
 

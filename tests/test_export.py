@@ -346,11 +346,23 @@ def test_replacing_without_exchange_uses_rename_aside(tmp_path, monkeypatch):
     """The fallback for systems without renameat2: old aside, new in, old deleted."""
     import archspec.save as save
 
-    monkeypatch.setattr(save, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(save, "_renameat2", lambda a, b, flags: False)
     target, tmp = tmp_path / "model", tmp_path / ".model.archspec-tmp-1-00.savedmodel"
     target.mkdir()
     (target / "old").write_text("old")
     tmp.mkdir()
     (tmp / "new").write_text("new")
-    save._commit(tmp, target)
+    save._commit(tmp, target, force=True)
     assert os.listdir(target) == ["new"] and os.listdir(tmp_path) == ["model"]
+
+
+def test_commit_without_force_never_clobbers_a_target_that_appeared_meanwhile(tmp_path):
+    import archspec.save as save
+    from archspec.errors import UsageError
+
+    target, tmp = tmp_path / "m.keras", tmp_path / ".m.keras.archspec-tmp-1-00.keras"
+    target.write_bytes(b"someone else's")
+    tmp.write_bytes(b"ours")
+    with pytest.raises(UsageError, match="exists"):
+        save._commit(tmp, target, force=False)
+    assert target.read_bytes() == b"someone else's"
