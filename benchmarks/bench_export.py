@@ -14,6 +14,8 @@ The model is the zoo's resnet50 spec when specs/ has one, else keras.application
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import statistics
@@ -67,8 +69,8 @@ def main() -> None:
     )  # called: Keras's ONNX export needs it
 
     def plain_tflite(path: Path) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")  # and its listing of the SavedModel's endpoints
             path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
     def plain_onnx(path: Path) -> None:
