@@ -28,3 +28,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The README's model-zoo table, generated from specs/*.yaml (tests/test_zoo.py checks it is current)
+.PHONY: zoo-table
+zoo-table: install
+	$(BIN)/python tools/zoo_table.py --write

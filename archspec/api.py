@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from archspec import resolve
 from archspec.ir import Graph
-from archspec.loader import Document, load_text, read_file
-from archspec.lower import Item, lower
-from archspec.schema import SpecModel, validate_spec
+from archspec.loader import load_text, read_file
+from archspec.lower import lower
+from archspec.resolve import Resolved, resolve
 
-
-@dataclass
-class Spec:
-    """A loaded, validated spec: the document (data and positions), its top level, its blocks."""
-
-    doc: Document
-    model: SpecModel
-    items: list[Item]
-
-    @property
-    def name(self) -> str:
-        return self.model.name
+#: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
+Spec = Resolved
 
 
 def load(
@@ -33,7 +21,7 @@ def load(
     text: str | None = None,
     sets: Sequence[str] = (),
 ) -> Spec:
-    """Load and validate a spec from a file, or from `text`. Raises ArchspecError.
+    """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`)."""
     if text is not None:
@@ -42,18 +30,16 @@ def load(
         doc = read_file(path)
     else:
         raise TypeError("load() needs a path or text=")
-    model = validate_spec(doc)
-    return Spec(doc=doc, model=model, items=resolve.expand(doc, model, sets))
+    return resolve(doc, sets)
 
 
 def analyze(spec: Spec | str | os.PathLike[str], sets: Sequence[str] = ()) -> Graph:
     """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow."""
-    s = spec if isinstance(spec, Spec) else load(spec, sets=sets)
-    return lower(s.doc, s.model, s.items)
+    return lower(spec if isinstance(spec, Resolved) else load(spec, sets=sets))
 
 
-def compile(spec: Spec | Graph | str | os.PathLike[str]) -> Any:
+def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = ()) -> Any:
     """Build the keras.Model. Works inside a tf.distribute strategy scope."""
     from archspec.emit import to_keras
 
-    return to_keras(spec if isinstance(spec, Graph) else analyze(spec))
+    return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets))

@@ -127,6 +127,76 @@ def build(
             _out(f"Verified: max abs difference {saved.max_abs_diff:.2g} (tolerance {tolerance:g})")
 
 
+@app.command()
+def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
+    """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
+    as YAML that is itself a valid spec building the same model."""
+    from archspec.render.spec import render_spec
+
+    _out(render_spec(api.load(spec, sets=sets or ()), source=str(spec)).rstrip("\n"))
+
+
+@app.command()
+def plot(
+    spec: SpecArg,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz). "
+            "Default: <spec file stem>.svg in the current folder. Replaced if it exists.",
+            show_default=False,
+        ),
+    ] = None,
+    collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
+    rankdir: Annotated[
+        str, typer.Option("--rankdir", help="Layout: TB (top to bottom) or LR.", metavar="TB|LR")
+    ] = "TB",
+    sets: Sets = None,
+    debug: Debug = False,
+) -> None:
+    """Draw SPEC's architecture (no TensorFlow; no system Graphviz needed for .svg and .png)."""
+    from archspec.render import dot
+
+    target = output if output is not None else Path(spec.stem + ".svg")
+    dot.output_format(target)  # a bad suffix fails before the spec is read
+    graph = api.analyze(spec, sets=sets or ())
+    with _status(f"drawing {target}"):
+        dot.plot(graph, target, collapse=collapse, rankdir=rankdir.upper())
+    _out(f"Wrote: {target}")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The spec before.", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The spec after.", show_default=False)],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="text, json, or markdown (for a PR comment).", metavar="FORMAT"
+        ),
+    ] = "text",
+    sets: Sets = None,
+    debug: Debug = False,
+) -> None:
+    """Compare two specs: blocks added, removed and changed; params and MACs before and after."""
+    import json
+
+    from archspec import diff as diffing
+    from archspec.errors import usage_error
+
+    if fmt not in diffing.FORMATS:
+        raise usage_error(
+            "E003", f"--format must be one of {', '.join(diffing.FORMATS)}; received {fmt!r}"
+        )
+    result = diffing.diff(api.analyze(old, sets=sets or ()), api.analyze(new, sets=sets or ()))
+    if fmt == "json":
+        _out(json.dumps(diffing.to_json(result), indent=2))
+    else:
+        _out(diffing.format_markdown(result) if fmt == "markdown" else diffing.format_text(result))
+
+
 def main() -> None:
     """Entry point: run the app, turn errors into messages and exit codes."""
     debug = "--debug" in sys.argv

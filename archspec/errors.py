@@ -19,6 +19,7 @@ CODES: dict[str, str] = {
     "E001": "file not found or not readable",
     "E002": "output path problem (exists, unwritable, unsupported format)",
     "E003": "bad command-line option value",
+    "E004": "no diagram renderer for this format (no Graphviz; PDF without a system Graphviz)",
     # YAML loading
     "E101": "YAML syntax error",
     "E102": "duplicate key",

@@ -38,8 +38,8 @@ class BlockInfo:
     output: str = ""
     shape: Shape = ()
     summary: str = ""
-    #: the user-defined block this one was expanded from, if any (its instance name)
-    group: str | None = None
+    #: the user-defined block instance this one was expanded from, if any: (name, type)
+    group: tuple[str, str] | None = None
 
     def cost(self, graph: Graph) -> Cost:
         return _sum(graph.nodes[n].cost for n in self.nodes)

@@ -1,204 +1,77 @@
-"""Stage 4, lowering: validated blocks -> the graph IR, with static shapes, params and MACs.
+"""Stage 4, lowering: resolved blocks -> the graph IR, with static shapes, params and MACs.
 
-Names are resolved here (default `<type>_<k>`, references to inputs and earlier blocks,
-`repeat`), and every shape error is reported at the position of the block that caused it.
+Every block arrives validated, named and with explicit inputs (archspec/resolve.py); here each
+one adds its layers, and every shape error is reported at the position of the block that caused
+it (and, inside a user-defined block, at its use site too).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-
-from archspec.blocks import Block
-from archspec.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
+from archspec.errors import Diagnostic, SpecError, format_path
 from archspec.ir import BlockInfo, Builder, Graph
-from archspec.loader import Document
 from archspec.ops import ShapeError
-from archspec.schema import SpecModel, validate_block
+from archspec.resolve import Resolved, _with_use
 
 
-@dataclass(frozen=True)
-class Item:
-    """One block of the expanded spec: its raw mapping and where it stands in the file."""
-
-    raw: dict[str, object]
-    path: KeyPath
-    #: the user-defined block instance this item was expanded from, if any
-    group: str | None = None
-
-
-def lower(doc: Document, spec: SpecModel, items: list[Item]) -> Graph:
-    """Validate every block, then build the graph. All schema errors are reported together."""
-    blocks: list[tuple[Block, Item]] = []
-    diags: list[Diagnostic] = []
-    for item in items:
-        result = validate_block(item.raw, doc, item.path)
-        if isinstance(result, list):
-            diags.extend(d for d in result if d not in diags)
-        else:
-            blocks.append((result, item))
-    if diags:
-        raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
-    return _Lowering(doc, spec).run(blocks)
-
-
-class _Lowering:
-    def __init__(self, doc: Document, spec: SpecModel) -> None:
-        self.doc = doc
-        self.spec = spec
-        self.graph = Graph(name=spec.name, inputs=spec.input_shapes)
-        #: spec-level name -> tensor name
-        self.names: dict[str, str] = {n: n for n in self.graph.inputs}
-        self.counters: Counter[str] = Counter()
-
-    def fail(self, code: str, message: str, path: KeyPath, hint: str | None = None) -> SpecError:
-        return SpecError(self.doc.diag(code, message, path, hint=hint))
-
-    def run(self, blocks: list[tuple[Block, Item]]) -> Graph:
-        all_names = self._check_names(blocks)
-        previous: str | None = (
-            next(iter(self.graph.inputs)) if len(self.graph.inputs) == 1 else None
+def lower(resolved: Resolved) -> Graph:
+    """Build the graph IR of a resolved spec."""
+    doc = resolved.doc
+    graph = Graph(name=resolved.model.name, inputs=resolved.model.input_shapes)
+    #: final block name -> its output tensor
+    tensors: dict[str, str] = {n: n for n in graph.inputs}
+    for item in resolved.items:
+        block = item.block
+        assert block.name is not None and isinstance(block.inputs, list)
+        info = BlockInfo(
+            name=block.name,
+            type=block.type,
+            path=item.path,
+            inputs=[tensors[r] for r in block.inputs],
+            summary=block.summary(),
+            group=item.group,
         )
-        for block, item in blocks:
-            refs = self._inputs(block, item, previous, all_names)
-            for copy in range(1, block.repeat + 1):
-                name = self._instance_name(block, copy)
-                info = BlockInfo(
-                    name=name,
-                    type=block.type,
-                    path=item.path,
-                    inputs=refs,
-                    summary=block.summary(),
-                    group=item.group,
-                )
-                if name in self.names or (block.name is None and name in all_names):
-                    raise self.fail(
-                        "E302",
-                        f"block name `{name}` is already used",
-                        (*item.path, "name"),
-                        hint="give one of the blocks another `name`",
-                    )
-                try:
-                    out = block.expand(Builder(self.graph, info), refs)
-                except ShapeError as e:
-                    key = e.key if e.key and e.key in item.raw else None
-                    raise SpecError(
-                        self.doc.diag(
-                            "E401" if "collapses" not in str(e) else "E402",
-                            f"{format_path(item.path)} (`{name}`, {block.type}): {e}",
-                            (*item.path, key) if key else item.path,
-                            hint=e.hint,
-                        )
-                    ) from None
-                info.output, info.shape = out, self.graph.shape_of(out)
-                self.graph.blocks.append(info)
-                self.names[name] = out
-                refs = [out]
-            if block.name:
-                self.names[block.name] = refs[0]
-            previous = refs[0]
-        self.graph.outputs = self._outputs(previous)
-        self._prune()
-        return self.graph
-
-    def _prune(self) -> None:
-        """Drop what does not reach an output, as Keras does, and warn about it."""
-        g = self.graph
-        live: set[str] = set()
-        stack = list(g.outputs)
-        while stack:
-            name = stack.pop()
-            if name not in live:
-                live.add(name)
-                stack.extend(g.nodes[name].inputs if name in g.nodes else [])
-        for name in g.inputs:
-            if name not in live:
-                g.warnings.append(self.doc.diag(
-                    "W301", f"input `{name}` feeds no output",
-                    ("inputs", name) if self.spec.inputs else ("input",), severity="warning",
-                ))  # fmt: skip
-        for b in g.blocks:
-            if not any(n in live for n in b.nodes):
-                g.warnings.append(self.doc.diag(
-                    "W301",
-                    f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
-                    b.path, severity="warning",
-                    hint="read it from a later block (`inputs`) or list it in `outputs`",
-                ))  # fmt: skip
-        g.blocks = [b for b in g.blocks if any(n in live for n in b.nodes)]
-        g.nodes = {k: v for k, v in g.nodes.items() if k in live}
-
-    def _check_names(self, blocks: list[tuple[Block, Item]]) -> dict[str, KeyPath]:
-        seen: dict[str, KeyPath] = {}
-        for block, item in blocks:
-            if block.name is None:
-                continue
-            if block.name in seen or block.name in self.graph.inputs:
-                raise self.fail(
-                    "E302",
-                    f"block name `{block.name}` is used twice",
-                    (*item.path, "name"),
-                    hint="block names are unique in a spec (and differ from input names)",
-                )
-            seen[block.name] = item.path
-        return seen
-
-    def _inputs(
-        self, block: Block, item: Item, previous: str | None, all_names: dict[str, KeyPath]
-    ) -> list[str]:
-        if block.inputs is None:
-            if previous is None:
-                raise self.fail(
-                    "E301",
-                    f"{format_path(item.path)}: with several inputs, "
-                    "the first block needs `inputs`",
-                    item.path,
-                    hint="name one of: " + ", ".join(self.graph.inputs),
-                )
-            return [previous]
-        refs = [block.inputs] if isinstance(block.inputs, str) else list(block.inputs)
-        key: KeyPath = (*item.path, "inputs")
-        for k, ref in enumerate(refs):
-            where = key if isinstance(block.inputs, str) else (*key, k)
-            if ref not in self.names:
-                later = ref in all_names
-                raise self.fail(
-                    "E301",
-                    f"{format_path(where)}: `{ref}` "
-                    + ("is a later block; a block can only read earlier ones" if later
-                       else "is not an input or an earlier block"),
-                    where,
-                    hint=None if later else did_you_mean(ref, self.names),
-                )  # fmt: skip
-        if block.n_inputs is not None and len(refs) != block.n_inputs:
-            raise self.fail(
-                "E303",
-                f"{format_path(key)}: a `{block.type}` block reads one input, received {len(refs)}",
-                key,
-                hint="merge several inputs with an `add` or `concat` block first",
+        try:
+            out = block.expand(Builder(graph, info), info.inputs)
+        except ShapeError as e:
+            key = e.key if e.key and e.key in block.model_fields_set else None
+            d = doc.diag(
+                "E402" if "collapses" in str(e) else "E401",
+                f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
+                (*item.path, key) if key else item.path,
+                hint=e.hint,
             )
-        return [self.names[r] for r in refs]
+            raise SpecError(_with_use(doc, d, item.use)) from None
+        info.output, info.shape = out, graph.shape_of(out)
+        graph.blocks.append(info)
+        tensors[block.name] = out
+    graph.outputs = [tensors[o] for o in resolved.outputs]
+    _prune(graph, resolved)
+    return graph
 
-    def _instance_name(self, block: Block, copy: int) -> str:
-        if block.name is None:
-            self.counters[block.type] += 1
-            return f"{block.type}_{self.counters[block.type]}"
-        return block.name if block.repeat == 1 else f"{block.name}_{copy}"
 
-    def _outputs(self, last: str | None) -> list[str]:
-        if self.spec.outputs is None:
-            assert last is not None  # blocks is non-empty
-            return [last]
-        outs = []
-        for k, ref in enumerate(self.spec.outputs):
-            if ref not in self.names or ref in self.graph.inputs:
-                raise self.fail(
-                    "E301",
-                    f"outputs[{k}]: `{ref}` is not a block",
-                    ("outputs", k),
-                    hint=did_you_mean(ref, [b.name for b in self.graph.blocks]),
-                )
-            outs.append(self.names[ref])
-        if len(set(outs)) != len(outs):
-            raise self.fail("E302", "`outputs` names the same block twice", ("outputs",))
-        return outs
+def _prune(graph: Graph, resolved: Resolved) -> None:
+    """Drop what does not reach an output, as Keras does, and warn about it."""
+    live: set[str] = set()
+    stack = list(graph.outputs)
+    while stack:
+        name = stack.pop()
+        if name not in live:
+            live.add(name)
+            stack.extend(graph.nodes[name].inputs if name in graph.nodes else [])
+    doc = resolved.doc
+    warnings: list[Diagnostic] = []
+    for name in graph.inputs:
+        if name not in live:
+            path = ("inputs", name) if resolved.model.inputs else ("input",)
+            warnings.append(doc.diag("W301", f"input `{name}` feeds no output", path,
+                                     severity="warning"))  # fmt: skip
+    for b in graph.blocks:
+        if not any(n in live for n in b.nodes):
+            warnings.append(doc.diag(
+                "W301", f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
+                b.path, severity="warning",
+                hint="read it from a later block (`inputs`) or list it in `outputs`",
+            ))  # fmt: skip
+    graph.warnings.extend(warnings)
+    graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
+    graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}

@@ -237,7 +237,7 @@ def translate(
             options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
             hint = did_you_mean(value, options)
         if isinstance(value, str) and any(e["type"] in ("int_type", "float_type") for e in errs):
-            hint = "write numbers without quotes"
+            hint = _number_hint(value)
         if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
             hint = "YAML reads yes/no/on/off/true/false as booleans"
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
@@ -246,6 +246,18 @@ def translate(
             message = f"{where}: expected {' or '.join(expected)}, received {received}"
         out.append(doc.diag(code, message, base + path, hint=hint))
     return out
+
+
+def _number_hint(text: str) -> str:
+    """Why a number-looking string is a string: quotes, or YAML 1.1's `1e-5` (no dot)."""
+    try:
+        float(text)
+    except ValueError:
+        return "write numbers without quotes"
+    if "e" in text.lower() and "." not in text:
+        mantissa, _, exponent = text.lower().partition("e")
+        return f"YAML reads `{text}` as text; write `{mantissa}.0e{exponent}`"
+    return "write numbers without quotes"
 
 
 def validate_spec(doc: Document) -> SpecModel:

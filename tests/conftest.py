@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,30 @@ def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
     p = tmp_path / name
     p.write_text(text)
     return p
+
+
+class CompiledSpecs:
+    """Each spec compiled to Keras once per session, shared by the test modules that need it
+    (test_static_vs_keras, test_zoo): the zoo's big models take seconds and hundreds of MB each.
+
+    `get(path)` -> (graph, model); `release(path)` frees a model its last user is done with."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, tuple[Any, Any]] = {}
+
+    def get(self, path: Path) -> tuple[Any, Any]:
+        import archspec
+
+        path = Path(path).resolve()
+        if path not in self._cache:
+            graph = archspec.analyze(path)
+            self._cache[path] = (graph, archspec.compile(graph))
+        return self._cache[path]
+
+    def release(self, path: Path) -> None:
+        self._cache.pop(Path(path).resolve(), None)
+
+
+@pytest.fixture(scope="session")
+def compiled_specs(keras) -> CompiledSpecs:
+    return CompiledSpecs()

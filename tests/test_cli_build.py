@@ -180,3 +180,11 @@ def test_all_schema_errors_reported_together(tmp_path):
     ):
         assert where in r.stderr
     assert "4 errors" in r.stderr
+
+
+def test_number_written_as_text_gets_a_hint(tmp_path):
+    spec = write(tmp_path, "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: batch_norm, epsilon: 1e-5}\n")
+    r = run_cli("render", str(spec))
+    assert r.returncode == 1
+    assert "received '1e-5' (a string)" in r.stderr
+    assert "write `1.0e-5`" in r.stderr

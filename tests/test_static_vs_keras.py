@@ -74,6 +74,6 @@ def test_block_static_equals_keras(keras, kind):
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
-def test_spec_static_equals_keras(keras, path):
-    graph = archspec.analyze(path)
-    assert_static_equals_keras(keras, graph, archspec.compile(graph))
+def test_spec_static_equals_keras(keras, compiled_specs, path):
+    graph, model = compiled_specs.get(path)  # built once per session, shared with test_zoo
+    assert_static_equals_keras(keras, graph, model)

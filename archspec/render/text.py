@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from archspec.errors import Diagnostic
 from archspec.ir import Graph
-from archspec.ops import Shape
+from archspec.ops import Cost, Shape
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "hint": "\033[36m", "dim": "\033[2m"}
 _RESET = "\033[0m"
@@ -62,12 +62,27 @@ def human(n: int | float) -> str:
     return str(int(n))
 
 
+def block_rows(graph: Graph) -> list[tuple[str, str, Shape, Cost]]:
+    """(name, type, output shape, cost) per block as the user wrote it: the blocks a
+    user-defined block expands to are summed into one row named after the instance."""
+    rows: list[tuple[str, str, Shape, Cost]] = []
+    for b in graph.blocks:
+        c = b.cost(graph)
+        name, kind = b.group or (b.name, b.type)
+        if b.group and rows and rows[-1][:2] == b.group:
+            p = rows[-1][3]
+            c = Cost(p.trainable + c.trainable, p.non_trainable + c.non_trainable, p.macs + c.macs)
+            rows[-1] = (name, kind, b.shape, c)
+        else:
+            rows.append((name, kind, b.shape, c))
+    return rows
+
+
 def summary_table(graph: Graph) -> str:
     """One row per block: name, type, output shape, params, MACs."""
     rows = [("block", "type", "output shape", "params", "MACs")]
-    for b in graph.blocks:
-        c = b.cost(graph)
-        rows.append((b.name, b.type, shape_str(b.shape), f"{c.trainable + c.non_trainable:,}",
+    for name, kind, shape, c in block_rows(graph):
+        rows.append((name, kind, shape_str(shape), f"{c.trainable + c.non_trainable:,}",
                      human(c.macs)))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = []

@@ -1,0 +1,355 @@
+"""`archspec diff`: what a change to a spec did to the network, from the static graph IR.
+
+Blocks are matched by name, then the rest by position; each pair is compared on type, key
+parameters, inputs, layers, output shape, parameters and MACs. Rendered as text, JSON, or
+Markdown fit for a pull-request comment. No TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from archspec.ir import BlockInfo, Graph
+from archspec.ops import Shape
+from archspec.render.dot import layer_text
+from archspec.render.text import human, shape_str
+
+Status = Literal["added", "removed", "changed", "unchanged"]
+FORMATS = ("text", "json", "markdown")
+_MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": " "}
+
+
+@dataclass(frozen=True)
+class BlockFacts:
+    """What diff compares of one block."""
+
+    name: str
+    type: str
+    summary: str
+    inputs: tuple[str, ...]
+    shape: Shape
+    params: int
+    macs: int
+    #: layer name -> its kind and essentials (`conv 3x3, 64 relu`)
+    layers: dict[str, str]
+
+    @classmethod
+    def of(cls, b: BlockInfo, graph: Graph, owner: dict[str, str]) -> BlockFacts:
+        c = b.cost(graph)
+        return cls(
+            name=b.name,
+            type=b.type,
+            summary=b.summary,
+            inputs=tuple(owner.get(i, i) for i in b.inputs),
+            shape=b.shape,
+            params=c.trainable + c.non_trainable,
+            macs=c.macs,
+            layers={n: layer_text(graph.nodes[n].op) for n in b.nodes},
+        )
+
+
+@dataclass(frozen=True)
+class BlockChange:
+    """One row of the diff: a block before and after (None where added or removed)."""
+
+    status: Status
+    old: BlockFacts | None
+    new: BlockFacts | None
+    #: what changed, one short line each: `n_conv: 3 -> 4`, `+ block3_conv4: conv 3x3, 256 relu`
+    notes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        b = self.new or self.old
+        assert b is not None
+        return b.name
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A model's totals, as Keras counts them."""
+
+    params: int
+    trainable: int
+    non_trainable: int
+    macs: int
+    outputs: tuple[Shape, ...]
+
+    @classmethod
+    def of(cls, graph: Graph) -> Totals:
+        c = graph.cost
+        outs = tuple(graph.output_shapes.values())
+        return cls(c.trainable + c.non_trainable, c.trainable, c.non_trainable, c.macs, outs)
+
+
+@dataclass(frozen=True)
+class Diff:
+    old_name: str
+    new_name: str
+    blocks: list[BlockChange]
+    old: Totals
+    new: Totals
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything differs (blocks or totals)."""
+        return self.old != self.new or any(b.status != "unchanged" for b in self.blocks)
+
+
+def diff(old: Graph, new: Graph) -> Diff:
+    """Compare two analysed specs."""
+    old_facts = _facts(old)
+    new_facts = _facts(new)
+    pairs = _match([b.name for b in old_facts], [b.name for b in new_facts])
+    renamed = {old_facts[i].name: new_facts[j].name for i, j in pairs.items()}
+    rows: list[BlockChange] = []
+    matched_new = {j: i for i, j in pairs.items()}
+    removed = [i for i in range(len(old_facts)) if i not in pairs]
+    for j, nb in enumerate(new_facts):
+        i = matched_new.get(j)
+        # removed blocks go where they stood: before the first new block matched past them
+        while removed and i is not None and removed[0] < i:
+            rows.append(BlockChange("removed", old_facts[removed.pop(0)], None))
+        if i is None:
+            rows.append(BlockChange("added", None, nb))
+        else:
+            rows.append(_compare(old_facts[i], nb, renamed))
+    rows += [BlockChange("removed", old_facts[i], None) for i in removed]
+    counts = {s: sum(r.status == s for r in rows) for s in ("changed", "added", "removed")}
+    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts)
+
+
+def _facts(graph: Graph) -> list[BlockFacts]:
+    owner = {n: b.name for b in graph.blocks for n in b.nodes}
+    return [BlockFacts.of(b, graph, owner) for b in graph.blocks]
+
+
+def _match(old: list[str], new: list[str]) -> dict[int, int]:
+    """old index -> new index: by name, then the unmatched ones by position."""
+    new_index = {n: j for j, n in enumerate(new)}
+    pairs = {i: new_index[n] for i, n in enumerate(old) if n in new_index}
+    taken = set(pairs.values())
+    for i in range(min(len(old), len(new))):
+        if i not in pairs and i not in taken:
+            pairs[i] = i
+            taken.add(i)
+    return pairs
+
+
+def _params(summary: str) -> dict[str, str]:
+    """'n_filters=64, n_conv=2' -> {'n_filters': '64', 'n_conv': '2'}."""
+    out: dict[str, str] = {}
+    for part in summary.split(", "):
+        key, sep, value = part.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str]) -> BlockChange:
+    notes: list[str] = []
+    if a.name != b.name:
+        notes.append(f"renamed: {a.name} -> {b.name}")
+    if a.type != b.type:  # a different block: its parameters and layers are not comparable
+        notes.append(f"type: {_typed(a)} -> {_typed(b)}")
+    else:
+        pa, pb = _params(a.summary), _params(b.summary)
+        for key in [*pa, *(k for k in pb if k not in pa)]:
+            if pa.get(key) != pb.get(key):
+                notes.append(f"{key}: {pa.get(key, '(default)')} -> {pb.get(key, '(default)')}")
+    if tuple(renamed.get(i, i) for i in a.inputs) != b.inputs:
+        notes.append(f"inputs: {', '.join(a.inputs)} -> {', '.join(b.inputs)}")
+    if a.type == b.type:
+        notes += _layer_notes(a, b)
+    same = not notes and (a.shape, a.params, a.macs) == (b.shape, b.params, b.macs)
+    return BlockChange("unchanged" if same else "changed", a, b, tuple(notes))
+
+
+def _typed(f: BlockFacts) -> str:
+    return f"{f.type} ({f.summary})" if f.summary else f.type
+
+
+def _local(layer: str, block: str) -> str:
+    """A layer's name within its block: `block3_conv1` -> `conv1`; the block's own name -> ``."""
+    return "" if layer == block else layer.removeprefix(block + "_")
+
+
+def _layer_notes(a: BlockFacts, b: BlockFacts) -> list[str]:
+    """Layers removed, added and changed, matched by their name within the block."""
+    old = {_local(n, a.name): (n, t) for n, t in a.layers.items()}
+    new = {_local(n, b.name): (n, t) for n, t in b.layers.items()}
+    notes = [f"- {n}: {t}" for k, (n, t) in old.items() if k not in new]
+    for k, (n, t) in new.items():
+        if k not in old:
+            notes.append(f"+ {n}: {t}")
+        elif old[k][1] != t:
+            notes.append(f"~ {n}: {old[k][1]} -> {t}")
+    return notes
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _delta(a: int, b: int, fmt: str = "count") -> str:
+    d = b - a
+    text = f"{d:+,}" if fmt == "count" else ("+" if d > 0 else "-" if d < 0 else "") + human(abs(d))
+    return f"{text}, {d / a:+.2%}" if a and d else text
+
+
+def _span(a: int | None, b: int | None, fmt: str = "count") -> str:
+    """`1,000 -> 2,000 (+1,000)`, or one side alone for added and removed blocks."""
+
+    def f(x: int) -> str:
+        return f"{x:,}" if fmt == "count" else human(x)
+
+    if a is None or b is None:
+        return f(a if a is not None else b or 0)
+    if a == b:
+        return f(a)
+    return f"{f(a)} -> {f(b)} ({_delta(a, b, fmt)})"
+
+
+def _shapes(a: tuple[Shape, ...]) -> str:
+    return ", ".join(shape_str(s) for s in a)
+
+
+def _row_cells(r: BlockChange) -> tuple[str, str, str, str, str]:
+    o, n = r.old, r.new
+    type_ = (
+        (o or n).type if o is None or n is None or o.type == n.type else f"{o.type} -> {n.type}"  # type: ignore[union-attr]
+    )
+    if o is not None and n is not None and o.shape != n.shape:
+        shape = f"{shape_str(o.shape)} -> {shape_str(n.shape)}"
+    else:
+        shape = shape_str((n or o).shape)  # type: ignore[union-attr]
+    params = _span(o.params if o else None, n.params if n else None)
+    macs = _span(o.macs if o else None, n.macs if n else None, "human")
+    return r.name, type_, shape, params, macs
+
+
+def _total_lines(d: Diff) -> list[tuple[str, str]]:
+    a, b = d.old, d.new
+    outs = (
+        _shapes(a.outputs)
+        if a.outputs == b.outputs
+        else f"{_shapes(a.outputs)} -> {_shapes(b.outputs)}"
+    )
+    return [
+        ("params", _span(a.params, b.params)),
+        ("trainable", _span(a.trainable, b.trainable)),
+        ("non-trainable", _span(a.non_trainable, b.non_trainable)),
+        ("MACs", _span(a.macs, b.macs, "human")),
+        ("output shape", outs),
+    ]
+
+
+def _count_line(d: Diff) -> str:
+    c = d.counts
+    unchanged = sum(r.status == "unchanged" for r in d.blocks)
+    return (
+        f"{c['changed']} changed, {c['added']} added, {c['removed']} removed, {unchanged} unchanged"
+    )
+
+
+def format_text(d: Diff) -> str:
+    """A table of the blocks that differ, their notes, and the totals before and after."""
+    head = f"{d.old_name} -> {d.new_name}" if d.old_name != d.new_name else d.new_name
+    if not d.changed:
+        t = d.new
+        return (
+            f"{head}: no change ({t.params:,} params, {human(t.macs)} MACs, "
+            f"output {_shapes(t.outputs)})"
+        )
+    rows = [("", "block", "type", "output shape", "params", "MACs")]
+    notes: dict[int, tuple[str, ...]] = {}
+    for r in d.blocks:
+        if r.status != "unchanged":
+            notes[len(rows)] = r.notes
+            rows.append((_MARK[r.status], *_row_cells(r)))
+    widths = [max(len(row[k]) for row in rows) for k in range(6)]
+    lines = [head, ""]
+    for k, row in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if k == 0:
+            lines.append(" " + "  ".join("-" * w for w in widths)[1:])
+        lines += [f"      {note}" for note in notes.get(k, ())]
+    lines += ["", f"blocks: {_count_line(d)}", "totals:"]
+    lines += [f"  {k:<15}{v}" for k, v in _total_lines(d)]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("->", "→")
+
+
+def format_markdown(d: Diff) -> str:
+    """Markdown for a pull-request comment: a summary line, a table of changed blocks, totals."""
+    a, b = d.old, d.new
+    title = f"`{d.old_name}` → `{d.new_name}`" if d.old_name != d.new_name else f"`{d.new_name}`"
+    if not d.changed:
+        return (
+            f"**archspec diff** {title}: no architectural change "
+            f"({b.params:,} params, {human(b.macs)} MACs)."
+        )
+    lines = [
+        f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
+        f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
+        "",
+        "| | block | type | output shape | params | MACs | what changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in d.blocks:
+        if r.status == "unchanged":
+            continue
+        name, type_, shape, params, macs = _row_cells(r)
+        what = "<br>".join(_md(f"`{n}`" if n[:1] in "+-~" else n) for n in r.notes)
+        cells = [_MARK[r.status], f"`{name}`", type_, shape, params, macs]
+        lines.append("| " + " | ".join([*(_md(c) for c in cells), what]) + " |")
+    lines += ["", "| total | before → after |", "|---|---|"]
+    lines += [f"| {k} | {_md(v)} |" for k, v in _total_lines(d)]
+    return "\n".join(lines)
+
+
+def to_json(d: Diff) -> dict[str, Any]:
+    """The diff as plain data (every block, unchanged ones included)."""
+
+    def facts(f: BlockFacts | None) -> dict[str, Any] | None:
+        if f is None:
+            return None
+        return {
+            "name": f.name, "type": f.type, "summary": f.summary, "inputs": list(f.inputs),
+            "output_shape": list(f.shape), "params": f.params, "macs": f.macs,
+            "layers": f.layers,
+        }  # fmt: skip
+
+    def totals(t: Totals) -> dict[str, Any]:
+        return {
+            "params": t.params, "trainable_params": t.trainable,
+            "non_trainable_params": t.non_trainable, "macs": t.macs,
+            "output_shapes": [list(s) for s in t.outputs],
+        }  # fmt: skip
+
+    return {
+        "old": {"name": d.old_name, **totals(d.old)},
+        "new": {"name": d.new_name, **totals(d.new)},
+        "changed": d.changed,
+        "delta": {
+            "params": d.new.params - d.old.params,
+            "trainable_params": d.new.trainable - d.old.trainable,
+            "non_trainable_params": d.new.non_trainable - d.old.non_trainable,
+            "macs": d.new.macs - d.old.macs,
+        },
+        "counts": d.counts,
+        "blocks": [
+            {
+                "status": r.status,
+                "name": r.name,
+                "notes": list(r.notes),
+                "old": facts(r.old),
+                "new": facts(r.new),
+            }
+            for r in d.blocks
+        ],
+    }

@@ -1,0 +1,185 @@
+"""`archspec diff`: VGG16 -> VGG19 shows the added convolutions and the published parameter
+delta; a spec against itself shows no change; blocks are matched by name, then by position."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archspec import api
+from archspec.diff import diff, format_markdown, format_text, to_json
+from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
+
+VGG16 = ROOT / "specs/vgg16.yaml"
+VGG19 = ROOT / "specs/vgg19.yaml"
+#: REFERENCE.md: keras.applications VGG19 143,667,240 - VGG16 138,357,544
+VGG_DELTA = 143_667_240 - 138_357_544
+
+
+@pytest.fixture(scope="module")
+def vgg_diff():
+    return diff(api.analyze(VGG16), api.analyze(VGG19))
+
+
+def test_vgg16_to_vgg19_delta(vgg_diff):
+    data = to_json(vgg_diff)
+    assert data["delta"]["params"] == VGG_DELTA == 5_309_696
+    assert data["old"]["params"] == 138_357_544 and data["new"]["params"] == 143_667_240
+    assert data["delta"]["non_trainable_params"] == 0
+    assert data["changed"] is True
+
+
+def test_vgg16_to_vgg19_shows_the_added_convolutions(vgg_diff):
+    # VGG configuration D -> E: blocks 3, 4 and 5 get a fourth 3x3 conv (256, 512, 512 filters)
+    added = [n for r in vgg_diff.blocks for n in r.notes if n.startswith("+ ")]
+    assert added == [
+        "+ block3_conv4: conv 3x3, 256 relu",
+        "+ block4_conv4: conv 3x3, 512 relu",
+        "+ block5_conv4: conv 3x3, 512 relu",
+    ]
+    changed = {r.name for r in vgg_diff.blocks if r.status == "changed"}
+    assert changed == {"block3", "block4", "block5"}
+    assert vgg_diff.counts == {"changed": 3, "added": 0, "removed": 0}
+    # a 3x3 conv C -> C with bias: 9*C*C + C params each
+    by_name = {r.name: r for r in vgg_diff.blocks}
+    for name, c in (("block3", 256), ("block4", 512), ("block5", 512)):
+        old, new = by_name[name].old, by_name[name].new
+        assert old is not None and new is not None
+        assert new.params - old.params == 9 * c * c + c
+
+
+def test_vgg_text_and_markdown(vgg_diff):
+    text = format_text(vgg_diff)
+    assert "vgg16 -> vgg19" in text
+    assert "138,357,544 -> 143,667,240 (+5,309,696, +3.84%)" in text
+    assert "+ block3_conv4: conv 3x3, 256 relu" in text
+    md = format_markdown(vgg_diff)
+    lines = md.splitlines()
+    assert "params **+5,309,696, +3.84%**" in lines[0]
+    header = "| | block | type | output shape | params | MACs | what changed |"
+    table = lines[lines.index(header) :]
+    rows = [ln for ln in table[2:] if ln.startswith("| ~")]
+    assert len(rows) == 3 and all(row.count(" | ") == 6 for row in rows)
+    assert "`+ block4_conv4: conv 3x3, 512 relu`" in rows[1]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_spec_against_itself_is_no_change(spec: Path):
+    g = api.analyze(spec)
+    d = diff(g, api.analyze(spec))
+    assert not d.changed
+    assert all(r.status == "unchanged" and not r.notes for r in d.blocks)
+    assert len(d.blocks) == len(g.blocks)
+    assert set(to_json(d)["delta"].values()) == {0}
+    assert "no change" in format_text(d) and "no architectural change" in format_markdown(d)
+
+
+def test_added_removed_and_matched_by_position(tmp_path: Path):
+    old = write(tmp_path, _spec(
+        "{type: conv, name: stem, filters: 8, kernel: 3}",
+        "{type: vgg, n_filters: 16, n_conv: 1}",
+        "{type: max_pool, name: pool}",
+        "{type: flatten}",
+    ), "old.yaml")  # fmt: skip
+    new = write(tmp_path, _spec(
+        "{type: conv, name: stem, filters: 8, kernel: 3}",
+        "{type: vgg, name: features, n_filters: 16, n_conv: 1}",
+        "{type: dropout, name: drop, rate: 0.5}",
+        "{type: flatten}",
+        "{type: dense, name: head, units: 10}",
+    ), "new.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(new))
+    status = [
+        (r.status, r.old.name if r.old else None, r.new.name if r.new else None) for r in d.blocks
+    ]
+    assert status == [
+        ("unchanged", "stem", "stem"),
+        # vgg_1 -> features: same position, no name in common: a rename
+        ("changed", "vgg_1", "features"),
+        # pool (index 2) has no namesake; position 2 is drop: matched by position
+        ("changed", "pool", "drop"),
+        ("changed", "flatten_1", "flatten_1"),
+        ("added", None, "head"),
+    ]
+    rows = {r.new.name: r for r in d.blocks if r.new}
+    assert "renamed: vgg_1 -> features" in rows["features"].notes
+    # layers are compared by their role in the block, not their full name
+    assert not [n for n in rows["features"].notes if n[:1] in "+-~"]
+    assert "type: max_pool -> dropout (rate=0.5)" in rows["drop"].notes[1]
+    # flatten reads the matched block (pool -> drop): only its shape changed (no pooling)
+    assert rows["flatten_1"].notes == ()
+    flat_old, flat_new = rows["flatten_1"].old, rows["flatten_1"].new
+    assert flat_old is not None and flat_new is not None
+    assert flat_old.shape == (2 * 2 * 16,)  # 8x8 -> vgg's pool 4x4 -> max_pool 2x2
+    assert flat_new.shape == (4 * 4 * 16,)
+
+
+def test_removed_blocks_stay_in_place(tmp_path: Path):
+    old = write(tmp_path, _spec(
+        "{type: conv, name: a, filters: 8, kernel: 3}",
+        "{type: conv, name: b, filters: 8, kernel: 3}",
+        "{type: conv, name: c, filters: 8, kernel: 3}",
+    ), "old.yaml")  # fmt: skip
+    new = write(tmp_path, _spec(
+        "{type: conv, name: a, filters: 8, kernel: 3}",
+        "{type: conv, name: c, filters: 8, kernel: 3}",
+    ), "new.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(new))
+    assert [(r.status, r.name) for r in d.blocks] == [
+        ("unchanged", "a"), ("removed", "b"), ("changed", "c"),
+    ]  # fmt: skip
+    assert d.counts == {"changed": 1, "added": 0, "removed": 1}
+    text = format_text(d)
+    assert "-  b " in text and "~  c " in text
+
+
+def _spec(*blocks: str) -> str:
+    return "name: m\ninput: [8, 8, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_formats():
+    text = run_cli("diff", str(VGG16), str(VGG19))
+    assert text.returncode == 0, text.stderr
+    assert "+5,309,696" in text.stdout
+    js = run_cli("diff", str(VGG16), str(VGG19), "--format", "json")
+    assert json.loads(js.stdout)["delta"]["params"] == VGG_DELTA
+    md = run_cli("diff", str(VGG16), str(VGG16), "--format", "markdown")
+    assert md.stdout.startswith("**archspec diff** `vgg16`: no architectural change")
+
+
+def test_cli_set_applies_to_both_sides(tmp_path: Path):
+    with_param = write(tmp_path, "name: p\ninput: [8, 8, 3]\nparams: {width: 8}\n"
+                       "blocks:\n  - {type: conv, filters: 8, kernel: 3}\n", "p.yaml")  # fmt: skip
+    plain = write(tmp_path, _spec("{type: conv, filters: 8, kernel: 3}"), "q.yaml")
+    ok = run_cli("diff", str(with_param), str(with_param), "--set", "width=16")
+    assert ok.returncode == 0, ok.stderr
+    # the new side has no `width`: --set reached it too
+    r = run_cli("diff", str(with_param), str(plain), "--set", "width=16")
+    assert r.returncode == 2 and "E503" in r.stderr and "width" in r.stderr
+
+
+def test_cli_bad_format_and_broken_spec(tmp_path: Path):
+    r = run_cli("diff", str(VGG16), str(VGG19), "--format", "html")
+    assert r.returncode == 2 and "--format must be one of text, json, markdown" in r.stderr
+    broken = write(tmp_path, _spec("{type: conv, filters: 8}"))
+    r = run_cli("diff", str(VGG16), str(broken))
+    assert r.returncode == 1 and "needs `kernel`" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_diff_never_imports_tensorflow():
+    code = (
+        "import sys\n"
+        "from archspec.cli import app\n"
+        f"app(['diff', {str(VGG16)!r}, {str(VGG19)!r}, '--format', 'json'], standalone_mode=False)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,37 @@
+"""specs/families/resnet.yaml: one file, five depths, each equal to its zoo spec; and render of
+the family at each depth builds the same figures."""
+
+from __future__ import annotations
+
+import pytest
+
+import archspec
+from tests.conftest import ROOT, run_cli
+
+FAMILY = ROOT / "specs" / "families" / "resnet.yaml"
+DEPTHS = [18, 34, 50, 101, 152]
+
+
+def figures(graph):
+    return (graph.cost, list(graph.output_shapes.values()), [n.shape for n in graph.nodes.values()])
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_family_depth_equals_zoo_spec(depth):
+    family = archspec.analyze(FAMILY, sets=[f"depth={depth}"])
+    zoo = archspec.analyze(ROOT / "specs" / f"resnet{depth}.yaml")
+    assert figures(family) == figures(zoo)
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_family_render_round_trips(tmp_path, depth):
+    r = run_cli("render", str(FAMILY), "--set", f"depth={depth}")
+    assert r.returncode == 0, r.stderr
+    rendered = archspec.analyze(archspec.load(tmp_path / "r.yaml", text=r.stdout))
+    assert figures(rendered) == figures(archspec.analyze(FAMILY, sets=[f"depth={depth}"]))
+
+
+def test_unknown_depth_names_the_choices():
+    r = run_cli("render", str(FAMILY), "--set", "depth=42")
+    assert r.returncode == 1
+    assert "key 42 is not in the mapping; its keys: 18, 34, 50, 101, 152" in r.stderr

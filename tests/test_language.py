@@ -1,0 +1,243 @@
+"""The spec language: params and --set, defaults, user-defined blocks, render, plugins."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import archspec
+from archspec.errors import ArchspecError
+from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
+
+FAMILY = """\
+name: small
+params: {width: 1.0, depth: 1}
+input: [32, 32, 3]
+blocks:
+  - {type: conv, filters: "${int(16 * width)}", kernel: 3}
+  - {type: vgg, n_filters: "${int(32 * width)}", n_conv: "${depth}"}
+  - {type: global_avg_pool}
+  - {type: dense, units: 10}
+"""
+
+
+def conv_params(k, cin, cout, bias=True):
+    return k * k * cin * cout + (cout if bias else 0)
+
+
+@pytest.mark.parametrize(("width", "depth"), [(1.0, 1), (0.5, 2), (2.0, 3)])
+def test_width_multiplier_params_by_hand(width, depth):
+    c1, c2 = int(16 * width), int(32 * width)
+    expected = conv_params(3, 3, c1) + conv_params(3, c1, c2)
+    expected += (depth - 1) * conv_params(3, c2, c2) + (c2 * 10 + 10)
+    graph = archspec.analyze(archspec.load(text=FAMILY, sets=[f"width={width}", f"depth={depth}"]))
+    assert graph.params == expected
+
+
+def test_param_types_are_kept_and_params_may_use_earlier_params():
+    spec = archspec.load(text=FAMILY.replace("depth: 1}", "depth: 1, wide: '${width * 2}'}"),
+                         sets=["width=0.25"])  # fmt: skip
+    assert spec.params == {"width": 0.25, "depth": 1, "wide": 0.5}
+
+
+def test_set_value_is_strict_yaml(tmp_path):
+    spec = write(tmp_path, FAMILY)
+    r = run_cli("render", str(spec), "--set", "depth=yes")
+    assert r.returncode == 1
+    assert "error[E202]" in r.stderr and "received true (a boolean)" in r.stderr
+    r = run_cli("render", str(spec), "--set", "dept=2")
+    assert r.returncode == 2
+    assert "error[E503]" in r.stderr and "did you mean `depth`?" in r.stderr
+    r = run_cli("render", str(spec), "--set", "depth")
+    assert r.returncode == 2 and "NAME=VALUE" in r.stderr
+
+
+def test_expression_error_points_at_the_value(tmp_path):
+    spec = write(tmp_path, FAMILY.replace("int(32 * width)", "int(32 * widht)"))
+    r = run_cli("render", str(spec))
+    assert r.returncode == 1
+    assert f"{spec}:6:28: error[E502]" in r.stderr
+    assert "`${int(32 * widht)}`" in r.stderr and "did you mean `width`?" in r.stderr
+
+
+DEFAULTS = """\
+name: d
+input: [8, 8, 3]
+defaults:
+  conv: {use_bias: false, kernel: 1}
+  batch_norm: {epsilon: 0.5}
+define:
+  cbr:
+    params: {filters: null}
+    blocks:
+      - {type: conv, name: c, filters: "${filters}"}
+      - {type: batch_norm, name: bn}
+blocks:
+  - {type: conv, filters: 4, kernel: 3}
+  - {type: conv, filters: 4, use_bias: true}
+  - {type: cbr, name: u, filters: 2}
+"""
+
+
+def test_defaults_precedence_and_reach_into_definitions():
+    items = {i.block.name: i.block for i in archspec.load(text=DEFAULTS).items}
+    assert (items["conv_1"].kernel, items["conv_1"].use_bias) == (3, False)  # own value wins
+    assert (items["conv_2"].kernel, items["conv_2"].use_bias) == (1, True)
+    assert (items["u_c"].kernel, items["u_c"].use_bias) == (1, False)  # inside `define` too
+    assert items["u_bn"].epsilon == 0.5
+    assert items["u_bn"].momentum == 0.99  # built-in default where neither sets it
+
+
+DEFINE = """\
+name: r
+input: [16, 16, 8]
+define:
+  unit:
+    params: {filters: null, kernel: 3}
+    blocks:
+      - {type: conv, name: a, filters: "${filters}", kernel: "${kernel}", activation: relu}
+      - {type: conv, name: b, filters: "${filters}", kernel: 1}
+      - {type: add, name: sum, inputs: [input, b]}
+  pair:
+    params: {filters: null}
+    blocks:
+      - {type: unit, name: first, filters: "${filters}"}
+      - {type: unit, filters: "${filters}", kernel: 1}
+blocks:
+  - {type: pair, name: p, filters: 8}
+  - {type: unit, filters: 8, repeat: 2}
+"""
+
+
+def test_definitions_have_local_names_and_prefixed_layers(keras):
+    graph = archspec.analyze(archspec.load(text=DEFINE))
+    names = [b.name for b in graph.blocks]
+    assert names[:3] == ["p_first_a", "p_first_b", "p_first_sum"]
+    assert names[3:6] == ["p_unit_1_a", "p_unit_1_b", "p_unit_1_sum"]
+    assert names[6:] == ["unit_1_a", "unit_1_b", "unit_1_sum", "unit_2_a", "unit_2_b", "unit_2_sum"]
+    # `input` inside a definition is the instance's input: the residual sums line up
+    assert graph.nodes["unit_2_sum"].inputs == ["unit_1_sum", "unit_2_b"]
+    per_unit = conv_params(3, 8, 8) + conv_params(1, 8, 8)
+    assert graph.params == 3 * per_unit + conv_params(1, 8, 8) * 2  # pair's 2nd unit: kernel 1
+    model = archspec.compile(graph)
+    assert model.count_params() == graph.params
+    assert model.get_layer("p_unit_1_a").kernel.shape == (1, 1, 8, 8)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "line", "words"),
+    [
+        (
+            ("- {type: unit, filters: 8, repeat: 2}", "- {type: unit, filter: 8}"),
+            "E504",
+            17,
+            "`unit` has no param `filter`",
+        ),
+        (
+            ("- {type: unit, filters: 8, repeat: 2}", "- {type: unit, kernel: 1}"),
+            "E504",
+            17,
+            "`unit` needs param `filters`",
+        ),
+        (("  pair:\n", "  conv:\n"), "E504", 10, "`conv` is a built-in block type"),
+        (
+            ("- {type: unit, name: first", "- {type: pair, name: first"),
+            "E504",
+            13,
+            "recursive user-defined block: pair -> pair",
+        ),
+        (('"${kernel}"', '"${kernal}"'), "E502", 7, "`kernal` is not defined"),
+        (
+            ("inputs: [input, b]", "inputs: [input, c]"),
+            "E301",
+            9,
+            "`c` is not an input or an earlier block",
+        ),
+    ],
+)
+def test_definition_errors_name_use_site_and_definition(tmp_path, change, code, line, words):
+    spec = write(tmp_path, DEFINE.replace(*change))
+    r = run_cli("render", str(spec))
+    assert r.returncode == 1, r.stdout
+    assert f"{spec}:{line}:" in r.stderr and f"error[{code}]" in r.stderr
+    assert words in r.stderr
+    if "built-in" not in words:  # the other end: the definition, or the use site
+        assert "note:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("path", SPECS, ids=spec_id)
+def test_render_round_trips(tmp_path, path):
+    original = archspec.analyze(path)
+    text = run_cli("render", str(path))
+    assert text.returncode == 0, text.stderr
+    again = archspec.analyze(archspec.load(tmp_path / "r.yaml", text=text.stdout))
+    assert [(n.name, n.shape, n.cost) for n in again.nodes.values()] == [
+        (n.name, n.shape, n.cost) for n in original.nodes.values()
+    ]
+    assert again.outputs == original.outputs
+
+
+def test_render_round_trips_definitions_and_sets(tmp_path):
+    original = archspec.analyze(archspec.load(text=DEFINE))
+    rendered = run_cli("render", str(write(tmp_path, DEFINE)))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "${" not in rendered.stdout and "\ndefine:" not in rendered.stdout
+    again = archspec.analyze(archspec.load(text=rendered.stdout))
+    assert list(again.nodes) == list(original.nodes) and again.cost == original.cost
+
+
+def test_repeat_expansion_limit_is_fast():
+    text = FAMILY.replace(
+        "- {type: global_avg_pool}",
+        "- {type: batch_norm, repeat: 1000000}\n  - {type: global_avg_pool}",
+    )
+    with pytest.raises(ArchspecError) as e:
+        archspec.load(text=text)
+    assert e.value.diagnostics[0].code == "E701"
+
+
+PLUGIN_SPEC = """\
+name: mobile
+input: [32, 32, 3]
+blocks:
+  - {type: conv, filters: 8, kernel: 3, strides: 2}
+  - {type: depthwise_conv, kernel: 3, depth_multiplier: 2}
+  - {type: mobilenet, filters: 16, strides: 2}
+  - {type: global_avg_pool}
+"""
+
+
+def test_plugin_package_installs_and_its_blocks_work(tmp_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(ROOT / "examples" / "archspec-depthwise")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    spec = write(tmp_path, PLUGIN_SPEC)
+    code = f"""
+import json, archspec
+from archspec.blocks import REGISTRY
+g = archspec.analyze({str(spec)!r})
+m = archspec.compile(g)
+print(json.dumps({{
+    "types": sorted(REGISTRY),
+    "static": {{n.name: [list(n.shape), n.params] for n in g.nodes.values()}},
+    "keras": {{l.name: [list(l.output.shape)[1:], l.count_params()] for l in m.layers[1:]}},
+}}))
+"""
+    env = {"PYTHONPATH": f"{target}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {"depthwise_conv", "mobilenet"} <= set(out["types"])
+    assert out["static"] == out["keras"]
+    # depthwise 3x3 on 8 channels x2 + bias: 3*3*16 + 16
+    assert out["static"]["depthwise_conv_1"] == [[16, 16, 16], 160]
+    # without the plugin installed, the same spec is an unknown block type
+    r = run_cli("render", str(spec))
+    assert r.returncode == 1 and "error[E205]" in r.stderr

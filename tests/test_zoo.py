@@ -1,0 +1,199 @@
+"""The model zoo (specs/*.yaml): each spec builds exactly the network it names.
+
+Golden figures come from keras.applications itself (built here, weights=None) and from
+../shared/REFERENCE.md (published parameter counts and MACs, the papers' Table 1 shapes), never
+from archspec. The static figures of every zoo spec also equal Keras's layer by layer: that is
+test_static_vs_keras, which builds each spec once per session (the `compiled_specs` cache) and
+shares the models with this module.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.loader import read_file
+from tests.conftest import ROOT
+
+ZOO = {p.stem: p for p in sorted((ROOT / "specs").glob("*.yaml"))}
+
+#: spec -> (keras.applications constructor, count_params() and layer count from REFERENCE.md)
+KERAS_APPLICATIONS = {
+    "vgg16": ("VGG16", 138_357_544, 23),
+    "vgg19": ("VGG19", 143_667_240, 26),
+    "resnet50": ("ResNet50", 25_636_712, 177),
+    "resnet101": ("ResNet101", 44_707_176, 347),
+    "resnet152": ("ResNet152", 60_419_944, 517),
+}
+
+#: published MACs at 224x224 (REFERENCE.md), in G; archspec's static MACs are within 0.5 %
+PUBLISHED_MACS_G = {
+    "vgg16": 15.47,
+    "vgg19": 19.63,
+    "resnet18": 1.81,
+    "resnet34": 3.66,
+    "resnet50": 3.86,
+    "googlenet": 1.58,
+}
+
+#: published parameter counts (REFERENCE.md): torchvision's ResNet-18/34 (trainable: PyTorch
+#: does not count BN's moving statistics), GoogLeNet from the paper's Table 1 (no BN)
+PUBLISHED_TRAINABLE = {"resnet18": 11_689_512, "resnet34": 21_797_672, "googlenet": 6_998_552}
+PUBLISHED_TOTAL = {"googlenet": 6_998_552}
+
+#: output sizes of Table 1 of the GoogLeNet paper (Szegedy et al., 2014), per block
+GOOGLENET_TABLE1 = {
+    "conv1": (112, 112, 64),
+    "pool1": (56, 56, 64),
+    "conv2": (56, 56, 192),
+    "pool2": (28, 28, 192),
+    "inception_3a": (28, 28, 256),
+    "inception_3b": (28, 28, 480),
+    "pool3": (14, 14, 480),
+    "inception_4a": (14, 14, 512),
+    "inception_4b": (14, 14, 512),
+    "inception_4c": (14, 14, 512),
+    "inception_4d": (14, 14, 528),
+    "inception_4e": (14, 14, 832),
+    "pool4": (7, 7, 832),
+    "inception_5a": (7, 7, 832),
+    "inception_5b": (7, 7, 1024),
+    "avg_pool": (1, 1, 1024),
+    "predictions": (1000,),
+}
+
+#: output sizes of Table 1 of the ResNet paper (He et al., 2015) for the 18/34-layer nets
+RESNET_TABLE1 = {
+    "conv1_relu": (112, 112, 64),
+    "pool1_pool": (56, 56, 64),
+    "conv2": (56, 56, 64),
+    "conv3": (28, 28, 128),
+    "conv4": (14, 14, 256),
+    "conv5": (7, 7, 512),
+}
+
+
+def test_the_zoo_is_complete():
+    expected = {*KERAS_APPLICATIONS, "resnet18", "resnet34", "googlenet"}
+    assert set(ZOO) == expected
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_spec_says_what_it_reproduces_and_expects_its_figures(name):
+    """Each zoo spec opens with a comment naming its source, and its `expect:` (what
+    `archspec check` guards) holds the parameter count and output shape, equal to the static
+    figures."""
+    text = ZOO[name].read_text()
+    assert text.startswith("# ") and "Reference" in text.split("\nname:")[0]
+    expect = read_file(ZOO[name]).data["expect"]
+    graph = archspec.analyze(ZOO[name])
+    assert expect["params"] == graph.params
+    assert expect.get("trainable_params", graph.cost.trainable) == graph.cost.trainable
+    assert [tuple(expect["output_shape"])] == list(graph.output_shapes.values())
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_MACS_G))
+def test_static_macs_within_half_a_percent_of_published(name):
+    macs = archspec.analyze(ZOO[name]).cost.macs
+    assert macs == pytest.approx(PUBLISHED_MACS_G[name] * 1e9, rel=0.005)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_TRAINABLE))
+def test_published_parameter_counts(name):
+    graph = archspec.analyze(ZOO[name])
+    assert graph.cost.trainable == PUBLISHED_TRAINABLE[name]
+    if name in PUBLISHED_TOTAL:
+        assert graph.params == PUBLISHED_TOTAL[name]
+
+
+def test_googlenet_has_table1_shapes():
+    graph = archspec.analyze(ZOO["googlenet"])
+    shapes = {b.name: b.shape for b in graph.blocks}
+    assert {k: shapes[k] for k in GOOGLENET_TABLE1} == GOOGLENET_TABLE1
+    dropout = graph.nodes["dropout"].op
+    assert dropout.rate == 0.4  # type: ignore[attr-defined]
+    assert not any(type(n.op).__name__ == "BatchNorm" for n in graph.nodes.values())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34"])
+def test_basic_resnets_have_table1_shapes(name):
+    graph = archspec.analyze(ZOO[name])
+    shapes = {n: node.shape for n, node in graph.nodes.items()}
+    for b in graph.blocks:  # a stage's shape is its last block's
+        shapes[b.name.split("_")[0]] = b.shape
+    assert {k: shapes[k] for k in RESNET_TABLE1} == RESNET_TABLE1
+    convs = [n.op for n in graph.nodes.values() if type(n.op).__name__ == "Conv2D"]
+    assert convs and not any(c.use_bias for c in convs)  # type: ignore[attr-defined]
+
+
+# --- equality with keras.applications ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=sorted(KERAS_APPLICATIONS))
+def pair(request, keras, compiled_specs):
+    """(name, compiled spec, keras.applications reference), one model at a time: pytest runs
+    all tests of one param before building the next, and the models are then freed."""
+    name = request.param
+    _, model = compiled_specs.get(ZOO[name])
+    reference = getattr(keras.applications, KERAS_APPLICATIONS[name][0])(weights=None)
+    yield name, model, reference
+    compiled_specs.release(ZOO[name])
+
+
+def test_count_params_equals_keras_applications(pair):
+    name, model, reference = pair
+    assert model.count_params() == reference.count_params() == KERAS_APPLICATIONS[name][1]
+    assert len(reference.layers) == KERAS_APPLICATIONS[name][2]
+
+
+def test_layer_names_and_order_equal_keras_applications(pair):
+    _, model, reference = pair
+    assert [layer.name for layer in model.layers[1:]] == [
+        layer.name for layer in reference.layers[1:]
+    ]
+
+
+def test_reference_weights_fit_and_give_the_same_outputs(keras, pair):
+    """set_weights(reference.get_weights()) succeeds, and a random batch gives the same
+    features and predictions. BN's statistics are randomized first so that an epsilon or an
+    ordering mistake cannot hide behind BN's initial identity."""
+    _, model, reference = pair
+    rng = np.random.default_rng(0)
+    for layer in reference.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.1, beta.shape),
+                rng.normal(0, 0.1, mean.shape), rng.uniform(0.5, 1.5, var.shape),
+            ])  # fmt: skip
+    model.set_weights(reference.get_weights())
+
+    def probe(m):
+        """The classifier's input (features) and the predictions."""
+        return keras.Model(m.inputs[0], [m.get_layer("predictions").input, m.outputs[0]])
+
+    x = rng.uniform(0, 255, (1, 224, 224, 3)).astype("float32")
+    ours = [np.asarray(t) for t in probe(model)(x, training=False)]
+    theirs = [np.asarray(t) for t in probe(reference)(x, training=False)]
+    features, predictions = ours
+    assert np.abs(features).max() > 0  # a dead network would compare equal trivially
+    assert np.abs(predictions - theirs[1]).max() <= 1e-5
+    assert np.abs(features - theirs[0]).max() <= 1e-5 * max(1.0, float(np.abs(theirs[0]).max()))
+
+
+# --- the README's zoo table ----------------------------------------------------------------------
+
+
+def test_readme_zoo_table_is_generated_and_current():
+    """`make zoo-table` writes the README's table; it must match what the specs say now."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "zoo_table.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
