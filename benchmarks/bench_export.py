@@ -56,7 +56,9 @@ def size(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
+    parser.add_argument("--only", nargs="*", help="formats to measure (default: all)")
+    args = parser.parse_args()
+    runs = args.runs
     keras = import_keras()
     import tensorflow as tf
 
@@ -91,6 +93,8 @@ def main() -> None:
     ref = verify.reference(model, batch=2)
     rows = []
     for fmt, (plain_label, plain_fn) in plain.items():
+        if args.only and fmt not in args.only:
+            continue
         ours: list[Measure] = []
         theirs: list[Measure] = []
         checks: list[Measure] = []
