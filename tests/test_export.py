@@ -372,3 +372,17 @@ def test_commit_without_force_never_clobbers_a_target_that_appeared_meanwhile(tm
     with pytest.raises(UsageError, match="exists"):
         save._commit(tmp, target, force=False)
     assert target.read_bytes() == b"someone else's"
+
+
+def test_onnx_without_its_extra_names_the_extra(tmp_path, monkeypatch):
+    """Without tf2onnx / onnxruntime, `-o model.onnx` stops before anything is built."""
+    import archspec.save as save
+    from archspec.errors import UsageError
+
+    monkeypatch.setattr(save, "_importable", lambda module: module != "onnxruntime")
+    save.check_target(tmp_path / "m.onnx", force=False)  # writing needs no onnxruntime
+    with pytest.raises(UsageError) as e:
+        save.check_target(tmp_path / "m.onnx", force=False, verify=True)
+    d = e.value.diagnostics[0]
+    assert d.code == "E002" and "onnxruntime" in d.message and "archspec[onnx]" in (d.hint or "")
+    assert os.listdir(tmp_path) == []
