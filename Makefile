@@ -26,6 +26,17 @@ lint: install
 	$(BIN)/ruff format --check archspec tests
 	$(BIN)/mypy
 
+bench: install
+	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_plot.py
+	$(BIN)/python benchmarks/bench_export.py
+
+# A long fuzzing campaign (about 57,000 in-process examples, 60 Keras builds, 80 CLI runs);
+# `make test` runs the same tests briefly. FUZZ_SCALE multiplies the short campaign's budgets.
+FUZZ_SCALE ?= 100
+fuzz: install
+	ARCHSPEC_FUZZ=long ARCHSPEC_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q tests/test_fuzz.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 

@@ -10,9 +10,28 @@ Importing archspec never imports TensorFlow or Keras.
 
 from __future__ import annotations
 
-from archspec.api import Spec, analyze, compile, load
+from typing import TYPE_CHECKING, Any
+
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
-from archspec.ir import Graph
+
+if TYPE_CHECKING:
+    from archspec.api import Spec, analyze, compile, load
+    from archspec.ir import Graph
+
+#: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks
+_LAZY = {"Spec": "archspec.api", "analyze": "archspec.api", "compile": "archspec.api",
+         "load": "archspec.api", "Graph": "archspec.ir"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'archspec' has no attribute {name!r}")
+
 
 __all__ = [
     "ArchspecError",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archspec.ir import Graph
+from archspec.limits import DEFAULT, Limits
 from archspec.loader import load_text, read_file
 from archspec.lower import lower
 from archspec.resolve import Resolved, resolve
@@ -20,22 +21,31 @@ def load(
     *,
     text: str | None = None,
     sets: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> Spec:
     """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
-    `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`)."""
+    `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
+    replaces the default limits (archspec/limits.py); the document keeps them for the later
+    stages."""
+    lim = limits or DEFAULT
     if text is not None:
-        doc = load_text(text, os.fspath(path) if path is not None else "<spec>")
+        doc = load_text(text, os.fspath(path) if path is not None else "<spec>", lim)
     elif path is not None:
-        doc = read_file(path)
+        doc = read_file(path, lim)
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)
 
 
-def analyze(spec: Spec | str | os.PathLike[str], sets: Sequence[str] = ()) -> Graph:
-    """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow."""
-    return lower(spec if isinstance(spec, Resolved) else load(spec, sets=sets))
+def analyze(
+    spec: Spec | str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
+) -> Graph:
+    """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow.
+
+    The limits are those `spec` was loaded with, unless `limits` is given."""
+    s = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
+    return lower(s, limits)
 
 
 def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = ()) -> Any:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import sys
 import traceback
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from archspec import api
 from archspec.errors import ArchspecError, usage_error
-from archspec.render import text
+
+if TYPE_CHECKING:
+    from archspec.limits import Limits
 
 app = typer.Typer(
     name="archspec",
@@ -37,6 +39,50 @@ Sets = Annotated[
     ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
+# Limits a real model may reach (archspec/limits.py; the README's "Guarantees"). A command that
+# reads a spec takes these five and passes `_limits(...)` to api.load / api.analyze.
+MaxFileSize = Annotated[
+    str | None,
+    typer.Option("--max-file-size", help="Raise the spec file size limit (1M = 1 MiB).",
+                 metavar="BYTES", show_default=False),
+]  # fmt: skip
+MaxBlocks = Annotated[
+    str | None,
+    typer.Option("--max-blocks", help="Raise the limit on blocks after expansion (10000).",
+                 metavar="N", show_default=False),
+]  # fmt: skip
+MaxLayers = Annotated[
+    str | None,
+    typer.Option("--max-layers", help="Raise the limit on layers (50000).", metavar="N",
+                 show_default=False),
+]  # fmt: skip
+MaxParams = Annotated[
+    str | None,
+    typer.Option("--max-params", help="Raise the parameter limit (2G).", metavar="N",
+                 show_default=False),
+]  # fmt: skip
+MaxActivationMemory = Annotated[
+    str | None,
+    typer.Option("--max-activation-memory",
+                 help="Raise the activation memory limit (16G = 16 GiB; float32, batch 1).",
+                 metavar="BYTES", show_default=False),
+]  # fmt: skip
+
+
+def _limits(
+    file_size: str | None,
+    blocks: str | None,
+    layers: str | None,
+    params: str | None,
+    activation_memory: str | None,
+) -> Limits:
+    """The Limits from the limit flags (a bad value is a usage error)."""
+    from archspec.limits import from_options
+
+    return from_options({
+        "--max-file-size": file_size, "--max-blocks": blocks, "--max-layers": layers,
+        "--max-params": params, "--max-activation-memory": activation_memory,
+    })  # fmt: skip
 
 
 @app.callback()
@@ -98,15 +144,23 @@ def build(
     ] = False,
     sets: Sets = None,
     debug: Debug = False,
+    max_file_size: MaxFileSize = None,
+    max_blocks: MaxBlocks = None,
+    max_layers: MaxLayers = None,
+    max_params: MaxParams = None,
+    max_activation_memory: MaxActivationMemory = None,
 ) -> None:
     """Compile SPEC to a Keras model, print its summary, optionally save or export it."""
+    from archspec import api
+    from archspec.render import text
     from archspec.save import check_target, export
 
     if output is None and (fmt is not None or verify):
         raise usage_error("E003", "--format and --verify need an output: -o PATH")
     if not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
-    graph = api.analyze(spec, sets=sets or ())
+    limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
+    graph = api.analyze(spec, sets=sets or (), limits=limits)
     target = check_target(output, force, fmt, verify) if output is not None else None
     with _status("building the Keras model"):
         model = api.compile(graph)
@@ -131,9 +185,198 @@ def build(
 def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
     """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
     as YAML that is itself a valid spec building the same model."""
+    from archspec import api
     from archspec.render.spec import render_spec
 
     _out(render_spec(api.load(spec, sets=sets or ()), source=str(spec)).rstrip("\n"))
+
+
+class Format(str, Enum):
+    """Output formats of `archspec check`."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Spec files, or folders searched recursively for *.yaml / *.yml.",
+            show_default=False,
+            metavar="PATH",
+        ),
+    ],
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (default), json, github (workflow annotations) or sarif (2.1.0).",
+            case_sensitive=False,
+        ),
+    ] = Format.text,
+    table: Annotated[
+        bool, typer.Option("--table", help="Add the per-block table of each valid spec.")
+    ] = False,
+    sets: Sets = None,
+    debug: Debug = False,
+    max_file_size: MaxFileSize = None,
+    max_blocks: MaxBlocks = None,
+    max_layers: MaxLayers = None,
+    max_params: MaxParams = None,
+    max_activation_memory: MaxActivationMemory = None,
+) -> None:
+    """Validate specs without TensorFlow: schema, shapes, budget, expect.
+
+    Prints each valid spec's totals. Exit 0 when every spec is valid, 1 when any is
+    invalid, 2 for usage or I/O errors."""
+    import gc
+
+    from archspec import check as checker
+
+    limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
+    # A short-lived process: the objects that importing pydantic and the block models created
+    # live until it ends, and what checking creates is freed by reference counting. Without
+    # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
+    gc.freeze()
+    gc.disable()
+    try:
+        results = checker.run(paths, sets=sets or (), limits=limits)
+    finally:
+        gc.enable()  # for callers that run the app in their own process
+    if fmt is Format.text:
+        _check_text(results, table)
+    else:
+        from archspec.render import report
+
+        renderer = {Format.json: lambda r: report.to_json(r, table=table),
+                    Format.github: report.to_github,
+                    Format.sarif: report.to_sarif}[fmt]  # fmt: skip
+        _out(renderer(results))
+    code = checker.exit_code(results)
+    if code:
+        raise typer.Exit(code)
+
+
+def _check_text(results: list[Any], table: bool) -> None:
+    """One line per valid spec on stdout; diagnostics (with the source line) on stderr."""
+    from archspec.render import text
+
+    colour_err, colour_out = sys.stderr.isatty(), sys.stdout.isatty()
+    for r in results:
+        if r.diagnostics:
+            sys.stdout.flush()
+            sys.stderr.write(text.format_diagnostics(r.diagnostics, colour_err) + "\n")
+            sys.stderr.flush()
+        if r.graph is None or not r.ok:
+            mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
+            n = len(r.errors)
+            _out(f"{mark}  {r.file}: {n} error{'s' if n != 1 else ''}")
+            continue
+        g = r.graph
+        c = g.cost
+        mark = "\033[1;32mok\033[0m" if colour_out else "ok"
+        outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
+        _out(
+            f"{mark}    {r.file}: {g.name}: {c.trainable + c.non_trainable:,} params "
+            f"({c.trainable:,} trainable), {text.human(c.macs)} MACs, output {outs}"
+        )
+        if table:
+            _out(text.summary_table(g))
+            _out()
+    valid = sum(r.ok for r in results)
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    parts = [f"{len(results)} spec{'s' if len(results) != 1 else ''} checked", f"{valid} valid"]
+    if valid != len(results):
+        parts.append(f"{len(results) - valid} invalid ({errors} error{'s' if errors != 1 else ''})")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    _out(", ".join(parts))
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write the schema here (default: stdout).", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Print or write the JSON Schema of the spec format, for editors."""
+    from archspec.jsonschema import dumps
+
+    content = dumps()
+    if output is None:
+        sys.stdout.write(content)
+        return
+    _write_atomic(output, content, force)
+    _out(f"Wrote {output}")
+
+
+def _write_atomic(target: Path, content: str, force: bool) -> None:
+    """Write text atomically (temporary file beside it, then a rename); E002 if it cannot."""
+    from archspec.errors import usage_error
+    from archspec.render.dot import write_atomic
+
+    folder = target.parent
+    if not folder.is_dir():
+        raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
+    if target.exists() and not force:
+        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+    try:
+        write_atomic(target, content.encode("utf-8"))
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+
+
+@app.command()
+def blocks(
+    types: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these block types.", show_default=False, metavar="[TYPE]..."),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """List the block types: parameters, defaults, descriptions."""
+    from archspec.blocks import REGISTRY
+    from archspec.errors import did_you_mean, usage_error
+    from archspec.jsonschema import block_rows
+
+    for kind in types or []:
+        if kind not in REGISTRY:
+            raise usage_error(
+                "E003", f"unknown block type `{kind}`",
+                hint=did_you_mean(kind, REGISTRY) or "run `archspec blocks` for the list",
+            )  # fmt: skip
+    _out("Every block also takes: name, inputs, repeat (see `archspec schema`).")
+    for kind in types or list(REGISTRY):
+        model = REGISTRY[kind]
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
+        _out()
+        _out(f"{kind}: {doc}")
+        rows = block_rows(kind)
+        if not rows:
+            _out("  (no parameters)")
+            continue
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for r in rows:
+            cells = [r[i].ljust(widths[i]) for i in range(3)]
+            _out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
+    from archspec.blocks import PLUGIN_ERRORS
+
+    if PLUGIN_ERRORS and not types:
+        _out()
+        _out("Plugins that failed to load:")
+        for name, why in PLUGIN_ERRORS.items():
+            _out(f"  {name}: {why}")
 
 
 @app.command()
@@ -157,6 +400,7 @@ def plot(
     debug: Debug = False,
 ) -> None:
     """Draw SPEC's architecture (no TensorFlow; no system Graphviz needed for .svg and .png)."""
+    from archspec import api
     from archspec.render import dot
 
     target = output if output is not None else Path(spec.stem + ".svg")
@@ -183,6 +427,7 @@ def diff(
     """Compare two specs: blocks added, removed and changed; params and MACs before and after."""
     import json
 
+    from archspec import api
     from archspec import diff as diffing
     from archspec.errors import usage_error
 
@@ -201,14 +446,14 @@ def main() -> None:
     """Entry point: run the app, turn errors into messages and exit codes."""
     debug = "--debug" in sys.argv
     try:
-        # Without standalone mode, Typer returns (not raises) the code of a typer.Exit, and
-        # turns Ctrl-C into Exit(130): pass it on, or an interrupted command would exit 0.
         code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            if code == 130:
+        if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
+            if code == 130:  # Typer turns Ctrl-C into Exit(130)
                 sys.stderr.write("Interrupted.\n")
             sys.exit(code)
     except ArchspecError as e:
+        from archspec.render import text
+
         colour = sys.stderr.isatty()
         sys.stderr.write(text.format_diagnostics(e.diagnostics, colour) + "\n")
         errors = sum(d.severity == "error" for d in e.diagnostics)

@@ -51,8 +51,18 @@ CODES: dict[str, str] = {
     # budgets and expectations
     "E601": "over budget",
     "E602": "figure differs from expect",
-    # limits
-    "E701": "a limit was exceeded",
+    # limits (archspec/limits.py; each has its own code)
+    "E701": "a limit was exceeded: file size",
+    "E702": "a limit was exceeded: YAML nesting depth",
+    "E703": "a limit was exceeded: number of YAML nodes",
+    "E704": "a limit was exceeded: length of a number",
+    "E705": "a limit was exceeded: blocks or layers after expansion",
+    "E706": "a limit was exceeded: `repeat`",
+    "E707": "a limit was exceeded: filters or units",
+    "E708": "a limit was exceeded: kernel or pooling window",
+    "E709": "a limit was exceeded: input size",
+    "E710": "a limit was exceeded: estimated parameters",
+    "E711": "a limit was exceeded: activation memory",
     # export
     "E801": "an exported model's outputs differ from the Keras model's (--verify)",
     # warnings

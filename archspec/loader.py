@@ -10,6 +10,7 @@ nesting depth and a bounded number of events. Scalars are resolved by the safe l
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +18,12 @@ from typing import Any
 import yaml
 
 from archspec.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
+from archspec.limits import DEFAULT, Limits
 
-#: Limits that hold before anything is built (see the README's "Guarantees").
-MAX_FILE_BYTES = 1 << 20
-MAX_DEPTH = 64
-MAX_EVENTS = 200_000
+#: Limits that hold before anything is built (see limits.py and the README's "Guarantees").
+MAX_FILE_BYTES = DEFAULT.file_bytes
+MAX_DEPTH = DEFAULT.depth
+MAX_EVENTS = DEFAULT.events
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -39,6 +41,8 @@ class Document:
     #: key path -> (line, col) of the key itself, for mapping entries
     key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     text: str = ""
+    #: the limits it was read with; the later stages (resolve, lower) check against the same
+    limits: Limits = DEFAULT
 
     def locate(self, path: KeyPath, key: bool = False) -> tuple[int, int] | None:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -72,31 +76,49 @@ class Document:
         )
 
 
-def read_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read and load a spec file. Missing or unreadable files are usage errors (exit 2)."""
+def read_file(path: str | os.PathLike[str], limits: Limits | None = None) -> Document:
+    """Read and load a spec file. Missing or unreadable files are usage errors (exit 2).
+
+    Only regular files are read: the file is opened without blocking and checked first, so a
+    FIFO (which would wait for a writer), a device or a directory is refused at once. At most
+    the size limit plus one byte is read."""
     name = os.fspath(path)
+    max_bytes = (limits or DEFAULT).file_bytes
     try:
-        with open(name, "rb") as f:
-            raw = f.read(max_bytes + 1)
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise usage_error("E001", f"no such file: {name}", file=name) from None
     except IsADirectoryError:
         raise usage_error("E001", f"is a directory, not a spec file: {name}", file=name) from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        reason = e.strerror if isinstance(e, OSError) else str(e)
+        raise usage_error("E001", f"cannot read {name}: {reason}", file=name) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise usage_error("E001", f"is a directory, not a spec file: {name}", file=name)
+        if not stat.S_ISREG(mode):
+            raise usage_error("E001", f"not a regular file: {name}", file=name)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(max_bytes + 1)
     except OSError as e:
         raise usage_error("E001", f"cannot read {name}: {e.strerror}", file=name) from None
+    finally:
+        os.close(fd)
     if len(raw) > max_bytes:
         raise SpecError(
             Diagnostic(
                 "E701",
-                f"file is larger than {max_bytes:,} bytes",
+                f"file is larger than the limit of {max_bytes:,} bytes",
                 file=name,
                 hint="specs are small; raise the limit with --max-file-size if this one is real",
             )
         )
-    return load_bytes(raw, name)
+    return load_bytes(raw, name, limits)
 
 
-def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
+def load_bytes(raw: bytes, file: str = "<spec>", limits: Limits | None = None) -> Document:
     """Decode UTF-8 (a BOM is allowed) and load."""
     try:
         text = raw.decode("utf-8-sig")
@@ -106,26 +128,28 @@ def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
         raise SpecError(
             Diagnostic("E107", f"invalid UTF-8 at byte {e.start}", file=file, line=line, col=col)
         ) from None
-    return load_text(text, file)
+    return load_text(text, file, limits)
 
 
-def load_text(text: str, file: str = "<spec>") -> Document:
+def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> Document:
     """Load one YAML document whose top level is a mapping."""
     nul = text.find("\0")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SpecError(Diagnostic("E107", "NUL byte in the file", file=file, line=line, col=col))
-    doc = Document(file=file, data=None, text=text)
+    doc = Document(file=file, data=None, text=text, limits=limits or DEFAULT)
     try:
-        _Builder(doc).build(yaml.parse(text, Loader=_Parser))
+        _Builder(doc, doc.limits).build(yaml.parse(text, Loader=_Parser))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
+        deep = "nesting depth" in problem  # libyaml's own limit (1000), met while scanning ahead
+        limit = (limits or DEFAULT).depth
         raise SpecError(
             Diagnostic(
-                "E101",
-                f"YAML syntax error: {problem}",
+                "E702" if deep else "E101",
+                f"nesting deeper than {limit} levels" if deep else f"YAML syntax error: {problem}",
                 file=file,
                 line=mark.line + 1 if mark else None,
                 col=mark.column + 1 if mark else None,
@@ -153,9 +177,10 @@ def load_text(text: str, file: str = "<spec>") -> Document:
 class _Builder:
     """Builds plain data from parser events, enforcing the strict rules as it goes."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, limits: Limits = DEFAULT) -> None:
         self.doc = doc
         self.events = 0
+        self.limits = limits
 
     def _fail(self, code: str, message: str, event: Any, hint: str | None = None) -> SpecError:
         mark = event.start_mark
@@ -186,8 +211,10 @@ class _Builder:
     def _next(self, events: Iterator[Any]) -> Any:
         event = next(events)
         self.events += 1
-        if self.events > MAX_EVENTS:
-            raise self._fail("E701", f"more than {MAX_EVENTS:,} YAML nodes", event)
+        if self.events > self.limits.events:
+            raise self._fail(
+                "E703", f"more than {self.limits.events:,} YAML nodes (parser events)", event
+            )
         return event
 
     def _check_node(self, event: Any, depth: int) -> None:
@@ -213,14 +240,14 @@ class _Builder:
         )
         if explicit:
             raise self._fail("E104", f"explicit YAML tag `{tag}` is not allowed", event)
-        if depth > MAX_DEPTH:
-            raise self._fail("E701", f"nesting deeper than {MAX_DEPTH} levels", event)
+        if depth > self.limits.depth:
+            raise self._fail("E702", f"nesting deeper than {self.limits.depth} levels", event)
 
     def _node(self, event: Any, events: Iterator[Any], path: KeyPath, depth: int) -> Any:
         self._check_node(event, depth)
         self.doc.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.ScalarEvent):
-            return _scalar(event)
+            return self._scalar(event)
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             while not isinstance(child := self._next(events), yaml.SequenceEndEvent):
@@ -238,7 +265,7 @@ class _Builder:
                     key_event,
                     hint="use `defaults` or `define` to share settings between blocks",
                 )
-            key = _scalar(key_event)
+            key = self._scalar(key_event)
             if not isinstance(key, str):
                 key = str(key_event.value)
             child_path = (*path, key)
@@ -255,8 +282,34 @@ class _Builder:
             mapping[key] = self._node(self._next(events), events, child_path, depth + 1)
         return mapping
 
+    def _scalar(self, event: Any) -> Any:
+        """The value of a scalar by the safe loader's rules, with numbers bounded in length
+        (a 1 MiB sexagesimal `1:0:0:...` takes minutes to convert) and values the safe
+        constructor cannot build (`2001-13-45`) reported instead of raised."""
+        value: str = event.value
+        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag in (_VALUE, _MERGE):  # `=` and `<<` as values: plain strings
+            return value
+        limit = self.limits.number_chars
+        if tag in (_INT, _FLOAT) and len(value) > limit:
+            raise self._fail(
+                "E704",
+                f"a number of {len(value):,} characters (the limit is {limit})",
+                event,
+                hint="no spec value needs that many digits",
+            )
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        try:
+            return _constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as e:
+            kind = tag.rsplit(":", 1)[-1]
+            raise self._fail(
+                "E202",
+                f"`{value[:40]}` reads as a YAML {kind} but is not a valid one ({e})",
+                event,
+                hint="quote it to make it a string",
+            ) from None
 
-def _scalar(event: Any) -> Any:
-    tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return _constructor.construct_object(node, deep=True)
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_VALUE, _MERGE = "tag:yaml.org,2002:value", "tag:yaml.org,2002:merge"

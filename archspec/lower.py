@@ -8,14 +8,20 @@ it (and, inside a user-defined block, at its use site too).
 from __future__ import annotations
 
 from archspec.errors import Diagnostic, SpecError, format_path
-from archspec.ir import BlockInfo, Builder, Graph
+from archspec.ir import BlockInfo, Graph
+from archspec.limits import CheckedBuilder, LimitExceeded, Limits, check_inputs, check_totals
 from archspec.ops import ShapeError
 from archspec.resolve import Resolved, _with_use
 
 
-def lower(resolved: Resolved) -> Graph:
-    """Build the graph IR of a resolved spec."""
+def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
+    """Build the graph IR of a resolved spec.
+
+    The limits (`resolved.doc.limits` unless given; archspec/limits.py) are checked on the
+    inputs first, layer by layer while lowering, and on the totals of the finished graph."""
     doc = resolved.doc
+    limits = limits or doc.limits
+    check_inputs(doc, resolved.model.input_shapes, resolved.model.inputs is not None, limits)
     graph = Graph(name=resolved.model.name, inputs=resolved.model.input_shapes)
     #: final block name -> its output tensor
     tensors: dict[str, str] = {n: n for n in graph.inputs}
@@ -31,11 +37,20 @@ def lower(resolved: Resolved) -> Graph:
             group=item.group,
         )
         try:
-            out = block.expand(Builder(graph, info), info.inputs)
+            out = block.expand(CheckedBuilder(graph, info, limits), info.inputs)
+        except LimitExceeded as e:
+            key = e.key_in({k: getattr(block, k) for k in block.model_fields_set})
+            d = doc.diag(
+                e.code,
+                f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
+                (*item.path, key) if key else item.path,
+                hint=e.hint,
+            )
+            raise SpecError(_with_use(doc, d, item.use)) from None
         except ShapeError as e:
             key = e.key if e.key and e.key in block.model_fields_set else None
             d = doc.diag(
-                "E402" if "collapses" in str(e) else "E401",
+                _shape_code(e),
                 f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
                 (*item.path, key) if key else item.path,
                 hint=e.hint,
@@ -46,6 +61,7 @@ def lower(resolved: Resolved) -> Graph:
         tensors[block.name] = out
     graph.outputs = [tensors[o] for o in resolved.outputs]
     _prune(graph, resolved)
+    check_totals(doc, graph, limits)
     return graph
 
 
@@ -75,3 +91,12 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
     graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
+
+
+def _shape_code(e: ShapeError) -> str:
+    """E402 for a collapsing spatial size, E403 for a wrong input rank, else E401."""
+    if "collapses" in str(e):
+        return "E402"
+    if "needs an image input" in str(e):
+        return "E403"
+    return "E401"

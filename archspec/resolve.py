@@ -32,8 +32,6 @@ from archspec.errors import (
 from archspec.loader import Document, load_text
 from archspec.schema import Define, SpecModel, translate, validate_block, validate_spec
 
-#: blocks after expansion (repeat and user-defined blocks), checked before expanding further
-MAX_BLOCKS = 10_000
 _COMMON = ("type", "name", "inputs", "repeat")
 
 
@@ -60,7 +58,9 @@ class Resolved:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_sets(sets: Sequence[str], params: dict[str, Any]) -> dict[str, Any]:
+def parse_sets(
+    sets: Sequence[str], params: dict[str, Any], file: str | None = None
+) -> dict[str, Any]:
     """`["width=32", "stages=[2, 2]"]` -> {"width": 32, "stages": [2, 2]}: each value is read as
     a strict YAML scalar or flow value; the name must be one of the spec's params."""
     out: dict[str, Any] = {}
@@ -68,12 +68,13 @@ def parse_sets(sets: Sequence[str], params: dict[str, Any]) -> dict[str, Any]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(Diagnostic("E503", f"--set {item!r}: expected NAME=VALUE"))
+            raise UsageError(Diagnostic("E503", f"--set {item!r}: expected NAME=VALUE", file=file))
         if name not in params:
             raise UsageError(
                 Diagnostic(
                     "E503",
                     f"--set {name}: the spec has no param `{name}`",
+                    file=file,
                     hint=did_you_mean(name, params)
                     or ("its params: " + ", ".join(params) if params else "the spec has no params"),
                 )
@@ -82,7 +83,9 @@ def parse_sets(sets: Sequence[str], params: dict[str, Any]) -> dict[str, Any]:
             doc = load_text(f"v: {value}", f"--set {name}")
         except SpecError as e:
             d = e.diagnostics[0]
-            raise UsageError(Diagnostic("E503", f"--set {name}={value}: {d.message}")) from None
+            raise UsageError(
+                Diagnostic("E503", f"--set {name}={value}: {d.message}", file=file)
+            ) from None
         out[name] = doc.data["v"]
     return out
 
@@ -93,11 +96,11 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     raw_params = data.get("params", {})
     params: dict[str, Any] = {}
     if isinstance(raw_params, dict):
-        raw_params = {**raw_params, **parse_sets(sets, raw_params)}
+        raw_params = {**raw_params, **parse_sets(sets, raw_params, doc.file)}
         for name, value in raw_params.items():
             params[name] = _substitute(doc, value, ("params", name), params, None)
     elif sets:
-        parse_sets(sets, {})
+        parse_sets(sets, {}, doc.file)
     top = {
         k: v if k in ("params", "define") else _substitute(doc, v, (k,), params, None)
         for k, v in data.items()
@@ -317,7 +320,9 @@ class _Expander:
                 raise self.fail(
                     "E301",
                     f"{format_path(where)}: `{ref}` "
-                    + ("is a later block; a block can only read earlier ones" if later
+                    + ("is this block itself; a block can only read earlier ones"
+                       if ref == block.name else
+                       "is a later block; a block can only read earlier ones" if later
                        else "is not an input or an earlier block"),
                     where, hint=None if later else did_you_mean(ref, scope.names), use=scope.use,
                 )  # fmt: skip
@@ -356,9 +361,14 @@ class _Expander:
         scope.previous = output
 
     def _check_count(self, more: int, path: KeyPath, use: KeyPath | None) -> None:
-        if len(self.items) + more > MAX_BLOCKS:
-            raise self.fail("E701", f"{format_path(path)}: the spec expands to more than "
-                            f"{MAX_BLOCKS:,} blocks", path, use=use,
+        limit = self.doc.limits.blocks  # archspec/limits.py; --max-blocks raises it
+        if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
+            raise self.fail("E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
+                            f"than the limit of {limit:,}", (*path, "repeat"), use=use,
+                            hint="lower `repeat`, or raise it with --max-blocks")  # fmt: skip
+        if len(self.items) + more > limit:
+            raise self.fail("E705", f"{format_path(path)}: the spec expands to more than "
+                            f"{limit:,} blocks", path, use=use,
                             hint="lower `repeat`, or split the model")  # fmt: skip
 
 

@@ -7,6 +7,7 @@ registry (dispatching on `type` ourselves gives a precise "unknown block type" w
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -29,7 +30,10 @@ def parse_count(value: int | str) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)\s*", value)
     if not m:
         raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
-    return round(float(m.group(1)) * _SUFFIX.get(m.group(2), 1))
+    number = float(m.group(1)) * _SUFFIX.get(m.group(2), 1)
+    if not math.isfinite(number):  # 400 digits read as a float: round() would raise
+        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
+    return round(number)
 
 
 Count = Annotated[int | str, Field(description="An int, or a string with a K/M/G suffix: `25.6M`.")]
@@ -63,6 +67,13 @@ class Expect(_Strict):
     output_shape: list[int] | dict[str, list[int]] | None = Field(
         default=None, description="Output shape without batch, or output name -> shape."
     )
+
+    @field_validator("macs")
+    @classmethod
+    def _count(cls, v: int | str | None) -> int | str | None:
+        if v is not None:
+            parse_count(v)
+        return v
 
 
 class Define(_Strict):

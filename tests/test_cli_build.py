@@ -55,6 +55,13 @@ BROKEN = [
         49,
     ),
     (
+        "self_reference",
+        "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: a, filters: 4, kernel: 3, inputs: a}\n",
+        "E301",
+        4,
+        58,
+    ),
+    (
         "later_reference",
         "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, inputs: b}\n  - {type: conv, name: b, filters: 4, kernel: 3}\n",
         "E301",
@@ -183,7 +190,9 @@ def test_all_schema_errors_reported_together(tmp_path):
 
 
 def test_number_written_as_text_gets_a_hint(tmp_path):
-    spec = write(tmp_path, "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: batch_norm, epsilon: 1e-5}\n")
+    spec = write(
+        tmp_path, "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: batch_norm, epsilon: 1e-5}\n"
+    )
     r = run_cli("render", str(spec))
     assert r.returncode == 1
     assert "received '1e-5' (a string)" in r.stderr

@@ -197,7 +197,7 @@ def test_repeat_expansion_limit_is_fast():
     )
     with pytest.raises(ArchspecError) as e:
         archspec.load(text=text)
-    assert e.value.diagnostics[0].code == "E701"
+    assert e.value.diagnostics[0].code == "E706"  # the repeat limit (archspec/limits.py)
 
 
 PLUGIN_SPEC = """\

@@ -1,0 +1,257 @@
+"""The JSON Schema of the spec format, generated from the pydantic models (for editors and CI).
+
+The top level comes from SpecModel; each block from its model in the block registry, selected by
+`type` with one `if`/`then` per built-in type (editors then report the errors of the right block
+type only). A block whose `type` is not built in is a user-defined block (`define`): only its
+common keys are checked. Any value may also be a `${...}` expression string (substitution is
+resolved before validation), so every property and list item accepts one.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from archspec.blocks import REGISTRY, Block
+from archspec.blocks.base import IDENTIFIER
+from archspec.schema import SpecModel
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+EXPRESSION = r"^\$\{.*\}$"
+COUNT = r"^\s*\d+(\.\d+)?\s*[KMGT]?\s*$"
+_REF = "#/$defs/{model}"
+
+#: keys whose value is never an expression: the block type selects the schema; the others are
+#: the containers of the format (their contents may hold expressions)
+_NO_EXPRESSION = {"type", "blocks", "define", "params", "defaults", "budget", "expect"}
+
+
+def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Move a generated schema's `$defs` into the shared `defs`."""
+    for name, definition in schema.pop("$defs", {}).items():
+        if name in defs and defs[name] != definition:
+            raise RuntimeError(f"two different JSON Schema definitions named {name!r}")
+        defs[name] = definition
+    return schema
+
+
+def _allow_expressions(node: Any) -> Any:
+    """Every property value and list item may also be a `${...}` string."""
+    if isinstance(node, list):
+        return [_allow_expressions(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _allow_expressions(v) for k, v in node.items()}
+    props = out.get("properties")
+    if isinstance(props, dict):
+        out["properties"] = {
+            k: v if k in _NO_EXPRESSION else _or_expression(v) for k, v in props.items()
+        }
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _or_expression(out[key])
+    return out
+
+
+def _or_expression(schema: dict[str, Any]) -> dict[str, Any]:
+    if schema == {} or schema.get("$ref") in ("#/$defs/Expression", "#/$defs/Block"):
+        return schema
+    meta: dict[str, Any] = {
+        k: schema[k] for k in ("description", "default", "title") if k in schema
+    }
+    body = {k: v for k, v in schema.items() if k not in meta}
+    if list(body) == ["anyOf"]:  # flatten: anyOf [a, b] -> anyOf [a, b, expression]
+        return {**meta, "anyOf": [*body["anyOf"], {"$ref": "#/$defs/Expression"}]}
+    return {**meta, "anyOf": [body, {"$ref": "#/$defs/Expression"}]}
+
+
+def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
+    """One block type's schema (its `$defs` moved into `defs`)."""
+    schema = _hoist(model.model_json_schema(ref_template=_REF), defs)
+    schema["properties"]["type"] = {
+        "const": model.model_fields["type"].default,
+        "description": "The block type.",
+    }
+    schema["required"] = sorted({"type", *schema.get("required", [])})
+    if model.n_inputs is None:  # add, concat: two or more named inputs
+        schema["required"] = sorted({*schema["required"], "inputs"})
+        schema["properties"]["inputs"] = {
+            "type": "array",
+            "items": {"type": "string", "pattern": IDENTIFIER},
+            "minItems": 2,
+            "description": "Two or more block or input names.",
+        }
+    return schema
+
+
+def user_block_schema() -> dict[str, Any]:
+    """A block of a user-defined type: common keys checked, its parameters free."""
+    common = Block.model_json_schema(ref_template=_REF)
+    props = {k: v for k, v in common["properties"].items() if k != "type"}
+    props["type"] = {
+        "type": "string",
+        "anyOf": [{"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
+        "description": "A type from `define`, or a `${...}` expression that gives a type "
+        "(built-in types have their own schemas).",
+    }
+    return {
+        "title": "UserBlock",
+        "description": "A block of a type defined under `define` (or chosen by an expression); "
+        "its parameters are those of the definition, checked by `archspec check`.",
+        "type": "object",
+        "properties": props,
+        "required": ["type"],
+        "additionalProperties": True,
+    }
+
+
+def _count_pattern(node: Any) -> None:
+    """A count written as a string must look like `25.6M` (as schema.parse_count reads it)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" not in node:
+            node["pattern"] = COUNT
+        for value in node.values():
+            _count_pattern(value)
+    elif isinstance(node, list):
+        for value in node:
+            _count_pattern(value)
+
+
+def generate() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a spec file."""
+    defs: dict[str, Any] = {}
+    top = _hoist(SpecModel.model_json_schema(ref_template=_REF), defs)
+    builtin = sorted(REGISTRY)
+    branches: list[dict[str, Any]] = []
+    for kind in builtin:
+        name = f"block_{kind}"
+        defs[name] = block_schema(REGISTRY[kind], defs)
+        branches.append(
+            {
+                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/{name}"},
+            }
+        )
+    defs["UserBlock"] = user_block_schema()
+    branches.append(
+        {
+            "if": {"properties": {"type": {"not": {"enum": builtin}}}, "required": ["type"]},
+            "then": {"$ref": "#/$defs/UserBlock"},
+        }
+    )
+    defs["Block"] = {
+        "title": "Block",
+        "description": "A block: a built-in type (see `archspec blocks`) or one from `define`.",
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "Built-in: " + ", ".join(builtin) + "; or a type from `define`.",
+                "anyOf": [{"enum": builtin}, {"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
+            }
+        },
+        "allOf": branches,
+    }
+    block_list = {"type": "array", "items": {"$ref": "#/$defs/Block"}, "minItems": 1}
+    top["properties"]["blocks"] = {
+        **block_list,
+        "description": top["properties"]["blocks"].get("description", "The blocks, in order."),
+    }
+    if "Define" in defs:
+        defs["Define"]["properties"]["blocks"] = {
+            **block_list,
+            "description": defs["Define"]["properties"]["blocks"].get("description", ""),
+        }
+    for name, keys in (("Budget", ("max_params", "max_trainable_params", "max_macs")),
+                       ("Expect", ("macs",))):  # fmt: skip
+        for key in keys:
+            _count_pattern(defs[name]["properties"][key])
+    top["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
+    top = _allow_expressions(top)
+    defs = _allow_expressions(defs)
+    defs["Expression"] = {
+        "type": "string",
+        "pattern": EXPRESSION,
+        "description": "A `${...}` expression over `params` (and a definition's parameters).",
+    }
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": "archspec.schema.json",
+        "title": "archspec spec (format version 1)",
+        **top,
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def dumps() -> str:
+    """The schema as JSON text."""
+    import json
+
+    return json.dumps(copy.deepcopy(generate()), indent=2) + "\n"
+
+
+# -- `archspec blocks`: the same information, for people -------------------------------------
+
+
+def type_str(schema: dict[str, Any]) -> str:
+    """A short rendering of a property's JSON Schema: `int > 0`, `int or [int, int]`, ..."""
+    if "anyOf" in schema:
+        parts = [type_str(s) for s in schema["anyOf"] if s.get("type") != "null"]
+        return " or ".join(dict.fromkeys(parts))
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        values = [str(v) for v in schema["enum"]]
+        return "|".join(values) if len(values) <= 6 else f"one of {len(values)} names"
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    kind = schema.get("type")
+    if kind == "integer" or kind == "number":
+        text = "int" if kind == "integer" else "float"
+        bounds = []
+        for key, op in (("exclusiveMinimum", ">"), ("minimum", ">="), ("exclusiveMaximum", "<"),
+                        ("maximum", "<=")):  # fmt: skip
+            if key in schema:
+                bounds.append(f"{op} {schema[key]}")
+        return f"{text} {' '.join(bounds)}".strip()
+    if kind == "array":
+        item = type_str(schema.get("items", {})) if schema.get("items") else "any"
+        n = schema.get("minItems")
+        if n is not None and n == schema.get("maxItems"):
+            return "[" + ", ".join([item] * n) + "]"
+        return f"list of {item}"
+    if kind == "boolean":
+        return "bool"
+    if kind == "string":
+        return "name" if schema.get("pattern") == IDENTIFIER else "string"
+    if kind == "object":
+        return "mapping"
+    return "any"
+
+
+def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
+    """(parameter, type, default or `required`, description) for one block type's own
+    parameters (the common keys type, name, inputs and repeat are left out)."""
+    model = REGISTRY[kind]
+    schema = model.model_json_schema(ref_template=_REF)
+    required = set(schema.get("required", []))
+    common = set(Block.model_fields)
+    rows = []
+    for name, prop in schema["properties"].items():
+        if name in common and not (name == "inputs" and model.n_inputs is None):
+            continue
+        if name in required or (name == "inputs" and model.n_inputs is None):
+            default = "required"
+        else:
+            default = _yaml_value(prop.get("default"))
+        rows.append((name, type_str(prop), default, prop.get("description", "")))
+    return rows
+
+
+def _yaml_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

