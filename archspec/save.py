@@ -143,7 +143,7 @@ def check_target(
         )
     folder = target.parent
     if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
+        what = "does not exist (it is a file)" if folder.exists() else "does not exist"
         raise usage_error("E002", f"cannot write {path}: folder {folder} {what}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise usage_error("E002", f"cannot write {path}: folder {folder} is not writable")

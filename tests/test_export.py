@@ -216,7 +216,7 @@ def test_failed_verify_exits_1_and_keeps_the_previous_target(tmp_path):
 def test_unwritable_folder_exits_2_and_writes_nothing(tmp_path, name):
     (tmp_path / "file").write_text("not a folder")
     r = run_cli("build", str(TWO_HEADS), "-o", str(tmp_path / "file" / name))
-    assert r.returncode == 2 and "is not a folder" in r.stderr
+    assert r.returncode == 2 and "does not exist (it is a file)" in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["file"]
 
 
