@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,onnx]'
 	touch $(STAMP)
 
 demo: install
@@ -29,6 +29,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_plot.py
+	$(BIN)/python benchmarks/bench_export.py
 
 # A long fuzzing campaign (about 57,000 in-process examples, 60 Keras builds, 80 CLI runs);
 # `make test` runs the same tests briefly. FUZZ_SCALE multiplies the short campaign's budgets.

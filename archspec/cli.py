@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from archspec.errors import ArchspecError
+from archspec.errors import ArchspecError, usage_error
 
 if TYPE_CHECKING:
     from archspec.limits import Limits
@@ -114,9 +114,31 @@ def build(
     spec: SpecArg,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Save the model here (.keras).", show_default=False),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output.")] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="keras, savedmodel, tflite or onnx (default: from the output's suffix).",
+            show_default=False,
+        ),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Reload the saved model and compare its outputs with Keras's."
+        ),
+    ] = False,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Max abs difference --verify accepts.")
+    ] = 1e-4,
     layers: Annotated[
         bool, typer.Option("--layers", help="Print Keras's per-layer table.")
     ] = False,
@@ -128,14 +150,18 @@ def build(
     max_params: MaxParams = None,
     max_activation_memory: MaxActivationMemory = None,
 ) -> None:
-    """Compile SPEC to a Keras model, print its summary, optionally save it."""
+    """Compile SPEC to a Keras model, print its summary, optionally save or export it."""
     from archspec import api
     from archspec.render import text
-    from archspec.save import check_target, save_keras
+    from archspec.save import check_target, export
 
+    if output is None and (fmt is not None or verify):
+        raise usage_error("E003", "--format and --verify need an output: -o PATH")
+    if not tolerance >= 0:
+        raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
     graph = api.analyze(spec, sets=sets or (), limits=limits)
-    target = check_target(str(output), force) if output is not None else None
+    target = check_target(output, force, fmt, verify) if output is not None else None
     with _status("building the Keras model"):
         model = api.compile(graph)
     if layers:
@@ -145,9 +171,14 @@ def build(
     _out()
     _out(text.totals(graph))
     if target is not None:
-        with _status(f"saving {target}"):
-            save_keras(model, target)
-        _out(f"Saved: {target}")
+        saved = export(
+            model, target, force=force, verify=verify, tolerance=tolerance, status=_status
+        )
+        for note in saved.cleaned:
+            sys.stderr.write(f"archspec: an interrupted save was cleaned up: {note}\n")
+        _out(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)")
+        if saved.max_abs_diff is not None:
+            _out(f"Verified: max abs difference {saved.max_abs_diff:.2g} (tolerance {tolerance:g})")
 
 
 @app.command()
@@ -419,6 +450,8 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
+            if code == 130:  # Typer turns Ctrl-C into Exit(130)
+                sys.stderr.write("Interrupted.\n")
             sys.exit(code)
     except ArchspecError as e:
         from archspec.render import text

@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "E709": "a limit was exceeded: input size",
     "E710": "a limit was exceeded: estimated parameters",
     "E711": "a limit was exceeded: activation memory",
+    # export
+    "E801": "an exported model's outputs differ from the Keras model's (--verify)",
     # warnings
     "W301": "input or block feeds nothing",
 }
