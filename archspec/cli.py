@@ -3,6 +3,7 @@ becomes a message and an exit code (0 ok, 1 invalid spec, 2 usage or I/O, 3 inte
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from contextlib import contextmanager
@@ -165,7 +166,9 @@ def build(
     with _status("building the Keras model"):
         model = api.compile(graph)
     if layers:
-        model.summary(print_fn=lambda line, **_: _out(line), line_length=110)
+        # Keras prints through a rich console that is 80 columns wide when not on a terminal
+        os.environ.setdefault("COLUMNS", "120")
+        model.summary(print_fn=lambda line, **_: _out(line), line_length=116)
     _out(f"Model: {graph.name}")
     _out(text.summary_table(graph))
     _out()

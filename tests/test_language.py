@@ -241,3 +241,55 @@ print(json.dumps({{
     # without the plugin installed, the same spec is an unknown block type
     r = run_cli("render", str(spec))
     assert r.returncode == 1 and "error[E205]" in r.stderr
+
+
+def test_user_defined_block_with_several_inputs(keras):
+    text = """\
+name: two
+inputs: {a: [8, 8, 3], b: [8, 8, 3]}
+define:
+  merge:
+    params: {filters: 4}
+    blocks:
+      - {type: add, name: sum, inputs: [input_1, input_2]}
+      - {type: conv, filters: "${filters}", kernel: 1}
+blocks:
+  - {type: merge, name: m, inputs: [a, b]}
+"""
+    graph = archspec.analyze(archspec.load(text=text))
+    assert graph.nodes["m_sum"].inputs == ["a", "b"]
+    assert archspec.compile(graph).count_params() == graph.params == 3 * 4 + 4
+
+
+def test_default_names_skip_names_already_taken():
+    repeated = """\
+name: n
+input: [8, 8, 3]
+blocks:
+  - {type: conv, name: conv, filters: 2, kernel: 1, repeat: 2}
+  - {type: conv, filters: 2, kernel: 1}
+"""
+    assert [i.block.name for i in archspec.load(text=repeated).items] == [
+        "conv_1",
+        "conv_2",
+        "conv_3",
+    ]
+    an_input = "name: n\ninputs: {conv_1: [8, 8, 3]}\nblocks:\n  - {type: conv, filters: 2, kernel: 1, inputs: conv_1}\n"
+    assert [i.block.name for i in archspec.load(text=an_input).items] == ["conv_2"]
+
+
+def test_layer_name_clash_is_a_duplicate_name_error(tmp_path):
+    spec = write(tmp_path, "name: m\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: conv, name: a, filters: 2, kernel: 1, batch_norm: true}\n"
+                 "  - {type: batch_norm, name: a_bn}\n")  # fmt: skip
+    r = run_cli("check", str(spec))
+    assert r.returncode == 1 and "error[E302]" in r.stderr and "`a_bn` is already taken" in r.stderr
+
+
+def test_render_quotes_what_yaml_would_misread(tmp_path):
+    spec = write(tmp_path, 'name: "null"\ndescription: "smile \U0001F600: yes"\ninput: [8, 8, 3]\n'
+                 "blocks:\n  - {type: conv, filters: 4, kernel: 3}\n")  # fmt: skip
+    r = run_cli("render", str(spec))
+    assert r.returncode == 0, r.stderr
+    again = archspec.load(tmp_path / "r.yaml", text=r.stdout)
+    assert again.model.name == "null" and again.model.description == "smile \U0001f600: yes"
