@@ -38,17 +38,12 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         )
         try:
             out = block.expand(CheckedBuilder(graph, info, limits), info.inputs)
-        except LimitExceeded as e:
-            key = e.key_in({k: getattr(block, k) for k in block.model_fields_set})
-            d = doc.diag(
-                e.code,
-                f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
-                (*item.path, key) if key else item.path,
-                hint=e.hint,
-            )
-            raise SpecError(_with_use(doc, d, item.use)) from None
-        except ShapeError as e:
-            key = e.key if e.key and e.key in block.model_fields_set else None
+        except (LimitExceeded, ShapeError) as e:
+            fields = {k: getattr(block, k) for k in block.model_fields_set}
+            if isinstance(e, LimitExceeded):
+                key = e.key_in(fields)
+            else:
+                key = e.key if e.key in fields else None
             d = doc.diag(
                 e.code,
                 f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
