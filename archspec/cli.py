@@ -317,29 +317,14 @@ def schema(
 ) -> None:
     """Print or write the JSON Schema of the spec format, for editors."""
     from archspec.jsonschema import dumps
+    from archspec.save import write_file
 
     content = dumps()
     if output is None:
         sys.stdout.write(content)
         return
-    _write_atomic(output, content, force)
+    write_file(output, content.encode("utf-8"), force)
     _out(f"Wrote {output}")
-
-
-def _write_atomic(target: Path, content: str, force: bool) -> None:
-    """Write text atomically (temporary file beside it, then a rename); E002 if it cannot."""
-    from archspec.errors import usage_error
-    from archspec.render.dot import write_atomic
-
-    folder = target.parent
-    if not folder.is_dir():
-        raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
-    if target.exists() and not force:
-        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
-    try:
-        write_atomic(target, content.encode("utf-8"))
-    except OSError as e:
-        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
 
 
 @app.command()

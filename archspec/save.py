@@ -201,9 +201,24 @@ def export(
         _remove(tmp)
 
 
-def save_keras(model: Any, target: Path) -> None:
-    """model.save to a temporary file beside the target, then rename it into place."""
-    export(model, Target(Path(target), "keras"), force=True)
+def write_file(target: Path, data: bytes, force: bool = True) -> None:
+    """Write `data` atomically: a temporary file beside `target`, synced, then renamed into
+    place. E002 (exit 2) if the folder is missing, the write fails, or `target` exists and
+    `force` is false. Used for diagrams and schemas; models go through `export`."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
+    if os.path.lexists(target) and not force:
+        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+    tmp = _temp_path(target, "tmp")
+    try:
+        tmp.write_bytes(data)
+        _sync(tmp)
+        _commit(tmp, target, force)
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+    finally:
+        _remove(tmp)
 
 
 # --- writing each format ---------------------------------------------------------------------

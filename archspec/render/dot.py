@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import os
 import shutil
 import subprocess
 import sysconfig
@@ -418,17 +417,6 @@ def render(dot: pydot.Dot, fmt: str) -> bytes:
     return proc.stdout
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.archspec-tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") -> Path:
     """Draw `graph` to `path` (format from the suffix), atomically. Returns the path."""
     fmt = output_format(path)
@@ -436,12 +424,10 @@ def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") 
         raise usage_error(
             "E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}"
         )
+    from archspec.save import write_file
+
     folder = path.parent
-    if not folder.is_dir():
+    if not folder.is_dir():  # before rendering, which takes seconds for big models
         raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
-    data = render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt)
-    try:
-        write_atomic(path, data)
-    except OSError as e:
-        raise usage_error("E002", f"cannot write {path}: {e.strerror or e}") from None
+    write_file(path, render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt))
     return path
