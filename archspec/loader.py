@@ -288,7 +288,7 @@ class _Builder:
         constructor cannot build (`2001-13-45`) reported instead of raised."""
         value: str = event.value
         tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
-        if tag in (_VALUE, _MERGE):  # `=` and `<<` as values: plain strings
+        if tag in (_STR, _VALUE, _MERGE):  # strings (the most common), and `=`, `<<` as values
             return value
         limit = self.limits.number_chars
         if tag in (_INT, _FLOAT) and len(value) > limit:
@@ -313,3 +313,4 @@ class _Builder:
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _VALUE, _MERGE = "tag:yaml.org,2002:value", "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
