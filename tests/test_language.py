@@ -238,6 +238,11 @@ print(json.dumps({{
     assert out["static"] == out["keras"]
     # depthwise 3x3 on 8 channels x2 + bias: 3*3*16 + 16
     assert out["static"]["depthwise_conv_1"] == [[16, 16, 16], 160]
+    # `archspec blocks` lists the plugin's blocks with their parameters
+    r = subprocess.run([sys.executable, "-m", "archspec", "blocks", "mobilenet"],
+                       capture_output=True, text=True, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "mobilenet" in r.stdout and "filters" in r.stdout
     # without the plugin installed, the same spec is an unknown block type
     r = run_cli("render", str(spec))
     assert r.returncode == 1 and "error[E205]" in r.stderr
