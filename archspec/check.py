@@ -18,6 +18,7 @@ from archspec.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usag
 from archspec.ir import Graph
 from archspec.limits import Limits
 from archspec.loader import Document
+from archspec.ops import Cost
 from archspec.schema import SpecModel, parse_count
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -126,28 +127,19 @@ _FIGURES = {
 }
 
 
-def _figure(graph: Graph, key: str) -> int:
-    c = graph.cost
+def _figure(cost: Cost, key: str) -> int:
     return {
-        "params": c.trainable + c.non_trainable,
-        "trainable_params": c.trainable,
-        "macs": c.macs,
+        "params": cost.trainable + cost.non_trainable,
+        "trainable_params": cost.trainable,
+        "macs": cost.macs,
     }[key]
 
 
 def _block_figure(graph: Graph, key: str) -> dict[str, int]:
-    """Per block (a user-defined block's instance counts as one), the figure `key`."""
-    out: dict[str, int] = {}
-    for b in graph.blocks:
-        c = b.cost(graph)
-        value = {
-            "params": c.trainable + c.non_trainable,
-            "trainable_params": c.trainable,
-            "macs": c.macs,
-        }[key]
-        name = b.group[0] if b.group else b.name  # (instance name, type) of a defined block
-        out[name] = out.get(name, 0) + value
-    return out
+    """Per block as the summary shows it (a user-defined block's instance is one row)."""
+    from archspec.render.text import block_rows
+
+    return {name: _figure(cost, key) for name, _kind, _shape, cost in block_rows(graph)}
 
 
 def _n(value: int) -> str:
@@ -195,7 +187,7 @@ def evaluate(
             limit_raw = getattr(spec.budget, f"max_{key}")
             if limit_raw is None:
                 continue
-            limit, actual = parse_count(limit_raw), _figure(graph, key)
+            limit, actual = parse_count(limit_raw), _figure(graph.cost, key)
             if actual <= limit:
                 continue
             over = actual - limit
@@ -214,7 +206,7 @@ def evaluate(
             expected = getattr(spec.expect, key)
             if expected is None:
                 continue
-            actual = _figure(graph, key)
+            actual = _figure(graph.cost, key)
             if not matches(expected, actual):
                 shown = f"{expected:,}" if isinstance(expected, int) else expected
                 out.append(
