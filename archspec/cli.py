@@ -336,8 +336,8 @@ def blocks(
     debug: Debug = False,
 ) -> None:
     """List the block types: parameters, defaults, descriptions."""
-    from archspec.blocks import REGISTRY
-    from archspec.errors import did_you_mean, usage_error
+    from archspec.blocks import PLUGIN_ERRORS, REGISTRY
+    from archspec.errors import did_you_mean
     from archspec.jsonschema import block_rows
 
     for kind in types or []:
@@ -360,8 +360,6 @@ def blocks(
         for r in rows:
             cells = [r[i].ljust(widths[i]) for i in range(3)]
             _out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
-    from archspec.blocks import PLUGIN_ERRORS
-
     if PLUGIN_ERRORS and not types:
         _out()
         _out("Plugins that failed to load:")
@@ -419,7 +417,6 @@ def diff(
 
     from archspec import api
     from archspec import diff as diffing
-    from archspec.errors import usage_error
 
     if fmt not in diffing.FORMATS:
         raise usage_error(

@@ -52,10 +52,6 @@ def _round(x: Any, n: Any = None) -> Any:
 _FUNCS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "round": _round, "int": int}
 
 
-def is_expression(value: object) -> bool:
-    return isinstance(value, str) and PATTERN.match(value) is not None
-
-
 def evaluate(source: str, env: Mapping[str, Any]) -> Any:
     """Evaluate the text inside `${...}` with names from `env`. Raises ExprError."""
     if len(source) > MAX_SOURCE:

@@ -20,11 +20,6 @@ import yaml
 from archspec.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
 from archspec.limits import DEFAULT, Limits
 
-#: Limits that hold before anything is built (see limits.py and the README's "Guarantees").
-MAX_FILE_BYTES = DEFAULT.file_bytes
-MAX_DEPTH = DEFAULT.depth
-MAX_EVENTS = DEFAULT.events
-
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, PositiveInt
@@ -36,7 +36,20 @@ def parse_count(value: int | str) -> int:
     return round(number)
 
 
-Count = Annotated[int | str, Field(description="An int, or a string with a K/M/G suffix: `25.6M`.")]
+def _valid_count(value: int | str) -> int | str:
+    parse_count(value)
+    return value
+
+
+def _positive_count(value: int | str) -> int | str:
+    if parse_count(value) <= 0:
+        raise ValueError("a budget is a positive count")
+    return value
+
+
+_COUNT_DOC = "An int, or a string with a K/M/G suffix: `25.6M`."
+Count = Annotated[int | str, AfterValidator(_valid_count), Field(description=_COUNT_DOC)]
+PositiveCount = Annotated[int | str, AfterValidator(_positive_count), Field(description=_COUNT_DOC)]
 
 
 class _Strict(BaseModel):
@@ -46,16 +59,9 @@ class _Strict(BaseModel):
 class Budget(_Strict):
     """CI limits checked by `archspec check`."""
 
-    max_params: Count | None = Field(default=None, description="Most total parameters allowed.")
-    max_trainable_params: Count | None = Field(default=None, description="Most trainable ones.")
-    max_macs: Count | None = Field(default=None, description="Most multiply-accumulates.")
-
-    @field_validator("*")
-    @classmethod
-    def _count(cls, v: int | str | None) -> int | str | None:
-        if v is not None and parse_count(v) <= 0:
-            raise ValueError("a budget is a positive count")
-        return v
+    max_params: PositiveCount | None = Field(default=None, description="Most total parameters.")
+    max_trainable_params: PositiveCount | None = Field(default=None, description="Most trainable.")
+    max_macs: PositiveCount | None = Field(default=None, description="Most multiply-accumulates.")
 
 
 class Expect(_Strict):
@@ -67,13 +73,6 @@ class Expect(_Strict):
     output_shape: list[int] | dict[str, list[int]] | None = Field(
         default=None, description="Output shape without batch, or output name -> shape."
     )
-
-    @field_validator("macs")
-    @classmethod
-    def _count(cls, v: int | str | None) -> int | str | None:
-        if v is not None:
-            parse_count(v)
-        return v
 
 
 class Define(_Strict):
@@ -307,9 +306,8 @@ def validate_spec(doc: Document) -> SpecModel:
     try:
         return SpecModel.model_validate(data)
     except ValidationError as e:
-        raise SpecError(
-            translate(e, data, doc, (), "the spec", list(SpecModel.model_fields))
-        ) from None
+        diags = translate(e, data, doc, (), "the spec", list(SpecModel.model_fields))
+        raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
 def validate_block(raw: Any, doc: Document, path: KeyPath) -> Block | list[Diagnostic]:
