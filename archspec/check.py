@@ -129,7 +129,7 @@ _FIGURES = {
 
 def _figure(cost: Cost, key: str) -> int:
     return {
-        "params": cost.trainable + cost.non_trainable,
+        "params": cost.params,
         "trainable_params": cost.trainable,
         "macs": cost.macs,
     }[key]

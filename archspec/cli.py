@@ -287,7 +287,7 @@ def _check_text(results: list[Any], table: bool) -> None:
         mark = "\033[1;32mok\033[0m" if colour_out else "ok"
         outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
         _out(
-            f"{mark}    {r.file}: {g.name}: {c.trainable + c.non_trainable:,} params "
+            f"{mark}    {r.file}: {g.name}: {c.params:,} params "
             f"({c.trainable:,} trainable), {text.human(c.macs)} MACs, output {outs}"
         )
         if table:

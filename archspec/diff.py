@@ -43,7 +43,7 @@ class BlockFacts:
             summary=b.summary,
             inputs=tuple(owner.get(i, i) for i in b.inputs),
             shape=b.shape,
-            params=c.trainable + c.non_trainable,
+            params=c.params,
             macs=c.macs,
             layers={n: layer_text(graph.nodes[n].op) for n in b.nodes},
         )
@@ -80,7 +80,7 @@ class Totals:
     def of(cls, graph: Graph) -> Totals:
         c = graph.cost
         outs = tuple(graph.output_shapes.values())
-        return cls(c.trainable + c.non_trainable, c.trainable, c.non_trainable, c.macs, outs)
+        return cls(c.params, c.trainable, c.non_trainable, c.macs, outs)
 
 
 @dataclass(frozen=True)

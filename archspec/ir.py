@@ -23,7 +23,7 @@ class Node:
 
     @property
     def params(self) -> int:
-        return self.cost.trainable + self.cost.non_trainable
+        return self.cost.params
 
 
 @dataclass
@@ -42,7 +42,7 @@ class BlockInfo:
     group: tuple[str, str] | None = None
 
     def cost(self, graph: Graph) -> Cost:
-        return _sum(graph.nodes[n].cost for n in self.nodes)
+        return sum((graph.nodes[n].cost for n in self.nodes), Cost())
 
 
 @dataclass
@@ -60,12 +60,11 @@ class Graph:
 
     @property
     def cost(self) -> Cost:
-        return _sum(n.cost for n in self.nodes.values())
+        return sum((n.cost for n in self.nodes.values()), Cost())
 
     @property
     def params(self) -> int:
-        c = self.cost
-        return c.trainable + c.non_trainable
+        return self.cost.params
 
     @property
     def output_shapes(self) -> dict[str, Shape]:
@@ -78,15 +77,6 @@ class Graph:
             for i in node.inputs:
                 out[i].append(node.name)
         return out
-
-
-def _sum(costs: object) -> Cost:
-    t = n = m = 0
-    for c in costs:  # type: ignore[attr-defined]
-        t += c.trainable
-        n += c.non_trainable
-        m += c.macs
-    return Cost(t, n, m)
 
 
 class Builder:

@@ -37,6 +37,18 @@ class Cost:
     non_trainable: int = 0
     macs: int = 0
 
+    @property
+    def params(self) -> int:
+        """All parameters, as Keras counts them (BN moving statistics are non-trainable)."""
+        return self.trainable + self.non_trainable
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.trainable + other.trainable,
+            self.non_trainable + other.non_trainable,
+            self.macs + other.macs,
+        )
+
 
 def fmt_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"

@@ -122,7 +122,7 @@ def _block_label(b: BlockInfo, graph: Graph) -> str:
     rows = [f'<B>{_e(b.name)}</B>   <FONT COLOR="{MUTED}">{_e(b.type)}</FONT>']
     if b.summary:
         rows += [_e(line) for line in _wrap(b.summary, 44)]
-    params = c.trainable + c.non_trainable
+    params = c.params
     if params or c.macs:
         rows.append(f'<FONT COLOR="{MUTED}">{_e(_cost_line(params, c.macs))}</FONT>')
     cells = "".join(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)

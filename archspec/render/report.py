@@ -54,7 +54,7 @@ def totals_dict(result: FileResult) -> dict[str, Any] | None:
     c = g.cost
     return {
         "name": g.name,
-        "params": c.trainable + c.non_trainable,
+        "params": c.params,
         "trainable_params": c.trainable,
         "non_trainable_params": c.non_trainable,
         "macs": c.macs,
@@ -75,7 +75,7 @@ def blocks_list(result: FileResult) -> list[dict[str, Any]] | None:
                 "name": b.name,
                 "type": b.type,
                 "output_shape": list(b.shape),
-                "params": c.trainable + c.non_trainable,
+                "params": c.params,
                 "macs": c.macs,
             }
         )

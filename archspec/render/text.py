@@ -70,9 +70,7 @@ def block_rows(graph: Graph) -> list[tuple[str, str, Shape, Cost]]:
         c = b.cost(graph)
         name, kind = b.group or (b.name, b.type)
         if b.group and rows and rows[-1][:2] == b.group:
-            p = rows[-1][3]
-            c = Cost(p.trainable + c.trainable, p.non_trainable + c.non_trainable, p.macs + c.macs)
-            rows[-1] = (name, kind, b.shape, c)
+            rows[-1] = (name, kind, b.shape, rows[-1][3] + c)
         else:
             rows.append((name, kind, b.shape, c))
     return rows
@@ -82,7 +80,7 @@ def summary_table(graph: Graph) -> str:
     """One row per block: name, type, output shape, params, MACs."""
     rows = [("block", "type", "output shape", "params", "MACs")]
     for name, kind, shape, c in block_rows(graph):
-        rows.append((name, kind, shape_str(shape), f"{c.trainable + c.non_trainable:,}",
+        rows.append((name, kind, shape_str(shape), f"{c.params:,}",
                      human(c.macs)))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = []
@@ -99,7 +97,7 @@ def totals(graph: Graph) -> str:
     c = graph.cost
     outs = ", ".join(shape_str(s) for s in graph.output_shapes.values())
     return (
-        f"Total params: {c.trainable + c.non_trainable:,}\n"
+        f"Total params: {c.params:,}\n"
         f"Trainable params: {c.trainable:,}\n"
         f"Non-trainable params: {c.non_trainable:,}\n"
         f"MACs: {c.macs:,} ({human(c.macs)}; FLOPs = 2 x MACs)\n"
