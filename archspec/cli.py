@@ -1,8 +1,6 @@
 """The command line: thin Typer commands over the stages. The one place where an ArchspecError
 becomes a message and an exit code (0 ok, 1 invalid spec, 2 usage or I/O, 3 internal error)."""
 
-from __future__ import annotations
-
 import os
 import sys
 import traceback
@@ -76,7 +74,7 @@ def _limits(
     layers: str | None,
     params: str | None,
     activation_memory: str | None,
-) -> Limits:
+) -> "Limits":
     """The Limits from the limit flags (a bad value is a usage error)."""
     from archspec.limits import from_options
 
