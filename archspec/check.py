@@ -18,7 +18,7 @@ from archspec.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usag
 from archspec.ir import Graph
 from archspec.limits import Limits
 from archspec.loader import Document
-from archspec.ops import Cost
+from archspec.ops import Cost, Shape
 from archspec.schema import SpecModel, parse_count
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -33,7 +33,7 @@ class FileResult:
     #: the lowered graph, when the spec got that far (also when only budget/expect failed)
     graph: Graph | None = None
     #: output name (the block's name, as `outputs` and `expect` name it) -> shape without batch
-    outputs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    outputs: dict[str, Shape] = field(default_factory=dict)
     #: 2 for a usage or I/O problem (unreadable file, bad --set), 1 for an invalid spec, else 0
     exit_code: int = 0
 
@@ -127,7 +127,7 @@ _FIGURES = {
 }
 
 
-def _figure(cost: Cost, key: str) -> int:
+def _figure(cost: Cost, key: str) -> int | None:
     return {
         "params": cost.params,
         "trainable_params": cost.trainable,
@@ -139,7 +139,7 @@ def _block_figure(graph: Graph, key: str) -> dict[str, int]:
     """Per block as the summary shows it (a user-defined block's instance is one row)."""
     from archspec.render.text import block_rows
 
-    return {name: _figure(cost, key) for name, _kind, _shape, cost in block_rows(graph)}
+    return {name: _figure(cost, key) or 0 for name, _kind, _shape, cost in block_rows(graph)}
 
 
 def _n(value: int) -> str:
@@ -188,6 +188,9 @@ def evaluate(
             if limit_raw is None:
                 continue
             limit, actual = parse_count(limit_raw), _figure(graph.cost, key)
+            if actual is None:
+                out.append(_unknown(doc, graph, ("budget", f"max_{key}")))
+                continue
             if actual <= limit:
                 continue
             over = actual - limit
@@ -207,7 +210,9 @@ def evaluate(
             if expected is None:
                 continue
             actual = _figure(graph.cost, key)
-            if not matches(expected, actual):
+            if actual is None:
+                out.append(_unknown(doc, graph, ("expect", key)))
+            elif not matches(expected, actual):
                 shown = f"{expected:,}" if isinstance(expected, int) else expected
                 out.append(
                     doc.diag(
@@ -224,14 +229,27 @@ def evaluate(
     return out
 
 
-def _shape(shape: Sequence[int]) -> str:
-    return "[" + ", ".join(str(d) for d in shape) + "]"
+def _unknown(doc: Document, graph: Graph, path: KeyPath) -> Diagnostic:
+    """E603: a figure the spec cannot fix (MACs of an input of unknown height and width)."""
+    inputs = ", ".join(f"`{n}` {_shape(s)}" for n, s in graph.inputs.items() if None in s)
+    return doc.diag(
+        "E603",
+        f"{'.'.join(map(str, path))}: the MACs depend on the height and width of the input "
+        f"({inputs}), which are not fixed",
+        path,
+        hint=f"remove `{path[-1]}`, or give the input a fixed height and width",
+    )
+
+
+def _shape(shape: Sequence[int | None]) -> str:
+    """A shape as a spec writes it: `[null, null, 64]`."""
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
 
 
 def _check_output_shape(
     doc: Document,
-    actual: dict[str, tuple[int, ...]],
-    expected: list[int] | dict[str, list[int]],
+    actual: dict[str, Shape],
+    expected: list[int | None] | dict[str, list[int | None]],
 ) -> list[Diagnostic]:
     names = list(actual)
     path: KeyPath = ("expect", "output_shape")

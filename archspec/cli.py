@@ -286,7 +286,7 @@ def _check_text(results: list[Any], table: bool) -> None:
         outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
         _out(
             f"{mark}    {r.file}: {g.name}: {c.params:,} params "
-            f"({c.trainable:,} trainable), {text.human(c.macs)} MACs, output {outs}"
+            f"({c.trainable:,} trainable), {text.macs_str(c.macs)} MACs, output {outs}"
         )
         if table:
             _out(text.summary_table(g))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from archspec.ir import BlockInfo, Graph
 from archspec.ops import Shape
 from archspec.render.dot import layer_text
-from archspec.render.text import human, shape_str
+from archspec.render.text import human, macs_str, shape_str
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
@@ -30,7 +30,7 @@ class BlockFacts:
     inputs: tuple[str, ...]
     shape: Shape
     params: int
-    macs: int
+    macs: int | None
     #: layer name -> its kind and essentials (`conv 3x3, 64 relu`)
     layers: dict[str, str]
 
@@ -73,7 +73,7 @@ class Totals:
     params: int
     trainable: int
     non_trainable: int
-    macs: int
+    macs: int | None
     outputs: tuple[Shape, ...]
 
     @classmethod
@@ -192,22 +192,29 @@ def _layer_notes(a: BlockFacts, b: BlockFacts) -> list[str]:
 # ---------------------------------------------------------------- rendering
 
 
-def _delta(a: int, b: int, fmt: str = "count") -> str:
+def _delta(a: int | None, b: int | None, fmt: str = "count") -> str:
+    if a is None or b is None:  # MACs that depend on an input size that is not fixed
+        return "?"
     d = b - a
     text = f"{d:+,}" if fmt == "count" else ("+" if d > 0 else "-" if d < 0 else "") + human(abs(d))
     return f"{text}, {d / a:+.2%}" if a and d else text
 
 
-def _span(a: int | None, b: int | None, fmt: str = "count") -> str:
-    """`1,000 -> 2,000 (+1,000)`, or one side alone for added and removed blocks."""
+def _span(
+    a: int | None, b: int | None, fmt: str = "count", sides: tuple[bool, bool] = (True, True)
+) -> str:
+    """`1,000 -> 2,000 (+1,000)`, or one side alone for added and removed blocks (`sides`: which
+    exist). None is an unknown figure (MACs on an input of unknown size), shown as `?`."""
 
-    def f(x: int) -> str:
-        return f"{x:,}" if fmt == "count" else human(x)
+    def f(x: int | None) -> str:
+        return "?" if x is None else f"{x:,}" if fmt == "count" else human(x)
 
-    if a is None or b is None:
-        return f(a if a is not None else b or 0)
+    if not all(sides):
+        return f(a if sides[0] else b)
     if a == b:
         return f(a)
+    if a is None or b is None:
+        return f"{f(a)} -> {f(b)}"
     return f"{f(a)} -> {f(b)} ({_delta(a, b, fmt)})"
 
 
@@ -224,8 +231,9 @@ def _row_cells(r: BlockChange) -> tuple[str, str, str, str, str]:
         shape = f"{shape_str(o.shape)} -> {shape_str(n.shape)}"
     else:
         shape = shape_str((n or o).shape)  # type: ignore[union-attr]
-    params = _span(o.params if o else None, n.params if n else None)
-    macs = _span(o.macs if o else None, n.macs if n else None, "human")
+    sides = (o is not None, n is not None)
+    params = _span(o.params if o else None, n.params if n else None, sides=sides)
+    macs = _span(o.macs if o else None, n.macs if n else None, "human", sides)
     return r.name, type_, shape, params, macs
 
 
@@ -259,7 +267,7 @@ def format_text(d: Diff) -> str:
     if not d.changed:
         t = d.new
         return (
-            f"{head}: no change ({t.params:,} params, {human(t.macs)} MACs, "
+            f"{head}: no change ({t.params:,} params, {macs_str(t.macs)} MACs, "
             f"output {_shapes(t.outputs)})"
         )
     rows = [("", "block", "type", "output shape", "params", "MACs")]
@@ -291,7 +299,7 @@ def format_markdown(d: Diff) -> str:
     if not d.changed:
         return (
             f"**archspec diff** {title}: no architectural change "
-            f"({b.params:,} params, {human(b.macs)} MACs)."
+            f"({b.params:,} params, {macs_str(b.macs)} MACs)."
         )
     lines = [
         f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
@@ -339,7 +347,7 @@ def to_json(d: Diff) -> dict[str, Any]:
             "params": d.new.params - d.old.params,
             "trainable_params": d.new.trainable - d.old.trainable,
             "non_trainable_params": d.new.non_trainable - d.old.non_trainable,
-            "macs": d.new.macs - d.old.macs,
+            "macs": None if d.new.macs is None or d.old.macs is None else d.new.macs - d.old.macs,
         },
         "counts": d.counts,
         "blocks": [

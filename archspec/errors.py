@@ -43,6 +43,7 @@ CODES: dict[str, str] = {
     "E401": "shape mismatch",
     "E402": "spatial size collapses to zero",
     "E403": "wrong input rank for this block",
+    "E404": "flatten or dense on an unknown size",
     # substitution and user-defined blocks
     "E501": "bad expression",
     "E502": "undefined name in expression",
@@ -51,6 +52,7 @@ CODES: dict[str, str] = {
     # budgets and expectations
     "E601": "over budget",
     "E602": "figure differs from expect",
+    "E603": "MACs budget or expectation on an input of unknown size",
     # limits (archspec/limits.py; each has its own code)
     "E701": "a limit was exceeded: file size",
     "E702": "a limit was exceeded: YAML nesting depth",

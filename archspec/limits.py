@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, KeyPath, SpecError, UsageError, format_path
 from archspec.ir import Builder
-from archspec.ops import Conv2D, Dense, Op, Pool2D
+from archspec.ops import Conv2D, Dense, Op, Pool2D, Shape
 
 if TYPE_CHECKING:
     from archspec.ir import Graph
@@ -146,14 +146,20 @@ class LimitExceeded(Exception):
 # -- before lowering -----------------------------------------------------------------------
 
 
-def check_inputs(doc: Document, shapes: dict[str, tuple[int, ...]], named: bool,
+def elements(shape: Shape) -> int:
+    """The element count of `shape`, an unknown dimension (None) counted as 1: the limits bound
+    what the spec fixes, and a size given at run time is the caller's."""
+    return math.prod(1 if d is None else d for d in shape)
+
+
+def check_inputs(doc: Document, shapes: dict[str, Shape], named: bool,
                  limits: Limits = DEFAULT) -> None:  # fmt: skip
     """Each input's element count (E709)."""
     for name, shape in shapes.items():
-        n = math.prod(shape)
+        n = elements(shape)
         if n > limits.input_elements:
             path: KeyPath = ("inputs", name) if named else ("input",)
-            dims = " x ".join(f"{d:,}" for d in shape)
+            dims = " x ".join("?" if d is None else f"{d:,}" for d in shape)
             raise SpecError(
                 doc.diag(
                     "E709",
@@ -194,7 +200,7 @@ class CheckedBuilder(Builder):
                 f"limit of {human(lim.params)}",
                 hint="raise the limit with --max-params if this model is real",
             )
-        size = math.prod(node.shape) * BYTES_PER_ELEMENT
+        size = elements(node.shape) * BYTES_PER_ELEMENT
         if size > lim.activation_bytes:
             raise LimitExceeded(
                 "E711",
@@ -232,16 +238,16 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
     """Estimated parameters (E710) and activation memory (E711) of the whole model, from the
     static IR, reported at the block where the running total crosses the limit."""
     params = activations = 0
-    total_activations = sum(math.prod(s) for s in graph.inputs.values()) + sum(
-        math.prod(n.shape) for n in graph.nodes.values()
+    total_activations = sum(elements(s) for s in graph.inputs.values()) + sum(
+        elements(n.shape) for n in graph.nodes.values()
     )
     for shape in graph.inputs.values():
-        activations += math.prod(shape) * BYTES_PER_ELEMENT
+        activations += elements(shape) * BYTES_PER_ELEMENT
     for block in graph.blocks:
         for name in block.nodes:
             node = graph.nodes[name]
             params += node.params
-            activations += math.prod(node.shape) * BYTES_PER_ELEMENT
+            activations += elements(node.shape) * BYTES_PER_ELEMENT
         if params > limits.params:
             raise SpecError(
                 doc.diag(

@@ -4,8 +4,11 @@ Each op is defined once, with `infer` (pure shape arithmetic), `cost` (parameter
 `emit` (the Keras layer). Blocks never touch Keras: they compose ops (archspec/blocks/), so the
 static path and the Keras path cannot drift. `keras` is passed into `emit`, never imported here.
 
-Shapes are channels-last and exclude the batch dimension. MACs count multiply-accumulates of
-convolutions and dense layers only (the convention of torchvision's and the papers' figures).
+Shapes are channels-last and exclude the batch dimension. A dimension is None where it is
+unknown: the height and width of an input given as `null` (Keras's `Input((None, None, 3))`), and
+what follows from them. MACs count multiply-accumulates of convolutions and dense layers only
+(the convention of torchvision's and the papers' figures); they are None where they depend on an
+unknown size.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-Shape = tuple[int, ...]
+#: a dimension; None where it is unknown
+Dim = int | None
+Shape = tuple[Dim, ...]
 Pair = tuple[int, int]
 
 
 class ShapeError(Exception):
     """An op cannot take its input shapes; `key` names the spec key to point at, if any, and
-    `code` the error code (E401 shape mismatch, E402 collapse, E403 rank, E302 name clash)."""
+    `code` the error code (E401 shape mismatch, E402 collapse, E403 rank, E404 unknown size,
+    E302 name clash)."""
 
     def __init__(
         self, message: str, key: str | None = None, hint: str | None = None, code: str = "E401"
@@ -35,7 +41,8 @@ class ShapeError(Exception):
 class Cost:
     trainable: int = 0
     non_trainable: int = 0
-    macs: int = 0
+    #: None when it depends on a size that is not known until run time
+    macs: int | None = 0
 
     @property
     def params(self) -> int:
@@ -46,12 +53,45 @@ class Cost:
         return Cost(
             self.trainable + other.trainable,
             self.non_trainable + other.non_trainable,
-            self.macs + other.macs,
+            None if self.macs is None or other.macs is None else self.macs + other.macs,
         )
 
 
 def fmt_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def product(*factors: Dim) -> int | None:
+    """The product of `factors`, or None if one is unknown (the MACs of a layer whose output
+    size is not known until run time)."""
+    out = 1
+    for f in factors:
+        if f is None:
+            return None
+        out *= f
+    return out
+
+
+def known(shape: Shape, what: str) -> tuple[int, ...]:
+    """`shape` if all its dimensions are known; otherwise E404, for a layer whose weights or
+    output size need them (`what`: "flatten")."""
+    if None in shape:
+        raise ShapeError(
+            f"{what} needs a known size; received {fmt_shape(shape)}, whose height and width "
+            "are unknown (the input is given as `null`)",
+            hint="use global_avg_pool or global_max_pool instead, or give the input a fixed "
+            "height and width",
+            code="E404",
+        )
+    return shape  # type: ignore[return-value]
+
+
+def _agree(shapes: list[Shape], what: str, skip: int | None = None) -> None:
+    """Inputs that must be equal on every axis (but `skip`): an unknown dimension agrees with
+    anything, as in Keras."""
+    for i, dims in enumerate(zip(*shapes, strict=True)):
+        if i != skip and len({d for d in dims if d is not None}) > 1:
+            raise ShapeError(f"{what}; received " + ", ".join(fmt_shape(s) for s in shapes))
 
 
 def _image(shape: Shape, what: str) -> Shape:
@@ -65,7 +105,9 @@ def _image(shape: Shape, what: str) -> Shape:
     return shape
 
 
-def _window(size: int, kernel: int, stride: int, padding: str, axis: str) -> int:
+def _window(size: Dim, kernel: int, stride: int, padding: str, axis: str) -> Dim:
+    if size is None:
+        return None
     out = math.ceil(size / stride) if padding == "same" else (size - kernel) // stride + 1
     if out <= 0:
         raise ShapeError(
@@ -116,10 +158,11 @@ class Conv2D(Op):
         )
 
     def cost(self, shapes: list[Shape], out: Shape) -> Cost:
-        weights = self.kernel[0] * self.kernel[1] * shapes[0][-1] * self.filters
+        (channels,) = known(shapes[0][-1:], "a convolution")
+        weights = self.kernel[0] * self.kernel[1] * channels * self.filters
         return Cost(
             trainable=weights + (self.filters if self.use_bias else 0),
-            macs=out[0] * out[1] * weights,
+            macs=product(out[0], out[1], weights),
         )
 
     def emit(self, keras: Any, name: str) -> Any:
@@ -192,7 +235,7 @@ class ZeroPad2D(Op):
     def infer(self, shapes: list[Shape]) -> Shape:
         h, w, c = _image(shapes[0], "zero padding")
         (t, b), (left, r) = self.padding
-        return (h + t + b, w + left + r, c)
+        return (None if h is None else h + t + b, None if w is None else w + left + r, c)
 
     def emit(self, keras: Any, name: str) -> Any:
         return keras.layers.ZeroPadding2D(padding=self.padding, name=name)
@@ -211,7 +254,7 @@ class BatchNorm(Op):
         return shapes[0]
 
     def cost(self, shapes: list[Shape], out: Shape) -> Cost:
-        c = shapes[0][-1]
+        (c,) = known(shapes[0][-1:], "batch norm")
         return Cost(trainable=2 * c, non_trainable=2 * c)
 
     def emit(self, keras: Any, name: str) -> Any:
@@ -254,7 +297,7 @@ class Dropout(Op):
 @dataclass(frozen=True)
 class Flatten(Op):
     def infer(self, shapes: list[Shape]) -> Shape:
-        return (math.prod(shapes[0]),)
+        return (math.prod(known(shapes[0], "flatten")),)
 
     def emit(self, keras: Any, name: str) -> Any:
         return keras.layers.Flatten(name=name)
@@ -270,13 +313,15 @@ class Dense(Op):
     use_bias: bool = True
 
     def infer(self, shapes: list[Shape]) -> Shape:
+        known(shapes[0][-1:], "dense")
         return (*shapes[0][:-1], self.units)
 
     def cost(self, shapes: list[Shape], out: Shape) -> Cost:
-        weights = shapes[0][-1] * self.units
+        (features,) = known(shapes[0][-1:], "dense")
+        weights = features * self.units
         return Cost(
             trainable=weights + (self.units if self.use_bias else 0),
-            macs=math.prod(shapes[0][:-1]) * weights,
+            macs=product(*shapes[0][:-1], weights),
         )
 
     def emit(self, keras: Any, name: str) -> Any:
@@ -294,12 +339,12 @@ class Add(Op):
     multi_input: ClassVar[bool] = True
 
     def infer(self, shapes: list[Shape]) -> Shape:
-        if len(set(shapes)) != 1:
-            raise ShapeError(
-                "add needs inputs of equal shapes; received "
-                + ", ".join(fmt_shape(s) for s in shapes)
-            )
-        return shapes[0]
+        what = "add needs inputs of equal shapes"
+        if len({len(s) for s in shapes}) != 1:
+            raise ShapeError(f"{what}; received " + ", ".join(fmt_shape(s) for s in shapes))
+        _agree(shapes, what)
+        # Keras: a dimension unknown in any input is unknown in the sum
+        return tuple(None if None in dims else dims[0] for dims in zip(*shapes, strict=True))
 
     def emit(self, keras: Any, name: str) -> Any:
         return keras.layers.Add(name=name)
@@ -322,13 +367,10 @@ class Concat(Op):
                 + ", ".join(fmt_shape(s) for s in shapes),
                 key="axis",
             )
-        rest = {s[:axis] + s[axis + 1 :] for s in shapes}
-        if len(rest) != 1:
-            raise ShapeError(
-                "concat needs inputs that are equal but for the concatenation axis; received "
-                + ", ".join(fmt_shape(s) for s in shapes),
-            )
-        total = sum(s[axis] for s in shapes)
+        _agree(shapes, "concat needs inputs that are equal but for the concatenation axis", axis)
+        sizes = [s[axis] for s in shapes]
+        total = None if None in sizes else sum(d for d in sizes if d is not None)
+        # Keras: the other dimensions are the first input's
         return (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
 
     def emit(self, keras: Any, name: str) -> Any:

@@ -11,14 +11,46 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, PositiveInt
 from archspec.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
 from archspec.loader import Document
+from archspec.ops import Shape
 
-InputShape = Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]
+
+def _known_channels(shape: list[int | None]) -> list[int | None]:
+    if None in shape and (len(shape) != 3 or shape[2] is None):
+        raise ValueError(
+            "only the height and width of an image input [H, W, C] can be null (unknown until "
+            "run time); the channels and a vector's features must be given"
+        )
+    return shape
+
+
+_DIM = {"type": "integer", "exclusiveMinimum": 0}
+InputShape = Annotated[
+    list[PositiveInt | None],
+    Field(min_length=1, max_length=3),
+    AfterValidator(_known_channels),
+    WithJsonSchema({
+        "description": "[H, W, C] for images (H and W may be null: any size), or [F].",
+        "anyOf": [
+            {"type": "array", "items": _DIM, "minItems": 1, "maxItems": 3},
+            {"type": "array", "minItems": 3, "maxItems": 3,
+             "prefixItems": [{"anyOf": [_DIM, {"type": "null"}]}] * 2 + [_DIM]},
+        ],
+    }),
+]  # fmt: skip
 
 _SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
@@ -70,8 +102,10 @@ class Expect(_Strict):
     params: int | None = Field(default=None, description="Total parameters (as Keras counts).")
     trainable_params: int | None = Field(default=None, description="Trainable parameters.")
     macs: Count | None = Field(default=None, description="Multiply-accumulates.")
-    output_shape: list[int] | dict[str, list[int]] | None = Field(
-        default=None, description="Output shape without batch, or output name -> shape."
+    output_shape: list[int | None] | dict[str, list[int | None]] | None = Field(
+        default=None,
+        description="Output shape without batch (null for an unknown size), or output name -> "
+        "shape.",
     )
 
 
@@ -124,7 +158,7 @@ class SpecModel(_Strict):
         return self
 
     @property
-    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+    def input_shapes(self) -> dict[str, Shape]:
         if self.input is not None:
             return {"input": tuple(self.input)}
         return {k: tuple(v) for k, v in (self.inputs or {}).items()}

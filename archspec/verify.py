@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
+#: the height and width fed where the model leaves them unknown (an input given as `null`)
+UNKNOWN_SIZE = 224
 
 
 Batch = dict[str, np.ndarray]
@@ -43,10 +45,13 @@ def compare(
 
 
 def random_batch(model: Any, batch: int, seed: int) -> Batch:
-    """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed)."""
+    """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed); an
+    unknown height or width is UNKNOWN_SIZE."""
     rng = np.random.default_rng(seed)
     return {
-        name: rng.standard_normal((batch, *t.shape[1:])).astype(np.float32)
+        name: rng.standard_normal(
+            (batch, *(UNKNOWN_SIZE if d is None else d for d in t.shape[1:]))
+        ).astype(np.float32)
         for name, t in zip(input_names(model), model.inputs, strict=True)
     }
 

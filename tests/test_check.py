@@ -66,8 +66,16 @@ ERRORS = [
     ("E403 conv after flatten",
      "name: x\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n  - {type: conv, filters: 3, kernel: 3}\n",
      "E403", 5, "{"),
+    ("E204 null channels", "name: x\ninput: [8, 8, null]\nblocks:\n  - {type: flatten}\n",
+     "E204", 2, "["),
+    ("E404 flatten on an unknown size",
+     "name: x\ninput: [null, null, 3]\nblocks:\n  - {type: conv, filters: 3, kernel: 3}\n"
+     "  - {type: flatten}\n  - {type: dense, units: 2}\n", "E404", 5, "{"),
     ("E601 over budget", GOOD + "budget: {max_params: 0.5K}\n", "E601", 5, "0.5K"),
     ("E602 expect params", GOOD + "expect: {params: 1}\n", "E602", 5, "1}"),
+    ("E603 MACs budget on an unknown size",
+     "name: x\ninput: [null, null, 3]\nblocks:\n  - {type: conv, filters: 3, kernel: 3}\n"
+     "budget: {max_macs: 1G}\n", "E603", 5, "1G"),
 ]  # fmt: skip
 
 

@@ -21,6 +21,8 @@ from tests.conftest import ROOT, run_cli, write
 
 SEED = sorted((ROOT / "specs" / "seed").glob("*.yaml"))
 TWO_HEADS = ROOT / "specs" / "examples" / "two_heads.yaml"
+#: a fully convolutional model whose input has an unknown height and width
+ANY_SIZE = ROOT / "specs" / "examples" / "any_size.yaml"
 FORMATS = {"keras": "m.keras", "savedmodel": "m_savedmodel", "tflite": "m.tflite", "onnx": "m.onnx"}
 
 pytestmark = pytest.mark.keras
@@ -48,21 +50,24 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def models(keras):
-    """The Keras models under test, built once: the seed specs and the two-headed example."""
+    """The Keras models under test, built once: the seed specs and the two examples."""
     from archspec import api
 
-    return {p.stem: api.compile(p) for p in [*SEED, TWO_HEADS]}
+    return {p.stem: api.compile(p) for p in [*SEED, TWO_HEADS, ANY_SIZE]}
 
 
-@pytest.mark.parametrize("name", [p.stem for p in [*SEED, TWO_HEADS]])
+@pytest.mark.parametrize("name", [p.stem for p in [*SEED, TWO_HEADS, ANY_SIZE]])
 def test_every_format_saves_reloads_and_matches_keras(tmp_path, models, name):
     """One random batch (of 1 for the seed specs, which are heavy at 256 x 256; of 2 for the
-    two-headed model, so that the artefacts' batch dimension is exercised) and the Keras
-    outputs for it, compared with each format's artefact reloaded from disk."""
+    examples, so that the artefacts' batch dimension is exercised; any_size is fed at
+    verify.UNKNOWN_SIZE, so its artefacts must keep the height and width dynamic) and the
+    Keras outputs for it, compared with each format's artefact reloaded from disk."""
     from archspec import verify
     from archspec.save import check_target, export
 
-    ref = verify.reference(models[name], batch=2 if name == "two_heads" else 1)
+    ref = verify.reference(models[name], batch=1 if name in {p.stem for p in SEED} else 2)
+    if name == "any_size":
+        assert ref[0]["input"].shape == (2, verify.UNKNOWN_SIZE, verify.UNKNOWN_SIZE, 3)
     for fmt, file in FORMATS.items():
         target = check_target(tmp_path / file, force=False, verify=True)
         assert target.format == fmt

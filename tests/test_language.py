@@ -224,10 +224,17 @@ import json, archspec
 from archspec.blocks import REGISTRY
 g = archspec.analyze({str(spec)!r})
 m = archspec.compile(g)
+# the same spec on an input of unknown height and width
+text = open({str(spec)!r}).read().replace("[32, 32, 3]", "[null, null, 3]")
+g2 = archspec.analyze(archspec.load(text=text))
+m2 = archspec.compile(g2)
 print(json.dumps({{
     "types": sorted(REGISTRY),
     "static": {{n.name: [list(n.shape), n.params] for n in g.nodes.values()}},
     "keras": {{l.name: [list(l.output.shape)[1:], l.count_params()] for l in m.layers[1:]}},
+    "static_any": {{n.name: [list(n.shape), n.params] for n in g2.nodes.values()}},
+    "keras_any": {{l.name: [list(l.output.shape)[1:], l.count_params()] for l in m2.layers[1:]}},
+    "macs_any": g2.cost.macs,
 }}))
 """
     env = {"PYTHONPATH": f"{target}:{ROOT}", "PATH": "/usr/bin:/bin"}
@@ -238,6 +245,9 @@ print(json.dumps({{
     assert out["static"] == out["keras"]
     # depthwise 3x3 on 8 channels x2 + bias: 3*3*16 + 16
     assert out["static"]["depthwise_conv_1"] == [[16, 16, 16], 160]
+    assert out["static_any"] == out["keras_any"]
+    assert out["static_any"]["depthwise_conv_1"] == [[None, None, 16], 160]
+    assert out["macs_any"] is None
     # `archspec blocks` lists the plugin's blocks with their parameters
     r = subprocess.run([sys.executable, "-m", "archspec", "blocks", "mobilenet"],
                        capture_output=True, text=True, env=env)  # fmt: skip

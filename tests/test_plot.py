@@ -17,7 +17,7 @@ from archspec import api
 from archspec.errors import UsageError
 from archspec.ir import Graph
 from archspec.render import dot
-from archspec.render.text import human
+from archspec.render.text import macs_str
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -78,7 +78,7 @@ def test_svg_names_every_block(spec: Path, collapse: bool, graphs, tmp_path: Pat
     # the title (the model's name, then params and MACs) is drawn once: clusters must not
     # inherit it
     texts_in_order = svg_texts(svg)
-    rest = f"{graph.params:,} params, {human(graph.cost.macs)} MACs"
+    rest = f"{graph.params:,} params, {macs_str(graph.cost.macs)} MACs"
     titles = [
         k
         for k, t in enumerate(texts_in_order[:-1])

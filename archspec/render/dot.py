@@ -30,7 +30,7 @@ from archspec.blocks import REGISTRY
 from archspec.errors import usage_error
 from archspec.ir import BlockInfo, Graph, Node
 from archspec.ops import Shape
-from archspec.render.text import human
+from archspec.render.text import human, macs_str
 
 #: output formats by file suffix; `pdf` needs a system Graphviz
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
@@ -85,9 +85,10 @@ def palette(block_type: str) -> Palette:
 
 
 def dims(shape: Shape) -> str:
-    """(56, 56, 256) -> '56x56x256'. Labels stay ASCII: Graphviz's text-width estimate (used
-    by graphviz-pure) measures other characters byte by byte, as spaces, and warns."""
-    return "x".join(str(d) for d in shape)
+    """(56, 56, 256) -> '56x56x256'; (None, None, 64) -> '?x?x64'. Labels stay ASCII:
+    Graphviz's text-width estimate (used by graphviz-pure) measures other characters byte by
+    byte, as spaces, and warns."""
+    return "x".join("?" if d is None else str(d) for d in shape)
 
 
 def layer_text(op: ops.Op) -> str:
@@ -105,10 +106,10 @@ def layer_text(op: ops.Op) -> str:
     return label or type(op).__name__.lower()
 
 
-def _cost_line(params: int, macs: int) -> str:
+def _cost_line(params: int, macs: int | None) -> str:
     parts = [f"{params:,} params" if params < 10_000 else f"{human(params)} params"]
-    if macs:
-        parts.append(f"{human(macs)} MACs")
+    if macs != 0:
+        parts.append(f"{macs_str(macs)} MACs")
     return ", ".join(parts)
 
 
@@ -123,7 +124,7 @@ def _block_label(b: BlockInfo, graph: Graph) -> str:
     if b.summary:
         rows += [_e(line) for line in _wrap(b.summary, 44)]
     params = c.params
-    if params or c.macs:
+    if params or c.macs != 0:
         rows.append(f'<FONT COLOR="{MUTED}">{_e(_cost_line(params, c.macs))}</FONT>')
     cells = "".join(f'<TR><TD ALIGN="LEFT">{r}</TD></TR>' for r in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
@@ -161,7 +162,8 @@ def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot
         newrank="true",
         bgcolor="white",
         pad="0.2",
-        label=f"<<B>{_e(graph.name)}</B>   {graph.params:,} params, {human(graph.cost.macs)} MACs>",
+        label=f"<<B>{_e(graph.name)}</B>   {graph.params:,} params, "
+        f"{macs_str(graph.cost.macs)} MACs>",
         labelloc="t",
         labeljust="l",
     )

@@ -62,6 +62,11 @@ def human(n: int | float) -> str:
     return str(int(n))
 
 
+def macs_str(macs: int | None) -> str:
+    """`human(macs)`, or `?` where they depend on an input size that is not fixed."""
+    return "?" if macs is None else human(macs)
+
+
 def block_rows(graph: Graph) -> list[tuple[str, str, Shape, Cost]]:
     """(name, type, output shape, cost) per block as the user wrote it: the blocks a
     user-defined block expands to are summed into one row named after the instance."""
@@ -81,7 +86,7 @@ def summary_table(graph: Graph) -> str:
     rows = [("block", "type", "output shape", "params", "MACs")]
     for name, kind, shape, c in block_rows(graph):
         rows.append((name, kind, shape_str(shape), f"{c.params:,}",
-                     human(c.macs)))  # fmt: skip
+                     macs_str(c.macs)))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = []
     for k, r in enumerate(rows):
@@ -96,10 +101,15 @@ def totals(graph: Graph) -> str:
     """Totals as Keras counts them (BN moving statistics are non-trainable params)."""
     c = graph.cost
     outs = ", ".join(shape_str(s) for s in graph.output_shapes.values())
+    macs = (
+        "unknown: they depend on the input's height and width, which are not fixed"
+        if c.macs is None
+        else f"{c.macs:,} ({human(c.macs)}; FLOPs = 2 x MACs)"
+    )
     return (
         f"Total params: {c.params:,}\n"
         f"Trainable params: {c.trainable:,}\n"
         f"Non-trainable params: {c.non_trainable:,}\n"
-        f"MACs: {c.macs:,} ({human(c.macs)}; FLOPs = 2 x MACs)\n"
+        f"MACs: {macs}\n"
         f"Output shape: {outs}"
     )

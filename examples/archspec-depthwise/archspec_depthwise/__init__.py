@@ -31,12 +31,16 @@ class DepthwiseConv2D(ops.Op):
             filters=1, kernel=self.kernel, strides=self.strides, padding=self.padding
         )
         h, w, _ = probe.infer(shapes)
-        return (h, w, shapes[0][-1] * self.depth_multiplier)
+        (channels,) = ops.known(shapes[0][-1:], "a depthwise convolution")
+        return (h, w, channels * self.depth_multiplier)
 
     def cost(self, shapes: list[ops.Shape], out: ops.Shape) -> ops.Cost:
-        weights = self.kernel[0] * self.kernel[1] * out[-1]
+        (channels,) = ops.known(out[-1:], "a depthwise convolution")
+        weights = self.kernel[0] * self.kernel[1] * channels
+        # ops.product: None (unknown MACs) where the height or width is unknown (`null` input)
         return ops.Cost(
-            trainable=weights + (out[-1] if self.use_bias else 0), macs=out[0] * out[1] * weights
+            trainable=weights + (channels if self.use_bias else 0),
+            macs=ops.product(out[0], out[1], weights),
         )
 
     def emit(self, keras: Any, name: str) -> Any:
