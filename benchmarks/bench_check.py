@@ -94,10 +94,13 @@ def measure_interleaved(cmds: list[list[str]], runs: int) -> list[tuple[float, f
     ]
 
 
-#: the floor the issue's targets assume: Python with typer, PyYAML and pydantic imported and a
-#: pydantic model defined (0.118 s in REFERENCE.md's measurements)
-FLOOR = "import typer, yaml, pydantic\nclass M(pydantic.BaseModel):\n    x: int\n"
+#: the floor the issue's targets assume: Python with typer, PyYAML and pydantic imported, 0.118 s
+#: in REFERENCE.md's measurements ("about 0.12 s" in the issue). The 0.25 s target is 2.12x it.
+FLOOR = "import typer, yaml, pydantic"
 REFERENCE_FLOOR = 0.118
+#: what any CLI that validates with pydantic pays before its own work: the first model
+#: definition imports the rest of pydantic (schema generation, field types)
+FLOOR_MODEL = FLOOR + "\nclass M(pydantic.BaseModel):\n    x: int\n"
 
 
 def row(label: str, m: tuple[float, float, float], target: str = "") -> None:
@@ -172,15 +175,20 @@ def main() -> None:
           f"load average {load:.1f}")  # fmt: skip
 
     print("\n1. check the zoo: archspec check specs/ vs building every model with Keras")
-    chk, floor = measure_interleaved(
-        [[ARCHSPEC, "check", "specs"], [sys.executable, "-c", FLOOR]], args.runs
-    )
+    chk, floor, floor_model = measure_interleaved(
+        [[ARCHSPEC, "check", "specs"], [sys.executable, "-c", FLOOR],
+         [sys.executable, "-c", FLOOR_MODEL]], args.runs,
+    )  # fmt: skip
     row("archspec check specs/", chk, "(target <= 250 ms, <= 80 MiB)")
-    row("the floor: typer, yaml, pydantic + a model", floor)
-    print(f"  archspec's own share: {(chk[0] - floor[0]) * 1000:.0f} ms wall above the floor "
-          f"({chk[0] / floor[0]:.2f}x it); the target allows "
-          f"{(0.25 - REFERENCE_FLOOR) * 1000:.0f} ms above REFERENCE.md's floor of "
-          f"{REFERENCE_FLOOR * 1000:.0f} ms ({0.25 / REFERENCE_FLOOR:.2f}x it)")  # fmt: skip
+    row(
+        f"the floor: python -c '{FLOOR}'", floor, f"(REFERENCE.md: {REFERENCE_FLOOR * 1000:.0f} ms)"
+    )
+    row("  the same, and one pydantic model defined", floor_model)
+    speed = floor[0] / REFERENCE_FLOOR
+    print(f"  this machine runs the floor {speed:.2f}x as long as REFERENCE.md's: the 250 ms "
+          f"target scaled to it is {250 * speed:.0f} ms. archspec check is "
+          f"{chk[0] / floor[0]:.2f}x the floor (the target: {0.25 / REFERENCE_FLOOR:.2f}x), "
+          f"{(chk[0] - floor_model[0]) * 1000:.0f} ms above the floor with a model")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "keras_check.py"
         script.write_text(keras_script(specs))
