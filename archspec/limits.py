@@ -149,7 +149,9 @@ class LimitExceeded(Exception):
 def elements(shape: Shape) -> int:
     """The element count of `shape`, an unknown dimension (None) counted as 1: the limits bound
     what the spec fixes, and a size given at run time is the caller's."""
-    return math.prod(1 if d is None else d for d in shape)
+    if None in shape:
+        return math.prod(1 if d is None else d for d in shape)
+    return math.prod(shape)  # type: ignore[arg-type]
 
 
 def check_inputs(doc: Document, shapes: dict[str, Shape], named: bool,
@@ -238,9 +240,6 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
     """Estimated parameters (E710) and activation memory (E711) of the whole model, from the
     static IR, reported at the block where the running total crosses the limit."""
     params = activations = 0
-    total_activations = sum(elements(s) for s in graph.inputs.values()) + sum(
-        elements(n.shape) for n in graph.nodes.values()
-    )
     for shape in graph.inputs.values():
         activations += elements(shape) * BYTES_PER_ELEMENT
     for block in graph.blocks:
@@ -259,6 +258,9 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
                 )
             )
         if activations > limits.activation_bytes:
+            total_activations = sum(elements(s) for s in graph.inputs.values()) + sum(
+                elements(n.shape) for n in graph.nodes.values()
+            )
             raise SpecError(
                 doc.diag(
                     "E711",
