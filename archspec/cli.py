@@ -159,8 +159,14 @@ def build(
     if not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
-    graph = api.analyze(spec, sets=sets or (), limits=limits)
+    resolved = api.load(spec, sets=sets or (), limits=limits)
+    graph = api.analyze(resolved)
     target = check_target(output, force, fmt, verify) if output is not None else None
+    shapes = None  # where the model must run: at what size, if its input's is unknown
+    if target is not None and (verify or target.format == "onnx"):
+        from archspec.verify import run_shapes
+
+        shapes = run_shapes(graph, resolved.doc)
     with _status("building the Keras model"):
         model = api.compile(graph)
     if layers:
@@ -173,8 +179,9 @@ def build(
     _out(text.totals(graph))
     if target is not None:
         saved = export(
-            model, target, force=force, verify=verify, tolerance=tolerance, status=_status
-        )
+            model, target, force=force, verify=verify, tolerance=tolerance, status=_status,
+            shapes=shapes,
+        )  # fmt: skip
         for note in saved.cleaned:
             sys.stderr.write(f"archspec: an interrupted save was cleaned up: {note}\n")
         _out(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)")

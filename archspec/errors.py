@@ -43,7 +43,7 @@ CODES: dict[str, str] = {
     "E401": "shape mismatch",
     "E402": "spatial size collapses to zero",
     "E403": "wrong input rank for this block",
-    "E404": "flatten or dense on an unknown size",
+    "E404": "flatten on an unknown size (a layer that needs a size fixed before run time)",
     # substitution and user-defined blocks
     "E501": "bad expression",
     "E502": "undefined name in expression",
@@ -67,6 +67,7 @@ CODES: dict[str, str] = {
     "E711": "a limit was exceeded: activation memory",
     # export
     "E801": "an exported model's outputs differ from the Keras model's (--verify)",
+    "E802": "no input size at which the model runs, for --verify or an ONNX export",
     # warnings
     "W301": "input or block feeds nothing",
 }

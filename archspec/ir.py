@@ -3,6 +3,7 @@ spec block that made them. No TensorFlow here: `archspec check` and `plot` work 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from archspec.errors import Diagnostic, KeyPath
@@ -65,6 +66,14 @@ class Graph:
     @property
     def params(self) -> int:
         return self.cost.params
+
+    def shapes_at(self, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
+        """Every tensor's shape were the inputs of these shapes: each layer's `infer` again, in
+        order. ShapeError where a layer cannot take them."""
+        shapes = dict(inputs)
+        for node in self.nodes.values():
+            shapes[node.name] = node.op.infer([shapes[i] for i in node.inputs])
+        return shapes
 
     @property
     def output_shapes(self) -> dict[str, Shape]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from archspec.errors import ArchspecError, Diagnostic, usage_error
+from archspec.ops import Shape
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
 FORMATS: dict[str, str] = {
@@ -161,24 +162,27 @@ def export(
     tolerance: float = 1e-4,
     status: Status | None = None,
     reference: Any = None,
+    shapes: dict[str, Shape] | None = None,
 ) -> Saved:
     """Write `model` to `target` atomically; with `verify`, first run the same random batch
     through the model and the written artefact and refuse (exit 1, nothing left behind) if
     they differ by more than `tolerance` (`reference`: verify.reference(model), to reuse one
-    batch and the Keras model's outputs across formats)."""
+    batch and the Keras model's outputs across formats). `shapes` are the input shapes to run
+    the model at where its inputs have an unknown size (verify.run_shapes)."""
     stage = status or (lambda _message: nullcontext())
     cleaned = clean_leftovers(target.path)
     tmp = _temp_path(target.path, "tmp", FORMATS[target.format] or ".savedmodel")
     try:
         with stage(f"writing {target.label} {target.path}"):
-            _write(model, tmp, target.format, stage)
+            _write(model, tmp, target.format, stage, shapes)
             _sync(tmp)
         saved = Saved(target, _size(tmp), cleaned=cleaned)
         if verify:
-            from archspec.verify import compare
+            from archspec import verify as verifying
 
             with stage(f"verifying {target.path}"):
-                saved.max_abs_diff = compare(model, tmp, target.format, ref=reference)
+                ref = reference or verifying.reference(model, shapes=shapes)
+                saved.max_abs_diff = verifying.compare(model, tmp, target.format, ref=ref)
             if not saved.max_abs_diff <= tolerance:
                 raise ArchspecError(
                     Diagnostic(
@@ -224,7 +228,9 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
 # --- writing each format ---------------------------------------------------------------------
 
 
-def _write(model: Any, tmp: Path, fmt: str, stage: Status) -> None:
+def _write(
+    model: Any, tmp: Path, fmt: str, stage: Status, shapes: dict[str, Shape] | None = None
+) -> None:
     if fmt == "keras":
         model.save(str(tmp))
     elif fmt == "savedmodel":
@@ -235,7 +241,7 @@ def _write(model: Any, tmp: Path, fmt: str, stage: Status) -> None:
         if not getattr(model, "_called", True):  # Keras's ONNX export refuses uncalled models
             from archspec.verify import random_batch, run_keras
 
-            run_keras(model, random_batch(model, 1, 0))
+            run_keras(model, random_batch(model, 1, 0, shapes))
         with warnings.catch_warnings(), quiet_stderr():
             warnings.simplefilter("ignore")  # tf2onnx's numpy-2 shims warn (np.object)
             model.export(str(tmp), format="onnx", verbose=False)

@@ -12,17 +12,58 @@ from typing import Any
 
 import numpy as np
 
+from archspec.errors import ArchspecError, Diagnostic, KeyPath, format_path
+from archspec.ir import Graph
+from archspec.loader import Document
+from archspec.ops import Shape, ShapeError
+
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
-#: the height and width fed where the model leaves them unknown (an input given as `null`)
-UNKNOWN_SIZE = 224
+#: the sizes tried, in order, for a height or width the spec leaves unknown (`null`) when the
+#: model must run (--verify, an ONNX export): ImageNet's first, then (after the inputs' known
+#: sizes, which an unknown one may have to match) larger and smaller ones
+SIZES = (224, 256, 299, 192, 160, 128, 96, 64, 32)
+UNKNOWN_SIZE = SIZES[0]
 
 
 Batch = dict[str, np.ndarray]
 
 
-def reference(model: Any, batch: int = BATCH, seed: int = 0) -> tuple[Batch, list[np.ndarray]]:
-    """A random batch (fixed seed) and the Keras model's outputs for it."""
-    inputs = random_batch(model, batch, seed)
+def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
+    """Input shapes (without the batch) at which the model runs: its unknown heights and widths
+    set to the first of SIZES at which every layer's static shapes work out (a stack of
+    stride-2 layers needs a large enough size; an unknown size merged with a known one must
+    match it). E802 if none does, at the first input of unknown size in `doc`."""
+    known = sorted(
+        {d for s in graph.inputs.values() for d in s[:-1] if d is not None}, reverse=True
+    )
+    for size in dict.fromkeys((SIZES[0], *known, *SIZES[1:])):
+        shapes: dict[str, Shape] = {
+            n: tuple(size if d is None else d for d in s) for n, s in graph.inputs.items()
+        }
+        try:
+            graph.shapes_at(shapes)
+        except ShapeError:
+            continue
+        return shapes
+    message = (
+        f"`{graph.name}` runs at none of the sizes tried for its inputs' unknown height and "
+        f"width ({', '.join(map(str, dict.fromkeys((*SIZES, *known))))}), so it cannot be "
+        "run to verify or export it"
+    )
+    hint = "give the input a fixed height and width (in the spec or with --set)"
+    if doc is None:
+        raise ArchspecError(Diagnostic(code="E802", message=message, hint=hint))
+    name = next(n for n, s in graph.inputs.items() if None in s)
+    path: KeyPath = ("input",) if name == "input" and "input" in doc.data else ("inputs", name)
+    raise ArchspecError(doc.diag("E802", f"{format_path(path)}: {message}", path, hint=hint))
+
+
+def reference(
+    model: Any, batch: int = BATCH, seed: int = 0, shapes: dict[str, Shape] | None = None
+) -> tuple[Batch, list[np.ndarray]]:
+    """A random batch (fixed seed) and the Keras model's outputs for it (`shapes`: see
+    random_batch)."""
+    inputs = random_batch(model, batch, seed, shapes)
     return inputs, run_keras(model, inputs)
 
 
@@ -40,20 +81,25 @@ def compare(
         g = np.asarray(g)
         if g.shape != e.shape:
             raise RuntimeError(f"{path}: an output of shape {g.shape}, expected {e.shape}")
-        diff = max(diff, float(np.max(np.abs(e.astype(np.float64) - g))) if e.size else 0.0)
+        d = float(np.max(np.abs(e.astype(np.float64) - g))) if e.size else 0.0
+        if not d <= diff:  # a NaN output is a NaN difference, which never verifies
+            diff = d
     return diff
 
 
-def random_batch(model: Any, batch: int, seed: int) -> Batch:
-    """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed); an
-    unknown height or width is UNKNOWN_SIZE."""
+def random_batch(
+    model: Any, batch: int, seed: int, shapes: dict[str, Shape] | None = None
+) -> Batch:
+    """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed). An
+    unknown height or width is taken from `shapes` (run_shapes of the model's graph), else it
+    is UNKNOWN_SIZE."""
     rng = np.random.default_rng(seed)
-    return {
-        name: rng.standard_normal(
-            (batch, *(UNKNOWN_SIZE if d is None else d for d in t.shape[1:]))
-        ).astype(np.float32)
-        for name, t in zip(input_names(model), model.inputs, strict=True)
-    }
+    out = {}
+    for name, t in zip(input_names(model), model.inputs, strict=True):
+        dims = shapes[name] if shapes else tuple(t.shape[1:])
+        size = tuple(UNKNOWN_SIZE if d is None else d for d in dims)
+        out[name] = rng.standard_normal((batch, *size)).astype(np.float32)
+    return out
 
 
 def input_names(model: Any) -> list[str]:

@@ -290,7 +290,7 @@ FAIL_INSIDE = """
 import sys
 import archspec.save as save
 
-def boom(model, tmp, fmt, stage):
+def boom(model, tmp, fmt, stage, shapes=None):
     (tmp / "half").mkdir(parents=True) if fmt == "savedmodel" else tmp.write_bytes(b"half")
     raise {exc}
 
@@ -328,6 +328,8 @@ def test_failure_inside_save_keeps_previous_target_and_leaves_no_temporary(
         timeout=300,
     )
     assert r.returncode == code, r.stderr
+    if code == 3:  # the injected failure, not another one, is what stopped the save
+        assert "RuntimeError: disk on fire" in r.stderr, r.stderr
     assert digest(out) == before
     assert os.listdir(tmp_path) == [name]
 

@@ -112,3 +112,58 @@ def test_cli_shows_unknown_macs_and_none_dimensions(tmp_path):
     assert "(None, None, None, 32)" in r.stdout
     r = run_cli("check", "--format", "json", str(ROOT / "specs" / "examples" / "any_size.yaml"))
     assert '"macs": null' in r.stdout
+
+
+# --- running such a model: --verify and ONNX export pick a size at which it runs -----------
+
+
+def run_shapes_of(text: str) -> dict:
+    from archspec import verify
+
+    return verify.run_shapes(archspec.analyze(archspec.load(text=text)))
+
+
+def test_run_shapes_prefer_224_and_keep_known_sizes():
+    assert run_shapes_of(
+        "name: m\ninput: [null, 32, 3]\nblocks:\n  - {type: global_avg_pool}\n"
+    ) == {"input": (224, 32, 3)}
+
+
+def test_run_shapes_grow_past_a_collapse():
+    """Eight 2x2 poolings collapse 224 (E402 at that size); 256 is the first size that runs."""
+    text = ("name: m\ninput: [null, null, 4]\nblocks:\n  - {type: max_pool, pool: 2, repeat: 8}\n"
+            "  - {type: global_avg_pool}\n")  # fmt: skip
+    assert run_shapes_of(text) == {"input": (256, 256, 4)}
+
+
+def test_run_shapes_match_the_known_size_an_unknown_one_is_merged_with():
+    text = ("name: m\ninputs: {a: [null, null, 4], b: [8, 8, 4]}\nblocks:\n"
+            "  - {type: concat, inputs: [b, a]}\n")  # fmt: skip
+    assert run_shapes_of(text) == {"a": (8, 8, 4), "b": (8, 8, 4)}
+
+
+def test_a_model_that_runs_at_no_size_is_e802_before_keras(tmp_path):
+    """A valid conv shrinks by 2, so adding its input never fits: `check` accepts the spec (Keras
+    builds it), but it cannot be run, so --verify and ONNX export stop at the input, exit 1,
+    without building the model and without writing anything."""
+    spec = write(tmp_path, "name: never\ninput: [null, null, 4]\nblocks:\n"
+                 "  - {type: conv, filters: 4, kernel: 3, padding: valid, name: c}\n"
+                 "  - {type: add, inputs: [input, c]}\n")  # fmt: skip
+    assert run_cli("check", str(spec)).returncode == 0
+    for args in (["-o", str(tmp_path / "m.keras"), "--verify"], ["-o", str(tmp_path / "m.onnx")]):
+        r = run_cli("build", str(spec), *args)
+        assert r.returncode == 1, r.stderr
+        assert f"{spec}:2:8: error[E802]" in r.stderr
+        assert "Traceback" not in r.stderr and "Model:" not in r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
+
+
+def test_a_nan_output_never_verifies(monkeypatch):
+    import numpy as np
+
+    from archspec import verify
+
+    ref = ({"input": np.zeros((1, 2), np.float32)}, [np.array([1.0, np.nan])])
+    monkeypatch.setitem(verify.RUNNERS, "keras", lambda *_: [np.array([1.0, np.nan])])
+    diff = verify.compare(None, ROOT, "keras", ref=ref)
+    assert not diff <= 1e-4
