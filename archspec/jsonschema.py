@@ -50,6 +50,8 @@ def _allow_expressions(node: Any) -> Any:
     for key in ("items", "additionalProperties"):
         if isinstance(out.get(key), dict):
             out[key] = _or_expression(out[key])
+    if isinstance(out.get("prefixItems"), list):
+        out["prefixItems"] = [_or_expression(item) for item in out["prefixItems"]]
     return out
 
 

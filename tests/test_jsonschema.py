@@ -86,6 +86,17 @@ def test_every_builtin_block_is_closed(
 
 
 @pytest.mark.parametrize(
+    "shape", ["[null, null, 3]", "[null, 32, 3]", '[null, "${w}", "${c}"]', '["${s}", "${s}", 3]']
+)
+def test_accepts_unknown_heights_and_widths(
+    validator: jsonschema.Draft202012Validator, shape: str
+) -> None:
+    assert (
+        _errors(validator, f"name: x\ninput: {shape}\nblocks: [{{type: global_avg_pool}}]\n") == []
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "fragment"),
     [
         ("name: x\ninput: [8, 8, 3]\nblocks: [{type: flatten}]\nbudjet: {}\n", "'budjet' was unexpected"),
@@ -97,6 +108,9 @@ def test_every_builtin_block_is_closed(
         ("name: x\ninput: [8, 8, 3]\nblocks: [{name: a}]\n", "'type' is a required property"),
         ("name: x\ninput: [8, 8, 3]\nblocks: [{type: flatten}]\nbudget: {max_parms: 1}\n", "max_parms"),
         ("name: x\ninput: [8, 8, 3]\nblocks: [{type: flatten}]\nbudget: {max_params: lots}\n", "'lots'"),
+        # only an image's height and width may be unknown
+        ("name: x\ninput: [8, 8, null]\nblocks: [{type: flatten}]\n", "is not valid under any"),
+        ("name: x\ninput: [null]\nblocks: [{type: flatten}]\n", "is not valid under any"),
     ],
 )  # fmt: skip
 def test_rejects(validator: jsonschema.Draft202012Validator, text: str, fragment: str) -> None:
