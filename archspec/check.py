@@ -231,11 +231,11 @@ def evaluate(
 
 def _unknown(doc: Document, graph: Graph, path: KeyPath) -> Diagnostic:
     """E603: a figure the spec cannot fix (MACs of an input of unknown height and width)."""
-    inputs = ", ".join(f"`{n}` {_shape(s)}" for n, s in graph.inputs.items() if None in s)
+    inputs = " and ".join(f"`{n}` {_shape(s)}" for n, s in graph.inputs.items() if None in s)
     return doc.diag(
         "E603",
-        f"{'.'.join(map(str, path))}: the MACs depend on the height and width of the input "
-        f"({inputs}), which are not fixed",
+        f"{'.'.join(map(str, path))}: the MACs depend on the height and width of {inputs}, "
+        "which are not fixed",
         path,
         hint=f"remove `{path[-1]}`, or give the input a fixed height and width",
     )

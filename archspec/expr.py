@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from archspec.errors import describe
+
 MAX_SOURCE = 500
 MAX_INT_BITS = 128
 #: `${ ... }` filling a whole string
@@ -110,7 +112,7 @@ class _Eval:
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.visit(node.operand)
         if not _number(value):
-            raise ExprError(f"unary operators take numbers, found {type(value).__name__}")
+            raise ExprError(f"unary operators take numbers, found {describe(value)}")
         if isinstance(node.op, ast.USub):
             return -value
         if isinstance(node.op, ast.UAdd):
@@ -124,7 +126,7 @@ class _Eval:
         left, right = self.visit(node.left), self.visit(node.right)
         if not (_number(left) and _number(right)):
             raise ExprError(
-                f"arithmetic takes numbers, found {type(left).__name__} and {type(right).__name__}"
+                f"arithmetic takes numbers, found {describe(left)} and {describe(right)}"
             )
         if isinstance(node.op, ast.Pow):
             _check_power(left, right)
@@ -153,7 +155,7 @@ class _Eval:
                 raise ExprError(f"key {name} is not in the mapping; its keys: "
                                 + ", ".join(map(str, container)))  # fmt: skip
             return container[name]
-        raise ExprError(f"only lists and mappings can be indexed, found {type(container).__name__}")
+        raise ExprError(f"only lists and mappings can be indexed, found {describe(container)}")
 
     def visit_Call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS:

@@ -58,7 +58,8 @@ class Cost:
 
 
 def fmt_shape(shape: Shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+    """For messages: (8, 8, 64), without the batch; an unknown dimension is `?`."""
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
 
 
 def product(*factors: Dim) -> int | None:
@@ -77,8 +78,8 @@ def known(shape: Shape, what: str) -> tuple[int, ...]:
     output size need them (`what`: "flatten")."""
     if None in shape:
         raise ShapeError(
-            f"{what} needs a known size; received {fmt_shape(shape)}, whose height and width "
-            "are unknown (the input is given as `null`)",
+            f"{what} needs a known size; received {fmt_shape(shape)}, where `?` is not known "
+            "until run time (the input's height or width is `null`)",
             hint="use global_avg_pool or global_max_pool instead, or give the input a fixed "
             "height and width",
             code="E404",
