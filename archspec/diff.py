@@ -75,12 +75,16 @@ class Totals:
     non_trainable: int
     macs: int | None
     outputs: tuple[Shape, ...]
+    #: the input shapes: a size made fixed or unknown (`null`) changes the model's interface
+    inputs: tuple[Shape, ...] = ()
 
     @classmethod
     def of(cls, graph: Graph) -> Totals:
         c = graph.cost
         outs = tuple(graph.output_shapes.values())
-        return cls(c.params, c.trainable, c.non_trainable, c.macs, outs)
+        return cls(
+            c.params, c.trainable, c.non_trainable, c.macs, outs, tuple(graph.inputs.values())
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,11 @@ def _total_lines(d: Diff) -> list[tuple[str, str]]:
         if a.outputs == b.outputs
         else f"{_shapes(a.outputs)} -> {_shapes(b.outputs)}"
     )
+    ins = (
+        _shapes(a.inputs) if a.inputs == b.inputs else f"{_shapes(a.inputs)} -> {_shapes(b.inputs)}"
+    )
     return [
+        ("input shape", ins),
         ("params", _span(a.params, b.params)),
         ("trainable", _span(a.trainable, b.trainable)),
         ("non-trainable", _span(a.non_trainable, b.non_trainable)),
@@ -277,8 +285,8 @@ def format_text(d: Diff) -> str:
             notes[len(rows)] = r.notes
             rows.append((_MARK[r.status], *_row_cells(r)))
     widths = [max(len(row[k]) for row in rows) for k in range(6)]
-    lines = [head, ""]
-    for k, row in enumerate(rows):
+    lines = [head, ""] if len(rows) > 1 else [head]  # no table when only the inputs differ
+    for k, row in enumerate(rows if len(rows) > 1 else []):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if k == 0:
             lines.append(" " + "  ".join("-" * w for w in widths)[1:])
@@ -304,10 +312,13 @@ def format_markdown(d: Diff) -> str:
     lines = [
         f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
         f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
-        "",
-        "| | block | type | output shape | params | MACs | what changed |",
-        "|---|---|---|---|---|---|---|",
     ]
+    if any(r.status != "unchanged" for r in d.blocks):
+        lines += [
+            "",
+            "| | block | type | output shape | params | MACs | what changed |",
+            "|---|---|---|---|---|---|---|",
+        ]
     for r in d.blocks:
         if r.status == "unchanged":
             continue
@@ -337,6 +348,7 @@ def to_json(d: Diff) -> dict[str, Any]:
             "params": t.params, "trainable_params": t.trainable,
             "non_trainable_params": t.non_trainable, "macs": t.macs,
             "output_shapes": [list(s) for s in t.outputs],
+            "input_shapes": [list(s) for s in t.inputs],
         }  # fmt: skip
 
     return {

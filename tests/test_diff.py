@@ -186,3 +186,17 @@ def test_diff_never_imports_tensorflow():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_an_input_made_fixed_is_a_change(tmp_path: Path):
+    """Fixing an input of unknown size changes the model's interface even where no block's
+    figures move (a global pool first)."""
+    text = "name: p\ninput: {shape}\nblocks:\n  - {{type: global_avg_pool}}\n  - {{type: dense, units: 2}}\n"
+    free = api.analyze(api.load(text=text.format(shape="[null, null, 3]")))
+    fixed = api.analyze(api.load(text=text.format(shape="[64, 64, 3]")))
+    d = diff(free, fixed)
+    assert d.changed and d.counts == {"changed": 0, "added": 0, "removed": 0}
+    assert "input shape    (None, None, None, 3) -> (None, 64, 64, 3)" in format_text(d)
+    assert to_json(d)["new"]["input_shapes"] == [[64, 64, 3]]
+    assert to_json(d)["old"]["input_shapes"] == [[None, None, 3]]
+    assert "| input shape | (None, None, None, 3) → (None, 64, 64, 3) |" in format_markdown(d)
