@@ -48,7 +48,7 @@ class Figures:
     description: str
     params: int
     trainable_params: int
-    macs: int
+    macs: int | None  # None: an input of unknown size
     output_shapes: list[list[int]]
 
 
@@ -74,9 +74,10 @@ def table() -> str:
     for path in zoo():
         f = figures(path)
         shapes = ", ".join("(None, " + ", ".join(map(str, s)) + ")" for s in f.output_shapes)
+        macs = "?" if f.macs is None else f"{f.macs / 1e9:.2f} G"
         rows.append(
             f"| [{f.name}](specs/{path.name}) | {f.description} | {f.params:,} "
-            f"| {f.trainable_params:,} | {f.macs / 1e9:.2f} G | {shapes} |"
+            f"| {f.trainable_params:,} | {macs} | {shapes} |"
         )
     return "\n".join(rows) + "\n"
 
