@@ -163,7 +163,9 @@ def test_a_nan_output_never_verifies(monkeypatch):
 
     from archspec import verify
 
-    ref = ({"input": np.zeros((1, 2), np.float32)}, [np.array([1.0, np.nan])])
-    monkeypatch.setitem(verify.RUNNERS, "keras", lambda *_: [np.array([1.0, np.nan])])
+    # a NaN in the first of two outputs, the second one equal: the NaN must not be lost
+    outputs = [np.array([1.0, np.nan]), np.array([2.0])]
+    ref = ({"input": np.zeros((1, 2), np.float32)}, outputs)
+    monkeypatch.setitem(verify.RUNNERS, "keras", lambda *_: [o.copy() for o in outputs])
     diff = verify.compare(None, ROOT, "keras", ref=ref)
     assert not diff <= 1e-4
