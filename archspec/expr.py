@@ -152,7 +152,8 @@ class _Eval:
         if isinstance(container, dict):
             name = str(index)
             if name not in container:
-                raise ExprError(f"key {name} is not in the mapping; its keys: "
+                shown = "null" if index is None else name
+                raise ExprError(f"key {shown} is not in the mapping; its keys: "
                                 + ", ".join(map(str, container)))  # fmt: skip
             return container[name]
         raise ExprError(f"only lists and mappings can be indexed, found {describe(container)}")
