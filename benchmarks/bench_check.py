@@ -60,20 +60,10 @@ def run_once(cmd: list[str]) -> tuple[float, float, float, int]:
     return wall, cpu, usage.ru_maxrss / 1024, proc.returncode
 
 
-def measure(cmd: list[str], runs: int, ok: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
+def measure(cmd: list[str], runs: int) -> tuple[float, float, float]:
     """Medians of wall seconds, CPU seconds and peak MiB over `runs` cold runs (after one
     warm-up run)."""
-    _, _, _, code = run_once(cmd)
-    if code not in ok:
-        out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=ROOT)
-        raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{out.stdout}\n{out.stderr}")
-    walls, cpus, mems = [], [], []
-    for _ in range(runs):
-        wall, cpu, mem, _ = run_once(cmd)
-        walls.append(wall)
-        cpus.append(cpu)
-        mems.append(mem)
-    return statistics.median(walls), statistics.median(cpus), statistics.median(mems)
+    return measure_interleaved([cmd], runs)[0]
 
 
 def measure_interleaved(cmds: list[list[str]], runs: int) -> list[tuple[float, float, float]]:
@@ -82,7 +72,8 @@ def measure_interleaved(cmds: list[list[str]], runs: int) -> list[tuple[float, f
     for cmd in cmds:
         _, _, _, code = run_once(cmd)
         if code != 0:
-            raise SystemExit(f"{' '.join(cmd)} exited {code}")
+            out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, cwd=ROOT)
+            raise SystemExit(f"{' '.join(cmd)} exited {code}:\n{out.stdout}\n{out.stderr}")
     samples: list[list[tuple[float, float, float]]] = [[] for _ in cmds]
     for _ in range(runs):
         for k, cmd in enumerate(cmds):
