@@ -178,11 +178,12 @@ def export(
             _sync(tmp)
         saved = Saved(target, _size(tmp), cleaned=cleaned)
         if verify:
-            from archspec import verify as verifying
+            from archspec.verify import compare
 
             with stage(f"verifying {target.path}"):
-                ref = reference or verifying.reference(model, shapes=shapes)
-                saved.max_abs_diff = verifying.compare(model, tmp, target.format, ref=ref)
+                saved.max_abs_diff = compare(
+                    model, tmp, target.format, ref=reference, shapes=shapes
+                )
             if not saved.max_abs_diff <= tolerance:
                 raise ArchspecError(
                     Diagnostic(

@@ -68,11 +68,16 @@ def reference(
 
 
 def compare(
-    model: Any, path: Path, fmt: str, *, ref: tuple[Batch, list[np.ndarray]] | None = None
+    model: Any,
+    path: Path,
+    fmt: str,
+    *,
+    ref: tuple[Batch, list[np.ndarray]] | None = None,
+    shapes: dict[str, Shape] | None = None,
 ) -> float:
     """The max abs difference over every output between `model` and the artefact at `path`,
-    on `ref` (from `reference`; computed here if not given)."""
-    inputs, expected = ref if ref is not None else reference(model)
+    on `ref` (from `reference`; computed here, at `shapes`, if not given)."""
+    inputs, expected = ref if ref is not None else reference(model, shapes=shapes)
     got = RUNNERS[fmt](path, model, inputs)
     if len(got) != len(expected):
         raise RuntimeError(f"{path}: {len(got)} outputs, the Keras model has {len(expected)}")
