@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
+from archspec.core.errors import ArchspecError, Diagnostic, SpecError, UsageError
 
 if TYPE_CHECKING:
-    from archspec.api import Spec, analyze, compile, load
-    from archspec.ir import Graph
+    from archspec.app import Spec, analyze, compile, load
+    from archspec.ir.graph import Graph
 
 #: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks
-_LAZY = {"Spec": "archspec.api", "analyze": "archspec.api", "compile": "archspec.api",
-         "load": "archspec.api", "Graph": "archspec.ir"}  # fmt: skip
+_LAZY = {"Spec": "archspec.app", "analyze": "archspec.app", "compile": "archspec.app",
+         "load": "archspec.app", "Graph": "archspec.ir.graph"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

@@ -123,10 +123,10 @@ def in_process_growth(runs: int) -> None:
     """CPU time of check_file alone for growing specs: linear growth keeps µs/block flat."""
     import gc
 
-    from archspec import check
+    from archspec.app import check
 
     check.run([ROOT / "specs" / "seed"])  # imports and first-use costs out of the way
-    gc.freeze()  # as `archspec check` runs: see archspec/cli.py
+    gc.freeze()  # as `archspec check` runs: see archspec/cli/
     gc.disable()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (250, 500, 1000, 2000):

@@ -56,7 +56,7 @@ def png_size(path: Path) -> str:
 
 def in_process(spec: Path, runs: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from archspec import api
+    from archspec import app as api
     from archspec.render import dot
 
     for label, collapse, fmt in (

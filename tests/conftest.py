@@ -35,7 +35,7 @@ def run_cli(
 
 @pytest.fixture(scope="session")
 def keras():
-    from archspec.emit import import_keras
+    from archspec.backends.keras.emit import import_keras
 
     return import_keras()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from archspec import check
+from archspec.app import check
 from tests.conftest import ROOT, SPECS, run_cli, write
 
 GOOD = """\

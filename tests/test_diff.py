@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from archspec import api
-from archspec.diff import diff, format_markdown, format_text, to_json
+from archspec import app as api
+from archspec.render.diff import diff, format_markdown, format_text, to_json
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 VGG16 = ROOT / "specs/vgg16.yaml"

@@ -51,7 +51,7 @@ def leftovers(folder: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def models(keras):
     """The Keras models under test, built once: the seed specs and the two examples."""
-    from archspec import api
+    from archspec import app as api
 
     return {p.stem: api.compile(p) for p in [*SEED, TWO_HEADS, ANY_SIZE]}
 
@@ -62,8 +62,8 @@ def test_every_format_saves_reloads_and_matches_keras(tmp_path, models, name):
     examples, so that the artefacts' batch dimension is exercised; any_size is fed at
     verify.UNKNOWN_SIZE, so its artefacts must keep the height and width dynamic) and the
     Keras outputs for it, compared with each format's artefact reloaded from disk."""
-    from archspec import verify
-    from archspec.save import check_target, export
+    from archspec.backends.keras import verify
+    from archspec.backends.keras.save import check_target, export
 
     ref = verify.reference(models[name], batch=1 if name in {p.stem for p in SEED} else 2)
     if name == "any_size":
@@ -81,7 +81,7 @@ def test_verify_compares_every_output(models):
     """The parity check sees both heads: a model whose second head is wrong fails it."""
     import numpy as np
 
-    from archspec import verify
+    from archspec.backends.keras import verify
 
     model = models["two_heads"]
     inputs = verify.random_batch(model, 2, 0)
@@ -94,7 +94,7 @@ def test_verify_compares_every_output(models):
 @pytest.fixture(scope="module")
 def resnet50(keras):
     """The zoo's resnet50 spec once it exists, else keras.applications' ResNet50."""
-    from archspec import api
+    from archspec import app as api
 
     spec = next((ROOT / "specs").rglob("resnet50.yaml"), None)
     if spec is not None:
@@ -103,8 +103,8 @@ def resnet50(keras):
 
 
 def test_resnet50_every_format_verifies(tmp_path, resnet50):
-    from archspec import verify
-    from archspec.save import check_target, export
+    from archspec.backends.keras import verify
+    from archspec.backends.keras.save import check_target, export
 
     ref = verify.reference(resnet50, batch=2)
     for fmt, name in FORMATS.items():
@@ -117,7 +117,7 @@ def test_resnet50_every_format_verifies(tmp_path, resnet50):
 def test_keras_file_loads_without_archspec(tmp_path, models):
     """A process that never imports archspec loads each `.keras` file with safe_mode=True, and
     its config.json names no Lambda and no module outside keras."""
-    from archspec.save import Target, export
+    from archspec.backends.keras.save import Target, export
 
     files = []
     for name, model in models.items():
@@ -276,7 +276,7 @@ def test_sigkill_mid_save_keeps_previous_target_and_next_run_cleans_up(tmp_path,
     assert digest(out) == before
     assert leftovers(out.parent)  # the killed run's temporary, recognisably named
     if name.endswith("savedmodel"):  # the next save's first step, in-process
-        from archspec.save import clean_leftovers
+        from archspec.backends.keras.save import clean_leftovers
 
         assert clean_leftovers(out) and digest(out) == before
     else:  # the next save, as a user runs it
@@ -288,7 +288,7 @@ def test_sigkill_mid_save_keeps_previous_target_and_next_run_cleans_up(tmp_path,
 
 FAIL_INSIDE = """
 import sys
-import archspec.save as save
+import archspec.backends.keras.save as save
 
 def boom(model, tmp, fmt, stage, shapes=None):
     (tmp / "half").mkdir(parents=True) if fmt == "savedmodel" else tmp.write_bytes(b"half")
@@ -337,7 +337,7 @@ def test_failure_inside_save_keeps_previous_target_and_leaves_no_temporary(
 def test_crash_between_the_two_renames_is_repaired_by_the_next_run(tmp_path):
     """Where no atomic exchange exists, a folder is replaced by two renames; a crash between
     them leaves the old folder aside and no target. The next save puts it back first."""
-    from archspec.save import clean_leftovers
+    from archspec.backends.keras.save import clean_leftovers
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -357,7 +357,7 @@ def test_crash_between_the_two_renames_is_repaired_by_the_next_run(tmp_path):
 
 def test_replacing_without_exchange_uses_rename_aside(tmp_path, monkeypatch):
     """The fallback for systems without renameat2: old aside, new in, old deleted."""
-    import archspec.save as save
+    import archspec.backends.keras.save as save
 
     monkeypatch.setattr(save, "_renameat2", lambda a, b, flags: False)
     target, tmp = tmp_path / "model", tmp_path / ".model.archspec-tmp-1-00.savedmodel"
@@ -370,8 +370,8 @@ def test_replacing_without_exchange_uses_rename_aside(tmp_path, monkeypatch):
 
 
 def test_commit_without_force_never_clobbers_a_target_that_appeared_meanwhile(tmp_path):
-    import archspec.save as save
-    from archspec.errors import UsageError
+    import archspec.backends.keras.save as save
+    from archspec.core.errors import UsageError
 
     target, tmp = tmp_path / "m.keras", tmp_path / ".m.keras.archspec-tmp-1-00.keras"
     target.write_bytes(b"someone else's")
@@ -383,8 +383,8 @@ def test_commit_without_force_never_clobbers_a_target_that_appeared_meanwhile(tm
 
 def test_onnx_without_its_extra_names_the_extra(tmp_path, monkeypatch):
     """Without tf2onnx / onnxruntime, `-o model.onnx` stops before anything is built."""
-    import archspec.save as save
-    from archspec.errors import UsageError
+    import archspec.backends.keras.save as save
+    from archspec.core.errors import UsageError
 
     monkeypatch.setattr(save, "_importable", lambda module: module != "onnxruntime")
     save.check_target(tmp_path / "m.onnx", force=False)  # writing needs no onnxruntime

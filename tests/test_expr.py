@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archspec.expr import ExprError, evaluate
+from archspec.frontend.expr import ExprError, evaluate
 
 ENV = {"width": 64, "ratio": 0.5, "stages": [3, 4, 6, 3], "table": {"18": 2, "a": 7}, "flag": True}
 

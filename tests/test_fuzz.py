@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archspec
-from archspec import check
+from archspec.app import check
 from archspec.blocks import REGISTRY
 from archspec.blocks.base import ACTIVATIONS
-from archspec.errors import CODES, Diagnostic
+from archspec.core.errors import CODES, Diagnostic
 from archspec.render import report
 from archspec.render.text import format_diagnostics
 from tests.conftest import ROOT, SPECS

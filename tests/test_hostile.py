@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 import archspec
-from archspec.errors import ArchspecError
-from archspec.limits import DEFAULT, from_options
+from archspec.core.errors import ArchspecError
+from archspec.core.limits import DEFAULT, from_options
 from tests.conftest import ROOT
 
 #: The command every spec case goes through. `check` runs loader, schema, resolve and lower

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from archspec.blocks import REGISTRY
-from archspec.jsonschema import generate
+from archspec.frontend.jsonschema import generate
 from tests.conftest import SPECS, run_cli, spec_id, write
 
 

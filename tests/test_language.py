@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import archspec
-from archspec.errors import ArchspecError
+from archspec.core.errors import ArchspecError
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 FAMILY = """\
@@ -197,7 +197,7 @@ def test_repeat_expansion_limit_is_fast():
     )
     with pytest.raises(ArchspecError) as e:
         archspec.load(text=text)
-    assert e.value.diagnostics[0].code == "E706"  # the repeat limit (archspec/limits.py)
+    assert e.value.diagnostics[0].code == "E706"  # the repeat limit (archspec/core/limits.py)
 
 
 PLUGIN_SPEC = """\

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from archspec import api
-from archspec.errors import UsageError
-from archspec.ir import Graph
+from archspec import app as api
+from archspec.core.errors import UsageError
+from archspec.ir.graph import Graph
 from archspec.render import dot
 from archspec.render.text import macs_str
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archspec.errors import CODES, Diagnostic
+from archspec.core.errors import CODES, Diagnostic
 from archspec.render import report
 from tests.conftest import run_cli, write
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import archspec
-from archspec import check
-from archspec.errors import SpecError
+from archspec.app import check
+from archspec.core.errors import SpecError
 from tests.conftest import ROOT, run_cli, write
 from tests.test_static_vs_keras import EXAMPLES, assert_static_equals_keras, example_spec
 
@@ -118,7 +118,7 @@ def test_cli_shows_unknown_macs_and_none_dimensions(tmp_path):
 
 
 def run_shapes_of(text: str) -> dict:
-    from archspec import verify
+    from archspec.backends.keras import verify
 
     return verify.run_shapes(archspec.analyze(archspec.load(text=text)))
 
@@ -161,7 +161,7 @@ def test_a_model_that_runs_at_no_size_is_e802_before_keras(tmp_path):
 def test_a_nan_output_never_verifies(monkeypatch):
     import numpy as np
 
-    from archspec import verify
+    from archspec.backends.keras import verify
 
     # a NaN in the first of two outputs, the second one equal: the NaN must not be lost
     outputs = [np.array([1.0, np.nan]), np.array([2.0])]

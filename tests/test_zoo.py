@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import archspec
-from archspec.loader import read_file
+from archspec.frontend.loader import read_file
 from tests.conftest import ROOT
 
 ZOO = {p.stem: p for p in sorted((ROOT / "specs").glob("*.yaml"))}

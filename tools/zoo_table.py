@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import archspec  # noqa: E402  (after the path set-up, so the checkout's archspec is used)
-from archspec.loader import read_file  # noqa: E402
+from archspec.frontend.loader import read_file  # noqa: E402
 from archspec.render.text import shape_str  # noqa: E402
 
 README = ROOT / "README.md"

@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from archspec import ops
 from archspec.blocks.base import Block, PositiveInt, register
-from archspec.ir import Builder
+from archspec.ir import ops
+from archspec.ir.graph import Builder
 
 
 def _conv(filters: int, k: int) -> ops.Conv2D:

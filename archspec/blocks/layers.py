@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from archspec import ops
 from archspec.blocks.base import (
     ActivationName,
     Block,
@@ -24,7 +23,8 @@ from archspec.blocks.base import (
     pair,
     register,
 )
-from archspec.ir import Builder
+from archspec.ir import ops
+from archspec.ir.graph import Builder
 
 
 def conv_bn_act(

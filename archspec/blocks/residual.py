@@ -9,11 +9,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from archspec import ops
 from archspec.blocks.base import Block, BnEpsilon, PositiveInt, register
 from archspec.blocks.layers import conv_bn_act
-from archspec.ir import Builder
-from archspec.ops import ShapeError, fmt_shape
+from archspec.ir import ops
+from archspec.ir.graph import Builder
+from archspec.ir.ops import ShapeError, fmt_shape
 
 Shortcut = Literal["auto", "projection", "identity"]
 _SHORTCUT_DOC = (

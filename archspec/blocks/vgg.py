@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from archspec import ops
 from archspec.blocks.base import ActivationName, Block, PositiveInt, Size, pair, register
 from archspec.blocks.layers import conv_bn_act
-from archspec.ir import Builder
+from archspec.ir import ops
+from archspec.ir.graph import Builder
 
 
 @register

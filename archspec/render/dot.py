@@ -25,11 +25,11 @@ from typing import Any
 
 import pydot
 
-from archspec import ops
 from archspec.blocks import REGISTRY
-from archspec.errors import usage_error
-from archspec.ir import BlockInfo, Graph, Node
-from archspec.ops import Shape
+from archspec.core.errors import usage_error
+from archspec.ir import ops
+from archspec.ir.graph import BlockInfo, Graph, Node
+from archspec.ir.ops import Shape
 from archspec.render.text import human, macs_str
 
 #: output formats by file suffix; `pdf` needs a system Graphviz
@@ -426,7 +426,7 @@ def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") 
         raise usage_error(
             "E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}"
         )
-    from archspec.save import write_file
+    from archspec.backends.keras.save import write_file
 
     folder = path.parent
     if not folder.is_dir():  # before rendering, which takes seconds for big models

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from archspec.resolve import Resolved
+from archspec.frontend.resolve import Resolved
 
 
 def _flow(value: Any) -> str:

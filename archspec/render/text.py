@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from archspec.errors import Diagnostic
-from archspec.ir import Graph
-from archspec.ops import Cost, Shape
+from archspec.core.errors import Diagnostic
+from archspec.ir.graph import Graph
+from archspec.ir.ops import Cost, Shape
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "hint": "\033[36m", "dim": "\033[2m"}
 _RESET = "\033[0m"

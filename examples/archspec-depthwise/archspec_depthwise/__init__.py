@@ -9,10 +9,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from archspec import ops
 from archspec.blocks.base import Block, Padding, PositiveInt, pair, register
 from archspec.blocks.layers import conv_bn_act
-from archspec.ir import Builder
+from archspec.ir import ops
+from archspec.ir.graph import Builder
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from archspec.ir import BlockInfo, Graph
-from archspec.ops import Shape
+from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.ops import Shape
 from archspec.render.dot import layer_text
 from archspec.render.text import human, macs_str, shape_str
 

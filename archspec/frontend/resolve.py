@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, ValidationError
 
-from archspec import expr
 from archspec.blocks import REGISTRY, Block
-from archspec.errors import (
+from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     Related,
@@ -29,8 +28,9 @@ from archspec.errors import (
     did_you_mean,
     format_path,
 )
-from archspec.loader import Document, load_text
-from archspec.schema import Define, SpecModel, translate, validate_block, validate_spec
+from archspec.frontend import expr
+from archspec.frontend.loader import Document, load_text
+from archspec.frontend.schema import Define, SpecModel, translate, validate_block, validate_spec
 
 _COMMON = ("type", "name", "inputs", "repeat")
 
@@ -413,7 +413,7 @@ class _Expander:
         scope.previous = output
 
     def _check_count(self, more: int, path: KeyPath, use: KeyPath | None) -> None:
-        limit = self.doc.limits.blocks  # archspec/limits.py; --max-blocks raises it
+        limit = self.doc.limits.blocks  # archspec/core/limits.py; --max-blocks raises it
         if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
             raise self.fail("E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
                             f"than the limit of {limit:,}", (*path, "repeat"), use=use,

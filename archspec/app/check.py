@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archspec import api
-from archspec.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usage_error
-from archspec.ir import Graph
-from archspec.limits import Limits
-from archspec.loader import Document
-from archspec.ops import Cost, Shape
-from archspec.schema import SpecModel, parse_count
+from archspec import app as api
+from archspec.core.errors import ArchspecError, Diagnostic, KeyPath, UsageError, usage_error
+from archspec.core.limits import Limits
+from archspec.frontend.loader import Document
+from archspec.frontend.schema import SpecModel, parse_count
+from archspec.ir.graph import Graph
+from archspec.ir.ops import Cost, Shape
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -102,7 +102,7 @@ def run(
     sets: Sequence[str] = (),
     limits: Limits | None = None,
 ) -> list[FileResult]:
-    """Check every spec found under `paths` (`limits`: archspec/limits.py, default if None).
+    """Check every spec found under `paths` (`limits`: archspec/core/limits.py, default if None).
     Raises UsageError if a path does not exist or no spec is found."""
     files = find_specs(paths)
     if not files:
@@ -281,7 +281,7 @@ def _check_output_shape(
     for name, shape_expected in expected.items():
         where: KeyPath = (*path, name)
         if name not in actual:
-            from archspec.errors import did_you_mean
+            from archspec.core.errors import did_you_mean
 
             out.append(
                 doc.diag(

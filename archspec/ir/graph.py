@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from archspec.errors import Diagnostic, KeyPath
-from archspec.ops import Cost, Op, Shape, ShapeError
+from archspec.core.errors import Diagnostic, KeyPath
+from archspec.ir.ops import Cost, Op, Shape, ShapeError
 
 
 @dataclass

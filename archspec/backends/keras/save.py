@@ -4,7 +4,8 @@ the `archspec[onnx]` extra).
 
 Nothing appears at the target until it is complete. Every format is written to a temporary
 path in the target's folder (`.<name>.archspec-tmp-<pid>-<token><suffix>`), optionally checked
-against the Keras model (archspec.verify) while it is still there, then renamed into place:
+against the Keras model (backends/keras/verify.py) while it is still there, then renamed
+into place:
 
 - without `force`: `renameat2(RENAME_NOREPLACE)` on Linux, so that a target created meanwhile
   is not clobbered (elsewhere: check, then rename);
@@ -40,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archspec.errors import ArchspecError, Diagnostic, usage_error
-from archspec.ops import Shape
+from archspec.core.errors import ArchspecError, Diagnostic, usage_error
+from archspec.ir.ops import Shape
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
 FORMATS: dict[str, str] = {
@@ -178,7 +179,7 @@ def export(
             _sync(tmp)
         saved = Saved(target, _size(tmp), cleaned=cleaned)
         if verify:
-            from archspec.verify import compare
+            from archspec.backends.keras.verify import compare
 
             with stage(f"verifying {target.path}"):
                 saved.max_abs_diff = compare(
@@ -240,7 +241,7 @@ def _write(
         _write_tflite(model, tmp, stage)
     elif fmt == "onnx":
         if not getattr(model, "_called", True):  # Keras's ONNX export refuses uncalled models
-            from archspec.verify import random_batch, run_keras
+            from archspec.backends.keras.verify import random_batch, run_keras
 
             run_keras(model, random_batch(model, 1, 0, shapes))
         with warnings.catch_warnings(), quiet_stderr():

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from archspec.errors import ArchspecError, Diagnostic, KeyPath, format_path
-from archspec.ir import Graph
-from archspec.loader import Document
-from archspec.ops import Shape, ShapeError
+from archspec.core.errors import ArchspecError, Diagnostic, KeyPath, format_path
+from archspec.frontend.loader import Document
+from archspec.ir.graph import Graph
+from archspec.ir.ops import Shape, ShapeError
 
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
 #: the sizes tried, in order, for a height or width the spec leaves unknown (`null`) when the
@@ -147,7 +147,7 @@ def _output_index(name: str) -> tuple[int, str]:
 
 
 def _run_keras(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
-    from archspec.emit import import_keras
+    from archspec.backends.keras.emit import import_keras
 
     loaded = import_keras().saving.load_model(str(path), safe_mode=True)
     return _as_list(loaded(_positional(model, inputs), training=False))
@@ -163,7 +163,7 @@ def _run_savedmodel(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
 def _run_tflite(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import tensorflow as tf
 
-    from archspec.save import quiet_stderr
+    from archspec.backends.keras.save import quiet_stderr
 
     with warnings.catch_warnings(), quiet_stderr():  # "INFO: Created ... XNNPACK delegate"
         warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated ... LiteRT"

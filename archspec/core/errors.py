@@ -53,7 +53,7 @@ CODES: dict[str, str] = {
     "E601": "over budget",
     "E602": "figure differs from expect",
     "E603": "MACs budget or expectation on an input of unknown size",
-    # limits (archspec/limits.py; each has its own code)
+    # limits (archspec/core/limits.py; each has its own code)
     "E701": "a limit was exceeded: file size",
     "E702": "a limit was exceeded: YAML nesting depth",
     "E703": "a limit was exceeded: number of YAML nodes",

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from archspec.errors import ArchspecError, usage_error
+from archspec.core.errors import ArchspecError, usage_error
 
 if TYPE_CHECKING:
-    from archspec.limits import Limits
+    from archspec.core.limits import Limits
 
 app = typer.Typer(
     name="archspec",
@@ -38,7 +38,7 @@ Sets = Annotated[
     ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
-# Limits a real model may reach (archspec/limits.py; the README's "Guarantees"). A command that
+# Limits a real model may reach (archspec/core/limits.py; the README's "Guarantees"). A command that
 # reads a spec takes these five and passes `_limits(...)` to api.load / api.analyze.
 MaxFileSize = Annotated[
     str | None,
@@ -76,7 +76,7 @@ def _limits(
     activation_memory: str | None,
 ) -> "Limits":
     """The Limits from the limit flags (a bad value is a usage error)."""
-    from archspec.limits import from_options
+    from archspec.core.limits import from_options
 
     return from_options({
         "--max-file-size": file_size, "--max-blocks": blocks, "--max-layers": layers,
@@ -150,9 +150,9 @@ def build(
     max_activation_memory: MaxActivationMemory = None,
 ) -> None:
     """Compile SPEC to a Keras model, print its summary, optionally save or export it."""
-    from archspec import api
+    from archspec import app as api
+    from archspec.backends.keras.save import check_target, export
     from archspec.render import text
-    from archspec.save import check_target, export
 
     if output is None and (fmt is not None or verify):
         raise usage_error("E003", "--format and --verify need an output: -o PATH")
@@ -164,7 +164,7 @@ def build(
     target = check_target(output, force, fmt, verify) if output is not None else None
     shapes = None  # where the model must run: at what size, if its input's is unknown
     if target is not None and (verify or target.format == "onnx"):
-        from archspec.verify import run_shapes
+        from archspec.backends.keras.verify import run_shapes
 
         shapes = run_shapes(graph, resolved.doc)
     with _status("building the Keras model"):
@@ -193,7 +193,7 @@ def build(
 def render(spec: SpecArg, sets: Sets = None, debug: Debug = False) -> None:
     """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
     as YAML that is itself a valid spec building the same model."""
-    from archspec import api
+    from archspec import app as api
     from archspec.render.spec import render_spec
 
     resolved = api.load(spec, sets=sets or ())
@@ -246,7 +246,7 @@ def check(
     invalid, 2 for usage or I/O errors."""
     import gc
 
-    from archspec import check as checker
+    from archspec.app import check as checker
 
     limits = _limits(max_file_size, max_blocks, max_layers, max_params, max_activation_memory)
     # A short-lived process: the objects that importing pydantic and the block models created
@@ -321,8 +321,8 @@ def schema(
     debug: Debug = False,
 ) -> None:
     """Print or write the JSON Schema of the spec format, for editors."""
-    from archspec.jsonschema import dumps
-    from archspec.save import write_file
+    from archspec.backends.keras.save import write_file
+    from archspec.frontend.jsonschema import dumps
 
     content = dumps()
     if output is None:
@@ -342,8 +342,8 @@ def blocks(
 ) -> None:
     """List the block types: parameters, defaults, descriptions."""
     from archspec.blocks import PLUGIN_ERRORS, REGISTRY
-    from archspec.errors import did_you_mean
-    from archspec.jsonschema import block_rows
+    from archspec.core.errors import did_you_mean
+    from archspec.frontend.jsonschema import block_rows
 
     for kind in types or []:
         if kind not in REGISTRY:
@@ -393,7 +393,7 @@ def plot(
     debug: Debug = False,
 ) -> None:
     """Draw SPEC's architecture (no TensorFlow; no system Graphviz needed for .svg and .png)."""
-    from archspec import api
+    from archspec import app as api
     from archspec.render import dot
 
     target = output if output is not None else Path(spec.stem + ".svg")
@@ -420,8 +420,8 @@ def diff(
     """Compare two specs: blocks added, removed and changed; params and MACs before and after."""
     import json
 
-    from archspec import api
-    from archspec import diff as diffing
+    from archspec import app as api
+    from archspec.render import diff as diffing
 
     if fmt not in diffing.FORMATS:
         raise usage_error(

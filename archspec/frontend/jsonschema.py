@@ -14,7 +14,7 @@ from typing import Any
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import IDENTIFIER
-from archspec.schema import SpecModel
+from archspec.frontend.schema import SpecModel
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EXPRESSION = r"^\$\{.*\}$"

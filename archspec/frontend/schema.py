@@ -23,9 +23,9 @@ from pydantic import (
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, PositiveInt
-from archspec.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
-from archspec.loader import Document
-from archspec.ops import Shape
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
+from archspec.frontend.loader import Document
+from archspec.ir.ops import Shape
 
 
 def _known_channels(shape: list[int | None]) -> list[int | None]:

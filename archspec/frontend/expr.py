@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from archspec.errors import describe
+from archspec.core.errors import describe
 
 MAX_SOURCE = 500
 MAX_INT_BITS = 128
@@ -103,7 +103,7 @@ class _Eval:
         if node.id.startswith("__"):
             raise ExprError(f"`{node.id}` is not allowed in an expression")
         if node.id not in self.env:
-            from archspec.errors import did_you_mean
+            from archspec.core.errors import did_you_mean
 
             raise ExprError(f"`{node.id}` is not defined", code="E502",
                             hint=did_you_mean(node.id, self.env) or _known(self.env))  # fmt: skip

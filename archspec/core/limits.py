@@ -23,13 +23,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from archspec.errors import Diagnostic, KeyPath, SpecError, UsageError, format_path
-from archspec.ir import Builder
-from archspec.ops import Conv2D, Dense, Op, Pool2D, Shape
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, UsageError, format_path
+from archspec.ir.graph import Builder
+from archspec.ir.ops import Conv2D, Dense, Op, Pool2D, Shape
 
 if TYPE_CHECKING:
-    from archspec.ir import Graph
-    from archspec.loader import Document
+    from archspec.frontend.loader import Document
+    from archspec.ir.graph import Graph
 
 #: Bytes per activation element: float32, the Keras default.
 BYTES_PER_ELEMENT = 4

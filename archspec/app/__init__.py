@@ -6,11 +6,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from archspec.ir import Graph
-from archspec.limits import DEFAULT, Limits
-from archspec.loader import load_text, read_file
-from archspec.lower import lower
-from archspec.resolve import Resolved, resolve
+from archspec.core.limits import DEFAULT, Limits
+from archspec.frontend.loader import load_text, read_file
+from archspec.frontend.lower import lower
+from archspec.frontend.resolve import Resolved, resolve
+from archspec.ir.graph import Graph
 
 #: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
 Spec = Resolved
@@ -26,7 +26,7 @@ def load(
     """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
-    replaces the default limits (archspec/limits.py); the document keeps them for the later
+    replaces the default limits (archspec/core/limits.py); the document keeps them for the later
     stages."""
     lim = limits or DEFAULT
     if text is not None:
@@ -50,6 +50,6 @@ def analyze(
 
 def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = ()) -> Any:
     """Build the keras.Model. Works inside a tf.distribute strategy scope."""
-    from archspec.emit import to_keras
+    from archspec.backends.keras.emit import to_keras
 
     return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets))

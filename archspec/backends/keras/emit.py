@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from archspec.ir import Graph
+from archspec.ir.graph import Graph
 
 
 def import_keras() -> Any:

@@ -1,23 +1,23 @@
 """Stage 4, lowering: resolved blocks -> the graph IR, with static shapes, params and MACs.
 
-Every block arrives validated, named and with explicit inputs (archspec/resolve.py); here each
+Every block arrives validated, named and with explicit inputs (frontend/resolve.py); here each
 one adds its layers, and every shape error is reported at the position of the block that caused
 it (and, inside a user-defined block, at its use site too).
 """
 
 from __future__ import annotations
 
-from archspec.errors import Diagnostic, SpecError, format_path
-from archspec.ir import BlockInfo, Graph
-from archspec.limits import CheckedBuilder, LimitExceeded, Limits, check_inputs, check_totals
-from archspec.ops import ShapeError
-from archspec.resolve import Resolved, _with_use
+from archspec.core.errors import Diagnostic, SpecError, format_path
+from archspec.core.limits import CheckedBuilder, LimitExceeded, Limits, check_inputs, check_totals
+from archspec.frontend.resolve import Resolved, _with_use
+from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.ops import ShapeError
 
 
 def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     """Build the graph IR of a resolved spec.
 
-    The limits (`resolved.doc.limits` unless given; archspec/limits.py) are checked on the
+    The limits (`resolved.doc.limits` unless given; archspec/core/limits.py) are checked on the
     inputs first, layer by layer while lowering, and on the totals of the finished graph."""
     doc = resolved.doc
     limits = limits or doc.limits

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from archspec.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
-from archspec.limits import DEFAULT, Limits
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
+from archspec.core.limits import DEFAULT, Limits
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()

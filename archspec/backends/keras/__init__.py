@@ -1,0 +1,3 @@
+"""The Keras backend: emission, saving and export, verification.
+
+Keras is imported here only, and lazily."""
