@@ -1,11 +1,12 @@
-# archspec: `make demo` builds a zoo spec, `make test` runs the whole suite. Both install first.
+# archspec: `make demo` builds a zoo spec, `make test` runs the suite (two workers; the `zoo`
+# tier, the whole zoo against keras.applications, is `make test-zoo`). All install first.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 DEMO    ?= specs/seed/inception_two_modules.yaml
 
-.PHONY: install demo test lint bench fuzz clean
+.PHONY: install demo test test-zoo lint bench fuzz clean
 
 install: $(STAMP)
 
@@ -18,13 +19,19 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/archspec build $(DEMO)
 
+# -p xdist: two workers on this 2-core machine; each imports TensorFlow once
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 -m "not zoo"
+
+# The long tier: every zoo network against keras.applications, outputs included
+test-zoo: install
+	$(BIN)/python -m pytest -q -n 2 -m zoo
 
 lint: install
 	$(BIN)/ruff check archspec tests
 	$(BIN)/ruff format --check archspec tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/bench_check.py

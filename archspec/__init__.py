@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from archspec.core.errors import ArchspecError, Diagnostic, SpecError, UsageError
 
 if TYPE_CHECKING:
-    from archspec.app import Spec, analyze, compile, load
+    from archspec.app import Spec, analyze, build, compile, export, load
     from archspec.ir.graph import Graph
 
 #: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks
 _LAZY = {"Spec": "archspec.app", "analyze": "archspec.app", "compile": "archspec.app",
-         "load": "archspec.app", "Graph": "archspec.ir.graph"}  # fmt: skip
+         "load": "archspec.app", "build": "archspec.app", "export": "archspec.app",
+         "Graph": "archspec.ir.graph"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -41,7 +42,9 @@ __all__ = [
     "SpecError",
     "UsageError",
     "analyze",
+    "build",
     "compile",
+    "export",
     "load",
 ]
 __version__ = "0.1.0"

@@ -126,7 +126,7 @@ def in_process_growth(runs: int) -> None:
     from archspec.app import check
 
     check.run([ROOT / "specs" / "seed"])  # imports and first-use costs out of the way
-    gc.freeze()  # as `archspec check` runs: see archspec/cli/
+    gc.freeze()  # as `archspec check` runs: see archspec/app/check.py
     gc.disable()
     with tempfile.TemporaryDirectory() as tmp:
         for n in (250, 500, 1000, 2000):

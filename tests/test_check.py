@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from archspec.app import check
+from archspec.frontend import expect
 from tests.conftest import ROOT, SPECS, run_cli, write
 
 GOOD = """\
@@ -265,13 +266,13 @@ def test_expect_message_names_expected_and_actual(tmp_path: Path) -> None:
 
 
 def test_matches_at_the_written_precision() -> None:
-    assert check.matches(25_557_032, 25_557_032)
-    assert not check.matches(25_557_032, 25_557_033)
-    assert check.matches("25.6M", 25_557_032)
-    assert not check.matches("25.6M", 25_700_000)
-    assert check.matches("4G", 3_868_000_000)
-    assert check.matches("3.87G", 3_868_000_000)
-    assert not check.matches("3.9G", 3_838_000_000)
+    assert expect.matches(25_557_032, 25_557_032)
+    assert not expect.matches(25_557_032, 25_557_033)
+    assert expect.matches("25.6M", 25_557_032)
+    assert not expect.matches("25.6M", 25_700_000)
+    assert expect.matches("4G", 3_868_000_000)
+    assert expect.matches("3.87G", 3_868_000_000)
+    assert not expect.matches("3.9G", 3_838_000_000)
 
 
 # -- the static path stays static -----------------------------------------------------------

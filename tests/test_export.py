@@ -102,6 +102,7 @@ def resnet50(keras):
     return keras.applications.ResNet50(weights=None)
 
 
+@pytest.mark.zoo  # 77 s: the long tier (`make test-zoo`)
 def test_resnet50_every_format_verifies(tmp_path, resnet50):
     from archspec.backends.keras import verify
     from archspec.backends.keras.save import check_target, export
@@ -357,27 +358,27 @@ def test_crash_between_the_two_renames_is_repaired_by_the_next_run(tmp_path):
 
 def test_replacing_without_exchange_uses_rename_aside(tmp_path, monkeypatch):
     """The fallback for systems without renameat2: old aside, new in, old deleted."""
-    import archspec.backends.keras.save as save
+    import archspec.core.files as files
 
-    monkeypatch.setattr(save, "_renameat2", lambda a, b, flags: False)
+    monkeypatch.setattr(files, "_renameat2", lambda a, b, flags: False)
     target, tmp = tmp_path / "model", tmp_path / ".model.archspec-tmp-1-00.savedmodel"
     target.mkdir()
     (target / "old").write_text("old")
     tmp.mkdir()
     (tmp / "new").write_text("new")
-    save._commit(tmp, target, force=True)
+    files.commit(tmp, target, force=True)
     assert os.listdir(target) == ["new"] and os.listdir(tmp_path) == ["model"]
 
 
 def test_commit_without_force_never_clobbers_a_target_that_appeared_meanwhile(tmp_path):
-    import archspec.backends.keras.save as save
+    import archspec.core.files as files
     from archspec.core.errors import UsageError
 
     target, tmp = tmp_path / "m.keras", tmp_path / ".m.keras.archspec-tmp-1-00.keras"
     target.write_bytes(b"someone else's")
     tmp.write_bytes(b"ours")
     with pytest.raises(UsageError, match="exists"):
-        save._commit(tmp, target, force=False)
+        files.commit(tmp, target, force=False)
     assert target.read_bytes() == b"someone else's"
 
 

@@ -38,6 +38,7 @@ from archspec.core.errors import CODES, Diagnostic
 from archspec.render import report
 from archspec.render.text import format_diagnostics
 from tests.conftest import ROOT, SPECS
+from tests.test_expr import EXPRESSION_TREES, evaluates_only_to_expr_error
 from tests.test_static_vs_keras import EXAMPLES, assert_static_equals_keras, example_spec
 
 LONG = os.environ.get("ARCHSPEC_FUZZ") == "long"
@@ -116,7 +117,26 @@ EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1
                "${10 ** 10 ** 10}", "${2 ** 127 * 2 ** 127}", "${min()}", "${max([])}",
                "${x.__class__}", "${__import__('os').system('true')}", "${(lambda: 1)()}",
                "${" + "(" * 200 + "1" + ")" * 200 + "}", "${" + "1+" * 400 + "1}", "${}",
-               "${int('9' * 5000)}", "${round(1e308 * 10)}", "${-(-1) ** 0.5}"]  # fmt: skip
+               "${int('9' * 5000)}", "${round(1e308 * 10)}", "${-(-1) ** 0.5}",
+               # comparisons, and/or/not, the conditional, ceil/floor/abs (valid and hostile)
+               "${width > 32}", "${0 < width <= 64}", "${width if width > 8 else 8}",
+               "${int(ceil(1.1 * 3))}", "${floor(width / 3)}", "${abs(-width)}",
+               "${max(8, int(width * 1.1 + 4) // 8 * 8) + (8 if max(8, int(width * 1.1 + 4)"
+               " // 8 * 8) < 0.9 * width * 1.1 else 0)}", "${width and not width or 2}",
+               "${ceil(1e308)}", "${floor(1e309)}", "${round(5, -99999999)}",
+               "${1 if 1 else __import__('os')}", "${2 if 0 else nope}", "${width in [1]}",
+               "${stages < 3}", "${" + "not " * 120 + "1}", "${" + "1 < " * 120 + "2}",
+               "${" + "1 if 0 else " * 40 + "1}"]  # fmt: skip
+
+
+@budget(150)
+@given(EXPRESSION_TREES)
+def test_expression_trees(source):
+    """The `${...}` evaluator alone, on expressions built from its grammar (and outside it,
+    comparisons, `and`/`or`/`not` and the conditional included): nothing but ExprError escapes,
+    every value is of a spec's types, and each evaluation is quick."""
+    evaluates_only_to_expr_error(source)
+
 
 #: values for budget and expect figures
 FIGURES: list[Any] = ["25.6M", "1K", "abc", "1e3", "9" * 400 + ".0", 10**30, -1, 0, 1, True,

@@ -5,42 +5,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
 import archspec
 from archspec.blocks import REGISTRY
 from tests.conftest import SPECS, spec_id
 
-#: one small example per block type; a new block type must add one (test below)
-EXAMPLES: dict[str, str] = {
-    "vgg": "{type: vgg, n_filters: 8, n_conv: 2, batch_norm: true, activation: gelu}",
-    "inception_naive": "{type: inception_naive, f1: 4, f2: 8, f3: 2}",
-    "inception": "{type: inception, f1: 4, f2_in: 3, f2_out: 5, f3_in: 2, f3_out: 3, f4_out: 6}",
-    "residual": "{type: residual, n_filters: 8, strides: 2, batch_norm: true, use_bias: false}",
-    "bottleneck": "{type: bottleneck, n_filters: 4, strides: 2}",
-    "conv": "{type: conv, filters: 6, kernel: [3, 1], strides: 2, padding: valid, batch_norm: true, activation: relu}",
-    "max_pool": "{type: max_pool, pool: 3, strides: 2, padding: same}",
-    "avg_pool": "{type: avg_pool}",
-    "global_avg_pool": "{type: global_avg_pool}",
-    "global_max_pool": "{type: global_max_pool}",
-    "zero_pad": "{type: zero_pad, padding: [[1, 2], [0, 3]]}",
-    "batch_norm": "{type: batch_norm, epsilon: 1.001e-5}",
-    "activation": "{type: activation, activation: swish}",
-    "dropout": "{type: dropout, rate: 0.5}",
-    "flatten": "{type: flatten}",
-    "dense": "{type: dense, units: 7, activation: softmax}",
-    "add": "{type: add, inputs: [a, b]}",
-    "concat": "{type: concat, inputs: [a, b]}",
-}
+#: kind -> its example (`Block.example`), for tests that loop over the examples (fuzz seeds)
+EXAMPLES: dict[str, str] = {kind: getattr(cls, "example", "") for kind, cls in REGISTRY.items()}
 
 
 def example_spec(kind: str) -> str:
-    """A conv, then the example; two parallel convs `a` and `b` feed the merge blocks."""
+    """A conv, then the block type's example; two parallel convs `a` and `b` feed the merge
+    blocks."""
     merge = kind in ("add", "concat")
     return (
         "name: example\ninput: [16, 16, 3]\nblocks:\n"
         "  - {type: conv, name: a, filters: 4, kernel: 3}\n"
         + ("  - {type: conv, name: b, filters: 4, kernel: 1, inputs: input}\n" if merge else "")
-        + f"  - {EXAMPLES[kind]}\n"
+        + f"  - {REGISTRY[kind].example}\n"
     )
 
 
@@ -63,23 +46,35 @@ def assert_static_equals_keras(keras, graph, model) -> None:
     assert [tuple(o.shape) for o in outs] == [(None, *s) for s in graph.output_shapes.values()]
 
 
-def test_every_block_type_has_an_example():
-    assert set(EXAMPLES) == set(REGISTRY)
+@pytest.mark.parametrize("kind", list(REGISTRY))
+def test_every_block_type_has_an_example_that_validates(kind):
+    """Every registered block type carries `example`: a flow mapping of that type which
+    validates on its own and builds statically after a conv (no Keras)."""
+    example = getattr(REGISTRY[kind], "example", None)
+    assert isinstance(example, str) and example, f"`{kind}` has no `example`"
+    data = yaml.safe_load(example)
+    assert isinstance(data, dict) and data["type"] == kind
+    REGISTRY[kind].model_validate(data)
+    graph = archspec.analyze(archspec.load(text=example_spec(kind)))
+    assert any(b.type == kind for b in graph.blocks)
 
 
-@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+@pytest.mark.keras
+@pytest.mark.parametrize("kind", list(REGISTRY))
 def test_block_static_equals_keras(keras, kind):
     graph = archspec.analyze(archspec.load(text=example_spec(kind)))
     assert any(b.type == kind for b in graph.blocks)
     assert_static_equals_keras(keras, graph, archspec.compile(graph))
 
 
+@pytest.mark.keras
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_spec_static_equals_keras(keras, compiled_specs, path):
     graph, model = compiled_specs.get(path)  # built once per session, shared with test_zoo
     assert_static_equals_keras(keras, graph, model)
 
 
+@pytest.mark.keras
 def test_every_activation_keeps_the_shape_in_keras(keras):
     """The activations the schema offers run in Keras and keep the shape, as `infer` assumes."""
     from archspec.blocks.base import ACTIVATIONS
@@ -92,6 +87,7 @@ def test_every_activation_keeps_the_shape_in_keras(keras):
     assert_static_equals_keras(keras, graph, model)
 
 
+@pytest.mark.keras
 def test_every_initializer_is_a_keras_initializer(keras):
     from archspec.blocks.base import INITIALIZERS
 

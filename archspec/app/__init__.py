@@ -1,16 +1,23 @@
-"""The public API: load -> analyze (static, no TensorFlow) -> compile (Keras)."""
+"""The public API: load -> analyze (static, no TensorFlow) -> compile (Keras); build and export
+as `archspec build` runs them. Importing it never imports TensorFlow or Keras."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.loader import load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
 from archspec.ir.graph import Graph
+
+if TYPE_CHECKING:
+    from archspec.backends.keras.save import Saved, Status, Target
+    from archspec.core.units import Shape
 
 #: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
 Spec = Resolved
@@ -53,3 +60,124 @@ def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = (
     from archspec.backends.keras.emit import to_keras
 
     return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets))
+
+
+@dataclass
+class Build:
+    """A spec compiled to Keras by `build`, with where `export` will save it."""
+
+    spec: Spec
+    graph: Graph
+    #: the keras.Model
+    model: Any
+    #: where to save it (checked writable before the model was built), None without an output
+    target: Target | None = None
+    #: input shapes to run the model at (verify, ONNX) where its inputs have an unknown size
+    shapes: dict[str, Shape] | None = None
+    force: bool = False
+    verify: bool = False
+    tolerance: float = 1e-4
+
+
+def build(
+    spec: Spec | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    sets: Sequence[str] = (),
+    limits: Limits | None = None,
+    force: bool = False,
+    format: str | None = None,
+    verify: bool = False,
+    tolerance: float = 1e-4,
+    status: Status | None = None,
+) -> Build:
+    """Load, analyze and compile `spec`, as `archspec build` does; then `export(...)` saves it.
+
+    With `output`, first check that it can be written (exit 2 before the slow part: the folder,
+    an existing target without `force`, the format's extras); `format` (keras, savedmodel, tflite,
+    onnx; default from the suffix), `verify` and `tolerance` are for the export. `status(message)`
+    is a context manager shown around slow work. Raises ArchspecError."""
+    from archspec.backends.keras.save import check_target
+
+    stage = status or (lambda _message: nullcontext())
+    resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
+    graph = analyze(resolved)
+    target = check_target(output, force, format, verify) if output is not None else None
+    shapes = None
+    if target is not None and (verify or target.format == "onnx"):
+        from archspec.backends.keras.verify import run_shapes
+
+        shapes = run_shapes(graph, resolved.doc)
+    with stage("building the Keras model"):
+        model = compile(graph)
+    return Build(resolved, graph, model, target, shapes, force, verify, tolerance)
+
+
+def export(built: Build, status: Status | None = None) -> Saved:
+    """Save the model of `build(spec, output, ...)` to its output atomically (with `verify`,
+    reloaded and compared with Keras first; nothing is written if it differs)."""
+    from archspec.backends.keras.save import export as save
+
+    if built.target is None:
+        raise ValueError("export() needs a model built with an output: build(spec, output)")
+    return save(built.model, built.target, force=built.force, verify=built.verify,
+                tolerance=built.tolerance, status=status, shapes=built.shapes)  # fmt: skip
+
+
+def expand(
+    spec: str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
+) -> str:
+    """`spec` fully expanded (params, defaults, repeats and user-defined blocks resolved) as
+    YAML that is itself a valid spec building the same model (`archspec render`)."""
+    from archspec.render.spec import render_spec
+
+    resolved = load(spec, sets=sets, limits=limits)
+    analyze(resolved)  # shape errors too: what is rendered must build
+    return render_spec(resolved, source=os.fspath(spec))
+
+
+def diff(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    format: str = "text",
+    sets: Sequence[str] = (),
+    limits: Limits | None = None,
+) -> str:
+    """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment):
+    blocks added, removed and changed; params and MACs before and after."""
+    import json
+
+    from archspec.core.errors import usage_error
+    from archspec.render import diff as diffing
+
+    if format not in diffing.FORMATS:
+        raise usage_error(
+            "E003", f"--format must be one of {', '.join(diffing.FORMATS)}; received {format!r}"
+        )
+    result = diffing.diff(analyze(old, sets, limits), analyze(new, sets, limits))
+    if format == "json":
+        return json.dumps(diffing.to_json(result), indent=2)
+    return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
+
+
+def plot(
+    spec: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    sets: Sequence[str] = (),
+    limits: Limits | None = None,
+    collapse: bool = False,
+    rankdir: str = "TB",
+    status: Status | None = None,
+) -> None:
+    """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz),
+    atomically; a bad suffix fails before the spec is read. Never imports TensorFlow."""
+    from pathlib import Path
+
+    from archspec.render import dot
+
+    target = Path(output)
+    dot.output_format(target)
+    graph = analyze(spec, sets, limits)
+    with (status or (lambda _message: nullcontext()))(f"drawing {target}"):
+        dot.plot(graph, target, collapse=collapse, rankdir=rankdir.upper())

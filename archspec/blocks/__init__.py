@@ -1,6 +1,12 @@
 """The block library. Importing it registers every built-in block type in REGISTRY, then the
 plugin blocks of installed packages (entry-point group `archspec.blocks`).
 
+Built-in blocks are discovered, not listed: every module of this package and its sub-packages is
+imported (sorted by name), and each registers its blocks with `@register`. A new block type or
+op is a new file here (a family) or in layers/ (an op and its layer type). REGISTRY is then put
+in a fixed order, whatever order the imports ran in: the families first, then the layers, each
+by module name and then by position in the file.
+
 A plugin entry point names a module (importing it registers its blocks with `@register`) or a
 Block subclass (registered here). Plugin modules must not import Keras at import time: their
 ops import nothing and get `keras` passed into `emit`, like the built-in ones.
@@ -8,14 +14,33 @@ ops import nothing and get `keras` passed into `emit`, like the built-in ones.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from importlib.metadata import entry_points
 
-from archspec.blocks import inception, layers, residual, vgg
 from archspec.blocks.base import REGISTRY, Block, register
 
 #: entry-point name -> why it failed to load (shown by `archspec blocks`)
 PLUGIN_ERRORS: dict[str, str] = {}
+
+
+def _discover() -> None:
+    """Import every module of the package, then order REGISTRY (families, then layers)."""
+    found = pkgutil.walk_packages(__path__, prefix=f"{__name__}.")
+    for name in sorted(m.name for m in found):
+        importlib.import_module(name)
+
+    # within a module, registration order is the order of the classes in the file
+    rank = {kind: k for k, kind in enumerate(REGISTRY)}
+
+    def key(kind: str) -> tuple[bool, str, int]:
+        cls = REGISTRY[kind]
+        return (cls.family == "layer", cls.__module__, rank[kind])
+
+    ordered = [(kind, REGISTRY[kind]) for kind in sorted(REGISTRY, key=key)]
+    REGISTRY.clear()
+    REGISTRY.update(ordered)
 
 
 def _load_plugins() -> None:
@@ -30,15 +55,7 @@ def _load_plugins() -> None:
             sys.stderr.write(f"archspec: plugin `{ep.name}` failed to load: {e}\n")
 
 
+_discover()
 _load_plugins()
 
-__all__ = [
-    "PLUGIN_ERRORS",
-    "REGISTRY",
-    "Block",
-    "inception",
-    "layers",
-    "register",
-    "residual",
-    "vgg",
-]
+__all__ = ["PLUGIN_ERRORS", "REGISTRY", "Block", "register"]

@@ -58,6 +58,9 @@ class Block(BaseModel):
     n_inputs: ClassVar[int | None] = 1
     #: the family, for diagrams and `archspec blocks`
     family: ClassVar[str] = "layer"
+    #: a small YAML flow mapping of this block, which the tests build (and compare with Keras);
+    #: every block type defines one
+    example: ClassVar[str]
 
     type: str = Field(description="The block type.")
     name: Identifier | None = Field(
@@ -71,6 +74,12 @@ class Block(BaseModel):
     repeat: Annotated[int, Field(ge=1)] = Field(
         default=1, description="Apply the block this many times in sequence."
     )
+    repeat_names: Literal["number", "letters"] = Field(
+        default="number",
+        description="How the copies of a named repeated block are named: `number`: `<name>_1`, "
+        "`<name>_2`, ...; `letters`: `<name>a`, `<name>b`, ... (even a single copy). In "
+        "`${...}` of a block's other keys, `copy` is the copy's index from 0.",
+    )
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
         """Add this block's layers to the graph; return the name of the output tensor."""
@@ -78,7 +87,7 @@ class Block(BaseModel):
 
     def summary(self) -> str:
         """The key parameters, for summaries and diagrams."""
-        skip = {"type", "name", "inputs", "repeat"}
+        skip = set(Block.model_fields)
         return ", ".join(
             f"{k}={_fmt(v)}"
             for k, v in self.model_dump(exclude_defaults=True).items()

@@ -4,20 +4,22 @@ Branches are emitted and concatenated in the tutorial's order: 1x1, 3x3, 5x5, po
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from archspec.blocks.base import Block, PositiveInt, register
-from archspec.ir import ops
+from archspec.blocks.layers.concat import Concat
+from archspec.blocks.layers.conv import Conv2D
+from archspec.blocks.layers.pool import Pool2D
 from archspec.ir.graph import Builder
 
 
-def _conv(filters: int, k: int) -> ops.Conv2D:
-    return ops.Conv2D(filters=filters, kernel=(k, k), activation="relu")
+def _conv(filters: int, k: int) -> Conv2D:
+    return Conv2D(filters=filters, kernel=(k, k), activation="relu")
 
 
-_POOL = ops.Pool2D(kind="max", pool=(3, 3), strides=(1, 1), padding="same")
+_POOL = Pool2D(kind="max", pool=(3, 3), strides=(1, 1), padding="same")
 
 
 @register
@@ -28,6 +30,7 @@ class InceptionNaive(Block):
     `<name>_concat`."""
 
     family = "inception"
+    example: ClassVar[str] = "{type: inception_naive, f1: 4, f2: 8, f3: 2}"
     type: Literal["inception_naive"] = "inception_naive"
     f1: PositiveInt = Field(description="Filters of the 1x1 branch.")
     f2: PositiveInt = Field(description="Filters of the 3x3 branch.")
@@ -41,7 +44,7 @@ class InceptionNaive(Block):
             b.add("b3_conv", _conv(self.f3, 5), x),
             b.add("b4_pool", _POOL, x),
         ]
-        return b.add("concat", ops.Concat(), *branches)
+        return b.add("concat", Concat(), *branches)
 
 
 @register
@@ -53,6 +56,9 @@ class Inception(Block):
     `<name>_b3_conv`, `<name>_b4_pool`, `<name>_b4_conv`, `<name>_concat`."""
 
     family = "inception"
+    example: ClassVar[str] = (
+        "{type: inception, f1: 4, f2_in: 3, f2_out: 5, f3_in: 2, f3_out: 3, f4_out: 6}"
+    )
     type: Literal["inception"] = "inception"
     f1: PositiveInt = Field(description="Filters of the 1x1 branch.")
     f2_in: PositiveInt = Field(description="Filters of the 1x1 reduction before the 3x3.")
@@ -70,4 +76,4 @@ class Inception(Block):
         b3 = b.add("b3_conv", _conv(self.f3_out, 5), b3)
         b4 = b.add("b4_pool", _POOL, x)
         b4 = b.add("b4_conv", _conv(self.f4_out, 1), b4)
-        return b.add("concat", ops.Concat(), b1, b2, b3, b4)
+        return b.add("concat", Concat(), b1, b2, b3, b4)

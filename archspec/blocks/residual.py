@@ -5,15 +5,17 @@ Layer roles follow keras.applications' ResNet: `<name>_0_conv` / `_0_bn` (projec
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from archspec.blocks.base import Block, BnEpsilon, PositiveInt, register
-from archspec.blocks.layers import conv_bn_act
-from archspec.ir import ops
+from archspec.blocks.layers.activation import Activation
+from archspec.blocks.layers.add import Add
+from archspec.blocks.layers.conv import Conv2D, conv_bn_act
+from archspec.core.errors import ShapeError
+from archspec.core.units import shape_str
 from archspec.ir.graph import Builder
-from archspec.ir.ops import ShapeError, fmt_shape
 
 Shortcut = Literal["auto", "projection", "identity"]
 _SHORTCUT_DOC = (
@@ -27,7 +29,7 @@ def _needs_projection(b: Builder, x: str, channels: int, strides: int, mode: Sho
     if len(shape) != 3:
         raise ShapeError(
             "a residual block needs an image input (height, width, channels); "
-            f"received {fmt_shape(shape)}",
+            f"received {shape_str(shape, 'message')}",
             code="E403",
         )
     if mode == "identity":
@@ -60,6 +62,9 @@ class Residual(_Residual):
     batch_norm true: conv-BN-relu, conv-BN, projection conv-BN, add, relu (the ResNet paper's
     basic block)."""
 
+    example: ClassVar[str] = (
+        "{type: residual, n_filters: 8, strides: 2, batch_norm: true, use_bias: false}"
+    )
     type: Literal["residual"] = "residual"
     batch_norm: bool = Field(default=False, description="The ResNet paper's basic block when true.")
 
@@ -68,8 +73,8 @@ class Residual(_Residual):
         n, s = self.n_filters, (self.strides, self.strides)
         project = _needs_projection(b, x, n, self.strides, self.shortcut)
 
-        def conv(k: int, strides: tuple[int, int], act: str) -> ops.Conv2D:
-            return ops.Conv2D(
+        def conv(k: int, strides: tuple[int, int], act: str) -> Conv2D:
+            return Conv2D(
                 filters=n, kernel=(k, k), strides=strides, activation=act,
                 use_bias=self.use_bias, kernel_initializer="he_normal",
             )  # fmt: skip
@@ -82,8 +87,8 @@ class Residual(_Residual):
         y = conv_bn_act(b, y, ("2_conv", "2_bn", ""), conv(3, (1, 1), "linear"), bn, eps)
         if project and bn:
             shortcut = conv_bn_act(b, x, ("0_conv", "0_bn", ""), conv(1, s, "linear"), bn, eps)
-        y = b.add("add", ops.Add(), y, shortcut)
-        return b.add("out", ops.Activation("relu"), y)
+        y = b.add("add", Add(), y, shortcut)
+        return b.add("out", Activation("relu"), y)
 
 
 @register
@@ -92,6 +97,7 @@ class Bottleneck(_Residual):
     with strides + BN), then 1x1 (strides) BN relu, 3x3 same BN relu, 1x1 (expansion x n_filters)
     BN, add, relu."""
 
+    example: ClassVar[str] = "{type: bottleneck, n_filters: 4, strides: 2}"
     type: Literal["bottleneck"] = "bottleneck"
     expansion: PositiveInt = Field(
         default=4, description="Output channels = expansion x n_filters."
@@ -104,8 +110,8 @@ class Bottleneck(_Residual):
         s = (self.strides, self.strides)
         bn, eps = self.batch_norm, self.bn_epsilon
 
-        def conv(filters: int, k: int, strides: tuple[int, int], act: str) -> ops.Conv2D:
-            return ops.Conv2D(
+        def conv(filters: int, k: int, strides: tuple[int, int], act: str) -> Conv2D:
+            return Conv2D(
                 filters=filters, kernel=(k, k), strides=strides, activation=act,
                 use_bias=self.use_bias,
             )  # fmt: skip
@@ -117,5 +123,5 @@ class Bottleneck(_Residual):
         y = conv_bn_act(b, x, ("1_conv", "1_bn", "1_relu"), conv(n, 1, s, "relu"), bn, eps)
         y = conv_bn_act(b, y, ("2_conv", "2_bn", "2_relu"), conv(n, 3, (1, 1), "relu"), bn, eps)
         y = conv_bn_act(b, y, ("3_conv", "3_bn", ""), conv(out, 1, (1, 1), "linear"), bn, eps)
-        y = b.add("add", ops.Add(), shortcut, y)
-        return b.add("out", ops.Activation("relu"), y)
+        y = b.add("add", Add(), shortcut, y)
+        return b.add("out", Activation("relu"), y)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from archspec.blocks.base import ActivationName, Block, PositiveInt, Size, pair, register
-from archspec.blocks.layers import conv_bn_act
-from archspec.ir import ops
+from archspec.blocks.layers.conv import Conv2D, conv_bn_act
+from archspec.blocks.layers.pool import Pool2D
 from archspec.ir.graph import Builder
 
 
@@ -20,6 +20,9 @@ class VGG(Block):
     with batch_norm, `<name>_bnK` and `<name>_<activation>K` follow each conv."""
 
     family = "vgg"
+    example: ClassVar[str] = (
+        "{type: vgg, n_filters: 8, n_conv: 2, batch_norm: true, activation: gelu}"
+    )
     type: Literal["vgg"] = "vgg"
     n_filters: PositiveInt = Field(description="Filters of every conv in the block.")
     n_conv: PositiveInt = Field(description="Number of convolutions before the pooling.")
@@ -30,7 +33,7 @@ class VGG(Block):
     def expand(self, b: Builder, inputs: list[str]) -> str:
         x = inputs[0]
         for i in range(1, self.n_conv + 1):
-            conv = ops.Conv2D(
+            conv = Conv2D(
                 filters=self.n_filters,
                 kernel=pair(self.kernel),
                 activation=self.activation,
@@ -38,4 +41,4 @@ class VGG(Block):
             x = conv_bn_act(
                 b, x, (f"conv{i}", f"bn{i}", f"{self.activation}{i}"), conv, self.batch_norm
             )
-        return b.add("pool", ops.Pool2D(kind="max", pool=(2, 2), strides=(2, 2)), x)
+        return b.add("pool", Pool2D(kind="max", pool=(2, 2), strides=(2, 2)), x)

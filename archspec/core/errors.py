@@ -13,6 +13,9 @@ from typing import Literal
 
 KeyPath = tuple[str | int, ...]
 
+#: set by the CLI's --debug: tracebacks of internal errors and converters' output are shown
+STATE: dict[str, bool] = {"debug": False}
+
 #: Stable error codes. The README documents them; renderers use them as rule ids.
 CODES: dict[str, str] = {
     # input / output
@@ -139,6 +142,55 @@ class UsageError(ArchspecError):
     """A usage or I/O problem: missing file, existing output, bad option (exit 2)."""
 
     exit_code = 2
+
+
+class UnplacedError(Exception):
+    """A user error found where no position is known (inside an op, a limit check, an
+    expression). The stage that knows the position turns it into a Diagnostic: `code` is its
+    error code, `hint` an optional hint, and `key` the spec key to point at, if one is known."""
+
+    default_code = "E401"
+
+    def __init__(
+        self,
+        message: str,
+        key: str | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.hint = hint
+        self.code = code or self.default_code
+
+
+class ShapeError(UnplacedError):
+    """An op cannot take its input shapes (E401 shape mismatch, E402 collapse, E403 rank, E404
+    unknown size, E302 name clash)."""
+
+
+class LimitExceeded(UnplacedError):
+    """A quantity is over a limit (E705-E711); lowering positions it at the block, and at the
+    key whose value is `value` when the block has one."""
+
+    default_code = "E705"
+
+    def __init__(
+        self, code: str, message: str, value: object = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint, code=code)
+        self.value = value
+
+    def key_in(self, raw: dict[str, object]) -> str | None:
+        """The block key whose value is the offending number, if one is."""
+        if self.value is None:
+            return None
+        for key, v in raw.items():
+            if isinstance(v, bool) or key in ("type", "name", "inputs"):
+                continue
+            if v == self.value or (isinstance(v, list) and self.value in v):
+                return key
+        return None
 
 
 def usage_error(

@@ -2,10 +2,21 @@
 
 Allowed: numbers, names bound in the environment (params, and a user-defined block's params),
 `+ - * / // % **`, unary `-` and `+`, parentheses, indexing (`stages[2]`, and `table[depth]` or
-`table['a']` on a mapping param), and the functions `min`, `max`, `round`, `int`. Everything
-else is refused: attribute access, other calls, comprehensions, lambdas, strings, comparisons.
-Arithmetic takes numbers only (no list repetition), and results are bounded, so `10**10**10` is
-refused at once.
+`table['a']` on a mapping param), comparisons `< <= == != > >=` (chained as in Python),
+`and`, `or`, `not`, the conditional `a if cond else b`, and the functions `min`, `max`, `round`,
+`int`, `ceil`, `floor`, `abs`. Everything else is refused: attribute access, other calls,
+comprehensions, lambdas, strings (but a quoted mapping key), `in`, `is`.
+
+The whole tree is checked before anything is evaluated, so a refused construct or an undefined
+name is an error even in a branch that is not taken. Evaluation then follows Python: `and`, `or`
+and the conditional evaluate lazily and give one of their operands (`a or b` is `a` if `a` is
+true, else `b`); comparisons give booleans; `ceil`, `floor` and `int` give integers.
+
+Bounds: arithmetic takes numbers only (no list repetition); integers are at most MAX_INT_BITS
+bits and floats finite, so `10**10**10` is refused at once; exponents at most 1024; `round`'s
+digits at most MAX_ROUND_DIGITS; `ceil`, `floor` and `int` refuse non-finite and too large
+floats before converting; `==` and `!=` compare scalars only; the source is at most MAX_SOURCE
+characters and too deep nesting is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +32,8 @@ from archspec.core.errors import describe
 
 MAX_SOURCE = 500
 MAX_INT_BITS = 128
+#: `round(x, n)`: |n| at most this (an int of MAX_INT_BITS has 39 digits, a float 309)
+MAX_ROUND_DIGITS = 400
 #: `${ ... }` filling a whole string
 PATTERN = re.compile(r"^\$\{(.*)\}$", re.DOTALL)
 
@@ -46,12 +59,34 @@ _BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Pow: operator.pow,
 }
 
+_CMPOPS: dict[type[ast.cmpop], tuple[str, Callable[[Any, Any], bool]]] = {
+    ast.Lt: ("<", operator.lt),
+    ast.LtE: ("<=", operator.le),
+    ast.Eq: ("==", operator.eq),
+    ast.NotEq: ("!=", operator.ne),
+    ast.Gt: (">", operator.gt),
+    ast.GtE: (">=", operator.ge),
+}
 
-def _round(x: Any, n: Any = None) -> Any:
-    return round(x) if n is None else round(x, n)
+_UNARY = (ast.USub, ast.UAdd, ast.Not)
 
+#: the functions, and how many arguments each takes (None: one or more, or one list)
+_ARITY: dict[str, tuple[int, int] | None] = {
+    "min": None,
+    "max": None,
+    "round": (1, 2),
+    "int": (1, 1),
+    "ceil": (1, 1),
+    "floor": (1, 1),
+    "abs": (1, 1),
+}
+_FUNC_NAMES = "min, max, round, int, ceil, floor and abs"
 
-_FUNCS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "round": _round, "int": int}
+#: node kinds checked by their parent (operators, contexts) or allowed as they are
+_PASSIVE = (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop, ast.IfExp)
+
+#: the values `and`, `or`, `not` and `if` take the truth of (Python's truth)
+_SCALARS = (bool, int, float, str, type(None))
 
 
 def evaluate(source: str, env: Mapping[str, Any]) -> Any:
@@ -64,10 +99,64 @@ def evaluate(source: str, env: Mapping[str, Any]) -> Any:
         raise ExprError(f"invalid expression: {e.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("invalid expression: too deeply nested") from None
+    _check_tree(tree.body, env)
     try:
         return _Eval(env).visit(tree.body)
     except RecursionError:
         raise ExprError("expression too deeply nested") from None
+
+
+def _check_tree(root: ast.expr, env: Mapping[str, Any]) -> None:
+    """Refuse anything outside the whitelist, and undefined names, anywhere in the tree (also
+    in branches that evaluation will not take). Iterative: no recursion on deep trees."""
+    keys: set[int] = set()  # quoted mapping keys: the only strings allowed
+    functions: set[int] = set()  # the names of called functions (not looked up in env)
+    for node in ast.walk(root):
+        if isinstance(node, _PASSIVE):
+            continue
+        if isinstance(node, ast.Constant):
+            if not (_number(node.value) or id(node) in keys):
+                raise ExprError(f"only numbers are allowed as literals, found {node.value!r}")
+        elif isinstance(node, ast.Name):
+            if id(node) not in functions:
+                _lookup(node.id, env)
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINOPS:
+                raise ExprError(f"operator `{_describe(node)}` is not allowed in an expression")
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, _UNARY):
+                raise ExprError(f"operator `{_describe(node)}` is not allowed in an expression")
+        elif isinstance(node, ast.Compare):
+            if not all(type(op) in _CMPOPS for op in node.ops):
+                raise ExprError(
+                    f"`{_describe(node)}` is not allowed; the comparisons are < <= == != > >="
+                )
+        elif isinstance(node, ast.BoolOp):
+            pass
+        elif isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                keys.add(id(node.slice))
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in _ARITY:
+                raise ExprError(
+                    f"`{_describe(node.func)}(...)` is not allowed; the functions are {_FUNC_NAMES}"
+                )
+            if node.keywords:
+                raise ExprError("keyword arguments are not allowed")
+            functions.add(id(node.func))
+        else:
+            raise ExprError(f"`{_describe(node)}` is not allowed in an expression")
+
+
+def _lookup(name: str, env: Mapping[str, Any]) -> Any:
+    if name.startswith("__"):
+        raise ExprError(f"`{name}` is not allowed in an expression")
+    if name not in env:
+        from archspec.core.errors import did_you_mean
+
+        raise ExprError(f"`{name}` is not defined", code="E502",
+                        hint=did_you_mean(name, env) or _known(env))  # fmt: skip
+    return env[name]
 
 
 def _number(x: Any) -> bool:
@@ -82,6 +171,46 @@ def _check_result(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         raise ExprError("result is not a finite number")
     return x
+
+
+def _truth(x: Any, what: str) -> bool:
+    """Python's truth of `x` (numbers, booleans, strings, null, lists, mappings)."""
+    if not isinstance(x, (*_SCALARS, list, dict)):
+        raise ExprError(f"{what} takes numbers or booleans, found {describe(x)}")
+    return bool(x)
+
+
+def _to_int(name: str, x: Any, convert: Callable[[float], int]) -> int:
+    """`convert(x)` (int, ceil or floor) of a number, refusing non-finite and too large floats
+    before converting."""
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise ExprError(f"{name}() of {x}: not a finite number")
+        if abs(x) >= 2.0**MAX_INT_BITS:
+            raise ExprError(f"{name}() of {x}: result too large")
+    result: int = _check_result(convert(x))
+    return result
+
+
+def _round(x: Any, n: Any = None) -> Any:
+    if n is None:
+        return _to_int("round", x, round)
+    if not isinstance(n, int):
+        raise ExprError(f"round(): the number of digits is an integer, found {describe(n)}")
+    if abs(n) > MAX_ROUND_DIGITS:
+        raise ExprError(f"round(): {n} digits is out of range (at most {MAX_ROUND_DIGITS})")
+    return round(x, n)
+
+
+_FUNCS: dict[str, Callable[..., Any]] = {
+    "min": min,
+    "max": max,
+    "round": _round,
+    "int": lambda x: _to_int("int", x, int),
+    "ceil": lambda x: _to_int("ceil", x, math.ceil),
+    "floor": lambda x: _to_int("floor", x, math.floor),
+    "abs": abs,
+}
 
 
 class _Eval:
@@ -100,17 +229,12 @@ class _Eval:
         return _check_result(node.value)
 
     def visit_Name(self, node: ast.Name) -> Any:
-        if node.id.startswith("__"):
-            raise ExprError(f"`{node.id}` is not allowed in an expression")
-        if node.id not in self.env:
-            from archspec.core.errors import did_you_mean
-
-            raise ExprError(f"`{node.id}` is not defined", code="E502",
-                            hint=did_you_mean(node.id, self.env) or _known(self.env))  # fmt: skip
-        return self.env[node.id]
+        return _lookup(node.id, self.env)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not _truth(value, "`not`")
         if not _number(value):
             raise ExprError(f"unary operators take numbers, found {describe(value)}")
         if isinstance(node.op, ast.USub):
@@ -137,6 +261,42 @@ class _Eval:
         except (OverflowError, ValueError) as e:
             raise ExprError(f"arithmetic error: {e}") from None
 
+    def visit_Compare(self, node: ast.Compare) -> bool:
+        # chained as in Python: `a < b < c` is `a < b and b < c`, b evaluated once, lazily
+        left = self.visit(node.left)
+        for op_node, right_node in zip(node.ops, node.comparators, strict=True):
+            if type(op_node) not in _CMPOPS:
+                raise ExprError(f"`{_describe(node)}` is not allowed in an expression")
+            symbol, op = _CMPOPS[type(op_node)]
+            right = self.visit(right_node)
+            if symbol in ("==", "!="):
+                if not (isinstance(left, _SCALARS) and isinstance(right, _SCALARS)):
+                    raise ExprError(f"`{symbol}` compares numbers, booleans or strings, "
+                                    f"found {describe(left)} and {describe(right)}")  # fmt: skip
+            elif not (_number(left) and _number(right)):
+                raise ExprError(
+                    f"`{symbol}` compares numbers, found {describe(left)} and {describe(right)}"
+                )
+            if not op(left, right):
+                return False
+            left = right
+        return True
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        # as Python: lazy, and the result is the operand that decided
+        is_and = isinstance(node.op, ast.And)
+        what = "`and`" if is_and else "`or`"
+        value: Any = None
+        for operand in node.values:
+            value = self.visit(operand)
+            if _truth(value, what) != is_and:
+                return value
+        return value
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        test = _truth(self.visit(node.test), "the condition of `if`")
+        return self.visit(node.body if test else node.orelse)
+
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         container = self.visit(node.value)
         # a quoted key is allowed as an index only: table['a']
@@ -161,20 +321,20 @@ class _Eval:
     def visit_Call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS:
             raise ExprError(
-                f"`{_describe(node.func)}(...)` is not allowed; "
-                "the functions are min, max, round and int"
+                f"`{_describe(node.func)}(...)` is not allowed; the functions are {_FUNC_NAMES}"
             )
         if node.keywords:
             raise ExprError("keyword arguments are not allowed")
         args = [self.visit(a) for a in node.args]
         name = node.func.id
-        if name in ("min", "max") and len(args) == 1 and isinstance(args[0], list):
+        arity = _ARITY[name]
+        if arity is None and len(args) == 1 and isinstance(args[0], list):
             args = list(args[0])
         if not args or not all(_number(a) for a in args):
             raise ExprError(f"{name}() takes numbers")
-        if name in ("round", "int") and len(args) > (2 if name == "round" else 1):
+        if arity is not None and not arity[0] <= len(args) <= arity[1]:
             raise ExprError(
-                f"{name}() takes {'one or two arguments' if name == 'round' else 'one argument'}"
+                f"{name}() takes {'one or two arguments' if arity[1] == 2 else 'one argument'}"
             )
         try:
             return _check_result(_FUNCS[name](*args))

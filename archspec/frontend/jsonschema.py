@@ -14,11 +14,12 @@ from typing import Any
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import IDENTIFIER
+from archspec.core.units import COUNT_PATTERN
 from archspec.frontend.schema import SpecModel
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 EXPRESSION = r"^\$\{.*\}$"
-COUNT = r"^\s*\d+(\.\d+)?\s*[KMGT]?\s*$"
+COUNT = COUNT_PATTERN
 _REF = "#/$defs/{model}"
 
 #: keys whose value is never an expression: the block type selects the schema; the others are
@@ -108,7 +109,7 @@ def user_block_schema() -> dict[str, Any]:
 
 
 def _count_pattern(node: Any) -> None:
-    """A count written as a string must look like `25.6M` (as schema.parse_count reads it)."""
+    """A count written as a string must look like `25.6M` (as core.units.parse_count reads it)."""
     if isinstance(node, dict):
         if node.get("type") == "string" and "pattern" not in node:
             node["pattern"] = COUNT

@@ -1,17 +1,17 @@
 """Stage 4, lowering: resolved blocks -> the graph IR, with static shapes, params and MACs.
 
-Every block arrives validated, named and with explicit inputs (frontend/resolve.py); here each
+Every block arrives validated, named and with explicit inputs (frontend/resolve/); here each
 one adds its layers, and every shape error is reported at the position of the block that caused
 it (and, inside a user-defined block, at its use site too).
 """
 
 from __future__ import annotations
 
-from archspec.core.errors import Diagnostic, SpecError, format_path
-from archspec.core.limits import CheckedBuilder, LimitExceeded, Limits, check_inputs, check_totals
-from archspec.frontend.resolve import Resolved, _with_use
+from archspec.core.errors import Diagnostic, LimitExceeded, ShapeError, SpecError, format_path
+from archspec.core.limits import Limits
+from archspec.frontend.bounds import CheckedBuilder, check_inputs, check_totals
+from archspec.frontend.resolve import Resolved, with_use
 from archspec.ir.graph import BlockInfo, Graph
-from archspec.ir.ops import ShapeError
 
 
 def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
@@ -50,7 +50,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
                 (*item.path, key) if key else item.path,
                 hint=e.hint,
             )
-            raise SpecError(_with_use(doc, d, item.use)) from None
+            raise SpecError(with_use(doc, d, item.use)) from None
         info.output, info.shape = out, graph.shape_of(out)
         graph.blocks.append(info)
         tensors[block.name] = out

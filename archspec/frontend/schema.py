@@ -7,7 +7,6 @@ registry (dispatching on `type` ourselves gives a precise "unknown block type" w
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -24,8 +23,8 @@ from pydantic import (
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, PositiveInt
 from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
+from archspec.core.units import Shape, parse_count
 from archspec.frontend.loader import Document
-from archspec.ir.ops import Shape
 
 
 def _known_channels(shape: list[int | None]) -> list[int | None]:
@@ -51,21 +50,6 @@ InputShape = Annotated[
         ],
     }),
 ]  # fmt: skip
-
-_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-
-
-def parse_count(value: int | str) -> int:
-    """25600000, '25.6M', '3.9G' -> int."""
-    if isinstance(value, int):
-        return value
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)\s*", value)
-    if not m:
-        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
-    number = float(m.group(1)) * _SUFFIX.get(m.group(2), 1)
-    if not math.isfinite(number):  # 400 digits read as a float: round() would raise
-        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
-    return round(number)
 
 
 def _valid_count(value: int | str) -> int | str:

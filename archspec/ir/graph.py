@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from archspec.core.errors import Diagnostic, KeyPath
-from archspec.ir.ops import Cost, Op, Shape, ShapeError
+from archspec.core.errors import Diagnostic, KeyPath, ShapeError
+from archspec.core.units import Shape
+from archspec.ir.op import Cost, Op
 
 
 @dataclass
@@ -78,6 +79,19 @@ class Graph:
     @property
     def output_shapes(self) -> dict[str, Shape]:
         return {o: self.shape_of(o) for o in self.outputs}
+
+    def block_rows(self) -> list[tuple[str, str, Shape, Cost]]:
+        """(name, type, output shape, cost) per block as the user wrote it: the blocks a
+        user-defined block expands to are summed into one row named after the instance."""
+        rows: list[tuple[str, str, Shape, Cost]] = []
+        for b in self.blocks:
+            c = b.cost(self)
+            name, kind = b.group or (b.name, b.type)
+            if b.group and rows and rows[-1][:2] == b.group:
+                rows[-1] = (name, kind, b.shape, rows[-1][3] + c)
+            else:
+                rows.append((name, kind, b.shape, c))
+        return rows
 
     def consumers(self) -> dict[str, list[str]]:
         """name -> the nodes that read it."""

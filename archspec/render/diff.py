@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from archspec.core.units import Shape, human, macs_str, shape_str
 from archspec.ir.graph import BlockInfo, Graph
-from archspec.ir.ops import Shape
-from archspec.render.dot import layer_text
-from archspec.render.text import human, macs_str, shape_str
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
@@ -45,7 +43,7 @@ class BlockFacts:
             shape=b.shape,
             params=c.params,
             macs=c.macs,
-            layers={n: layer_text(graph.nodes[n].op) for n in b.nodes},
+            layers={n: graph.nodes[n].op.describe() for n in b.nodes},
         )
 
 

@@ -26,11 +26,10 @@ from typing import Any
 import pydot
 
 from archspec.blocks import REGISTRY
+from archspec.blocks.layers.add import Add
 from archspec.core.errors import usage_error
-from archspec.ir import ops
+from archspec.core.units import Shape, human, macs_str, shape_str
 from archspec.ir.graph import BlockInfo, Graph, Node
-from archspec.ir.ops import Shape
-from archspec.render.text import human, macs_str
 
 #: output formats by file suffix; `pdf` needs a system Graphviz
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
@@ -82,28 +81,6 @@ def palette(block_type: str) -> Palette:
 
 
 # ---------------------------------------------------------------- labels
-
-
-def dims(shape: Shape) -> str:
-    """(56, 56, 256) -> '56x56x256'; (None, None, 64) -> '?x?x64'. Labels stay ASCII:
-    Graphviz's text-width estimate (used by graphviz-pure) measures other characters byte by
-    byte, as spaces, and warns."""
-    return "x".join("?" if d is None else str(d) for d in shape)
-
-
-def layer_text(op: ops.Op) -> str:
-    """The kind and the essentials of a layer: `conv 3x3/2, 64 relu`, `max pool 2x2/2`."""
-    label = op.label()
-    if isinstance(op, ops.Conv2D):
-        return f"conv {label}"
-    if isinstance(op, ops.Dense):
-        return f"dense {label}"
-    if isinstance(op, ops.Pool2D):
-        kind, rest = label.split(" ", 1)
-        return f"{kind} pool {rest}"
-    if isinstance(op, ops.GlobalPool):
-        return f"{label} pool"
-    return label or type(op).__name__.lower()
 
 
 def _cost_line(params: int, macs: int | None) -> str:
@@ -175,11 +152,11 @@ def to_pydot(graph: Graph, collapse: bool = False, rankdir: str = "TB") -> pydot
         fontname=FONT, fontsize="8", fontcolor=MUTED, color=INK, penwidth="0.8", arrowsize="0.6"
     )
     for name, shape in graph.inputs.items():
-        g.add_node(_terminal(f"in:{name}", f"<<B>{_e(name)}</B><BR/>{_e(dims(shape))}>"))
+        g.add_node(_terminal(f"in:{name}", f"<<B>{_e(name)}</B><BR/>{_e(_dims(shape))}>"))
     for k, out in enumerate(graph.outputs):
         owner = graph.nodes[out].block
         label = "<B>output</B>" if len(graph.outputs) == 1 else f"<B>output</B> {_e(owner)}"
-        g.add_node(_terminal(f"out:{k}", f"<{label}<BR/>{_e(dims(graph.shape_of(out)))}>"))
+        g.add_node(_terminal(f"out:{k}", f"<{label}<BR/>{_e(_dims(graph.shape_of(out)))}>"))
     if collapse:
         _collapsed(g, graph)
     else:
@@ -249,7 +226,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
         for n in b.nodes:
             node = graph.nodes[n]
             cluster.add_node(
-                pydot.Node(_quote(n), label=_quote(_e_dot(layer_text(node.op))), color=pal.border)
+                pydot.Node(_quote(n), label=_quote(_e_dot(node.op.describe())), color=pal.border)
             )
             if all(
                 graph.nodes.get(i, node).block != b.name or i in graph.inputs for i in node.inputs
@@ -314,7 +291,7 @@ def _shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     readers = {name: len(r) for name, r in graph.consumers().items()}
     out: set[tuple[str, str]] = set()
     for node in graph.nodes.values():
-        if not isinstance(node.op, ops.Add):
+        if not isinstance(node.op, Add):
             continue
         longest = max(depth[i] for i in node.inputs)
         for src in node.inputs:
@@ -356,8 +333,12 @@ def _collapsed(g: pydot.Dot, graph: Graph) -> None:
         g.add_edge(pydot.Edge(_quote(owner[out]), _quote(f"out:{k}"), label=label))
 
 
+def _dims(shape: Shape) -> str:
+    return shape_str(shape, "dims")
+
+
 def _shape_label(graph: Graph, tensor: str) -> str:
-    return _quote(" " + dims(graph.shape_of(tensor)))
+    return _quote(" " + _dims(graph.shape_of(tensor)))
 
 
 # ---------------------------------------------------------------- rendering
@@ -426,7 +407,7 @@ def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") 
         raise usage_error(
             "E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}"
         )
-    from archspec.backends.keras.save import write_file
+    from archspec.core.files import write_file
 
     folder = path.parent
     if not folder.is_dir():  # before rendering, which takes seconds for big models

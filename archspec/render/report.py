@@ -1,6 +1,6 @@
 """Machine-readable reports of `archspec check`: JSON, GitHub workflow commands, SARIF 2.1.0.
 
-All three read the same FileResults (archspec/app/check.py); rule ids are the stable error codes of
+All three read the same FileResults (frontend/expect.py); rule ids are the stable error codes of
 archspec/core/errors.py. The JSON structure is documented in the README ("archspec check") and is
 versioned by its `version` field: fields are only ever added.
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from archspec.app.check import FileResult
 from archspec.core.errors import CODES, Diagnostic, format_path
+from archspec.frontend.expect import FileResult
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

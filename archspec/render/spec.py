@@ -42,7 +42,7 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         if b.inputs != [previous]:
             entry["inputs"] = b.inputs if isinstance(b.inputs, list) and len(b.inputs) > 1 else (
                 b.inputs[0] if isinstance(b.inputs, list) else b.inputs)  # fmt: skip
-        skip = {"type", "name", "inputs", "repeat"}
+        skip = {"type", "name", "inputs", "repeat", "repeat_names"}
         entry.update(
             {k: v for k, v in b.model_dump(exclude_defaults=True).items() if k not in skip}
         )

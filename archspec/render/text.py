@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from archspec.core.errors import Diagnostic
+from archspec.core.units import human, macs_str, shape_str
 from archspec.ir.graph import Graph
-from archspec.ir.ops import Cost, Shape
+
+__all__ = ["human", "macs_str", "shape_str"]  # re-exported: the CLI prints with them
 
 _COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "hint": "\033[36m", "dim": "\033[2m"}
 _RESET = "\033[0m"
@@ -50,41 +52,10 @@ def format_diagnostics(diags: Iterable[Diagnostic], colour: bool = False) -> str
     return "\n".join(format_diagnostic(d, colour) for d in diags)
 
 
-def shape_str(shape: Shape) -> str:
-    return "(None, " + ", ".join(str(d) for d in shape) + ")"
-
-
-def human(n: int | float) -> str:
-    """12_345_678 -> '12.35M'; 999_999 -> '1.00M' (the unit is chosen after rounding)."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(round(n / size, 2)) >= 1 and abs(n) >= 1000:
-            return f"{n / size:.2f}{unit}"
-    return str(int(n))
-
-
-def macs_str(macs: int | None) -> str:
-    """`human(macs)`, or `?` where they depend on an input size that is not fixed."""
-    return "?" if macs is None else human(macs)
-
-
-def block_rows(graph: Graph) -> list[tuple[str, str, Shape, Cost]]:
-    """(name, type, output shape, cost) per block as the user wrote it: the blocks a
-    user-defined block expands to are summed into one row named after the instance."""
-    rows: list[tuple[str, str, Shape, Cost]] = []
-    for b in graph.blocks:
-        c = b.cost(graph)
-        name, kind = b.group or (b.name, b.type)
-        if b.group and rows and rows[-1][:2] == b.group:
-            rows[-1] = (name, kind, b.shape, rows[-1][3] + c)
-        else:
-            rows.append((name, kind, b.shape, c))
-    return rows
-
-
 def summary_table(graph: Graph) -> str:
     """One row per block: name, type, output shape, params, MACs."""
     rows = [("block", "type", "output shape", "params", "MACs")]
-    for name, kind, shape, c in block_rows(graph):
+    for name, kind, shape, c in graph.block_rows():
         rows.append((name, kind, shape_str(shape), f"{c.params:,}",
                      macs_str(c.macs)))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(5)]

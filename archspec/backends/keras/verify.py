@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from archspec.core.errors import ArchspecError, Diagnostic, KeyPath, format_path
+from archspec.core.errors import ArchspecError, Diagnostic, KeyPath, ShapeError, format_path
+from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.ir.graph import Graph
-from archspec.ir.ops import Shape, ShapeError
 
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
 #: the sizes tried, in order, for a height or width the spec leaves unknown (`null`) when the
@@ -163,7 +163,7 @@ def _run_savedmodel(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
 def _run_tflite(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
     import tensorflow as tf
 
-    from archspec.backends.keras.save import quiet_stderr
+    from archspec.core.files import quiet_stderr
 
     with warnings.catch_warnings(), quiet_stderr():  # "INFO: Created ... XNNPACK delegate"
         warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated ... LiteRT"

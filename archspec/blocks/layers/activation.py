@@ -1,0 +1,39 @@
+"""Activation and the `activation` layer type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from archspec.blocks.base import ActivationName, Block, register
+from archspec.core.units import Shape
+from archspec.ir.graph import Builder
+from archspec.ir.op import Op
+
+
+@dataclass(frozen=True)
+class Activation(Op):
+    activation: str
+
+    def infer(self, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def emit(self, keras: Any, name: str) -> Any:
+        return keras.layers.Activation(self.activation, name=name)
+
+    def label(self) -> str:
+        return self.activation
+
+
+@register
+class ActivationBlock(Block):
+    """An Activation layer."""
+
+    example: ClassVar[str] = "{type: activation, activation: swish}"
+    type: Literal["activation"] = "activation"
+    activation: ActivationName = Field(description="Keras activation name.")
+
+    def expand(self, b: Builder, inputs: list[str]) -> str:
+        return b.add("", Activation(self.activation), inputs[0])

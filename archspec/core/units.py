@@ -1,0 +1,118 @@
+"""Counts, byte sizes and shapes: read one way and printed one way, for every stage.
+
+Counts use decimal suffixes (`25.6M` = 25,600,000); byte sizes binary ones (`4M` = 4 MiB).
+Shapes are channels-last and exclude the batch dimension; a dimension is None where it is
+unknown until run time (an input given as `[null, null, 3]`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+#: a dimension; None where it is unknown
+Dim = int | None
+Shape = tuple[Dim, ...]
+
+DECIMAL = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+BINARY = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+#: a count as a spec writes it (`budget`, `expect`): digits, an optional fraction and suffix
+COUNT_PATTERN = r"^\s*\d+(\.\d+)?\s*[KMGT]?\s*$"
+_COUNT = re.compile(r"\s*(\d+)(?:\.(\d+))?\s*([KMGT]?)\s*")
+#: a limit flag's value: case-insensitive, an optional B or iB, bounded digits
+_OPTION = re.compile(r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([KMGT]?)(?:i?B)?\s*", re.IGNORECASE)
+
+
+def parse_count(value: int | str) -> int:
+    """25600000, '25.6M', '3.9G' -> int. ValueError for anything else."""
+    if isinstance(value, int):
+        return value
+    m = _COUNT.fullmatch(value)
+    number = float(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] if m else math.nan
+    if not math.isfinite(number):  # no match, or 400 digits read as a float
+        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
+    return round(number)
+
+
+def count_precision(value: str) -> tuple[int, int] | None:
+    """'25.6M' -> (1, 10**6): the decimals and the unit a suffixed count is written at; None
+    for a count without a suffix."""
+    m = _COUNT.fullmatch(value)
+    if m is None or not m.group(3):
+        return None
+    return len(m.group(2) or ""), DECIMAL[m.group(3)]
+
+
+def parse_quantity(value: str, binary: bool) -> int:
+    """A command-line count (`3G`, binary False) or byte size (`4M`, `4MiB`, binary True);
+    0 where `value` is not one (the caller says what it expected)."""
+    m = _OPTION.fullmatch(value)
+    if m is None:
+        return 0
+    return round(float(m.group(1)) * (BINARY if binary else DECIMAL)[m.group(2).upper()])
+
+
+def human(n: int | float) -> str:
+    """For summaries: 12_345_678 -> '12.35M'; 999_999 -> '1.00M' (the unit is chosen after
+    rounding)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(round(n / size, 2)) >= 1 and abs(n) >= 1000:
+            return f"{n / size:.2f}{unit}"
+    return str(int(n))
+
+
+def compact(n: int, binary: bool = False) -> str:
+    """For limits: 2000000000 -> '2G'; 17179869184 (binary) -> '16 GiB'."""
+    table = BINARY if binary else DECIMAL
+    for suffix in "TGMK":
+        size = table[suffix]
+        if n >= size:
+            text = f"{n / size:.3g}" if n < 1000 * size else f"{n // size:,}"
+            return f"{text} {suffix}iB" if binary else f"{text}{suffix}"
+    return f"{n} B" if binary else str(n)
+
+
+def macs_str(macs: int | None) -> str:
+    """`human(macs)`, or `?` where they depend on an input size that is not fixed."""
+    return "?" if macs is None else human(macs)
+
+
+ShapeStyle = Literal["message", "keras", "dims", "spec"]
+
+
+def shape_str(shape: Sequence[Dim], style: ShapeStyle = "keras") -> str:
+    """A shape in one of four styles, for (8, 8, 64) and (None, None, 64):
+
+    - keras: as Keras prints it, with the batch: `(None, 8, 8, 64)`, `(None, None, None, 64)`;
+    - message: for error messages, without the batch; unknown is `?`: `(8, 8, 64)`, `(?, ?, 64)`;
+    - dims: for diagrams (ASCII only: Graphviz's text-width estimate measures other characters
+      as spaces): `8x8x64`, `?x?x64`;
+    - spec: as a spec writes it: `[8, 8, 64]`, `[null, null, 64]`.
+    """
+    if style == "keras":
+        return "(None, " + ", ".join(str(d) for d in shape) + ")"
+    if style == "message":
+        return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+    if style == "dims":
+        return "x".join("?" if d is None else str(d) for d in shape)
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+def product(*factors: Dim) -> int | None:
+    """The product of `factors`, or None if one is unknown (the MACs of a layer whose output
+    size is not known until run time)."""
+    out = 1
+    for f in factors:
+        if f is None:
+            return None
+        out *= f
+    return out
+
+
+def elements(shape: Shape) -> int:
+    """The element count of `shape`, an unknown dimension (None) counted as 1: the limits bound
+    what the spec fixes, and a size given at run time is the caller's."""
+    return math.prod(1 if d is None else d for d in shape)

@@ -1,0 +1,120 @@
+"""The limits of core/limits.py checked on a spec as it is lowered: each input's size before
+lowering, each layer as it is added (the layer count, the op's own limits, its parameters and
+output size), and the totals after lowering. The README's "Guarantees" section lists them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
+from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, Limits
+from archspec.core.units import Shape, compact, elements
+from archspec.ir.graph import Builder
+from archspec.ir.op import Op
+
+if TYPE_CHECKING:
+    from archspec.frontend.loader import Document
+    from archspec.ir.graph import Graph
+
+
+# -- before lowering -----------------------------------------------------------------------
+
+
+def check_inputs(doc: Document, shapes: dict[str, Shape], named: bool,
+                 limits: Limits = DEFAULT) -> None:  # fmt: skip
+    """Each input's element count (E709)."""
+    for name, shape in shapes.items():
+        n = elements(shape)
+        if n > limits.input_elements:
+            path: KeyPath = ("inputs", name) if named else ("input",)
+            dims = " x ".join("?" if d is None else f"{d:,}" for d in shape)
+            raise SpecError(
+                doc.diag(
+                    "E709",
+                    f"{format_path(path)}: {dims} has {compact(n)} elements, "
+                    f"more than the limit of {limits.input_elements:,}",
+                    path,
+                    hint="archspec describes CNNs for images up to about 16384 x 16384",
+                )
+            )
+
+
+# -- while lowering ------------------------------------------------------------------------
+
+
+class CheckedBuilder(Builder):
+    """A Builder that refuses, layer by layer, what is over a limit, so that no block can build
+    much before it is stopped (a `vgg` block with `n_conv: 1000000` stops at the layer limit)."""
+
+    def __init__(self, graph: Graph, block: Any, limits: Limits = DEFAULT) -> None:
+        super().__init__(graph, block)
+        self.limits = limits
+
+    def add(self, role: str, op: Op, *inputs: str) -> str:
+        lim = self.limits
+        if len(self.graph.nodes) >= lim.layers:
+            raise LimitExceeded(
+                "E705",
+                f"the spec expands to more than {lim.layers:,} layers",
+                hint="raise the limit with --max-layers if this model is real",
+            )
+        op.check_limits(lim)
+        name = super().add(role, op, *inputs)
+        node = self.graph.nodes[name]
+        if node.params > lim.params:
+            raise LimitExceeded(
+                "E710",
+                f"layer `{name}` alone has {compact(node.params)} parameters, more than the "
+                f"limit of {compact(lim.params)}",
+                hint="raise the limit with --max-params if this model is real",
+            )
+        size = elements(node.shape) * BYTES_PER_ELEMENT
+        if size > lim.activation_bytes:
+            raise LimitExceeded(
+                "E711",
+                f"layer `{name}` alone outputs {compact(size, True)} of activations, more than "
+                f"the limit of {compact(lim.activation_bytes, True)}",
+                hint="raise the limit with --max-activation-memory if this model is real",
+            )
+        return name
+
+
+# -- after lowering ------------------------------------------------------------------------
+
+
+def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
+    """Estimated parameters (E710) and activation memory (E711) of the whole model, from the
+    static IR, reported at the block where the running total crosses the limit."""
+    params = activations = 0
+    for shape in graph.inputs.values():
+        activations += elements(shape) * BYTES_PER_ELEMENT
+    for block in graph.blocks:
+        for name in block.nodes:
+            node = graph.nodes[name]
+            params += node.params
+            activations += elements(node.shape) * BYTES_PER_ELEMENT
+        if params > limits.params:
+            raise SpecError(
+                doc.diag(
+                    "E710",
+                    f"{format_path(block.path)} (`{block.name}`): the parameters pass the limit "
+                    f"of {compact(limits.params)} here ({compact(graph.params)} in total)",
+                    block.path,
+                    hint="raise the limit with --max-params if this model is real",
+                )
+            )
+        if activations > limits.activation_bytes:
+            total_activations = sum(elements(s) for s in graph.inputs.values()) + sum(
+                elements(n.shape) for n in graph.nodes.values()
+            )
+            raise SpecError(
+                doc.diag(
+                    "E711",
+                    f"{format_path(block.path)} (`{block.name}`): the activation memory passes "
+                    f"the limit of {compact(limits.activation_bytes, True)} here "
+                    f"({compact(total_activations * BYTES_PER_ELEMENT, True)} in total: every "
+                    "layer's output in float32 at batch size 1)",
+                    block.path,
+                    hint="raise the limit with --max-activation-memory if this model is real",
+                )
+            )

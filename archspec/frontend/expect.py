@@ -1,0 +1,215 @@
+"""`budget:` and `expect:` evaluated on a spec's static graph, and FileResult, what checking one
+file gives every renderer (text, JSON, GitHub, SARIF)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from archspec.core.errors import Diagnostic, KeyPath
+from archspec.core.units import Shape, count_precision, human, parse_count, shape_str
+from archspec.frontend.loader import Document
+from archspec.frontend.schema import SpecModel
+from archspec.ir.graph import Graph
+from archspec.ir.op import Cost
+
+# -- budget and expect ----------------------------------------------------------------------
+
+#: spec key -> (figure name in messages, how to read it from the graph)
+_FIGURES = {
+    "params": "params",
+    "trainable_params": "trainable params",
+    "macs": "MACs",
+}
+
+
+@dataclass
+class FileResult:
+    """The outcome of checking one file."""
+
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the lowered graph, when the spec got that far (also when only budget/expect failed)
+    graph: Graph | None = None
+    #: output name (the block's name, as `outputs` and `expect` name it) -> shape without batch
+    outputs: dict[str, Shape] = field(default_factory=dict)
+    #: 2 for a usage or I/O problem (unreadable file, bad --set), 1 for an invalid spec, else 0
+    exit_code: int = 0
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _figure(cost: Cost, key: str) -> int | None:
+    return {
+        "params": cost.params,
+        "trainable_params": cost.trainable,
+        "macs": cost.macs,
+    }[key]
+
+
+def _block_figure(graph: Graph, key: str) -> dict[str, int]:
+    """Per block as the summary shows it (a user-defined block's instance is one row)."""
+    return {name: _figure(cost, key) or 0 for name, _kind, _shape, cost in graph.block_rows()}
+
+
+def _n(value: int) -> str:
+    return f"{value:,}" if value < 1000 else f"{value:,} ({human(value)})"
+
+
+def _top_blocks(graph: Graph, key: str, total: int, n: int = 3) -> str:
+    ranked = sorted(_block_figure(graph, key).items(), key=lambda kv: -kv[1])[:n]
+    parts = [
+        f"`{name}` {human(v)} ({100 * v / total:.0f}%)" for name, v in ranked if v > 0 and total
+    ]
+    return "largest contributors: " + ", ".join(parts) if parts else ""
+
+
+def matches(expected: int | str, actual: int) -> bool:
+    """An int must equal `actual`; a string with a suffix matches at the precision it is
+    written: `25.6M` matches 25,557,032 (25.56M rounds to 25.6M), `4G` matches 3.87G."""
+    if isinstance(expected, int):
+        return expected == actual
+    precision = count_precision(expected)
+    if precision is None:
+        return parse_count(expected) == actual
+    decimals, unit = precision
+    return round(actual / unit, decimals) == round(parse_count(expected) / unit, decimals)
+
+
+def evaluate(
+    graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str]
+) -> list[Diagnostic]:
+    """E601 for each budget the model exceeds, E602 for each `expect` figure that differs.
+
+    `outputs` are the names of the output blocks (as the resolved spec has them)."""
+    out: list[Diagnostic] = []
+    if spec.budget is not None:
+        for key in ("params", "trainable_params", "macs"):
+            limit_raw = getattr(spec.budget, f"max_{key}")
+            if limit_raw is None:
+                continue
+            limit, actual = parse_count(limit_raw), _figure(graph.cost, key)
+            if actual is None:
+                out.append(_unknown(doc, graph, ("budget", f"max_{key}")))
+                continue
+            if actual <= limit:
+                continue
+            over = actual - limit
+            out.append(
+                doc.diag(
+                    "E601",
+                    f"budget.max_{key}: {_FIGURES[key]} {_n(actual)} exceed the budget of "
+                    f"{limit:,}{f' ({limit_raw})' if isinstance(limit_raw, str) else ''} "
+                    f"by {over:,} ({100 * over / max(limit, 1):.1f}%)",
+                    ("budget", f"max_{key}"),
+                    hint=_top_blocks(graph, key, actual) or None,
+                )
+            )
+    if spec.expect is not None:
+        for key in ("params", "trainable_params", "macs"):
+            expected = getattr(spec.expect, key)
+            if expected is None:
+                continue
+            actual = _figure(graph.cost, key)
+            if actual is None:
+                out.append(_unknown(doc, graph, ("expect", key)))
+            elif not matches(expected, actual):
+                shown = f"{expected:,}" if isinstance(expected, int) else expected
+                out.append(
+                    doc.diag(
+                        "E602",
+                        f"expect.{key}: expected {shown} {_FIGURES[key]}, the model has "
+                        f"{_n(actual)} (a difference of {actual - parse_count(expected):+,})",
+                        ("expect", key),
+                        hint=f"if the model is right, write `{key}: {actual}`",
+                    )
+                )
+        if spec.expect.output_shape is not None:
+            shapes = dict(zip(outputs, graph.output_shapes.values(), strict=True))
+            out.extend(_check_output_shape(doc, shapes, spec.expect.output_shape))
+    return out
+
+
+def _unknown(doc: Document, graph: Graph, path: KeyPath) -> Diagnostic:
+    """E603: a figure the spec cannot fix (MACs of an input of unknown height and width)."""
+    inputs = " and ".join(f"`{n}` {_spec_shape(s)}" for n, s in graph.inputs.items() if None in s)
+    return doc.diag(
+        "E603",
+        f"{'.'.join(map(str, path))}: the MACs depend on the height and width of {inputs}, "
+        "which are not fixed",
+        path,
+        hint=f"remove `{path[-1]}`, or give the input a fixed height and width",
+    )
+
+
+def _spec_shape(shape: Sequence[int | None]) -> str:
+    return shape_str(shape, "spec")
+
+
+def _check_output_shape(
+    doc: Document,
+    actual: dict[str, Shape],
+    expected: list[int | None] | dict[str, list[int | None]],
+) -> list[Diagnostic]:
+    names = list(actual)
+    path: KeyPath = ("expect", "output_shape")
+    if isinstance(expected, list):
+        if len(actual) != 1:
+            return [
+                doc.diag(
+                    "E602",
+                    f"expect.output_shape: the model has {len(actual)} outputs "
+                    f"({', '.join(names)}); a single shape is ambiguous",
+                    path,
+                    hint="give a mapping output name -> shape: "
+                    + ", ".join(f"{n}: {_spec_shape(s)}" for n, s in actual.items()),
+                )
+            ]
+        ((name, shape),) = actual.items()
+        if tuple(expected) == tuple(shape):
+            return []
+        return [
+            doc.diag(
+                "E602",
+                f"expect.output_shape: expected {_spec_shape(expected)}, the output `{name}` has "
+                f"shape {_spec_shape(shape)} (without the batch dimension)",
+                path,
+                hint=f"if the model is right, write `output_shape: {_spec_shape(shape)}`",
+            )
+        ]
+    out: list[Diagnostic] = []
+    for name, shape_expected in expected.items():
+        where: KeyPath = (*path, name)
+        if name not in actual:
+            from archspec.core.errors import did_you_mean
+
+            out.append(
+                doc.diag(
+                    "E602",
+                    f"expect.output_shape.{name}: `{name}` is not an output of the model",
+                    where,
+                    hint=did_you_mean(name, actual) or "outputs: " + ", ".join(actual),
+                    key=True,
+                )
+            )
+        elif tuple(shape_expected) != tuple(actual[name]):
+            out.append(
+                doc.diag(
+                    "E602",
+                    f"expect.output_shape.{name}: expected {_spec_shape(shape_expected)}, the "
+                    f"output has shape {_spec_shape(actual[name])} (without the batch dimension)",
+                    where,
+                    hint=f"if the model is right, write `{name}: {_spec_shape(actual[name])}`",
+                )
+            )
+    return out

@@ -1,0 +1,212 @@
+"""Stage 3, resolution: params, `${...}`, `--set`, `defaults`, `define` and `repeat` resolved
+into a flat list of built-in blocks, each validated, with its final name and explicit inputs.
+
+Order: `--set` replaces params; params are evaluated in order (a param may use earlier ones);
+every `${...}` outside `params` and `define` is substituted (in blocks, for their first copy); the
+top level is validated; then the blocks are expanded. The other copies of a repeated block whose
+keys hold `${...}` are substituted again, with `copy` bound to their index, as they are expanded
+(after the limit on the number of blocks is checked). Defaults: a block's own value wins, then
+`defaults` for its type, then the type's built-in default; they apply inside user-defined blocks
+too. A user-defined block's inner names are local, and its layers are named
+`<instance name>_<inner name>_...`.
+
+The stage by concern:
+
+- params.py    `params`, `--set` (parse_sets) and `${...}` substitution
+- defaults.py  the `defaults` section: checking it, filling a block in from it
+- define.py    user-defined blocks: checking a use, its params, the scope it opens
+- scope.py     scopes and references: `inputs`, `outputs`, binding a block's name
+- naming.py    final names (repeat copies, `<type>_<k>`), the limit on the number of blocks
+- errors.py    the error policy: positions, notes at the use site and at `defaults`
+- here         the public entry (`resolve`) and the walk over the blocks that uses them all
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.blocks import Block
+from archspec.core.errors import Diagnostic, KeyPath, SpecError
+from archspec.frontend.loader import Document
+from archspec.frontend.resolve.defaults import check_defaults, with_defaults
+from archspec.frontend.resolve.define import check_names, check_use, inner_scope, use_env
+from archspec.frontend.resolve.errors import at_default, by_position, with_copy, with_use
+from archspec.frontend.resolve.naming import Names, check_count, check_letters
+from archspec.frontend.resolve.params import apply_params, has_expr, parse_sets, substitute_block
+from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
+from archspec.frontend.schema import SpecModel, validate_block, validate_spec
+
+__all__ = ["Item", "Resolved", "parse_sets", "resolve", "with_use"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One built-in block of the expanded spec: validated, named, with explicit inputs."""
+
+    block: Block
+    #: where the block stands in the file (inside a definition: in `define`)
+    path: KeyPath
+    #: the outermost user-defined block instance it came from (name, type), and where it is used
+    group: tuple[str, str] | None = None
+    use: KeyPath | None = None
+
+
+@dataclass
+class Resolved:
+    doc: Document
+    model: SpecModel
+    items: list[Item]
+    #: final names of the output blocks
+    outputs: list[str]
+    #: the params after --set and evaluation
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
+    """Everything between loading and lowering. Raises SpecError with all diagnostics found."""
+    source = doc.data.get("blocks")
+    doc, params = apply_params(doc, sets)
+    model = validate_spec(doc)
+    expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None)
+    outputs = expansion.run()
+    return Resolved(doc, model, expansion.items, outputs, params)
+
+
+class _Expansion:
+    """The walk over the blocks, in order: a built-in block becomes `Item`s (one per copy), a use
+    of a user-defined block is expanded in place. Errors in a block's own keys are collected
+    (all of them are reported); errors that depend on earlier blocks (references, names, limits)
+    are raised at once."""
+
+    def __init__(
+        self, doc: Document, model: SpecModel, params: dict[str, Any], source: list[Any] | None
+    ) -> None:
+        self.doc = doc
+        #: the top-level blocks as written (None if `blocks` itself was an expression)
+        self.source = source
+        self.model = model
+        self.params = params
+        self.items: list[Item] = []
+        self.diags: list[Diagnostic] = []
+        self.names = Names(doc, list(model.input_shapes))
+        #: the user-defined blocks being expanded, outermost first (to catch recursion)
+        self.stack: list[str] = []
+        #: after a block fails validation, later ones are only validated (no cascade)
+        self.broken = False
+
+    def run(self) -> list[str]:
+        """Expand the top-level blocks; the final names of the outputs."""
+        check_names(self.doc, self.model)
+        check_defaults(self.doc, self.model)
+        scope = top_scope(self.model)
+        for k, raw in enumerate(self.model.blocks):
+            self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
+                       self.params)  # fmt: skip
+        if self.diags:
+            raise by_position(self.diags)
+        return read_outputs(self.doc, self.model, scope)
+
+    def reject(self, diags: list[Diagnostic]) -> None:
+        """Record what is wrong with a block's own keys; later blocks are only validated."""
+        self.diags.extend(diags)
+        self.broken = True
+
+    def block(self, raw: Any, path: KeyPath, scope: Scope, source: Any, env: dict[str, Any]
+              ) -> None:  # fmt: skip
+        """Expand one block: `raw` is substituted for its first copy; `source` is as written, and
+        `env` the names its `${...}` see (to substitute the other copies)."""
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        defaulted: set[str] = set()
+        if isinstance(kind, str):
+            raw, defaulted = with_defaults(raw, kind, self.model)
+            if kind in self.model.define:
+                self.instance(raw, path, scope, kind, source, env)
+                return
+        block = self.validate(raw, path, scope, str(kind), defaulted)
+        if block is None or self.broken:
+            return
+        check_count(self.doc, len(self.items), block.repeat, path, scope.use)
+        refs = read_inputs(self.doc, block, path, scope)
+        varies = has_expr(source)
+        for copy in range(block.repeat):
+            this: Block | None = block
+            if copy and varies:
+                value, defaulted = self.again(source, env, path, scope, block.type, copy,
+                                              block.repeat)  # fmt: skip
+                this = self.validate(value, path, scope, block.type, defaulted,
+                                     (copy, block.repeat))  # fmt: skip
+                if this is None:
+                    return
+            assert this is not None
+            name = self.names.name(block.name, block.type, block.repeat, copy, path, scope,
+                                   letters=block.repeat_names == "letters")  # fmt: skip
+            final = this.model_copy(
+                update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
+            )
+            self.items.append(Item(final, path, scope.group, scope.use))
+            refs = [name]
+        bind(scope, block.name, refs[0])
+
+    def validate(self, raw: Any, path: KeyPath, scope: Scope, kind: str, defaulted: set[str],
+                 copy: tuple[int, int] | None = None) -> Block | None:  # fmt: skip
+        """The built-in block `raw` validated, or None (its errors recorded). `copy`: which copy
+        of how many, for a note."""
+        result = validate_block(raw, self.doc, path)
+        if not isinstance(result, list):
+            letters = check_letters(self.doc, result, path)
+            if letters is None:
+                return result
+            result = [letters]
+        doc = self.doc
+        self.reject([with_copy(doc, with_use(doc, at_default(doc, d, path, kind, defaulted),
+                                             scope.use), path, copy) for d in result])  # fmt: skip
+        return None
+
+    def again(self, source: Any, env: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
+              copy: int, repeat: int) -> tuple[Any, set[str]]:  # fmt: skip
+        """The block written as `source` substituted for copy `copy` (of `repeat`), with the
+        defaults for its type, and the keys that came from `defaults`."""
+        try:
+            raw = substitute_block(self.doc, source, path, env, scope.use, copy)
+        except SpecError as e:
+            raise SpecError([with_copy(self.doc, d, path, (copy, repeat))
+                             for d in e.diagnostics]) from None  # fmt: skip
+        return with_defaults(raw, kind, self.model)
+
+    def instance(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str, source: Any,
+                 env: dict[str, Any]) -> None:  # fmt: skip
+        """Expand one use of a user-defined block (`raw`, `source` and `env` as in `block`)."""
+        definition = self.model.define[kind]
+        common = check_use(self.doc, raw, path, kind, definition, self.stack, scope.use)
+        if not isinstance(common, list):
+            letters = check_letters(self.doc, common, path)
+            common = common if letters is None else [with_use(self.doc, letters, scope.use)]
+        if isinstance(common, list):
+            self.reject(common)
+            return
+        if self.broken:
+            return
+        check_count(self.doc, len(self.items), common.repeat * len(definition.blocks), path,
+                    scope.use)  # fmt: skip
+        refs = read_inputs(self.doc, common, path, scope)
+        varies = has_expr(source)
+        self.stack.append(kind)
+        for copy in range(common.repeat):
+            if copy and varies:
+                raw = self.again(source, env, path, scope, kind, copy, common.repeat)[0]
+            inner_env = use_env(self.doc, raw, kind, definition, self.params)
+            name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
+                                   letters=common.repeat_names == "letters")  # fmt: skip
+            inner = inner_scope(name, kind, refs, definition, scope, path)
+            for k, inner_raw in enumerate(definition.blocks):
+                inner_path: KeyPath = ("define", kind, "blocks", k)
+                value = substitute_block(self.doc, inner_raw, inner_path, inner_env, inner.use)
+                self.block(value, inner_path, inner, inner_raw, inner_env)
+            if self.broken:
+                break
+            assert inner.previous is not None
+            refs = [inner.previous]
+        self.stack.pop()
+        bind(scope, common.name, refs[0])

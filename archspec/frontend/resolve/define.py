@@ -1,0 +1,106 @@
+"""User-defined blocks (`define`): checking a use of one, its params, and the scope it opens.
+
+A defined block is used like a built-in one (with `name`, `inputs`, `repeat`) plus its params.
+Each copy of a use opens a scope of its own: inner names are local, the inputs are `input` (or
+`input_1`, `input_2`, ...), and the layers are named `<instance name>_<inner name>_...`. A
+definition may use earlier ones; recursion is an error. The walk itself is in __init__.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, ValidationError
+
+from archspec.blocks import REGISTRY, Block
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
+from archspec.frontend.loader import Document
+from archspec.frontend.resolve.errors import defined_here, fail, with_use
+from archspec.frontend.resolve.params import reserved, substitute
+from archspec.frontend.resolve.scope import Scope, declared
+from archspec.frontend.schema import Define, SpecModel, translate
+
+#: the keys every block has, built-in or user-defined; they cannot have defaults
+COMMON = tuple(Block.model_fields)  # type, name, inputs, repeat, repeat_names
+
+
+class Use(Block):
+    """The common keys of a user-defined block's use; its params are checked separately."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    #: a definition reads as many inputs as it is given (`input_1`, `input_2`, ...)
+    n_inputs: ClassVar[int | None] = None
+
+
+def check_names(doc: Document, model: SpecModel) -> None:
+    """A definition may not take a built-in block type's name, nor have a param `copy`."""
+    for name, definition in model.define.items():
+        reserved(doc, definition.params, ("define", name, "params"))
+        if name in REGISTRY:
+            raise fail(doc, "E504", f"define.{name}: `{name}` is a built-in block type",
+                       ("define", name), hint="choose another name", key=True)  # fmt: skip
+
+
+def check_use(
+    doc: Document, raw: dict[str, Any], path: KeyPath, kind: str, definition: Define,
+    stack: list[str], use: KeyPath | None,
+) -> Use | list[Diagnostic]:  # fmt: skip
+    """The common keys of one use of `kind`, or what is wrong with it (unknown or missing params).
+    Raises at once if the use is recursive (`kind` is being expanded: `stack`)."""
+    note = defined_here(doc, kind)
+    if kind in stack:
+        chain = " -> ".join([*stack, kind])
+        raise SpecError(dataclasses.replace(
+            doc.diag("E504", f"recursive user-defined block: {chain}", (*path, "type")),
+            related=(note,)))  # fmt: skip
+    try:
+        common = Use.model_validate({k: raw[k] for k in COMMON if k in raw})
+    except ValidationError as e:
+        return translate(e, raw, doc, path, f"a `{kind}` block", [*COMMON])
+    allowed = [*COMMON, *definition.params]
+    problems = [
+        dataclasses.replace(
+            doc.diag("E504", f"{format_path((*path, key))}: `{kind}` has no param `{key}`",
+                     (*path, key), hint=did_you_mean(str(key), allowed)
+                     or "its params: " + ", ".join(definition.params), key=True),
+            related=(note,))
+        for key in raw if key not in allowed
+    ] + [
+        dataclasses.replace(
+            doc.diag("E504", f"{format_path(path)}: `{kind}` needs param `{p}`", path,
+                     hint=f"add `{p}: ...`"),
+            related=(note,))
+        for p, default in definition.params.items() if default is None and p not in raw
+    ]  # fmt: skip
+    if problems:
+        return [with_use(doc, d, use) for d in problems]
+    return common
+
+
+def use_env(
+    doc: Document, raw: dict[str, Any], kind: str, definition: Define, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The names `${...}` sees inside one use of `kind`: the spec's params, then the block's
+    (given at the use, or their defaults in `define`)."""
+    env = dict(params)
+    for p, default in definition.params.items():
+        value = raw.get(p, default)
+        env[p] = substitute(doc, value, ("define", kind, "params", p), params, None)
+    return env
+
+
+def inner_scope(
+    name: str, kind: str, refs: list[str], definition: Define, outer: Scope, path: KeyPath
+) -> Scope:
+    """The scope of one copy (final name `name`) of a use of `kind` at `path`, reading `refs`."""
+    names = {"input": refs[0]} if len(refs) == 1 else {
+        f"input_{k}": r for k, r in enumerate(refs, 1)}  # fmt: skip
+    return Scope(
+        prefix=name + "_",
+        names=names,
+        previous=refs[0] if len(refs) == 1 else None,
+        declared=declared(definition.blocks),
+        group=outer.group or (name, kind),
+        use=outer.use or path,
+    )

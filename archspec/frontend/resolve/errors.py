@@ -1,0 +1,76 @@
+"""The error policy of resolution, in one place: where a diagnostic points and which notes it
+carries.
+
+- An error inside a user-defined block points at the block in `define` and adds a note at the
+  place the block is used (`with_use`).
+- An error about a value that came from `defaults` points at `defaults`, with a note at the block
+  that used the default (`at_default`).
+- An error in one copy of a repeated block (other than the first) notes which copy, at `repeat`
+  (`with_copy`).
+- The errors collected from several blocks are reported in file order (`by_position`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
+from archspec.frontend.loader import Document
+
+
+def with_use(doc: Document, d: Diagnostic, use: KeyPath | None) -> Diagnostic:
+    """Add a note pointing at the use site of the user-defined block `d` happened in."""
+    if use is None:
+        return d
+    pos = doc.locate(use)
+    note = Related(f"in the block used at {format_path(use)}", doc.file, *(pos or (None, None)))
+    return dataclasses.replace(d, related=(*d.related, note))
+
+
+def with_copy(doc: Document, d: Diagnostic, path: KeyPath, copy: tuple[int, int] | None
+              ) -> Diagnostic:  # fmt: skip
+    """Add a note saying in which copy (index, of how many) of the block at `path` `d` happened."""
+    if copy is None:
+        return d
+    pos = doc.locate((*path, "repeat"))
+    note = Related(f"with `copy` = {copy[0]} (copy {copy[0] + 1} of {copy[1]} of "
+                   f"{format_path(path)})", doc.file, *(pos or (None, None)))  # fmt: skip
+    return dataclasses.replace(d, related=(*d.related, note))
+
+
+def fail(doc: Document, code: str, message: str, path: KeyPath, hint: str | None = None,
+         use: KeyPath | None = None, key: bool = False) -> SpecError:  # fmt: skip
+    """The error to raise about the node at `path` (its key if `key`), with its use-site note."""
+    return SpecError(with_use(doc, doc.diag(code, message, path, hint, key), use))
+
+
+def defined_here(doc: Document, kind: str) -> Related:
+    """A note at the definition of the user-defined block `kind`."""
+    pos = doc.locate(("define", kind), key=True)
+    return Related(f"`{kind}` is defined here", doc.file, *(pos or (None, None)))
+
+
+def at_default(
+    doc: Document, d: Diagnostic, path: KeyPath, kind: str, defaulted: set[str]
+) -> Diagnostic:
+    """A diagnostic about a value that came from `defaults` (of block type `kind`) points
+    there, noting the block."""
+    key = d.path[len(path)] if len(d.path) > len(path) else None
+    if key not in defaulted or not isinstance(key, str):
+        return d
+    where: KeyPath = ("defaults", kind, key, *d.path[len(path) + 1 :])
+    pos = doc.locate(where)
+    used = doc.locate(path)
+    note = Related(f"the default is used by {format_path(path)}", doc.file,
+                   *(used or (None, None)))  # fmt: skip
+    return dataclasses.replace(
+        d, path=where, line=pos[0] if pos else None, col=pos[1] if pos else None,
+        message=d.message.replace(format_path(d.path), format_path(where), 1),
+        related=(*d.related, note),
+    )  # fmt: skip
+
+
+def by_position(diags: Iterable[Diagnostic]) -> SpecError:
+    """One error with all the diagnostics collected, in file order."""
+    return SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))

@@ -1,0 +1,82 @@
+"""Final block names, and the limit on how many blocks a spec expands to.
+
+A block's final name is `<prefix><name>`, where the prefix is `<instance name>_` inside a
+user-defined block. With `repeat: n` the copies are `<name>_1` ... `<name>_n` (and `name` then
+refers to the last copy, see scope.bind); with `repeat_names: letters` they are `<name>a`,
+`<name>b`, ... `<name>z`, `<name>aa`, `<name>ab`, ... (as spreadsheet columns), even a single
+copy (`block1a`). Each copy's own name can be read by later blocks too. A block without `name`
+is `<type>_<k>`, k counting the blocks of that type in its scope from 1 and skipping names that
+are taken. Final names are unique
+across the whole spec (they become Keras layer-name prefixes).
+"""
+
+from __future__ import annotations
+
+from archspec.blocks import Block
+from archspec.core.errors import Diagnostic, KeyPath, format_path
+from archspec.frontend.loader import Document
+from archspec.frontend.resolve.errors import fail
+from archspec.frontend.resolve.scope import Scope
+
+
+class Names:
+    """The final names given so far (the model inputs to begin with)."""
+
+    def __init__(self, doc: Document, inputs: list[str]) -> None:
+        self.doc = doc
+        self.final: set[str] = set(inputs)
+
+    def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
+             scope: Scope, letters: bool = False) -> str:  # fmt: skip
+        """The final name of copy `copy` (from 0) of a block: `<prefix><name>[_<copy + 1>]`,
+        `<prefix><name><letters>`, or a default."""
+        if given is None:
+            while True:
+                scope.counters[kind] += 1
+                local = f"{kind}_{scope.counters[kind]}"
+                if local not in scope.declared and scope.prefix + local not in self.final:
+                    break
+        else:
+            local = (given + letter(copy) if letters
+                     else given if repeat == 1 else f"{given}_{copy + 1}")  # fmt: skip
+        final = scope.prefix + local
+        if final in self.final:
+            raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
+                       "used", (*path, "name"), hint="give one of the blocks another `name`",
+                       use=scope.use)  # fmt: skip
+        self.final.add(final)
+        scope.names.setdefault(local, final)
+        return final
+
+
+def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
+                use: KeyPath | None) -> None:  # fmt: skip
+    """`more` blocks (from the block at `path`) may be added to the `expanded` ones so far."""
+    limit = doc.limits.blocks  # archspec/core/limits.py; --max-blocks raises it
+    if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
+        raise fail(doc, "E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
+                   f"than the limit of {limit:,}", (*path, "repeat"), use=use,
+                   hint="lower `repeat`, or raise it with --max-blocks")  # fmt: skip
+    if expanded + more > limit:
+        raise fail(doc, "E705", f"{format_path(path)}: the spec expands to more than "
+                   f"{limit:,} blocks", path, use=use,
+                   hint="lower `repeat`, or split the model")  # fmt: skip
+
+
+def letter(k: int) -> str:
+    """0 -> `a`, 25 -> `z`, 26 -> `aa`, 27 -> `ab`, ... (as spreadsheet columns)."""
+    out = ""
+    k += 1
+    while k:
+        k, r = divmod(k - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+def check_letters(doc: Document, block: Block, path: KeyPath) -> Diagnostic | None:
+    """`repeat_names: letters` needs a `name` to put the letters after."""
+    if block.repeat_names != "letters" or block.name is not None:
+        return None
+    return doc.diag("E203", f"{format_path((*path, 'repeat_names'))}: `letters` needs the block's "
+                    "`name` (the copies are `<name>a`, `<name>b`, ...)", (*path, "repeat_names"),
+                    hint="add `name: ...`")  # fmt: skip

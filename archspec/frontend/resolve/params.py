@@ -1,0 +1,148 @@
+"""`params`, `--set` and `${...}`: the values a spec is written in terms of.
+
+`--set` replaces params; params are evaluated in order (a param may use earlier ones); then every
+`${...}` outside `params` and `define` is substituted. Inside a user-defined block the same
+substitution runs again, per use, with the block's params added (see define.py).
+
+`copy`: in a block's own keys (not the common ones, which are the same for every copy) `${...}`
+also sees `copy`, the 0-based index of the copy of a repeated block (0 for a block without
+`repeat`). Blocks are substituted here for copy 0; the walk substitutes the other copies of a
+block with expressions again from its source (`substitute_block`), after the limit on the number
+of blocks is checked. `copy` is reserved: no param may take the name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from archspec.blocks import Block
+from archspec.core.errors import (
+    Diagnostic,
+    KeyPath,
+    SpecError,
+    UsageError,
+    did_you_mean,
+    format_path,
+)
+from archspec.frontend import expr
+from archspec.frontend.loader import Document, load_text
+from archspec.frontend.resolve.errors import fail, with_use
+
+#: the name bound to the index of a repeated block's copy
+COPY = "copy"
+#: the keys shared by all copies of a block (`copy` is not bound in them)
+FIXED = frozenset(Block.model_fields)
+
+
+def parse_sets(
+    sets: Sequence[str], params: dict[str, Any], file: str | None = None
+) -> dict[str, Any]:
+    """`["width=32", "stages=[2, 2]"]` -> {"width": 32, "stages": [2, 2]}: each value is read as
+    a strict YAML scalar or flow value; the name must be one of the spec's params."""
+    out: dict[str, Any] = {}
+    for item in sets:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(Diagnostic("E503", f"--set {item!r}: expected NAME=VALUE", file=file))
+        if name not in params:
+            raise UsageError(
+                Diagnostic(
+                    "E503",
+                    f"--set {name}: the spec has no param `{name}`",
+                    file=file,
+                    hint=did_you_mean(name, params)
+                    or ("its params: " + ", ".join(params) if params else "the spec has no params"),
+                )
+            )
+        try:
+            doc = load_text(f"v: {value}", f"--set {name}")
+        except SpecError as e:
+            d = e.diagnostics[0]
+            raise UsageError(
+                Diagnostic("E503", f"--set {name}={value}: {d.message}", file=file)
+            ) from None
+        out[name] = doc.data["v"]
+    return out
+
+
+def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str, Any]]:
+    """The document with `--set` applied and `${...}` substituted outside `params` and `define`,
+    and the evaluated params."""
+    data = doc.data
+    raw_params = data.get("params", {})
+    params: dict[str, Any] = {}
+    if isinstance(raw_params, dict):
+        reserved(doc, raw_params, ("params",))
+        raw_params = {**raw_params, **parse_sets(sets, raw_params, doc.file)}
+        for name, value in raw_params.items():
+            params[name] = substitute(doc, value, ("params", name), params, None)
+    elif sets:
+        parse_sets(sets, {}, doc.file)
+    top = {
+        k: v if k in ("params", "define") else substitute(doc, v, (k,), params, None)
+        for k, v in data.items() if k != "blocks"
+    }  # fmt: skip
+    if "blocks" in data:
+        blocks = data["blocks"]
+        top["blocks"] = (
+            [substitute_block(doc, b, ("blocks", k), params, None) for k, b in enumerate(blocks)]
+            if isinstance(blocks, list) else substitute(doc, blocks, ("blocks",), params, None)
+        )  # fmt: skip
+    return dataclasses.replace(doc, data={k: top[k] for k in data}), params
+
+
+def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
+    """No param (of the spec, or of a definition at `path`) may be named `copy`."""
+    if COPY in params:
+        raise fail(doc, "E501", f"{format_path((*path, COPY))}: `{COPY}` is reserved: in a "
+                   "block's expressions it is the index of the copy of a repeated block",
+                   (*path, COPY), hint="rename the param", key=True)  # fmt: skip
+
+
+def has_expr(value: Any) -> bool:
+    """Whether `value` holds a `${...}` string (else every copy of a block is the same)."""
+    if isinstance(value, str):
+        return expr.PATTERN.match(value) is not None
+    if isinstance(value, list):
+        return any(has_expr(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_expr(v) for v in value.values())
+    return False
+
+
+def substitute_block(doc: Document, block: Any, path: KeyPath, env: dict[str, Any],
+                     use: KeyPath | None, copy: int = 0) -> Any:  # fmt: skip
+    """The block at `path` with its `${...}` substituted for one copy: `copy` is bound in all
+    its keys but the common ones."""
+    if not isinstance(block, dict):
+        return substitute(doc, block, path, env, use)
+    own = {**env, COPY: copy}
+    return {k: substitute(doc, v, (*path, k), env if k in FIXED else own, use)
+            for k, v in block.items()}  # fmt: skip
+
+
+def substitute(
+    doc: Document, value: Any, path: KeyPath, env: dict[str, Any], use: KeyPath | None
+) -> Any:
+    """`value` with every `${...}` string replaced by its value."""
+    if isinstance(value, str):
+        m = expr.PATTERN.match(value)
+        if m is None:
+            return value
+        try:
+            return expr.evaluate(m.group(1), env)
+        except expr.ExprError as e:
+            hint = e.hint
+            if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
+                hint = (f"`{COPY}` is bound in a block's own keys, not in "
+                        + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
+            d = doc.diag(e.code, f"{format_path(path)}: in `{value}`: {e}", path, hint=hint)
+            raise SpecError(with_use(doc, d, use)) from None
+    if isinstance(value, list):
+        return [substitute(doc, v, (*path, k), env, use) for k, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: substitute(doc, v, (*path, k), env, use) for k, v in value.items()}
+    return value

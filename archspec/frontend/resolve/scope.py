@@ -1,0 +1,112 @@
+"""Scopes and references: which names a block can read (`inputs`, `outputs`), and binding a
+block's name to its output.
+
+The top level is one scope; every use of a user-defined block opens another, whose names are
+local. A reference is to an input or an earlier block of the same scope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.blocks import Block
+from archspec.core.errors import KeyPath, did_you_mean, format_path
+from archspec.frontend.loader import Document
+from archspec.frontend.resolve.errors import fail
+from archspec.frontend.schema import SpecModel
+
+
+@dataclass
+class Scope:
+    """Names visible to a list of blocks: the top level, or one user-defined block instance."""
+
+    prefix: str
+    #: local name -> final name
+    names: dict[str, str]
+    previous: str | None
+    #: local names declared anywhere in this block list (to tell "later" from "unknown")
+    declared: set[str]
+    counters: Counter[str] = field(default_factory=Counter)
+    #: the outermost user-defined block instance this is in (name, type), and where it is used
+    group: tuple[str, str] | None = None
+    use: KeyPath | None = None
+
+
+def declared(blocks: list[Any]) -> set[str]:
+    """The names the blocks of a list give themselves."""
+    return {b["name"] for b in blocks if isinstance(b, dict) and isinstance(b.get("name"), str)}
+
+
+def top_scope(model: SpecModel) -> Scope:
+    """The scope of the top-level `blocks`: the model inputs are visible."""
+    inputs = list(model.input_shapes)
+    return Scope(
+        prefix="",
+        names={n: n for n in inputs},
+        previous=inputs[0] if len(inputs) == 1 else None,
+        declared=declared(model.blocks),
+    )
+
+
+def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> list[str]:
+    """The final names a block reads: its `inputs`, or the previous block's output."""
+    if block.inputs is None:
+        if scope.previous is None:
+            raise fail(
+                doc, "E301", f"{format_path(path)}: with several inputs, the first block "
+                "needs `inputs`",
+                path, hint="name one of: " + ", ".join(scope.names), use=scope.use,
+            )  # fmt: skip
+        return [scope.previous]
+    refs = [block.inputs] if isinstance(block.inputs, str) else list(block.inputs)
+    out = []
+    for k, ref in enumerate(refs):
+        where: KeyPath = (
+            (*path, "inputs") if isinstance(block.inputs, str) else (*path, "inputs", k)
+        )
+        if ref not in scope.names:
+            later = ref in scope.declared
+            raise fail(
+                doc,
+                "E301",
+                f"{format_path(where)}: `{ref}` "
+                + ("is this block itself; a block can only read earlier ones"
+                   if ref == block.name else
+                   "is a later block; a block can only read earlier ones" if later
+                   else "is not an input or an earlier block"),
+                where, hint=None if later else did_you_mean(ref, scope.names), use=scope.use,
+            )  # fmt: skip
+        out.append(scope.names[ref])
+    if block.n_inputs is not None and len(out) != block.n_inputs:
+        raise fail(
+            doc, "E303", f"{format_path(path)}: a `{block.type}` block reads one input, "
+            f"received {len(out)}", (*path, "inputs"),
+            hint="merge several inputs with an `add` or `concat` block first", use=scope.use,
+        )  # fmt: skip
+    return out
+
+
+def bind(scope: Scope, given: str | None, output: str) -> None:
+    """After a block: its `name` (if given) now means its output, and the next block reads it."""
+    if given is not None:
+        scope.names[given] = output
+    scope.previous = output
+
+
+def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
+    """The final names of the model outputs: `outputs`, or the last top-level block."""
+    if model.outputs is None:
+        assert scope.previous is not None
+        return [scope.previous]
+    outs = []
+    for k, ref in enumerate(model.outputs):
+        if ref not in scope.names or ref in model.input_shapes:
+            blocks = [n for n in scope.names if n not in model.input_shapes]
+            raise fail(doc, "E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),
+                       hint=did_you_mean(ref, blocks))  # fmt: skip
+        outs.append(scope.names[ref])
+    if len(set(outs)) != len(outs):
+        raise fail(doc, "E302", "`outputs` names the same block twice", ("outputs",))
+    return outs

@@ -1,0 +1,167 @@
+"""The op protocol: what every IR operation provides, and the shape helpers ops share.
+
+An op is one Keras layer kind. Each is defined once, in one file with the spec layer type that
+exposes it (archspec/blocks/layers/), with `infer` (pure shape arithmetic), `cost` (parameters and
+MACs), `emit` (the Keras layer), `label` and `describe` (text for diagrams and diff) and
+`check_limits`. Blocks never touch Keras: they compose ops, so the static path and the Keras path
+cannot drift. `keras` is passed into `emit`, never imported here.
+
+Shapes are channels-last and exclude the batch dimension. A dimension is None where it is
+unknown: the height and width of an input given as `null` (Keras's `Input((None, None, 3))`), and
+what follows from them. MACs count multiply-accumulates of convolutions and dense layers only
+(the convention of torchvision's and the papers' figures); they are None where they depend on an
+unknown size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from archspec.core.errors import LimitExceeded, ShapeError
+from archspec.core.limits import Limits
+from archspec.core.units import Dim, Shape, product, shape_str
+
+__all__ = [
+    "Cost",
+    "Dim",
+    "Op",
+    "Pair",
+    "Shape",
+    "ShapeError",
+    "agree",
+    "check_width",
+    "check_window",
+    "image",
+    "known",
+    "message",
+    "product",
+    "window",
+]
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Cost:
+    trainable: int = 0
+    non_trainable: int = 0
+    #: None when it depends on a size that is not known until run time
+    macs: int | None = 0
+
+    @property
+    def params(self) -> int:
+        """All parameters, as Keras counts them (BN moving statistics are non-trainable)."""
+        return self.trainable + self.non_trainable
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.trainable + other.trainable,
+            self.non_trainable + other.non_trainable,
+            None if self.macs is None or other.macs is None else self.macs + other.macs,
+        )
+
+
+class Op:
+    """Base class of IR operations."""
+
+    #: whether the op takes a list of inputs (add, concat)
+    multi_input: ClassVar[bool] = False
+
+    def infer(self, shapes: list[Shape]) -> Shape:
+        """The output shape for these input shapes; ShapeError where they do not fit."""
+        raise NotImplementedError
+
+    def cost(self, shapes: list[Shape], out: Shape) -> Cost:
+        """Parameters and MACs; none by default."""
+        return Cost()
+
+    def emit(self, keras: Any, name: str) -> Any:
+        """The Keras layer (`keras` is passed in, never imported by an op)."""
+        raise NotImplementedError
+
+    def label(self) -> str:
+        """The essentials, short: `3x3/2, 64 relu`."""
+        return ""
+
+    def describe(self) -> str:
+        """The kind and the essentials, for diagrams and diff: `conv 3x3/2, 64 relu`. By
+        default the label, or the class name where the label is empty."""
+        return self.label() or type(self).__name__.lower()
+
+    def check_limits(self, limits: Limits) -> None:
+        """LimitExceeded where a parameter is over its limit (filters E707, windows E708)."""
+
+
+def message(shape: Shape) -> str:
+    """A shape as messages show it: (8, 8, 64), `?` where unknown."""
+    return shape_str(shape, "message")
+
+
+def known(shape: Shape, what: str) -> tuple[int, ...]:
+    """`shape` if all its dimensions are known; otherwise E404, for a layer whose weights or
+    output size need them (`what`: "flatten")."""
+    if None in shape:
+        raise ShapeError(
+            f"{what} needs a known size; received {message(shape)}, where `?` is not known "
+            "until run time (the input's height or width is `null`)",
+            hint="use global_avg_pool or global_max_pool instead, or give the input a fixed "
+            "height and width",
+            code="E404",
+        )
+    return shape  # type: ignore[return-value]
+
+
+def agree(shapes: list[Shape], what: str, skip: int | None = None) -> None:
+    """Inputs that must be equal on every axis (but `skip`): an unknown dimension agrees with
+    anything, as in Keras."""
+    for i, dims in enumerate(zip(*shapes, strict=True)):
+        if i != skip and len({d for d in dims if d is not None}) > 1:
+            raise ShapeError(f"{what}; received " + ", ".join(message(s) for s in shapes))
+
+
+def image(shape: Shape, what: str) -> Shape:
+    """`shape` if it is an image's (height, width, channels); otherwise E403."""
+    if len(shape) != 3:
+        raise ShapeError(
+            f"{what} needs an image input (height, width, channels); "
+            f"received shape {message(shape)}",
+            hint="flatten or pool before dense layers; give `input` as [H, W, C] for images",
+            code="E403",
+        )
+    return shape
+
+
+def window(size: Dim, kernel: int, stride: int, padding: str, axis: str) -> Dim:
+    """The output size of a sliding window along one axis (conv, pooling); E402 where it
+    collapses."""
+    if size is None:
+        return None
+    out = math.ceil(size / stride) if padding == "same" else (size - kernel) // stride + 1
+    if out <= 0:
+        raise ShapeError(
+            f"the {axis} collapses to {max(out, 0)}: input {axis} {size}, window {kernel}, "
+            f"stride {stride}, padding {padding}",
+            hint="use a larger input, fewer stride-2 steps, or padding: same",
+            code="E402",
+        )
+    return out
+
+
+def check_width(what: str, width: int, limits: Limits) -> None:
+    """Filters of a convolution, units of a dense layer (E707)."""
+    if width > limits.width:
+        raise LimitExceeded(
+            "E707", f"{what} {width:,} is over the limit of {limits.width:,}", value=width
+        )
+
+
+def check_window(what: str, window: Pair, limits: Limits) -> None:
+    """A kernel's or pooling window's height and width (E708)."""
+    if max(window) > limits.kernel:
+        raise LimitExceeded(
+            "E708",
+            f"a {what} of {max(window):,} is larger than the limit of {limits.kernel:,}",
+            value=max(window),
+        )

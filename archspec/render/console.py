@@ -1,0 +1,200 @@
+"""What the commands print on the terminal: the text report of `archspec check`, the block
+table of `archspec blocks`, the summary of `archspec build`, and a status line for slow work.
+
+Results arrive as plain data (the Protocols below), so that this layer imports nothing above it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archspec.core.errors import Diagnostic
+
+if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-up
+    from archspec.ir.graph import Graph
+
+
+class CheckedFile(Protocol):
+    """One file's outcome in `archspec check` (app/check.py's FileResult)."""
+
+    @property
+    def file(self) -> str: ...
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+    @property
+    def graph(self) -> Graph | None: ...
+    @property
+    def errors(self) -> list[Diagnostic]: ...
+    @property
+    def warnings(self) -> list[Diagnostic]: ...
+    @property
+    def ok(self) -> bool: ...
+
+
+class SavedTarget(Protocol):
+    """Where a model was saved (backends/keras/save.py's Target)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def label(self) -> str: ...
+
+
+class SavedModel(Protocol):
+    """What an export did (backends/keras/save.py's Saved)."""
+
+    @property
+    def target(self) -> SavedTarget: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def max_abs_diff(self) -> float | None: ...
+    @property
+    def cleaned(self) -> list[str]: ...
+
+
+def out(line: str = "") -> None:
+    """One line on stdout."""
+    sys.stdout.write(line + "\n")
+
+
+@contextmanager
+def status(message: str) -> Iterator[None]:
+    """A status line on stderr while slow work runs, only when stderr is a terminal."""
+    tty = sys.stderr.isatty()
+    if tty:
+        sys.stderr.write(f"\r{message}...")
+        sys.stderr.flush()
+    try:
+        yield
+    finally:
+        if tty:
+            sys.stderr.write("\r" + " " * (len(message) + 3) + "\r")
+            sys.stderr.flush()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
+    """One line per valid spec on stdout; diagnostics (with the source line) on stderr."""
+    from archspec.render import text
+
+    colour_err, colour_out = sys.stderr.isatty(), sys.stdout.isatty()
+    for r in results:
+        if r.diagnostics:
+            sys.stdout.flush()
+            sys.stderr.write(text.format_diagnostics(r.diagnostics, colour_err) + "\n")
+            sys.stderr.flush()
+        if r.graph is None or not r.ok:
+            mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
+            out(f"{mark}  {r.file}: {_plural(len(r.errors), 'error')}")
+            continue
+        g = r.graph
+        c = g.cost
+        mark = "\033[1;32mok\033[0m" if colour_out else "ok"
+        outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
+        out(
+            f"{mark}    {r.file}: {g.name}: {c.params:,} params "
+            f"({c.trainable:,} trainable), {text.macs_str(c.macs)} MACs, output {outs}"
+        )
+        if table:
+            out(text.summary_table(g))
+            out()
+    valid = sum(r.ok for r in results)
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    parts = [f"{_plural(len(results), 'spec')} checked", f"{valid} valid"]
+    if valid != len(results):
+        parts.append(f"{len(results) - valid} invalid ({_plural(errors, 'error')})")
+    if warnings:
+        parts.append(_plural(warnings, "warning"))
+    out(", ".join(parts))
+
+
+def blocks_table(types: Sequence[str] = ()) -> None:
+    """The block types (all, or `types`): parameters, defaults, descriptions; then the plugins
+    that failed to load, when all are listed. An unknown type is a usage error (exit 2)."""
+    from archspec.blocks import PLUGIN_ERRORS, REGISTRY
+    from archspec.core.errors import did_you_mean, usage_error
+    from archspec.frontend.jsonschema import block_rows
+
+    for kind in types:
+        if kind not in REGISTRY:
+            raise usage_error(
+                "E003", f"unknown block type `{kind}`",
+                hint=did_you_mean(kind, REGISTRY) or "run `archspec blocks` for the list",
+            )  # fmt: skip
+    out("Every block also takes: name, inputs, repeat (see `archspec schema`).")
+    for kind in types or list(REGISTRY):
+        model = REGISTRY[kind]
+        doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
+        out()
+        out(f"{kind}: {doc}")
+        rows = block_rows(kind)
+        if not rows:
+            out("  (no parameters)")
+            continue
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for r in rows:
+            cells = [r[i].ljust(widths[i]) for i in range(3)]
+            out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
+    if PLUGIN_ERRORS and not types:
+        out()
+        out("Plugins that failed to load:")
+        for name, why in PLUGIN_ERRORS.items():
+            out(f"  {name}: {why}")
+
+
+def build_summary(graph: Graph, model: Any = None) -> None:
+    """Keras's per-layer table of `model` (if given), then the block table and the totals."""
+    from archspec.render import text
+
+    if model is not None:
+        # Keras prints through a rich console that is 80 columns wide when not on a terminal
+        os.environ.setdefault("COLUMNS", "120")
+        model.summary(print_fn=lambda line, **_: out(line), line_length=116)
+    out(f"Model: {graph.name}")
+    out(text.summary_table(graph))
+    out()
+    out(text.totals(graph))
+
+
+def saved_summary(saved: SavedModel, tolerance: float) -> None:
+    """Where the model was saved, its size, the parity check (if run), what was cleaned up."""
+    from archspec.render import text
+
+    for note in saved.cleaned:
+        sys.stderr.write(f"archspec: an interrupted save was cleaned up: {note}\n")
+    target = saved.target
+    out(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)")
+    if saved.max_abs_diff is not None:
+        out(f"Verified: max abs difference {saved.max_abs_diff:.2g} (tolerance {tolerance:g})")
+
+
+def error_report(diagnostics: Sequence[Diagnostic]) -> None:
+    """An ArchspecError on stderr: its diagnostics with the source lines, then how many."""
+    from archspec.render import text
+
+    sys.stderr.write(text.format_diagnostics(diagnostics, sys.stderr.isatty()) + "\n")
+    errors = sum(d.severity == "error" for d in diagnostics)
+    if errors > 1:
+        sys.stderr.write(f"{errors} errors\n")
+
+
+def internal_error(error: BaseException, debug: bool = False) -> None:
+    """An unexpected exception (a bug) on stderr: its traceback with --debug, else one line."""
+    if debug:
+        traceback.print_exception(error)
+        return
+    sys.stderr.write(
+        f"archspec: internal error: {type(error).__name__}: {error}\n"
+        "This is a bug in archspec; run again with --debug for the traceback.\n"
+    )

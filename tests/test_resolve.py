@@ -1,0 +1,304 @@
+"""The resolve stage on its own (load_text, then resolve): defaults, repeat and naming,
+user-defined blocks, references, --set, and where each error points."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from archspec.core.errors import Diagnostic, SpecError, UsageError
+from archspec.core.limits import DEFAULT
+from archspec.frontend.loader import load_text
+from archspec.frontend.resolve import Item, Resolved, parse_sets, resolve
+
+CBR = """\
+name: t
+input: [8, 8, 3]
+defaults:
+  batch_norm: {epsilon: 0.01}
+  conv: {kernel: 5}
+define:
+  cbr:
+    params: {filters: null, k: 3}
+    blocks:
+      - {type: conv, filters: "${filters}"}
+      - {type: conv, filters: "${filters}", kernel: "${k}", name: mid}
+      - {type: batch_norm, name: bn}
+      - {type: batch_norm, epsilon: 0.5}
+      - {type: activation, activation: relu}
+blocks:
+"""
+
+
+def run(text: str, sets: tuple[str, ...] = (), **limits: int) -> Resolved:
+    doc = load_text(text, "t.yaml", dataclasses.replace(DEFAULT, **limits))
+    return resolve(doc, sets)
+
+
+def by_name(resolved: Resolved) -> dict[str, Item]:
+    return {item.block.name: item for item in resolved.items if item.block.name is not None}
+
+
+def error(text: str, sets: tuple[str, ...] = (), **limits: int) -> Diagnostic:
+    with pytest.raises(SpecError) as e:
+        run(text, sets, **limits)
+    assert len(e.value.diagnostics) == 1, e.value.diagnostics
+    return e.value.diagnostics[0]
+
+
+# defaults
+
+
+def test_defaults_apply_inside_user_defined_blocks():
+    items = by_name(run(CBR + "  - {type: cbr, filters: 4, name: stem}\n"))
+    assert list(items) == ["stem_conv_1", "stem_mid", "stem_bn", "stem_batch_norm_1",
+                           "stem_activation_1"]  # fmt: skip
+    conv, mid = items["stem_conv_1"].block, items["stem_mid"].block
+    assert (conv.filters, conv.kernel) == (4, 5)  # type: ignore[attr-defined]
+    assert (mid.filters, mid.kernel) == (4, 3)  # the block's own value wins over `defaults`
+    assert items["stem_bn"].block.epsilon == 0.01  # type: ignore[attr-defined]
+    assert items["stem_batch_norm_1"].block.epsilon == 0.5  # type: ignore[attr-defined]
+    assert items["stem_bn"].block.momentum == 0.99  # type: ignore[attr-defined]
+    assert items["stem_bn"].path == ("define", "cbr", "blocks", 2)
+    assert (items["stem_bn"].group, items["stem_bn"].use) == (("stem", "cbr"), ("blocks", 0))
+
+
+def test_defaults_give_a_user_defined_blocks_params():
+    text = CBR.replace("  conv: {kernel: 5}\n", "  conv: {kernel: 5}\n  cbr: {filters: 6, k: 1}\n")
+    items = by_name(run(text + "  - {type: cbr, name: a}\n  - {type: cbr, k: 7, name: b}\n"))
+    assert items["a_conv_1"].block.filters == 6  # type: ignore[attr-defined]
+    assert items["a_mid"].block.kernel == 1  # type: ignore[attr-defined]
+    assert items["b_mid"].block.kernel == 7  # type: ignore[attr-defined]
+
+
+def test_a_bad_default_points_at_defaults_and_notes_the_block():
+    d = error(CBR.replace("epsilon: 0.01", "epsilon: -1") + "  - {type: batch_norm}\n")
+    assert (d.code, d.path, d.line, d.col) == ("E204", ("defaults", "batch_norm", "epsilon"), 4, 25)
+    assert d.message.startswith("defaults.batch_norm.epsilon: expected a value > 0.0")
+    assert [(r.message, r.line, r.col) for r in d.related] == [
+        ("the default is used by blocks[0]", 16, 5)
+    ]
+
+
+def test_a_bad_default_used_inside_a_definition_points_at_defaults():
+    """It read `defaults.None.epsilon` at the `defaults:` line: the block's type was looked up
+    in the top-level blocks."""
+    d = error(CBR.replace("epsilon: 0.01", "epsilon: -1") + "  - {type: cbr, filters: 4}\n")
+    assert (d.code, d.path, d.line, d.col) == ("E204", ("defaults", "batch_norm", "epsilon"), 4, 25)
+    assert d.message.startswith("defaults.batch_norm.epsilon: expected a value > 0.0")
+    assert [r.message for r in d.related] == [
+        "the default is used by define.cbr.blocks[2]",
+        "in the block used at blocks[0]",
+    ]
+
+
+def test_a_default_for_an_unknown_type_or_parameter_is_an_error_there():
+    d = error(CBR.replace("  conv: {kernel: 5}", "  conv: {kernal: 5}") + "  - {type: flatten}\n")
+    assert (d.code, d.path, d.line, d.col) == ("E201", ("defaults", "conv", "kernal"), 5, 10)
+    assert d.hint == "did you mean `kernel`?"
+    d = error(CBR.replace("  conv: {kernel: 5}", "  conv: {name: x}") + "  - {type: flatten}\n")
+    assert (d.code, d.message) == ("E204", "defaults.conv.name: `name` cannot have a default")
+
+
+# repeat and names
+
+
+def test_repeat_copies_and_name_refers_to_the_last_copy():
+    text = CBR + (
+        "  - {type: conv, filters: 2, repeat: 3, name: head}\n"
+        "  - {type: dense, units: 3, inputs: head}\n"
+        "  - {type: dense, units: 3, inputs: input}\n"
+    )
+    resolved = run(text)
+    assert [(i.block.name, i.block.inputs, i.block.repeat) for i in resolved.items] == [
+        ("head_1", ["input"], 1),
+        ("head_2", ["head_1"], 1),
+        ("head_3", ["head_2"], 1),
+        ("dense_1", ["head_3"], 1),
+        ("dense_2", ["input"], 1),
+    ]
+    assert [i.path for i in resolved.items[:3]] == [("blocks", 0)] * 3
+    assert resolved.outputs == ["dense_2"]
+
+
+def test_default_names_count_per_type_and_per_scope():
+    text = CBR + (
+        "  - {type: conv, filters: 2}\n"
+        "  - {type: cbr, filters: 4, repeat: 2}\n"
+        "  - {type: conv, filters: 2, repeat: 2}\n"
+        "  - {type: conv, filters: 2, name: conv_4}\n"
+        "  - {type: conv, filters: 2}\n"
+    )
+    names = [i.block.name for i in run(text).items]
+    assert names == [
+        "conv_1",
+        *("cbr_1_conv_1", "cbr_1_mid", "cbr_1_bn", "cbr_1_batch_norm_1", "cbr_1_activation_1"),
+        *("cbr_2_conv_1", "cbr_2_mid", "cbr_2_bn", "cbr_2_batch_norm_1", "cbr_2_activation_1"),
+        "conv_2",
+        "conv_3",
+        "conv_4",
+        "conv_5",  # `conv_4` is declared by a later block: the counter skips it
+    ]
+
+
+def test_a_repeated_user_defined_block_chains_its_copies():
+    text = CBR + "  - {type: cbr, filters: 4, repeat: 2, name: s}\n  - {type: flatten}\n"
+    items = by_name(run(text))
+    assert items["s_1_conv_1"].block.inputs == ["input"]
+    assert items["s_2_conv_1"].block.inputs == ["s_1_activation_1"]
+    assert items["flatten_1"].block.inputs == ["s_2_activation_1"]
+    assert (items["s_2_bn"].group, items["s_2_bn"].use) == (("s_2", "cbr"), ("blocks", 0))
+
+
+def test_a_name_used_twice_is_an_error_at_the_second():
+    text = CBR + "  - {type: flatten, name: x}\n  - {type: flatten, name: x}\n"
+    d = error(text)
+    assert (d.code, d.path, d.line, d.col) == ("E302", ("blocks", 1, "name"), 17, 27)
+    assert d.message == "blocks[1]: block name `x` is already used"
+
+
+def test_repeat_over_the_block_limit():
+    d = error(CBR + "  - {type: flatten, repeat: 50}\n", blocks=10)
+    assert (d.code, d.path, d.line) == ("E706", ("blocks", 0, "repeat"), 16)
+    assert d.message == "blocks[0].repeat: makes 50 blocks, more than the limit of 10"
+    d = error(CBR + "  - {type: flatten, repeat: 6}\n  - {type: cbr, filters: 1}\n", blocks=10)
+    assert (d.code, d.path, d.line) == ("E705", ("blocks", 1), 17)
+    assert d.message == "blocks[1]: the spec expands to more than 10 blocks"
+
+
+# references
+
+
+def test_a_reference_to_an_unknown_block_says_did_you_mean():
+    text = (
+        CBR + "  - {type: cbr, filters: 4, name: stem}\n  - {type: dense, units: 3, inputs: stme}\n"
+    )
+    d = error(text)
+    assert (d.code, d.path, d.line, d.col) == ("E301", ("blocks", 1, "inputs"), 17, 37)
+    assert d.message == "blocks[1].inputs: `stme` is not an input or an earlier block"
+    assert d.hint == "did you mean `stem`?"
+    assert d.related == ()
+
+
+def test_a_reference_to_a_later_block_or_an_unknown_output():
+    text = CBR + "  - {type: add, inputs: [input, b]}\n  - {type: flatten, name: b}\n"
+    d = error(text)
+    assert (d.code, d.path, d.line, d.col) == ("E301", ("blocks", 0, "inputs", 1), 16, 33)
+    assert d.message.endswith("`b` is a later block; a block can only read earlier ones")
+    assert d.hint is None
+    d = error(CBR + "  - {type: flatten, name: flat}\noutputs: [flta]\n")
+    assert (d.code, d.path, d.line, d.hint) == ("E301", ("outputs", 0), 17, "did you mean `flat`?")
+
+
+def test_a_bad_reference_inside_a_definition_notes_the_use_site():
+    text = CBR.replace('"${filters}"}', '"${filters}", inputs: bn}', 1)
+    d = error(text + "  - {type: flatten}\n  - {type: cbr, filters: 4}\n")
+    assert (d.code, d.path, d.line) == ("E301", ("define", "cbr", "blocks", 0, "inputs"), 10)
+    assert d.message.endswith("`bn` is a later block; a block can only read earlier ones")
+    assert [(r.message, r.line, r.col) for r in d.related] == [
+        ("in the block used at blocks[1]", 17, 5)
+    ]
+
+
+# user-defined blocks
+
+
+RECURSIVE = """\
+name: t
+input: [8, 8, 3]
+define:
+  pair:
+    blocks:
+      - {type: conv, filters: 2, kernel: 1}
+      - {type: wrap}
+  wrap:
+    blocks:
+      - {type: pair}
+blocks:
+  - {type: flatten}
+  - {type: wrap}
+"""
+
+
+def test_a_recursive_definition_is_an_error():
+    d = error(RECURSIVE)
+    assert d.code == "E504"
+    assert d.message == "recursive user-defined block: wrap -> pair -> wrap"
+    assert (d.path, d.line, d.col) == (("define", "pair", "blocks", 1, "type"), 7, 16)
+    assert [(r.message, r.line, r.col) for r in d.related] == [("`wrap` is defined here", 8, 3)]
+
+
+def test_a_definition_may_not_take_a_built_in_name():
+    d = error(CBR.replace("  cbr:\n", "  conv:\n") + "  - {type: flatten}\n")
+    assert (d.code, d.path, d.line, d.col) == ("E504", ("define", "conv"), 7, 3)
+    assert d.hint == "choose another name"
+
+
+def test_a_use_with_an_unknown_or_missing_param():
+    with pytest.raises(SpecError) as e:
+        run(CBR + "  - {type: flatten}\n  - {type: cbr, filtrs: 4}\n")
+    assert [(x.code, x.message, x.hint, x.line, x.col) for x in e.value.diagnostics] == [
+        ("E504", "blocks[1]: `cbr` needs param `filters`", "add `filters: ...`", 17, 5),
+        ("E504", "blocks[1].filtrs: `cbr` has no param `filtrs`", "did you mean `filters`?",
+         17, 17),
+    ]  # fmt: skip
+    assert all(
+        [r.message for r in x.related] == ["`cbr` is defined here"] for x in e.value.diagnostics
+    )
+
+
+# params and --set
+
+
+def test_parse_sets_reads_strict_yaml_values():
+    params = {"width": 1, "stages": [], "act": "relu"}
+    assert parse_sets(["width=8", "stages=[3, 4]", "act = gelu"], params) == {
+        "width": 8,
+        "stages": [3, 4],
+        "act": "gelu",
+    }
+    with pytest.raises(UsageError) as e:
+        parse_sets(["widht=3"], params, "t.yaml")
+    [d] = e.value.diagnostics
+    assert (d.code, d.file, d.message) == (
+        "E503",
+        "t.yaml",
+        "--set widht: the spec has no param `widht`",
+    )
+    assert d.hint == "did you mean `width`?"
+    with pytest.raises(UsageError) as e:
+        parse_sets(["width"], params)
+    assert e.value.diagnostics[0].message == "--set 'width': expected NAME=VALUE"
+    with pytest.raises(UsageError) as e:
+        parse_sets(["x=1"], {})
+    assert e.value.diagnostics[0].hint == "the spec has no params"
+
+
+def test_sets_override_params_before_they_are_evaluated():
+    text = CBR.replace("defaults:", "params: {width: 2, wide: '${width * 2}'}\ndefaults:")
+    text += "  - {type: cbr, filters: '${wide}', name: s}\n  - {type: dense, units: '${width}'}\n"
+    resolved = run(text, ("width=3",))
+    assert resolved.params == {"width": 3, "wide": 6}
+    items = by_name(resolved)
+    assert items["s_conv_1"].block.filters == 6  # type: ignore[attr-defined]
+    assert items["dense_1"].block.units == 3  # type: ignore[attr-defined]
+    d = error(text, ("width=yes",))
+    assert (d.code, d.path, d.line, d.col) == ("E501", ("params", "wide"), 3, 26)
+    assert d.message == (
+        "params.wide: in `${width * 2}`: arithmetic takes numbers, found true (a boolean) and 2 "
+        "(an integer)"
+    )
+
+
+def test_errors_of_several_blocks_are_reported_together_in_file_order():
+    text = CBR.replace("defaults:", "params: {width: 2}\ndefaults:")
+    text += "  - {type: cbr, filters: '${width * 2}'}\n  - {type: dense, units: '${width}'}\n"
+    with pytest.raises(SpecError) as e:
+        run(text, ("width=0.5",))
+    got = [(d.code, d.path, d.line, [r.message for r in d.related]) for d in e.value.diagnostics]
+    assert got == [
+        ("E202", ("define", "cbr", "blocks", 0, "filters"), 11, ["in the block used at blocks[0]"]),
+        ("E202", ("define", "cbr", "blocks", 1, "filters"), 12, ["in the block used at blocks[0]"]),
+        ("E202", ("blocks", 1, "units"), 18, []),
+    ]
