@@ -23,9 +23,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q -n 2 -m "not zoo"
 
-# The long tier: every zoo network against keras.applications, outputs included
+# The long tier: every zoo network against keras.applications, outputs included. One process:
+# EfficientNet-B7 and EfficientNetV2-L with their references take about 10 GB at once.
 test-zoo: install
-	$(BIN)/python -m pytest -q -n 2 -m zoo
+	$(BIN)/python -m pytest -q -p no:xdist -m zoo
 
 lint: install
 	$(BIN)/ruff check archspec tests

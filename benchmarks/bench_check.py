@@ -8,8 +8,11 @@ the process (from wait4's rusage). Not a test: it prints figures and the issue's
    the same models with Keras and counts its parameters (the alternative CI script).
 2. `archspec --help`.
 3. `archspec check` of generated specs of 250, 500 and 1,000 blocks (linear growth).
-4. `archspec build` of the largest zoo spec against building the same model with plain Keras code
-   in its own process (keras.applications where it has the model).
+4. `archspec build` against building the same model with keras.applications in its own process:
+   ResNet-50, EfficientNet-B0 (issue 13), DenseNet-201 and ConvNeXt-Base (issue 14), each pair
+   interleaved.
+5. `archspec check` of every zoo spec and every family member (each family variant rendered to
+   a file first, untimed) in one command, against the floor process.
 """
 
 from __future__ import annotations
@@ -27,23 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ARCHSPEC = str(BIN / "archspec")
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-#: zoo spec stem -> plain Keras code that builds the same model as `model` (keras.applications
-#: where it has the model); the first one present in specs/ is benchmarked
-PLAIN_KERAS = {
-    "resnet50": "model = keras.applications.ResNet50(weights=None)",
-    "vgg16": "model = keras.applications.VGG16(weights=None)",
-    "inception_v3": "model = keras.applications.InceptionV3(weights=None)",
-    # the seed's largest model, in plain Keras as the tutorial writes it
-    "vgg_three_blocks": """
-inp = x = keras.Input((256, 256, 3))
-for filters, n_conv in ((64, 2), (128, 2), (256, 4)):
-    for _ in range(n_conv):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-    x = keras.layers.MaxPooling2D(2, strides=2)(x)
-model = keras.Model(inp, x)
-""",
-}
 
 
 def run_once(cmd: list[str]) -> tuple[float, float, float, int]:
@@ -141,6 +127,43 @@ def in_process_growth(runs: int) -> None:
             print(f"    {n:>5} blocks: {best * 1000:7.1f} ms CPU, {per_block:5.0f} µs per block")
 
 
+#: (zoo spec, --set, keras.applications model) for the build comparison
+BUILDS = [
+    ("resnet50.yaml", (), "ResNet50"),
+    ("families/efficientnet.yaml", ("variant=b0",), "EfficientNetB0"),
+    ("families/densenet.yaml", ("depth=201",), "DenseNet201"),
+    ("families/convnext.yaml", ("variant=base",), "ConvNeXtBase"),
+]
+
+#: family spec -> (param, members) for the whole-zoo check
+FAMILIES = {
+    "resnet": ("depth", (18, 34, 50, 101, 152)),
+    "efficientnet": ("variant", ("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7")),
+    "efficientnet_v2": ("variant", ("b0", "b1", "b2", "b3", "s", "m", "l")),
+    "resnet_v2": ("depth", (50, 101, 152)),
+    "densenet": ("depth", (121, 169, 201)),
+    "convnext": ("variant", ("tiny", "small", "base", "large", "xlarge")),
+}
+
+
+def render_family_members(folder: Path) -> int:
+    """Every member of every family spec, expanded by `archspec render --set` into `folder`
+    (so that one `archspec check` command reads them all); the number written."""
+    n = 0
+    for stem, (param, members) in FAMILIES.items():
+        spec = ROOT / "specs" / "families" / f"{stem}.yaml"
+        if not spec.exists():
+            continue
+        for m in members:
+            out = subprocess.run(
+                [ARCHSPEC, "render", str(spec), "--set", f"{param}={m}"],
+                capture_output=True, text=True, env=ENV, cwd=ROOT, check=True,
+            )  # fmt: skip
+            (folder / f"{stem}_{m}.yaml").write_text(out.stdout)
+            n += 1
+    return n
+
+
 def keras_script(specs: list[Path]) -> str:
     """The alternative CI check: build every spec's model with Keras, count its params."""
     return (
@@ -201,17 +224,36 @@ def main() -> None:
     in_process_growth(args.runs)
 
     print("\n4. archspec build vs plain Keras, whole process against whole process")
-    by_stem = {p.stem: p for p in specs}
-    stem = next(s for s in PLAIN_KERAS if s in by_stem)
-    spec = by_stem[stem]
-    code = f"import keras\n{PLAIN_KERAS[stem]}\nmodel.count_params()\n"
-    bld, plain = measure_interleaved(
-        [[ARCHSPEC, "build", str(spec)], [sys.executable, "-c", code]], args.build_runs
-    )
-    row(f"archspec build {spec.relative_to(ROOT)}", bld)
-    row(f"plain Keras ({stem})", plain)
-    print(f"  ratio: archspec build / plain Keras = {bld[0] / plain[0]:.2f} in wall time, "
-          f"{bld[1] / plain[1]:.2f} in CPU time (target <= 1.10)")  # fmt: skip
+    for rel, sets, factory in BUILDS:
+        spec = ROOT / "specs" / rel
+        if not spec.exists():
+            print(f"  specs/{rel}: not in the zoo yet, skipped")
+            continue
+        code = f"import keras\nmodel = keras.applications.{factory}(weights=None)\n"
+        flags = [a for s in sets for a in ("--set", s)]
+        bld, plain = measure_interleaved(
+            [
+                [ARCHSPEC, "build", str(spec), *flags],
+                [sys.executable, "-c", code + "model.count_params()\n"],
+            ],
+            args.build_runs,
+        )
+        row(f"archspec build {rel} {' '.join(sets)}".rstrip(), bld)
+        row(f"keras.applications.{factory}", plain)
+        print(f"  ratio: archspec build / keras.applications = {bld[0] / plain[0]:.2f} in wall "
+              f"time, {bld[1] / plain[1]:.2f} in CPU time (target <= 1.10)")  # fmt: skip
+
+    print("\n5. check every zoo spec and every family member in one command")
+    with tempfile.TemporaryDirectory() as tmp:
+        members = render_family_members(Path(tmp))
+        cmd = [ARCHSPEC, "check", "specs", tmp]
+        every, floor_model = measure_interleaved(
+            [cmd, [sys.executable, "-c", FLOOR_MODEL]], args.runs
+        )
+        row(f"archspec check specs/ + {members} family members", every)
+        row("the floor: typer, yaml, pydantic and one model", floor_model)
+        print(f"  ratio: {every[0] / floor_model[0]:.2f}x the floor in wall time, "
+              f"{every[1] / floor_model[1]:.2f}x in CPU time (target <= 2)")  # fmt: skip
 
 
 if __name__ == "__main__":

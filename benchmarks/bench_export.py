@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archspec import app as api
+from archspec import app as api  # noqa: E402
 from archspec.backends.keras import verify  # noqa: E402
 from archspec.backends.keras.emit import import_keras  # noqa: E402
 from archspec.backends.keras.save import Target, export  # noqa: E402

@@ -201,12 +201,12 @@ def test_repeat_expansion_limit_is_fast():
 
 
 PLUGIN_SPEC = """\
-name: mobile
+name: regularized
 input: [32, 32, 3]
 blocks:
   - {type: conv, filters: 8, kernel: 3, strides: 2}
-  - {type: depthwise_conv, kernel: 3, depth_multiplier: 2}
-  - {type: mobilenet, filters: 16, strides: 2}
+  - {type: spatial_dropout, rate: 0.2}
+  - {type: conv_dropout, filters: 16, strides: 2, rate: 0.1}
   - {type: global_avg_pool}
 """
 
@@ -215,7 +215,7 @@ def test_plugin_package_installs_and_its_blocks_work(tmp_path):
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(ROOT / "examples" / "archspec-depthwise")],
+         "--target", str(target), str(ROOT / "examples" / "archspec-dropout")],
         check=True, capture_output=True,
     )  # fmt: skip
     spec = write(tmp_path, PLUGIN_SPEC)
@@ -241,18 +241,21 @@ print(json.dumps({{
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert {"depthwise_conv", "mobilenet"} <= set(out["types"])
+    assert {"spatial_dropout", "conv_dropout"} <= set(out["types"])
     assert out["static"] == out["keras"]
-    # depthwise 3x3 on 8 channels x2 + bias: 3*3*16 + 16
-    assert out["static"]["depthwise_conv_1"] == [[16, 16, 16], 160]
+    # spatial dropout keeps the shape and has no weights; conv_dropout's conv 3x3 from 8 to 16
+    # channels has no bias: 3*3*8*16
+    assert out["static"]["spatial_dropout_1"] == [[16, 16, 8], 0]
+    assert out["static"]["conv_dropout_1_conv"] == [[8, 8, 16], 1152]
+    assert out["static"]["conv_dropout_1_drop"] == [[8, 8, 16], 0]
     assert out["static_any"] == out["keras_any"]
-    assert out["static_any"]["depthwise_conv_1"] == [[None, None, 16], 160]
+    assert out["static_any"]["conv_dropout_1_conv"] == [[None, None, 16], 1152]
     assert out["macs_any"] is None
     # `archspec blocks` lists the plugin's blocks with their parameters
-    r = subprocess.run([sys.executable, "-m", "archspec", "blocks", "mobilenet"],
+    r = subprocess.run([sys.executable, "-m", "archspec", "blocks", "conv_dropout"],
                        capture_output=True, text=True, env=env)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "mobilenet" in r.stdout and "filters" in r.stdout
+    assert "conv_dropout" in r.stdout and "rate" in r.stdout
     # without the plugin installed, the same spec is an unknown block type
     r = run_cli("render", str(spec))
     assert r.returncode == 1 and "error[E205]" in r.stderr
@@ -308,3 +311,34 @@ def test_render_quotes_what_yaml_would_misread(tmp_path):
     assert r.returncode == 0, r.stderr
     again = archspec.load(tmp_path / "r.yaml", text=r.stdout)
     assert again.model.name == "null" and again.model.description == "smile \U0001f600: yes"
+
+
+COPIES = """\
+name: copies
+params: {r: 3}
+input: [16, 16, 3]
+define:
+  stage:
+    params: {f: null}
+    blocks:
+      - {type: conv, name: c, filters: "${f}", kernel: 3, repeat: 2, repeat_names: letters,
+         strides: "${2 if copy == 0 else 1}"}
+blocks:
+  - {type: conv, name: block1, filters: 4, kernel: 3, repeat_names: letters}
+  - {type: conv, name: block2, filters: "${4 + copy}", kernel: 3, repeat: "${r}",
+     repeat_names: letters, strides: "${2 if copy == 0 else 1}"}
+  - {type: stage, name: s, f: 8}
+  - {type: conv, name: skipped, filters: 4, kernel: 1, repeat: 0}
+  - {type: global_avg_pool, inputs: skipped}
+"""
+
+
+def test_render_of_copies_letters_and_repeat_zero_round_trips(tmp_path):
+    original = archspec.analyze(archspec.load(text=COPIES))
+    rendered = run_cli("render", str(write(tmp_path, COPIES)))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "${" not in rendered.stdout and "repeat:" not in rendered.stdout
+    assert "- {type: conv, name: block2b, filters: 5, kernel: 3}" in rendered.stdout
+    again = archspec.analyze(archspec.load(text=rendered.stdout))
+    assert list(again.nodes) == list(original.nodes) and again.cost == original.cost
+    assert list(original.nodes)[:5] == ["block1a", "block2a", "block2b", "block2c", "s_ca"]

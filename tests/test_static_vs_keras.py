@@ -18,7 +18,7 @@ EXAMPLES: dict[str, str] = {kind: getattr(cls, "example", "") for kind, cls in R
 def example_spec(kind: str) -> str:
     """A conv, then the block type's example; two parallel convs `a` and `b` feed the merge
     blocks."""
-    merge = kind in ("add", "concat")
+    merge = REGISTRY[kind].n_inputs is None  # add, concat, multiply: two or more inputs
     return (
         "name: example\ninput: [16, 16, 3]\nblocks:\n"
         "  - {type: conv, name: a, filters: 4, kernel: 3}\n"

@@ -41,7 +41,7 @@ def test_flatten_on_an_unknown_size_is_e404_and_keras_agrees_it_is_unknown(keras
 
 
 def test_merges_of_known_and_unknown_sizes_follow_keras(keras):
-    for kind in ("add", "concat"):
+    for kind in ("add", "concat", "multiply"):
         for order in ("[a, b]", "[b, a]"):
             text = (
                 "name: m\ninputs: {a: [null, null, 4], b: [8, 8, 4]}\nblocks:\n"

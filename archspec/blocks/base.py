@@ -7,9 +7,10 @@ known to the schema, the compiler, the CLI and the test suite, which loops over 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from archspec.ir.graph import Builder
 
@@ -42,6 +43,45 @@ InitializerName = Literal[INITIALIZERS]  # type: ignore[valid-type]
 BnEpsilon = Annotated[
     float, Field(gt=0, lt=1, allow_inf_nan=False, description="BatchNormalization epsilon.")
 ]
+BnMomentum = Annotated[
+    float,
+    Field(ge=0, le=1, allow_inf_nan=False, description="Momentum of BN's moving statistics."),
+]
+
+
+#: `repeat_names`' two words, as templates
+REPEAT_WORDS = {"number": "{name}_{k}", "letters": "{name}{letter}"}
+#: a template's counters: the copy's index from 1, from 0, or as letters (a, b, ... z, aa, ...)
+REPEAT_COUNTERS = ("k", "i", "letter")
+
+
+def repeat_template(value: str) -> str:
+    """The template of a `repeat_names` value (`number` -> `{name}_{k}`); ValueError where the
+    value is neither word nor a template with `{name}` and exactly one counter that makes
+    identifiers."""
+    template = REPEAT_WORDS.get(value, value)
+    fields = re.findall(r"\{([^{}]*)\}", template)
+    for f in fields:
+        if f != "name" and f not in REPEAT_COUNTERS:
+            raise ValueError(
+                f"unknown placeholder `{{{f}}}` in `{value}`; a template's placeholders are "
+                "`{name}`, `{k}` (the copy's index from 1), `{i}` (from 0) and `{letter}`"
+            )
+    counters = [f for f in fields if f != "name"]
+    if fields.count("name") != 1 or len(counters) != 1:
+        raise ValueError(
+            f"`{value}` is not `number`, `letters` or a template with `{{name}}` once and "
+            "exactly one of `{k}` (from 1), `{i}` (from 0) or `{letter}`: e.g. `{name}{k}`, "
+            "`{name}_{i}`"
+        )
+    counter = "a" if counters[0] == "letter" else "1"
+    sample = template.replace("{name}", "block").replace(f"{{{counters[0]}}}", counter)
+    if not re.fullmatch(IDENTIFIER, sample):
+        raise ValueError(
+            f"`{value}` makes names such as `{sample}`, which are not identifiers (letters, "
+            "digits and _, not starting with a digit)"
+        )
+    return template
 
 
 def pair(value: int | list[int]) -> tuple[int, int]:
@@ -71,15 +111,26 @@ class Block(BaseModel):
         default=None,
         description="Block or input name(s) this block reads; default: the previous block.",
     )
-    repeat: Annotated[int, Field(ge=1)] = Field(
-        default=1, description="Apply the block this many times in sequence."
+    repeat: Annotated[int, Field(ge=0)] = Field(
+        default=1,
+        description="Apply the block this many times in sequence; 0 leaves it out (its `name` "
+        "then means its input).",
     )
-    repeat_names: Literal["number", "letters"] = Field(
+    repeat_names: Annotated[str, Field(max_length=128)] = Field(
         default="number",
         description="How the copies of a named repeated block are named: `number`: `<name>_1`, "
-        "`<name>_2`, ...; `letters`: `<name>a`, `<name>b`, ... (even a single copy). In "
-        "`${...}` of a block's other keys, `copy` is the copy's index from 0.",
+        "`<name>_2`, ... (a single copy keeps `<name>`); `letters`: `<name>a`, `<name>b`, ... "
+        "(even a single copy); or a template with `{name}` and exactly one of `{k}` (from 1), "
+        "`{i}` (from 0) or `{letter}`, applied to every copy: `{name}{k}` gives `block1`, "
+        "`block2`, ...; `{name}_{i}` gives `block_0`, `block_1`, .... In `${...}` of a block's "
+        "other keys, `copy` is the copy's index from 0.",
     )
+
+    @field_validator("repeat_names")
+    @classmethod
+    def _repeat_names(cls, value: str) -> str:
+        repeat_template(value)
+        return value
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
         """Add this block's layers to the graph; return the name of the output tensor."""
@@ -98,8 +149,12 @@ class Block(BaseModel):
 def _fmt(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ",".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(f"{k}:{_fmt(x)}" for k, x in v.items()) + "}"
     if isinstance(v, bool):
         return str(v).lower()
+    if isinstance(v, float):  # 0.15000000000000002 (from an expression) reads 0.15
+        return f"{v:.6g}"
     return str(v)
 
 

@@ -22,9 +22,10 @@ EXPRESSION = r"^\$\{.*\}$"
 COUNT = COUNT_PATTERN
 _REF = "#/$defs/{model}"
 
-#: keys whose value is never an expression: the block type selects the schema; the others are
-#: the containers of the format (their contents may hold expressions)
-_NO_EXPRESSION = {"type", "blocks", "define", "params", "defaults", "budget", "expect"}
+#: keys whose value is never an expression: a block's `type` selects its schema, and the top
+#: level's containers (their contents may hold expressions: `expect: {params: ${...}}`)
+_NO_EXPRESSION = {"type"}
+_TOP_CONTAINERS = {"blocks", "define", "params", "defaults", "budget", "expect"}
 
 
 def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +37,9 @@ def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _allow_expressions(node: Any) -> Any:
-    """Every property value and list item may also be a `${...}` string."""
+def _allow_expressions(node: Any, keep: frozenset[str] = frozenset(_NO_EXPRESSION)) -> Any:
+    """Every property value and list item may also be a `${...}` string, but the properties
+    in `keep`."""
     if isinstance(node, list):
         return [_allow_expressions(n) for n in node]
     if not isinstance(node, dict):
@@ -45,9 +47,7 @@ def _allow_expressions(node: Any) -> Any:
     out = {k: _allow_expressions(v) for k, v in node.items()}
     props = out.get("properties")
     if isinstance(props, dict):
-        out["properties"] = {
-            k: v if k in _NO_EXPRESSION else _or_expression(v) for k, v in props.items()
-        }
+        out["properties"] = {k: v if k in keep else _or_expression(v) for k, v in props.items()}
     for key in ("items", "additionalProperties"):
         if isinstance(out.get(key), dict):
             out[key] = _or_expression(out[key])
@@ -171,8 +171,13 @@ def generate() -> dict[str, Any]:
         for key in keys:
             _count_pattern(defs[name]["properties"][key])
     top["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
-    top = _allow_expressions(top)
-    defs = _allow_expressions(defs)
+    top = _allow_expressions(top, frozenset(_NO_EXPRESSION | _TOP_CONTAINERS))
+    defs = {  # a definition's `blocks` and `params` are containers, as at the top level
+        name: _allow_expressions(d, frozenset(_NO_EXPRESSION | {"blocks", "params"}))
+        if name == "Define"
+        else _allow_expressions(d)
+        for name, d in defs.items()
+    }
     defs["Expression"] = {
         "type": "string",
         "pattern": EXPRESSION,
@@ -235,7 +240,7 @@ def type_str(schema: dict[str, Any]) -> str:
 
 def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
     """(parameter, type, default or `required`, description) for one block type's own
-    parameters (the common keys type, name, inputs and repeat are left out)."""
+    parameters (the common keys type, name, inputs, repeat and repeat_names are left out)."""
     model = REGISTRY[kind]
     schema = model.model_json_schema(ref_template=_REF)
     required = set(schema.get("required", []))

@@ -132,7 +132,7 @@ def blocks_table(types: Sequence[str] = ()) -> None:
                 "E003", f"unknown block type `{kind}`",
                 hint=did_you_mean(kind, REGISTRY) or "run `archspec blocks` for the list",
             )  # fmt: skip
-    out("Every block also takes: name, inputs, repeat (see `archspec schema`).")
+    out("Every block also takes: name, inputs, repeat, repeat_names (see `archspec schema`).")
     for kind in types or list(REGISTRY):
         model = REGISTRY[kind]
         doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())

@@ -53,6 +53,7 @@ FAMILIES: dict[str, Palette] = {
     "vgg": Palette("#E8EFF9", "#4A6FA5"),
     "inception": Palette("#E7F3EC", "#3D8B5F"),
     "residual": Palette("#FBF0E3", "#B9772E"),
+    "mobile": Palette("#F5F2DF", "#8C7E24"),
     "layer": Palette("#F1F3F4", "#8A969C"),
 }
 TERMINAL = Palette("#37474F", "#263238")  # inputs and outputs

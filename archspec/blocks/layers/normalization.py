@@ -40,11 +40,18 @@ class Normalization(Op):
         return Cost(non_trainable=2 * channels + 1)  # mean, variance, count
 
     def emit(self, keras: Any, name: str) -> Any:
+        mean, variance = self.mean, self.variance
+        # Keras needs both of one shape: a number beside a per-channel list is repeated
+        if isinstance(mean, tuple) and isinstance(variance, float):
+            variance = (variance,) * len(mean)
+        if isinstance(variance, tuple) and isinstance(mean, float):
+            mean = (mean,) * len(variance)
+
         def arg(v: float | tuple[float, ...] | None) -> float | list[float] | None:
             return v if v is None or isinstance(v, float) else list(v)
 
         return keras.layers.Normalization(
-            axis=-1, mean=arg(self.mean), variance=arg(self.variance), name=name
+            axis=-1, mean=arg(mean), variance=arg(variance), name=name
         )
 
     def label(self) -> str:

@@ -147,6 +147,8 @@ class _Expansion:
             )
             self.items.append(Item(final, path, scope.group, scope.use))
             refs = [name]
+        if not block.repeat:
+            self.names.drop(block, refs, path, scope)
         bind(scope, block.name, refs[0])
 
     def validate(self, raw: Any, path: KeyPath, scope: Scope, kind: str, defaulted: set[str],
@@ -209,4 +211,6 @@ class _Expansion:
             assert inner.previous is not None
             refs = [inner.previous]
         self.stack.pop()
+        if not common.repeat:
+            self.names.drop(common, refs, path, scope)
         bind(scope, common.name, refs[0])

@@ -4,10 +4,11 @@ A block's final name is `<prefix><name>`, where the prefix is `<instance name>_`
 user-defined block. With `repeat: n` the copies are `<name>_1` ... `<name>_n` (and `name` then
 refers to the last copy, see scope.bind); with `repeat_names: letters` they are `<name>a`,
 `<name>b`, ... `<name>z`, `<name>aa`, `<name>ab`, ... (as spreadsheet columns), even a single
-copy (`block1a`). Each copy's own name can be read by later blocks too. A block without `name`
-is `<type>_<k>`, k counting the blocks of that type in its scope from 1 and skipping names that
-are taken. Final names are unique
-across the whole spec (they become Keras layer-name prefixes).
+copy (`block1a`). Each copy's own name can be read by later blocks too. With `repeat: 0` the
+block is left out; its name stays taken and means the block's input (Names.drop). A block
+without `name` is `<type>_<k>`, k counting the blocks of that type in its scope from 1 and
+skipping names that are taken. Final names are unique across the whole spec (they become Keras
+layer-name prefixes).
 """
 
 from __future__ import annotations
@@ -47,6 +48,21 @@ class Names:
         self.final.add(final)
         scope.names.setdefault(local, final)
         return final
+
+    def drop(self, block: Block, refs: list[str], path: KeyPath, scope: Scope) -> None:
+        """The block at `path` has `repeat: 0`: it is left out and passes on its input `refs`."""
+        if len(refs) != 1:
+            raise fail(self.doc, "E303", f"{format_path((*path, 'repeat'))}: with `repeat: 0` "
+                       f"the block is left out and passes on its input, so it reads one input, "
+                       f"not {len(refs)}", (*path, "repeat"), use=scope.use,
+                       hint="give it one input, or a repeat of 1 or more")  # fmt: skip
+        if block.name is not None:
+            final = scope.prefix + block.name
+            if final in self.final:
+                raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is "
+                           "already used", (*path, "name"), use=scope.use,
+                           hint="give one of the blocks another `name`")  # fmt: skip
+            self.final.add(final)
 
 
 def check_count(doc: Document, expanded: int, more: int, path: KeyPath,

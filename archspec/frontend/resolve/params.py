@@ -102,14 +102,20 @@ def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
                    (*path, COPY), hint="rename the param", key=True)  # fmt: skip
 
 
-def has_expr(value: Any) -> bool:
-    """Whether `value` holds a `${...}` string (else every copy of a block is the same)."""
+def has_expr(block: Any) -> bool:
+    """Whether the block (as written) has `${...}` in a key other than the common ones (else all
+    its copies are the same)."""
+    return isinstance(block, dict) and any(_has_expr(v) for k, v in block.items()
+                                           if k not in FIXED)  # fmt: skip
+
+
+def _has_expr(value: Any) -> bool:
     if isinstance(value, str):
         return expr.PATTERN.match(value) is not None
     if isinstance(value, list):
-        return any(has_expr(v) for v in value)
+        return any(_has_expr(v) for v in value)
     if isinstance(value, dict):
-        return any(has_expr(v) for v in value.values())
+        return any(_has_expr(v) for v in value.values())
     return False
 
 

@@ -99,9 +99,19 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
     """The final names of the model outputs: `outputs`, or the last top-level block."""
     if model.outputs is None:
         assert scope.previous is not None
+        if scope.previous in model.input_shapes:  # every block after it has `repeat: 0`
+            raise fail(doc, "E301", "the model's output would be its input "
+                       f"`{scope.previous}`: the last blocks have `repeat: 0`",
+                       ("blocks", len(model.blocks) - 1, "repeat"),
+                       hint="keep at least one block after the input")  # fmt: skip
         return [scope.previous]
     outs = []
     for k, ref in enumerate(model.outputs):
+        if ref in scope.names and ref not in model.input_shapes and \
+                scope.names[ref] in model.input_shapes:  # fmt: skip
+            raise fail(doc, "E301", f"outputs[{k}]: `{ref}` has `repeat: 0` and passes on the "
+                       f"input `{scope.names[ref]}`", ("outputs", k),
+                       hint="name a block that is kept")  # fmt: skip
         if ref not in scope.names or ref in model.input_shapes:
             blocks = [n for n in scope.names if n not in model.input_shapes]
             raise fail(doc, "E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),

@@ -1,0 +1,263 @@
+"""The mobile and efficient zoo networks equal keras.applications (issue 13), one table row each.
+
+For each row the reference is built here with weights=None (never from figures typed into the
+test), and the spec with archspec; then:
+
+* `archspec check` passes on the spec: its `expect:` (parameters, and the published MACs where
+  the paper gives them, at the precision written) holds;
+* count_params, trainable parameters, the output shape and (but for `mbconv` specs, which leave
+  out some weightless layers) the number of layers are equal;
+* every weighted layer of the reference whose name is not one of Keras's automatic session
+  counters (`conv2d_3`, `batch_normalization`, `add_7`, `re_lu_2`, ...) exists in ours under the
+  same name with the same weight shapes, so keras.applications weight files load by name; every
+  layer Keras names by a pattern has the same class and configuration (initializers aside;
+  Keras's ReLU layers equal Activation(relu / relu6));
+* `set_weights(reference.get_weights())` fits (same layers in the same order), and with BN's
+  statistics randomised (on the reference first, then copied) a random batch of 2 gives the same
+  predictions, logits and 12 intermediate outputs within 1e-5 (relative to the magnitude where it
+  exceeds 1). MobileNetV3 needs no more: its hard_sigmoid gate (Keras: ReLU(6)(x + 3) * (1/6);
+  archspec: Activation(hard_sigmoid)) differs by a rounding error, about 1e-7 at the logits.
+
+The long tier (`make test-zoo`): B7 and V2-L take a while and GBs; each row builds its two models
+once and frees them (keras.backend.clear_session) before the next.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.app.check import check_file
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.zoo, pytest.mark.keras]
+
+#: Keras's automatic layer names: a per-session counter, not a pattern a spec can (or should) match
+AUTO_NAME = re.compile(
+    r"(conv2d|depthwise_conv2d|separable_conv2d|batch_normalization|add|multiply|re_lu|activation"
+    r"|global_average_pooling2d|dropout|flatten|reshape|rescaling|normalization|zero_padding2d"
+    r"|dense)(_\d+)?"
+)
+
+#: outputs: absolute tolerance on the predictions (softmax); the logits get the same relative to
+#: their magnitude
+ATOL = 1e-5
+
+#: how many intermediate layers the output comparison probes
+PROBES = 12
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    spec: str  # relative to specs/
+    factory: str  # keras.applications.<factory>
+    sets: tuple[str, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    #: build the reference at the spec's input shape where the spec fixes it (MobileNetV3's
+    #: default input is (None, None, 3))
+    input_from_spec: bool = False
+    #: the range of the random input: what the model expects, so that activations neither
+    #: vanish nor saturate (relu6 everywhere would hide a wrong epsilon): [-1, 1] for the models
+    #: that take preprocessed images, [0, 255] for those that rescale inside (V3, EfficientNet)
+    pixels: tuple[float, float] = (0.0, 255.0)
+    #: the spec uses `mbconv`, which leaves out weightless layers of Keras's blocks (it pads
+    #: `same` instead of ZeroPadding2D + `valid`; its squeeze-excitation pools with keepdims
+    #: instead of adding a Reshape, and has its activations inside its convs where MobileNetV3
+    #: has separate layers): the layer counts may then differ, and the configuration keys in
+    #: `loose` are not compared (the outputs still are)
+    mbconv: bool = False
+    loose: frozenset[str] = frozenset()
+
+
+#: depthwise `padding` (`same`, not a ZeroPadding2D and `valid`) and the squeeze's `keepdims`
+EFFICIENTNET_LOOSE = frozenset({"padding", "keepdims"})
+#: and MobileNetV3's squeeze-excitation convs carry their activations (relu, hard_sigmoid)
+V3_LOOSE = EFFICIENTNET_LOOSE | {"activation"}
+
+ROWS = [
+    Row("mobilenet", "mobilenet.yaml", "MobileNet", pixels=(-1.0, 1.0)),
+    Row("mobilenet_v2", "mobilenet_v2.yaml", "MobileNetV2", pixels=(-1.0, 1.0)),
+    Row("mobilenet_v3_small", "mobilenet_v3_small.yaml", "MobileNetV3Small",
+        input_from_spec=True, mbconv=True, loose=V3_LOOSE),
+    Row("mobilenet_v3_large", "mobilenet_v3_large.yaml", "MobileNetV3Large",
+        input_from_spec=True, mbconv=True, loose=V3_LOOSE),
+    Row("xception", "xception.yaml", "Xception", pixels=(-1.0, 1.0)),
+    *(
+        Row(f"efficientnet_{v}", "families/efficientnet.yaml", f"EfficientNet{v.upper()}",
+            sets=(f"variant={v}",), mbconv=True,
+            loose=EFFICIENTNET_LOOSE)
+        for v in ("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7")
+    ),
+    *(
+        Row(f"efficientnet_v2_{v}", "families/efficientnet_v2.yaml",
+            f"EfficientNetV2{v.upper()}", sets=(f"variant={v}",), mbconv=True,
+            loose=EFFICIENTNET_LOOSE)
+        for v in ("b0", "b1", "b2", "b3", "s", "m", "l")
+    ),
+    # -- issue 14: resnet_v2 and densenet rows --
+    # -- issue 14: inception rows --
+    # -- issue 14: convnext rows --
+]  # fmt: skip
+
+
+def weighted(model) -> dict[str, list[tuple[int, ...]]]:
+    return {
+        layer.name: [tuple(w.shape) for w in layer.weights]
+        for layer in model.layers
+        if layer.weights
+    }
+
+
+#: where Keras has a ReLU layer, an archspec spec has the same activation as Activation
+RELU_AS_ACTIVATION = {None: "relu", 6.0: "relu6"}
+
+#: config keys that cannot differ in outputs or weights' shapes and that archspec does not
+#: reproduce (EfficientNet's VarianceScaling initializers), or are the layer's identity
+IGNORED = re.compile(r"name|trainable|dtype|.*_(initializer|regularizer|constraint)")
+
+
+def config(layer, ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The layer's configuration to compare; an axis counted from the end or from the batch is
+    the same axis (EfficientNet's BatchNormalization(axis=3) is archspec's axis -1)."""
+    out = {
+        k: v for k, v in layer.get_config().items() if not IGNORED.fullmatch(k) and k not in ignore
+    }
+    if isinstance(out.get("axis"), int):
+        out["axis"] %= len(layer.input.shape)
+    return out
+
+
+def same_layer(keras, ours, theirs, ignore: frozenset[str]) -> bool:
+    """Same class and configuration (but for initializers); Keras's ReLU(6.) layer equals an
+    Activation(relu6) layer."""
+    if isinstance(theirs, keras.layers.ReLU) and isinstance(ours, keras.layers.Activation):
+        c = theirs.get_config()
+        if c["negative_slope"] or c["threshold"] or c["max_value"] not in RELU_AS_ACTIVATION:
+            return False
+        return ours.get_config()["activation"] == RELU_AS_ACTIVATION[c["max_value"]]
+    return type(ours) is type(theirs) and config(ours, ignore) == config(theirs, ignore)
+
+
+def randomise_batch_norm(keras, model, rng: np.random.Generator) -> None:
+    """BN's statistics away from their identity initial values, so that an epsilon or an
+    ordering mistake cannot hide."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            weights = layer.get_weights()
+            mean, var = weights[-2], weights[-1]
+            weights[-2] = rng.normal(0, 0.1, mean.shape).astype("float32")
+            weights[-1] = rng.uniform(0.5, 1.5, var.shape).astype("float32")
+            if len(weights) == 4:  # scale and center
+                weights[0] = rng.uniform(0.5, 1.5, weights[0].shape).astype("float32")
+                weights[1] = rng.normal(0, 0.1, weights[1].shape).astype("float32")
+            layer.set_weights(weights)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
+def test_zoo_spec_equals_keras_applications(keras, row: Row):
+    path = ROOT / "specs" / row.spec
+    # `archspec check`: the spec's expect (params; published MACs where there are some) holds
+    checked = check_file(path, row.sets)
+    assert checked.ok, [d.message for d in checked.errors]
+    graph = checked.graph
+    assert graph is not None
+    model = reference = None
+    try:
+        model = archspec.compile(graph)  # the graph `check` analysed: load -> analyze
+        kwargs = dict(row.kwargs)
+        (spec_input,) = graph.inputs.values()
+        if row.input_from_spec and None not in spec_input:
+            kwargs["input_shape"] = tuple(spec_input)
+        reference = getattr(keras.applications, row.factory)(weights=None, **kwargs)
+
+        # static figures
+        assert model.count_params() == reference.count_params() == graph.params
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        ref_trainable = sum(int(np.prod(w.shape)) for w in reference.trainable_weights)
+        assert trainable == ref_trainable == graph.cost.trainable
+        if not row.mbconv:
+            assert len(model.layers) == len(reference.layers)
+        assert tuple(model.output.shape) == tuple(reference.output.shape)
+        assert tuple(model.input.shape) == tuple(reference.input.shape)
+
+        # names: every weighted layer Keras names by a pattern is ours too, same weight shapes
+        ours, theirs = weighted(model), weighted(reference)
+        named = {n: s for n, s in theirs.items() if not AUTO_NAME.fullmatch(n)}
+        missing = sorted(set(named) - set(ours))
+        assert not missing, f"{len(missing)} keras.applications layers missing: {missing[:10]}"
+        differ = [n for n in named if ours[n] != named[n]]
+        assert not differ, [(n, ours[n], named[n]) for n in differ[:10]]
+        assert len(ours) == len(theirs)
+
+        # every layer Keras names by a pattern is ours too, of the same class and configuration
+        # (strides, padding, epsilon, momentum, activation, rates, ...)
+        mine = {layer.name: layer for layer in model.layers}
+        patterned = [layer for layer in reference.layers[1:] if not AUTO_NAME.fullmatch(layer.name)]
+        absent = [
+            layer.name for layer in patterned if layer.name not in mine
+            and not (row.mbconv and not layer.weights)
+        ]  # fmt: skip
+        assert not absent, f"keras.applications layers missing: {absent[:10]}"
+        unlike = [
+            (layer.name, type(mine[layer.name]).__name__, type(layer).__name__)
+            for layer in patterned
+            if layer.name in mine and not same_layer(keras, mine[layer.name], layer, row.loose)
+        ]
+        assert not unlike, f"{len(unlike)} layers differ from keras.applications': {unlike[:5]}"
+
+        # the reference's weights fit, in order, and give the same outputs
+        rng = np.random.default_rng(0)
+        randomise_batch_norm(keras, reference, rng)
+        model.set_weights(reference.get_weights())
+        shape = tuple(224 if d is None else d for d in reference.input.shape[1:])
+        x = rng.uniform(*row.pixels, (2, *shape)).astype("float32")
+
+        # A random network damps a difference within a few blocks (a wrong epsilon early on
+        # leaves no trace in the predictions), so intermediate outputs are compared too: up to
+        # 12 layers named by a pattern, evenly spread over the network, among those equal to
+        # Keras's in every key (not a squeeze conv whose activation `mbconv` has inside)
+        shared = [
+            layer.name
+            for layer in patterned
+            if layer.name in mine and same_layer(keras, mine[layer.name], layer, frozenset())
+        ]
+        probes = [shared[i * len(shared) // PROBES] for i in range(PROBES)] if shared else []
+        probes = sorted(set(probes) - {"predictions"}, key=shared.index)
+
+        def probe(m):
+            """The intermediate outputs, the classifier's input (logits or features) and the
+            predictions."""
+            outputs = [m.get_layer(n).output for n in probes]
+            return keras.Model(
+                m.inputs[0], [*outputs, m.get_layer("predictions").input, m.outputs[0]]
+            )
+
+        ours_out, theirs_out = (
+            [np.asarray(t) for t in probe(m)(x, training=False)] for m in (model, reference)
+        )
+        for name, a, b in zip(probes, ours_out, theirs_out, strict=False):
+            scale = max(1.0, float(np.abs(b).max()))
+            assert np.abs(a - b).max() <= ATOL * scale, f"{name}: {np.abs(a - b).max():.3g}"
+        logits, predictions = ours_out[-2:]
+        ref_logits, ref_predictions = theirs_out[-2:]
+        print(  # shown with -s / -rP: the figures a report quotes
+            f"{row.id}: params {model.count_params():,} / keras {reference.count_params():,}; "
+            f"MACs {graph.cost.macs:,}; max |predictions diff| "
+            f"{np.abs(predictions - ref_predictions).max():.3g}, max |logits diff| "
+            f"{np.abs(logits - ref_logits).max():.3g} (logits up to {np.abs(ref_logits).max():.3g})"
+        )
+        assert np.abs(logits).max() > 0  # a dead network would compare equal trivially
+        assert np.abs(predictions - ref_predictions).max() <= ATOL
+        scale = max(1.0, float(np.abs(ref_logits).max()))
+        assert np.abs(logits - ref_logits).max() <= ATOL * scale
+    finally:
+        del model, reference
+        keras.backend.clear_session()
+        gc.collect()
