@@ -522,3 +522,87 @@ def test_repeat_zero_errors():
     assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
     d = error(blocks + "  - {type: flatten, repeat: -1}\n")
     assert (d.code, d.path) == ("E204", ("blocks", 1, "repeat"))
+
+
+# repeat_names templates
+
+
+def test_repeat_name_templates_count_from_1_from_0_or_with_letters():
+    text = PLAIN + (
+        "blocks:\n"
+        "  - {type: flatten, name: conv2_block, repeat: 2, repeat_names: '{name}{k}'}\n"
+        "  - {type: dense, units: 2, name: stage_0_block, repeat: 2, repeat_names: '{name}_{i}'}\n"
+        "  - {type: dense, units: 2, name: b, repeat: 2, repeat_names: 'x_{letter}_{name}'}\n"
+        "  - {type: dense, units: 2, name: one, repeat_names: '{name}{k}'}\n"
+        "  - {type: dense, units: 2, name: w, repeat: 2, repeat_names: number}\n"
+        "  - {type: dense, units: 2, inputs: conv2_block1}\n"
+        "  - {type: dense, units: 2, inputs: stage_0_block}\n"
+    )
+    items = run(text).items
+    assert [(i.block.name, i.block.inputs) for i in items] == [
+        ("conv2_block1", ["input"]),
+        ("conv2_block2", ["conv2_block1"]),
+        ("stage_0_block_0", ["conv2_block2"]),
+        ("stage_0_block_1", ["stage_0_block_0"]),
+        ("x_a_b", ["stage_0_block_1"]),
+        ("x_b_b", ["x_a_b"]),
+        ("one1", ["x_b_b"]),  # a template names even a single copy
+        ("w_1", ["one1"]),
+        ("w_2", ["w_1"]),
+        ("dense_1", ["conv2_block1"]),
+        ("dense_2", ["stage_0_block_1"]),  # `name`: the last copy
+    ]
+    assert {i.block.repeat_names for i in items} == {"number"}
+
+
+def test_repeat_name_templates_of_a_definition_and_inside_it():
+    text = PLAIN + (
+        "define:\n  stage:\n    blocks:\n"
+        "      - {type: flatten, name: block, repeat: 2, repeat_names: '{name}{k}'}\n"
+        "blocks:\n  - {type: stage, name: conv, repeat: 2, repeat_names: '{name}{k}'}\n"
+    )
+    assert [i.block.name for i in run(text).items] == [
+        "conv1_block1", "conv1_block2", "conv2_block1", "conv2_block2"
+    ]  # fmt: skip
+
+
+def test_the_words_equal_their_templates_but_for_numbers_single_copy():
+    words = PLAIN + (
+        "blocks:\n  - {type: flatten, name: a, repeat: 2, repeat_names: number}\n"
+        "  - {type: flatten, name: b, repeat: 2, repeat_names: letters}\n"
+    )
+    templates = words.replace("number", "'{name}_{k}'").replace("letters", "'{name}{letter}'")
+    names = [i.block.name for i in run(words).items]
+    assert names == [i.block.name for i in run(templates).items] == ["a_1", "a_2", "ba", "bb"]
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        ("block", "not `number`, `letters` or a template"),  # no placeholder
+        ("'{name}'", "exactly one of `{k}`"),  # no counter
+        ("'{name}{k}{i}'", "exactly one of `{k}`"),  # two counters
+        ("'{k}_{name}'", "makes names such as `1_block`, which are not identifiers"),
+        ("'{name}-{k}'", "makes names such as `block-1`"),
+        ("'{name}{k}}'", "which are not identifiers"),
+        ("'{name}{j}'", "unknown placeholder `{j}`"),
+        ("'{name}{{k}}'", "makes names such as `block{1}`"),
+    ],
+)
+def test_a_bad_repeat_name_template_is_an_error_at_repeat_names(template, says):
+    d = error(
+        PLAIN + f"blocks:\n  - {{type: flatten, name: f, repeat: 2, repeat_names: {template}}}\n"
+    )
+    assert (d.code, d.path, d.line) == ("E204", ("blocks", 0, "repeat_names"), 4)
+    assert says in d.message
+
+
+def test_a_template_needs_a_name_and_a_clash_is_a_duplicate_name():
+    d = error(PLAIN + "blocks:\n  - {type: flatten, repeat: 2, repeat_names: '{name}{k}'}\n")
+    assert (d.code, d.path) == ("E203", ("blocks", 0, "repeat_names"))
+    assert "`{name}{k}` needs the block's `name`" in d.message
+    d = error(PLAIN + (
+        "blocks:\n  - {type: flatten, name: b, repeat: 2, repeat_names: '{name}{k}'}\n"
+        "  - {type: dense, name: b2, units: 2}\n"
+    ))  # fmt: skip
+    assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))

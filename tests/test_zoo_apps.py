@@ -1,12 +1,12 @@
-"""The mobile and efficient zoo networks equal keras.applications (issue 13), one table row each.
+"""The zoo networks equal keras.applications (issues 13 and 14), one table row each.
 
 For each row the reference is built here with weights=None (never from figures typed into the
 test), and the spec with archspec; then:
 
 * `archspec check` passes on the spec: its `expect:` (parameters, and the published MACs where
   the paper gives them, at the precision written) holds;
-* count_params, trainable parameters, the output shape and (but for `mbconv` specs, which leave
-  out some weightless layers) the number of layers are equal;
+* count_params, trainable parameters, the output shape and (but for specs that leave out or add
+  weightless layers) the number of layers are equal;
 * every weighted layer of the reference whose name is not one of Keras's automatic session
   counters (`conv2d_3`, `batch_normalization`, `add_7`, `re_lu_2`, ...) exists in ours under the
   same name with the same weight shapes, so keras.applications weight files load by name; every
@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.zoo, pytest.mark.keras]
 AUTO_NAME = re.compile(
     r"(conv2d|depthwise_conv2d|separable_conv2d|batch_normalization|add|multiply|re_lu|activation"
     r"|global_average_pooling2d|dropout|flatten|reshape|rescaling|normalization|zero_padding2d"
-    r"|dense)(_\d+)?"
+    r"|dense|max_pooling2d|average_pooling2d|concatenate|custom_scale_layer|lambda)(_\d+)?"
 )
 
 #: outputs: absolute tolerance on the predictions (softmax); the logits get the same relative to
@@ -67,13 +67,19 @@ class Row:
     #: vanish nor saturate (relu6 everywhere would hide a wrong epsilon): [-1, 1] for the models
     #: that take preprocessed images, [0, 255] for those that rescale inside (V3, EfficientNet)
     pixels: tuple[float, float] = (0.0, 255.0)
-    #: the spec uses `mbconv`, which leaves out weightless layers of Keras's blocks (it pads
-    #: `same` instead of ZeroPadding2D + `valid`; its squeeze-excitation pools with keepdims
-    #: instead of adding a Reshape, and has its activations inside its convs where MobileNetV3
-    #: has separate layers): the layer counts may then differ, and the configuration keys in
-    #: `loose` are not compared (the outputs still are)
-    mbconv: bool = False
+    #: the spec leaves out or adds weightless layers: `mbconv` pads `same` instead of
+    #: ZeroPadding2D + `valid`, its squeeze-excitation pools with keepdims instead of adding a
+    #: Reshape, and has its activations inside its convs where MobileNetV3 has separate layers;
+    #: Inception-ResNet-v2's scaled residual is Rescaling + Add where Keras has one custom
+    #: layer. The layer counts may then differ, and the configuration keys in `loose` are not
+    #: compared (the weights, their order and the outputs still are)
+    weightless_differ: bool = False
     loose: frozenset[str] = frozenset()
+    #: Keras's custom layers that the spec writes as a built-in layer with the same weights:
+    #: Keras class name -> ours (ConvNeXt's LayerScale -> EinsumDense("...c,c->...c")). Such a
+    #: layer must have our class and the same weight shapes; its configuration is not compared,
+    #: and its weights are randomised like BN's statistics (the outputs still are compared)
+    replaced: dict[str, str] = field(default_factory=dict)
 
 
 #: depthwise `padding` (`same`, not a ZeroPadding2D and `valid`) and the squeeze's `keepdims`
@@ -85,32 +91,65 @@ ROWS = [
     Row("mobilenet", "mobilenet.yaml", "MobileNet", pixels=(-1.0, 1.0)),
     Row("mobilenet_v2", "mobilenet_v2.yaml", "MobileNetV2", pixels=(-1.0, 1.0)),
     Row("mobilenet_v3_small", "mobilenet_v3_small.yaml", "MobileNetV3Small",
-        input_from_spec=True, mbconv=True, loose=V3_LOOSE),
+        input_from_spec=True, weightless_differ=True, loose=V3_LOOSE),
     Row("mobilenet_v3_large", "mobilenet_v3_large.yaml", "MobileNetV3Large",
-        input_from_spec=True, mbconv=True, loose=V3_LOOSE),
+        input_from_spec=True, weightless_differ=True, loose=V3_LOOSE),
     Row("xception", "xception.yaml", "Xception", pixels=(-1.0, 1.0)),
     *(
         Row(f"efficientnet_{v}", "families/efficientnet.yaml", f"EfficientNet{v.upper()}",
-            sets=(f"variant={v}",), mbconv=True,
+            sets=(f"variant={v}",), weightless_differ=True,
             loose=EFFICIENTNET_LOOSE)
         for v in ("b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7")
     ),
     *(
         Row(f"efficientnet_v2_{v}", "families/efficientnet_v2.yaml",
-            f"EfficientNetV2{v.upper()}", sets=(f"variant={v}",), mbconv=True,
+            f"EfficientNetV2{v.upper()}", sets=(f"variant={v}",), weightless_differ=True,
             loose=EFFICIENTNET_LOOSE)
         for v in ("b0", "b1", "b2", "b3", "s", "m", "l")
     ),
     # -- issue 14: resnet_v2 and densenet rows --
+    *(
+        Row(f"resnet_v2_{d}", "families/resnet_v2.yaml", f"ResNet{d}V2", sets=(f"depth={d}",),
+            pixels=(-1.0, 1.0))
+        for d in (50, 101, 152)
+    ),
+    # DenseNet takes torch-style inputs, (x / 255 - mean) / std: about [-2.1, 2.6]
+    *(
+        Row(f"densenet_{d}", "families/densenet.yaml", f"DenseNet{d}", sets=(f"depth={d}",),
+            pixels=(-2.1, 2.6))
+        for d in (121, 169, 201)
+    ),
     # -- issue 14: inception rows --
+    Row("inception_v3", "inception_v3.yaml", "InceptionV3", pixels=(-1.0, 1.0)),
+    Row("inception_resnet_v2", "inception_resnet_v2.yaml", "InceptionResNetV2",
+        pixels=(-1.0, 1.0), weightless_differ=True),
     # -- issue 14: convnext rows --
+    # Normalization inside (pixels in [0, 255]); the stem and downsampling layers are nested
+    # Sequential models in Keras (compared leaf by leaf), its residual adds are ops where ours are
+    # Add layers, and its LayerScale is our EinsumDense
+    *(
+        Row(f"convnext_{v}", "families/convnext.yaml", f"ConvNeXt{k}", sets=(f"variant={v}",),
+            weightless_differ=True, replaced={"LayerScale": "EinsumDense"})
+        for v, k in (("tiny", "Tiny"), ("small", "Small"), ("base", "Base"), ("large", "Large"),
+                     ("xlarge", "XLarge"))
+    ),
 ]  # fmt: skip
 
 
-def weighted(model) -> dict[str, list[tuple[int, ...]]]:
+def leaves(keras, model) -> list:
+    """The model's layers, with nested models (ConvNeXt's stem and downsampling layers are
+    Sequential models) replaced by their own layers, recursively; a flat spec has the same
+    weights in the same order as those leaves."""
+    out = []
+    for layer in model.layers:
+        out.extend(leaves(keras, layer) if isinstance(layer, keras.Model) else [layer])
+    return out
+
+
+def weighted(keras, model) -> dict[str, list[tuple[int, ...]]]:
     return {
         layer.name: [tuple(w.shape) for w in layer.weights]
-        for layer in model.layers
+        for layer in leaves(keras, model)
         if layer.weights
     }
 
@@ -130,7 +169,8 @@ def config(layer, ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
         k: v for k, v in layer.get_config().items() if not IGNORED.fullmatch(k) and k not in ignore
     }
     if isinstance(out.get("axis"), int):
-        out["axis"] %= len(layer.input.shape)
+        first = layer.input[0] if isinstance(layer.input, list) else layer.input  # a merge
+        out["axis"] %= len(first.shape)
     return out
 
 
@@ -145,10 +185,20 @@ def same_layer(keras, ours, theirs, ignore: frozenset[str]) -> bool:
     return type(ours) is type(theirs) and config(ours, ignore) == config(theirs, ignore)
 
 
-def randomise_batch_norm(keras, model, rng: np.random.Generator) -> None:
-    """BN's statistics away from their identity initial values, so that an epsilon or an
-    ordering mistake cannot hide."""
-    for layer in model.layers:
+def randomise_batch_norm(
+    keras, model, rng: np.random.Generator, replaced: frozenset[str] = frozenset()
+) -> None:
+    """BN's statistics (and LayerNorm's scale and offset, and the weights of the custom layers
+    in `replaced`: ConvNeXt's layer scales, 1e-6, would silence every residual branch) away
+    from their identity initial values, so that an epsilon or an ordering mistake cannot
+    hide."""
+    for layer in leaves(keras, model):
+        if isinstance(layer, keras.layers.LayerNormalization) or type(layer).__name__ in replaced:
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, w.shape).astype("float32") if i % 2 == 0
+                 else rng.normal(0, 0.1, w.shape).astype("float32")
+                 for i, w in enumerate(layer.get_weights())]
+            )  # fmt: skip
         if isinstance(layer, keras.layers.BatchNormalization):
             weights = layer.get_weights()
             mean, var = weights[-2], weights[-1]
@@ -182,13 +232,13 @@ def test_zoo_spec_equals_keras_applications(keras, row: Row):
         trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         ref_trainable = sum(int(np.prod(w.shape)) for w in reference.trainable_weights)
         assert trainable == ref_trainable == graph.cost.trainable
-        if not row.mbconv:
+        if not row.weightless_differ:
             assert len(model.layers) == len(reference.layers)
         assert tuple(model.output.shape) == tuple(reference.output.shape)
         assert tuple(model.input.shape) == tuple(reference.input.shape)
 
         # names: every weighted layer Keras names by a pattern is ours too, same weight shapes
-        ours, theirs = weighted(model), weighted(reference)
+        ours, theirs = weighted(keras, model), weighted(keras, reference)
         named = {n: s for n, s in theirs.items() if not AUTO_NAME.fullmatch(n)}
         missing = sorted(set(named) - set(ours))
         assert not missing, f"{len(missing)} keras.applications layers missing: {missing[:10]}"
@@ -198,23 +248,29 @@ def test_zoo_spec_equals_keras_applications(keras, row: Row):
 
         # every layer Keras names by a pattern is ours too, of the same class and configuration
         # (strides, padding, epsilon, momentum, activation, rates, ...)
-        mine = {layer.name: layer for layer in model.layers}
-        patterned = [layer for layer in reference.layers[1:] if not AUTO_NAME.fullmatch(layer.name)]
+        mine = {layer.name: layer for layer in leaves(keras, model)}
+        patterned = [
+            layer for layer in leaves(keras, reference)[1:] if not AUTO_NAME.fullmatch(layer.name)
+        ]
         absent = [
             layer.name for layer in patterned if layer.name not in mine
-            and not (row.mbconv and not layer.weights)
+            and not (row.weightless_differ and not layer.weights)
         ]  # fmt: skip
         assert not absent, f"keras.applications layers missing: {absent[:10]}"
         unlike = [
             (layer.name, type(mine[layer.name]).__name__, type(layer).__name__)
             for layer in patterned
-            if layer.name in mine and not same_layer(keras, mine[layer.name], layer, row.loose)
+            if layer.name in mine and (
+                type(mine[layer.name]).__name__ != row.replaced[type(layer).__name__]
+                if type(layer).__name__ in row.replaced
+                else not same_layer(keras, mine[layer.name], layer, row.loose)
+            )
         ]
         assert not unlike, f"{len(unlike)} layers differ from keras.applications': {unlike[:5]}"
 
         # the reference's weights fit, in order, and give the same outputs
         rng = np.random.default_rng(0)
-        randomise_batch_norm(keras, reference, rng)
+        randomise_batch_norm(keras, reference, rng, frozenset(row.replaced))
         model.set_weights(reference.get_weights())
         shape = tuple(224 if d is None else d for d in reference.input.shape[1:])
         x = rng.uniform(*row.pixels, (2, *shape)).astype("float32")
@@ -222,21 +278,25 @@ def test_zoo_spec_equals_keras_applications(keras, row: Row):
         # A random network damps a difference within a few blocks (a wrong epsilon early on
         # leaves no trace in the predictions), so intermediate outputs are compared too: up to
         # 12 layers named by a pattern, evenly spread over the network, among those equal to
-        # Keras's in every key (not a squeeze conv whose activation `mbconv` has inside)
+        # Keras's in every key (not a squeeze conv whose activation `mbconv` has inside), and
+        # not inside a nested model (its outputs are not the outer model's tensors)
+        top = {layer.name for layer in reference.layers}
         shared = [
             layer.name
             for layer in patterned
-            if layer.name in mine and same_layer(keras, mine[layer.name], layer, frozenset())
-        ]
+            if layer.name in mine and layer.name in top
+            and same_layer(keras, mine[layer.name], layer, frozenset())
+        ]  # fmt: skip
+        head = reference.layers[-1].name  # `predictions`; ConvNeXt's `<model>_head_dense`
         probes = [shared[i * len(shared) // PROBES] for i in range(PROBES)] if shared else []
-        probes = sorted(set(probes) - {"predictions"}, key=shared.index)
+        probes = sorted(set(probes) - {head}, key=shared.index)
 
         def probe(m):
             """The intermediate outputs, the classifier's input (logits or features) and the
             predictions."""
             outputs = [m.get_layer(n).output for n in probes]
             return keras.Model(
-                m.inputs[0], [*outputs, m.get_layer("predictions").input, m.outputs[0]]
+                m.inputs[0], [*outputs, m.get_layer(head).input, m.outputs[0]]
             )
 
         ours_out, theirs_out = (

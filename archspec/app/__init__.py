@@ -17,6 +17,7 @@ from archspec.ir.graph import Graph
 
 if TYPE_CHECKING:
     from archspec.backends.keras.save import Saved, Status, Target
+    from archspec.backends.keras.weights import Loaded
     from archspec.core.units import Shape
 
 #: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
@@ -77,6 +78,8 @@ class Build:
     force: bool = False
     verify: bool = False
     tolerance: float = 1e-4
+    #: the weights loaded into the model (`weights=`), None without
+    weights: Loaded | None = None
 
 
 def build(
@@ -89,20 +92,30 @@ def build(
     format: str | None = None,
     verify: bool = False,
     tolerance: float = 1e-4,
+    weights: str | os.PathLike[str] | None = None,
     status: Status | None = None,
 ) -> Build:
     """Load, analyze and compile `spec`, as `archspec build` does; then `export(...)` saves it.
 
     With `output`, first check that it can be written (exit 2 before the slow part: the folder,
     an existing target without `force`, the format's extras); `format` (keras, savedmodel, tflite,
-    onnx; default from the suffix), `verify` and `tolerance` are for the export. `status(message)`
-    is a context manager shown around slow work. Raises ArchspecError."""
+    onnx; default from the suffix), `verify` and `tolerance` are for the export. `weights`: a
+    keras.applications .h5 or Keras 3 .weights.h5 file loaded into the model, by layer name
+    where the names match and in order otherwise, every shape checked (a missing file is exit 2
+    before Keras is imported; a file that does not fit is E803). `status(message)` is a context
+    manager shown around slow work. Raises ArchspecError."""
     from archspec.backends.keras.save import check_target
 
     stage = status or (lambda _message: nullcontext())
     resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
     target = check_target(output, force, format, verify) if output is not None else None
+    weights_file = None
+    if weights is not None:
+        from archspec.backends.keras import weights as pretrained
+
+        with stage(f"reading {os.fspath(weights)}"):
+            weights_file = pretrained.read(weights)
     shapes = None
     if target is not None and (verify or target.format == "onnx"):
         from archspec.backends.keras.verify import run_shapes
@@ -110,7 +123,11 @@ def build(
         shapes = run_shapes(graph, resolved.doc)
     with stage("building the Keras model"):
         model = compile(graph)
-    return Build(resolved, graph, model, target, shapes, force, verify, tolerance)
+    loaded = None
+    if weights_file is not None:
+        with stage(f"loading {weights_file.path}"):
+            loaded = pretrained.load(model, weights_file)
+    return Build(resolved, graph, model, target, shapes, force, verify, tolerance, loaded)
 
 
 def export(built: Build, status: Status | None = None) -> Saved:

@@ -75,8 +75,8 @@ def build(
         help="Reload the saved model and compare its outputs with Keras's.")] = False,
     tolerance: Annotated[float, typer.Option("--tolerance",
         help="Max abs difference --verify accepts.")] = 1e-4,
-    layers: Annotated[bool, typer.Option("--layers",
-        help="Print Keras's per-layer table.")] = False,
+    layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
+    weights: Annotated[Path | None, typer.Option("--weights", help="Load weights (.h5).")] = None,
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
@@ -89,8 +89,10 @@ def build(
     if not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     built = api.build(spec, output, sets=opts.sets, limits=opts.limits, force=force, format=fmt,
-                      verify=verify, tolerance=tolerance, status=console.status)  # fmt: skip
+        verify=verify, tolerance=tolerance, weights=weights, status=console.status)  # fmt: skip
     console.build_summary(built.graph, built.model if layers else None)
+    if built.weights is not None:
+        console.out(f"Loaded weights: {built.weights.describe()}")
     if built.target is not None:
         console.saved_summary(api.export(built, status=console.status), tolerance)
 

@@ -71,6 +71,7 @@ CODES: dict[str, str] = {
     # export
     "E801": "an exported model's outputs differ from the Keras model's (--verify)",
     "E802": "no input size at which the model runs, for --verify or an ONNX export",
+    "E803": "a weights file does not fit the model (--weights)",
     # warnings
     "W301": "input or block feeds nothing",
 }

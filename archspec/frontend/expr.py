@@ -106,6 +106,19 @@ def evaluate(source: str, env: Mapping[str, Any]) -> Any:
         raise ExprError("expression too deeply nested") from None
 
 
+def names(source: str) -> set[str]:
+    """The names an expression reads (not the functions it calls); empty if it does not parse
+    (`evaluate` then says why)."""
+    if len(source) > MAX_SOURCE:
+        return set()
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return set()
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+
+
 def _check_tree(root: ast.expr, env: Mapping[str, Any]) -> None:
     """Refuse anything outside the whitelist, and undefined names, anywhere in the tree (also
     in branches that evaluation will not take). Iterative: no recursion on deep trees."""

@@ -7,11 +7,12 @@ it (and, inside a user-defined block, at its use site too).
 
 from __future__ import annotations
 
-from archspec.core.errors import Diagnostic, LimitExceeded, ShapeError, SpecError, format_path
+from archspec.core.errors import Diagnostic, SpecError, format_path
 from archspec.core.limits import Limits
-from archspec.frontend.bounds import CheckedBuilder, check_inputs, check_totals
+from archspec.frontend.bounds import check_totals
+from archspec.frontend.lowering import Lowering
 from archspec.frontend.resolve import Resolved, with_use
-from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.graph import Graph
 
 
 def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
@@ -21,39 +22,13 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     inputs first, layer by layer while lowering, and on the totals of the finished graph."""
     doc = resolved.doc
     limits = limits or doc.limits
-    check_inputs(doc, resolved.model.input_shapes, resolved.model.inputs is not None, limits)
-    graph = Graph(name=resolved.model.name, inputs=resolved.model.input_shapes)
-    #: final block name -> its output tensor
-    tensors: dict[str, str] = {n: n for n in graph.inputs}
+    model = resolved.model
+    lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
     for item in resolved.items:
-        block = item.block
-        assert block.name is not None and isinstance(block.inputs, list)
-        info = BlockInfo(
-            name=block.name,
-            type=block.type,
-            path=item.path,
-            inputs=[tensors[r] for r in block.inputs],
-            summary=block.summary(),
-            group=item.group,
-        )
-        try:
-            out = block.expand(CheckedBuilder(graph, info, limits), info.inputs)
-        except (LimitExceeded, ShapeError) as e:
-            fields = {k: getattr(block, k) for k in block.model_fields_set}
-            if isinstance(e, LimitExceeded):
-                key = e.key_in(fields)
-            else:
-                key = e.key if e.key in fields else None
-            d = doc.diag(
-                e.code,
-                f"{format_path(item.path)} (`{block.name}`, {block.type}): {e}",
-                (*item.path, key) if key else item.path,
-                hint=e.hint,
-            )
-            raise SpecError(with_use(doc, d, item.use)) from None
-        info.output, info.shape = out, graph.shape_of(out)
-        graph.blocks.append(info)
-        tensors[block.name] = out
+        problem = lowering.add(item.block, item.path, item.group)
+        if problem is not None:
+            raise SpecError(with_use(doc, problem, item.use))
+    graph, tensors = lowering.graph, lowering.tensors
     graph.outputs = [tensors[o] for o in resolved.outputs]
     _prune(graph, resolved)
     check_totals(doc, graph, limits)

@@ -3,11 +3,13 @@ spec block that made them. No TensorFlow here: `archspec check` and `plot` work 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
-from archspec.core.errors import Diagnostic, KeyPath, ShapeError
-from archspec.core.units import Shape
+from archspec.core.errors import Diagnostic, KeyPath, ShapeError, UnplacedError
+from archspec.core.units import Dim, Shape
 from archspec.ir.op import Cost, Op
 
 
@@ -93,6 +95,67 @@ class Graph:
                 rows.append((name, kind, b.shape, c))
         return rows
 
+    def feature_info(self) -> list[FeatureInfo]:
+        """Per output, in order: shape, channels (the last axis) and stride (see FeatureInfo).
+
+        The stride along an axis is input size / output size where both are known and one
+        divides the other (224 / 14 = 16); otherwise the nominal stride of the ops on the path,
+        measured by inferring the shapes at two large probe sizes (a conv or pool of stride s
+        multiplies it by s, upsampling or a transposed conv of factor s divides it by s, padding
+        and windows do not change it: Inception's 299 -> 8 is 32). An output whose size does not
+        scale with the input's has no stride. No TensorFlow: shape arithmetic only."""
+        images = [n for n, s in self.inputs.items() if len(s) == 3]
+        probes = [self._probe(images, size) for size in _PROBES]
+        infos = []
+        for name in self.outputs:
+            shape = self.shape_of(name)
+            source = next((i for i in images if i in self._sources(name)), None)
+            stride = None
+            if source is not None and len(shape) == 3:
+                axes = [self._stride(name, source, axis, probes) for axis in (0, 1)]
+                if axes[0] is not None and axes[1] is not None:
+                    stride = (_as_stride(axes[0]), _as_stride(axes[1]))
+            channels = shape[-1] if shape else None
+            infos.append(FeatureInfo(name, shape, channels, stride, source if stride else None))
+        return infos
+
+    def _sources(self, name: str) -> set[str]:
+        """The inputs that `name` depends on."""
+        seen, todo = set(), [name]
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(self.nodes[n].inputs if n in self.nodes else ())
+        return seen & set(self.inputs)
+
+    def _probe(self, images: list[str], size: int) -> dict[str, Shape]:
+        """Every tensor's shape with each image input `size` x `size`; a tensor whose layer
+        cannot take it (a reshape to a fixed size) and what follows from it are left out."""
+        shapes = {n: (size, size, s[2]) if n in images else s for n, s in self.inputs.items()}
+        for node in self.nodes.values():
+            if all(i in shapes for i in node.inputs):
+                with contextlib.suppress(UnplacedError, ArithmeticError, ValueError):
+                    shapes[node.name] = node.op.infer([shapes[i] for i in node.inputs])
+        return shapes
+
+    def _stride(
+        self, name: str, source: str, axis: int, probes: list[dict[str, Shape]]
+    ) -> Fraction | None:
+        """The stride of `name` along `axis`, relative to `source` (see feature_info)."""
+        measured: list[Fraction] = []
+        for size, shapes in zip(_PROBES, probes, strict=True):
+            out = shapes.get(name, ())
+            dim = out[axis] if len(out) == 3 else None
+            if dim:
+                measured.append(Fraction(size, dim).limit_denominator(64))
+        if len(measured) == 2 and measured[0] != measured[1]:
+            return None  # the size does not follow the input's (a global pool with keepdims)
+        known = _known_ratio(self.inputs[source][axis], self.shape_of(name)[axis])
+        if known is not None:
+            return known
+        return measured[0] if len(measured) == 2 else None
+
     def consumers(self) -> dict[str, list[str]]:
         """name -> the nodes that read it."""
         out: dict[str, list[str]] = {n: [] for n in [*self.inputs, *self.nodes]}
@@ -100,6 +163,40 @@ class Graph:
             for i in node.inputs:
                 out[i].append(node.name)
         return out
+
+
+#: a stride (reduction) along one axis: an int, or a fraction of 1 where the output is larger
+#: than the input (after upsampling or a transposed convolution: 0.5)
+Stride = int | float
+
+#: two input sizes at which the graph is probed to find how each tensor's size follows the
+#: input's: large (a window's edges do not matter) and divisible by many strides
+_PROBES = (2**12 * 3**3 * 5 * 7, 2**13 * 3**3 * 5 * 7)
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One model output as a head sees it (timm's `feature_info`): `stride` is (height, width),
+    how many input pixels one output pixel spans, relative to `input`; None for an output that
+    is not an image, or whose size does not follow the input's (a global pool with keepdims)."""
+
+    name: str
+    shape: Shape
+    channels: Dim
+    stride: tuple[Stride, Stride] | None
+    #: the image input the stride is relative to (the first one the output depends on), if any
+    input: str | None
+
+
+def _as_stride(ratio: Fraction) -> Stride:
+    return ratio.numerator if ratio.denominator == 1 else float(ratio)
+
+
+def _known_ratio(size_in: Dim, size_out: Dim) -> Fraction | None:
+    """input / output where both are known and one divides the other, else None."""
+    if not size_in or not size_out or (size_in % size_out and size_out % size_in):
+        return None
+    return Fraction(size_in, size_out)
 
 
 class Builder:

@@ -149,6 +149,15 @@ def window(size: Dim, kernel: int, stride: int, padding: str, axis: str) -> Dim:
     return out
 
 
+def window_text(kernel: Pair, strides: Pair) -> tuple[str, str]:
+    """For labels: (3, 3), (2, 2) -> ("3x3", "/2"); (3, 1), (2, 1) -> ("3x1", "/2x1"); no
+    stride -> ""."""
+    k = f"{kernel[0]}x{kernel[1]}"
+    if strides == (1, 1):
+        return k, ""
+    return k, f"/{strides[0]}" + ("" if strides[0] == strides[1] else f"x{strides[1]}")
+
+
 def check_width(what: str, width: int, limits: Limits) -> None:
     """Filters of a convolution, units of a dense layer (E707)."""
     if width > limits.width:

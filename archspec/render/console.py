@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archspec.core.errors import Diagnostic
+from archspec.core.units import Shape
 
 if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-up
     from archspec.ir.graph import Graph
@@ -35,6 +36,8 @@ class CheckedFile(Protocol):
     def warnings(self) -> list[Diagnostic]: ...
     @property
     def ok(self) -> bool: ...
+    @property
+    def outputs(self) -> Mapping[str, Shape]: ...
 
 
 class SavedTarget(Protocol):
@@ -107,6 +110,8 @@ def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
         )
         if table:
             out(text.summary_table(g))
+            out()
+            out(text.outputs_table(g, list(r.outputs)))
             out()
     valid = sum(r.ok for r in results)
     errors = sum(len(r.errors) for r in results)

@@ -82,6 +82,25 @@ def blocks_list(result: FileResult) -> list[dict[str, Any]] | None:
     return rows
 
 
+def outputs_list(result: FileResult) -> list[dict[str, Any]] | None:
+    """Per model output (Graph.feature_info): name (as `outputs` names it), the Keras layer,
+    shape, channels and stride relative to the input as [height, width] (null for none)."""
+    g = result.graph
+    if g is None:
+        return None
+    infos = g.feature_info()
+    return [
+        {
+            "name": name,
+            "layer": f.name,
+            "shape": list(f.shape),
+            "channels": f.channels,
+            "stride": None if f.stride is None else list(f.stride),
+        }
+        for name, f in zip(result.outputs or [f.name for f in infos], infos, strict=True)
+    ]
+
+
 def to_json(results: Sequence[FileResult], table: bool = False) -> str:
     """The JSON report: `{"version", "ok", "summary", "files": [...]}` (see the README)."""
     files = []
@@ -92,6 +111,7 @@ def to_json(results: Sequence[FileResult], table: bool = False) -> str:
             "errors": [diagnostic_dict(d) for d in r.errors],
             "warnings": [diagnostic_dict(d) for d in r.warnings],
             "totals": totals_dict(r),
+            "outputs": outputs_list(r),
         }
         if table:
             entry["blocks"] = blocks_list(r)

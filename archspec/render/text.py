@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from archspec.core.errors import Diagnostic
 from archspec.core.units import human, macs_str, shape_str
-from archspec.ir.graph import Graph
+from archspec.ir.graph import Graph, Stride
 
 __all__ = ["human", "macs_str", "shape_str"]  # re-exported: the CLI prints with them
 
@@ -58,6 +58,32 @@ def summary_table(graph: Graph) -> str:
     for name, kind, shape, c in graph.block_rows():
         rows.append((name, kind, shape_str(shape), f"{c.params:,}",
                      macs_str(c.macs)))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = []
+    for k, r in enumerate(rows):
+        cells = [r[i].ljust(widths[i]) if i < 3 else r[i].rjust(widths[i]) for i in range(5)]
+        out.append("  ".join(cells).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def stride_str(stride: tuple[Stride, Stride] | None) -> str:
+    """`16` (height and width alike), `16x8` (height x width), `0.5` (upsampled), `-` (none)."""
+    if stride is None:
+        return "-"
+    h, w = (f"{s:g}" for s in stride)
+    return h if h == w else f"{h}x{w}"
+
+
+def outputs_table(graph: Graph, names: Sequence[str] = ()) -> str:
+    """One row per model output: name (as `outputs` names it; `names`, else the layer's), its
+    layer, shape, channels and stride relative to the input (Graph.feature_info)."""
+    rows = [("output", "layer", "shape", "channels", "stride")]
+    infos = graph.feature_info()
+    for name, f in zip(names or [f.name for f in infos], infos, strict=True):
+        channels = "?" if f.channels is None else str(f.channels)
+        rows.append((name, f.name, shape_str(f.shape), channels, stride_str(f.stride)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = []
     for k, r in enumerate(rows):

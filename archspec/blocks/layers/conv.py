@@ -28,7 +28,17 @@ from archspec.core.errors import ShapeError
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, product
 from archspec.ir.graph import Builder
-from archspec.ir.op import Cost, Op, Pair, check_width, check_window, image, known, window
+from archspec.ir.op import (
+    Cost,
+    Op,
+    Pair,
+    check_width,
+    check_window,
+    image,
+    known,
+    window,
+    window_text,
+)
 
 
 @dataclass(frozen=True)
@@ -98,13 +108,7 @@ class Conv2D(Op):
         )
 
     def label(self) -> str:
-        k = f"{self.kernel[0]}x{self.kernel[1]}"
-        s = (
-            ""
-            if self.strides == (1, 1)
-            else f"/{self.strides[0]}"
-            + ("" if self.strides[0] == self.strides[1] else f"x{self.strides[1]}")
-        )
+        k, s = window_text(self.kernel, self.strides)
         d = "" if self.dilation == (1, 1) else f" dil {_spec(self.dilation, 'x')}"
         g = "" if self.groups == 1 else f" groups {self.groups}"
         act = "" if self.activation == "linear" else f" {self.activation}"

@@ -24,7 +24,7 @@ from archspec.blocks.layers.batch_norm import BatchNorm
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, product
 from archspec.ir.graph import Builder
-from archspec.ir.op import Cost, Op, Pair, check_window, image, known, window
+from archspec.ir.op import Cost, Op, Pair, check_window, image, known, window, window_text
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,7 @@ class DepthwiseConv2D(Op):
         )
 
     def label(self) -> str:
-        k = f"{self.kernel[0]}x{self.kernel[1]}"
-        s = (
-            ""
-            if self.strides == (1, 1)
-            else f"/{self.strides[0]}"
-            + ("" if self.strides[0] == self.strides[1] else f"x{self.strides[1]}")
-        )
+        k, s = window_text(self.kernel, self.strides)
         m = "" if self.depth_multiplier == 1 else f", x{self.depth_multiplier}"
         d = "" if self.dilation == (1, 1) else f" dil {self.dilation[0]}"
         act = "" if self.activation == "linear" else f" {self.activation}"

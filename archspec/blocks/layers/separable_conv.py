@@ -23,7 +23,17 @@ from archspec.blocks.layers.conv import conv_bn_act
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, product
 from archspec.ir.graph import Builder
-from archspec.ir.op import Cost, Op, Pair, check_width, check_window, image, known, window
+from archspec.ir.op import (
+    Cost,
+    Op,
+    Pair,
+    check_width,
+    check_window,
+    image,
+    known,
+    window,
+    window_text,
+)
 
 
 @dataclass(frozen=True)
@@ -71,13 +81,7 @@ class SeparableConv2D(Op):
         )
 
     def label(self) -> str:
-        k = f"{self.kernel[0]}x{self.kernel[1]}"
-        s = (
-            ""
-            if self.strides == (1, 1)
-            else f"/{self.strides[0]}"
-            + ("" if self.strides[0] == self.strides[1] else f"x{self.strides[1]}")
-        )
+        k, s = window_text(self.kernel, self.strides)
         m = "" if self.depth_multiplier == 1 else f" x{self.depth_multiplier}"
         d = (
             ""

@@ -5,10 +5,13 @@ Order: `--set` replaces params; params are evaluated in order (a param may use e
 every `${...}` outside `params` and `define` is substituted (in blocks, for their first copy); the
 top level is validated; then the blocks are expanded. The other copies of a repeated block whose
 keys hold `${...}` are substituted again, with `copy` bound to their index, as they are expanded
-(after the limit on the number of blocks is checked). Defaults: a block's own value wins, then
-`defaults` for its type, then the type's built-in default; they apply inside user-defined blocks
-too. A user-defined block's inner names are local, and its layers are named
-`<instance name>_<inner name>_...`.
+(after the limit on the number of blocks is checked). `${...}` that read `in_shape` or
+`in_channels` are left until the walk knows the block's (or, inside a definition, the
+instance's) first input: then `Shapes` lowers the blocks expanded so far to give its shape
+(shapes.py), and the block is substituted, validated and expanded as any other. Defaults: a
+block's own value wins, then `defaults` for its type, then the type's built-in default; they
+apply inside user-defined blocks too. A user-defined block's inner names are local, and its
+layers are named `<instance name>_<inner name>_...`.
 
 The stage by concern:
 
@@ -16,6 +19,7 @@ The stage by concern:
 - defaults.py  the `defaults` section: checking it, filling a block in from it
 - define.py    user-defined blocks: checking a use, its params, the scope it opens
 - scope.py     scopes and references: `inputs`, `outputs`, binding a block's name
+- shapes.py    `in_shape` and `in_channels`: the shapes of the blocks expanded so far
 - naming.py    final names (repeat copies, `<type>_<k>`), the limit on the number of blocks
 - errors.py    the error policy: positions, notes at the use site and at `defaults`
 - here         the public entry (`resolve`) and the walk over the blocks that uses them all
@@ -27,16 +31,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, SpecError
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.defaults import check_defaults, with_defaults
-from archspec.frontend.resolve.define import check_names, check_use, inner_scope, use_env
+from archspec.frontend.resolve.define import (
+    COMMON,
+    Use,
+    check_names,
+    check_use,
+    inner_scope,
+    use_env,
+)
 from archspec.frontend.resolve.errors import at_default, by_position, with_copy, with_use
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
-from archspec.frontend.resolve.params import apply_params, has_expr, parse_sets, substitute_block
+from archspec.frontend.resolve.params import (
+    apply_params,
+    deferred,
+    has_expr,
+    parse_sets,
+    substitute_block,
+)
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
-from archspec.frontend.schema import SpecModel, validate_block, validate_spec
+from archspec.frontend.resolve.shapes import SHAPE, Shapes
+from archspec.frontend.schema import SpecModel, translate, validate_block, validate_spec
 
 __all__ = ["Item", "Resolved", "parse_sets", "resolve", "with_use"]
 
@@ -95,6 +115,8 @@ class _Expansion:
         self.stack: list[str] = []
         #: after a block fails validation, later ones are only validated (no cascade)
         self.broken = False
+        #: the shapes `in_shape` and `in_channels` read, lowered on demand
+        self.shapes = Shapes(doc, model, self.items)
 
     def run(self) -> list[str]:
         """Expand the top-level blocks; the final names of the outputs."""
@@ -122,7 +144,13 @@ class _Expansion:
         if isinstance(kind, str):
             raw, defaulted = with_defaults(raw, kind, self.model)
             if kind in self.model.define:
-                self.instance(raw, path, scope, kind, source, env)
+                self.instance(raw, path, scope, kind, source, env, defaulted)
+                return
+        #: as written but for `in_shape` and `in_channels` (substituted per copy)
+        pending = raw if deferred(raw) else None
+        if pending is not None:
+            raw = self.first(pending, path, scope, str(kind), env, defaulted)
+            if raw is None:
                 return
         block = self.validate(raw, path, scope, str(kind), defaulted)
         if block is None or self.broken:
@@ -132,16 +160,20 @@ class _Expansion:
         varies = has_expr(source)
         for copy in range(block.repeat):
             this: Block | None = block
-            if copy and varies:
-                value, defaulted = self.again(source, env, path, scope, block.type, copy,
-                                              block.repeat)  # fmt: skip
-                this = self.validate(value, path, scope, block.type, defaulted,
-                                     (copy, block.repeat))  # fmt: skip
+            if copy and (varies or pending is not None):
+                shaped, where = self.bound(env, refs), (copy, block.repeat)
+                if varies:
+                    value, defaulted = self.again(source, shaped, path, scope, block.type, copy,
+                                                  block.repeat)  # fmt: skip
+                else:
+                    value = self.finish(pending, path, shaped, scope, block.type, defaulted,
+                                        where)  # fmt: skip
+                this = self.validate(value, path, scope, block.type, defaulted, where)
                 if this is None:
                     return
             assert this is not None
             name = self.names.name(block.name, block.type, block.repeat, copy, path, scope,
-                                   letters=block.repeat_names == "letters")  # fmt: skip
+                                   names=block.repeat_names)  # fmt: skip
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
             )
@@ -175,11 +207,50 @@ class _Expansion:
         except SpecError as e:
             raise SpecError([with_copy(self.doc, d, path, (copy, repeat))
                              for d in e.diagnostics]) from None  # fmt: skip
-        return with_defaults(raw, kind, self.model)
+        raw, defaulted = with_defaults(raw, kind, self.model)
+        if deferred(raw):  # from `defaults`
+            raw = self.finish(raw, path, env, scope, kind, defaulted, (copy, repeat))
+        return raw, defaulted
+
+    def bound(self, env: dict[str, Any], refs: list[str]) -> dict[str, Any]:
+        """`env` with `in_shape` and `in_channels` of the first of `refs`, unless it has them
+        (inside a definition: the instance's input)."""
+        return env if SHAPE in env else {**env, SHAPE: self.shapes.of(refs[0])}
+
+    def first(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
+              env: dict[str, Any], defaulted: set[str]) -> Any:  # fmt: skip
+        """The first copy of the built-in block `raw` with its `${...}` that read `in_shape`
+        or `in_channels` substituted (its inputs are read first, so they must be valid), or
+        None if that cannot be done (its errors recorded)."""
+        if SHAPE not in env:
+            if self.broken:  # the blocks before are not all expanded: no shapes
+                return None
+            try:
+                common = Use.model_validate({k: raw[k] for k in COMMON if k in raw})
+            except ValidationError as e:
+                what = f"a `{kind}` block"
+                diags = translate(e, raw, self.doc, path, what, [*COMMON])
+                self.reject([with_use(self.doc, d, scope.use) for d in diags])
+                return None
+            env = self.bound(env, read_inputs(self.doc, common, path, scope))
+        return self.finish(raw, path, env, scope, kind, defaulted, None)
+
+    def finish(self, raw: Any, path: KeyPath, env: dict[str, Any], scope: Scope, kind: str,
+               defaulted: set[str], copy: tuple[int, int] | None) -> Any:  # fmt: skip
+        """`raw` with the `${...}` left for `in_shape` and `in_channels` (`env` binds them)
+        substituted; an error in a value from `defaults` points there."""
+        try:
+            return substitute_block(self.doc, raw, path, env, scope.use, copy[0] if copy else 0)
+        except SpecError as e:
+            doc = self.doc
+            raise SpecError([with_copy(doc, at_default(doc, d, path, kind, defaulted), path,
+                                       copy) for d in e.diagnostics]) from None  # fmt: skip
 
     def instance(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str, source: Any,
-                 env: dict[str, Any]) -> None:  # fmt: skip
-        """Expand one use of a user-defined block (`raw`, `source` and `env` as in `block`)."""
+                 env: dict[str, Any], defaulted: set[str]) -> None:  # fmt: skip
+        """Expand one use of a user-defined block (`raw`, `source` and `env` as in `block`;
+        `defaulted` its params from `defaults`). Inside it, `in_shape` and `in_channels` are
+        its first input's, as in its params."""
         definition = self.model.define[kind]
         common = check_use(self.doc, raw, path, kind, definition, self.stack, scope.use)
         if not isinstance(common, list):
@@ -194,13 +265,19 @@ class _Expansion:
                     scope.use)  # fmt: skip
         refs = read_inputs(self.doc, common, path, scope)
         varies = has_expr(source)
+        pending = raw if deferred(raw) else None
         self.stack.append(kind)
         for copy in range(common.repeat):
+            shaped = self.bound(env, refs)
             if copy and varies:
-                raw = self.again(source, env, path, scope, kind, copy, common.repeat)[0]
-            inner_env = use_env(self.doc, raw, kind, definition, self.params)
+                raw = self.again(source, shaped, path, scope, kind, copy, common.repeat)[0]
+            elif pending is not None:
+                raw = self.finish(pending, path, shaped, scope, kind, defaulted,
+                                  (copy, common.repeat) if copy else None)  # fmt: skip
+            inner_env = use_env(self.doc, raw, kind, definition, self.params,
+                                self.shapes.of(refs[0]))  # fmt: skip
             name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
-                                   letters=common.repeat_names == "letters")  # fmt: skip
+                                   names=common.repeat_names)  # fmt: skip
             inner = inner_scope(name, kind, refs, definition, scope, path)
             for k, inner_raw in enumerate(definition.blocks):
                 inner_path: KeyPath = ("define", kind, "blocks", k)

@@ -19,6 +19,7 @@ from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
 from archspec.frontend.resolve.params import reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
+from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
 from archspec.frontend.schema import Define, SpecModel, translate
 
 #: the keys every block has, built-in or user-defined; they cannot have defaults
@@ -78,15 +79,17 @@ def check_use(
     return common
 
 
-def use_env(
-    doc: Document, raw: dict[str, Any], kind: str, definition: Define, params: dict[str, Any]
-) -> dict[str, Any]:
+def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
+            params: dict[str, Any], shape_of: ShapeOf) -> dict[str, Any]:  # fmt: skip
     """The names `${...}` sees inside one use of `kind`: the spec's params, then the block's
-    (given at the use, or their defaults in `define`)."""
+    (given at the use, or their defaults in `define`), and `in_shape` / `in_channels`: the
+    shape `shape_of` gives, of the instance's first input (shapes.py)."""
     env = dict(params)
+    shaped = {**params, SHAPE: shape_of}
     for p, default in definition.params.items():
         value = raw.get(p, default)
-        env[p] = substitute(doc, value, ("define", kind, "params", p), params, None)
+        env[p] = substitute(doc, value, ("define", kind, "params", p), shaped, None)
+    env[SHAPE] = shape_of
     return env
 
 

@@ -4,7 +4,10 @@ A block's final name is `<prefix><name>`, where the prefix is `<instance name>_`
 user-defined block. With `repeat: n` the copies are `<name>_1` ... `<name>_n` (and `name` then
 refers to the last copy, see scope.bind); with `repeat_names: letters` they are `<name>a`,
 `<name>b`, ... `<name>z`, `<name>aa`, `<name>ab`, ... (as spreadsheet columns), even a single
-copy (`block1a`). Each copy's own name can be read by later blocks too. With `repeat: 0` the
+copy (`block1a`); with a template (`repeat_names: "{name}{k}"`) each copy, even a single one,
+is the template filled in: `{k}` the copy's index from 1, `{i}` from 0, `{letter}` as letters
+(`number` is `{name}_{k}` and `letters` `{name}{letter}`, see base.repeat_template). Each copy's
+own name can be read by later blocks too. With `repeat: 0` the
 block is left out; its name stays taken and means the block's input (Names.drop). A block
 without `name` is `<type>_<k>`, k counting the blocks of that type in its scope from 1 and
 skipping names that are taken. Final names are unique across the whole spec (they become Keras
@@ -14,6 +17,7 @@ layer-name prefixes).
 from __future__ import annotations
 
 from archspec.blocks import Block
+from archspec.blocks.base import repeat_template
 from archspec.core.errors import Diagnostic, KeyPath, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
@@ -28,9 +32,9 @@ class Names:
         self.final: set[str] = set(inputs)
 
     def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
-             scope: Scope, letters: bool = False) -> str:  # fmt: skip
+             scope: Scope, names: str = "number") -> str:  # fmt: skip
         """The final name of copy `copy` (from 0) of a block: `<prefix><name>[_<copy + 1>]`,
-        `<prefix><name><letters>`, or a default."""
+        `<prefix>` and the `names` template filled in, or a default."""
         if given is None:
             while True:
                 scope.counters[kind] += 1
@@ -38,8 +42,8 @@ class Names:
                 if local not in scope.declared and scope.prefix + local not in self.final:
                     break
         else:
-            local = (given + letter(copy) if letters
-                     else given if repeat == 1 else f"{given}_{copy + 1}")  # fmt: skip
+            local = (given if names == "number" and repeat == 1
+                     else fill(repeat_template(names), given, copy))  # fmt: skip
         final = scope.prefix + local
         if final in self.final:
             raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
@@ -89,10 +93,19 @@ def letter(k: int) -> str:
     return out
 
 
+def fill(template: str, name: str, copy: int) -> str:
+    """A `repeat_names` template filled in for copy `copy` (from 0) of the block `name`."""
+    return (template.replace("{name}", name).replace("{k}", str(copy + 1))
+            .replace("{i}", str(copy)).replace("{letter}", letter(copy)))  # fmt: skip
+
+
 def check_letters(doc: Document, block: Block, path: KeyPath) -> Diagnostic | None:
-    """`repeat_names: letters` needs a `name` to put the letters after."""
-    if block.repeat_names != "letters" or block.name is not None:
+    """`repeat_names: letters` (or a template) needs a `name` to fill in."""
+    if block.repeat_names == "number" or block.name is not None:
         return None
-    return doc.diag("E203", f"{format_path((*path, 'repeat_names'))}: `letters` needs the block's "
-                    "`name` (the copies are `<name>a`, `<name>b`, ...)", (*path, "repeat_names"),
-                    hint="add `name: ...`")  # fmt: skip
+    if block.repeat_names == "letters":
+        what = "`letters` needs the block's `name` (the copies are `<name>a`, `<name>b`, ...)"
+    else:
+        what = f"`{block.repeat_names}` needs the block's `name` to fill in `{{name}}`"
+    return doc.diag("E203", f"{format_path((*path, 'repeat_names'))}: {what}",
+                    (*path, "repeat_names"), hint="add `name: ...`")  # fmt: skip

@@ -9,6 +9,11 @@ also sees `copy`, the 0-based index of the copy of a repeated block (0 for a blo
 `repeat`). Blocks are substituted here for copy 0; the walk substitutes the other copies of a
 block with expressions again from its source (`substitute_block`), after the limit on the number
 of blocks is checked. `copy` is reserved: no param may take the name.
+
+`in_shape` and `in_channels` (shapes.py): the `${...}` that read them are left as they are in
+blocks and `defaults` (`defer`) until the walk knows the block's input; elsewhere (`params`,
+`budget`, `expect`, and a block's `type`, `name`, `inputs`, `repeat`, `repeat_names`, which
+decide the graph) they are an error. They are reserved as `copy` is.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from archspec.core.errors import (
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
+from archspec.frontend.resolve.shapes import IN_SHAPE, NAMES, SHAPE, bindings
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
@@ -82,24 +88,33 @@ def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str
     elif sets:
         parse_sets(sets, {}, doc.file)
     top = {
-        k: v if k in ("params", "define") else substitute(doc, v, (k,), params, None)
+        k: v if k in ("params", "define")
+        else substitute(doc, v, (k,), params, None, defer=k == "defaults")
         for k, v in data.items() if k != "blocks"
     }  # fmt: skip
     if "blocks" in data:
         blocks = data["blocks"]
         top["blocks"] = (
-            [substitute_block(doc, b, ("blocks", k), params, None) for k, b in enumerate(blocks)]
+            [substitute_block(doc, b, ("blocks", k), params, None, defer=True)
+             for k, b in enumerate(blocks)]
             if isinstance(blocks, list) else substitute(doc, blocks, ("blocks",), params, None)
         )  # fmt: skip
     return dataclasses.replace(doc, data={k: top[k] for k in data}), params
 
 
 def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
-    """No param (of the spec, or of a definition at `path`) may be named `copy`."""
+    """No param (of the spec, or of a definition at `path`) may be named `copy`, `in_shape` or
+    `in_channels`."""
     if COPY in params:
         raise fail(doc, "E501", f"{format_path((*path, COPY))}: `{COPY}` is reserved: in a "
                    "block's expressions it is the index of the copy of a repeated block",
                    (*path, COPY), hint="rename the param", key=True)  # fmt: skip
+    for name in sorted(NAMES & set(params)):
+        raise fail(doc, "E501", f"{format_path((*path, name))}: `{name}` is reserved: in a "
+                   "block's expressions it is the "
+                   + ("shape" if name == IN_SHAPE else "channel count")
+                   + " of the block's input", (*path, name), hint="rename the param",
+                   key=True)  # fmt: skip
 
 
 def has_expr(block: Any) -> bool:
@@ -120,35 +135,69 @@ def _has_expr(value: Any) -> bool:
 
 
 def substitute_block(doc: Document, block: Any, path: KeyPath, env: dict[str, Any],
-                     use: KeyPath | None, copy: int = 0) -> Any:  # fmt: skip
+                     use: KeyPath | None, copy: int = 0, defer: bool = False) -> Any:  # fmt: skip
     """The block at `path` with its `${...}` substituted for one copy: `copy` is bound in all
-    its keys but the common ones."""
+    its keys but the common ones, and so are `in_shape` and `in_channels` if `env` has them;
+    with `defer`, the `${...}` that read them are left as they are where `env` has not."""
     if not isinstance(block, dict):
         return substitute(doc, block, path, env, use)
     own = {**env, COPY: copy}
-    return {k: substitute(doc, v, (*path, k), env if k in FIXED else own, use)
+    fixed = {k: v for k, v in env.items() if k != SHAPE}
+    return {k: substitute(doc, v, (*path, k), fixed, use) if k in FIXED
+            else substitute(doc, v, (*path, k), own, use, defer)
             for k, v in block.items()}  # fmt: skip
 
 
-def substitute(
-    doc: Document, value: Any, path: KeyPath, env: dict[str, Any], use: KeyPath | None
-) -> Any:
-    """`value` with every `${...}` string replaced by its value."""
+def deferred(value: Any) -> bool:
+    """Whether `value` (substituted with `defer`) still holds a `${...}`: one that reads
+    `in_shape` or `in_channels`."""
+    return _has_expr(value)
+
+
+def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
+               use: KeyPath | None, defer: bool = False) -> Any:  # fmt: skip
+    """`value` with every `${...}` string replaced by its value (see `substitute_block` for
+    `defer`)."""
     if isinstance(value, str):
         m = expr.PATTERN.match(value)
         if m is None:
             return value
+        local, hint = env, None
+        shaped = sorted(NAMES & expr.names(m.group(1)))
+        if shaped:
+            shape_of = env.get(SHAPE)
+            if shape_of is None:
+                if defer:
+                    return value
+                d = doc.diag("E502", f"{format_path(path)}: in `{value}`: `{shaped[0]}` is "
+                             "not known here: it is the shape of a block's input",
+                             path, hint="use it in a block's parameters: not in "
+                             + ", ".join(f"`{k}`" for k in sorted(FIXED))
+                             + " (they decide the graph), params, budget or expect")  # fmt: skip
+                raise SpecError(with_use(doc, d, use))
+            shape = shape_of()
+            local = {**env, **bindings(shape)}
+            if None in shape:
+                hint = (f"`{IN_SHAPE}` is {_null(shape)} here: null where the input's size is "
+                        "unknown")  # fmt: skip
         try:
-            return expr.evaluate(m.group(1), env)
+            return expr.evaluate(m.group(1), local)
         except expr.ExprError as e:
-            hint = e.hint
+            hint = hint if hint and "null" in str(e) else e.hint
+            missing = sorted(expr.names(m.group(1)) - set(local))
+            if e.code == "E502" and missing and did_you_mean(missing[0], NAMES):
+                hint = did_you_mean(missing[0], NAMES)
             if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
                 hint = (f"`{COPY}` is bound in a block's own keys, not in "
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
             d = doc.diag(e.code, f"{format_path(path)}: in `{value}`: {e}", path, hint=hint)
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
-        return [substitute(doc, v, (*path, k), env, use) for k, v in enumerate(value)]
+        return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: substitute(doc, v, (*path, k), env, use) for k, v in value.items()}
+        return {k: substitute(doc, v, (*path, k), env, use, defer) for k, v in value.items()}
     return value
+
+
+def _null(shape: tuple[int | None, ...]) -> str:
+    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"

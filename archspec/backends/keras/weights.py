@@ -1,0 +1,276 @@
+"""Pretrained weights (`archspec build --weights FILE`): a weights file read with h5py and loaded
+into a compiled model, layer by layer, every shape checked before anything is assigned.
+
+Two layouts are read:
+
+- keras.applications' HDF5 (`resnet50_weights_tf_dim_ordering_tf_kernels.h5`, what
+  `keras.utils.get_file` caches under ~/.keras/models/, and Keras 2's `save_weights("x.h5")`):
+  the root (or its `model_weights` group) lists `layer_names`; one group per layer lists its
+  `weight_names`, in the layer's order (trainable, then non-trainable);
+- Keras 3's `.weights.h5` (`model.save_weights`; also inside a `.keras` archive):
+  `layers/<class>_<n>/vars/0..k`, the layer's name an attribute of `vars` (Keras >= 3.10; older
+  files name layers only by class and counter).
+
+Only layers with weights take part (Dropout, ZeroPadding2D, Reshape, ... are ignored on both
+sides). Layers are paired by name where the names match; the others in order: the i-th unpaired
+weighted layer of the model with the i-th unpaired one of the file (in a Keras 3 file, whose
+`layers/` keeps no global order, the i-th of the same class, as Keras's own `load_weights`
+pairs them). Any difference (a layer missing on either side, a shape that differs) is E803
+(exit 1) naming the first layers that differ, and nothing is assigned.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archspec.core.errors import ArchspecError, Diagnostic, usage_error
+
+#: the layouts, as messages name them
+LEGACY = "keras.applications HDF5"
+KERAS3 = "Keras 3 .weights.h5"
+#: how many differing pairs an error names
+SHOWN = 3
+
+Shapes = tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class FileLayer:
+    """One weighted layer of a weights file: its name (a Keras 3 file without names: its key,
+    `conv2d_3`), its group for pairing by order (the class key in a Keras 3 file, else ""), and
+    its arrays in the layer's order."""
+
+    name: str
+    group: str
+    arrays: tuple[np.ndarray, ...]
+
+    @property
+    def shapes(self) -> Shapes:
+        return tuple(tuple(a.shape) for a in self.arrays)
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights file read into memory: its layout and its weighted layers in file order."""
+
+    path: Path
+    layout: str
+    layers: tuple[FileLayer, ...]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What `load` did: the file, its layout, how many layers were paired by name and by order."""
+
+    path: Path
+    layout: str
+    by_name: int
+    by_order: int
+
+    def describe(self) -> str:
+        """`resnet50.h5 (keras.applications HDF5): 107 layers by name`."""
+        how = [f"{n} by {w}" for n, w in ((self.by_name, "name"), (self.by_order, "order")) if n]
+        total = self.by_name + self.by_order
+        return f"{self.path} ({self.layout}): {total} layers, " + " and ".join(how or ["none"])
+
+
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """`path` if it is a readable file; else E001 (exit 2). Cheap: nothing is imported."""
+    p = Path(path)
+    if not p.is_file():
+        what = "is a folder" if p.is_dir() else "not found"
+        raise usage_error("E001", f"weights file {p}: {what}", file=str(p))
+    if not os.access(p, os.R_OK):
+        raise usage_error("E001", f"weights file {p}: not readable", file=str(p))
+    return p
+
+
+def read(path: str | os.PathLike[str]) -> WeightsFile:
+    """Read a weights file of either layout (or a `.keras` archive) without TensorFlow.
+    Not HDF5: E001 (exit 2); HDF5 of neither layout: E803 (exit 1)."""
+    p = check_file(path)
+    with _open(p) as root:
+        group = root.get("model_weights", root)
+        if "layer_names" in group.attrs:
+            return WeightsFile(p, LEGACY, tuple(_legacy_layers(group)))
+        if isinstance(root.get("layers"), _h5py().Group):
+            return WeightsFile(p, KERAS3, tuple(_keras3_layers(root["layers"])))
+    raise _error(
+        p,
+        f"weights file {p} is HDF5 but holds no weights in a layout archspec reads",
+        "expected keras.applications' layout (`layer_names` at the root) or Keras 3's "
+        "(`layers/.../vars`)",
+    )
+
+
+def load(model: Any, weights: WeightsFile) -> Loaded:
+    """Assign `weights` to `model`'s layers (see the module's docstring for the pairing). Checks
+    every pair first: on any difference, E803 and the model is left as it was."""
+    ours = [layer for layer in model.layers if layer.weights]
+    by_class = weights.layout == KERAS3 and all(f.group for f in weights.layers)
+    pairs = _pair(ours, list(weights.layers), by_class)
+    differences = [(a, b) for a, b, _ in pairs if a is None or b is None or _shapes(a) != b.shapes]
+    if differences:
+        raise _mismatch(model, weights, len(ours), differences)
+    for layer, file_layer, _ in pairs:
+        assert layer is not None and file_layer is not None
+        for variable, array in zip(_variables(layer), file_layer.arrays, strict=True):
+            variable.assign(array.astype(variable.dtype, copy=False))
+        if hasattr(layer, "finalize_state"):  # Normalization: its mean and variance tensors
+            layer.finalize_state()
+    by_name = sum(named for _, _, named in pairs)
+    return Loaded(weights.path, weights.layout, by_name, len(pairs) - by_name)
+
+
+# --- pairing --------------------------------------------------------------------------------
+
+
+def _pair(
+    ours: list[Any], theirs: list[FileLayer], by_class: bool
+) -> list[tuple[Any, FileLayer | None, bool]]:
+    """(our layer or None, the file's or None, paired by name) in our layer order; the file's
+    layers that nothing pairs with come last."""
+    names = {f.name: f for f in theirs}
+    named = {id(layer): names[layer.name] for layer in ours if layer.name in names}
+    used = {id(f) for f in named.values()}
+    queues: dict[str, list[FileLayer]] = {}
+    for f in theirs:
+        if id(f) not in used:
+            queues.setdefault(f.group if by_class else "", []).append(f)
+    out: list[tuple[Any, FileLayer | None, bool]] = []
+    for layer in ours:
+        if id(layer) in named:
+            out.append((layer, named[id(layer)], True))
+            continue
+        queue = queues.get(_class_key(layer) if by_class else "", [])
+        out.append((layer, queue.pop(0) if queue else None, False))
+    rest = [f for queue in queues.values() for f in queue]
+    return out + [(None, f, False) for f in sorted(rest, key=theirs.index)]
+
+
+def _variables(layer: Any) -> list[Any]:
+    """A layer's variables in the order both layouts store them: trainable, then not."""
+    return [*layer.trainable_weights, *layer.non_trainable_weights]
+
+
+def _shapes(layer: Any) -> Shapes:
+    return tuple(tuple(int(d) for d in v.shape) for v in _variables(layer))
+
+
+def _class_key(layer: Any) -> str:
+    """Keras's key for a layer's class in a .weights.h5 (naming.to_snake_case)."""
+    name = re.sub(r"\W+", "", type(layer).__name__)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def _mismatch(
+    model: Any,
+    weights: WeightsFile,
+    count: int,
+    differences: Sequence[tuple[Any, FileLayer | None]],
+) -> ArchspecError:
+    def ours(layer: Any) -> str:
+        return f"`{layer.name}` {_show(_shapes(layer))}" if layer is not None else "no layer"
+
+    def theirs(f: FileLayer | None) -> str:
+        return (
+            f"the file's `{f.name}` {_show(f.shapes)}" if f is not None else "nothing in the file"
+        )
+
+    shown = "; ".join(f"{ours(a)} vs {theirs(b)}" for a, b in differences[:SHOWN])
+    more = len(differences) - SHOWN
+    return _error(
+        weights.path,
+        f"weights file {weights.path} ({weights.layout}) does not fit `{model.name}`: "
+        f"{count} weighted layers here, {len(weights.layers)} in the file; {len(differences)} "
+        f"differ, first: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        + "; nothing was loaded or written",
+        "pass the weights of the network this spec builds (the zoo's layer names are "
+        "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)",
+    )  # fmt: skip
+
+
+def _show(shapes: Shapes) -> str:
+    return "[" + ", ".join("x".join(map(str, s)) or "scalar" for s in shapes) + "]"
+
+
+def _error(path: Path, message: str, hint: str) -> ArchspecError:
+    return ArchspecError(Diagnostic(code="E803", message=message, file=str(path), hint=hint))
+
+
+# --- reading the layouts --------------------------------------------------------------------
+
+
+def _h5py() -> Any:
+    import h5py  # type: ignore[import-untyped]
+
+    return h5py
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[Any]:
+    """The HDF5 root of `path` (of the weights in a `.keras` archive); E001 if it is neither."""
+    h5py = _h5py()
+    source: Any = path
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if "model.weights.h5" not in archive.namelist():
+                raise usage_error("E001", f"weights file {path}: a zip without model.weights.h5")
+            source = io.BytesIO(archive.read("model.weights.h5"))
+    elif not h5py.is_hdf5(path):
+        raise usage_error(
+            "E001",
+            f"weights file {path}: not an HDF5 file",
+            hint="pass a keras.applications .h5 file or a Keras 3 .weights.h5",
+            file=str(path),
+        )
+    try:
+        root = h5py.File(source, "r")
+    except OSError as e:
+        raise usage_error("E001", f"weights file {path}: cannot read it: {e}") from e
+    with root:
+        yield root
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _legacy_layers(group: Any) -> Iterator[FileLayer]:
+    for name in map(_text, group.attrs["layer_names"]):
+        layer = group[name]
+        arrays = tuple(np.asarray(layer[_text(w)]) for w in layer.attrs.get("weight_names", []))
+        if arrays:
+            yield FileLayer(name, "", arrays)
+
+
+def _keras3_layers(layers: Any) -> Iterator[FileLayer]:
+    """The weighted layers under `layers/`, a class's layers in their counter order (the
+    model's order within a class; across classes h5py lists the keys alphabetically)."""
+
+    def order(key: str) -> tuple[str, int]:
+        m = re.fullmatch(r"(.*?)(?:_(\d+))?", key)
+        assert m is not None
+        return (m.group(1), int(m.group(2) or -1) + 1)
+
+    for key in sorted(layers, key=order):
+        variables = layers[key].get("vars")
+        if variables is None or not len(variables):
+            continue
+        arrays = tuple(np.asarray(variables[k]) for k in sorted(variables, key=int))
+        name = _text(variables.attrs.get("name", key))
+        yield FileLayer(name, order(key)[0], arrays)

@@ -1,0 +1,67 @@
+"""Lowering one block at a time: the graph built so far, and the shapes it gives.
+
+lower.py adds every resolved block; resolve adds the blocks expanded so far when an expression
+reads `in_shape` or `in_channels` (resolve/shapes.py), so the shape a block's parameters see is
+the one lower will find. Both check the limits the same way (bounds.py); an error comes back as
+a diagnostic at the block's position, and the caller adds the note at a user-defined block's use
+site.
+"""
+
+from __future__ import annotations
+
+from archspec.blocks import Block
+from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
+from archspec.core.limits import Limits
+from archspec.core.units import Shape
+from archspec.frontend.bounds import CheckedBuilder, check_inputs
+from archspec.frontend.loader import Document
+from archspec.ir.graph import BlockInfo, Graph
+
+
+class Lowering:
+    """A graph being built block by block. The inputs' limits are checked at once."""
+
+    def __init__(self, doc: Document, name: str, inputs: dict[str, Shape], named: bool,
+                 limits: Limits) -> None:  # fmt: skip
+        check_inputs(doc, inputs, named, limits)
+        self.doc = doc
+        self.limits = limits
+        self.graph = Graph(name=name, inputs=inputs)
+        #: final block name -> its output tensor
+        self.tensors: dict[str, str] = {n: n for n in self.graph.inputs}
+
+    def add(self, block: Block, path: KeyPath, group: tuple[str, str] | None
+            ) -> Diagnostic | None:  # fmt: skip
+        """Add the layers of one validated, named block with explicit inputs; what is wrong with
+        it (a shape error, a limit), at the block's key where one is to blame, or None."""
+        assert block.name is not None and isinstance(block.inputs, list)
+        info = BlockInfo(
+            name=block.name,
+            type=block.type,
+            path=path,
+            inputs=[self.tensors[r] for r in block.inputs],
+            summary=block.summary(),
+            group=group,
+        )
+        try:
+            out = block.expand(CheckedBuilder(self.graph, info, self.limits), info.inputs)
+        except (LimitExceeded, ShapeError) as e:
+            fields = {k: getattr(block, k) for k in block.model_fields_set}
+            if isinstance(e, LimitExceeded):
+                key = e.key_in(fields)
+            else:
+                key = e.key if e.key in fields else None
+            return self.doc.diag(
+                e.code,
+                f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
+                (*path, key) if key else path,
+                hint=e.hint,
+            )
+        info.output, info.shape = out, self.graph.shape_of(out)
+        self.graph.blocks.append(info)
+        self.tensors[block.name] = out
+        return None
+
+    def shape(self, name: str) -> Shape:
+        """The output shape of the block (or the input) with final name `name`."""
+        return self.graph.shape_of(self.tensors[name])
