@@ -12,10 +12,15 @@ test), and the spec with archspec; then:
   same name with the same weight shapes, so keras.applications weight files load by name; every
   layer Keras names by a pattern has the same class and configuration (initializers aside;
   Keras's ReLU layers equal Activation(relu / relu6));
+* a nested model of the reference (ConvNeXt's stem and downsampling layers are Sequential
+  models) is compared by its layers, which a flat spec has in the same order with the same
+  weights; a custom layer the spec writes as a built-in one (`replaced`: ConvNeXt's LayerScale,
+  an EinsumDense here) must have that class and the same weight shapes;
 * `set_weights(reference.get_weights())` fits (same layers in the same order), and with BN's
-  statistics randomised (on the reference first, then copied) a random batch of 2 gives the same
-  predictions, logits and 12 intermediate outputs within 1e-5 (relative to the magnitude where it
-  exceeds 1). MobileNetV3 needs no more: its hard_sigmoid gate (Keras: ReLU(6)(x + 3) * (1/6);
+  statistics, LayerNorm's scale and offset and the replaced layers' weights randomised (on the
+  reference first, then copied) a random batch of 2 gives the same predictions, logits (or the
+  classifier's input) and 12 intermediate outputs within 1e-5 (relative to the magnitude where
+  it exceeds 1). MobileNetV3 needs no more: its hard_sigmoid gate (Keras: ReLU(6)(x + 3) * (1/6);
   archspec: Activation(hard_sigmoid)) differs by a rounding error, about 1e-7 at the logits.
 
 The long tier (`make test-zoo`): B7 and V2-L take a while and GBs; each row builds its two models
@@ -260,7 +265,8 @@ def test_zoo_spec_equals_keras_applications(keras, row: Row):
         unlike = [
             (layer.name, type(mine[layer.name]).__name__, type(layer).__name__)
             for layer in patterned
-            if layer.name in mine and (
+            if layer.name in mine
+            and (
                 type(mine[layer.name]).__name__ != row.replaced[type(layer).__name__]
                 if type(layer).__name__ in row.replaced
                 else not same_layer(keras, mine[layer.name], layer, row.loose)
@@ -295,9 +301,7 @@ def test_zoo_spec_equals_keras_applications(keras, row: Row):
             """The intermediate outputs, the classifier's input (logits or features) and the
             predictions."""
             outputs = [m.get_layer(n).output for n in probes]
-            return keras.Model(
-                m.inputs[0], [*outputs, m.get_layer(head).input, m.outputs[0]]
-            )
+            return keras.Model(m.inputs[0], [*outputs, m.get_layer(head).input, m.outputs[0]])
 
         ours_out, theirs_out = (
             [np.asarray(t) for t in probe(m)(x, training=False)] for m in (model, reference)

@@ -44,7 +44,11 @@ class DenseLayer(Block):
         g, eps = self.growth_rate, self.bn_epsilon
         y = b.add("0_bn", BatchNorm(eps), x)
         y = b.add("0_relu", Activation("relu"), y)
-        y = b.add("1_conv", Conv2D(filters=self.bottleneck * g, kernel=(1, 1), use_bias=False), y)
+        y = b.add(
+            "1_conv",
+            Conv2D(filters=self.bottleneck * g, kernel=(1, 1), padding="valid", use_bias=False),
+            y,
+        )
         y = b.add("1_bn", BatchNorm(eps), y)
         y = b.add("1_relu", Activation("relu"), y)
         y = b.add("2_conv", Conv2D(filters=g, kernel=(3, 3), use_bias=False), y)
@@ -78,5 +82,7 @@ class Transition(Block):
             )
         y = b.add("bn", BatchNorm(self.bn_epsilon), x)
         y = b.add("relu", Activation("relu"), y)
-        y = b.add("conv", Conv2D(filters=filters, kernel=(1, 1), use_bias=False), y)
+        y = b.add(
+            "conv", Conv2D(filters=filters, kernel=(1, 1), padding="valid", use_bias=False), y
+        )
         return b.add("pool", Pool2D(kind="avg", pool=(2, 2), strides=(2, 2)), y)

@@ -75,12 +75,14 @@ class PreactBottleneck(Block):
         pre = b.add("preact_bn", BatchNorm(eps), x)
         pre = b.add("preact_relu", Activation("relu"), pre)
         if project:
-            shortcut = b.add("0_conv", Conv2D(filters=out, kernel=(1, 1), strides=s), pre)
+            shortcut = b.add(
+                "0_conv", Conv2D(filters=out, kernel=(1, 1), strides=s, padding="valid"), pre
+            )
         elif self.strides > 1:
             shortcut = b.add("0_pool", Pool2D(kind="max", pool=(1, 1), strides=s), x)
         else:
             shortcut = x
-        y = b.add("1_conv", Conv2D(filters=n, kernel=(1, 1), use_bias=False), pre)
+        y = b.add("1_conv", Conv2D(filters=n, kernel=(1, 1), padding="valid", use_bias=False), pre)
         y = b.add("1_bn", BatchNorm(eps), y)
         y = b.add("1_relu", Activation("relu"), y)
         y = b.add("2_pad", ZeroPad2D(padding=((1, 1), (1, 1))), y)
@@ -88,5 +90,5 @@ class PreactBottleneck(Block):
         y = b.add("2_conv", conv, y)
         y = b.add("2_bn", BatchNorm(eps), y)
         y = b.add("2_relu", Activation("relu"), y)
-        y = b.add("3_conv", Conv2D(filters=out, kernel=(1, 1)), y)
+        y = b.add("3_conv", Conv2D(filters=out, kernel=(1, 1), padding="valid"), y)
         return b.add("out", Add(), shortcut, y)  # shortcut first, as Keras: the weight order

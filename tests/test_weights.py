@@ -1,0 +1,232 @@
+"""`archspec build SPEC --weights FILE` (issue 15): keras.applications weight files of both
+layouts (the legacy HDF5 that keras.applications downloads, and Keras 3's `.weights.h5`) load
+into the zoo's networks; a file of another network is E803 (exit 1) naming the first layers that
+differ, with nothing written; a missing file is E001 (exit 2) before Keras is imported.
+
+Every weights file is written here from a keras.applications model built with weights=None and
+randomised weights (BatchNormalization's statistics included): nothing is downloaded. The loaded
+model is the one `-o out.keras` saved, reloaded, and its outputs on a random batch are compared
+with the reference's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner, Result
+
+import archspec
+from archspec.cli import app
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.keras
+
+RESNET50 = ROOT / "specs" / "resnet50.yaml"
+EFFICIENTNET = ROOT / "specs" / "families" / "efficientnet.yaml"
+VGG = ROOT / "specs" / "seed" / "vgg_one_block.yaml"
+#: the largest absolute difference accepted between our outputs and the reference's (the same
+#: layers with the same weights: float32 rounding at most)
+ATOL = 1e-5
+#: how many intermediate outputs the comparison probes
+PROBES = 8
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def randomised(model: Any, seed: int = 0) -> Any:
+    """`model` with every weight random but in a range that keeps activations sane: kernels as
+    initialised, biases and BN's beta and mean small, gamma and variances around 1."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        for v in layer.weights:
+            name = v.path.rsplit("/", 1)[-1]
+            if name in ("gamma", "moving_variance", "variance"):
+                v.assign(rng.uniform(0.5, 1.5, v.shape).astype("float32"))
+            elif name in ("beta", "bias", "moving_mean", "mean"):
+                v.assign(rng.normal(0.0, 0.1, v.shape).astype("float32"))
+        if hasattr(layer, "finalize_state"):  # Normalization reads its variables there
+            layer.finalize_state()
+    return model
+
+
+def write_both(model: Any, folder: Path) -> dict[str, Path]:
+    """`model`'s weights in both layouts: {"keras3": .weights.h5, "legacy": .h5}."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras3 = folder / f"{model.name}.weights.h5"
+    model.save_weights(keras3)
+    legacy = folder / f"{model.name}_weights_tf_dim_ordering_tf_kernels.h5"
+    with h5py.File(legacy, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    return {"keras3": keras3, "legacy": legacy}
+
+
+def max_difference(keras: Any, ours: Any, reference: Any, low: float, high: float) -> float:
+    """The largest difference between our outputs and the reference's on a random batch: the
+    predictions (absolute) and PROBES intermediate outputs spread over the network (relative to
+    their magnitude where it exceeds 1: a random network's predictions are near uniform, and
+    deep in it its activations hardly depend on the input)."""
+    names = {layer.name for layer in ours.layers}
+    weighted = [layer.name for layer in reference.layers if layer.weights and layer.name in names]
+    probes = weighted[:: max(1, len(weighted) // PROBES)]
+    batch = np.random.default_rng(1).uniform(low, high, (2, 224, 224, 3)).astype("float32")
+    out = []
+    for model in (ours, reference):
+        tensors = [model.get_layer(n).output for n in probes] + [model.output]
+        out.append([np.asarray(t) for t in keras.Model(model.inputs, tensors)([batch])])
+    assert out[0][-1].shape == out[1][-1].shape == (2, 1000)
+    first = out[1][0]
+    assert np.max(np.abs(first[0] - first[1])) > 1e-2, "the first probe ignores the input"
+    return max(
+        float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b)))))
+        for a, b in zip(out[0], out[1], strict=True)
+    )
+
+
+def build_and_compare(
+    keras: Any, reference: Any, spec: Path, sets: list[str], files: dict[str, Path], tmp: Path,
+    pixels: tuple[float, float],
+) -> dict[str, float]:  # fmt: skip
+    diffs = {}
+    for layout, path in files.items():
+        out = tmp / f"{layout}.keras"
+        r = run("build", spec, *sets, "--weights", path, "-o", out)
+        assert r.exit_code == 0, r.stderr
+        assert f"Loaded weights: {path} (" in r.stdout and "by name" in r.stdout, r.stdout
+        ours = keras.saving.load_model(out, safe_mode=True)
+        diffs[layout] = max_difference(keras, ours, reference, *pixels)
+        del ours
+    print(f"\n{reference.name}: max abs difference of the outputs {diffs}")
+    return diffs
+
+
+@pytest.fixture(scope="module")
+def resnet50(keras, tmp_path_factory) -> Iterator[tuple[Any, dict[str, Path]]]:
+    reference = randomised(keras.applications.ResNet50(weights=None))
+    yield reference, write_both(reference, tmp_path_factory.mktemp("resnet50"))
+    keras.backend.clear_session()
+
+
+def test_resnet50_both_layouts(keras, resnet50, tmp_path):
+    reference, files = resnet50
+    diffs = build_and_compare(keras, reference, RESNET50, [], files, tmp_path, (-1.0, 1.0))
+    assert all(d <= ATOL for d in diffs.values()), diffs
+
+
+def test_efficientnet_b0_both_layouts(keras, tmp_path):
+    """Our `mbconv` has no ZeroPadding2D nor Reshape layers where Keras has them: weightless
+    layers take no part in the pairing."""
+    reference = randomised(keras.applications.EfficientNetB0(weights=None))
+    files = write_both(reference, tmp_path)
+    sets = ["--set", "variant=b0"]
+    diffs = build_and_compare(keras, reference, EFFICIENTNET, sets, files, tmp_path, (0, 255))
+    # the library's model as built, not saved and reloaded: its Normalization reads the loaded
+    # mean and variance too
+    built = archspec.build(EFFICIENTNET, sets=["variant=b0"], weights=files["legacy"])
+    diffs["in memory"] = max_difference(keras, built.model, reference, 0, 255)
+    print(f"in memory: {diffs['in memory']}")
+    assert all(d <= ATOL for d in diffs.values()), diffs
+
+
+def test_another_network_is_exit_1_and_writes_nothing(keras, tmp_path):
+    other = keras.applications.VGG16(weights=None, include_top=False)
+    files = write_both(other, tmp_path)
+    for path in files.values():
+        out = tmp_path / "out.keras"
+        r = run("build", RESNET50, "--weights", path, "-o", out)
+        assert r.exit_code == 1, r.stdout + r.stderr
+        assert "error[E803]" in r.stderr and "does not fit `resnet50`" in r.stderr
+        # the first differing layers, ours vs the file's, with their shapes
+        assert "`conv1_conv` [7x7x3x64, 64] vs the file's `block1_conv1` [3x3x3x64, 64]" in (
+            r.stderr
+        )
+        assert "107 weighted layers here, 13 in the file" in r.stderr
+        assert "Traceback" not in r.stderr + r.stdout
+        assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            p.name for p in files.values()
+        )
+
+
+def test_a_layer_of_another_shape(keras, resnet50, tmp_path):
+    """By name, one layer's shapes differ: E803 names it."""
+    import h5py
+
+    legacy = tmp_path / "changed.h5"
+    legacy.write_bytes(resnet50[1]["legacy"].read_bytes())
+    with h5py.File(legacy, "r+") as f:
+        del f["predictions/predictions/bias"]
+        f["predictions/predictions/bias"] = np.zeros(10, "float32")
+    r = run("build", RESNET50, "--weights", legacy)
+    assert r.exit_code == 1 and "Traceback" not in r.stderr
+    assert "1 differ, first: `predictions` [2048x1000, 1000] vs the file's `predictions` " in (
+        r.stderr
+    )
+    assert "[2048x1000, 10]" in r.stderr
+
+
+def tiny_files(keras, tmp_path: Path) -> tuple[Any, dict[str, Path]]:
+    """The seed VGG block's weights, randomised, with its layers' names dropped (Keras 3) or
+    changed (legacy): pairing falls back on the order."""
+    import h5py
+
+    model = randomised(archspec.compile(VGG), seed=3)
+    files = write_both(model, tmp_path)
+    with h5py.File(files["keras3"], "r+") as f:
+        for key in f["layers"]:
+            f[f"layers/{key}/vars"].attrs.pop("name", None)
+    with h5py.File(files["legacy"], "r+") as f:
+        f.attrs["layer_names"] = [f"renamed_{n}" for n in f.attrs["layer_names"]]
+        for name in list(f):
+            f.move(name, f"renamed_{name}")
+    return model, files
+
+
+def test_by_order_when_names_differ(keras, tmp_path):
+    model, files = tiny_files(keras, tmp_path)
+    for path in files.values():
+        out = tmp_path / f"{path.stem}.keras"
+        r = run("build", VGG, "--weights", path, "-o", out)
+        assert r.exit_code == 0, r.stderr
+        assert "by order" in r.stdout and "by name" not in r.stdout, r.stdout
+        loaded = keras.saving.load_model(out, safe_mode=True)
+        for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_not_weights(tmp_path):
+    text = tmp_path / "notes.h5"
+    text.write_text("not HDF5\n")
+    r = run("build", VGG, "--weights", text)
+    assert r.exit_code == 2 and "error[E001]" in r.stderr and "not an HDF5 file" in r.stderr
+
+
+def test_missing_file_is_exit_2_before_keras(tmp_path):
+    """In a fresh process: exit 2 (E001), and neither TensorFlow nor Keras was imported."""
+    out = tmp_path / "out.keras"
+    code = (
+        "import sys\n"
+        "from archspec.cli import app\n"
+        "try:\n"
+        f"    app(['build', {str(RESNET50)!r}, '--weights', 'nowhere.h5', '-o', {str(out)!r}])\n"
+        "except SystemExit as e:\n"
+        "    code = e.code\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "print(code, bad)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert r.stdout.strip() == "2 []", r.stdout + r.stderr
+    assert "error[E001]: weights file nowhere.h5: not found" in r.stderr
+    assert "Traceback" not in r.stderr and not out.exists()
