@@ -16,6 +16,10 @@ from archspec.ir.graph import Builder
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=128)]
+#: a block or input name, or `<spec block>.<exposed block>` (an output of a `spec` block)
+Reference = Annotated[
+    str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$", max_length=257)
+]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 IntPair = Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
@@ -107,9 +111,10 @@ class Block(BaseModel):
         default=None,
         description="Unique block name; default `<type>_<k>`. Layers are named `<name>_<role>`.",
     )
-    inputs: Identifier | list[Identifier] | None = Field(
+    inputs: Reference | list[Reference] | None = Field(
         default=None,
-        description="Block or input name(s) this block reads; default: the previous block.",
+        description="Block or input name(s) this block reads; default: the previous block. "
+        "`<spec block>.<block>` reads an output a `spec` block exposes.",
     )
     repeat: Annotated[int, Field(ge=0)] = Field(
         default=1,

@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "E502": "undefined name in expression",
     "E503": "bad --set value",
     "E504": "bad user-defined block",
+    "E505": "bad spec block (included file missing or unreadable, include cycle, too deep)",
     # budgets and expectations
     "E601": "over budget",
     "E602": "figure differs from expect",

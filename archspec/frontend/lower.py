@@ -11,7 +11,7 @@ from archspec.core.errors import Diagnostic, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve import Resolved, with_use
+from archspec.frontend.resolve import Resolved, placed
 from archspec.ir.graph import Graph
 
 
@@ -25,9 +25,9 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     model = resolved.model
     lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
     for item in resolved.items:
-        problem = lowering.add(item.block, item.path, item.group)
+        problem = lowering.add(item.block, item.path, item.group, item.doc)
         if problem is not None:
-            raise SpecError(with_use(doc, problem, item.use))
+            raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
     graph, tensors = lowering.graph, lowering.tensors
     graph.outputs = [tensors[o] for o in resolved.outputs]
     _prune(graph, resolved)
@@ -36,7 +36,8 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
 
 
 def _prune(graph: Graph, resolved: Resolved) -> None:
-    """Drop what does not reach an output, as Keras does, and warn about it."""
+    """Drop what does not reach an output, as Keras does, and warn about it (not about the
+    blocks of an included spec: a backbone cut at its exposed outputs is meant)."""
     live: set[str] = set()
     stack = list(graph.outputs)
     while stack:
@@ -52,7 +53,8 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
             warnings.append(doc.diag("W301", f"input `{name}` feeds no output", path,
                                      severity="warning"))  # fmt: skip
     for b in graph.blocks:
-        if not any(n in live for n in b.nodes):
+        # the blocks of an included spec (`type: spec`) that no output needs go silently
+        if not any(n in live for n in b.nodes) and (b.group is None or b.group[1] != "spec"):
             warnings.append(doc.diag(
                 "W301", f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
                 b.path, severity="warning",

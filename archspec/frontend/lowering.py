@@ -30,10 +30,11 @@ class Lowering:
         #: final block name -> its output tensor
         self.tensors: dict[str, str] = {n: n for n in self.graph.inputs}
 
-    def add(self, block: Block, path: KeyPath, group: tuple[str, str] | None
-            ) -> Diagnostic | None:  # fmt: skip
+    def add(self, block: Block, path: KeyPath, group: tuple[str, str] | None,
+            doc: Document | None = None) -> Diagnostic | None:  # fmt: skip
         """Add the layers of one validated, named block with explicit inputs; what is wrong with
-        it (a shape error, a limit), at the block's key where one is to blame, or None."""
+        it (a shape error, a limit), at the block's key where one is to blame, or None. `doc`:
+        the file the block stands in, if not this one (a block of an included spec)."""
         assert block.name is not None and isinstance(block.inputs, list)
         info = BlockInfo(
             name=block.name,
@@ -51,7 +52,7 @@ class Lowering:
                 key = e.key_in(fields)
             else:
                 key = e.key if e.key in fields else None
-            return self.doc.diag(
+            return (doc or self.doc).diag(
                 e.code,
                 f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
                 (*path, key) if key else path,

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from archspec.blocks import REGISTRY, Block
-from archspec.blocks.base import Identifier, PositiveInt
+from archspec.blocks.base import Identifier, PositiveInt, Reference
 from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
 from archspec.core.units import Shape, parse_count
 from archspec.frontend.loader import Document
@@ -129,8 +129,10 @@ class SpecModel(_Strict):
     blocks: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
         description="The blocks, in order."
     )
-    outputs: Annotated[list[Identifier], Field(min_length=1)] | None = Field(
-        default=None, description="Block names whose outputs are the model's; default: the last."
+    outputs: Annotated[list[Reference], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Block names whose outputs are the model's (`<spec block>.<block>` for an "
+        "output a `spec` block exposes); default: the last block."
     )
     budget: Budget | None = Field(default=None, description="CI limits.")
     expect: Expect | None = Field(default=None, description="Exact expected figures.")

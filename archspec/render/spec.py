@@ -1,6 +1,7 @@
 """`archspec render`: the fully expanded spec as YAML that is itself a valid spec building the
 same model (params substituted, defaults applied, repeats and user-defined blocks expanded,
-every block named)."""
+every block named; the blocks of an included spec (`type: spec`) inlined as
+`<name>_<inner name>`, without those no output needs)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from archspec.frontend.resolve import Resolved
+from archspec.frontend.resolve import Item, Resolved
 
 
 def _flow(value: Any) -> str:
@@ -17,6 +18,18 @@ def _flow(value: Any) -> str:
         value, default_flow_style=True, width=1 << 16, sort_keys=False, allow_unicode=True
     )
     return str(text).removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _needed(resolved: Resolved) -> list[Item]:
+    """The items, less the included blocks (group type `spec`) no output needs (lower prunes
+    them silently; written out, they would be a spec's own dead blocks, with warnings)."""
+    live = set(resolved.outputs)
+    for item in reversed(resolved.items):
+        if item.block.name in live or item.group is None or item.group[1] != "spec":
+            inputs = item.block.inputs
+            live.update(inputs if isinstance(inputs, list) else [inputs] if inputs else [])
+    return [i for i in resolved.items if i.block.name in live
+            or i.group is None or i.group[1] != "spec"]  # fmt: skip
 
 
 def render_spec(resolved: Resolved, source: str | None = None) -> str:
@@ -36,7 +49,8 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         lines.append(f"inputs: {_flow(m.inputs)}")
     lines.append("blocks:")
     previous = next(iter(m.input_shapes)) if len(m.input_shapes) == 1 else None
-    for item in resolved.items:
+    items = _needed(resolved)
+    for item in items:
         b = item.block
         entry: dict[str, Any] = {"type": b.type, "name": b.name}
         if b.inputs != [previous]:
@@ -48,7 +62,7 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         )
         lines.append(f"  - {_flow(entry)}")
         previous = b.name
-    if m.outputs is not None:
+    if m.outputs is not None or resolved.outputs != [items[-1].block.name]:
         lines.append(f"outputs: {_flow(resolved.outputs)}")
     for key in ("budget", "expect"):
         value = getattr(m, key)

@@ -22,11 +22,13 @@ The stage by concern:
 - shapes.py    `in_shape` and `in_channels`: the shapes of the blocks expanded so far
 - naming.py    final names (repeat copies, `<type>_<k>`), the limit on the number of blocks
 - errors.py    the error policy: positions, notes at the use site and at `defaults`
+- include.py   `type: spec`: another spec file included as a block (its blocks join these)
 - here         the public entry (`resolve`) and the walk over the blocks that uses them all
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +36,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.blocks import Block
-from archspec.core.errors import Diagnostic, KeyPath, SpecError
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError
 from archspec.frontend.loader import Document
+from archspec.frontend.resolve import include
 from archspec.frontend.resolve.defaults import check_defaults, with_defaults
 from archspec.frontend.resolve.define import (
     COMMON,
@@ -45,7 +48,13 @@ from archspec.frontend.resolve.define import (
     inner_scope,
     use_env,
 )
-from archspec.frontend.resolve.errors import at_default, by_position, with_copy, with_use
+from archspec.frontend.resolve.errors import (
+    at_default,
+    by_position,
+    placed,
+    with_copy,
+    with_use,
+)
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
 from archspec.frontend.resolve.params import (
     apply_params,
@@ -58,7 +67,7 @@ from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outpu
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
 from archspec.frontend.schema import SpecModel, translate, validate_block, validate_spec
 
-__all__ = ["Item", "Resolved", "parse_sets", "resolve", "with_use"]
+__all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,10 @@ class Item:
     #: the outermost user-defined block instance it came from (name, type), and where it is used
     group: tuple[str, str] | None = None
     use: KeyPath | None = None
+    #: the spec it stands in if it was included (`type: spec`; None: the resolved one), and
+    #: the notes at the blocks that include it, innermost first
+    doc: Document | None = None
+    notes: tuple[Related, ...] = ()
 
 
 @dataclass
@@ -101,9 +114,12 @@ class _Expansion:
     are raised at once."""
 
     def __init__(
-        self, doc: Document, model: SpecModel, params: dict[str, Any], source: list[Any] | None
-    ) -> None:
+        self, doc: Document, model: SpecModel, params: dict[str, Any], source: list[Any] | None,
+        chain: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         self.doc = doc
+        #: the files including this one, outermost first, and this one (include cycles)
+        self.chain = chain
         #: the top-level blocks as written (None if `blocks` itself was an expression)
         self.source = source
         self.model = model
@@ -122,7 +138,7 @@ class _Expansion:
         """Expand the top-level blocks; the final names of the outputs."""
         check_names(self.doc, self.model)
         check_defaults(self.doc, self.model)
-        scope = top_scope(self.model)
+        self.scope = scope = top_scope(self.model)
         for k, raw in enumerate(self.model.blocks):
             self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
                        self.params)  # fmt: skip
@@ -141,6 +157,9 @@ class _Expansion:
         `env` the names its `${...}` see (to substitute the other copies)."""
         kind = raw.get("type") if isinstance(raw, dict) else None
         defaulted: set[str] = set()
+        if kind == include.KIND:
+            self.include(raw, path, scope)
+            return
         if isinstance(kind, str):
             raw, defaulted = with_defaults(raw, kind, self.model)
             if kind in self.model.define:
@@ -291,3 +310,48 @@ class _Expansion:
         if not common.repeat:
             self.names.drop(common, refs, path, scope)
         bind(scope, common.name, refs[0])
+
+    def include(self, raw: Any, path: KeyPath, scope: Scope) -> None:
+        """Expand a `spec` block (include.py): the included spec resolved on its own, its blocks
+        renamed `<name>_<inner name>` and added, its exposed outputs bound in `scope`."""
+        use = include.check(self.doc, raw, path, scope)
+        if isinstance(use, list):
+            self.reject(use)
+            return
+        if self.broken:
+            return
+        refs = read_inputs(self.doc, use, path, scope)
+        chain = self.chain or (os.path.realpath(self.doc.file),)
+        inner_doc, chain = include.open_spec(self.doc, use, path, chain)
+        inner_doc = include.with_set(self.doc, use, path, inner_doc)
+        note = include.including(self.doc, path)
+        shape = self.shapes.shape(refs[0])
+        with include.noting(note):
+            source = inner_doc.data.get("blocks")
+            inner_doc, params = apply_params(inner_doc, ())
+            model = validate_spec(inner_doc)
+        model = include.take_input(self.doc, path, model, shape)
+        with include.noting(note):
+            inner = _Expansion(inner_doc, model, params,
+                               source if isinstance(source, list) else None, chain)  # fmt: skip
+            outputs = inner.run()
+        shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs)
+        check_count(self.doc, len(self.items), len(inner.items), path, None)
+        name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
+        final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
+        final.update({n: refs[0] for n in model.input_shapes})
+        hidden = Scope(prefix="", names={}, previous=None, declared=set())  # names are final
+        for item in inner.items:
+            b = item.block
+            assert b.name is not None and isinstance(b.inputs, list)
+            renamed = self.names.name(final[b.name], b.type, 1, 0, path, hidden)
+            block = b.model_copy(update={"name": renamed,
+                                         "inputs": [final[r] for r in b.inputs]})  # fmt: skip
+            self.items.append(Item(block, item.path, (name, include.KIND), item.use,
+                                   item.doc or inner_doc, (*item.notes, note)))  # fmt: skip
+        local = use.name or name
+        scope.exposed[local] = list(shown)
+        for key, inner_name in shown.items():
+            scope.names[f"{local}.{key}"] = final[inner_name]
+        scope.names[local] = final[next(iter(shown.values()))]
+        scope.previous = scope.names[local]

@@ -7,6 +7,8 @@ carries.
   that used the default (`at_default`).
 - An error in one copy of a repeated block (other than the first) notes which copy, at `repeat`
   (`with_copy`).
+- An error inside an included spec (`type: spec`, include.py) points into that file, with a
+  note at the including block (`placed`, include.noting).
 - The errors collected from several blocks are reported in file order (`by_position`).
 """
 
@@ -26,6 +28,15 @@ def with_use(doc: Document, d: Diagnostic, use: KeyPath | None) -> Diagnostic:
     pos = doc.locate(use)
     note = Related(f"in the block used at {format_path(use)}", doc.file, *(pos or (None, None)))
     return dataclasses.replace(d, related=(*d.related, note))
+
+
+def placed(doc: Document, d: Diagnostic, use: KeyPath | None, notes: tuple[Related, ...] = ()
+           ) -> Diagnostic:  # fmt: skip
+    """`d`, about a block of `doc` (the spec it stands in: an included one for the blocks of a
+    `spec` block), with the note at its user-defined block's use site and the `notes` at the
+    `spec` blocks that include it."""
+    d = with_use(doc, d, use)
+    return dataclasses.replace(d, related=(*d.related, *notes)) if notes else d
 
 
 def with_copy(doc: Document, d: Diagnostic, path: KeyPath, copy: tuple[int, int] | None

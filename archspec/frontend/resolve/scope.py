@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.blocks import Block
-from archspec.core.errors import KeyPath, did_you_mean, format_path
+from archspec.core.errors import KeyPath, SpecError, did_you_mean, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.schema import SpecModel
@@ -32,6 +32,9 @@ class Scope:
     #: the outermost user-defined block instance this is in (name, type), and where it is used
     group: tuple[str, str] | None = None
     use: KeyPath | None = None
+    #: `spec` blocks (local name) -> the names of the included blocks they expose, which read
+    #: as `<name>.<exposed>` (in `names` too)
+    exposed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def declared(blocks: list[Any]) -> set[str]:
@@ -66,6 +69,8 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
         where: KeyPath = (
             (*path, "inputs") if isinstance(block.inputs, str) else (*path, "inputs", k)
         )
+        if ref not in scope.names and "." in ref:
+            raise _dotted(doc, ref, where, scope)
         if ref not in scope.names:
             later = ref in scope.declared
             raise fail(
@@ -86,6 +91,20 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
             hint="merge several inputs with an `add` or `concat` block first", use=scope.use,
         )  # fmt: skip
     return out
+
+
+def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
+    """The error for a `<spec block>.<block>` reference that names no exposed output."""
+    head, _, tail = ref.partition(".")
+    if head in scope.exposed:
+        shown = scope.exposed[head]
+        return fail(doc, "E301", f"{format_path(where)}: the `spec` block `{head}` exposes no "
+                    f"`{tail}`", where, use=scope.use,
+                    hint=(did_you_mean(tail, shown) or "it exposes: " + ", ".join(shown))
+                    + " (list more in its `outputs`)")  # fmt: skip
+    return fail(doc, "E301", f"{format_path(where)}: `{head}` is not an earlier `spec` block; "
+                "`<name>.<block>` reads an output a `spec` block exposes", where, use=scope.use,
+                hint=did_you_mean(head, scope.exposed) if scope.exposed else None)  # fmt: skip
 
 
 def bind(scope: Scope, given: str | None, output: str) -> None:

@@ -20,11 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from archspec.blocks import Block
-from archspec.core.errors import KeyPath, SpecError
+from archspec.core.errors import KeyPath, Related, SpecError
 from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve.errors import with_use
+from archspec.frontend.resolve.errors import placed
 from archspec.frontend.schema import SpecModel
 
 IN_SHAPE = "in_shape"
@@ -51,6 +51,10 @@ class _Lowered(Protocol):
     def group(self) -> tuple[str, str] | None: ...
     @property
     def use(self) -> KeyPath | None: ...
+    @property
+    def doc(self) -> Document | None: ...
+    @property
+    def notes(self) -> tuple[Related, ...]: ...
 
 
 class Shapes:
@@ -75,8 +79,8 @@ class Shapes:
             self.lowering = Lowering(self.doc, m.name, m.input_shapes, m.inputs is not None,
                                      self.doc.limits)  # fmt: skip
         for item in self.items[self.done :]:
-            problem = self.lowering.add(item.block, item.path, item.group)
+            problem = self.lowering.add(item.block, item.path, item.group, item.doc)
             if problem is not None:
-                raise SpecError(with_use(self.doc, problem, item.use))
+                raise SpecError(placed(item.doc or self.doc, problem, item.use, item.notes))
             self.done += 1
         return self.lowering.shape(name)

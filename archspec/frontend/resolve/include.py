@@ -1,0 +1,228 @@
+"""`type: spec`: another spec included as a block (a backbone under a head).
+
+`{type: spec, name: backbone, path: resnet50.yaml, set: {width: 32}, outputs: [conv4_block6]}`:
+
+- `path` is a spec file relative to the including file's folder (the working folder for a spec
+  given as text); where no such file exists, a bare name is a zoo spec: `specs/<name>.yaml`,
+  then `specs/families/<name>.yaml` (ZOO).
+- `set` replaces params of the included spec, as `--set` does (its keys must be its params).
+- The included spec is resolved on its own (its params, defaults, define) with its one input
+  taking this block's input: their shapes must agree where both are known (the included input's
+  unknown sizes take this block's; this block's shape is what the included blocks see).
+- Its blocks join this spec's, renamed `<name>_<inner name>` (so its layers are
+  `<name>_<inner layer name>`), grouped under this block (dot.py draws a cluster); those no
+  output needs are pruned by lower without a warning.
+- `outputs` (default: the included spec's outputs) are exposed: later blocks read one as
+  `<name>.<inner name>`, and `<name>` alone is the first.
+- A `spec` block stands in the top-level `blocks` only (not inside `define`), and is not
+  repeated.
+- Errors inside the included file point into it, with a note at the including block (`noting`,
+  and `Item.notes` for the errors found when lowering). A missing or unreadable file, an include
+  cycle and includes nested deeper than MAX_DEPTH are errors at `path`. The included blocks
+  count toward the limit on blocks (and layers); the included file's size is limited as any.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from archspec.blocks import Block
+from archspec.blocks.base import IDENTIFIER, Identifier
+from archspec.core.errors import (
+    ArchspecError,
+    Diagnostic,
+    KeyPath,
+    Related,
+    SpecError,
+    did_you_mean,
+    format_path,
+)
+from archspec.core.units import Shape
+from archspec.frontend.loader import Document, read_file
+from archspec.frontend.resolve.errors import fail
+from archspec.frontend.resolve.scope import Scope
+from archspec.frontend.schema import SpecModel, translate
+
+KIND = "spec"
+#: the zoo: the repository's specs/ folder (another issue ships it inside the package)
+ZOO = Path(__file__).resolve().parents[3] / "specs"
+#: how deep includes may nest (a includes b includes c ...)
+MAX_DEPTH = 16
+
+
+class SpecUse(Block):
+    """A `spec` block: another spec file included as a block."""
+
+    type: Literal["spec"] = Field(default="spec", description="The block type.")
+    path: Annotated[str, Field(min_length=1, max_length=4096)] = Field(
+        description="A spec file relative to this one, or the name of a zoo spec (`resnet50`)."
+    )
+    set: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Values of the included spec's params, as `--set`."
+    )
+    outputs: Annotated[list[Identifier], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Names of its blocks to expose (read as `<name>.<block>`); default: its "
+        "outputs.",
+    )
+
+    @model_validator(mode="after")
+    def _once(self) -> SpecUse:
+        if self.repeat != 1 or self.repeat_names != "number":
+            raise ValueError("a `spec` block is included once: no `repeat` or `repeat_names`")
+        return self
+
+
+def check(doc: Document, raw: Any, path: KeyPath, scope: Scope) -> SpecUse | list[Diagnostic]:
+    """The `spec` block `raw` at `path` validated, or what is wrong with it."""
+    if scope.use is not None:
+        raise fail(doc, "E505", f"{format_path(path)}: a `spec` block can only stand in the "
+                   "top-level `blocks`, not inside a user-defined block", (*path, "type"),
+                   use=scope.use, hint="include the spec at the top level and read its "
+                   "outputs with `inputs`")  # fmt: skip
+    try:
+        return SpecUse.model_validate(raw)
+    except ValidationError as e:
+        return translate(e, raw, doc, path, "a `spec` block", list(SpecUse.model_fields))
+
+
+def including(doc: Document, path: KeyPath) -> Related:
+    """The note at the `spec` block at `path` that includes a file."""
+    pos = doc.locate(path)
+    return Related(f"in the spec included by {format_path(path)}", doc.file,
+                   *(pos or (None, None)))  # fmt: skip
+
+
+@contextmanager
+def noting(note: Related) -> Iterator[None]:
+    """Errors raised inside (in an included file) gain `note` (at the including block)."""
+    try:
+        yield
+    except SpecError as e:
+        raise SpecError([dataclasses.replace(d, related=(*d.related, note))
+                         for d in e.diagnostics]) from None  # fmt: skip
+
+
+def zoo_names() -> list[str]:
+    """The names of the zoo's specs."""
+    found = [*ZOO.glob("*.yaml"), *(ZOO / "families").glob("*.yaml")]
+    return sorted({p.stem for p in found})
+
+
+def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
+    """The file `use.path` names: relative to `doc`'s folder, else a zoo spec."""
+    folder = Path(doc.file).parent if not doc.file.startswith("<") else Path.cwd()
+    where: KeyPath = (*path, "path")
+    try:
+        candidate = folder / use.path
+        if candidate.is_file():
+            return candidate
+        stem = use.path.removesuffix(".yaml")
+        if re.fullmatch(IDENTIFIER, stem):
+            for zoo in (ZOO / f"{stem}.yaml", ZOO / "families" / f"{stem}.yaml"):
+                if zoo.is_file():
+                    return zoo
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        pass
+    hint = did_you_mean(use.path.removesuffix(".yaml"), zoo_names())
+    raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {folder}, "
+               "nor a zoo spec of that name", where,
+               hint=hint or "give a path relative to this spec, or a zoo name: "
+               + ", ".join(zoo_names()))  # fmt: skip
+
+
+def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
+              ) -> tuple[Document, tuple[str, ...]]:  # fmt: skip
+    """The included file read (with `doc`'s limits), and the chain of files including it.
+    `chain`: the files that include `doc`, outermost first, then `doc` itself."""
+    file = find(doc, use, path)
+    key = os.path.realpath(file)
+    where: KeyPath = (*path, "path")
+    if key in chain:
+        names = " -> ".join(os.path.basename(f) for f in (*chain, key))
+        raise fail(doc, "E505", f"{format_path(where)}: include cycle: {names}", where,
+                   hint="a spec cannot include itself, even through others")  # fmt: skip
+    if len(chain) > MAX_DEPTH:
+        raise fail(doc, "E505", f"{format_path(where)}: specs included more than {MAX_DEPTH} "
+                   "deep", where, hint="flatten the includes")  # fmt: skip
+    try:
+        with noting(including(doc, path)):
+            inner = read_file(file, doc.limits)
+    except SpecError:
+        raise
+    except ArchspecError as e:  # unreadable: at `path`
+        raise fail(doc, "E505", f"{format_path(where)}: {e.diagnostics[0].message}",
+                   where) from None  # fmt: skip
+    return inner, (*chain, key)
+
+
+def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document) -> Document:
+    """The included document with `use.set` replacing its params (each must be one)."""
+    params = inner.data.get("params", {})
+    params = params if isinstance(params, dict) else {}
+    for key in use.set:
+        if key not in params:
+            raise fail(doc, "E503", f"{format_path((*path, 'set', key))}: the included spec "
+                       f"has no param `{key}`", (*path, "set", key), key=True,
+                       hint=did_you_mean(key, params) or ("its params: " + ", ".join(params)
+                       if params else "it has no params"))  # fmt: skip
+    if not use.set:
+        return inner
+    return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}})
+
+
+def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape) -> SpecModel:
+    """The included spec's model with its one input taking this block's (of `shape`)."""
+    inputs = model.input_shapes
+    if len(inputs) != 1:
+        raise fail(
+            doc,
+            "E505",
+            f"{format_path(path)}: the included spec has {len(inputs)} "
+            "inputs; a `spec` block includes a spec with one input",
+            (*path, "path"),
+        )
+    (own,) = inputs.values()
+    agree = len(own) == len(shape) and all(
+        a is None or b is None or a == b for a, b in zip(own, shape, strict=True)
+    )
+    if not agree:
+
+        def show(s: Shape) -> str:
+            return "[" + ", ".join("null" if d is None else str(d) for d in s) + "]"
+
+        raise fail(doc, "E401", f"{format_path(path)}: the included spec's input is "
+                   f"{show(own)}, this block's input is {show(shape)}", path,
+                   hint="the shapes must agree where both are known (a size of the included "
+                   "input left null takes this one's)")  # fmt: skip
+    return model.model_copy(update={"input": list(shape), "inputs": None})
+
+
+def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],
+            outputs: list[str]) -> dict[str, str]:  # fmt: skip
+    """Exposed name -> final inner name: `use.outputs` (names of its top-level blocks, `names`
+    mapping them), or the included spec's `outputs` (`outputs`: their final names)."""
+    blocks = [n for n in names if n not in model.input_shapes]
+    if use.outputs is None:
+        written = model.outputs or outputs
+        return {(w if "." not in w else o): o for w, o in zip(written, outputs, strict=True)}
+    out: dict[str, str] = {}
+    for k, ref in enumerate(use.outputs):
+        if ref not in blocks:
+            where: KeyPath = (*path, "outputs", k)
+            raise fail(doc, "E301", f"{format_path(where)}: the included spec has no block "
+                       f"`{ref}`", where, hint=did_you_mean(ref, blocks))  # fmt: skip
+        if names[ref] in model.input_shapes:
+            where = (*path, "outputs", k)
+            raise fail(doc, "E301", f"{format_path(where)}: `{ref}` has `repeat: 0` and "
+                       "passes on the included spec's input", where)  # fmt: skip
+        out[ref] = names[ref]
+    return out

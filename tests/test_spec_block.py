@@ -1,0 +1,216 @@
+"""`type: spec`: another spec included as a block (resolve/include.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archspec import app as api
+from archspec.core.errors import SpecError
+from archspec.render.diff import diff, format_text
+from tests.conftest import ROOT, run_cli, write
+
+FPN = ROOT / "specs" / "examples" / "fpn.yaml"
+#: ResNet-50 without its top (keras.applications.ResNet50(include_top=False).count_params())
+RESNET50_NO_TOP = 23_587_712
+
+SMALL = """\
+name: small
+input: [null, null, 3]
+params: {width: 8}
+blocks:
+  - {type: conv, name: stem, filters: "${width}", kernel: 3, strides: 2}
+  - {type: conv, name: mid, filters: "${width * 2}", kernel: 3, strides: 2}
+  - {type: conv, name: deep, filters: "${width * 4}", kernel: 3, strides: 2}
+  - {type: global_avg_pool, name: pool}
+  - {type: dense, name: head, units: 10}
+"""
+
+HEAD = """\
+name: head
+input: [32, 32, 3]
+blocks:
+  - {type: spec, name: bb, path: small.yaml, set: {width: 4}, outputs: [mid, deep]}
+  - {type: conv, name: lat, filters: 8, kernel: 1, inputs: bb.deep}
+  - {type: upsample, name: up}
+  - {type: conv, name: lat_mid, filters: 8, kernel: 1, inputs: bb.mid}
+  - {type: add, name: merged, inputs: [lat_mid, up]}
+outputs: [merged, bb]
+"""
+
+
+def pair(tmp_path: Path, head: str = HEAD, inner: str = SMALL) -> Path:
+    write(tmp_path, inner, "small.yaml")
+    return write(tmp_path, head, "head.yaml")
+
+
+def error(path: Path) -> SpecError:
+    with pytest.raises(SpecError) as e:
+        api.analyze(path)
+    return e.value
+
+
+def test_include_by_relative_path_with_set_and_dotted_outputs(tmp_path):
+    graph = api.analyze(pair(tmp_path))
+    # layers are <block name>_<inner layer name>; `set` made the inner width 4
+    assert graph.nodes["bb_mid"].shape == (8, 8, 8)
+    assert graph.nodes["bb_deep"].shape == (4, 4, 16)
+    # the plain name reads the first exposed output (mid)
+    assert [graph.shape_of(o) for o in graph.outputs] == [(8, 8, 8), (8, 8, 8)]
+    # pooling and the classifier of the included spec feed nothing: pruned, silently
+    assert not any(n.startswith(("bb_pool", "bb_head")) for n in graph.nodes)
+    assert not graph.warnings
+    # the included input (null x null) took this one's size: 32 / 4 = 8
+    assert graph.blocks[0].group == ("bb", "spec")
+
+
+def test_default_outputs_are_the_included_specs(tmp_path):
+    head = "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: small.yaml}\n"
+    graph = api.analyze(pair(tmp_path, head))
+    assert [graph.shape_of(o) for o in graph.outputs] == [(10,)]
+    assert graph.outputs == ["spec_1_head"]
+
+
+def test_include_by_zoo_name_feature_info_and_pruning():
+    graph = api.analyze(FPN)
+    needed = sum(b.cost(graph).params for b in graph.blocks if b.group == ("backbone", "spec"))
+    assert needed == RESNET50_NO_TOP
+    assert graph.params == RESNET50_NO_TOP + 131_328 + 262_400 + 524_544 + 3 * 590_080
+    info = graph.feature_info()
+    assert [(f.shape, f.channels, f.stride) for f in info] == [
+        ((28, 28, 256), 256, (8, 8)),
+        ((14, 14, 256), 256, (16, 16)),
+        ((7, 7, 256), 256, (32, 32)),
+    ]
+    assert "backbone_predictions" not in graph.nodes
+
+
+def test_check_table_and_no_tensorflow():
+    code = (
+        "import sys\nfrom archspec.cli import main\n"
+        f"sys.argv = ['archspec', 'check', {str(FPN)!r}, '--table']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "backbone  spec" in r.stdout
+    assert "stride" in r.stdout and "32" in r.stdout
+
+
+def test_missing_file_is_positioned_at_path(tmp_path):
+    head = "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: resnet5}\n"
+    d = error(write(tmp_path, head)).diagnostics[0]
+    assert (d.code, d.line, d.col, d.path) == ("E505", 4, 24, ("blocks", 0, "path"))
+    assert d.hint == "did you mean `resnet50`?"
+
+
+def test_error_in_included_file_names_that_file_with_a_note(tmp_path):
+    inner = SMALL.replace(
+        "kernel: 3, strides: 2}\n  - {type: conv, name: deep",
+        "kernl: 3, strides: 2}\n  - {type: conv, name: deep",
+    )
+    d = error(pair(tmp_path, inner=inner)).diagnostics[0]
+    assert d.file == str(tmp_path / "small.yaml") and (d.code, d.line) == ("E201", 6)
+    assert [(r.file, r.line) for r in d.related] == [(str(tmp_path / "head.yaml"), 4)]
+
+
+def test_shape_error_in_included_file_when_lowering(tmp_path):
+    inner = SMALL.replace("strides: 2}\n  - {type: global", "padding: valid}\n  - {type: global")
+    head = HEAD.replace("[32, 32, 3]", "[8, 8, 3]")
+    d = error(pair(tmp_path, head, inner)).diagnostics[0]
+    assert d.file == str(tmp_path / "small.yaml") and d.line == 7
+    assert d.related[-1].file == str(tmp_path / "head.yaml")
+
+
+def test_invalid_yaml_in_included_file(tmp_path):
+    d = error(pair(tmp_path, inner="name: [\n")).diagnostics[0]
+    assert d.file == str(tmp_path / "small.yaml")
+    assert d.related and d.related[-1].file == str(tmp_path / "head.yaml")
+
+
+def test_include_cycle(tmp_path):
+    write(
+        tmp_path, "name: b\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, path: a.yaml}\n", "b.yaml"
+    )
+    a = write(
+        tmp_path, "name: a\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, path: b.yaml}\n", "a.yaml"
+    )
+    d = error(a).diagnostics[0]
+    assert d.code == "E505" and "a.yaml -> b.yaml -> a.yaml" in d.message
+    assert d.file == str(tmp_path / "b.yaml") and d.path == ("blocks", 0, "path")
+
+
+def test_unknown_exposed_name_did_you_mean(tmp_path):
+    head = HEAD.replace("inputs: bb.deep}", "inputs: bb.dep}")
+    d = error(pair(tmp_path, head)).diagnostics[0]
+    assert d.code == "E301" and "exposes no `dep`" in d.message
+    assert d.hint is not None and d.hint.startswith("did you mean `deep`?")
+    head = HEAD.replace("inputs: bb.deep}", "inputs: bb.stem}")
+    d = error(pair(tmp_path, head)).diagnostics[0]
+    assert "it exposes: mid, deep" in str(d.hint)
+    head = HEAD.replace("outputs: [mid, deep]", "outputs: [mid, deeep]")
+    d = error(pair(tmp_path, head)).diagnostics[0]
+    assert d.path == ("blocks", 0, "outputs", 1) and d.hint == "did you mean `deep`?"
+
+
+def test_input_shape_mismatch_shows_both(tmp_path):
+    head = "name: h\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: resnet50}\n"
+    d = error(write(tmp_path, head)).diagnostics[0]
+    assert d.code == "E401" and "[224, 224, 3]" in d.message and "[64, 64, 3]" in d.message
+
+
+def test_set_unknown_param(tmp_path):
+    d = error(pair(tmp_path, HEAD.replace("{width: 4}", "{widht: 4}"))).diagnostics[0]
+    assert d.code == "E503" and d.hint == "did you mean `width`?"
+
+
+def test_only_at_top_level(tmp_path):
+    head = (
+        "name: h\ninput: [8, 8, 3]\ndefine:\n  d:\n    blocks:\n"
+        "      - {type: spec, path: small.yaml}\nblocks:\n  - {type: d}\n"
+    )
+    d = error(pair(tmp_path, head)).diagnostics[0]
+    assert d.code == "E505" and "top-level" in d.message
+
+
+def test_render_round_trip(tmp_path):
+    rendered = write(tmp_path, api.expand(FPN), "rendered.yaml")
+    a, b = api.analyze(FPN), api.analyze(rendered)
+    assert (a.params, a.cost.macs, a.output_shapes) == (b.params, b.cost.macs, b.output_shapes)
+    assert list(a.nodes) == list(b.nodes) and not b.warnings
+
+
+def test_diff_sees_through(tmp_path):
+    old = pair(tmp_path)
+    new = write(tmp_path, HEAD.replace("{width: 4}", "{width: 8}"), "head2.yaml")
+    text = format_text(diff(api.analyze(old), api.analyze(new)))
+    assert "bb_mid" in text and "bb_deep" in text
+
+
+def test_plot_draws_a_cluster(tmp_path):
+    r = run_cli("plot", str(pair(tmp_path)), "-o", str(tmp_path / "x.dot"))
+    assert r.returncode == 0, r.stderr
+    dot = (tmp_path / "x.dot").read_text()
+    assert '"cluster_group_bb"' in dot or "cluster_group_bb" in dot
+
+
+@pytest.mark.keras
+def test_fpn_equals_plain_keras_on_resnet50(keras):
+    model = api.compile(FPN)
+    base = keras.applications.ResNet50(include_top=False, weights=None,
+                                       input_shape=(224, 224, 3))  # fmt: skip
+    layers = keras.layers
+    c3, c4, c5 = (base.get_layer(f"{n}_out").output
+                  for n in ("conv3_block4", "conv4_block6", "conv5_block3"))  # fmt: skip
+    l5 = layers.Conv2D(256, 1)(c5)
+    m4 = layers.Add()([layers.Conv2D(256, 1)(c4), layers.UpSampling2D()(l5)])
+    m3 = layers.Add()([layers.Conv2D(256, 1)(c3), layers.UpSampling2D()(m4)])
+    outs = [layers.Conv2D(256, 3, padding="same")(t) for t in (m3, m4, l5)]
+    plain = keras.Model(base.input, outs)
+    assert model.count_params() == plain.count_params() == api.analyze(FPN).params
+    assert [tuple(o.shape) for o in model.outputs] == [tuple(o.shape) for o in plain.outputs]
+    assert "backbone_conv4_block6_out" in {layer.name for layer in model.layers}
