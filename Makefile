@@ -52,3 +52,9 @@ clean:
 .PHONY: zoo-table
 zoo-table: install
 	$(BIN)/python tools/zoo_table.py --write
+
+# The committed JSON Schema (draft-07, for editors), regenerated after adding a block type
+# (tests/test_jsonschema.py checks it is current)
+.PHONY: schema
+schema: install
+	$(BIN)/archspec schema -o schema/archspec.schema.json --force

@@ -1,5 +1,9 @@
 """The generated JSON Schema accepts every spec in specs/ (and ones with `${...}` and `define`),
-rejects misspelled keys in every built-in block; `archspec schema` and `archspec blocks`."""
+rejects misspelled keys in every built-in block; `archspec schema` and `archspec blocks`.
+
+Every validation test runs twice: with Draft7Validator on the draft-07 schema (the committed one,
+what the YAML language server validates) and with Draft202012Validator on the 2020-12 rendering,
+so the two dialects give every document here the same verdict and the same messages."""
 
 from __future__ import annotations
 
@@ -12,27 +16,39 @@ import pytest
 import yaml
 
 from archspec.blocks import REGISTRY
-from archspec.frontend.jsonschema import generate
-from tests.conftest import SPECS, run_cli, spec_id, write
+from archspec.frontend.jsonschema import SCHEMA_ID, Dialect, dumps, generate
+from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
+
+Validator = jsonschema.protocols.Validator
+VALIDATORS: dict[Dialect, type[Validator]] = {
+    "draft-07": jsonschema.Draft7Validator,
+    "2020-12": jsonschema.Draft202012Validator,
+}
+COMMITTED = ROOT / "schema" / "archspec.schema.json"
 
 
-@pytest.fixture(scope="module")
-def validator() -> jsonschema.Draft202012Validator:
-    schema = generate()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+def _validator(dialect: Dialect) -> Validator:
+    schema = generate(dialect)
+    cls = VALIDATORS[dialect]
+    cls.check_schema(schema)
+    return cls(schema)
 
 
-def _errors(validator: jsonschema.Draft202012Validator, text: str) -> list[str]:
+@pytest.fixture(scope="module", params=list(VALIDATORS))
+def validator(request: pytest.FixtureRequest) -> Validator:
+    return _validator(request.param)
+
+
+def _errors(validator: Validator, text: str) -> list[str]:
     return [e.message for e in validator.iter_errors(yaml.safe_load(text))]
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
-def test_accepts_every_spec(validator: jsonschema.Draft202012Validator, path: Path) -> None:
+def test_accepts_every_spec(validator: Validator, path: Path) -> None:
     assert _errors(validator, path.read_text()) == []
 
 
-def test_accepts_expressions_and_defined_blocks(validator: jsonschema.Draft202012Validator) -> None:
+def test_accepts_expressions_and_defined_blocks(validator: Validator) -> None:
     text = """\
 name: x
 input: [32, 32, 3]
@@ -65,7 +81,7 @@ blocks:
 
 
 def test_rejects_a_misspelled_key_in_a_vgg_block(
-    validator: jsonschema.Draft202012Validator,
+    validator: Validator,
 ) -> None:
     errors = list(validator.iter_errors(yaml.safe_load(TYPO)))
     messages = [e.message for e in errors]
@@ -75,9 +91,7 @@ def test_rejects_a_misspelled_key_in_a_vgg_block(
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))
-def test_every_builtin_block_is_closed(
-    validator: jsonschema.Draft202012Validator, kind: str
-) -> None:
+def test_every_builtin_block_is_closed(validator: Validator, kind: str) -> None:
     """A misspelled key fails in every built-in block type, also inside `define`."""
     spec = {"name": "x", "input": [8, 8, 3], "blocks": [{"type": kind, "bogus_key": 1}],
             "define": {"d": {"blocks": [{"type": kind, "bogus_key": 1}]}}}  # fmt: skip
@@ -88,9 +102,7 @@ def test_every_builtin_block_is_closed(
 @pytest.mark.parametrize(
     "shape", ["[null, null, 3]", "[null, 32, 3]", '[null, "${w}", "${c}"]', '["${s}", "${s}", 3]']
 )
-def test_accepts_unknown_heights_and_widths(
-    validator: jsonschema.Draft202012Validator, shape: str
-) -> None:
+def test_accepts_unknown_heights_and_widths(validator: Validator, shape: str) -> None:
     assert (
         _errors(validator, f"name: x\ninput: {shape}\nblocks: [{{type: global_avg_pool}}]\n") == []
     )
@@ -113,7 +125,7 @@ def test_accepts_unknown_heights_and_widths(
         ("name: x\ninput: [null]\nblocks: [{type: flatten}]\n", "is not valid under any"),
     ],
 )  # fmt: skip
-def test_rejects(validator: jsonschema.Draft202012Validator, text: str, fragment: str) -> None:
+def test_rejects(validator: Validator, text: str, fragment: str) -> None:
     assert any(fragment in m for m in _errors(validator, text)), _errors(validator, text)
 
 
@@ -179,3 +191,87 @@ def test_the_schema_works_from_an_editor_comment(tmp_path: Path) -> None:
     spec = write(tmp_path, "# yaml-language-server: $schema=archspec.schema.json\n" + TYPO)
     r = run_cli("check", str(spec))
     assert r.returncode == 1 and "E201" in r.stderr
+
+
+# -- the committed schema (schema/archspec.schema.json) and the two dialects --------------------
+
+
+def test_the_committed_schema_is_current() -> None:
+    """schema/archspec.schema.json is what `archspec schema` writes today (`make schema`)."""
+    assert COMMITTED.read_text(encoding="utf-8") == dumps(), (
+        "schema/archspec.schema.json is out of date: run `make schema`"
+    )
+    r = run_cli("schema")
+    assert r.returncode == 0 and r.stdout == COMMITTED.read_text(encoding="utf-8")
+
+
+def test_the_committed_schema_is_draft07_with_an_absolute_id() -> None:
+    schema = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert schema["$id"] == SCHEMA_ID and SCHEMA_ID.startswith("urn:")
+    jsonschema.Draft7Validator.check_schema(schema)
+    text = json.dumps(schema)
+    assert "prefixItems" not in text  # draft-07 ignores it: tuples are `items: [...]`
+    # every reference is local, so the file works wherever an editor finds it
+    refs = text.split('"$ref": ')[1:]
+    assert refs and all(r.startswith('"#/$defs/') for r in refs)
+    assert generate("2020-12")["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    with pytest.raises(ValueError, match="draft-07"):
+        generate("draft-04")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def committed() -> Validator:
+    return jsonschema.Draft7Validator(json.loads(COMMITTED.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=spec_id)
+def test_every_spec_validates_under_the_committed_schema(committed: Validator, path: Path) -> None:
+    assert [e.message for e in committed.iter_errors(yaml.safe_load(path.read_text()))] == []
+
+
+_ZOO = ROOT / "specs" / "resnet50.yaml"
+
+#: (document, valid?): the same verdict in both dialects
+AGREEMENT = [
+    ("name: x\ninput: [32, 32, 3]\nblocks: [{type: flatten}]\n", True),
+    ('name: x\ninput: [32, 32, "three"]\nblocks: [{type: flatten}]\n', False),
+    ("name: x\ninput: [32, 32, 3, 4]\nblocks: [{type: flatten}]\n", False),
+    ("name: x\ninput: [32, 32]\nblocks: [{type: flatten}]\n", True),  # a sequence (length, ch)
+    ("name: x\ninput: [32, 32, null]\nblocks: [{type: flatten}]\n", False),
+    ("name: x\ninput: [null, null, 3]\nblocks: [{type: flatten}]\n", True),
+    ('name: x\ninput: [32, "${w}", 3]\nblocks: [{type: flatten}]\n', True),
+    ('name: x\ninputs: {a: [32, 32, "three"]}\nblocks: [{type: flatten}]\n', False),
+    ("name: x\ninputs: {a: [32, 32, 3], b: [10]}\nblocks: [{type: flatten}]\n", True),
+    ("name: x\ninput: [8, 8, 3]\nblocks: [{type: conv, filters: 8, kernel: 3, bogus: 1}]\n", False),
+    ("name: x\ninput: [8, 8, 3]\nblocks: [{type: conv, filters: 8, kernel: [3, x]}]\n", False),
+    ("name: x\ninput: [8, 8, 3]\nblocks: [{type: conv, filters: 8, kernel: [3, 3]}]\n", True),
+    (TYPO, False),
+]
+
+
+def _agreement_docs() -> list[tuple[str, bool]]:
+    docs = list(AGREEMENT)
+    if _ZOO.exists():
+        docs.append((_ZOO.read_text(), True))
+    return docs + [(p.read_text(), True) for p in SPECS[:: max(1, len(SPECS) // 8)]]
+
+
+def test_draft07_and_2020_12_agree() -> None:
+    """`input: [32, 32, "three"]` passed draft-07 when tuples were `prefixItems` only."""
+    seven, twenty = _validator("draft-07"), _validator("2020-12")
+    for text, valid in _agreement_docs():
+        doc = yaml.safe_load(text)
+        verdicts = (seven.is_valid(doc), twenty.is_valid(doc))
+        assert verdicts == (valid, valid), (text, verdicts)
+        assert sorted(e.message for e in seven.iter_errors(doc)) == sorted(
+            e.message for e in twenty.iter_errors(doc)
+        ), text
+
+
+def test_archspec_yaml_files_are_found_by_check(tmp_path: Path) -> None:
+    """The editor convention `*.archspec.yaml`: `check` on a folder finds those files too."""
+    spec = tmp_path / "net.archspec.yaml"
+    spec.write_text(TYPO)
+    r = run_cli("check", str(tmp_path))
+    assert r.returncode == 1 and "net.archspec.yaml" in r.stderr and "E201" in r.stderr

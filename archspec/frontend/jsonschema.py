@@ -5,19 +5,35 @@ The top level comes from SpecModel; each block from its model in the block regis
 type only). A block whose `type` is not built in is a user-defined block (`define`): only its
 common keys are checked. Any value may also be a `${...}` expression string (substitution is
 resolved before validation), so every property and list item accepts one.
+
+The committed schema (schema/archspec.schema.json, `make schema`) and `archspec schema` are in
+draft-07, the dialect the YAML language server validates; `generate("2020-12")` gives the same
+schema in draft 2020-12. The two differ only in how a tuple is written (draft-07: `items` as an
+array plus `additionalItems`; 2020-12: `prefixItems` plus `items`), so both dialects give every
+document the same verdict (tests/test_jsonschema.py checks it). References are all local
+(`#/$defs/...`, a JSON pointer, which draft-07 resolves too); `$id` names the schema of format
+version 1 and is not a location.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import IDENTIFIER
 from archspec.core.units import COUNT_PATTERN
 from archspec.frontend.schema import SpecModel
 
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+Dialect = Literal["draft-07", "2020-12"]
+DIALECTS: dict[Dialect, str] = {
+    "draft-07": "http://json-schema.org/draft-07/schema#",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+#: the dialect of the committed schema and of `archspec schema`: the YAML language server's
+DEFAULT_DIALECT: Dialect = "draft-07"
+#: a stable name, not a location: editors reference the file by path (see the README)
+SCHEMA_ID = "urn:archspec:schema:1"
 EXPRESSION = r"^\$\{.*\}$"
 COUNT = COUNT_PATTERN
 _REF = "#/$defs/{model}"
@@ -120,8 +136,30 @@ def _count_pattern(node: Any) -> None:
             _count_pattern(value)
 
 
-def generate() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a spec file."""
+def _tuples_as_draft07(node: Any) -> Any:
+    """2020-12 tuples (`prefixItems`, then `items` for the rest) written as draft-07 ones
+    (`items` as an array, then `additionalItems`): draft-07 ignores `prefixItems`."""
+    if isinstance(node, list):
+        return [_tuples_as_draft07(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _tuples_as_draft07(v) for k, v in node.items()}
+    if "prefixItems" in out:
+        rest = out.pop("items", None)
+        out["items"] = out.pop("prefixItems")
+        if rest is not None:
+            out["additionalItems"] = rest
+        elif out.get("maxItems") != len(out["items"]):
+            out["additionalItems"] = True
+    return out
+
+
+def generate(dialect: Dialect = DEFAULT_DIALECT) -> dict[str, Any]:
+    """The JSON Schema of a spec file, in draft-07 (the default) or draft 2020-12."""
+    if dialect not in DIALECTS:
+        raise ValueError(
+            f"unknown JSON Schema dialect {dialect!r}; expected one of {list(DIALECTS)}"
+        )
     defs: dict[str, Any] = {}
     top = _hoist(SpecModel.model_json_schema(ref_template=_REF), defs)
     builtin = sorted(REGISTRY)
@@ -183,20 +221,21 @@ def generate() -> dict[str, Any]:
         "pattern": EXPRESSION,
         "description": "A `${...}` expression over `params` (and a definition's parameters).",
     }
-    return {
-        "$schema": SCHEMA_DIALECT,
-        "$id": "archspec.schema.json",
+    schema = {
+        "$schema": DIALECTS[dialect],
+        "$id": SCHEMA_ID,
         "title": "archspec spec (format version 1)",
-        **top,
+        **{k: v for k, v in top.items() if k != "title"},
         "$defs": dict(sorted(defs.items())),
     }
+    return _tuples_as_draft07(schema) if dialect == "draft-07" else schema
 
 
-def dumps() -> str:
-    """The schema as JSON text."""
+def dumps(dialect: Dialect = DEFAULT_DIALECT) -> str:
+    """The schema as JSON text (what schema/archspec.schema.json holds, for the default)."""
     import json
 
-    return json.dumps(copy.deepcopy(generate()), indent=2) + "\n"
+    return json.dumps(copy.deepcopy(generate(dialect)), indent=2) + "\n"
 
 
 # -- `archspec blocks`: the same information, for people -------------------------------------
