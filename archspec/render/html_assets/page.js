@@ -1,0 +1,285 @@
+// archspec interactive page: inlined into every page by archspec/render/html.py.
+// Contract (tests rely on it): [data-block] per block, [data-layer] per layer; clicking a block
+// element (outside its layers) toggles whether its layers are shown.
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("archspec-data").textContent);
+  var top = document.getElementById("top"), vp = document.getElementById("vp");
+  var cv = document.getElementById("cv"), ov = document.getElementById("ov");
+  var info = document.getElementById("info"), q = document.getElementById("q");
+  var hitsEl = document.getElementById("hits");
+  var SVG = ov.namespaceURI;  // the SVG namespace, without writing a URL into the page
+  var byBlock = new Map(), byLayer = new Map(), ends = new Map();
+  document.querySelectorAll("[data-block]").forEach(function (e) { byBlock.set(e.dataset.block, e); });
+  document.querySelectorAll("[data-layer]").forEach(function (e) { byLayer.set(e.dataset.layer, e); });
+  document.querySelectorAll("[data-input]").forEach(function (e) { ends.set("in:" + e.dataset.input, e); });
+  document.querySelectorAll("[data-output]").forEach(function (e) { ends.set(e.dataset.output, e); });
+  function elOf(key) { return byBlock.get(key) || ends.get(key); }
+
+  // ------------------------------------------------------------ pan and zoom
+  var tx = 20, ty = 0, k = 1;
+  function apply() { cv.style.transform = "translate(" + tx + "px," + ty + "px) scale(" + k + ")"; }
+  function zoomAt(f, x, y) {
+    var nk = Math.min(4, Math.max(0.03, k * f));
+    tx = x - (x - tx) * nk / k; ty = y - (y - ty) * nk / k; k = nk; apply();
+  }
+  function vpSize() { return [vp.clientWidth, vp.clientHeight]; }
+  function fitWidth() {
+    var s = vpSize(), w = cv.offsetWidth;
+    k = Math.min(1, s[0] / w); tx = (s[0] - w * k) / 2; ty = 0; apply();
+  }
+  function place() { vp.style.top = top.offsetHeight + "px"; }
+  vp.addEventListener("wheel", function (e) {
+    e.preventDefault();
+    var r = vp.getBoundingClientRect();
+    var dy = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
+    zoomAt(Math.exp(-dy * 0.0015), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  var drag = null, moved = false;
+  vp.addEventListener("pointerdown", function (e) {
+    if (e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, tx: tx, ty: ty }; moved = false;
+  });
+  window.addEventListener("pointermove", function (e) {
+    if (!drag) return;
+    var dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    if (!moved && Math.abs(dx) + Math.abs(dy) > 4) { moved = true; vp.classList.add("drag"); }
+    if (moved) { tx = drag.tx + dx; ty = drag.ty + dy; apply(); }
+  });
+  window.addEventListener("pointerup", function () { drag = null; vp.classList.remove("drag"); });
+  vp.addEventListener("click", function (e) {
+    if (moved) { e.stopPropagation(); e.preventDefault(); moved = false; }
+  }, true);
+
+  // ------------------------------------------------------------ edges between blocks
+  // The element an endpoint shows as: itself, or its outermost closed group.
+  function shown(el) {
+    var v = el;
+    for (var p = el.parentElement; p && p !== cv; p = p.parentElement) {
+      if (p.classList.contains("grp") && !p.classList.contains("open")) v = p;
+    }
+    return v;
+  }
+  // The outermost open group around `el` that does not hold `other` (else `el` itself).
+  function outer(el, other) {
+    var v = el;
+    for (var p = el.parentElement; p && p !== cv; p = p.parentElement) {
+      if (p.classList.contains("grp") && !p.contains(other)) v = p;
+    }
+    return v;
+  }
+  function svgEl(name, attrs, parent) {
+    var e = document.createElementNS(SVG, name);
+    for (var a in attrs) e.setAttribute(a, attrs[a]);
+    parent.appendChild(e); return e;
+  }
+  var pending = false;
+  function redraw() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; draw(); });
+  }
+  function draw() {
+    var c = cv.getBoundingClientRect();
+    function box(el) {
+      var r = el.getBoundingClientRect();
+      return { l: (r.left - c.left) / k, t: (r.top - c.top) / k, r: (r.right - c.left) / k,
+               b: (r.bottom - c.top) / k };
+    }
+    // visible units in document (emission) order
+    var units = [], index = new Map(), boxes = new Map();
+    document.querySelectorAll("[data-input],[data-block],[data-output]").forEach(function (e) {
+      var s = shown(e);
+      if (!index.has(s)) { index.set(s, units.length); units.push(s); boxes.set(s, box(s)); }
+    });
+    while (ov.childNodes.length > 1) ov.removeChild(ov.lastChild);
+    var g = svgEl("g", {}, ov), done = new Set(), arcs = [];
+    D.e.forEach(function (e) {
+      var a = elOf(e[0]), b = elOf(e[1]);
+      if (!a || !b) return;
+      var s = shown(a), d = shown(b);
+      var key = index.get(s) + ">" + index.get(d);
+      if (s === d || done.has(key)) return;
+      done.add(key);
+      var S = boxes.get(s), T = boxes.get(d), is = index.get(s), id = index.get(d);
+      var cls = e[3] ? "sc" : "";
+      if (id === is + 1) {
+        // between siblings: from the outermost open group left, to the outermost one entered
+        S = box(outer(s, d)); T = box(outer(d, s));
+        var x1 = (S.l + S.r) / 2, x2 = (T.l + T.r) / 2, ym = (S.b + T.t) / 2;
+        var path = Math.abs(x1 - x2) < 1 ? "M" + x1 + " " + S.b + "V" + (T.t - 1)
+          : "M" + x1 + " " + S.b + "V" + ym + "H" + x2 + "V" + (T.t - 1);
+        svgEl("path", { d: path, class: cls, "marker-end": "url(#arrow)" }, g);
+        if (e[2]) svgEl("text", { x: x2 + 6, y: ym + 3 }, g).textContent = e[2];
+      } else {
+        var right = 0;
+        for (var i = Math.min(is, id); i <= Math.max(is, id); i++) right = Math.max(right, boxes.get(units[i]).r);
+        arcs.push({ S: S, T: T, lo: Math.min(is, id), hi: Math.max(is, id), right: right, cls: cls, label: e[2] });
+      }
+    });
+    arcs.sort(function (a, b) { return (a.hi - a.lo) - (b.hi - b.lo); });
+    var placed = [];
+    arcs.forEach(function (a) {
+      var x = a.right + 16;
+      for (var again = true; again;) {
+        again = false;
+        for (var j = 0; j < placed.length; j++) {
+          var p = placed[j];
+          if (p.lo < a.hi && a.lo < p.hi && Math.abs(p.x - x) < 11) { x = p.x + 12; again = true; }
+        }
+      }
+      a.x = x; placed.push(a);
+      var sy = Math.min(a.S.t + 14, (a.S.t + a.S.b) / 2), dy = Math.min(a.T.t + 14, (a.T.t + a.T.b) / 2);
+      var path = "M" + a.S.r + " " + sy + "H" + (x - 6) + "Q" + x + " " + sy + " " + x + " " + (sy + 6) +
+        "V" + (dy - 6) + "Q" + x + " " + dy + " " + (x - 6) + " " + dy + "H" + (a.T.r + 1);
+      svgEl("path", { d: path, class: "arc " + a.cls, "marker-end": "url(#arrow)" }, g);
+      if (a.label) {
+        var t = svgEl("text", { x: x + 3, y: (sy + dy) / 2 + 3 }, g);
+        t.textContent = a.label;
+      }
+    });
+    ov.setAttribute("width", cv.offsetWidth); ov.setAttribute("height", cv.offsetHeight);
+  }
+
+  // ------------------------------------------------------------ opening and closing
+  function toggle(el, open) { el.classList.toggle("open", open); redraw(); }
+  cv.addEventListener("click", function (e) {
+    var t = e.target;
+    var layer = t.closest("[data-layer]");
+    if (layer) { pin(layer); return; }
+    var gh = t.closest(".ghd");
+    if (gh) { var grp = gh.parentElement; toggle(grp, !grp.classList.contains("open")); return; }
+    var blk = t.closest("[data-block]");
+    if (blk) { toggle(blk, !blk.classList.contains("open")); return; }
+    if (!blk) unpin();
+  });
+  function setAll(open) {
+    byBlock.forEach(function (e) { e.classList.toggle("open", open); });
+    if (open) document.querySelectorAll(".grp").forEach(function (g) { g.classList.add("open"); });
+    redraw();
+  }
+
+  // ------------------------------------------------------------ details
+  var pinned = null;
+  function fmt(n) { return n === null || n === undefined ? "?" : n.toLocaleString("en-US"); }
+  function esc(s) {
+    return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
+  }
+  function rows(list) {
+    return "<table>" + list.filter(function (r) { return r[1] !== "" && r[1] !== undefined; }).map(function (r) {
+      return "<tr><td>" + esc(r[0]) + "</td><td>" + r[1] + "</td></tr>";
+    }).join("") + "</table>";
+  }
+  function inputs(list) {
+    return list.map(function (p) { return esc(p[0]) + " <b>" + esc(p[1]) + "</b>"; }).join("<br>");
+  }
+  function show(el) {
+    var html;
+    if (el.dataset.layer) {
+      var n = D.n[el.dataset.layer], b = D.b[n.b] || {};
+      html = "<h3>" + esc(el.dataset.layer) + "</h3>" + rows([
+        ["layer", esc(n.k)], ["parameters", esc(n.t)], ["inputs", inputs(n.i)], ["output", "<b>" + esc(n.o) + "</b>"],
+        ["params", fmt(n.p) + " (" + fmt(n.tr) + " trainable)"], ["MACs", fmt(n.m)],
+        ["block", esc(n.b) + " (" + esc(b.t || "") + ")"], ["spec", esc(b.l || "")]]);
+    } else if (el.dataset.block) {
+      var d = D.b[el.dataset.block];
+      html = "<h3>" + esc(el.dataset.block) + "</h3>" + rows([
+        ["type", esc(d.t)], ["parameters", esc(d.s)], ["inputs", inputs(d.i)], ["output", "<b>" + esc(d.o) + "</b>"],
+        ["params", fmt(d.p) + " (" + fmt(d.tr) + " trainable)"], ["MACs", fmt(d.m)],
+        ["in", d.g ? esc(d.g[0] + " (" + d.g[1] + ")") : ""], ["spec", esc(d.l)]]);
+    } else {
+      var names = Array.prototype.map.call(el.querySelectorAll("[data-block]"), function (e) { return e.dataset.block; });
+      var p = 0, tr = 0, m = 0, first = D.b[names[0]] || {}, last = D.b[names[names.length - 1]] || {};
+      names.forEach(function (x) { var d = D.b[x]; p += d.p; tr += d.tr; m = m === null || d.m === null ? null : m + d.m; });
+      html = "<h3>" + esc(el.dataset.group) + "</h3>" + rows([
+        ["type", esc(el.dataset.gtype)], ["blocks", String(names.length)], ["inputs", inputs(first.i || [])],
+        ["output", "<b>" + esc(last.o || "") + "</b>"], ["params", fmt(p) + " (" + fmt(tr) + " trainable)"],
+        ["MACs", fmt(m)], ["spec", esc(first.l || "")]]);
+    }
+    info.innerHTML = html; info.hidden = false;
+  }
+  function pin(el) {
+    if (pinned) pinned.classList.remove("sel");
+    pinned = el; el.classList.add("sel"); show(el);
+  }
+  function unpin() { if (pinned) pinned.classList.remove("sel"); pinned = null; info.hidden = true; }
+  cv.addEventListener("mouseover", function (e) {
+    if (pinned) return;
+    var t = e.target.closest("[data-layer]") || e.target.closest(".hd,.ghd");
+    if (t && !t.dataset.layer) t = t.parentElement;
+    if (t) show(t);
+  });
+
+  // ------------------------------------------------------------ search
+  var hits = [], cur = -1;
+  function clearHits() {
+    hits.forEach(function (e) { e.classList.remove("hit", "cur"); });
+    hits = []; cur = -1; hitsEl.textContent = "";
+  }
+  function reveal(el) {
+    for (var p = el.parentElement; p && p !== cv; p = p.parentElement) {
+      if (p.classList.contains("grp") || (el.dataset.layer && p.dataset.block)) p.classList.add("open");
+    }
+    draw();
+    var c = cv.getBoundingClientRect(), r = el.getBoundingClientRect(), s = vpSize();
+    var x = ((r.left + r.right) / 2 - c.left) / k, y = ((r.top + r.bottom) / 2 - c.top) / k;
+    if (k < 0.5) k = 0.8;
+    tx = s[0] / 2 - x * k; ty = s[1] / 2 - y * k; apply();
+  }
+  function go(step) {
+    if (!hits.length) return;
+    if (cur >= 0) hits[cur].classList.remove("cur");
+    cur = (cur + step + hits.length) % hits.length;
+    hits[cur].classList.add("cur"); reveal(hits[cur]); pin(hits[cur]);
+    hitsEl.textContent = (cur + 1) + " / " + hits.length;
+  }
+  function search() {
+    clearHits();
+    var text = q.value.trim().toLowerCase();
+    if (!text) return;
+    // exact names first (a layer before the block of the same name: showing it opens the block)
+    var exact = [[], [], []], part = [];
+    document.querySelectorAll("[data-group],[data-block],[data-layer]").forEach(function (e) {
+      var d = e.dataset, name = (d.block || d.layer || d.group).toLowerCase();
+      if (name === text) exact[d.layer ? 0 : d.block ? 1 : 2].push(e);
+      else if (name.indexOf(text) >= 0) part.push(e);
+    });
+    hits = exact[0].concat(exact[1], exact[2], part);
+    hits.forEach(function (e) { e.classList.add("hit"); });
+    if (hits.length) go(1); else hitsEl.textContent = "no match";
+  }
+  var timer = null;
+  q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 150); });
+  q.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") {
+      e.preventDefault(); clearTimeout(timer);
+      if (!hits.length || q.value.trim().toLowerCase() !== q.dataset.last) { q.dataset.last = q.value.trim().toLowerCase(); search(); }
+      else go(e.shiftKey ? -1 : 1);
+    } else if (e.key === "Escape") { q.value = ""; clearHits(); }
+  });
+  q.addEventListener("input", function () { q.dataset.last = q.value.trim().toLowerCase(); });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "/" && document.activeElement !== q) { e.preventDefault(); q.focus(); }
+  });
+
+  // ------------------------------------------------------------ buttons
+  top.addEventListener("click", function (e) {
+    var b = e.target.closest("button");
+    if (!b) return;
+    var s = vpSize(), act = b.dataset.act;
+    if (act === "in") zoomAt(1.25, s[0] / 2, s[1] / 2);
+    else if (act === "out") zoomAt(0.8, s[0] / 2, s[1] / 2);
+    else if (act === "fit") fitWidth();
+    else if (act === "one") { k = 1; apply(); }
+    else if (act === "open") setAll(true);
+    else if (act === "close") setAll(false);
+  });
+  window.addEventListener("resize", function () { place(); });
+
+  place();
+  var s0 = vpSize();
+  k = Math.min(1, s0[0] / Math.max(1, cv.offsetWidth));
+  tx = Math.max(0, (s0[0] - cv.offsetWidth * k) / 2); ty = 0; apply();
+  draw();
+  document.body.dataset.ready = "1";
+})();

@@ -1,0 +1,113 @@
+"""The interactive page in a real browser: headless Chromium (Debian's `chromium` package) driven
+by playwright (pip), every network request refused. Skipped, with the reason, where either is
+missing: `.ci/run` installs them (apt-get install chromium; pip install playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import archspec
+from archspec.render.html import plot_html, spec_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("ARCHSPEC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+)
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (apt-get install chromium, or set ARCHSPEC_CHROMIUM)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def open_page(browser: Any, spec: str, tmp_path: Path, *sets: str) -> tuple[Any, Any, list[str]]:
+    resolved = archspec.load(ROOT / spec, sets=list(sets))
+    graph = archspec.analyze(resolved)
+    path = plot_html(graph, tmp_path / "model.html", lines=spec_lines(resolved))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            problems.append("network request: " + r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready]", timeout=10_000)
+    return page, graph, problems
+
+
+@pytest.mark.parametrize(
+    "spec", ["specs/seed/inception_two_modules.yaml", "specs/resnet50.yaml",
+             "specs/examples/unet.yaml"],
+)  # fmt: skip
+def test_page_in_chromium(browser: Any, spec: str, tmp_path: Path) -> None:
+    page, graph, problems = open_page(browser, spec, tmp_path)
+    blocks = page.eval_on_selector_all("[data-block]", "es => es.map(e => e.dataset.block)")
+    layers = page.eval_on_selector_all("[data-layer]", "es => es.map(e => e.dataset.layer)")
+    assert sorted(blocks) == sorted(b.name for b in graph.blocks)
+    assert sorted(layers) == sorted(graph.nodes)
+    first = graph.blocks[0]
+    block = page.locator(f'[data-block="{first.name}"]')
+    layer = page.locator(f'[data-layer="{first.nodes[0]}"]')
+    assert block.is_visible() and not layer.is_visible()
+    block.click()
+    assert layer.is_visible()
+    block.locator(".hd").click()  # clicking again closes it
+    assert not layer.is_visible()
+    page.screenshot(path=str(tmp_path / "collapsed.png"))
+
+    target = graph.blocks[-1].nodes[-1]  # a layer of the last block, closed
+    page.fill("#q", target)
+    page.press("#q", "Enter")
+    found = page.locator(f'[data-layer="{target}"]')
+    found.wait_for(state="visible", timeout=3000)
+    assert "cur" in (found.get_attribute("class") or "")
+    box = found.bounding_box()
+    assert box is not None and 0 <= box["y"] <= 900 and 0 <= box["x"] <= 1280  # panned into view
+    assert target in page.inner_text("#info")
+    page.screenshot(path=str(tmp_path / "found.png"))
+    assert (tmp_path / "found.png").stat().st_size > 0
+    assert problems == []
+    page.close()
+
+
+def test_resnet152_blocks_within_3_s(browser: Any, tmp_path: Path) -> None:
+    page, graph, problems = open_page(browser, "specs/resnet152.yaml", tmp_path)
+    ms = page.evaluate("performance.now()")
+    assert ms < 3000, ms
+    assert page.locator(f'[data-block="{graph.blocks[0].name}"]').is_visible()
+    assert problems == []
+    page.close()
+
+
+def test_efficientnet_b7_works(browser: Any, tmp_path: Path) -> None:
+    page, graph, problems = open_page(
+        browser, "specs/families/efficientnet.yaml", tmp_path, "variant=b7"
+    )
+    page.click('button[data-act="open"]')
+    last = graph.blocks[-1].nodes[-1]
+    assert page.locator(f'[data-layer="{last}"]').is_visible()
+    assert problems == []
+    page.close()
