@@ -2,14 +2,17 @@
 
 The document is built from PyYAML's *events*, not its composer, so that the strict rules are
 enforced while scanning and before anything large is built: no anchors or aliases (no alias
-bombs), no explicit tags (no `!!python/...`), no merge keys, no duplicate keys, a bounded
+bombs), no explicit tags (no `!!python/...`, not even `!`), no merge keys, no duplicate keys
+(judged on the value a key resolves to: `yes` and `true` are one key), a bounded
 nesting depth and a bounded number of events. Scalars are resolved by the safe loader's rules
 (YAML 1.1: `yes` is a boolean, `1e3` a string), and the schema then refuses what has the wrong type.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -82,10 +85,13 @@ def read_file(path: str | os.PathLike[str], limits: Limits | None = None) -> Doc
     try:
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise usage_error("E001", f"no such file: {name}", file=name) from None
+        what = "dangling symlink" if os.path.islink(name) else "no such file"
+        raise usage_error("E001", f"{what}: {name}", file=name) from None
     except IsADirectoryError:
         raise usage_error("E001", f"is a directory, not a spec file: {name}", file=name) from None
     except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        if isinstance(e, OSError) and e.errno == errno.ELOOP:
+            raise usage_error("E001", f"symlink loop: {name}", file=name) from None
         reason = e.strerror if isinstance(e, OSError) else str(e)
         raise usage_error("E001", f"cannot read {name}: {reason}", file=name) from None
     try:
@@ -128,11 +134,24 @@ def load_bytes(raw: bytes, file: str = "<spec>", limits: Limits | None = None) -
 
 def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> Document:
     """Load one YAML document whose top level is a mapping."""
-    nul = text.find("\0")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise SpecError(Diagnostic("E107", "NUL byte in the file", file=file, line=line, col=col))
+    bad = _NON_PRINTABLE.search(text)
+    if bad:  # found before parsing, so that the error has a position (the reader's has none)
+        line, col = text_position(text, bad.start())
+        char = bad.group()
+        # below U+D800 only controls are refused; above: surrogates, U+FFFE, U+FFFF
+        what = "control character" if ord(char) < 0xD800 else "character"
+        raise SpecError(
+            Diagnostic("E107", "NUL byte in the file", file=file, line=line, col=col)
+            if char == "\0"
+            else Diagnostic(
+                "E101",
+                f"YAML syntax error: {what} U+{ord(char):04X} is not allowed",
+                file=file,
+                line=line,
+                col=col,
+                hint="YAML text holds tabs, line breaks and printable characters only; remove it",
+            )
+        )
     doc = Document(file=file, data=None, text=text, limits=limits or DEFAULT)
     try:
         _Builder(doc, doc.limits).build(yaml.parse(text, Loader=_Parser))
@@ -167,6 +186,21 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
             )
         )
     return doc
+
+
+#: what YAML's reader refuses (YAML 1.1 and 1.2, 5.1: the printable set), as PyYAML and libyaml
+#: test it; lone surrogates, which a Python str may hold, included
+_NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: line breaks as YAML counts them in its marks (`\r\n` is one)
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def text_position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based (line, column) of `text[index]`, counting lines as the YAML parser does."""
+    head = text[:index]
+    line = sum(1 for _ in _BREAK.finditer(head)) + 1
+    last = max(head.rfind(c) for c in "\r\n\x85\u2028\u2029")
+    return line, index - last
 
 
 class _Builder:
@@ -227,14 +261,10 @@ class _Builder:
                 event,
                 hint="use `params` and `${...}` to share values, or `define` to reuse blocks",
             )
-        tag = event.tag
-        explicit = (
-            tag is not None
-            and tag != "!"
-            and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0])
-        )
-        if explicit:
-            raise self._fail("E104", f"explicit YAML tag `{tag}` is not allowed", event)
+        # The parsers set a tag only where the text has one; the non-specific `!` (`! 4`, `! [1]`)
+        # is refused like the others: what it means is up to the application.
+        if event.tag is not None:
+            raise self._fail("E104", f"explicit YAML tag `{event.tag}` is not allowed", event)
         if depth > self.limits.depth:
             raise self._fail("E702", f"nesting deeper than {self.limits.depth} levels", event)
 
@@ -249,6 +279,8 @@ class _Builder:
                 items.append(self._node(child, events, (*path, len(items)), depth + 1))
             return items
         mapping: dict[Any, Any] = {}
+        #: each key's resolved value (its identity, _same_key) -> its spelling and line
+        resolved: dict[tuple[str, Any], tuple[str, int]] = {}
         while not isinstance(key_event := self._next(events), yaml.MappingEndEvent):
             self._check_node(key_event, depth + 1)
             if not isinstance(key_event, yaml.ScalarEvent):
@@ -260,9 +292,8 @@ class _Builder:
                     key_event,
                     hint="use `defaults` or `define` to share settings between blocks",
                 )
-            key = self._scalar(key_event)
-            if not isinstance(key, str):
-                key = str(key_event.value)
+            value = self._scalar(key_event)
+            key = value if isinstance(value, str) else str(key_event.value)
             child_path = (*path, key)
             mark: Any = key_event.start_mark
             key_pos = (mark.line + 1, mark.column + 1)
@@ -273,6 +304,18 @@ class _Builder:
                     f"duplicate key `{format_path(child_path)}` (first at line {first[0]})",
                     key_event,
                 )
+            same = _same_key(value)
+            if same in resolved:  # `yes` after `true`, `0x1` after `1`, `~` after `null`
+                spelling, line = resolved[same]
+                shown = format_path(child_path)
+                raise self._fail(
+                    "E102",
+                    f"duplicate key `{shown}`: `{key}` and `{spelling}` (line {line}) are both "
+                    f"the YAML {same[0]} {_show(value)}",
+                    key_event,
+                    hint="YAML reads both spellings as one key; keep one",
+                )
+            resolved[same] = (key, key_pos[0])
             self.doc.key_positions[child_path] = key_pos
             mapping[key] = self._node(self._next(events), events, child_path, depth + 1)
         return mapping
@@ -304,6 +347,23 @@ class _Builder:
                 event,
                 hint="quote it to make it a string",
             ) from None
+
+
+def _same_key(value: Any) -> tuple[str, Any]:
+    """A key's identity as YAML compares keys: its type and value (`true` and `yes` are one
+    boolean; `1`, `0x1` and `01` one integer; `1` and `1.0` differ, as int and float)."""
+    kind = {bool: "boolean", int: "integer", float: "float", str: "string"}.get(type(value))
+    if value is None:
+        return "null", None
+    if kind == "float":  # by its text, so that `.nan` equals `.NaN`, and -0.0 and 0.0 differ
+        return kind, repr(value)
+    return kind or type(value).__name__, value  # dates and timestamps compare as values
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
 
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"

@@ -6,6 +6,9 @@ per block instead. Edges carry tensor shapes where the shape changes (an unlabel
 the shape of the labelled edge above it). Residual shortcuts are dashed and kept off the main
 path; Inception branches sit side by side in emission order.
 
+Diagrams are bounded (bounds.py, E712: checked before layout, with a `--collapse` hint), and a
+diagram never replaces a folder (E002).
+
 Rendering uses the system `dot` where one is on PATH, else the `graphviz-pure` program installed
 with archspec (it lands in the environment's scripts folder, which is not on PATH when the venv's
 python runs unactivated, so that folder is searched too).
@@ -30,6 +33,7 @@ from archspec.blocks.layers.add import Add
 from archspec.core.errors import usage_error
 from archspec.core.units import Shape, human, macs_str, shape_str
 from archspec.ir.graph import BlockInfo, Graph, Node
+from archspec.render.bounds import check_size, not_a_folder
 
 #: output formats by file suffix; `pdf` needs a system Graphviz
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".pdf": "pdf"}
@@ -402,7 +406,9 @@ def render(dot: pydot.Dot, fmt: str) -> bytes:
 
 
 def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") -> Path:
-    """Draw `graph` to `path` (format from the suffix), atomically. Returns the path."""
+    """Draw `graph` to `path` (format from the suffix), atomically. Returns the path. An existing
+    file is replaced; a folder is refused (E002); a diagram over the size limit is refused
+    (E712) before it is laid out."""
     fmt = output_format(path)
     if rankdir not in RANKDIRS:
         raise usage_error(
@@ -413,5 +419,9 @@ def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") 
     folder = path.parent
     if not folder.is_dir():  # before rendering, which takes seconds for big models
         raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
-    write_file(path, render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt))
+    not_a_folder(path)
+    check_size(graph, collapse)
+    data = render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt)
+    not_a_folder(path)  # again: rendering takes seconds
+    write_file(path, data)
     return path

@@ -1,7 +1,9 @@
 """`archspec render`: the fully expanded spec as YAML that is itself a valid spec building the
 same model (params substituted, defaults applied, repeats and user-defined blocks expanded,
 every block named; the blocks of an included spec (`type: spec`) inlined as
-`<name>_<inner name>`, without those no output needs)."""
+`<name>_<inner name>`, without those no output needs). The source's name in the header comment is
+escaped (`_comment`), and every name is one a spec may have (resolve holds composed names to
+the name-length limit), so what `check` accepts renders to a spec `check` accepts."""
 
 from __future__ import annotations
 
@@ -20,6 +22,15 @@ def _flow(value: Any) -> str:
     return str(text).removesuffix("\n").removesuffix("\n...").strip()
 
 
+def _comment(text: str) -> str:
+    """`text` safe in a `#` comment: YAML's line breaks (`\\n`, `\\r`, NEL, the Unicode line
+    and paragraph separators) and every other character that is not printable (a control
+    character, a lone surrogate from an undecodable file name) are escaped as Python writes them
+    (`\\n`, `\\x85`, `\\u2028`), so the comment stays one line that any YAML reader accepts."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace")
+                   .decode("ascii") for c in text)  # fmt: skip
+
+
 def _needed(resolved: Resolved) -> list[Item]:
     """The items, less the included blocks (group type `spec`) no output needs (lower prunes
     them silently; written out, they would be a spec's own dead blocks, with warnings)."""
@@ -36,7 +47,8 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
     """The expanded spec's YAML text."""
     m = resolved.model
     lines = [
-        f"# Rendered by archspec from {source or m.name}: params substituted, defaults applied,",
+        f"# Rendered by archspec from {_comment(source or m.name)}: params substituted, "
+        "defaults applied,",
         "# repeats and user-defined blocks expanded.",
         "archspec: 1",
         f"name: {_flow(m.name)}",

@@ -129,6 +129,8 @@ class _Expansion:
         self.names = Names(doc, list(model.input_shapes))
         #: the user-defined blocks being expanded, outermost first (to catch recursion)
         self.stack: list[str] = []
+        #: the defaults of user-defined blocks' params evaluated so far (define.use_env)
+        self.defaults: dict[tuple[str, str], Any] = {}
         #: after a block fails validation, later ones are only validated (no cascade)
         self.broken = False
         #: the shapes `in_shape` and `in_channels` read, lowered on demand
@@ -294,7 +296,7 @@ class _Expansion:
                 raw = self.finish(pending, path, shaped, scope, kind, defaulted,
                                   (copy, common.repeat) if copy else None)  # fmt: skip
             inner_env = use_env(self.doc, raw, kind, definition, self.params,
-                                self.shapes.of(refs[0]))  # fmt: skip
+                                self.shapes.of(refs[0]), self.defaults, path)  # fmt: skip
             name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                    names=common.repeat_names)  # fmt: skip
             inner = inner_scope(name, kind, refs, definition, scope, path)

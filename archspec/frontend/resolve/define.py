@@ -3,7 +3,9 @@
 A defined block is used like a built-in one (with `name`, `inputs`, `repeat`) plus its params.
 Each copy of a use opens a scope of its own: inner names are local, the inputs are `input` (or
 `input_1`, `input_2`, ...), and the layers are named `<instance name>_<inner name>_...`. A
-definition may use earlier ones; recursion is an error. The walk itself is in __init__.py.
+definition may use earlier ones; recursion is an error, and so are uses nested more than
+MAX_NESTING deep (the walk recurses per level). A param's default that does not read the
+input's shape is evaluated once per definition. The walk itself is in __init__.py.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from archspec.frontend.resolve.errors import defined_here, fail, with_use
 from archspec.frontend.resolve.params import reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
+from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import Define, SpecModel, translate
+
+#: how deep uses of user-defined blocks may nest (a block whose definition uses another ...);
+#: the walk recurses once per level
+MAX_NESTING = 64
 
 #: the keys every block has, built-in or user-defined; they cannot have defaults
 COMMON = tuple(Block.model_fields)  # type, name, inputs, repeat, repeat_names
@@ -55,6 +62,13 @@ def check_use(
         raise SpecError(dataclasses.replace(
             doc.diag("E504", f"recursive user-defined block: {chain}", (*path, "type")),
             related=(note,)))  # fmt: skip
+    if len(stack) >= MAX_NESTING:
+        chain = " -> ".join([*stack[:3], "...", *stack[-2:], kind])
+        raise SpecError(with_use(doc, dataclasses.replace(
+            doc.diag("E504", f"{format_path(path)}: user-defined blocks nested more than "
+                     f"{MAX_NESTING} deep: {chain}", (*path, "type"),
+                     hint="use fewer levels of user-defined blocks inside each other"),
+            related=(note,)), use))  # fmt: skip
     try:
         common = Use.model_validate({k: raw[k] for k in COMMON if k in raw})
     except ValidationError as e:
@@ -80,15 +94,36 @@ def check_use(
 
 
 def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
-            params: dict[str, Any], shape_of: ShapeOf) -> dict[str, Any]:  # fmt: skip
+            params: dict[str, Any], shape_of: ShapeOf, defaults: dict[tuple[str, str], Any],
+            at: KeyPath) -> dict[str, Any]:  # fmt: skip
     """The names `${...}` sees inside one use of `kind`: the spec's params, then the block's
     (given at the use, or their defaults in `define`), and `in_shape` / `in_channels`: the
-    shape `shape_of` gives, of the instance's first input (shapes.py)."""
+    shape `shape_of` gives, of the instance's first input (shapes.py). `at`: the use.
+
+    A default reads only the spec's params and the input's shape: one that does not read the
+    shape is evaluated once per definition, at its first use, and kept in `defaults` (by
+    definition and param); one that does is evaluated at every use."""
     env = dict(params)
-    shaped = {**params, SHAPE: shape_of}
+    read: list[bool] = []
+
+    def shape() -> Any:
+        read.append(True)
+        return shape_of()
+
+    shaped = {**params, SHAPE: shape}
     for p, default in definition.params.items():
-        value = raw.get(p, default)
-        env[p] = substitute(doc, value, ("define", kind, "params", p), shaped, None)
+        where: KeyPath = ("define", kind, "params", p)
+        if p in raw:
+            env[p] = substitute(doc, raw[p], where, shaped, None)
+        elif (kind, p) in defaults:
+            env[p] = defaults[kind, p]
+            continue
+        else:
+            read.clear()
+            env[p] = substitute(doc, default, where, shaped, None)
+            if not read:
+                defaults[kind, p] = env[p]
+        check_value(doc, env[p], (*at, p) if p in raw else where)
     env[SHAPE] = shape_of
     return env
 

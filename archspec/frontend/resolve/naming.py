@@ -11,17 +11,25 @@ own name can be read by later blocks too. With `repeat: 0` the
 block is left out; its name stays taken and means the block's input (Names.drop). A block
 without `name` is `<type>_<k>`, k counting the blocks of that type in its scope from 1 and
 skipping names that are taken. Final names are unique across the whole spec (they become Keras
-layer-name prefixes).
+layer-name prefixes) and, like the names a spec gives, at most NAME_CHARS (128) characters.
 """
 
 from __future__ import annotations
 
+from typing import get_args
+
 from archspec.blocks import Block
-from archspec.blocks.base import repeat_template
-from archspec.core.errors import Diagnostic, KeyPath, format_path
+from archspec.blocks.base import Identifier, repeat_template
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
+
+#: the longest name a block may have (a name given in the spec is an `Identifier`): final
+#: names, `<instance name>_<inner name>` and repeat copies included, are held to it too, so
+#: that `render` writes only names a spec may have
+NAME_CHARS: int = next(m.max_length for m in get_args(Identifier)[1].metadata
+                       if hasattr(m, "max_length"))  # fmt: skip
 
 
 class Names:
@@ -45,6 +53,8 @@ class Names:
             local = (given if names == "number" and repeat == 1
                      else fill(repeat_template(names), given, copy))  # fmt: skip
         final = scope.prefix + local
+        if len(final) > NAME_CHARS:
+            raise self.too_long(final, given, path, scope)
         if final in self.final:
             raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
                        "used", (*path, "name"), hint="give one of the blocks another `name`",
@@ -52,6 +62,18 @@ class Names:
         self.final.add(final)
         scope.names.setdefault(local, final)
         return final
+
+    def too_long(self, final: str, given: str | None, path: KeyPath, scope: Scope
+                 ) -> SpecError:  # fmt: skip
+        """The error for a final name over NAME_CHARS, at the block's `name` (or the block)."""
+        why = ("an instance's name prefixes the names inside it" if scope.prefix
+               else "the copies' names are filled in")  # fmt: skip
+        where: KeyPath = (*path, "name") if given is not None else path
+        return fail(self.doc, "E204", f"{format_path(path)}: block name `{final[:40]}...` is "
+                    f"{len(final)} characters, more than the limit of {NAME_CHARS} ({why})",
+                    where, use=scope.use, hint="give the block (or the user-defined blocks "
+                    "around it) a shorter `name`, or nest user-defined blocks less deep"
+                    )  # fmt: skip
 
     def drop(self, block: Block, refs: list[str], path: KeyPath, scope: Scope) -> None:
         """The block at `path` has `repeat: 0`: it is left out and passes on its input `refs`."""

@@ -14,6 +14,9 @@ of blocks is checked. `copy` is reserved: no param may take the name.
 blocks and `defaults` (`defer`) until the walk knows the block's input; elsewhere (`params`,
 `budget`, `expect`, and a block's `type`, `name`, `inputs`, `repeat`, `repeat_names`, which
 decide the graph) they are an error. They are reserved as `copy` is.
+
+Every param's value (the spec's, and a user-defined block's at each use) is held to the file's
+limits on nesting depth and size (values.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
 from archspec.frontend.resolve.shapes import IN_SHAPE, NAMES, SHAPE, bindings
+from archspec.frontend.resolve.values import check_value
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
@@ -85,6 +89,7 @@ def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str
         raw_params = {**raw_params, **parse_sets(sets, raw_params, doc.file)}
         for name, value in raw_params.items():
             params[name] = substitute(doc, value, ("params", name), params, None)
+            check_value(doc, params[name], ("params", name))
     elif sets:
         parse_sets(sets, {}, doc.file)
     top = {
