@@ -1,5 +1,6 @@
 # archspec: `make demo` builds a zoo spec, `make test` runs the suite (two workers; the `zoo`
-# tier, the whole zoo against keras.applications, is `make test-zoo`). All install first.
+# tier, the whole zoo against keras.applications, is `make test-zoo`). All install first, and
+# `make install` installs everything: the core, the keras and onnx extras, the dev tools.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -13,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,onnx]'
+	$(BIN)/python -m pip install --quiet -e '.[keras,onnx,dev]'
 	touch $(STAMP)
 
 demo: install
@@ -37,6 +38,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_plot.py
+	$(BIN)/python benchmarks/bench_html.py
 	$(BIN)/python benchmarks/bench_export.py
 
 # A long fuzzing campaign (about 57,000 in-process examples, 60 Keras builds, 80 CLI runs);

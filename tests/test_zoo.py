@@ -79,7 +79,7 @@ RESNET_TABLE1 = {
 
 #: compared with keras.applications output for output in the long tier (tests/test_zoo_apps.py)
 IN_THE_ZOO_TIER = {"mobilenet", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-                   "xception"}  # fmt: skip
+                   "xception", "inception_v3", "inception_resnet_v2"}  # fmt: skip
 
 
 def test_the_zoo_is_complete():

@@ -13,12 +13,14 @@ from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.loader import load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
+from archspec.frontend.zoo import resolve_spec_path
 from archspec.ir.graph import Graph
 
 if TYPE_CHECKING:
     from archspec.backends.keras.save import Saved, Status, Target
     from archspec.backends.keras.weights import Loaded
     from archspec.core.units import Shape
+    from archspec.frontend.zoo import Entry as ZooEntry
 
 #: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
 Spec = Resolved
@@ -33,6 +35,9 @@ def load(
 ) -> Spec:
     """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
+    `path` is a file, or the name of a zoo network (`resnet50`, `efficientnet`; `archspec zoo`)
+    where no such file exists: a file wins over a name.
+
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
     replaces the default limits (archspec/core/limits.py); the document keeps them for the later
     stages."""
@@ -40,7 +45,7 @@ def load(
     if text is not None:
         doc = load_text(text, os.fspath(path) if path is not None else "<spec>", lim)
     elif path is not None:
-        doc = read_file(path, lim)
+        doc = read_file(resolve_spec_path(path), lim)
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)
@@ -56,8 +61,30 @@ def analyze(
     return lower(s, limits)
 
 
+#: the one command that installs what `build` and `compile` need (the README says the same)
+KERAS_INSTALL = "pip install 'archspec-cnn[keras]'"
+
+
+def require_keras() -> None:
+    """Raise E005 (exit 2), naming the pip command, where Keras or TensorFlow is not installed:
+    the core install serves every command but `build`. Looks, does not import."""
+    import importlib.util
+
+    try:
+        missing = [m for m in ("keras", "tensorflow") if importlib.util.find_spec(m) is None]
+    except (ImportError, ValueError):  # a broken or blocked installation
+        missing = ["keras"]
+    if missing:
+        from archspec.core.errors import usage_error
+
+        raise usage_error("E005", "building a Keras model needs TensorFlow and Keras, which are "
+                          f"not installed ({', '.join(missing)} not found)",
+                          hint=f"install the keras extra: {KERAS_INSTALL}")  # fmt: skip
+
+
 def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = ()) -> Any:
     """Build the keras.Model. Works inside a tf.distribute strategy scope."""
+    require_keras()
     from archspec.backends.keras.emit import to_keras
 
     return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets))
@@ -103,7 +130,14 @@ def build(
     keras.applications .h5 or Keras 3 .weights.h5 file loaded into the model, by layer name
     where the names match and in order otherwise, every shape checked (a missing file is exit 2
     before Keras is imported; a file that does not fit is E803). `status(message)` is a context
-    manager shown around slow work. Raises ArchspecError."""
+    manager shown around slow work. Raises ArchspecError (E005 where TensorFlow and Keras are
+    not installed, once the spec and the options are found valid)."""
+    from archspec.core.errors import usage_error
+
+    if output is None and (format is not None or verify):
+        raise usage_error("E003", "--format and --verify need an output: -o PATH")
+    if not tolerance >= 0:
+        raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     from archspec.backends.keras.save import check_target
 
     stage = status or (lambda _message: nullcontext())
@@ -121,6 +155,7 @@ def build(
         from archspec.backends.keras.verify import run_shapes
 
         shapes = run_shapes(graph, resolved.doc)
+    require_keras()  # after the spec's and the options' own errors: a core install checks them
     with stage("building the Keras model"):
         model = compile(graph)
     loaded = None
@@ -187,14 +222,29 @@ def plot(
     rankdir: str = "TB",
     status: Status | None = None,
 ) -> None:
-    """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz),
-    atomically; a bad suffix fails before the spec is read. Never imports TensorFlow."""
+    """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz;
+    .html: the interactive page), atomically; a bad suffix fails before the spec is read. Never
+    imports TensorFlow."""
     from pathlib import Path
 
-    from archspec.render import dot
+    from archspec.render import dot, html
 
     target = Path(output)
-    dot.output_format(target)
-    graph = analyze(spec, sets, limits)
+    page = target.suffix.lower() == ".html"
+    if not page:
+        dot.output_format(target)
+    resolved = load(spec, sets=sets, limits=limits)
+    graph = analyze(resolved)
     with (status or (lambda _message: nullcontext()))(f"drawing {target}"):
-        dot.plot(graph, target, collapse=collapse, rankdir=rankdir.upper())
+        if page:
+            html.plot_html(graph, target, collapse, rankdir.upper(), html.spec_lines(resolved))
+        else:
+            dot.plot(graph, target, collapse=collapse, rankdir=rankdir.upper())
+
+
+def zoo() -> list[tuple[ZooEntry, Graph]]:
+    """Every network of the model zoo (`archspec zoo`) with its static figures; a family at its
+    default params. Never imports TensorFlow."""
+    from archspec.frontend.zoo import entries
+
+    return [(entry, analyze(entry.path)) for entry in entries()]

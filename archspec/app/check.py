@@ -8,38 +8,54 @@ every renderer (text, JSON, GitHub, SARIF) reads the same data.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from archspec import app as api
-from archspec.core.errors import ArchspecError, UsageError, usage_error
+from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_error
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
+from archspec.frontend.zoo import resolve_spec_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def find_specs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def find_specs(
+    paths: Iterable[str | os.PathLike[str]], warnings: list[Diagnostic] | None = None
+) -> list[Path]:
     """Files as given; folders searched recursively for *.yaml / *.yml (hidden folders and
-    files skipped), sorted. A path that does not exist is a usage error (E001)."""
+    files skipped), sorted; a bare zoo name is its zoo file. A path that does not exist, or an
+    empty one, is a usage error (E001).
+
+    A path given here is followed when it is a symlink (the caller asked for it); inside a
+    folder nothing is followed or opened: a symlink, FIFO, device or socket is skipped with a
+    W101 warning added to `warnings` (a symlink to a file not named *.yaml / *.yml silently)."""
+    warn = warnings if warnings is not None else []
     out: list[Path] = []
     for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = [
-                f
-                for f in p.rglob("*")
-                if f.suffix in SPEC_SUFFIXES
-                and f.is_file()
-                and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            ]
-            out.extend(sorted(found))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise usage_error("E001", f"no such file or folder: {raw}", file=str(raw))
+        name = os.fspath(raw)
+        if name == "":  # Path("") is Path("."): it would scan the current folder
+            raise usage_error(
+                "E001", "empty path", hint="give a file or folder; `.` is the current folder"
+            )
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:
+            if os.path.lexists(name):
+                raise usage_error("E001", f"dangling symlink: {name}", file=name) from None
+            # a zoo network's name (`resnet50`), else E001 with a did-you-mean over the zoo
+            out.append(resolve_spec_path(name, folders=True))
+            continue
+        except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+            raise usage_error("E001", _missing(name, e), file=name) from None
+        if stat.S_ISDIR(mode):
+            out.extend(sorted(_scan(Path(name), warn)))
+        else:  # the loader refuses what is not a regular file, without blocking on a FIFO
+            out.append(Path(name))
     seen: set[Path] = set()
     unique = []
     for f in out:
@@ -47,6 +63,86 @@ def find_specs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
             seen.add(f)
             unique.append(f)
     return unique
+
+
+def _missing(name: str, e: OSError | ValueError) -> str:
+    if isinstance(e, OSError) and e.errno == errno.ELOOP:
+        return f"symlink loop: {name}"
+    if isinstance(e, OSError) and e.errno not in (errno.ENOENT, errno.ENOTDIR):
+        return f"cannot read {name}: {e.strerror}"
+    return f"no such file or folder: {name}"
+
+
+def _scan(root: Path, warnings: list[Diagnostic]) -> list[Path]:
+    """The spec files under `root`, by lstat only: no link followed, no file opened."""
+
+    skipped: list[Diagnostic] = []
+
+    def skip(path: str, what: str, hint: str | None = None) -> None:
+        skipped.append(
+            Diagnostic(
+                "W101", f"{what}: skipped", file=str(Path(path)), hint=hint, severity="warning"
+            )
+        )
+
+    found: list[Path] = []
+    folders, visited = [str(root)], set()
+    while folders:
+        folder = folders.pop()
+        try:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in visited:  # a bind mount of an ancestor
+                skip(folder, "folder already searched (mounted inside itself)")
+                continue
+            visited.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as e:
+            skip(folder, f"cannot read folder: {e.strerror}")
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            spec_name = os.path.splitext(entry.name)[1] in SPEC_SUFFIXES
+            try:
+                if entry.is_symlink():
+                    what = _link(entry.path)
+                    if spec_name or what != "symlink":
+                        hint = _LINK_HINT if what in ("symlink", "symlink to a folder") else None
+                        skip(entry.path, f"{what} not followed in a folder search", hint)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif not spec_name:
+                    continue
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(Path(entry.path))
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                    skip(entry.path, f"{_kind(mode)}, not a regular file")
+            except OSError as e:
+                skip(entry.path, f"cannot read: {e.strerror}")
+    warnings.extend(sorted(skipped, key=lambda d: d.file or ""))
+    return found
+
+
+_LINK_HINT = "give the link's path itself to check what it points to"
+
+
+def _link(path: str) -> str:
+    """What a symlink leads to, by stat (which opens nothing)."""
+    try:
+        target = os.stat(path).st_mode
+    except OSError as e:
+        return "symlink loop" if e.errno == errno.ELOOP else "dangling symlink"
+    return "symlink to a folder" if stat.S_ISDIR(target) else "symlink"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "socket" if stat.S_ISSOCK(mode) else "special file"
 
 
 def check_file(
@@ -80,22 +176,30 @@ def run(
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking."""
-    files = find_specs(paths)
+    skipped: list[Diagnostic] = []  # W101: what the folder search skipped
+    files = find_specs(paths, skipped)
     if not files:
-        raise usage_error(
-            "E001", "no spec files found", hint="give files, or folders with *.yaml / *.yml"
-        )
+        hint = "give files, or folders with *.yaml / *.yml"
+        raise UsageError([*skipped, Diagnostic("E001", "no spec files found", hint=hint)])
     if not short_lived:
-        return [check_file(f, sets, limits) for f in files]
+        return _report_skipped([check_file(f, sets, limits) for f in files], skipped)
     # A short-lived process: the objects that importing pydantic and the block models created
     # live until it ends, and what checking creates is freed by reference counting. Without
     # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
     gc.freeze()
     gc.disable()
     try:
-        return [check_file(f, sets, limits) for f in files]
+        return _report_skipped([check_file(f, sets, limits) for f in files], skipped)
     finally:
         gc.enable()  # for callers that run the app in their own process
+
+
+def _report_skipped(results: list[FileResult], skipped: list[Diagnostic]) -> list[FileResult]:
+    """The folder search's warnings go with the first file's result (each names its own path),
+    so that every format reports them."""
+    if skipped:
+        results[0].diagnostics[:0] = skipped
+    return results
 
 
 def exit_code(results: Sequence[FileResult]) -> int:

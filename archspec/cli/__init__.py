@@ -12,12 +12,11 @@ import typer
 from typer.core import TyperGroup
 
 from archspec.cli.options import SpecArg, SpecOptions, debuggable, reads_spec
-from archspec.core.errors import STATE, ArchspecError, usage_error
+from archspec.core.errors import STATE, ArchspecError
 
 
 class _Archspec(TyperGroup):
-    """The root command. Run standalone (the `archspec` script, `app()`, CliRunner), its `main`
-    is the one place where errors become messages and exit codes."""
+    """The root command; run standalone, its `main` turns errors into messages and exit codes."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -84,10 +83,6 @@ def build(
     from archspec import app as api
     from archspec.render import console
 
-    if output is None and (fmt is not None or verify):
-        raise usage_error("E003", "--format and --verify need an output: -o PATH")
-    if not tolerance >= 0:
-        raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     built = api.build(spec, output, sets=opts.sets, limits=opts.limits, force=force, format=fmt,
         verify=verify, tolerance=tolerance, weights=weights, status=console.status)  # fmt: skip
     console.build_summary(built.graph, built.model if layers else None)
@@ -110,8 +105,8 @@ def render(spec: SpecArg, *, opts: SpecOptions) -> None:
 @app.command()
 @reads_spec
 def check(
-    paths: Annotated[list[Path], typer.Argument(show_default=False, metavar="PATH",
-        help="Spec files, or folders searched recursively for *.yaml / *.yml.")],
+    paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH",
+        help="Spec files, folders (searched for *.yaml / *.yml), or zoo network names.")],
     fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option("--format", "-f",
         case_sensitive=False,
         help="text (default), json, github (workflow annotations) or sarif (2.1.0).")] = "text",
@@ -122,8 +117,7 @@ def check(
 ) -> None:  # fmt: skip
     """Validate specs without TensorFlow: schema, shapes, budget, expect.
 
-    Prints each valid spec's totals. Exit 0 when every spec is valid, 1 when any is
-    invalid, 2 for usage or I/O errors."""
+    Prints each valid spec's totals. Exit 0: all valid, 1: any invalid, 2: usage or I/O error."""
     from archspec.app import check as checker
     from archspec.render import console, report
 
@@ -148,11 +142,9 @@ def schema(
     from archspec.core.files import write_file
     from archspec.frontend.jsonschema import dumps
 
-    content = dumps()
     if output is None:
-        sys.stdout.write(content)
-        return
-    write_file(output, content.encode("utf-8"), force)
+        return print(dumps(), end="")
+    write_file(output, dumps().encode("utf-8"), force)
     sys.stdout.write(f"Wrote {output}\n")
 
 
@@ -173,8 +165,8 @@ def blocks(
 def plot(
     spec: SpecArg,
     output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz). "
-        "Default: <spec file stem>.svg in the current folder. Replaced if it exists.")] = None,
+        help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz), .html (interactive). "
+        "Default: <spec file stem>.svg here. A file is replaced, a folder refused.")] = None,
     collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
         help="Layout: TB (top to bottom) or LR.")] = "TB",
@@ -207,6 +199,14 @@ def diff(
     sys.stdout.write(api.diff(old, new, fmt, opts.sets, opts.limits) + "\n")
 
 
-def main() -> None:
-    """Entry point: run the app on the command line (errors become messages and exit codes)."""
-    app()
+@app.command()
+@debuggable
+def zoo() -> None:
+    """List the model zoo's networks, which a SPEC may name: archspec check resnet50."""
+    from archspec import app as api
+    from archspec.render.zoo import zoo_table
+
+    sys.stdout.write(zoo_table(api.zoo()))
+
+
+main = app  # the entry point (pyproject's `archspec` script)

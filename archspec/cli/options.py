@@ -18,9 +18,8 @@ if TYPE_CHECKING:
 Command = Callable[..., None]
 
 
-SpecArg = Annotated[
-    Path, typer.Argument(help="The spec file (YAML).", show_default=False, metavar="SPEC")
-]
+SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC",
+                    help="A spec file (YAML), or a zoo network's name: archspec zoo.")]  # fmt: skip
 Sets = Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", show_default=False,
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]

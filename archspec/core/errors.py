@@ -7,6 +7,7 @@ errors, so that the text, JSON, GitHub and SARIF renderers all read the same fie
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,6 +24,7 @@ CODES: dict[str, str] = {
     "E002": "output path problem (exists, unwritable, unsupported format)",
     "E003": "bad command-line option value",
     "E004": "no diagram renderer for this format (no Graphviz; PDF without a system Graphviz)",
+    "E005": "TensorFlow and Keras not installed (`build` needs the keras extra)",
     # YAML loading
     "E101": "YAML syntax error",
     "E102": "duplicate key",
@@ -69,13 +71,21 @@ CODES: dict[str, str] = {
     "E709": "a limit was exceeded: input size",
     "E710": "a limit was exceeded: estimated parameters",
     "E711": "a limit was exceeded: activation memory",
+    "E712": "a limit was exceeded: diagram size (`plot`)",
+    "E713": "a limit was exceeded: stride, dilation, upsampling, padding or cropping",
     # export
     "E801": "an exported model's outputs differ from the Keras model's (--verify)",
     "E802": "no input size at which the model runs, for --verify or an ONNX export",
     "E803": "a weights file does not fit the model (--weights)",
+    "E804": "not enough memory to build, run or export the model (estimated before it starts)",
     # warnings
+    "W101": "a folder search skipped an entry (symlink, FIFO, device, unreadable folder)",
     "W301": "input or block feeds nothing",
 }
+
+
+#: characters of a diagnostic's message or hint that are kept
+KEPT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,14 @@ class Diagnostic:
     hint: str | None = None
     severity: Literal["error", "warning"] = "error"
     related: tuple[Related, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # a message or hint built from the spec (a list of 20,000 param names) is kept short:
+        # thousands of diagnostics stay small in memory (renderers clip further)
+        for name in ("message", "hint"):
+            value = getattr(self, name)
+            if value is not None and len(value) > KEPT_CHARS:
+                object.__setattr__(self, name, value[: KEPT_CHARS - 3] + "...")
 
     @property
     def where(self) -> str:
@@ -178,21 +196,34 @@ class LimitExceeded(UnplacedError):
     default_code = "E705"
 
     def __init__(
-        self, code: str, message: str, value: object = None, hint: str | None = None
+        self,
+        code: str,
+        message: str,
+        value: object = None,
+        hint: str | None = None,
+        key: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint, code=code)
+        super().__init__(message, key=key, hint=hint, code=code)
         self.value = value
 
     def key_in(self, raw: dict[str, object]) -> str | None:
-        """The block key whose value is the offending number, if one is."""
+        """The block key to blame among those whose value is the offending number: `key` (the
+        parameter the check read: `filters`, `kernel`, `pool`), else one that names it
+        (`n_filters`, `se_filters`), else the first in sorted order. Never dict or set order,
+        which varies with the hash seed."""
         if self.value is None:
             return None
-        for key, v in raw.items():
-            if isinstance(v, bool) or key in ("type", "name", "inputs"):
-                continue
-            if v == self.value or (isinstance(v, list) and self.value in v):
-                return key
-        return None
+
+        def holds(v: object) -> bool:
+            if isinstance(v, bool):
+                return False
+            return v == self.value or (isinstance(v, list) and self.value in v)
+
+        keys = sorted(k for k, v in raw.items() if k not in ("type", "name", "inputs") and holds(v))
+        named = self.key
+        if named is not None:
+            keys.sort(key=lambda k: (k != named, named not in k))  # stable: sorted within
+        return keys[0] if keys else None
 
 
 def usage_error(
@@ -203,9 +234,116 @@ def usage_error(
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A hint naming the closest choice, or None."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+    """A hint naming the closest choice (difflib's ratio of at least 0.6), or None.
+
+    The work is bounded, so that thousands of unknown names against thousands of choices stay
+    near-linear: a set of up to `_WHOLE` choices is compared whole (difflib's own answer); in a
+    larger one, at most `_COMPARED` choices are compared, those nearest in length and within 3
+    characters of it. Every comparison is charged to the budget of the document being checked
+    (`reset_hint_budget`); once it is spent, only a choice that differs in case, `_` or `-`
+    is named. Answers are cached per word and set of choices."""
+    return _prepared(choices).hint(word)
+
+
+_WHOLE = 64
+_COMPARED = 64
+_LENGTH_SLACK = 3
+#: comparisons per document: at most about 0.2 s of difflib (a hint for 300 names or more)
+HINT_BUDGET = 20_000
+_budget = [HINT_BUDGET]
+
+
+_SERIALS = itertools.count()
+#: answers given once the budget was spent (cheap ones), until the next reset
+_SPENT: dict[tuple[str, int], str | None] = {}
+
+
+def reset_hint_budget() -> None:
+    """Give the next document its own did-you-mean budget (schema.validate_spec calls this)."""
+    _budget[0] = HINT_BUDGET
+    _SPENT.clear()
+
+
+def _folded(name: str) -> str:
+    return name.casefold().replace("_", "").replace("-", "")
+
+
+class _Choices:
+    """A set of choices prepared for did_you_mean: grouped by length, folded, and memoized."""
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+        self.by_length: dict[int, list[str]] = {}
+        self.folded: dict[str, str] = {}
+        for c in choices:
+            self.by_length.setdefault(len(c), []).append(c)
+            self.folded.setdefault(_folded(c), c)
+        self.memo: dict[str, str | None] = {}
+        self.serial = next(_SERIALS)
+
+    def pool(self, word: str) -> Sequence[str]:
+        if len(self.choices) <= _WHOLE:
+            return self.choices
+        out: list[str] = []
+        n = len(word)
+        for delta in range(_LENGTH_SLACK + 1):
+            for length in sorted({n - delta, n + delta}):
+                out.extend(self.by_length.get(length, ())[: _COMPARED - len(out)])
+        return out
+
+    def hint(self, word: str) -> str | None:
+        if word in self.memo:
+            return self.memo[word]
+        if _budget[0] < min(len(self.choices), _COMPARED):  # spent: the cheap answer only
+            cheap = _SPENT.get((word, self.serial), "")
+            if cheap == "":
+                close = self.folded.get(_folded(word))
+                cheap = None if close is None or close == word else f"did you mean `{close}`?"
+                if len(_SPENT) < 4096:
+                    _SPENT[word, self.serial] = cheap
+            return cheap
+        pool = self.pool(word)
+        _budget[0] -= len(pool)
+        best = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+        answer = f"did you mean `{best[0]}`?" if best else None
+        if len(self.memo) < 4096:
+            self.memo[word] = answer
+        return answer
+
+
+_INDEXES: dict[tuple[str, ...], _Choices] = {}
+#: id -> (the list or dict, its length and ends, its index): the same large collection passed
+#: again (one per unknown key) is not copied and hashed again
+_RECENT: dict[int, tuple[object, tuple[object, ...], _Choices]] = {}
+
+
+def _prepared(choices: Iterable[str]) -> _Choices:
+    if not isinstance(choices, (list, dict)) or len(choices) <= _WHOLE:
+        return _index(tuple(choices))
+    ends = (len(choices), *_ends(choices))
+    hit = _RECENT.get(id(choices))
+    if hit is not None and hit[0] is choices and hit[1] == ends:
+        return hit[2]
+    index = _index(tuple(choices))
+    if len(_RECENT) >= 8:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[id(choices)] = (choices, ends, index)
+    return index
+
+
+def _ends(choices: list[str] | dict[str, object]) -> tuple[object, object]:
+    if isinstance(choices, dict):
+        return next(iter(choices)), next(reversed(choices))
+    return choices[0], choices[-1]
+
+
+def _index(choices: tuple[str, ...]) -> _Choices:
+    index = _INDEXES.get(choices)
+    if index is None:
+        if len(_INDEXES) >= 32:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        index = _INDEXES[choices] = _Choices(choices)
+    return index
 
 
 def describe(value: object) -> str:

@@ -17,7 +17,9 @@ place:
 A kill at any other moment leaves the previous target as it was plus, at worst, a temporary
 file or folder; the next save to the same target removes those whose process is dead (and
 restores an old target set aside, if the target is missing). A Python exception, Ctrl-C
-included, removes the temporary path before it propagates.
+included, removes the temporary path before it propagates; so does SIGTERM or SIGHUP, which
+`terminated_cleanly` turns into an exception for the duration of a write and delivers again
+once the path is removed.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from archspec.core.errors import STATE, usage_error
 
@@ -46,14 +51,69 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
     if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     tmp = temp_path(target, "tmp")
+    with terminated_cleanly():
+        try:
+            tmp.write_bytes(data)
+            sync(tmp)
+            commit(tmp, target, force)
+        except OSError as e:
+            raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+        finally:
+            remove(tmp)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) arrived while a temporary path existed: raised like Ctrl-C's
+    KeyboardInterrupt so that the same `finally` removes the temporary path, then the signal
+    is delivered again (terminated_cleanly)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+#: the signals that end a process by default and that a save outlives long enough to clean up
+#: (SIGKILL cannot be caught: the next save removes what it leaves)
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def terminated_cleanly() -> Iterator[None]:
+    """While a temporary path exists: SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt)
+    in the main thread, so the caller's `finally` removes the path as after Ctrl-C; on the way
+    out the signal's previous handling is restored and the signal sent again, so the process
+    ends as it would have (killed by SIGTERM, or the previous Python handler runs). A signal
+    that was ignored stays ignored; outside the main thread nothing changes (Python's signal
+    handlers run only there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, _frame: object) -> None:
+        for s in previous:  # one clean-up is enough: a second signal waits for it
+            signal.signal(s, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    for s in TERMINATING:
+        old = signal.getsignal(s)
+        if old not in (signal.SIG_IGN, None):
+            previous[s] = old
+            signal.signal(s, handler)
     try:
-        tmp.write_bytes(data)
-        sync(tmp)
-        commit(tmp, target, force)
-    except OSError as e:
-        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+        yield
+    except Terminated as e:
+        _restore(previous)
+        if e.signum in previous:
+            signal.raise_signal(e.signum)  # the default action: the process ends here
+        raise
     finally:
-        remove(tmp)
+        _restore(previous)
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for s, old in previous.items():
+        signal.signal(s, old)
 
 
 @contextlib.contextmanager

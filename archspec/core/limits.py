@@ -9,13 +9,15 @@ big or crash before anything large is built and before TensorFlow is imported:
   count arithmetic before each `repeat` or user-defined block is expanded;
 - before lowering: the size of each input;
 - while lowering, layer by layer: the number of layers, each op's own limits (filters and units,
-  kernel and pool windows: `Op.check_limits`), and each layer's parameters and output size;
+  kernel and pool windows: `Op.check_limits`), every other integer the op passes to Keras
+  (strides, dilation, upsampling, padding, ...: `factor`, and nothing past TensorFlow's 32-bit
+  integers), and each layer's parameters and output size;
 - after lowering, on the static IR: the estimated parameters and activation memory in total.
 
 This module holds the limits and the command-line flags that raise them; the checks that need
 the spec and the graph are in frontend/bounds.py.
 
-Each limit has its own error code (E701-E711, in errors.CODES); the ones a real model may reach can
+Each limit has its own error code (E701-E713, in errors.CODES); the ones a real model may reach can
 be raised from the command line (`OPTIONS`). The README's "Guarantees" section lists them.
 """
 
@@ -29,6 +31,8 @@ from archspec.core.units import parse_quantity
 
 #: Bytes per activation element: float32, the Keras default.
 BYTES_PER_ELEMENT = 4
+#: The largest integer TensorFlow takes in a layer's attributes and shapes (int32).
+INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class Limits:
     width: int = 65_536
     #: a convolution kernel's or pooling window's height or width (E708)
     kernel: int = 1_024
+    #: a stride, dilation rate, upsampling factor, depth multiplier, or padding or cropping
+    #: amount (E713): what else a spec passes to Keras as an integer
+    factor: int = 1_024
     #: elements (product of the dimensions) of one input (E709)
     input_elements: int = 1 << 28
     #: estimated parameters, trainable and not (E710, --max-params)

@@ -4,10 +4,12 @@ output size), and the totals after lowering. The README's "Guarantees" section l
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
-from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, Limits
+from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, INT32_MAX, Limits
 from archspec.core.units import Shape, compact, elements
 from archspec.ir.graph import Builder
 from archspec.ir.op import Op
@@ -59,8 +61,16 @@ class CheckedBuilder(Builder):
                 hint="raise the limit with --max-layers if this model is real",
             )
         op.check_limits(lim)
+        check_integers(op, lim)
         name = super().add(role, op, *inputs)
         node = self.graph.nodes[name]
+        if any(d is not None and d > INT32_MAX for d in node.shape):
+            raise LimitExceeded(
+                "E713",
+                f"layer `{name}` outputs a dimension of "
+                f"{max(d for d in node.shape if d is not None):,}, more than TensorFlow takes "
+                f"({INT32_MAX:,}, its 32-bit integers)",
+            )
         if node.params > lim.params:
             raise LimitExceeded(
                 "E710",
@@ -77,6 +87,61 @@ class CheckedBuilder(Builder):
                 hint="raise the limit with --max-activation-memory if this model is real",
             )
         return name
+
+
+#: op fields bounded by Limits.factor (E713), with what messages call them
+FACTORS = {
+    "strides": "a stride",
+    "dilation": "a dilation rate",
+    "size": "an upsampling factor",
+    "depth_multiplier": "a depth multiplier",
+    "padding": "a padding",
+    "cropping": "a cropping",
+}
+
+
+def check_integers(op: Op, limits: Limits) -> None:
+    """Every integer an op passes to Keras, beyond what its own `check_limits` bounds (filters,
+    units, windows): the fields in FACTORS at most `limits.factor` (E713), and every other one
+    (groups, channels, target shapes, ...) within TensorFlow's int32 (E713). Generic over the
+    op's dataclass fields, so a new op's integers are bounded without code of its own."""
+    if not dataclasses.is_dataclass(op):
+        return
+    for f in dataclasses.fields(op):
+        values = list(_integers(getattr(op, f.name)))
+        if not values:
+            continue
+        top = max(values, key=abs)  # an axis may be negative
+        if f.name in FACTORS and top > limits.factor:
+            error = LimitExceeded(
+                "E713",
+                f"{FACTORS[f.name]} of {top:,} is larger than the limit of {limits.factor:,}",
+                value=top,
+                hint="strides, dilation rates, upsampling factors, depth multipliers, padding "
+                "and cropping are bounded like kernels",
+            )
+        elif abs(top) > INT32_MAX:
+            error = LimitExceeded(
+                "E713",
+                f"`{f.name}` {top:,} is larger than TensorFlow takes ({INT32_MAX:,}, its "
+                "32-bit integers)",
+                value=top,
+            )
+        else:
+            continue
+        error.key = f.name  # the spec key of the same name, where the block has one
+        raise error
+
+
+def _integers(value: object) -> Iterator[int]:
+    """The integers in a field's value: an int, or ints nested in tuples and lists."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, tuple | list):
+        for v in value:
+            yield from _integers(v)
 
 
 # -- after lowering ------------------------------------------------------------------------

@@ -22,7 +22,15 @@ from pydantic import (
 
 from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, PositiveInt, Reference
-from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, did_you_mean, format_path
+from archspec.core.errors import (
+    Diagnostic,
+    KeyPath,
+    SpecError,
+    describe,
+    did_you_mean,
+    format_path,
+    reset_hint_budget,
+)
 from archspec.core.units import Shape, parse_count
 from archspec.frontend.loader import Document
 
@@ -208,15 +216,17 @@ def translate(
     by_path: dict[KeyPath, list[Any]] = {}
     out: list[Diagnostic] = []
     errors = err.errors(include_url=False)
-    # a misspelled key is reported once, as unknown with its hint, not also as a missing one
-    misspelled = {
-        (path[:-1], did_you_mean(str(path[-1]), fields))
-        for path in (
-            _data_path(e["loc"], data)[0] for e in errors if e["type"] == "extra_forbidden"
-        )
+    located = [(e, *_data_path(e["loc"], data)) for e in errors]
+    # an unknown key's hint, computed once per key (did_you_mean bounds the work)
+    hints = {
+        path: did_you_mean(str(path[-1]), fields)
+        for e, path, _ in located
+        if e["type"] == "extra_forbidden"
     }
-    for e in errors:
-        path, missing = _data_path(e["loc"], data)
+    # a misspelled key is reported once, as unknown with its hint, not also as a missing one
+    misspelled = {(path[:-1], hint) for path, hint in hints.items()}
+    allowed = "allowed keys: " + ", ".join(fields)
+    for e, path, missing in located:
         kind = e["type"]
         if kind == "missing" and (path, f"did you mean `{missing}`?") in misspelled:
             continue
@@ -227,7 +237,7 @@ def translate(
                     "E201",
                     f"{format_path(base + path)}: unknown key `{key}` in {what}",
                     base + path,
-                    hint=did_you_mean(str(key), fields) or "allowed keys: " + ", ".join(fields),
+                    hint=hints[path] or allowed,
                     key=True,
                 )
             )
@@ -301,7 +311,9 @@ def _number_hint(text: str) -> str:
 
 
 def validate_spec(doc: Document) -> SpecModel:
-    """Validate the top level (blocks stay raw mappings here)."""
+    """Validate the top level (blocks stay raw mappings here). Each document validated gets its
+    own did-you-mean budget (errors.did_you_mean)."""
+    reset_hint_budget()
     data = doc.data
     version = data.get("archspec", 1)
     if type(version) is not int:

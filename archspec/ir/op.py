@@ -158,19 +158,25 @@ def window_text(kernel: Pair, strides: Pair) -> tuple[str, str]:
     return k, f"/{strides[0]}" + ("" if strides[0] == strides[1] else f"x{strides[1]}")
 
 
-def check_width(what: str, width: int, limits: Limits) -> None:
-    """Filters of a convolution, units of a dense layer (E707)."""
+def check_width(what: str, width: int, limits: Limits, key: str | None = None) -> None:
+    """Filters of a convolution, units of a dense layer (E707). `key`: the block key that holds
+    the width (default `what`), where the error points when the block has it."""
     if width > limits.width:
         raise LimitExceeded(
-            "E707", f"{what} {width:,} is over the limit of {limits.width:,}", value=width
+            "E707",
+            f"{what} {width:,} is over the limit of {limits.width:,}",
+            value=width,
+            key=key or what,
         )
 
 
-def check_window(what: str, window: Pair, limits: Limits) -> None:
-    """A kernel's or pooling window's height and width (E708)."""
+def check_window(what: str, window: Pair, limits: Limits, key: str | None = None) -> None:
+    """A kernel's or pooling window's height and width (E708). `key`: the block key that holds
+    the window (default `what`: `kernel`; a pooling window's is `pool`)."""
     if max(window) > limits.kernel:
         raise LimitExceeded(
             "E708",
             f"a {what} of {max(window):,} is larger than the limit of {limits.kernel:,}",
             value=max(window),
+            key=key or what,
         )

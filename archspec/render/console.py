@@ -7,6 +7,7 @@ Results arrive as plain data (the Protocols below), so that this layer imports n
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -98,14 +99,14 @@ def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
             sys.stderr.flush()
         if r.graph is None or not r.ok:
             mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
-            out(f"{mark}  {r.file}: {_plural(len(r.errors), 'error')}")
+            out(f"{mark}  {text.safe(r.file)}: {_plural(len(r.errors), 'error')}")
             continue
         g = r.graph
         c = g.cost
         mark = "\033[1;32mok\033[0m" if colour_out else "ok"
         outs = ", ".join(text.shape_str(s) for s in g.output_shapes.values())
         out(
-            f"{mark}    {r.file}: {g.name}: {c.params:,} params "
+            f"{mark}    {text.safe(r.file)}: {g.name}: {c.params:,} params "
             f"({c.trainable:,} trainable), {text.macs_str(c.macs)} MACs, output {outs}"
         )
         if table:
@@ -185,21 +186,35 @@ def saved_summary(saved: SavedModel, tolerance: float) -> None:
 
 
 def error_report(diagnostics: Sequence[Diagnostic]) -> None:
-    """An ArchspecError on stderr: its diagnostics with the source lines, then how many."""
+    """An ArchspecError on stderr: its diagnostics with the source lines (the first
+    text.MAX_SHOWN), then how many."""
     from archspec.render import text
 
-    sys.stderr.write(text.format_diagnostics(diagnostics, sys.stderr.isatty()) + "\n")
+    sys.stderr.write(text.format_diagnostics(diagnostics, sys.stderr.isatty(), where="") + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
     if errors > 1:
         sys.stderr.write(f"{errors} errors\n")
 
 
+#: terminal escape sequences: CSI (colours, cursor), OSC (titles, links), and two-character ones
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)", re.S)
+
+
+def strip_ansi(text: str) -> str:
+    """`text` without terminal escape sequences (Keras colours its messages)."""
+    return _ANSI.sub("", text)
+
+
 def internal_error(error: BaseException, debug: bool = False) -> None:
-    """An unexpected exception (a bug) on stderr: its traceback with --debug, else one line."""
+    """An unexpected exception (a bug) on stderr: its traceback with --debug, else one line.
+    Off a terminal, the exception's text loses its terminal escapes (Keras colours its text)."""
     if debug:
         traceback.print_exception(error)
         return
+    detail = str(error)
+    if not sys.stderr.isatty():
+        detail = strip_ansi(detail)
     sys.stderr.write(
-        f"archspec: internal error: {type(error).__name__}: {error}\n"
+        f"archspec: internal error: {type(error).__name__}: {detail}\n"
         "This is a bug in archspec; run again with --debug for the traceback.\n"
     )

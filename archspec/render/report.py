@@ -8,12 +8,15 @@ versioned by its `version` field: fields are only ever added.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from archspec.core.errors import CODES, Diagnostic, format_path
+from archspec.core.errors import CODES, Diagnostic, KeyPath, format_path
 from archspec.frontend.expect import FileResult
+from archspec.render.text import MESSAGE_CHARS, clip, more_line, safe, shown
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,19 +34,29 @@ def _version() -> str:
 # -- JSON -----------------------------------------------------------------------------------
 
 
+def _clipped_path(path: KeyPath) -> KeyPath:
+    return tuple(clip(p, 200) if isinstance(p, str) else p for p in path[:64])
+
+
 def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
-    """One diagnostic as plain data (the JSON report's `errors` / `warnings` items)."""
+    """One diagnostic as plain data (the JSON report's `errors` / `warnings` items). Text from
+    the spec is clipped (JSON escapes control characters itself)."""
+    path = _clipped_path(d.path)
     return {
         "code": d.code,
         "severity": d.severity,
-        "message": d.message,
+        "message": clip(d.message, MESSAGE_CHARS),
         "file": d.file,
         "line": d.line,
         "col": d.col,
-        "path": format_path(d.path),
-        "key_path": list(d.path),
-        "hint": d.hint,
+        "path": clip(format_path(path), MESSAGE_CHARS),
+        "key_path": list(path),
+        "hint": None if d.hint is None else clip(d.hint, MESSAGE_CHARS),
     }
+
+
+def _json_size(d: Diagnostic) -> int:
+    return len(json.dumps(diagnostic_dict(d), indent=2)) + 8 * len(d.path)
 
 
 def totals_dict(result: FileResult) -> dict[str, Any] | None:
@@ -102,14 +115,18 @@ def outputs_list(result: FileResult) -> list[dict[str, Any]] | None:
 
 
 def to_json(results: Sequence[FileResult], table: bool = False) -> str:
-    """The JSON report: `{"version", "ok", "summary", "files": [...]}` (see the README)."""
+    """The JSON report: `{"version", "ok", "summary", "files": [...]}` (see the README). Per
+    file, the first text.MAX_SHOWN diagnostics; `omitted` counts the rest (the summary counts
+    all)."""
     files = []
     for r in results:
+        show, rest = shown(r.diagnostics, _json_size)
         entry: dict[str, Any] = {
             "file": r.file,
             "ok": r.ok,
-            "errors": [diagnostic_dict(d) for d in r.errors],
-            "warnings": [diagnostic_dict(d) for d in r.warnings],
+            "errors": [diagnostic_dict(d) for d in show if d.severity == "error"],
+            "warnings": [diagnostic_dict(d) for d in show if d.severity == "warning"],
+            "omitted": len(rest),
             "totals": totals_dict(r),
             "outputs": outputs_list(r),
         }
@@ -149,23 +166,32 @@ def escape_property(text: str) -> str:
 
 
 def github_line(d: Diagnostic) -> str:
-    """`::error file=F,line=L,col=C,title=archspec E201::message` (hint on a second line)."""
+    """`::error file=F,line=L,col=C,title=archspec E201::message` (hint on a second line).
+    Control characters from the spec are escaped (`\\x1b`; newlines are `%0A`), text clipped."""
     props = []
     if d.file:
-        props.append(("file", d.file))
+        props.append(("file", safe(d.file)))
     if d.line is not None:
         props.append(("line", str(d.line)))
         if d.col is not None:
             props.append(("col", str(d.col)))
     props.append(("title", f"archspec {d.code}"))
-    message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+    hint = f"\nhint: {safe(d.hint, lines=True)}" if d.hint else ""
+    message = safe(d.message, lines=True) + hint
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     return f"::{d.severity} {head}::{escape_data(message)}"
 
 
 def to_github(results: Sequence[FileResult]) -> str:
-    """One annotation per diagnostic, then a plain summary line for the log."""
-    lines = [github_line(d) for r in results for d in r.diagnostics]
+    """One annotation per diagnostic (the first text.MAX_SHOWN of each file, then a notice
+    counting the rest), then a plain summary line for the log."""
+    lines = []
+    for r in results:
+        show, rest = shown(r.diagnostics, lambda d: len(github_line(d)) + 1)
+        lines += [github_line(d) for d in show]
+        if rest:
+            where = f"file={escape_property(safe(r.file))},title=archspec"
+            lines.append(f"::notice {where}::{escape_data(more_line(rest))}")
     s = summary(results)
     lines.append(
         f"archspec check: {s['files']} file(s), {s['invalid']} invalid, "
@@ -185,7 +211,13 @@ def _uri(file: str) -> str:
             p = p.relative_to(Path.cwd())
         except ValueError:
             return p.as_uri()
-    return p.as_posix()
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: quote(m.group()), p.as_posix())
+
+
+def _sarif_size(d: Diagnostic) -> int:
+    """About the bytes of a SARIF result: fixed structure, the file's URI, escaped text."""
+    text = len(d.message) + len(d.hint or "")
+    return 600 + 3 * len(d.file or "") + 4 * min(text, 2 * MESSAGE_CHARS) + 8 * len(d.path)
 
 
 def to_sarif(results: Sequence[FileResult]) -> str:
@@ -202,9 +234,19 @@ def to_sarif(results: Sequence[FileResult]) -> str:
     ]
     sarif_results = []
     artifacts: dict[str, int] = {}
+    notes: list[dict[str, Any]] = []
     for r in results:
-        for d in r.diagnostics:
-            text = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        show, rest = shown(r.diagnostics, _sarif_size)
+        if rest:
+            uri = _uri(r.file)
+            notes.append({
+                "level": "note",
+                "message": {"text": more_line(rest, f" in {safe(r.file)}")},
+                "locations": [{"physicalLocation": {"artifactLocation": {
+                    "uri": uri, "index": artifacts.setdefault(uri, len(artifacts))}}}],
+            })  # fmt: skip
+        for d in show:
+            text = safe(d.message) + (f" (hint: {safe(d.hint)})" if d.hint else "")
             entry: dict[str, Any] = {
                 "ruleId": d.code,
                 "level": d.severity,
@@ -224,12 +266,11 @@ def to_sarif(results: Sequence[FileResult]) -> str:
                     region["startColumn"] = d.col
                 location["physicalLocation"]["region"] = region
             if d.path:
-                location["logicalLocations"] = [
-                    {"fullyQualifiedName": format_path(d.path), "kind": "member"}
-                ]
+                name = safe(format_path(_clipped_path(d.path)))
+                location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "member"}]
             entry["locations"] = [location]
             sarif_results.append(entry)
-    log = {
+    log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -246,6 +287,9 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             }
         ],
     }
+    if notes:  # diagnostics left out of a file: "... and 12 more errors in spec.yaml"
+        invocation = {"executionSuccessful": True, "toolExecutionNotifications": notes}
+        log["runs"][0]["invocations"] = [invocation]
     return json.dumps(log, indent=2)
 
 

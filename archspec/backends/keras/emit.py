@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+from archspec.backends.keras import memory
+from archspec.core.limits import BYTES_PER_ELEMENT
+from archspec.core.units import compact
 from archspec.ir.graph import Graph
+
+#: Python frames allowed per layer while Keras walks a model's graph (see deep_recursion), and
+#: on top of them
+RECURSION_PER_LAYER = 10
+RECURSION_BASE = 1_000
 
 
 def import_keras() -> Any:
@@ -18,20 +29,53 @@ def import_keras() -> Any:
     return keras
 
 
-def to_keras(graph: Graph) -> Any:
-    """Build the keras.Model: one Keras layer per IR node, named as the node."""
-    keras = import_keras()
-    tensors: dict[str, Any] = {
-        name: keras.Input(shape=shape, name=name) for name, shape in graph.inputs.items()
-    }
-    for node in graph.nodes.values():
-        layer = node.op.emit(keras, node.name)
-        args = [tensors[i] for i in node.inputs]
-        tensors[node.name] = layer(args if node.op.multi_input else args[0])
-    inputs = [tensors[n] for n in graph.inputs]
-    outputs = [tensors[n] for n in graph.outputs]
-    return keras.Model(
-        inputs=inputs[0] if len(inputs) == 1 else inputs,
-        outputs=outputs[0] if len(outputs) == 1 else outputs,
-        name=graph.name,
+@contextlib.contextmanager
+def deep_recursion(layers: int) -> Iterator[None]:
+    """Python's recursion limit raised, for the duration, to what a model of `layers` layers
+    needs. Keras walks a functional model's graph recursively, one Python frame per layer on the
+    longest path (`keras.src.ops.function._build_map_helper`, when a model is built and when a
+    saved one is loaded), so a plain chain of 1,000 layers passes Python's default limit of
+    1,000 (DenseNet-201 has 700+ layers, EfficientNetV2-L 1,000+). The frames are Python's own
+    (Python 3.11+ keeps them off the C stack: a 6,000-layer chain builds with a 2 MiB stack),
+    so no larger thread stack is needed. The limit is restored afterwards."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, RECURSION_BASE + RECURSION_PER_LAYER * layers))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def check_memory(graph: Graph) -> None:
+    """E804 (exit 2) before TensorFlow is imported where building `graph` needs more memory
+    than is available (backends/keras/memory.py)."""
+    weights = BYTES_PER_ELEMENT * graph.params
+    detail = (
+        f"{compact(graph.params)} parameters: {compact(weights, True)} of float32 weights, "
+        f"{memory.BUILD_COPIES} times over while Keras creates them"
     )
+    if not memory.tensorflow_loaded():
+        detail += f", and {compact(memory.TF_RESIDENT, True)} for TensorFlow"
+    memory.check(memory.build_bytes(graph.params), f"building `{graph.name}`", detail)
+
+
+def to_keras(graph: Graph) -> Any:
+    """Build the keras.Model: one Keras layer per IR node, named as the node. First E804 where
+    the machine has not the memory for it (check_memory)."""
+    check_memory(graph)
+    keras = import_keras()
+    with deep_recursion(len(graph.nodes) + len(graph.inputs)):
+        tensors: dict[str, Any] = {
+            name: keras.Input(shape=shape, name=name) for name, shape in graph.inputs.items()
+        }
+        for node in graph.nodes.values():
+            layer = node.op.emit(keras, node.name)
+            args = [tensors[i] for i in node.inputs]
+            tensors[node.name] = layer(args if node.op.multi_input else args[0])
+        inputs = [tensors[n] for n in graph.inputs]
+        outputs = [tensors[n] for n in graph.outputs]
+        return keras.Model(
+            inputs=inputs[0] if len(inputs) == 1 else inputs,
+            outputs=outputs[0] if len(outputs) == 1 else outputs,
+            name=graph.name,
+        )

@@ -1,6 +1,6 @@
 """Saving and exporting compiled models atomically, in four formats: `.keras` (Keras 3), a
 TensorFlow SavedModel folder, `.tflite` (the TFLite converter) and `.onnx` (Keras's ONNX export,
-the `archspec[onnx]` extra).
+the `archspec-cnn[onnx]` extra).
 
 Nothing appears at the target until it is complete: every format is written to a temporary
 path beside the target (core/files.py), optionally checked against the Keras model
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archspec.backends.keras import memory
+from archspec.backends.keras.emit import deep_recursion
 from archspec.core.errors import ArchspecError, Diagnostic, usage_error
 from archspec.core.files import (
     clean_leftovers,
@@ -29,8 +31,10 @@ from archspec.core.files import (
     remove,
     sync,
     temp_path,
+    terminated_cleanly,
 )
-from archspec.core.units import Shape
+from archspec.core.limits import BYTES_PER_ELEMENT
+from archspec.core.units import Shape, compact
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
 FORMATS: dict[str, str] = {
@@ -51,7 +55,7 @@ REFUSED = {".h5": "the legacy HDF5 format is not supported; save as .keras",
 EXTRAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "onnx": (("tf2onnx", "onnx"), ("onnxruntime",)),
 }
-ONNX_HINT = "install the extra: pip install 'archspec[onnx]' (tf2onnx, onnx, onnxruntime)"
+ONNX_HINT = "install the extra: pip install 'archspec-cnn[onnx]' (tf2onnx, onnx, onnxruntime)"
 
 Status = Callable[[str], AbstractContextManager[Any]]
 
@@ -120,6 +124,12 @@ def check_target(
     """Fail (exit 2) before anything is built if `path` cannot be written, or if the
     format's optional dependencies are missing."""
     target = Path(path)
+    if target.name in ("", ".", ".."):  # `-o .`, `-o ..`, `-o /`, `-o out/..`
+        raise usage_error(
+            "E002",
+            f"cannot write {path}: it names a folder in use, not a new file or folder",
+            hint="name the model: -o model.keras, or -o out/model for a SavedModel folder",
+        )
     format_ = format_of(target, fmt)
     needs = EXTRAS.get(format_, ((), ()))
     missing = [m for m in needs[0] + (needs[1] if verify else ()) if not _importable(m)]
@@ -137,9 +147,34 @@ def check_target(
         raise usage_error("E002", f"cannot write {path}: folder {folder} {what}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise usage_error("E002", f"cannot write {path}: folder {folder} is not writable")
+    if target.is_dir() and not target.is_symlink():
+        _check_folder_target(target, format_)
     if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{path} exists", hint="pass --force to replace it")
     return Target(target, format_)
+
+
+def _check_folder_target(target: Path, format_: str) -> None:
+    """An existing folder is replaced (with --force) only by a SavedModel, and only if it is
+    one (or empty): a file format never replaces a folder, and no model replaces a folder of
+    other files (`-o src --force` would delete them)."""
+    if format_ != "savedmodel":
+        raise usage_error(
+            "E002",
+            f"cannot write {target}: it is a folder, and a {LABELS[format_]} model is a file",
+            hint="choose another name, or remove the folder first",
+        )
+    try:
+        names = set(os.listdir(target))
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+    if names and "saved_model.pb" not in names:
+        raise usage_error(
+            "E002",
+            f"cannot write {target}: it is a folder that is not a SavedModel (no "
+            "saved_model.pb), and --force replaces only a SavedModel",
+            hint="choose another name, or remove the folder first",
+        )
 
 
 def export(
@@ -159,40 +194,64 @@ def export(
     batch and the Keras model's outputs across formats). `shapes` are the input shapes to run
     the model at where its inputs have an unknown size (verify.run_shapes)."""
     stage = status or (lambda _message: nullcontext())
+    check_memory(model, target, verify)
     cleaned = clean_leftovers(target.path)
     tmp = temp_path(target.path, "tmp", FORMATS[target.format] or ".savedmodel")
-    try:
-        with stage(f"writing {target.label} {target.path}"):
-            _write(model, tmp, target.format, stage, shapes)
-            sync(tmp)
-        saved = Saved(target, disk_size(tmp), cleaned=cleaned)
-        if verify:
-            from archspec.backends.keras.verify import compare
+    # SIGTERM removes `tmp` as Ctrl-C does; Keras's graph walks get the recursion they need
+    with terminated_cleanly(), deep_recursion(len(model.layers)):
+        try:
+            with stage(f"writing {target.label} {target.path}"):
+                _write(model, tmp, target.format, stage, shapes)
+                sync(tmp)
+            saved = Saved(target, disk_size(tmp), cleaned=cleaned)
+            if verify:
+                from archspec.backends.keras.verify import compare
 
-            with stage(f"verifying {target.path}"):
-                saved.max_abs_diff = compare(
-                    model, tmp, target.format, ref=reference, shapes=shapes
-                )
-            if not saved.max_abs_diff <= tolerance:
-                raise ArchspecError(
-                    Diagnostic(
-                        code="E801",
-                        message=f"{target.label} export of {target.path} differs from the "
-                        f"Keras model: max abs difference {saved.max_abs_diff:.3g} > "
-                        f"tolerance {tolerance:g}; nothing was written",
-                        file=str(target.path),
-                        hint="raise --tolerance if this precision is expected",
+                with stage(f"verifying {target.path}"):
+                    saved.max_abs_diff = compare(
+                        model, tmp, target.format, ref=reference, shapes=shapes
                     )
-                )
-        commit(tmp, target.path, force)
-        return saved
-    except Exception as e:
-        reason = _io_failure(e)
-        if reason is None:
-            raise
-        raise usage_error("E002", f"cannot write {target.path}: {reason}") from e
-    finally:
-        remove(tmp)
+                if not saved.max_abs_diff <= tolerance:
+                    raise ArchspecError(
+                        Diagnostic(
+                            code="E801",
+                            message=f"{target.label} export of {target.path} differs from the "
+                            f"Keras model: max abs difference {saved.max_abs_diff:.3g} > "
+                            f"tolerance {tolerance:g}; nothing was written",
+                            file=str(target.path),
+                            hint="raise --tolerance if this precision is expected",
+                        )
+                    )
+            commit(tmp, target.path, force)
+            return saved
+        except Exception as e:
+            if _out_of_memory(e):
+                raise usage_error(
+                    "E804",
+                    f"ran out of memory writing {target.path}"
+                    + (" or verifying it" if verify else "")
+                    + "; nothing was written",
+                    hint="free memory or use a larger machine",
+                ) from e
+            reason = _io_failure(e)
+            if reason is None:
+                raise
+            raise usage_error("E002", f"cannot write {target.path}: {reason}") from e
+        finally:
+            remove(tmp)
+
+
+def check_memory(model: Any, target: Target, verify: bool) -> None:
+    """E804 (exit 2) before writing where the format's converter (and, with `verify`, the
+    reloaded artefact) needs more memory than is available (backends/keras/memory.py)."""
+    copies = memory.EXPORT_COPIES[target.format] + (memory.BUILD_COPIES if verify else 0)
+    weights = BYTES_PER_ELEMENT * int(model.count_params())
+    if copies:
+        memory.check(
+            copies * weights,
+            f"writing {target.label} {target.path}" + (" and verifying it" if verify else ""),
+            f"{compact(weights, True)} of float32 weights, {copies} more times over",
+        )
 
 
 # --- writing each format ---------------------------------------------------------------------
@@ -228,6 +287,16 @@ def _write_tflite(model: Any, tmp: Path, stage: Status) -> None:
         data = tf.lite.TFLiteConverter.from_keras_model(model).convert()  # prints endpoints
     with open(tmp, "wb") as f:
         f.write(data)
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """Whether `e` is Python's or TensorFlow's out-of-memory error (not a full disk)."""
+    if isinstance(e, MemoryError):
+        return True
+    message = str(getattr(e, "message", e))
+    return type(e).__name__ == "ResourceExhaustedError" and (
+        "OOM" in message or "alloc" in message.lower()
+    )
 
 
 def _io_failure(e: BaseException) -> str | None:

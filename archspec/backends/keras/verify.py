@@ -12,8 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from archspec.core.errors import ArchspecError, Diagnostic, KeyPath, ShapeError, format_path
-from archspec.core.units import Shape
+from archspec.backends.keras import memory
+from archspec.core.errors import (
+    ArchspecError,
+    Diagnostic,
+    KeyPath,
+    ShapeError,
+    SpecError,
+    format_path,
+)
+from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT
+from archspec.core.units import Shape, compact, elements
 from archspec.frontend.loader import Document
 from archspec.ir.graph import Graph
 
@@ -32,7 +41,8 @@ def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
     """Input shapes (without the batch) at which the model runs: its unknown heights and widths
     set to the first of SIZES at which every layer's static shapes work out (a stack of
     stride-2 layers needs a large enough size; an unknown size merged with a known one must
-    match it). E802 if none does, at the first input of unknown size in `doc`."""
+    match it). E802 if none does, at the first input of unknown size in `doc`. Then the
+    activations at that size are checked before anything runs (check_run_memory)."""
     known = sorted(
         {d for s in graph.inputs.values() for d in s[:-1] if d is not None}, reverse=True
     )
@@ -41,9 +51,10 @@ def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
             n: tuple(size if d is None else d for d in s) for n, s in graph.inputs.items()
         }
         try:
-            graph.shapes_at(shapes)
+            at = graph.shapes_at(shapes)
         except ShapeError:
             continue
+        check_run_memory(graph, at, doc)
         return shapes
     message = (
         f"`{graph.name}` runs at none of the sizes tried for its inputs' unknown height and "
@@ -53,9 +64,47 @@ def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
     hint = "give the input a fixed height and width (in the spec or with --set)"
     if doc is None:
         raise ArchspecError(Diagnostic(code="E802", message=message, hint=hint))
-    name = next(n for n, s in graph.inputs.items() if None in s)
-    path: KeyPath = ("input",) if name == "input" and "input" in doc.data else ("inputs", name)
+    path = _unknown_input(graph, doc)
     raise ArchspecError(doc.diag("E802", f"{format_path(path)}: {message}", path, hint=hint))
+
+
+def check_run_memory(graph: Graph, at: dict[str, Shape], doc: Document | None) -> None:
+    """Before the model runs (--verify, an ONNX export) at the input sizes of `at` (every
+    tensor's shape, from Graph.shapes_at): its activations at batch size 1 within the
+    activation limit (E711, where an input's size was unknown: `check` bounded it at 1), and
+    the build plus a batch of BATCH within the memory available (E804, exit 2)."""
+    per_sample = sum(elements(s) for s in at.values()) * BYTES_PER_ELEMENT
+    unknown = [n for n, s in graph.inputs.items() if None in s]
+    size = " x ".join(map(str, at[unknown[0] if unknown else next(iter(graph.inputs))]))
+    limit = (doc.limits if doc is not None else DEFAULT).activation_bytes
+    if per_sample > limit and unknown:
+        message = (
+            f"run at {size} (the size tried for its unknown height and width), "
+            f"`{graph.name}` has {compact(per_sample, True)} of activations, more than the "
+            f"limit of {compact(limit, True)} (every layer's output in float32 at batch size 1)"
+        )
+        hint = (
+            "give the input a smaller fixed height and width (in the spec or with --set), or "
+            "raise the limit with --max-activation-memory"
+        )
+        if doc is None:
+            raise SpecError(Diagnostic(code="E711", message=message, hint=hint))
+        path = _unknown_input(graph, doc)
+        raise SpecError(doc.diag("E711", f"{format_path(path)}: {message}", path, hint=hint))
+    memory.check(
+        memory.build_bytes(graph.params) + BATCH * per_sample,
+        f"running `{graph.name}` at {size} to verify or export it",
+        f"the model's weights as it is built, and {BATCH} samples' activations of "
+        f"{compact(per_sample, True)} each",
+        hint="free memory or use a larger machine, or give the input a smaller fixed height "
+        "and width (in the spec or with --set)",
+    )
+
+
+def _unknown_input(graph: Graph, doc: Document) -> KeyPath:
+    """The key path of the first input of unknown size."""
+    name = next(n for n, s in graph.inputs.items() if None in s)
+    return ("input",) if name == "input" and "input" in doc.data else ("inputs", name)
 
 
 def reference(

@@ -40,7 +40,7 @@ class Pool2D(Op):
         return f"{self.kind} pool {self.pool[0]}x{self.pool[1]}/{self.strides[0]}"
 
     def check_limits(self, limits: Limits) -> None:
-        check_window("pooling window", self.pool, limits)
+        check_window("pooling window", self.pool, limits, key="pool")
 
 
 class _Pool(Block):

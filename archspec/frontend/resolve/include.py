@@ -4,7 +4,7 @@
 
 - `path` is a spec file relative to the including file's folder (the working folder for a spec
   given as text); where no such file exists, a bare name is a zoo spec: `specs/<name>.yaml`,
-  then `specs/families/<name>.yaml` (ZOO).
+  then `specs/families/<name>.yaml` (the zoo shipped with the package: frontend/zoo.py).
 - `set` replaces params of the included spec, as `--set` does (its keys must be its params).
 - The included spec is resolved on its own (its params, defaults, define) with its one input
   taking this block's input: their shapes must agree where both are known (the included input's
@@ -46,6 +46,7 @@ from archspec.core.errors import (
     format_path,
 )
 from archspec.core.units import Shape
+from archspec.frontend import zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
@@ -53,7 +54,6 @@ from archspec.frontend.schema import SpecModel, translate
 
 KIND = "spec"
 #: the zoo: the repository's specs/ folder (another issue ships it inside the package)
-ZOO = Path(__file__).resolve().parents[3] / "specs"
 #: how deep includes may nest (a includes b includes c ...)
 MAX_DEPTH = 16
 
@@ -113,8 +113,7 @@ def noting(note: Related) -> Iterator[None]:
 
 def zoo_names() -> list[str]:
     """The names of the zoo's specs."""
-    found = [*ZOO.glob("*.yaml"), *(ZOO / "families").glob("*.yaml")]
-    return sorted({p.stem for p in found})
+    return sorted(zoo.files())
 
 
 def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
@@ -126,10 +125,8 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
         if candidate.is_file():
             return candidate
         stem = use.path.removesuffix(".yaml")
-        if re.fullmatch(IDENTIFIER, stem):
-            for zoo in (ZOO / f"{stem}.yaml", ZOO / "families" / f"{stem}.yaml"):
-                if zoo.is_file():
-                    return zoo
+        if re.fullmatch(IDENTIFIER, stem) and stem in zoo.files():
+            return zoo.files()[stem]
     except (OSError, ValueError):  # a NUL byte, a name too long
         pass
     hint = did_you_mean(use.path.removesuffix(".yaml"), zoo_names())

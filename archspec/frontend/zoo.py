@@ -1,0 +1,137 @@
+"""The model zoo, shipped inside the package, and SPEC names.
+
+The zoo is the repository's top-level specs/ folder, installed as the package `archspec.zoo`
+(pyproject.toml maps it; a regular and an editable install alike) and read with
+importlib.resources; run from a checkout without installing, it is that checkout's specs/. Its
+networks are specs/*.yaml and the families specs/families/*.yaml (one file, its members picked
+with `--set`, e.g. `efficientnet --set variant=b3`); the tutorial's specs/seed/ and
+specs/examples/ ship too but are not named.
+
+`resolve_spec_path` is where a SPEC argument becomes a file: a path that exists wins; otherwise a
+bare zoo name (`resnet50`, `efficientnet`) is that zoo file; otherwise E001, with a did-you-mean
+over the zoo's names. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from archspec.core.errors import usage_error
+
+#: the package the zoo is installed as
+PACKAGE = "archspec.zoo"
+#: the zoo's folder of families, inside it
+FAMILIES = "families"
+
+
+@cache
+def root() -> Path:
+    """The zoo's folder: the installed package data, else the checkout's specs/ folder."""
+    try:
+        found: Any = resources.files(PACKAGE)
+    except ModuleNotFoundError:  # archspec imported from a checkout that is not installed
+        found = None
+    # A namespace package's files() is a MultiplexedPath, whose children are plain Paths
+    probe = found.joinpath("resnet50.yaml") if found is not None else None
+    if isinstance(probe, Path) and probe.parent.is_dir():
+        return probe.parent
+    checkout = Path(__file__).resolve().parents[2] / "specs"
+    if checkout.is_dir():
+        return checkout
+    raise usage_error("E001", "the model zoo is not installed with archspec",
+                      hint="reinstall it: pip install --force-reinstall archspec-cnn")  # fmt: skip
+
+
+def _natural(path: Path) -> list[int | str]:
+    """Sort key: resnet18 before resnet101."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.stem)]
+
+
+def files() -> dict[str, Path]:
+    """Zoo name -> spec file: the networks in natural order, then the families."""
+    top, families = root(), root() / FAMILIES
+    found = sorted(top.glob("*.yaml"), key=_natural)
+    found += sorted(families.glob("*.yaml"), key=_natural)
+    return {p.stem: p for p in found}
+
+
+def is_family(path: Path) -> bool:
+    """Whether the zoo file at `path` is a family (members picked with --set)."""
+    return path.parent.name == FAMILIES
+
+
+def members(data: Any) -> tuple[str, str, list[str]] | None:
+    """A family's `--set` choices, read from its params: the first param whose value is a key of
+    a later mapping param (`variant: b0` and `scaling: {b0: ..., b7: ...}`), its default value
+    and those keys."""
+    params = data.get("params") if isinstance(data, dict) else None
+    if not isinstance(params, dict):
+        return None
+    items = list(params.items())
+    for i, (name, value) in enumerate(items):
+        if isinstance(value, (dict, list)):
+            continue
+        for _, table in items[i + 1 :]:
+            if isinstance(table, dict) and str(value) in {str(k) for k in table}:
+                return str(name), str(value), [str(k) for k in table]
+    return None
+
+
+def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Path:
+    """The file a SPEC argument names: the path itself where it exists (a file wins over a
+    name), else the zoo's spec of that name. Neither: E001, with a did-you-mean over the zoo's
+    names (`folders`: the caller also takes folders, as the message says)."""
+    text = os.fspath(spec)
+    path = Path(text)
+    if text == "-" or os.path.lexists(path):
+        return path
+    bare = bool(text) and "/" not in text and os.sep not in text and path.suffix == ""
+    zoo = files()
+    if bare and text in zoo:
+        return zoo[text]
+    what = ", ".join(["file", *(["folder"] if folders else []), *(["zoo network"] if bare else [])])
+    what = " or ".join(what.rsplit(", ", 1))
+    hint = suggest(path.stem if path.suffix in (".yaml", ".yml") else text, zoo, bare)
+    raise usage_error("E001", f"no such {what}: {text}", hint=hint, file=text)
+
+
+def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
+    """The did-you-mean hint over the zoo's names, for a SPEC that is neither file nor name."""
+    import difflib
+
+    lowered = {name.lower(): name for name in zoo}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    if close:
+        names = " or ".join(f"`{lowered[c]}`" for c in close)
+        return f"did you mean the zoo network {names}? (`archspec zoo` lists them)"
+    return "a SPEC is a file or a zoo network's name: `archspec zoo` lists them" if bare else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One zoo network as `archspec zoo` lists it (a family at its default params)."""
+
+    name: str
+    path: Path
+    description: str
+    #: a family's `--set` param, its default and its values; None for a single network
+    members: tuple[str, str, list[str]] | None
+
+
+def entries() -> list[Entry]:
+    """Every zoo network, as `archspec zoo` lists them (read, not analyzed)."""
+    from archspec.frontend.loader import read_file
+
+    out = []
+    for name, path in files().items():
+        data = read_file(path).data
+        described = data.get("description") if isinstance(data, dict) else None
+        found = members(data) if is_family(path) else None
+        out.append(Entry(name, path, str(described or ""), found))
+    return out

@@ -1,0 +1,190 @@
+"""Packaging (issue 16): the zoo shipped as package data and named on the command line, the
+`archspec zoo` listing, `build` on a core install (no Keras), the package list and the version."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec.core.errors import UsageError
+from archspec.frontend import zoo
+from tests.conftest import ROOT, run_cli, write
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+ZOO_FILES = sorted(
+    [*(ROOT / "specs").glob("*.yaml"), *(ROOT / "specs" / "families").glob("*.yaml")]
+)
+
+
+# --- the zoo as package data ---------------------------------------------------------------
+
+
+def test_package_data_holds_the_zoo() -> None:
+    shipped = resources.files("archspec.zoo")
+    names = {p.name for p in shipped.iterdir() if p.name.endswith(".yaml")}
+    assert names == {p.name for p in (ROOT / "specs").glob("*.yaml")}
+    families = {p.name for p in shipped.joinpath("families").iterdir()}
+    assert {p.name for p in (ROOT / "specs" / "families").glob("*.yaml")} <= families
+    assert zoo.root().joinpath("resnet50.yaml").is_file()
+
+
+def test_pyproject_lists_every_package_and_zoo_folder() -> None:
+    """The packages are listed by hand (archspec.zoo is mapped): none may be forgotten."""
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    code = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "archspec").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    folders = {
+        ".".join(("archspec.zoo", *p.relative_to(ROOT / "specs").parts))
+        for p in (ROOT / "specs").iterdir()
+        if p.is_dir() and any(p.glob("*.yaml"))
+    }
+    assert set(setuptools["packages"]) == code | {"archspec.zoo"} | folders
+    assert setuptools["package-dir"] == {"archspec.zoo": "specs"}
+    assert set(folders) <= set(setuptools["package-data"])
+
+
+def test_zoo_names_are_unique_and_cover_the_zoo() -> None:
+    files = zoo.files()
+    assert len(files) == len(ZOO_FILES)
+    assert sorted(p.resolve() for p in files.values()) == sorted(p.resolve() for p in ZOO_FILES)
+
+
+def test_version_written_once() -> None:
+    project = PYPROJECT["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    attr = PYPROJECT["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "archspec.__version__"
+    assert archspec.__version__.count(".") == 2
+
+
+def test_distribution_is_not_pypis_archspec() -> None:
+    assert PYPROJECT["project"]["name"] == "archspec-cnn"
+    assert PYPROJECT["project"]["scripts"]["archspec"] == "archspec.cli:main"
+    core = " ".join(PYPROJECT["project"]["dependencies"])
+    assert "tensorflow" not in core and "keras" not in core
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+# --- names on the command line -------------------------------------------------------------
+
+SMALL = "name: small\ninput: [8, 8, 3]\nblocks:\n  - {type: global_avg_pool}\n  - {type: dense, units: 3}\n"
+
+
+def test_a_name_is_its_zoo_file() -> None:
+    assert zoo.resolve_spec_path("resnet50") == zoo.root() / "resnet50.yaml"
+    assert zoo.resolve_spec_path("efficientnet") == zoo.root() / "families" / "efficientnet.yaml"
+    graph = archspec.analyze("resnet50")
+    assert graph.params == archspec.analyze(ROOT / "specs" / "resnet50.yaml").params
+
+
+def test_a_file_wins_over_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, SMALL, name="resnet50")
+    assert zoo.resolve_spec_path("resnet50") == Path("resnet50")
+    assert archspec.analyze("resnet50").params == 3 * 3 + 3
+    r = run_cli("check", "resnet50", cwd=tmp_path)
+    assert r.returncode == 0 and "12 params" in r.stdout, r.stdout + r.stderr
+
+
+def test_family_member_by_set() -> None:
+    b3 = archspec.analyze("efficientnet", sets=["variant=b3"])
+    assert b3.params == 12_320_535  # keras.applications.EfficientNetB3
+    assert zoo.members({"params": {"variant": "b0", "scaling": {"b0": 1, "b7": 2}}}) == (
+        "variant",
+        "b0",
+        ["b0", "b7"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "message", "hint"),
+    [
+        ("resnt50", "no such file or zoo network: resnt50", "`resnet50`"),
+        ("ResNet50", "no such file or zoo network: ResNet50", "`resnet50`"),
+        ("resnt50.yaml", "no such file: resnt50.yaml", "`resnet50`"),
+        ("qqqqqq", "no such file or zoo network: qqqqqq", "archspec zoo"),
+    ],
+)
+def test_neither_file_nor_name_is_e001_with_did_you_mean(
+    given: str, message: str, hint: str
+) -> None:
+    with pytest.raises(UsageError) as e:
+        archspec.load(given)
+    d = e.value.diagnostics[0]
+    assert d.code == "E001" and d.message == message
+    assert hint in (d.hint or "")
+
+
+def test_cli_commands_take_zoo_names(tmp_path: Path) -> None:
+    r = run_cli("check", "resnet50", "googlenet")
+    assert r.returncode == 0, r.stderr
+    assert "resnet50: 25,636,712 params" in r.stdout and "googlenet: 6,998,552" in r.stdout
+    r = run_cli("render", "efficientnet", "--set", "variant=b3")
+    assert r.returncode == 0 and "from efficientnet" in r.stdout, r.stderr
+    r = run_cli("plot", "efficientnet", "--set", "variant=b1", "-o", str(tmp_path / "e.svg"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "e.svg").stat().st_size > 0
+    r = run_cli("check", "resnt50")
+    assert r.returncode == 2
+    assert "error[E001]" in r.stderr and "did you mean the zoo network `resnet50`" in r.stderr
+
+
+# --- archspec zoo --------------------------------------------------------------------------
+
+
+def test_zoo_lists_every_network_with_its_static_figures() -> None:
+    code = (
+        "import sys\nfrom archspec.cli import main\n"
+        "try:\n    main(['zoo'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "assert not bad, bad\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line for line in r.stdout.splitlines()[1:] if line[:1].isalnum()}
+    for path in ZOO_FILES:
+        graph = archspec.analyze(path)
+        line = rows[path.stem]
+        assert f"{graph.params:,}" in line.split(), (path.stem, line)
+        assert "x".join(str(d) for d in next(iter(graph.inputs.values()))) in line
+    assert "--set variant=b0|b1|b2|b3|b4|b5|b6|b7 (the figures: b0)" in r.stdout
+    assert "--set depth=18|34|50|101|152" in r.stdout
+
+
+# --- build on a core install ---------------------------------------------------------------
+
+BLOCK_KERAS = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('keras', 'tensorflow'):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, Blocker())
+from archspec.cli import main
+main()
+"""
+
+
+def test_build_without_keras_exits_2_with_the_pip_command(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-c", BLOCK_KERAS, "build", "resnet18"]
+    r = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert "error[E005]" in r.stderr
+    assert "pip install 'archspec-cnn[keras]'" in r.stderr
+    # a broken spec is still reported as such (exit 1) on a core install
+    bad = write(tmp_path, SMALL.replace("units", "unit"))
+    r = subprocess.run([*run[:-1], str(bad)], capture_output=True, text=True, env=env)
+    assert r.returncode == 1 and "E201" in r.stderr
