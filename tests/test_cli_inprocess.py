@@ -89,7 +89,7 @@ def test_invalid_spec_in_check_is_counted(tmp_path):
         (["check"], "Missing argument 'PATH'"),
         (["check", "-f", "xml", str(VGG)], "Invalid value for '--format'"),
         (["render", "missing.yaml"], "no such file"),
-        (["diff", str(VGG), str(VGG), "--format", "html"], "--format must be one of"),
+        (["diff", str(VGG), str(VGG), "--format", "html"], "Invalid value for '--format'"),
         (["plot", str(VGG), "-o", "v.bmp"], "cannot tell the diagram format"),
         (["build", str(VGG), "--verify"], "--format and --verify need an output: -o PATH"),
         (["build", str(VGG), "--tolerance", "-1"], "--tolerance must be >= 0"),

@@ -73,7 +73,9 @@ def test_svg_names_every_block(spec: Path, collapse: bool, graphs, tmp_path: Pat
     svg = out.read_text()
     assert svg.lstrip().startswith("<?xml") and svg.rstrip().endswith("</svg>")
     texts = set(svg_texts(svg))
-    missing = [b.name for b in graph.blocks if b.name not in texts]
+    # collapsed, a user-defined instance or an included spec is one box named after it
+    names = [b.group[0] if collapse and b.group else b.name for b in graph.blocks]
+    missing = [n for n in names if n not in texts]
     assert not missing, f"blocks not named in the SVG: {missing}"
     # the title (the model's name, then params and MACs) is drawn once: clusters must not
     # inherit it
@@ -171,7 +173,7 @@ def test_inception_branches_start_side_by_side_in_order():
         heads = [f"{block}_b1_conv", f"{block}_b2_reduce", f"{block}_b3_reduce", f"{block}_b4_pool"]
         chain = " -> ".join(f'"{n}"' for n in heads)
         same = re.search(
-            r"subgraph \{\s*rank=same;(.*?)\}", source.split(f"cluster_{block}")[1], re.S
+            r"subgraph \{\s*rank=same;(.*?)\}", source.split(f"cluster_block_{block}")[1], re.S
         )
         assert same is not None
         # the header, then the four branches left to right, in the tutorial's order
@@ -314,12 +316,14 @@ def test_user_defined_blocks_are_boxed(tmp_path: Path):
         svg = dot.plot(graph, tmp_path / "d.svg", collapse=collapse).read_text()
         texts = svg_texts(svg)
         for name, type_ in instances:
-            # one dashed box per instance, labelled with its name and its defined type
-            assert f"<title>cluster_group_{name}</title>" in svg
+            # one dashed box per instance, labelled with its name and its defined type;
+            # collapsed, the instance is one box and its blocks are not drawn
+            box = f"group:{name}" if collapse else f"cluster_group_{name}"
+            assert f"<title>{box}</title>" in svg
             k = texts.index(name)
             after = [t for t in texts[k + 1 :] if t.replace("&#160;", "").strip()]
             assert after[0] == type_
-        assert all(b.name in texts for b in graph.blocks)
+        assert all((b.name in texts) != collapse for b in graph.blocks if b.group)
 
 
 def test_plugin_families_get_a_palette(monkeypatch: pytest.MonkeyPatch):

@@ -7,10 +7,11 @@ import os
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.limits import DEFAULT, Limits
-from archspec.frontend.loader import load_text, read_file
+from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
 from archspec.frontend.zoo import resolve_spec_path
@@ -36,7 +37,8 @@ def load(
     """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
     `path` is a file, or the name of a zoo network (`resnet50`, `efficientnet`; `archspec zoo`)
-    where no such file exists: a file wins over a name.
+    where no such file exists: a file wins over a name. `-` is standard input (`<stdin>` in
+    messages; the size limit applies while it is read).
 
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
     replaces the default limits (archspec/core/limits.py); the document keeps them for the later
@@ -44,11 +46,32 @@ def load(
     lim = limits or DEFAULT
     if text is not None:
         doc = load_text(text, os.fspath(path) if path is not None else "<spec>", lim)
+    elif path is not None and os.fspath(path) == STDIN_ARG:
+        doc = read_stdin(lim)
     elif path is not None:
         doc = read_file(resolve_spec_path(path), lim)
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)
+
+
+#: the SPEC that means standard input, and the file name its messages give
+STDIN_ARG, STDIN_NAME = "-", "<stdin>"
+
+
+def read_stdin(limits: Limits = DEFAULT) -> Document:
+    """Load a spec from standard input, reading at most the size limit plus one byte."""
+    import sys
+
+    from archspec.core.errors import Diagnostic, SpecError
+
+    raw = sys.stdin.buffer.read(limits.file_bytes + 1)
+    if len(raw) > limits.file_bytes:
+        raise SpecError(Diagnostic("E701", f"file is larger than the limit of "
+                                   f"{limits.file_bytes:,} bytes", file=STDIN_NAME,
+                                   hint="specs are small; raise the limit with --max-file-size "
+                                   "if this one is real"))  # fmt: skip
+    return load_bytes(raw, STDIN_NAME, limits)
 
 
 def analyze(
@@ -130,9 +153,11 @@ def build(
     keras.applications .h5 or Keras 3 .weights.h5 file loaded into the model, by layer name
     where the names match and in order otherwise, every shape checked (a missing file is exit 2
     before Keras is imported; a file that does not fit is E803). `status(message)` is a context
-    manager shown around slow work. Raises ArchspecError (E005 where TensorFlow and Keras are
-    not installed, once the spec and the options are found valid)."""
-    from archspec.core.errors import usage_error
+    manager shown around slow work. The spec's `budget` and `expect` hold as `archspec check`
+    has them: E601/E602/E603 (exit 1) before Keras is imported. Raises ArchspecError (E005 where
+    TensorFlow and Keras are not installed, once the spec and the options are found valid)."""
+    from archspec.core.errors import SpecError, usage_error
+    from archspec.frontend.expect import evaluate
 
     if output is None and (format is not None or verify):
         raise usage_error("E003", "--format and --verify need an output: -o PATH")
@@ -143,6 +168,10 @@ def build(
     stage = status or (lambda _message: nullcontext())
     resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
+    failed = evaluate(graph, resolved.doc, resolved.model, resolved.outputs)
+    if any(d.severity == "error" for d in failed):
+        raise SpecError(failed)
+    format = format.lower() if format is not None else None  # the case of check's and diff's
     target = check_target(output, force, format, verify) if output is not None else None
     weights_file = None
     if weights is not None:
@@ -185,7 +214,8 @@ def expand(
 
     resolved = load(spec, sets=sets, limits=limits)
     analyze(resolved)  # shape errors too: what is rendered must build
-    return render_spec(resolved, source=os.fspath(spec))
+    name = os.fspath(spec)
+    return render_spec(resolved, source=STDIN_NAME if name == STDIN_ARG else name)
 
 
 def diff(
@@ -194,19 +224,27 @@ def diff(
     format: str = "text",
     sets: Sequence[str] = (),
     limits: Limits | None = None,
+    *,
+    old_sets: Sequence[str] = (),
+    new_sets: Sequence[str] = (),
 ) -> str:
-    """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment):
-    blocks added, removed and changed; params and MACs before and after."""
+    """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment),
+    in any case: blocks added, removed and changed; params and MACs before and after. `sets`
+    apply to both specs, then `old_sets` to the old one and `new_sets` to the new one."""
     import json
 
     from archspec.core.errors import usage_error
     from archspec.render import diff as diffing
 
-    if format not in diffing.FORMATS:
+    if format.lower() not in diffing.FORMATS:
         raise usage_error(
             "E003", f"--format must be one of {', '.join(diffing.FORMATS)}; received {format!r}"
         )
-    result = diffing.diff(analyze(old, sets, limits), analyze(new, sets, limits))
+    format = format.lower()
+    if os.fspath(old) == os.fspath(new) == STDIN_ARG:
+        raise usage_error("E003", "standard input (`-`) can be read once: OLD or NEW, not both")
+    before = analyze(old, [*sets, *old_sets], limits)
+    result = diffing.diff(before, analyze(new, [*sets, *new_sets], limits))
     if format == "json":
         return json.dumps(diffing.to_json(result), indent=2)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
@@ -214,25 +252,31 @@ def diff(
 
 def plot(
     spec: str | os.PathLike[str],
-    output: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
     *,
     sets: Sequence[str] = (),
     limits: Limits | None = None,
     collapse: bool = False,
     rankdir: str = "TB",
+    force: bool = False,
     status: Status | None = None,
-) -> None:
+) -> Path:
     """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz;
-    .html: the interactive page), atomically; a bad suffix fails before the spec is read. Never
-    imports TensorFlow."""
-    from pathlib import Path
-
+    .html: the interactive page; default: `<spec file stem>.svg` here), atomically, and return
+    where. A bad suffix, or an existing file without `force` (E002), fails before the spec is
+    read. Never imports TensorFlow."""
+    from archspec.core.errors import usage_error
     from archspec.render import dot, html
 
-    target = Path(output)
+    if output is None and os.fspath(spec) == STDIN_ARG:
+        raise usage_error("E003", "a spec read from standard input has no file name to plot "
+                          "to", hint="give the diagram's file: -o FILE")  # fmt: skip
+    target = Path(output) if output is not None else Path(Path(spec).stem + ".svg")
     page = target.suffix.lower() == ".html"
     if not page:
         dot.output_format(target)
+    if os.path.lexists(target) and not force:
+        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
     with (status or (lambda _message: nullcontext()))(f"drawing {target}"):
@@ -240,6 +284,7 @@ def plot(
             html.plot_html(graph, target, collapse, rankdir.upper(), html.spec_lines(resolved))
         else:
             dot.plot(graph, target, collapse=collapse, rankdir=rankdir.upper())
+    return target
 
 
 def zoo() -> list[tuple[ZooEntry, Graph]]:

@@ -11,12 +11,16 @@ from typing import Annotated, Any, Literal
 import typer
 from typer.core import TyperGroup
 
-from archspec.cli.options import SpecArg, SpecOptions, debuggable, reads_spec
-from archspec.core.errors import STATE, ArchspecError
+from archspec.cli.options import (Force, Quiet, SetOption, SpecArg, SpecOptions, debuggable,
+                                  plain_usage, reads_spec)  # fmt: skip
+from archspec.core.errors import STATE
 
 
 class _Archspec(TyperGroup):
     """The root command; run standalone, its `main` turns errors into messages and exit codes."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return plain_usage(super().get_command(ctx, cmd_name))
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -25,74 +29,79 @@ class _Archspec(TyperGroup):
                       **extra)  # fmt: skip
         if not standalone_mode:  # the caller handles errors
             return run()
-        STATE["debug"] = False
+        STATE.update(debug=False, no_color=False)
         try:
-            code = run()
-            if isinstance(code, int) and code:  # typer.Exit(code) is returned, not raised, here
-                if code == 130:  # Typer turns Ctrl-C into Exit(130)
-                    sys.stderr.write("Interrupted.\n")
-                sys.exit(code)
-        except ArchspecError as e:
-            from archspec.render.console import error_report
+            code = run()  # typer.Exit(code) is returned here, not raised; Ctrl-C is Exit(130)
+            if code == 130:
+                raise KeyboardInterrupt
+        except (Exception, KeyboardInterrupt) as e:
+            from archspec.render.console import failure
 
-            error_report(e.diagnostics)
-            sys.exit(e.exit_code)
-        except typer.Exit as e:
-            sys.exit(e.exit_code)
-        except (typer.Abort, KeyboardInterrupt) as e:
-            sys.stderr.write("Aborted.\n" if isinstance(e, typer.Abort) else "Interrupted.\n")
-            sys.exit(130)
-        except typer.TyperException as e:  # click's usage errors, as Typer re-exports them
-            getattr(e, "show", lambda: None)()
-            code = getattr(e, "exit_code", 2)
-            sys.exit(0 if type(e).__name__ == "NoArgsIsHelpError" else max(code, 2))
-        except Exception as e:
-            from archspec.render.console import internal_error
-
-            internal_error(e, STATE["debug"])
-            sys.exit(3)
+            code = failure(e, STATE["debug"])
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 app = typer.Typer(
-    name="archspec", cls=_Archspec, no_args_is_help=True, add_completion=False,
+    name="archspec", cls=_Archspec, no_args_is_help=True, add_completion=True,
     help="Compile declarative YAML CNN specs to Keras; check them statically, fast.",
     pretty_exceptions_enable=False, rich_markup_mode=None,
 )  # fmt: skip
-Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+Format = partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
 
 
-@app.command()
+def command(example: str) -> Any:
+    """A command with one example in its help."""
+    return app.command(epilog=f"Example: archspec {example}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from archspec import __version__
+
+        print(f"archspec {__version__} (archspec-cnn)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+          help="Print archspec's version and exit.")] = False) -> None:  # fmt: skip
+    """Compile declarative YAML CNN specs to Keras; check them statically, fast."""
+
+
+@command("build resnet50 -o resnet50.keras --verify")
 @reads_spec
 def build(
     spec: SpecArg,
-    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False, metavar=
+        "PATH", help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
     force: Force = False,
-    fmt: Annotated[str | None, typer.Option("--format", show_default=False,
-        help="keras, savedmodel, tflite or onnx (default: from the output's suffix).")] = None,
+    fmt: Annotated[Literal["keras", "savedmodel", "tflite", "onnx"] | None, Format(
+        show_default=False, help="keras, savedmodel, tflite or onnx (default: from the output's "
+        "suffix).")] = None,
     verify: Annotated[bool, typer.Option("--verify",
         help="Reload the saved model and compare its outputs with Keras's.")] = False,
-    tolerance: Annotated[float, typer.Option("--tolerance",
+    tolerance: Annotated[float, typer.Option("--tolerance", metavar="T",
         help="Max abs difference --verify accepts.")] = 1e-4,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
-    weights: Annotated[Path | None, typer.Option("--weights", help="Load weights (.h5).")] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE",
+        help="Load weights (.h5).")] = None,
+    quiet: Quiet = False,
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
-    """Compile SPEC to a Keras model, print its summary, optionally save or export it."""
+    """Compile SPEC to a Keras model, print its summary, optionally save or export it. The spec's
+    budget and expect hold as in check: exit 1, nothing written."""
     from archspec import app as api
     from archspec.render import console
 
     built = api.build(spec, output, sets=opts.sets, limits=opts.limits, force=force, format=fmt,
         verify=verify, tolerance=tolerance, weights=weights, status=console.status)  # fmt: skip
-    console.build_summary(built.graph, built.model if layers else None)
-    if built.weights is not None:
-        console.out(f"Loaded weights: {built.weights.describe()}")
+    console.build_summary(built.graph, built.model if layers else None, built.weights, quiet)
     if built.target is not None:
-        console.saved_summary(api.export(built, status=console.status), tolerance)
+        console.saved_summary(api.export(built, status=console.status), tolerance, quiet)
 
 
-@app.command()
+@command("render efficientnet --set variant=b3")
 @reads_spec
 def render(spec: SpecArg, *, opts: SpecOptions) -> None:
     """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
@@ -102,16 +111,16 @@ def render(spec: SpecArg, *, opts: SpecOptions) -> None:
     sys.stdout.write(api.expand(spec, opts.sets, opts.limits).rstrip("\n") + "\n")
 
 
-@app.command()
+@command("check specs/ -f github")
 @reads_spec
 def check(
-    paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH",
-        help="Spec files, folders (searched for *.yaml / *.yml), or zoo network names.")],
-    fmt: Annotated[Literal["text", "json", "github", "sarif"], typer.Option("--format", "-f",
-        case_sensitive=False,
+    paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH", help="Spec "
+        "files, folders (searched for *.yaml / *.yml), zoo network names, or - (stdin).")],
+    fmt: Annotated[Literal["text", "json", "github", "sarif"], Format(
         help="text (default), json, github (workflow annotations) or sarif (2.1.0).")] = "text",
     table: Annotated[bool, typer.Option("--table",
         help="Add the per-block table of each valid spec.")] = False,
+    quiet: Quiet = False,
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
@@ -119,40 +128,37 @@ def check(
 
     Prints each valid spec's totals. Exit 0: all valid, 1: any invalid, 2: usage or I/O error."""
     from archspec.app import check as checker
-    from archspec.render import console, report
+    from archspec.render import console
 
     results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True)
-    if fmt == "text":
-        console.check_report(results, table)
-    elif fmt == "json":
-        console.out(report.to_json(results, table=table))
-    else:
-        console.out(report.to_github(results) if fmt == "github" else report.to_sarif(results))
+    console.check_output(results, fmt, table, quiet)
     raise typer.Exit(checker.exit_code(results))
 
 
-@app.command()
+@command("schema -o archspec.schema.json")
 @debuggable
 def schema(
     output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        help="Write the schema here (default: stdout).")] = None,
+        metavar="FILE", help="Write the schema here (default: stdout).")] = None,
     force: Force = False,
+    quiet: Quiet = False,
 ) -> None:  # fmt: skip
     """Print or write the JSON Schema of the spec format, for editors."""
     from archspec.core.files import write_file
     from archspec.frontend.jsonschema import dumps
+    from archspec.render.console import success
 
     if output is None:
         return print(dumps(), end="")
     write_file(output, dumps().encode("utf-8"), force)
-    sys.stdout.write(f"Wrote {output}\n")
+    success(f"Wrote {output}", quiet)
 
 
-@app.command()
+@command("blocks conv residual")
 @debuggable
 def blocks(
     types: Annotated[list[str] | None, typer.Argument(help="Only these block types.",
-        show_default=False, metavar="[TYPE]...")] = None,
+        show_default=False, metavar="TYPE")] = None,
 ) -> None:  # fmt: skip
     """List the block types: parameters, defaults, descriptions."""
     from archspec.render.console import blocks_table
@@ -160,16 +166,18 @@ def blocks(
     blocks_table(types or ())
 
 
-@app.command()
+@command("plot resnet50 -o resnet50.html --collapse")
 @reads_spec
 def plot(
     spec: SpecArg,
     output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz), .html (interactive). "
-        "Default: <spec file stem>.svg here. A file is replaced, a folder refused.")] = None,
+        metavar="FILE", help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz), "
+        ".html (interactive). Default: <spec file stem>.svg here.")] = None,
+    force: Force = False,
     collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
         help="Layout: TB (top to bottom) or LR.")] = "TB",
+    quiet: Quiet = False,
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
@@ -177,29 +185,32 @@ def plot(
     from archspec import app as api
     from archspec.render import console
 
-    target = output if output is not None else Path(spec.stem + ".svg")
-    api.plot(spec, target, sets=opts.sets, limits=opts.limits, collapse=collapse, rankdir=rankdir,
-             status=console.status)  # fmt: skip
-    sys.stdout.write(f"Wrote: {target}\n")
+    target = api.plot(spec, output, sets=opts.sets, limits=opts.limits, collapse=collapse,
+                      rankdir=rankdir, force=force, status=console.status)  # fmt: skip
+    console.success(f"Wrote: {target}", quiet)
 
 
-@app.command()
+@command("diff old.yaml new.yaml -f markdown --new-set width=64")
 @reads_spec
 def diff(
-    old: Annotated[Path, typer.Argument(help="The spec before.", show_default=False)],
-    new: Annotated[Path, typer.Argument(help="The spec after.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT",
-        help="text, json, or markdown (for a PR comment).")] = "text",
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.", show_default=False)],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.", show_default=False)],
+    fmt: Annotated[Literal["text", "json", "markdown"], Format(
+        help="text (default), json, or markdown (for a PR comment).")] = "text",
+    old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,
+    new_set: Annotated[list[str] | None, SetOption("--new-set", help="As --set, NEW only.")] = None,
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
-    """Compare two specs: blocks added, removed and changed; params and MACs before and after."""
+    """Compare two specs: blocks added, removed and changed; params and MACs before and after.
+    --set applies to both."""
     from archspec import app as api
 
-    sys.stdout.write(api.diff(old, new, fmt, opts.sets, opts.limits) + "\n")
+    sys.stdout.write(api.diff(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
+                              new_sets=new_set or ()) + "\n")  # fmt: skip
 
 
-@app.command()
+@command("zoo")
 @debuggable
 def zoo() -> None:
     """List the model zoo's networks, which a SPEC may name: archspec check resnet50."""

@@ -1,5 +1,6 @@
-"""Options declared once and shared: `@reads_spec` adds --set, --debug and the limit flags (the
-command gets them as `opts: SpecOptions`), `@debuggable` adds --debug; after its own options."""
+"""Options declared once and shared: `@reads_spec` adds --set, --debug, --no-color and the limit
+flags (the command gets them as `opts: SpecOptions`), `@debuggable` adds --debug and --no-color;
+after its own options. `plain_usage` gives Click's usage line (SPEC, PATH...), not Typer's."""
 
 import functools
 import inspect
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperArgument
 
 from archspec.core.errors import STATE
 
@@ -18,11 +20,15 @@ if TYPE_CHECKING:
 Command = Callable[..., None]
 
 
-SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC",
-                    help="A spec file (YAML), or a zoo network's name: archspec zoo.")]  # fmt: skip
-Sets = Annotated[list[str] | None, typer.Option("--set", metavar="NAME=VALUE", show_default=False,
+SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file "
+                    "(YAML), a zoo network's name (archspec zoo), or - for standard input.")]  # fmt: skip
+SetOption = functools.partial(typer.Option, metavar="NAME=VALUE", show_default=False)
+Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
 Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colours (as NO_COLOR=1 does).")]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only, no success lines.")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 
 # Limits a real model may reach (core/limits.py): parameter name -> (flag, metavar, help)
 _LIMIT_FLAGS = {
@@ -36,8 +42,9 @@ _LIMIT_FLAGS = {
 
 
 _option = functools.partial(inspect.Parameter, kind=inspect.Parameter.KEYWORD_ONLY, default=None)
-_DEBUG = _option("debug", annotation=Debug, default=False)
-_SPEC_OPTIONS = [_option("sets", annotation=Sets), _DEBUG] + [
+_DEBUG = [_option("debug", annotation=Debug, default=False),
+          _option("no_color", annotation=NoColor, default=False)]  # fmt: skip
+_SPEC_OPTIONS = [_option("sets", annotation=Sets), *_DEBUG] + [
     _option(name, annotation=Annotated[
         str | None, typer.Option(flag, help=text, metavar=metavar, show_default=False)])
     for name, (flag, metavar, text) in _LIMIT_FLAGS.items()
@@ -60,13 +67,13 @@ class SpecOptions:
 
 
 def reads_spec(command: Command) -> Command:
-    """Give `command` --set, --debug and the limit flags; it receives them as `opts`."""
+    """Give `command` --set, --debug, --no-color and the limit flags; it receives them as `opts`."""
     return _extend(command, _SPEC_OPTIONS)
 
 
 def debuggable(command: Command) -> Command:
-    """Give `command` --debug."""
-    return _extend(command, [_DEBUG])
+    """Give `command` --debug and --no-color."""
+    return _extend(command, _DEBUG)
 
 
 def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
@@ -76,6 +83,7 @@ def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
     @functools.wraps(command)
     def run(**kwargs: Any) -> None:
         STATE["debug"] = kwargs.pop("debug") or STATE["debug"]
+        STATE["no_color"] = kwargs.pop("no_color") or STATE.get("no_color", False)
         if "sets" in kwargs:  # a command that reads a spec
             flags = {flag: kwargs.pop(name) for name, (flag, _, _) in _LIMIT_FLAGS.items()}
             kwargs["opts"] = SpecOptions(tuple(kwargs.pop("sets") or ()), flags)
@@ -84,3 +92,15 @@ def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
     run.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in (*own, *extra)}
     return run
+
+
+def plain_usage(command: Any) -> Any:
+    """`command` with its arguments shown as Click shows them (usage `SPEC`, `PATH...`,
+    `[TYPE]...`; no `<path>` type), not as Typer does (`{SPEC}`, `[[TYPE]...]...`)."""
+    for p in getattr(command, "params", ()):
+        if isinstance(p, TyperArgument):
+            name = p.metavar or (p.name or "").upper()
+            shown = (name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else "")
+            p._usage_display_name = p._rich_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+            p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+    return command

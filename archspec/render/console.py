@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from archspec.core.errors import Diagnostic
+from archspec.core.errors import STATE, Diagnostic
 from archspec.core.units import Shape
 
 if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-up
+    from archspec.frontend.expect import FileResult
     from archspec.ir.graph import Graph
 
 
@@ -68,6 +69,18 @@ def out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
+def success(line: str, quiet: bool = False) -> None:
+    """A line that says all went well ("Wrote: ..."), on stdout unless `quiet` (-q)."""
+    if not quiet:
+        out(line)
+
+
+def colour(stream: Any) -> bool:
+    """Whether to colour what goes to `stream`: a terminal, unless NO_COLOR is set (to anything
+    but the empty string: no-color.org) or --no-color was given."""
+    return stream.isatty() and not os.environ.get("NO_COLOR") and not STATE.get("no_color")
+
+
 @contextmanager
 def status(message: str) -> Iterator[None]:
     """A status line on stderr while slow work runs, only when stderr is a terminal."""
@@ -87,11 +100,29 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
-    """One line per valid spec on stdout; diagnostics (with the source line) on stderr."""
+def check_output(
+    results: Sequence[FileResult], fmt: str, table: bool = False, quiet: bool = False
+) -> None:
+    """`archspec check`'s report in `fmt`: text (check_report), json, github or sarif; a spec
+    read from standard input (`-`) is named `<stdin>`."""
+    from archspec.render import report
+
+    for r in results:
+        r.file = "<stdin>" if r.file == "-" else r.file
+    if fmt == "text":
+        check_report(results, table, quiet)
+    elif fmt == "json":
+        out(report.to_json(results, table=table))
+    else:
+        out(report.to_github(results) if fmt == "github" else report.to_sarif(results))
+
+
+def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: bool = False) -> None:
+    """One line per valid spec on stdout; diagnostics (with the source line) on stderr. `quiet`
+    (-q): only the diagnostics and the FAIL lines."""
     from archspec.render import text
 
-    colour_err, colour_out = sys.stderr.isatty(), sys.stdout.isatty()
+    colour_err, colour_out = colour(sys.stderr), colour(sys.stdout)
     for r in results:
         if r.diagnostics:
             sys.stdout.flush()
@@ -100,6 +131,8 @@ def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
         if r.graph is None or not r.ok:
             mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
             out(f"{mark}  {text.safe(r.file)}: {_plural(len(r.errors), 'error')}")
+            continue
+        if quiet:
             continue
         g = r.graph
         c = g.cost
@@ -122,7 +155,7 @@ def check_report(results: Sequence[CheckedFile], table: bool = False) -> None:
         parts.append(f"{len(results) - valid} invalid ({_plural(errors, 'error')})")
     if warnings:
         parts.append(_plural(warnings, "warning"))
-    out(", ".join(parts))
+    success(", ".join(parts), quiet)
 
 
 def blocks_table(types: Sequence[str] = ()) -> None:
@@ -159,10 +192,15 @@ def blocks_table(types: Sequence[str] = ()) -> None:
             out(f"  {name}: {why}")
 
 
-def build_summary(graph: Graph, model: Any = None) -> None:
-    """Keras's per-layer table of `model` (if given), then the block table and the totals."""
+def build_summary(
+    graph: Graph, model: Any = None, weights: Any = None, quiet: bool = False
+) -> None:
+    """Keras's per-layer table of `model` (if given), then the block table and the totals, then
+    the `weights` loaded (if any, their `describe()`); nothing with `quiet` (-q)."""
     from archspec.render import text
 
+    if quiet:
+        return
     if model is not None:
         # Keras prints through a rich console that is 80 columns wide when not on a terminal
         os.environ.setdefault("COLUMNS", "120")
@@ -171,18 +209,46 @@ def build_summary(graph: Graph, model: Any = None) -> None:
     out(text.summary_table(graph))
     out()
     out(text.totals(graph))
+    if weights is not None:
+        out(f"Loaded weights: {weights.describe()}")
 
 
-def saved_summary(saved: SavedModel, tolerance: float) -> None:
-    """Where the model was saved, its size, the parity check (if run), what was cleaned up."""
+def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> None:
+    """Where the model was saved, its size, the parity check (if run), what was cleaned up
+    (only that with `quiet`)."""
     from archspec.render import text
 
     for note in saved.cleaned:
         sys.stderr.write(f"archspec: an interrupted save was cleaned up: {note}\n")
     target = saved.target
-    out(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)")
+    success(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)", quiet)
     if saved.max_abs_diff is not None:
-        out(f"Verified: max abs difference {saved.max_abs_diff:.2g} (tolerance {tolerance:g})")
+        diff = saved.max_abs_diff
+        success(f"Verified: max abs difference {diff:.2g} (tolerance {tolerance:g})", quiet)
+
+
+def failure(error: BaseException, debug: bool = False) -> int:
+    """What the CLI prints for `error`, which ended a run, and the exit code: an ArchspecError's
+    diagnostics (1 or 2); Click's usage error as Click shows it (2; 0 for the help shown without
+    arguments); Ctrl-C or an abort, 130; anything else is a bug (internal_error, 3)."""
+    from typer import Abort, Exit, TyperException  # the CLI's, imported by then
+
+    from archspec.core.errors import ArchspecError
+
+    if isinstance(error, ArchspecError):
+        error_report(error.diagnostics)
+        return error.exit_code
+    if isinstance(error, (Abort, KeyboardInterrupt)):
+        sys.stderr.write("Aborted.\n" if isinstance(error, Abort) else "Interrupted.\n")
+        return 130
+    if isinstance(error, Exit):
+        return error.exit_code
+    if isinstance(error, TyperException):  # Click's usage errors, as Typer re-exports them
+        getattr(error, "show", lambda: None)()
+        code = getattr(error, "exit_code", 2)
+        return 0 if type(error).__name__ == "NoArgsIsHelpError" else max(code, 2)
+    internal_error(error, debug)
+    return 3
 
 
 def error_report(diagnostics: Sequence[Diagnostic]) -> None:
@@ -190,7 +256,7 @@ def error_report(diagnostics: Sequence[Diagnostic]) -> None:
     text.MAX_SHOWN), then how many."""
     from archspec.render import text
 
-    sys.stderr.write(text.format_diagnostics(diagnostics, sys.stderr.isatty(), where="") + "\n")
+    sys.stderr.write(text.format_diagnostics(diagnostics, colour(sys.stderr), where="") + "\n")
     errors = sum(d.severity == "error" for d in diagnostics)
     if errors > 1:
         sys.stderr.write(f"{errors} errors\n")
@@ -207,12 +273,13 @@ def strip_ansi(text: str) -> str:
 
 def internal_error(error: BaseException, debug: bool = False) -> None:
     """An unexpected exception (a bug) on stderr: its traceback with --debug, else one line.
-    Off a terminal, the exception's text loses its terminal escapes (Keras colours its text)."""
+    Without colour (colour()), the exception's text loses its terminal escapes (Keras colours
+    its text)."""
     if debug:
         traceback.print_exception(error)
         return
     detail = str(error)
-    if not sys.stderr.isatty():
+    if not colour(sys.stderr):
         detail = strip_ansi(detail)
     sys.stderr.write(
         f"archspec: internal error: {type(error).__name__}: {detail}\n"

@@ -74,13 +74,16 @@ def check_use(
     except ValidationError as e:
         return translate(e, raw, doc, path, f"a `{kind}` block", [*COMMON])
     allowed = [*COMMON, *definition.params]
+    known = set(allowed)  # membership in a set: 20,000 unknown keys stay linear
+    names = list(definition.params)
+    listed = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
     problems = [
         dataclasses.replace(
             doc.diag("E504", f"{format_path((*path, key))}: `{kind}` has no param `{key}`",
                      (*path, key), hint=did_you_mean(str(key), allowed)
-                     or "its params: " + ", ".join(definition.params), key=True),
+                     or "its params: " + listed, key=True),
             related=(note,))
-        for key in raw if key not in allowed
+        for key in raw if key not in known
     ] + [
         dataclasses.replace(
             doc.diag("E504", f"{format_path(path)}: `{kind}` needs param `{p}`", path,
