@@ -246,8 +246,11 @@ def test_plot_never_replaces_a_folder(tmp_path):
     r, _ = run_limited(["plot", "spec.yaml", "-o", "x.svg"], tmp_path)
     assert r.returncode == 2 and "error[E002]" in r.stderr and "x.svg: it is a folder" in r.stderr
     assert (folder / "keep.txt").read_text() == "mine"
-    (tmp_path / "y.dot").write_text("old")  # a file is still replaced: a diagram is derived
+    (tmp_path / "y.dot").write_text("old")  # a file is replaced with --force only (issue 16)
     r, _ = run_limited(["plot", "spec.yaml", "-o", "y.dot"], tmp_path)
+    assert r.returncode == 2 and "y.dot exists" in r.stderr and "pass --force" in r.stderr
+    assert (tmp_path / "y.dot").read_text() == "old"
+    r, _ = run_limited(["plot", "spec.yaml", "-o", "y.dot", "--force"], tmp_path)
     assert r.returncode == 0 and (tmp_path / "y.dot").read_text().startswith("digraph")
 
 

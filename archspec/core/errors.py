@@ -7,7 +7,6 @@ errors, so that the text, JSON, GitHub and SARIF renderers all read the same fie
 from __future__ import annotations
 
 import difflib
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -234,14 +233,17 @@ def usage_error(
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A hint naming the closest choice (difflib's ratio of at least 0.6), or None.
+    """A hint naming the closest choice, or None: one that differs only in case (`Relu` ->
+    `relu`) wins, then one that differs in case, `_` or `-` (`LeakyReLU` -> `leaky_relu`), then
+    difflib's closest by a ratio of at least 0.6, compared without case.
 
     The work is bounded, so that thousands of unknown names against thousands of choices stay
     near-linear: a set of up to `_WHOLE` choices is compared whole (difflib's own answer); in a
     larger one, at most `_COMPARED` choices are compared, those nearest in length and within 3
     characters of it. Every comparison is charged to the budget of the document being checked
     (`reset_hint_budget`); once it is spent, only a choice that differs in case, `_` or `-`
-    is named. Answers are cached per word and set of choices."""
+    is named (a look-up, which costs nothing). Answers are cached per word and set of
+    choices."""
     return _prepared(choices).hint(word)
 
 
@@ -253,15 +255,9 @@ HINT_BUDGET = 20_000
 _budget = [HINT_BUDGET]
 
 
-_SERIALS = itertools.count()
-#: answers given once the budget was spent (cheap ones), until the next reset
-_SPENT: dict[tuple[str, int], str | None] = {}
-
-
 def reset_hint_budget() -> None:
     """Give the next document its own did-you-mean budget (schema.validate_spec calls this)."""
     _budget[0] = HINT_BUDGET
-    _SPENT.clear()
 
 
 def _folded(name: str) -> str:
@@ -274,12 +270,13 @@ class _Choices:
     def __init__(self, choices: tuple[str, ...]) -> None:
         self.choices = choices
         self.by_length: dict[int, list[str]] = {}
+        self.cased: dict[str, str] = {}
         self.folded: dict[str, str] = {}
         for c in choices:
             self.by_length.setdefault(len(c), []).append(c)
+            self.cased.setdefault(c.casefold(), c)
             self.folded.setdefault(_folded(c), c)
         self.memo: dict[str, str | None] = {}
-        self.serial = next(_SERIALS)
 
     def pool(self, word: str) -> Sequence[str]:
         if len(self.choices) <= _WHOLE:
@@ -291,21 +288,27 @@ class _Choices:
                 out.extend(self.by_length.get(length, ())[: _COMPARED - len(out)])
         return out
 
+    def near(self, word: str) -> str | None:
+        """The choice that differs from `word` only in case, or in case, `_` and `-`."""
+        close = self.cased.get(word.casefold()) or self.folded.get(_folded(word))
+        return None if close == word else close
+
     def hint(self, word: str) -> str | None:
         if word in self.memo:
             return self.memo[word]
-        if _budget[0] < min(len(self.choices), _COMPARED):  # spent: the cheap answer only
-            cheap = _SPENT.get((word, self.serial), "")
-            if cheap == "":
-                close = self.folded.get(_folded(word))
-                cheap = None if close is None or close == word else f"did you mean `{close}`?"
-                if len(_SPENT) < 4096:
-                    _SPENT[word, self.serial] = cheap
-            return cheap
+        near = self.near(word)
+        if near is not None:  # no budget spent: a dictionary look-up
+            return f"did you mean `{near}`?"
+        if _budget[0] < min(len(self.choices), _COMPARED):  # spent: no difflib
+            return None
         pool = self.pool(word)
         _budget[0] -= len(pool)
-        best = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-        answer = f"did you mean `{best[0]}`?" if best else None
+        # compared without case, so that `Sigmod` finds `sigmoid`
+        lowered: dict[str, str] = {}
+        for c in pool:
+            lowered.setdefault(c.casefold(), c)
+        best = difflib.get_close_matches(word.casefold(), lowered, n=1, cutoff=0.6)
+        answer = f"did you mean `{lowered[best[0]]}`?" if best else None
         if len(self.memo) < 4096:
             self.memo[word] = answer
         return answer

@@ -39,6 +39,10 @@ class Document:
     #: key path -> (line, col) of the key itself, for mapping entries
     key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     text: str = ""
+    #: the key paths of scalars written in quotes (`'8'`, `"8"`), for hints
+    quoted: set[KeyPath] = field(default_factory=set)
+    #: the data as loaded, before `${...}` substitution replaces `data` (for hints)
+    written: Any = None
     #: the limits it was read with; the later stages (resolve, lower) check against the same
     limits: Limits = DEFAULT
 
@@ -156,22 +160,7 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
     try:
         _Builder(doc, doc.limits).build(yaml.parse(text, Loader=_Parser))
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problem = e.problem or e.context or "invalid YAML"
-        deep = "nesting depth" in problem  # libyaml's own limit (1000), met while scanning ahead
-        limit = (limits or DEFAULT).depth
-        raise SpecError(
-            Diagnostic(
-                "E702" if deep else "E101",
-                f"nesting deeper than {limit} levels" if deep else f"YAML syntax error: {problem}",
-                file=file,
-                line=mark.line + 1 if mark else None,
-                col=mark.column + 1 if mark else None,
-                hint="indent with spaces, not tabs"
-                if "\\t" in problem or "tab" in problem
-                else None,
-            )
-        ) from None
+        raise SpecError(_syntax_error(e, text, file, (limits or DEFAULT).depth)) from None
     except yaml.YAMLError as e:
         raise SpecError(Diagnostic("E101", f"YAML error: {e}", file=file)) from None
     if not isinstance(doc.data, dict):
@@ -186,6 +175,54 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
             )
         )
     return doc
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> Diagnostic:
+    """The diagnostic for a YAML syntax error, with a hint where the cause is a common one: an
+    unquoted `${...}` inside `{...}` or `[...]`, or a tab."""
+    mark = e.problem_mark or e.context_mark
+    problem = e.problem or e.context or "invalid YAML"
+    if mark is None:
+        return Diagnostic("E101", f"YAML syntax error: {problem}", file=file)
+    line, col = mark.line + 1, mark.column + 1
+    if "nesting depth" in problem:  # libyaml's own limit (1000), met while scanning ahead
+        return Diagnostic("E702", f"nesting deeper than {depth} levels", file=file, line=line,
+                          col=col)  # fmt: skip
+    lines = _BREAK.split(text, maxsplit=mark.line + 1)[: mark.line + 1]
+    before, here = lines[-1][: mark.column], lines[-1][mark.column :]
+    if "flow" in (e.context or "") and here.startswith("{") and before.endswith("$"):
+        expr = _expression("$" + here)
+        brackets = "`{...}`" if "mapping" in (e.context or "") else "`[...]`"
+        return Diagnostic("E101", f"YAML syntax error: the expression `{expr}` inside {brackets} "
+                          "must be quoted", file=file, line=line, col=col - 1,
+                          hint=f'quote the expression: "{expr}"')  # fmt: skip
+    hint = None
+    if "\\t" in problem or "tab" in problem or here.startswith("\t"):
+        # a tab in indentation, or one PyYAML refuses inside `[...]` or `{...}`
+        inside = _flow_depth([*lines[:-1], before]) > 0
+        hint = "replace the tab with spaces" if inside else "indent with spaces, not tabs"
+    return Diagnostic("E101", f"YAML syntax error: {problem}", file=file, line=line, col=col,
+                      hint=hint)  # fmt: skip
+
+
+def _expression(text: str) -> str:
+    """The `${...}` that `text` starts with, up to its closing brace (or the end of the line)."""
+    depth = 0
+    for k, char in enumerate(text[:200]):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "}" and depth == 0:
+            return text[: k + 1]
+    return text[:200].rstrip()
+
+
+def _flow_depth(lines: list[str]) -> int:
+    """How many `[` and `{` the lines leave open (counted outside quotes and comments, which is
+    enough for a hint)."""
+    depth = 0
+    for line in lines:
+        clean = re.sub(r"'[^']*'|\"[^\"]*\"|(^|\s)#.*", "", line)
+        depth += clean.count("[") + clean.count("{") - clean.count("]") - clean.count("}")
+    return depth
 
 
 #: what YAML's reader refuses (YAML 1.1 and 1.2, 5.1: the printable set), as PyYAML and libyaml
@@ -235,7 +272,7 @@ class _Builder:
                         "E106", "a spec file holds one YAML document; found a second `---`", event
                     )
             elif isinstance(event, yaml.NodeEvent):
-                self.doc.data = self._node(event, events, (), 1)
+                self.doc.data = self.doc.written = self._node(event, events, (), 1)
 
     def _next(self, events: Iterator[Any]) -> Any:
         event = next(events)
@@ -272,6 +309,8 @@ class _Builder:
         self._check_node(event, depth)
         self.doc.positions[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
         if isinstance(event, yaml.ScalarEvent):
+            if event.style in ("'", '"'):
+                self.doc.quoted.add(path)
             return self._scalar(event)
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
@@ -369,3 +408,10 @@ def _show(value: Any) -> str:
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _VALUE, _MERGE = "tag:yaml.org,2002:value", "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+
+
+def plain_kind(text: str) -> str | None:
+    """What YAML would read `text` as if it were written without quotes: "integer", "float", or
+    None (anything else)."""
+    tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return {_INT: "integer", _FLOAT: "float"}.get(tag)

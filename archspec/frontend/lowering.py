@@ -9,13 +9,17 @@ site.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from archspec.blocks import Block
+from archspec.blocks.base import Padding
 from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
 from archspec.core.limits import Limits
 from archspec.core.units import Shape
 from archspec.frontend.bounds import CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
 from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.op import collapse_hint
 
 
 class Lowering:
@@ -56,7 +60,7 @@ class Lowering:
                 e.code,
                 f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
                 (*path, key) if key else path,
-                hint=e.hint,
+                hint=_hint(e.hint, block),
             )
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
@@ -66,3 +70,12 @@ class Lowering:
     def shape(self, name: str) -> Shape:
         """The output shape of the block (or the input) with final name `name`."""
         return self.graph.shape_of(self.tensors[name])
+
+
+def _hint(hint: str | None, block: Block) -> str | None:
+    """An op's hint, fitted to the block: `padding: same` only where it has that key."""
+    field = type(block).model_fields.get("padding")
+    same = field is not None and get_args(field.annotation) == get_args(Padding)
+    if hint == collapse_hint(padding=True) and not same:
+        return collapse_hint(padding=False)
+    return hint

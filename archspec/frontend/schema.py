@@ -7,6 +7,8 @@ registry (dispatching on `type` ourselves gives a precise "unknown block type" w
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from typing import Annotated, Any, Literal
 
@@ -21,7 +23,7 @@ from pydantic import (
 )
 
 from archspec.blocks import REGISTRY, Block
-from archspec.blocks.base import Identifier, PositiveInt, Reference
+from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
     KeyPath,
@@ -32,7 +34,7 @@ from archspec.core.errors import (
     reset_hint_budget,
 )
 from archspec.core.units import Shape, parse_count
-from archspec.frontend.loader import Document
+from archspec.frontend.loader import Document, plain_kind
 
 
 def _known_channels(shape: list[int | None]) -> list[int | None]:
@@ -140,7 +142,7 @@ class SpecModel(_Strict):
     outputs: Annotated[list[Reference], Field(min_length=1)] | None = Field(
         default=None,
         description="Block names whose outputs are the model's (`<spec block>.<block>` for an "
-        "output a `spec` block exposes); default: the last block."
+        "output a `spec` block exposes); default: the last block.",
     )
     budget: Budget | None = Field(default=None, description="CI limits.")
     expect: Expect | None = Field(default=None, description="Exact expected figures.")
@@ -286,8 +288,13 @@ def translate(
         if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
             options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
             hint = did_you_mean(value, options)
-        if isinstance(value, str) and any(e["type"] in ("int_type", "float_type") for e in errs):
-            hint = _number_hint(value)
+        numeric = {e["type"] for e in errs} & {"int_type", "float_type"}
+        if isinstance(value, str) and numeric:
+            source = _source(doc.written, base + path)
+            quoted = base + path in doc.quoted or source != value  # else: unknown, perhaps
+            hint = _number_hint(value, quoted)
+        if isinstance(value, float) and "int_type" in numeric:
+            hint = _integer_hint(value, _source(doc.written, base + path))
         if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
             hint = "YAML reads yes/no/on/off/true/false as booleans"
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
@@ -298,16 +305,55 @@ def translate(
     return out
 
 
-def _number_hint(text: str) -> str:
-    """Why a number-looking string is a string: quotes, or YAML 1.1's `1e-5` (no dot)."""
-    try:
-        float(text)
-    except ValueError:
-        return "write numbers without quotes"
-    if "e" in text.lower() and "." not in text:
-        mantissa, _, exponent = text.lower().partition("e")
-        return f"YAML reads `{text}` as text; write `{mantissa}.0e{exponent}`"
-    return "write numbers without quotes"
+def _source(data: Any, path: KeyPath) -> Any:
+    """The value at `path` in the document as written (before substitution and defaults), or
+    None where it has none."""
+    for part in path:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not in_list and not (isinstance(data, dict) and part in data):
+            return None
+        data = data[part]
+    return data
+
+
+def _number_hint(text: str, quoted: bool) -> str | None:
+    """Why a string that was meant as a number is a string: quotes (only where it was quoted,
+    or its source is not known), or a spelling YAML 1.1 reads as text (`50%`, `0o10`, `1e-5`)."""
+    if plain_kind(text) is not None:  # a number without its quotes
+        return "write numbers without quotes" if quoted else None
+    written = text.strip()
+    unquote = " (without quotes)" if quoted else ""
+    if len(written) > 40:
+        return None
+    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)%", written):
+        return f"a percentage is not a number: write {float(written[:-1]) / 100:g}{unquote}"
+    if re.fullmatch(r"[-+]?0[oO][0-7]+", written):
+        sign = "-" if written.startswith("-") else ""
+        return (f"`{written}` is YAML 1.2's octal, which the loader (YAML 1.1 rules) reads as "
+                f"text: write {sign}{int(written.lstrip('+-')[2:], 8)}{unquote}")  # fmt: skip
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", written):
+        return f"write {written.replace(',', '')} (no thousands separators){unquote}"
+    exponent = re.fullmatch(r"([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?)(\d+)", written)
+    if exponent:
+        mantissa, sign, digits = exponent.groups()
+        mantissa += "" if "." in mantissa else ".0"
+        return (f"YAML reads `{written}` as text; write `{mantissa}e{sign or '+'}{digits}`"
+                f"{unquote}")  # fmt: skip
+    return None
+
+
+def _integer_hint(value: float, source: Any) -> str | None:
+    """Why a number is not an integer: `10.0` as written, or an expression's float result."""
+    if isinstance(source, str) and "${" in source:
+        whole = re.fullmatch(r"\$\{(.*)\}", source.strip(), re.DOTALL)
+        if whole and "${" not in whole.group(1):
+            return f'wrap the expression in int(...): "${{int({whole.group(1).strip()})}}"'
+        return "wrap the expression in int(...)"
+    if not value.is_integer():
+        return None
+    if isinstance(source, float):
+        return f"write {int(value)} (an integer)"
+    return f"write {int(value)} (an integer), or wrap an expression in int(...)"
 
 
 def validate_spec(doc: Document) -> SpecModel:
@@ -342,8 +388,11 @@ def validate_spec(doc: Document) -> SpecModel:
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
-def validate_block(raw: Any, doc: Document, path: KeyPath) -> Block | list[Diagnostic]:
-    """Validate one block mapping against its type's model. Returns the model or diagnostics."""
+def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str] | None = None
+                   ) -> Block | list[Diagnostic]:  # fmt: skip
+    """Validate one block mapping against its type's model. Returns the model or diagnostics.
+    `names`: the names the block can read, in order (for the hint of a merge without
+    `inputs`)."""
     if not isinstance(raw, dict):
         return [doc.diag("E202", f"{format_path(path)}: expected a mapping with `type`, "
                          f"received {describe(raw)}", path)]  # fmt: skip
@@ -365,4 +414,22 @@ def validate_block(raw: Any, doc: Document, path: KeyPath) -> Block | list[Diagn
     try:
         return model.model_validate(raw)
     except ValidationError as e:
-        return translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields))
+        diags = translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields))
+        inputs = raw.get("inputs")
+        if issubclass(model, MultiInput) and not (isinstance(inputs, list) and len(inputs) > 1):
+            hint = merge_hint(kind, names or {})
+            diags = [dataclasses.replace(d, hint=hint) if d.path == path and d.code == "E204"
+                     else d for d in diags]  # fmt: skip
+        return diags
+
+
+def merge_hint(kind: str, names: dict[str, str]) -> str:
+    """The hint of a merge block (`add`, `concat`) without `inputs`: the names it could read,
+    the nearest first."""
+    near = list(itertools.islice(reversed(names), 6))
+    if len(near) < 2:
+        before = f"only `{near[0]}` comes" if near else "nothing comes"
+        return f"{before} before it: add blocks, then list two or more of them in `inputs`"
+    shown = ", ".join(near[:5]) + (", ..." if len(near) > 5 else "")
+    return (f"name two or more earlier blocks, e.g. `inputs: [{near[1]}, {near[0]}]`; it can "
+            f"read (nearest first): {shown}")  # fmt: skip

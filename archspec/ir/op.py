@@ -33,6 +33,7 @@ __all__ = [
     "agree",
     "check_width",
     "check_window",
+    "collapse_hint",
     "image",
     "known",
     "message",
@@ -143,10 +144,17 @@ def window(size: Dim, kernel: int, stride: int, padding: str, axis: str) -> Dim:
         raise ShapeError(
             f"the {axis} collapses to {max(out, 0)}: input {axis} {size}, window {kernel}, "
             f"stride {stride}, padding {padding}",
-            hint="use a larger input, fewer stride-2 steps, or padding: same",
+            hint=collapse_hint(padding=True),
             code="E402",
         )
     return out
+
+
+def collapse_hint(padding: bool) -> str:
+    """E402's hint for a window that collapses: `padding: same` is suggested only where the
+    block has that key (lowering knows the block and drops it where it has not)."""
+    return "use a larger input, fewer stride-2 steps, or padding: same" if padding else (
+        "use a larger input or fewer stride-2 steps")  # fmt: skip
 
 
 def window_text(kernel: Pair, strides: Pair) -> tuple[str, str]:

@@ -208,7 +208,7 @@ class _Expansion:
                  copy: tuple[int, int] | None = None) -> Block | None:  # fmt: skip
         """The built-in block `raw` validated, or None (its errors recorded). `copy`: which copy
         of how many, for a note."""
-        result = validate_block(raw, self.doc, path)
+        result = validate_block(raw, self.doc, path, scope.names)
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:

@@ -134,8 +134,16 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
         if ref not in scope.names or ref in model.input_shapes:
             blocks = [n for n in scope.names if n not in model.input_shapes]
             raise fail(doc, "E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),
-                       hint=did_you_mean(ref, blocks))  # fmt: skip
+                       hint=did_you_mean(ref, blocks) or listed(blocks))  # fmt: skip
         outs.append(scope.names[ref])
     if len(set(outs)) != len(outs):
         raise fail(doc, "E302", "`outputs` names the same block twice", ("outputs",))
     return outs
+
+
+def listed(blocks: list[str], most: int = 20) -> str:
+    """A hint listing the block names (the first `most`, and how many in all)."""
+    if not blocks:
+        return "no block has a name yet"
+    shown = ", ".join(blocks[:most])
+    return "the blocks: " + shown + (f", ... ({len(blocks)} in all)" if len(blocks) > most else "")

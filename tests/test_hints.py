@@ -1,0 +1,223 @@
+"""Hints that misfired for a new user (issue 16): each names what is wrong, where, and the fix."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import archspec
+from archspec.core.errors import Diagnostic, SpecError, did_you_mean, reset_hint_budget
+from archspec.frontend import loader
+from archspec.frontend.loader import load_text
+
+HEAD = "name: m\ninput: [32, 32, 3]\nblocks:\n"
+
+
+def diagnose(text: str) -> Diagnostic:
+    """The one diagnostic of a spec that does not compile."""
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text=text))
+    assert len(e.value.diagnostics) == 1, e.value.diagnostics
+    return e.value.diagnostics[0]
+
+
+def at(d: Diagnostic) -> tuple[int | None, int | None]:
+    return d.line, d.col
+
+
+# -- 1. a match but for case wins over difflib's closest -----------------------------------
+
+
+def test_activation_in_another_case_suggests_that_name_not_a_shorter_one():
+    d = diagnose(HEAD + "  - {type: conv, filters: 8, kernel: 3, activation: Relu}\n")
+    assert d.code == "E204" and at(d) == (4, 53)
+    assert d.hint == "did you mean `relu`?"
+
+
+@pytest.mark.parametrize(
+    ("block", "col", "hint"),
+    [
+        ("{type: Conv, filters: 8, kernel: 3}", 12, "did you mean `conv`?"),
+        ("{type: conv, Filters: 8, kernel: 3}", 18, "did you mean `filters`?"),
+        ("{type: conv, filters: 8, kernel: 3, activation: LeakyReLU}", 53,
+         "did you mean `leaky_relu`?"),
+        ("{type: conv, filters: 8, kernel: 3, activation: Sigmod}", 53,
+         "did you mean `sigmoid`?"),
+    ],
+)  # fmt: skip
+def test_keys_types_and_names_in_another_case(block, col, hint):
+    d = diagnose(HEAD + f"  - {block}\n")
+    assert at(d) == (4, col) and d.hint == hint
+
+
+def test_a_reference_in_another_case():
+    d = diagnose(HEAD + "  - {type: conv, name: stem, filters: 8, kernel: 3}\n"
+                 "  - {type: conv, name: step, filters: 8, kernel: 3, inputs: Stem}\n")  # fmt: skip
+    assert d.code == "E301" and at(d) == (5, 61)
+    assert d.hint == "did you mean `stem`?"
+
+
+def test_did_you_mean_prefers_case_then_separators_then_difflib():
+    reset_hint_budget()
+    assert did_you_mean("Relu", ["elu", "relu", "selu"]) == "did you mean `relu`?"
+    assert did_you_mean("RELU6", ["relu", "relu6"]) == "did you mean `relu6`?"
+    assert did_you_mean("Hard-Swish", ["hard_swish", "swish"]) == "did you mean `hard_swish`?"
+    # a large set: the case match is a look-up, found whatever the pool or budget
+    many = [f"name_{i:05d}" for i in range(5000)] + ["Target"]
+    assert did_you_mean("TARGET", many) == "did you mean `Target`?"
+
+
+# -- 2. numbers: "without quotes" only where there are quotes ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "hint"),
+    [
+        ("50%", "rate", "a percentage is not a number: write 0.5"),
+        ("12.5%", "rate", "a percentage is not a number: write 0.125"),
+        ("'50%'", "rate", "a percentage is not a number: write 0.5 (without quotes)"),
+        ("0o10", "filters", "`0o10` is YAML 1.2's octal, which the loader (YAML 1.1 rules) "
+                            "reads as text: write 8"),
+        ("1e5", "filters", "YAML reads `1e5` as text; write `1.0e+5`"),
+        ("1.0e5", "rate", "YAML reads `1.0e5` as text; write `1.0e+5`"),
+        ("'8'", "filters", "write numbers without quotes"),
+        ('"0.5"', "rate", "write numbers without quotes"),
+    ],
+)  # fmt: skip
+def test_number_hints_say_what_is_wrong(value, key, hint):
+    block = (f"{{type: dropout, rate: {value}}}" if key == "rate"
+             else f"{{type: conv, kernel: 3, filters: {value}}}")  # fmt: skip
+    d = diagnose(HEAD + f"  - {block}\n")
+    assert d.code == "E202" and d.hint == hint
+    assert at(d) == (4, len("  - {type: dropout, rate: ") + 1 if key == "rate"
+                     else len("  - {type: conv, kernel: 3, filters: ") + 1)  # fmt: skip
+
+
+def test_an_unquoted_percentage_in_block_style_is_not_told_about_quotes():
+    d = diagnose(HEAD + "  - type: dropout\n    rate: 50%\n")
+    assert at(d) == (5, 11) and "quotes" not in (d.hint or "")
+    assert d.hint == "a percentage is not a number: write 0.5"
+
+
+def test_the_loader_records_which_scalars_were_quoted():
+    doc = load_text("a: '8'\nb: 8\nc: [\"x\", y]\n")
+    assert doc.quoted == {("a",), ("c", 0)}
+
+
+# -- 3. an unquoted ${...} inside {...} or [...] -----------------------------------------
+
+
+def test_unquoted_expression_in_a_flow_mapping():
+    d = diagnose("name: m\nparams: {w: 8}\ninput: [32, 32, 3]\nblocks:\n"
+                 "  - {type: conv, filters: ${w}, kernel: 3}\n")  # fmt: skip
+    assert d.code == "E101" and at(d) == (5, len("  - {type: conv, filters: ") + 1)  # the `$`
+    assert d.message == "YAML syntax error: the expression `${w}` inside `{...}` must be quoted"
+    assert d.hint == 'quote the expression: "${w}"'
+
+
+def test_unquoted_expression_in_a_flow_sequence():
+    d = diagnose("name: m\nparams: {k: 3}\ninput: [32, 32, 3]\nblocks:\n"
+                 "  - {type: conv, filters: 8, kernel: [1, ${max(k, 1)}]}\n")  # fmt: skip
+    assert at(d) == (5, len("  - {type: conv, filters: 8, kernel: [1, ") + 1)
+    assert d.hint == 'quote the expression: "${max(k, 1)}"'
+    assert "inside `[...]`" in d.message
+
+
+# -- 4. E402: `padding: same` only for blocks that have `padding` ---------------------------
+
+
+def test_collapse_in_a_block_with_padding_suggests_it():
+    d = diagnose("name: m\ninput: [4, 4, 3]\nblocks:\n  - {type: max_pool, pool: 8}\n")
+    assert d.code == "E402" and at(d) == (4, 5)
+    assert d.hint == "use a larger input, fewer stride-2 steps, or padding: same"
+
+
+def test_collapse_in_a_block_without_padding_does_not():
+    d = diagnose("name: m\ninput: [4, 4, 3]\nblocks:\n"
+                 + "  - {type: vgg, n_filters: 8, n_conv: 1}\n" * 3)  # fmt: skip
+    assert d.code == "E402" and at(d) == (6, 5)
+    assert d.hint == "use a larger input or fewer stride-2 steps"
+
+
+# -- 5. tabs, 10.0 for an integer, a float from an expression --------------------------------
+
+
+def test_tab_inside_a_flow_list(monkeypatch):
+    # libyaml accepts a tab between items but not one that continues a plain scalar
+    d = diagnose("name: m\ninput: [32, 3\n\t2, 3]\nblocks:\n  - {type: flatten}\n")
+    assert d.code == "E101" and at(d) == (3, 1)
+    assert d.hint == "replace the tab with spaces"
+    # the pure-Python parser refuses every tab in flow context, with a cryptic message
+    monkeypatch.setattr(loader, "_Parser", yaml.SafeLoader)
+    with pytest.raises(SpecError) as e:
+        load_text("name: m\ninput: [32,\t32, 3]\n")
+    (d,) = e.value.diagnostics
+    assert at(d) == (2, 12) and d.hint == "replace the tab with spaces"
+
+
+def test_tab_as_indentation_keeps_its_hint():
+    with pytest.raises(SpecError) as e:
+        load_text("name: m\nblocks:\n\t- {type: flatten}\n")
+    (d,) = e.value.diagnostics
+    assert at(d) == (3, 1) and d.hint == "indent with spaces, not tabs"
+
+
+def test_a_float_for_an_integer_key():
+    d = diagnose(HEAD + "  - {type: flatten}\n  - {type: dense, units: 10.0}\n")
+    assert d.code == "E202" and at(d) == (5, 26)
+    assert d.hint == "write 10 (an integer)"
+    d = diagnose(HEAD + "  - {type: flatten}\n  - {type: dense, units: 10.5}\n")
+    assert d.hint is None  # not an integer at all: the message says what is expected
+
+
+def test_an_expression_that_gives_a_float_for_an_integer_key():
+    d = diagnose("name: m\nparams: {w: 0.5}\ninput: [32, 32, 3]\nblocks:\n"
+                 "  - {type: conv, filters: '${16 * w}', kernel: 3}\n")  # fmt: skip
+    assert d.code == "E202" and at(d) == (5, 27)
+    assert d.hint == 'wrap the expression in int(...): "${int(16 * w)}"'
+
+
+# -- 6. naming the blocks that could be meant ---------------------------------------------
+
+
+def test_outputs_naming_a_missing_block_lists_the_blocks():
+    d = diagnose(HEAD + "  - {type: conv, name: a, filters: 8, kernel: 3}\n"
+                 "  - {type: conv, name: b, filters: 8, kernel: 3}\noutputs: [zzzzz]\n")  # fmt: skip
+    assert d.code == "E301" and at(d) == (6, 11)
+    assert d.hint == "the blocks: a, b"
+
+
+def test_outputs_lists_the_first_twenty_and_the_count():
+    blocks = "".join(f"  - {{type: conv, name: c{i}, filters: 8, kernel: 1}}\n" for i in range(25))
+    d = diagnose(HEAD + blocks + "outputs: [zzzzz]\n")
+    shown = ", ".join(f"c{i}" for i in range(20))
+    assert d.hint == f"the blocks: {shown}, ... (25 in all)"
+
+
+def test_outputs_still_say_did_you_mean_when_one_is_close():
+    d = diagnose(HEAD + "  - {type: conv, name: head, filters: 8, kernel: 3}\noutputs: [Head]\n")
+    assert d.hint == "did you mean `head`?"
+
+
+@pytest.mark.parametrize("kind", ["concat", "add", "multiply"])
+def test_a_merge_without_inputs_names_the_blocks_it_could_read(kind):
+    d = diagnose(HEAD + "  - {type: conv, name: a, filters: 8, kernel: 3}\n"
+                 f"  - {{type: conv, name: b, filters: 8, kernel: 3}}\n  - {{type: {kind}}}\n")  # fmt: skip
+    assert d.code == "E204" and at(d) == (6, 5)
+    assert d.message == f"blocks[2]: `{kind}` needs `inputs`: a list of two or more block names"
+    assert d.hint == ("name two or more earlier blocks, e.g. `inputs: [a, b]`; it can read "
+                      "(nearest first): b, a, input")  # fmt: skip
+
+
+def test_a_merge_lists_the_nearest_five():
+    blocks = "".join("  - {type: conv, filters: 8, kernel: 1}\n" for _ in range(7))
+    d = diagnose(HEAD + blocks + "  - {type: concat, inputs: conv_7}\n")
+    assert d.hint == ("name two or more earlier blocks, e.g. `inputs: [conv_6, conv_7]`; it can "
+                      "read (nearest first): conv_7, conv_6, conv_5, conv_4, conv_3, ...")  # fmt: skip
+
+
+def test_a_merge_first_has_only_the_input():
+    d = diagnose(HEAD + "  - {type: add}\n")
+    assert at(d) == (4, 5)
+    assert d.hint == ("only `input` comes before it: add blocks, then list two or more of them "
+                      "in `inputs`")  # fmt: skip
