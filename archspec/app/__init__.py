@@ -88,29 +88,31 @@ def analyze(
 KERAS_INSTALL = "pip install 'archspec-cnn[keras]'"
 
 
-def require_keras() -> None:
-    """Raise E005 (exit 2), naming the pip command, where Keras or TensorFlow is not installed:
-    the core install serves every command but `build`. Looks, does not import."""
-    import importlib.util
+def require_keras(backend: str = "tensorflow") -> None:
+    """Raise E005 (exit 2), naming the pip command, where Keras or the `backend` (TensorFlow,
+    JAX, PyTorch) is not installed: the core install serves every command but `build`. Looks,
+    does not import (backends/keras/backend.py)."""
+    from archspec.backends.keras.backend import require
 
-    try:
-        missing = [m for m in ("keras", "tensorflow") if importlib.util.find_spec(m) is None]
-    except (ImportError, ValueError):  # a broken or blocked installation
-        missing = ["keras"]
-    if missing:
-        from archspec.core.errors import usage_error
-
-        raise usage_error("E005", "building a Keras model needs TensorFlow and Keras, which are "
-                          f"not installed ({', '.join(missing)} not found)",
-                          hint=f"install the keras extra: {KERAS_INSTALL}")  # fmt: skip
+    require(backend)
 
 
-def compile(spec: Spec | Graph | str | os.PathLike[str], sets: Sequence[str] = ()) -> Any:
-    """Build the keras.Model. Works inside a tf.distribute strategy scope."""
-    require_keras()
+def compile(
+    spec: Spec | Graph | str | os.PathLike[str],
+    sets: Sequence[str] = (),
+    backend: str | None = None,
+) -> Any:
+    """Build the keras.Model on `backend` (tensorflow, jax, torch; default: KERAS_BACKEND where
+    set, else tensorflow). Works inside a tf.distribute strategy scope (and under a
+    keras.distribution on JAX)."""
+    from archspec.backends.keras.backend import check_loaded, choose
+
+    name = choose(backend)
+    check_loaded(name)
+    require_keras(name)
     from archspec.backends.keras.emit import to_keras
 
-    return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets))
+    return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets), name)
 
 
 @dataclass
@@ -130,6 +132,8 @@ class Build:
     tolerance: float = 1e-4
     #: the weights loaded into the model (`weights=`), None without
     weights: Loaded | None = None
+    #: the Keras backend that built the model: tensorflow, jax or torch
+    backend: str = "tensorflow"
 
 
 def build(
@@ -144,6 +148,7 @@ def build(
     tolerance: float = 1e-4,
     weights: str | os.PathLike[str] | None = None,
     status: Status | None = None,
+    backend: str | None = None,
 ) -> Build:
     """Load, analyze and compile `spec`, as `archspec build` does; then `export(...)` saves it.
 
@@ -155,7 +160,10 @@ def build(
     before Keras is imported; a file that does not fit is E803). `status(message)` is a context
     manager shown around slow work. The spec's `budget` and `expect` hold as `archspec check`
     has them: E601/E602/E603 (exit 1) before Keras is imported. Raises ArchspecError (E005 where
-    TensorFlow and Keras are not installed, once the spec and the options are found valid)."""
+    TensorFlow and Keras are not installed, once the spec and the options are found valid).
+    `backend`: tensorflow, jax or torch (default: KERAS_BACKEND where set, else tensorflow); an
+    unknown one is E003, one Keras cannot switch to in this process E003, an export it cannot
+    write E004, one not installed E005, all before Keras is imported."""
     from archspec.core.errors import SpecError, usage_error
     from archspec.frontend.expect import evaluate
 
@@ -163,8 +171,11 @@ def build(
         raise usage_error("E003", "--format and --verify need an output: -o PATH")
     if not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
+    from archspec.backends.keras.backend import check_loaded, choose
     from archspec.backends.keras.save import check_target
 
+    backend = choose(backend)
+    check_loaded(backend)
     stage = status or (lambda _message: nullcontext())
     resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
@@ -172,7 +183,7 @@ def build(
     if any(d.severity == "error" for d in failed):
         raise SpecError(failed)
     format = format.lower() if format is not None else None  # the case of check's and diff's
-    target = check_target(output, force, format, verify) if output is not None else None
+    target = check_target(output, force, format, verify, backend) if output is not None else None
     weights_file = None
     if weights is not None:
         from archspec.backends.keras import weights as pretrained
@@ -184,14 +195,14 @@ def build(
         from archspec.backends.keras.verify import run_shapes
 
         shapes = run_shapes(graph, resolved.doc)
-    require_keras()  # after the spec's and the options' own errors: a core install checks them
-    with stage("building the Keras model"):
-        model = compile(graph)
+    require_keras(backend)  # after the spec's and options' own errors: a core install checks them
+    with stage(f"building the Keras model ({backend})"):
+        model = compile(graph, backend=backend)
     loaded = None
     if weights_file is not None:
         with stage(f"loading {weights_file.path}"):
             loaded = pretrained.load(model, weights_file)
-    return Build(resolved, graph, model, target, shapes, force, verify, tolerance, loaded)
+    return Build(resolved, graph, model, target, shapes, force, verify, tolerance, loaded, backend)
 
 
 def export(built: Build, status: Status | None = None) -> Saved:
@@ -263,8 +274,8 @@ def plot(
 ) -> Path:
     """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz;
     .html: the interactive page; default: `<spec file stem>.svg` here), atomically, and return
-    where. A bad suffix, or an existing file without `force` (E002), fails before the spec is
-    read. Never imports TensorFlow."""
+    where. A bad suffix, or an existing file without `force` (E002; a folder is always refused),
+    fails before the spec is read. Never imports TensorFlow."""
     from archspec.core.errors import usage_error
     from archspec.render import dot, html
 
@@ -275,7 +286,7 @@ def plot(
     page = target.suffix.lower() == ".html"
     if not page:
         dot.output_format(target)
-    if os.path.lexists(target) and not force:
+    if os.path.lexists(target) and not target.is_dir() and not force:  # a folder: never
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)

@@ -3,7 +3,7 @@ options.py. The root command's `main` is the one place where an ArchspecError be
 and an exit code (0 ok, 1 invalid spec, 2 usage or I/O, 3 internal error, 130 interrupted)."""
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 import typer
 from typer.core import TyperGroup
 
-from archspec.cli.options import (Force, Quiet, SetOption, SpecArg, SpecOptions, debuggable,
-                                  plain_usage, reads_spec)  # fmt: skip
+from archspec import __version__
+from archspec.cli import options
+from archspec.cli.options import Force, Format, Output, Quiet, SetOption, SpecArg, SpecOptions
 from archspec.core.errors import STATE
 
 
@@ -20,7 +21,7 @@ class _Archspec(TyperGroup):
     """The root command; run standalone, its `main` turns errors into messages and exit codes."""
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        return plain_usage(super().get_command(ctx, cmd_name))
+        return options.plain_usage(super().get_command(ctx, cmd_name))
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
@@ -41,23 +42,17 @@ class _Archspec(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-app = typer.Typer(
-    name="archspec", cls=_Archspec, no_args_is_help=True, add_completion=True,
-    help="Compile declarative YAML CNN specs to Keras; check them statically, fast.",
-    pretty_exceptions_enable=False, rich_markup_mode=None,
-)  # fmt: skip
-Format = partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
+app = typer.Typer(name="archspec", cls=_Archspec, no_args_is_help=True, add_completion=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
 
 
-def command(example: str) -> Any:
-    """A command with one example in its help."""
-    return app.command(epilog=f"Example: archspec {example}")
+def command(example: str, spec: bool = False) -> Callable[[options.Command], Any]:
+    """A command with the shared options (options.extend) and one example in its help."""
+    return lambda f: app.command(epilog=f"Example: archspec {example}")(options.extend(f, spec))
 
 
 def _version(value: bool) -> None:
     if value:
-        from archspec import __version__
-
         print(f"archspec {__version__} (archspec-cnn)")
         raise typer.Exit()
 
@@ -68,12 +63,11 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """Compile declarative YAML CNN specs to Keras; check them statically, fast."""
 
 
-@command("build resnet50 -o resnet50.keras --verify")
-@reads_spec
+@command("build resnet50 -o resnet50.keras --verify", spec=True)
 def build(
     spec: SpecArg,
-    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False, metavar=
-        "PATH", help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
+    output: Annotated[Path | None, Output(metavar="PATH",
+        help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
     force: Force = False,
     fmt: Annotated[Literal["keras", "savedmodel", "tflite", "onnx"] | None, Format(
         show_default=False, help="keras, savedmodel, tflite or onnx (default: from the output's "
@@ -83,11 +77,10 @@ def build(
     tolerance: Annotated[float, typer.Option("--tolerance", metavar="T",
         help="Max abs difference --verify accepts.")] = 1e-4,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
-    weights: Annotated[Path | None, typer.Option("--weights", metavar="FILE",
-        help="Load weights (.h5).")] = None,
-    quiet: Quiet = False,
-    *,
-    opts: SpecOptions,
+    weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load .h5 weights.")] = None,
+    backend: Annotated[str | None, typer.Option(metavar="NAME", help="Keras backend: tensorflow, "
+        "jax or torch (default: $KERAS_BACKEND, else tensorflow).")] = None, quiet: Quiet = False,
+    *, opts: SpecOptions,
 ) -> None:  # fmt: skip
     """Compile SPEC to a Keras model, print its summary, optionally save or export it. The spec's
     budget and expect hold as in check: exit 1, nothing written."""
@@ -95,14 +88,14 @@ def build(
     from archspec.render import console
 
     built = api.build(spec, output, sets=opts.sets, limits=opts.limits, force=force, format=fmt,
-        verify=verify, tolerance=tolerance, weights=weights, status=console.status)  # fmt: skip
+        verify=verify, tolerance=tolerance, weights=weights, status=console.status,
+        backend=backend)  # fmt: skip
     console.build_summary(built.graph, built.model if layers else None, built.weights, quiet)
     if built.target is not None:
         console.saved_summary(api.export(built, status=console.status), tolerance, quiet)
 
 
-@command("render efficientnet --set variant=b3")
-@reads_spec
+@command("render efficientnet --set variant=b3", spec=True)
 def render(spec: SpecArg, *, opts: SpecOptions) -> None:
     """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
     as YAML that is itself a valid spec building the same model."""
@@ -111,8 +104,7 @@ def render(spec: SpecArg, *, opts: SpecOptions) -> None:
     sys.stdout.write(api.expand(spec, opts.sets, opts.limits).rstrip("\n") + "\n")
 
 
-@command("check specs/ -f github")
-@reads_spec
+@command("check specs/ -f github", spec=True)
 def check(
     paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH", help="Spec "
         "files, folders (searched for *.yaml / *.yml), zoo network names, or - (stdin).")],
@@ -136,10 +128,8 @@ def check(
 
 
 @command("schema -o archspec.schema.json")
-@debuggable
 def schema(
-    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        metavar="FILE", help="Write the schema here (default: stdout).")] = None,
+    output: Annotated[Path | None, Output(help="Write the schema here (default: stdout).")] = None,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:  # fmt: skip
@@ -155,7 +145,6 @@ def schema(
 
 
 @command("blocks conv residual")
-@debuggable
 def blocks(
     types: Annotated[list[str] | None, typer.Argument(help="Only these block types.",
         show_default=False, metavar="TYPE")] = None,
@@ -166,13 +155,11 @@ def blocks(
     blocks_table(types or ())
 
 
-@command("plot resnet50 -o resnet50.html --collapse")
-@reads_spec
+@command("plot resnet50 -o resnet50.html --collapse", spec=True)
 def plot(
     spec: SpecArg,
-    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False,
-        metavar="FILE", help="The diagram: .svg, .png, .dot (.pdf with a system Graphviz), "
-        ".html (interactive). Default: <spec file stem>.svg here.")] = None,
+    output: Annotated[Path | None, Output(help="The diagram: .svg, .png, .dot (.pdf with a system "
+        "Graphviz), .html (interactive). Default: <spec file stem>.svg here.")] = None,
     force: Force = False,
     collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
@@ -190,11 +177,10 @@ def plot(
     console.success(f"Wrote: {target}", quiet)
 
 
-@command("diff old.yaml new.yaml -f markdown --new-set width=64")
-@reads_spec
+@command("diff old.yaml new.yaml -f markdown --new-set width=64", spec=True)
 def diff(
-    old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.", show_default=False)],
-    new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.", show_default=False)],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.")],
     fmt: Annotated[Literal["text", "json", "markdown"], Format(
         help="text (default), json, or markdown (for a PR comment).")] = "text",
     old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,
@@ -202,8 +188,7 @@ def diff(
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
-    """Compare two specs: blocks added, removed and changed; params and MACs before and after.
-    --set applies to both."""
+    """Compare two specs: blocks added, removed, changed; params and MACs (--set: on both)."""
     from archspec import app as api
 
     sys.stdout.write(api.diff(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
@@ -211,7 +196,6 @@ def diff(
 
 
 @command("zoo")
-@debuggable
 def zoo() -> None:
     """List the model zoo's networks, which a SPEC may name: archspec check resnet50."""
     from archspec import app as api

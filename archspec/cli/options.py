@@ -1,13 +1,11 @@
-"""Options declared once and shared: `@reads_spec` adds --set, --debug, --no-color and the limit
-flags (the command gets them as `opts: SpecOptions`), `@debuggable` adds --debug and --no-color;
-after its own options. `plain_usage` gives Click's usage line (SPEC, PATH...), not Typer's."""
+"""Options declared once and shared: `extend` adds --debug and --no-color to a command, and to one
+that reads a spec --set and the limit flags (it gets them as `opts: SpecOptions`), after its own."""
 
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 from typer.core import TyperArgument
@@ -20,15 +18,15 @@ if TYPE_CHECKING:
 Command = Callable[..., None]
 
 
-SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file "
-                    "(YAML), a zoo network's name (archspec zoo), or - for standard input.")]  # fmt: skip
+SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file"
+                    " (YAML), a zoo network's name (archspec zoo), or - (stdin).")]  # fmt: skip
 SetOption = functools.partial(typer.Option, metavar="NAME=VALUE", show_default=False)
 Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
-Debug = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks of internal errors.")]
-NoColor = Annotated[bool, typer.Option("--no-color", help="No colours (as NO_COLOR=1 does).")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only, no success lines.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+Output = functools.partial(typer.Option, "-o", "--output", metavar="FILE", show_default=False)
+Format = functools.partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
 
 # Limits a real model may reach (core/limits.py): parameter name -> (flag, metavar, help)
 _LIMIT_FLAGS = {
@@ -42,8 +40,10 @@ _LIMIT_FLAGS = {
 
 
 _option = functools.partial(inspect.Parameter, kind=inspect.Parameter.KEYWORD_ONLY, default=None)
-_DEBUG = [_option("debug", annotation=Debug, default=False),
-          _option("no_color", annotation=NoColor, default=False)]  # fmt: skip
+_DEBUG = [_option("debug", default=False, annotation=Annotated[bool, typer.Option("--debug",
+              help="Show Python tracebacks of internal errors.")]),
+          _option("no_color", default=False, annotation=Annotated[bool, typer.Option(
+              "--no-color", help="No colours (as NO_COLOR=1 does).")])]  # fmt: skip
 _SPEC_OPTIONS = [_option("sets", annotation=Sets), *_DEBUG] + [
     _option(name, annotation=Annotated[
         str | None, typer.Option(flag, help=text, metavar=metavar, show_default=False)])
@@ -51,33 +51,17 @@ _SPEC_OPTIONS = [_option("sets", annotation=Sets), *_DEBUG] + [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class SpecOptions:
-    """What --set and the limit flags asked for."""
+class SpecOptions(NamedTuple):
+    """What --set and the limit flags asked for (a bad limit: a usage error, before the command)."""
 
     sets: tuple[str, ...]
-    limit_flags: dict[str, str | None]  # flag -> value, None where not given
-
-    @property
-    def limits(self) -> "Limits":
-        """The Limits the flags ask for (a bad value is a usage error, raised here)."""
-        from archspec.core.limits import from_options
-
-        return from_options(self.limit_flags)
+    limits: "Limits"
 
 
-def reads_spec(command: Command) -> Command:
-    """Give `command` --set, --debug, --no-color and the limit flags; it receives them as `opts`."""
-    return _extend(command, _SPEC_OPTIONS)
-
-
-def debuggable(command: Command) -> Command:
-    """Give `command` --debug and --no-color."""
-    return _extend(command, _DEBUG)
-
-
-def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
-    """`command` with the `extra` options after its own, in the signature Typer reads."""
+def extend(command: Command, spec: bool) -> Command:
+    """`command` with the shared options after its own, in the signature Typer reads: --debug and
+    --no-color; with `spec` (it reads one), --set and the limit flags too, passed as `opts`."""
+    extra = _SPEC_OPTIONS if spec else _DEBUG
     own = [p for p in inspect.signature(command).parameters.values() if p.name != "opts"]
 
     @functools.wraps(command)
@@ -85,8 +69,10 @@ def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
         STATE["debug"] = kwargs.pop("debug") or STATE["debug"]
         STATE["no_color"] = kwargs.pop("no_color") or STATE.get("no_color", False)
         if "sets" in kwargs:  # a command that reads a spec
+            from archspec.core.limits import from_options
+
             flags = {flag: kwargs.pop(name) for name, (flag, _, _) in _LIMIT_FLAGS.items()}
-            kwargs["opts"] = SpecOptions(tuple(kwargs.pop("sets") or ()), flags)
+            kwargs["opts"] = SpecOptions(tuple(kwargs.pop("sets") or ()), from_options(flags))
         command(**kwargs)
 
     run.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
@@ -96,11 +82,11 @@ def _extend(command: Command, extra: list[inspect.Parameter]) -> Command:
 
 def plain_usage(command: Any) -> Any:
     """`command` with its arguments shown as Click shows them (usage `SPEC`, `PATH...`,
-    `[TYPE]...`; no `<path>` type), not as Typer does (`{SPEC}`, `[[TYPE]...]...`)."""
+    `[TYPE]...`; no `<path>`), not as Typer does (`{SPEC}`, `[[TYPE]...]...`)."""
     for p in getattr(command, "params", ()):
         if isinstance(p, TyperArgument):
             name = p.metavar or (p.name or "").upper()
             shown = (name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else "")
-            p._usage_display_name = p._rich_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+            p._usage_display_name = p._rich_display_name = functools.partial(str, shown)  # type: ignore[method-assign]
             p.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
     return command

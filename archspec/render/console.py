@@ -193,11 +193,19 @@ def blocks_table(types: Sequence[str] = ()) -> None:
 
 
 def build_summary(
-    graph: Graph, model: Any = None, weights: Any = None, quiet: bool = False
+    graph: Graph,
+    model: Any = None,
+    weights: Any = None,
+    quiet: bool = False,
+    backend: str | None = None,
 ) -> None:
-    """Keras's per-layer table of `model` (if given), then the block table and the totals, then
-    the `weights` loaded (if any, their `describe()`); nothing with `quiet` (-q)."""
+    """Keras's per-layer table of `model` (if given), then the block table (headed by the Keras
+    `backend` that built the model: by default, that of the Keras imported in this process) and
+    the totals, then the `weights` loaded (if any, their `describe()`); nothing with `quiet`."""
     from archspec.render import text
+
+    keras = sys.modules.get("keras")  # the model's, imported by then; never imported here
+    backend = backend or getattr(getattr(keras, "backend", None), "backend", lambda: None)()
 
     if quiet:
         return
@@ -205,7 +213,7 @@ def build_summary(
         # Keras prints through a rich console that is 80 columns wide when not on a terminal
         os.environ.setdefault("COLUMNS", "120")
         model.summary(print_fn=lambda line, **_: out(line), line_length=116)
-    out(f"Model: {graph.name}")
+    out(f"Model: {graph.name}" + (f" (built by Keras on {backend})" if backend else ""))
     out(text.summary_table(graph))
     out()
     out(text.totals(graph))
