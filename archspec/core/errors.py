@@ -22,7 +22,8 @@ CODES: dict[str, str] = {
     "E001": "file not found or not readable",
     "E002": "output path problem (exists, unwritable, unsupported format)",
     "E003": "bad command-line option value",
-    "E004": "no diagram renderer for this format (no Graphviz; PDF without a system Graphviz)",
+    "E004": "no diagram renderer for this format (no Graphviz; PDF without a system Graphviz), "
+    "or an export the chosen backend cannot write",
     "E005": "TensorFlow and Keras not installed (`build` needs the keras extra)",
     # YAML loading
     "E101": "YAML syntax error",

@@ -19,11 +19,22 @@ RECURSION_PER_LAYER = 10
 RECURSION_BASE = 1_000
 
 
-def import_keras() -> Any:
-    """Import Keras with TensorFlow's start-up chatter silenced."""
+def import_keras(backend: str | None = None) -> Any:
+    """Import Keras on `backend` (tensorflow, jax, torch; default: KERAS_BACKEND where set, else
+    tensorflow; backend.choose), with TensorFlow's start-up chatter silenced. Keras fixes its
+    backend at its first import: where it is already imported, an explicit `backend` must be
+    the one it runs on (E003 otherwise), and without one it is returned as it is."""
+    from archspec.backends.keras import backend as backends
+
+    if "keras" in sys.modules and backend is None:
+        import keras
+
+        return keras
+    name = backends.choose(backend)
+    backends.check_loaded(name)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ["KERAS_BACKEND"] = name
     import keras
 
     return keras
@@ -59,11 +70,11 @@ def check_memory(graph: Graph) -> None:
     memory.check(memory.build_bytes(graph.params), f"building `{graph.name}`", detail)
 
 
-def to_keras(graph: Graph) -> Any:
-    """Build the keras.Model: one Keras layer per IR node, named as the node. First E804 where
-    the machine has not the memory for it (check_memory)."""
+def to_keras(graph: Graph, backend: str | None = None) -> Any:
+    """Build the keras.Model on `backend` (import_keras): one Keras layer per IR node, named as
+    the node. First E804 where the machine has not the memory for it (check_memory)."""
     check_memory(graph)
-    keras = import_keras()
+    keras = import_keras(backend)
     with deep_recursion(len(graph.nodes) + len(graph.inputs)):
         tensors: dict[str, Any] = {
             name: keras.Input(shape=shape, name=name) for name, shape in graph.inputs.items()

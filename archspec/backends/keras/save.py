@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archspec.backends.keras import backend as backends
 from archspec.backends.keras import memory
 from archspec.backends.keras.emit import deep_recursion
 from archspec.core.errors import ArchspecError, Diagnostic, usage_error
@@ -54,6 +55,10 @@ REFUSED = {".h5": "the legacy HDF5 format is not supported; save as .keras",
 #: Python modules each format needs beyond TensorFlow and Keras: (to write, to verify).
 EXTRAS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "onnx": (("tf2onnx", "onnx"), ("onnxruntime",)),
+}
+#: the same on another backend than TensorFlow: (format, backend) -> (to write, to verify)
+BACKEND_EXTRAS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ("onnx", "torch"): (("onnx",), ("onnxruntime",)),
 }
 ONNX_HINT = "install the extra: pip install 'archspec-cnn[onnx]' (tf2onnx, onnx, onnxruntime)"
 
@@ -119,10 +124,16 @@ def format_of(path: Path, fmt: str | None = None) -> str:
 
 
 def check_target(
-    path: str | os.PathLike[str], force: bool, fmt: str | None = None, verify: bool = False
+    path: str | os.PathLike[str],
+    force: bool,
+    fmt: str | None = None,
+    verify: bool = False,
+    backend: str | None = None,
 ) -> Target:
-    """Fail (exit 2) before anything is built if `path` cannot be written, or if the
-    format's optional dependencies are missing."""
+    """Fail (exit 2) before anything is built if `path` cannot be written, if the Keras backend
+    the model is built on (`backend`; default: the one of the Keras imported in this process,
+    else backend.choose's) cannot write the format (E004), or if the format's optional
+    dependencies are missing. Never imports Keras."""
     target = Path(path)
     if target.name in ("", ".", ".."):  # `-o .`, `-o ..`, `-o /`, `-o out/..`
         raise usage_error(
@@ -131,7 +142,9 @@ def check_target(
             hint="name the model: -o model.keras, or -o out/model for a SavedModel folder",
         )
     format_ = format_of(target, fmt)
-    needs = EXTRAS.get(format_, ((), ()))
+    name = backend or backends.loaded() or backends.choose()
+    backends.check_export(format_, LABELS[format_], name, path)
+    needs = BACKEND_EXTRAS.get((format_, name)) or EXTRAS.get(format_, ((), ()))
     missing = [m for m in needs[0] + (needs[1] if verify else ()) if not _importable(m)]
     if missing:
         raise usage_error(
@@ -139,7 +152,7 @@ def check_target(
             f"cannot write {path}: {LABELS[format_]} export needs "
             + ", ".join(missing)
             + " (not installed)",
-            hint=ONNX_HINT if format_ == "onnx" else None,
+            hint=ONNX_HINT if format_ == "onnx" and name == "tensorflow" else None,
         )
     folder = target.parent
     if not folder.is_dir():
@@ -294,6 +307,10 @@ def _out_of_memory(e: BaseException) -> bool:
     if isinstance(e, MemoryError):
         return True
     message = str(getattr(e, "message", e))
+    if type(e).__name__ == "OutOfMemoryError" or (  # PyTorch's; JAX's (XLA's)
+        type(e).__name__ == "XlaRuntimeError" and "RESOURCE_EXHAUSTED" in message
+    ):
+        return True
     return type(e).__name__ == "ResourceExhaustedError" and (
         "OOM" in message or "alloc" in message.lower()
     )

@@ -186,7 +186,15 @@ def _as_list(outputs: Any) -> list[np.ndarray]:
         outputs = [outputs[k] for k in sorted(outputs, key=_output_index)]
     elif not isinstance(outputs, list | tuple):
         outputs = [outputs]
-    return [np.asarray(o) for o in outputs]
+    return [_numpy(o) for o in outputs]
+
+
+def _numpy(tensor: Any) -> np.ndarray:
+    """A backend's tensor as a NumPy array: TensorFlow's and JAX's convert as they are; a
+    PyTorch tensor (which may require grad, and live on a GPU) is detached and moved first."""
+    if hasattr(tensor, "detach") and hasattr(tensor, "cpu"):
+        tensor = tensor.detach().cpu()
+    return np.asarray(tensor)
 
 
 def _output_index(name: str) -> tuple[int, str]:
