@@ -1,6 +1,7 @@
 # archspec: `make demo` builds a zoo spec, `make test` runs the suite (two workers; the `zoo`
 # tier, the whole zoo against keras.applications, is `make test-zoo`). All install first, and
-# `make install` installs everything: the core, the keras and onnx extras, the dev tools.
+# `make install` installs everything but PyTorch: the core, the keras, onnx and jax extras, the
+# dev tools.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -14,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[keras,onnx,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[keras,onnx,dev,jax]'
 	touch $(STAMP)
 
 demo: install
@@ -40,12 +41,14 @@ bench: install
 	$(BIN)/python benchmarks/bench_plot.py
 	$(BIN)/python benchmarks/bench_html.py
 	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_backends.py
 
 # A long fuzzing campaign (about 57,000 in-process examples, 60 Keras builds, 80 CLI runs);
 # `make test` runs the same tests briefly. FUZZ_SCALE multiplies the short campaign's budgets.
 FUZZ_SCALE ?= 100
 fuzz: install
-	ARCHSPEC_FUZZ=long ARCHSPEC_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q tests/test_fuzz.py
+	ARCHSPEC_FUZZ=long ARCHSPEC_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -q tests/test_fuzz.py \
+		tests/test_fuzz_surfaces.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
