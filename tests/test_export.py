@@ -392,5 +392,7 @@ def test_onnx_without_its_extra_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(UsageError) as e:
         save.check_target(tmp_path / "m.onnx", force=False, verify=True)
     d = e.value.diagnostics[0]
-    assert d.code == "E002" and "onnxruntime" in d.message and "archspec-cnn[onnx]" in (d.hint or "")
+    assert (
+        d.code == "E002" and "onnxruntime" in d.message and "archspec-cnn[onnx]" in (d.hint or "")
+    )
     assert os.listdir(tmp_path) == []
