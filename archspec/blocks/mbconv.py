@@ -33,7 +33,11 @@ ROLES = (
 
 RoleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+$", max_length=128)]
 Ratio = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Expansion = Annotated[int, Field(ge=1)] | Annotated[float, Field(ge=1, allow_inf_nan=False)]
+#: bounded: int(channels x expansion) of a huge float overflows (and no network expands 1,024-fold)
+Expansion = (
+    Annotated[int, Field(ge=1, le=1024)]
+    | Annotated[float, Field(ge=1, le=1024, allow_inf_nan=False)]
+)
 
 _ROLES_DOC = (
     "Renames layers: a mapping canonical role -> the role to emit instead, so that other "

@@ -100,11 +100,22 @@ def read(path: str | os.PathLike[str]) -> WeightsFile:
     Not HDF5: E001 (exit 2); HDF5 of neither layout: E803 (exit 1)."""
     p = check_file(path)
     with _open(p) as root:
-        group = root.get("model_weights", root)
-        if "layer_names" in group.attrs:
-            return WeightsFile(p, LEGACY, tuple(_legacy_layers(group)))
-        if isinstance(root.get("layers"), _h5py().Group):
-            return WeightsFile(p, KERAS3, tuple(_keras3_layers(root["layers"])))
+        try:
+            group = root.get("model_weights", root)
+            if "layer_names" in group.attrs:
+                return WeightsFile(p, LEGACY, tuple(_legacy_layers(group)))
+            if isinstance(root.get("layers"), _h5py().Group):
+                return WeightsFile(p, KERAS3, tuple(_keras3_layers(root["layers"])))
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError) as e:
+            # a structure of neither layout: names that are not strings or name nothing, a
+            # dataset where a group belongs, ...
+            raise _error(
+                p,
+                f"weights file {p} is HDF5 but its structure is not a weights layout: "
+                f"{type(e).__name__}: {str(e)[:200]}",
+                "expected keras.applications' layout (`layer_names` at the root) or Keras "
+                "3's (`layers/.../vars`)",
+            ) from None
     raise _error(
         p,
         f"weights file {p} is HDF5 but holds no weights in a layout archspec reads",
@@ -230,6 +241,16 @@ def _open(path: Path) -> Iterator[Any]:
         with zipfile.ZipFile(path) as archive:
             if "model.weights.h5" not in archive.namelist():
                 raise usage_error("E001", f"weights file {path}: a zip without model.weights.h5")
+            info = archive.getinfo("model.weights.h5")
+            # read into memory only what the machine can hold and what a zip can honestly hold:
+            # a member far larger than the archive (a zip bomb) is refused
+            if info.file_size > max(64 * info.compress_size, 1 << 30):
+                raise usage_error(
+                    "E001",
+                    f"weights file {path}: model.weights.h5 unpacks to {info.file_size:,} "
+                    f"bytes from {info.compress_size:,}",
+                    hint="a .keras archive stores its weights uncompressed",
+                )
             source = io.BytesIO(archive.read("model.weights.h5"))
     elif not h5py.is_hdf5(path):
         raise usage_error(

@@ -1,8 +1,9 @@
 """LayerScale and the `layer_scale` layer type: a learned factor per channel (CaiT, ConvNeXt).
 
 Keras's ConvNeXt has its own `LayerScale` layer (a custom class: a model using it loads only
-with that class registered). This op emits the built-in EinsumDense("...c,c->...c") without a
-bias instead: one weight of shape (channels,), in the same position as LayerScale's `gamma`, so
+with that class registered). This op emits the built-in EinsumDense("abcd,d->abcd") (every
+axis named) without a bias instead: one weight of shape (channels,), in the same position as
+LayerScale's `gamma`, so
 ConvNeXt's weights load into it, and x * gamma computed the same way (bitwise equal outputs); it
 works on any number of leading axes and with an unknown height and width, and a saved model
 loads with `safe_mode=True`."""
@@ -29,6 +30,10 @@ class LayerScale(Op):
 
     channels: int
     init: float = 1e-6
+    #: the input's shape without the batch (None where unknown): the equation names every
+    #: axis, since Keras's EinsumDense with `...` swaps the height and width of its symbolic
+    #: output shape when they differ (the values are right; a later layer refuses the shape)
+    dims: tuple[int | None, ...] = (None, None, None)
 
     def infer(self, shapes: list[Shape]) -> Shape:
         known(shapes[0][-1:], "a layer scale")
@@ -39,9 +44,10 @@ class LayerScale(Op):
         return Cost(trainable=self.channels)
 
     def emit(self, keras: Any, name: str) -> Any:
+        axes = "abcdefgh"[: len(self.dims) + 1]  # the batch, then the input's axes; last: channels
         return keras.layers.EinsumDense(
-            "...c,c->...c",
-            output_shape=self.channels,
+            f"{axes},{axes[-1]}->{axes}",
+            output_shape=(*self.dims[:-1], self.channels),
             bias_axes=None,
             kernel_initializer=keras.initializers.Constant(self.init),
             name=name,
@@ -53,8 +59,9 @@ class LayerScale(Op):
 
 def layer_scale(b: Builder, role: str, x: str, init: float) -> str:
     """A LayerScale of `x`'s channels (its last axis), named by `role`."""
-    (channels,) = known(b.shape(x)[-1:], "a layer scale")
-    return b.add(role, LayerScale(channels=channels, init=init), x)
+    shape = b.shape(x)
+    (channels,) = known(shape[-1:], "a layer scale")
+    return b.add(role, LayerScale(channels=channels, init=init, dims=tuple(shape)), x)
 
 
 @register

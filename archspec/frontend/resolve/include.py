@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +124,16 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
     try:
         candidate = folder / use.path
         if candidate.is_file():
+            # only a spec is read: the file itself (through any symlink) must be a regular
+            # .yaml / .yml file, so that no other file's text (/proc/self/environ, a key)
+            # can reach an error excerpt
+            real = Path(os.path.realpath(candidate))
+            if real.suffix.lower() not in (".yaml", ".yml") or not stat.S_ISREG(
+                os.stat(real).st_mode
+            ):
+                raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is not a spec file "
+                           f"(a .yaml or .yml file); it resolves to {real.name}", where,
+                           hint="include spec files only")  # fmt: skip
             return candidate
         stem = use.path.removesuffix(".yaml")
         if re.fullmatch(IDENTIFIER, stem) and stem in zoo.files():
