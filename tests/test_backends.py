@@ -132,6 +132,7 @@ def same_on_jax(names: list[str], folder: Path) -> None:
     assert all(d <= ATOL for d in diffs.values()), diffs
 
 
+@pytest.mark.zoo  # 80 s: the long tier
 @needs_jax
 def test_zoo_on_jax_equals_tensorflow_with_the_same_weights(tmp_path):
     same_on_jax(FAST, tmp_path)
@@ -146,9 +147,9 @@ def test_zoo_families_on_jax_equal_tensorflow_with_the_same_weights(tmp_path):
 # --- .keras across backends -------------------------------------------------------------------
 
 CROSS = ["mobilenet_v2", str(ROOT / "specs" / "examples" / "two_heads.yaml")]
-#: TF -> JAX runs in `make test`; the other pairs (20-70 s each) in the zoo tier
+#: every pair (20-70 s each) in the zoo tier
 PAIRS = [
-    pytest.param("tensorflow", "jax", marks=needs_jax),
+    pytest.param("tensorflow", "jax", marks=[needs_jax, pytest.mark.zoo]),
     pytest.param("jax", "tensorflow", marks=[needs_jax, pytest.mark.zoo]),
     pytest.param("tensorflow", "torch", marks=[needs_torch, pytest.mark.zoo]),
     pytest.param("torch", "jax", marks=[needs_torch, needs_jax, pytest.mark.zoo]),

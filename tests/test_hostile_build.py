@@ -164,7 +164,8 @@ def test_integers_at_the_limit_build(keras, blocks, shape):
 @pytest.mark.parametrize(
     ("block", "n", "verify"),
     [("{type: conv, filters: 2, kernel: 1, repeat: 1000}", 1000, False),
-     ("{type: activation, activation: relu, repeat: 3000}", 3000, True)],
+     pytest.param("{type: activation, activation: relu, repeat: 3000}", 3000, True,
+                  marks=pytest.mark.zoo)],  # 22 s: the long tier
     ids=["conv_x1000", "relu_x3000_verified"],
 )  # fmt: skip
 def test_long_chains_build_and_save(tmp_path, keras, block, n, verify):

@@ -205,11 +205,6 @@ def test_empty_path_is_a_usage_error(tmp_path, monkeypatch):
         assert "empty path" in e.value.diagnostics[0].message
 
 
-@pytest.mark.xfail(
-    reason="the CLI declares PATH as pathlib.Path, and Path('') is Path('.'): find_specs "
-    "never sees the empty string until cli/__init__.py takes PATH as str",
-    strict=False,
-)
 def test_empty_path_through_the_cli(tmp_path):
     (tmp_path / "spec.yaml").write_text(OK)
     before = snapshot(tmp_path)

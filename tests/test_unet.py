@@ -202,6 +202,7 @@ def test_other_sizes_of_the_form_16k_plus_12():
 
 
 @pytest.mark.keras
+@pytest.mark.zoo  # the full 572 x 572 U-Net, 31 M params: the long tier; the small ones below
 def test_unet_equals_plain_keras(keras):
     ours = archspec.compile(UNET)
     ref = reference_unet(keras)
