@@ -157,6 +157,18 @@ def collapse_hint(padding: bool) -> str:
         "use a larger input or fewer stride-2 steps")  # fmt: skip
 
 
+def conv_window(
+    height: Dim, width: Dim, kernel: Pair, strides: Pair, dilation: Pair, padding: str
+) -> tuple[Dim, Dim]:
+    """The output height and width of a (dilated) convolution: a dilated window spans
+    (k - 1) x d + 1 pixels along each axis."""
+    span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation, strict=True)]
+    return (
+        window(height, span[0], strides[0], padding, "height"),
+        window(width, span[1], strides[1], padding, "width"),
+    )
+
+
 def window_text(kernel: Pair, strides: Pair) -> tuple[str, str]:
     """For labels: (3, 3), (2, 2) -> ("3x3", "/2"); (3, 1), (2, 1) -> ("3x1", "/2x1"); no
     stride -> ""."""

@@ -34,9 +34,9 @@ from archspec.ir.op import (
     Pair,
     check_width,
     check_window,
+    conv_window,
     image,
     known,
-    window,
     window_text,
 )
 
@@ -76,11 +76,8 @@ class Conv2D(Op):
                 key="groups",
                 hint="choose groups that divide both the input's channels and `filters`" + both,
             )
-        # a dilated window spans (k - 1) x d + 1 pixels
-        span = [(k - 1) * d + 1 for k, d in zip(self.kernel, self.dilation, strict=True)]
         return (
-            window(h, span[0], self.strides[0], self.padding, "height"),
-            window(w, span[1], self.strides[1], self.padding, "width"),
+            *conv_window(h, w, self.kernel, self.strides, self.dilation, self.padding),
             self.filters,
         )
 

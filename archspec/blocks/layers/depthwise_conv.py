@@ -24,7 +24,16 @@ from archspec.blocks.layers.batch_norm import BatchNorm
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, product
 from archspec.ir.graph import Builder
-from archspec.ir.op import Cost, Op, Pair, check_window, image, known, window, window_text
+from archspec.ir.op import (
+    Cost,
+    Op,
+    Pair,
+    check_window,
+    conv_window,
+    image,
+    known,
+    window_text,
+)
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,8 @@ class DepthwiseConv2D(Op):
 
     def infer(self, shapes: list[Shape]) -> Shape:
         h, w, c = image(shapes[0], "a depthwise convolution")
-        # a dilated window spans (k - 1) x d + 1 pixels
-        span = [(k - 1) * d + 1 for k, d in zip(self.kernel, self.dilation, strict=True)]
         return (
-            window(h, span[0], self.strides[0], self.padding, "height"),
-            window(w, span[1], self.strides[1], self.padding, "width"),
+            *conv_window(h, w, self.kernel, self.strides, self.dilation, self.padding),
             None if c is None else c * self.depth_multiplier,
         )
 

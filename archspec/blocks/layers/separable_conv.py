@@ -29,9 +29,9 @@ from archspec.ir.op import (
     Pair,
     check_width,
     check_window,
+    conv_window,
     image,
     known,
-    window,
     window_text,
 )
 
@@ -49,11 +49,8 @@ class SeparableConv2D(Op):
 
     def infer(self, shapes: list[Shape]) -> Shape:
         h, w, _ = image(shapes[0], "a separable convolution")
-        # a dilated window spans (k - 1) x d + 1 pixels
-        span = [(k - 1) * d + 1 for k, d in zip(self.kernel, self.dilation, strict=True)]
         return (
-            window(h, span[0], self.strides[0], self.padding, "height"),
-            window(w, span[1], self.strides[1], self.padding, "width"),
+            *conv_window(h, w, self.kernel, self.strides, self.dilation, self.padding),
             self.filters,
         )
 
