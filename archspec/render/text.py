@@ -179,14 +179,7 @@ def summary_table(graph: Graph) -> str:
     for name, kind, shape, c in graph.block_rows():
         rows.append((name, kind, shape_str(shape), f"{c.params:,}",
                      macs_str(c.macs)))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    out = []
-    for k, r in enumerate(rows):
-        cells = [r[i].ljust(widths[i]) if i < 3 else r[i].rjust(widths[i]) for i in range(5)]
-        out.append("  ".join(cells).rstrip())
-        if k == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return _table(rows)
 
 
 def stride_str(stride: tuple[Stride, Stride] | None) -> str:
@@ -205,14 +198,7 @@ def outputs_table(graph: Graph, names: Sequence[str] = ()) -> str:
     for name, f in zip(names or [f.name for f in infos], infos, strict=True):
         channels = "?" if f.channels is None else str(f.channels)
         rows.append((name, f.name, shape_str(f.shape), channels, stride_str(f.stride)))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    out = []
-    for k, r in enumerate(rows):
-        cells = [r[i].ljust(widths[i]) if i < 3 else r[i].rjust(widths[i]) for i in range(5)]
-        out.append("  ".join(cells).rstrip())
-        if k == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return _table(rows)
 
 
 def totals(graph: Graph) -> str:
@@ -231,3 +217,15 @@ def totals(graph: Graph) -> str:
         f"MACs: {macs}\n"
         f"Output shape: {outs}"
     )
+
+
+def _table(rows: list[tuple[str, str, str, str, str]]) -> str:
+    """Five columns under a rule: the first three left-aligned, the figures right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = []
+    for k, r in enumerate(rows):
+        cells = [r[i].ljust(widths[i]) if i < 3 else r[i].rjust(widths[i]) for i in range(5)]
+        out.append("  ".join(cells).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
