@@ -5,7 +5,7 @@ output size), and the totals after lowering. The README's "Guarantees" section l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import functools
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
@@ -64,13 +64,18 @@ class CheckedBuilder(Builder):
         check_integers(op, lim)
         name = super().add(role, op, *inputs)
         node = self.graph.nodes[name]
-        if any(d is not None and d > INT32_MAX for d in node.shape):
-            raise LimitExceeded(
-                "E713",
-                f"layer `{name}` outputs a dimension of "
-                f"{max(d for d in node.shape if d is not None):,}, more than TensorFlow takes "
-                f"({INT32_MAX:,}, its 32-bit integers)",
-            )
+        size = BYTES_PER_ELEMENT  # elements(node.shape) * BYTES_PER_ELEMENT, in the same pass
+        for d in node.shape:
+            if d is None:
+                continue
+            if d > INT32_MAX:
+                raise LimitExceeded(
+                    "E713",
+                    f"layer `{name}` outputs a dimension of "
+                    f"{max(d for d in node.shape if d is not None):,}, more than TensorFlow "
+                    f"takes ({INT32_MAX:,}, its 32-bit integers)",
+                )
+            size *= d
         if node.params > lim.params:
             raise LimitExceeded(
                 "E710",
@@ -78,7 +83,6 @@ class CheckedBuilder(Builder):
                 f"limit of {compact(lim.params)}",
                 hint="raise the limit with --max-params if this model is real",
             )
-        size = elements(node.shape) * BYTES_PER_ELEMENT
         if size > lim.activation_bytes:
             raise LimitExceeded(
                 "E711",
@@ -105,17 +109,15 @@ def check_integers(op: Op, limits: Limits) -> None:
     units, windows): the fields in FACTORS at most `limits.factor` (E713), and every other one
     (groups, channels, target shapes, ...) within TensorFlow's int32 (E713). Generic over the
     op's dataclass fields, so a new op's integers are bounded without code of its own."""
-    if not dataclasses.is_dataclass(op):
-        return
-    for f in dataclasses.fields(op):
-        values = list(_integers(getattr(op, f.name)))
-        if not values:
+    for name in _field_names(type(op)):
+        bound = limits.factor if name in FACTORS else INT32_MAX
+        top = _largest(getattr(op, name))
+        if top is None or abs(top) <= bound:  # the common case: nothing to report
             continue
-        top = max(values, key=abs)  # an axis may be negative
-        if f.name in FACTORS and top > limits.factor:
+        if name in FACTORS and top > limits.factor:
             error = LimitExceeded(
                 "E713",
-                f"{FACTORS[f.name]} of {top:,} is larger than the limit of {limits.factor:,}",
+                f"{FACTORS[name]} of {top:,} is larger than the limit of {limits.factor:,}",
                 value=top,
                 hint="strides, dilation rates, upsampling factors, depth multipliers, padding "
                 "and cropping are bounded like kernels",
@@ -123,25 +125,37 @@ def check_integers(op: Op, limits: Limits) -> None:
         elif abs(top) > INT32_MAX:
             error = LimitExceeded(
                 "E713",
-                f"`{f.name}` {top:,} is larger than TensorFlow takes ({INT32_MAX:,}, its "
+                f"`{name}` {top:,} is larger than TensorFlow takes ({INT32_MAX:,}, its "
                 "32-bit integers)",
                 value=top,
             )
-        else:
+        else:  # a negative factor (an axis, say) within int32
             continue
-        error.key = f.name  # the spec key of the same name, where the block has one
+        error.key = name  # the spec key of the same name, where the block has one
         raise error
 
 
-def _integers(value: object) -> Iterator[int]:
-    """The integers in a field's value: an int, or ints nested in tuples and lists."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        yield value
-    elif isinstance(value, tuple | list):
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass fields of an op class (none for an op that is not a dataclass): read once
+    per class, since every layer of a spec is checked."""
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+
+
+def _largest(value: object) -> int | None:
+    """The integer of largest magnitude in a field's value (an int, or ints nested in tuples
+    and lists; never a bool), or None where it holds none."""
+    if type(value) is int:  # most fields: no generator, no list
+        return value
+    top: int | None = None
+    if isinstance(value, tuple | list):
         for v in value:
-            yield from _integers(v)
+            m = _largest(v)
+            if m is not None and (top is None or abs(m) > abs(top)):
+                top = m
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return top
 
 
 # -- after lowering ------------------------------------------------------------------------

@@ -22,6 +22,7 @@ characters and too deep nesting is refused.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -93,35 +94,56 @@ def evaluate(source: str, env: Mapping[str, Any]) -> Any:
     """Evaluate the text inside `${...}` with names from `env`. Raises ExprError."""
     if len(source) > MAX_SOURCE:
         raise ExprError(f"expression longer than {MAX_SOURCE} characters")
+    tree, lookups, refused, _ = _parsed(source)
+    for name in lookups:  # in the order of the walk, up to the first refused construct
+        _lookup(name, env)
+    if refused is not None:
+        raise ExprError(refused)
+    try:
+        return _Eval(env).visit(tree)
+    except RecursionError:
+        raise ExprError("expression too deeply nested") from None
+
+
+def names(source: str) -> frozenset[str]:
+    """The names an expression reads (not the functions it calls); empty if it does not parse
+    (`evaluate` then says why)."""
+    if len(source) > MAX_SOURCE:
+        return frozenset()
+    try:
+        return _parsed(source)[3]
+    except ExprError:
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(source: str) -> tuple[ast.expr, tuple[str, ...], str | None, frozenset[str]]:
+    """What evaluating `source` needs that does not depend on the names' values, worked out once
+    per text (a family spec evaluates the same few expressions for every block): its tree, the
+    names the whitelist walk looks up before the first refused construct, that construct's
+    message (None if there is none), and every name it reads. Raises ExprError where it does not
+    parse; the tree is never changed by evaluation."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as e:
         raise ExprError(f"invalid expression: {e.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("invalid expression: too deeply nested") from None
-    _check_tree(tree.body, env)
-    try:
-        return _Eval(env).visit(tree.body)
-    except RecursionError:
-        raise ExprError("expression too deeply nested") from None
-
-
-def names(source: str) -> set[str]:
-    """The names an expression reads (not the functions it calls); empty if it does not parse
-    (`evaluate` then says why)."""
-    if len(source) > MAX_SOURCE:
-        return set()
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
-        return set()
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+    read = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                     and id(n) not in called)  # fmt: skip
+    lookups: list[str] = []
+    try:
+        _check_tree(tree.body, lookups)
+    except ExprError as e:
+        return tree.body, tuple(lookups), str(e), read
+    return tree.body, tuple(lookups), None, read
 
 
-def _check_tree(root: ast.expr, env: Mapping[str, Any]) -> None:
-    """Refuse anything outside the whitelist, and undefined names, anywhere in the tree (also
-    in branches that evaluation will not take). Iterative: no recursion on deep trees."""
+def _check_tree(root: ast.expr, lookups: list[str]) -> None:
+    """Refuse anything outside the whitelist anywhere in the tree (also in branches that
+    evaluation will not take), and list the names to look up (`evaluate` refuses undefined
+    ones) in the order of the walk. Iterative: no recursion on deep trees."""
     keys: set[int] = set()  # quoted mapping keys: the only strings allowed
     functions: set[int] = set()  # the names of called functions (not looked up in env)
     for node in ast.walk(root):
@@ -132,7 +154,7 @@ def _check_tree(root: ast.expr, env: Mapping[str, Any]) -> None:
                 raise ExprError(f"only numbers are allowed as literals, found {node.value!r}")
         elif isinstance(node, ast.Name):
             if id(node) not in functions:
-                _lookup(node.id, env)
+                lookups.append(node.id)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
                 raise ExprError(f"operator `{_describe(node)}` is not allowed in an expression")
