@@ -5,7 +5,6 @@ output size), and the totals after lowering. The README's "Guarantees" section l
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
@@ -135,11 +134,18 @@ def check_integers(op: Op, limits: Limits) -> None:
         raise error
 
 
-@functools.cache
+#: op class -> its dataclass fields' names
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(cls: type) -> tuple[str, ...]:
     """The dataclass fields of an op class (none for an op that is not a dataclass): read once
     per class, since every layer of a spec is checked."""
-    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else ()
+    names = _FIELDS.get(cls)
+    if names is None:
+        found = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        names = _FIELDS[cls] = tuple(f.name for f in found)
+    return names
 
 
 def _largest(value: object) -> int | None:
@@ -147,15 +153,23 @@ def _largest(value: object) -> int | None:
     and lists; never a bool), or None where it holds none."""
     if type(value) is int:  # most fields: no generator, no list
         return value
-    top: int | None = None
     if isinstance(value, tuple | list):
+        try:  # a kernel, strides, a target shape: plain ints, compared in C
+            hi, lo = max(value), min(value)
+        except (TypeError, ValueError):  # None, nested tuples, or empty: one by one below
+            pass
+        else:
+            if type(hi) is int and type(lo) is int:
+                return hi if abs(hi) >= abs(lo) else lo
+        top: int | None = None
         for v in value:
             m = _largest(v)
             if m is not None and (top is None or abs(m) > abs(top)):
                 top = m
-    elif isinstance(value, int) and not isinstance(value, bool):
+        return top
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return top
+    return None
 
 
 # -- after lowering ------------------------------------------------------------------------

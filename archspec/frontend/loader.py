@@ -11,6 +11,7 @@ nesting depth and a bounded number of events. Scalars are resolved by the safe l
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat
@@ -364,7 +365,7 @@ class _Builder:
         (a 1 MiB sexagesimal `1:0:0:...` takes minutes to convert) and values the safe
         constructor cannot build (`2001-13-45`) reported instead of raised."""
         value: str = event.value
-        tag = _resolver.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        tag = _tag(value, event.implicit)
         if tag in (_STR, _VALUE, _MERGE):  # strings (the most common), and `=`, `<<` as values
             return value
         limit = self.limits.number_chars
@@ -375,9 +376,8 @@ class _Builder:
                 event,
                 hint="no spec value needs that many digits",
             )
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
         try:
-            return _constructor.construct_object(node, deep=True)
+            return _construct(tag, value)
         except (ValueError, OverflowError) as e:
             kind = tag.rsplit(":", 1)[-1]
             raise self._fail(
@@ -386,6 +386,27 @@ class _Builder:
                 event,
                 hint="quote it to make it a string",
             ) from None
+
+
+# A spec repeats its scalars (`relu`, `same`, `3`, `true`), and a zoo of specs more so: what
+# YAML's implicit resolver and the safe constructor make of one is worked out once.
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag the safe loader's implicit resolver gives a scalar."""
+    tag: str = _resolver.resolve(yaml.ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
+    return tag
+
+
+@functools.lru_cache(maxsize=4096)
+def _construct(tag: str, value: str) -> Any:
+    """The value of a scalar of this tag (a number, a boolean, null, a date: immutable, so one
+    object serves every occurrence). Raises ValueError or OverflowError where it is not valid.
+    The tag's constructor is called directly: `construct_object` would remember every node in
+    the constructor's tables, which only a whole document's construction clears."""
+    construct = _constructor.yaml_constructors[tag]
+    return construct(_constructor, yaml.ScalarNode(tag, value))
 
 
 def _same_key(value: Any) -> tuple[str, Any]:

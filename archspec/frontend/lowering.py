@@ -45,7 +45,7 @@ class Lowering:
             type=block.type,
             path=path,
             inputs=[self.tensors[r] for r in block.inputs],
-            summary=block.summary(),
+            summarize=block.summary,
             group=group,
         )
         try:

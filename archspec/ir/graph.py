@@ -4,7 +4,8 @@ spec block that made them. No TensorFlow here: `archspec check` and `plot` work 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -41,9 +42,15 @@ class BlockInfo:
     nodes: list[str] = field(default_factory=list)
     output: str = ""
     shape: Shape = ()
-    summary: str = ""
+    #: gives the key parameters as text (the block's `summary`), asked for only where a table
+    #: or a diagram shows them: `check` of a large zoo would spend a tenth of its time on them
+    summarize: Callable[[], str] = str  # str() is ""
     #: the user-defined block instance this one was expanded from, if any: (name, type)
     group: tuple[str, str] | None = None
+
+    @functools.cached_property
+    def summary(self) -> str:
+        return self.summarize()
 
     def cost(self, graph: Graph) -> Cost:
         return sum((graph.nodes[n].cost for n in self.nodes), Cost())
