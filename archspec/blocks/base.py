@@ -96,7 +96,7 @@ def pair(value: int | list[int]) -> tuple[int, int]:
 class Block(BaseModel):
     """The keys every block has; subclasses add their parameters and `expand`."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
     #: Keras layers this block needs as inputs: 1, or None for "two or more" (add, concat)
     n_inputs: ClassVar[int | None] = 1
