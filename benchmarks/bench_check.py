@@ -175,19 +175,8 @@ def keras_script(specs: list[Path]) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="cold runs per figure (median)")
-    parser.add_argument("--keras-runs", type=int, default=3, help="runs of the Keras builds")
-    parser.add_argument("--build-runs", type=int, default=7,
-                        help="runs of archspec build and plain Keras (interleaved)")  # fmt: skip
-    args = parser.parse_args()
-    specs = sorted((ROOT / "specs").rglob("*.yaml"))
-    load = os.getloadavg()[0]
-    print(f"archspec benchmarks: {len(specs)} zoo specs under specs/, medians of {args.runs} "
-          f"cold runs (Keras: {args.keras_runs}), {os.cpu_count()} CPUs, "
-          f"load average {load:.1f}")  # fmt: skip
-
+def section_zoo(args: argparse.Namespace, specs: list[Path]) -> None:
+    """`archspec check specs/` against the floor, and against building every model with Keras."""
     print("\n1. check the zoo: archspec check specs/ vs building every model with Keras")
     chk, floor, floor_model = measure_interleaved(
         [[ARCHSPEC, "check", "specs"], [sys.executable, "-c", FLOOR],
@@ -211,10 +200,16 @@ def main() -> None:
           f"({ker[1] / chk[1]:.0f}x in CPU time; target >= 50x) and uses "
           f"{ker[2] / chk[2]:.1f}x less memory")  # fmt: skip
 
+
+def section_startup(args: argparse.Namespace, specs: list[Path]) -> None:
+    """The CLI's start-up."""
     print("\n2. start-up")
     row("archspec --help", measure([ARCHSPEC, "--help"], args.runs), "(target <= 200 ms)")
     row("python -c pass", measure([sys.executable, "-c", "pass"], args.runs))
 
+
+def section_growth(args: argparse.Namespace, specs: list[Path]) -> None:
+    """Generated specs of growing size: the check grows linearly."""
     print("\n3. generated specs (linear growth)")
     with tempfile.TemporaryDirectory() as tmp:
         for n in (250, 500, 1000):
@@ -223,6 +218,9 @@ def main() -> None:
     print("  the checking alone, in one process as the CLI runs it (start-up excluded; best of 5):")
     in_process_growth(args.runs)
 
+
+def section_builds(args: argparse.Namespace, specs: list[Path]) -> None:
+    """`archspec build` against keras.applications, whole process against whole process."""
     print("\n4. archspec build vs plain Keras, whole process against whole process")
     for rel, sets, factory in BUILDS:
         spec = ROOT / "specs" / rel
@@ -243,6 +241,9 @@ def main() -> None:
         print(f"  ratio: archspec build / keras.applications = {bld[0] / plain[0]:.2f} in wall "
               f"time, {bld[1] / plain[1]:.2f} in CPU time (target <= 1.10)")  # fmt: skip
 
+
+def section_every(args: argparse.Namespace, specs: list[Path]) -> None:
+    """Every zoo spec and every family member in one `archspec check`, against the floor."""
     print("\n5. check every zoo spec and every family member in one command")
     with tempfile.TemporaryDirectory() as tmp:
         members = render_family_members(Path(tmp))
@@ -254,6 +255,30 @@ def main() -> None:
         row("the floor: typer, yaml, pydantic and one model", floor_model)
         print(f"  ratio: {every[0] / floor_model[0]:.2f}x the floor in wall time, "
               f"{every[1] / floor_model[1]:.2f}x in CPU time (target <= 2)")  # fmt: skip
+
+
+SECTIONS = [section_zoo, section_startup, section_growth, section_builds, section_every]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold runs per figure (median)")
+    parser.add_argument("--keras-runs", type=int, default=3, help="runs of the Keras builds")
+    parser.add_argument("--build-runs", type=int, default=7,
+                        help="runs of archspec build and plain Keras (interleaved)")  # fmt: skip
+    parser.add_argument("--sections", default="1,2,3,4,5",
+                        help="the numbered sections to run, as 1,5 (default: all)")  # fmt: skip
+    args = parser.parse_args()
+    sections = {int(k) for k in args.sections.split(",")}
+    specs = sorted((ROOT / "specs").rglob("*.yaml"))
+    load = os.getloadavg()[0]
+    print(f"archspec benchmarks: {len(specs)} zoo specs under specs/, medians of {args.runs} "
+          f"cold runs (Keras: {args.keras_runs}), {os.cpu_count()} CPUs, "
+          f"load average {load:.1f}")  # fmt: skip
+
+    for k, section in enumerate(SECTIONS, 1):
+        if k in sections:
+            section(args, specs)
 
 
 if __name__ == "__main__":
