@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 import archspec
-from archspec.render.html import plot_html, spec_lines, to_html, tree
+from archspec.ir.graph import nest
+from archspec.render.html import plot_html, spec_lines, to_html
+from tests.conftest import write
+from tests.test_plot_groups import NESTED
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BYTES = 5 * 1024 * 1024
@@ -59,11 +63,42 @@ def test_spec_lines_and_nesting() -> None:
     lines = spec_lines(resolved)
     assert set(lines) >= {b.name for b in graph.blocks}
     assert re.fullmatch(r".*unet\.yaml:\d+ \(used at .*unet\.yaml:\d+\)", lines["enc2_conv_conv1"])
-    root = tree(graph)
-    enc2 = next(c for c in root.children if getattr(c, "name", "") == "enc2")
+    enc2 = next(c for c in nest(graph.blocks) if getattr(c, "name", "") == "enc2")
     assert [c.name for c in enc2.children] == ["enc2_pool", "enc2_conv"]  # type: ignore[union-attr]
     _, text = page("specs/examples/unet.yaml")
     assert 'data-group="enc2_conv" data-gtype="double_conv"' in text
+
+
+class _Groups(HTMLParser):
+    """The `data-group` boxes of a page, nested as the page nests them: (name, [inner ones])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.top: list[tuple[str, list]] = []  # type: ignore[type-arg]
+        self.stack = [self.top]
+        self.opened: list[bool] = []  # per open div: whether it is a group box
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "div":
+            name = dict(attrs).get("data-group")
+            self.opened.append(name is not None)
+            if name is not None:
+                box: tuple[str, list] = (name, [])  # type: ignore[type-arg]
+                self.stack[-1].append(box)
+                self.stack.append(box[1])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self.opened.pop():
+            self.stack.pop()
+
+
+def test_three_levels_of_instances_nest_on_the_page(tmp_path: Path) -> None:
+    """Each box holds the instances expanded inside it, at every depth (the IR records the
+    chain of instances per block; the page once stopped at two levels)."""
+    spec = write(tmp_path, NESTED)
+    parser = _Groups()
+    parser.feed(to_html(archspec.analyze(spec), str(spec), {}))
+    assert parser.top == [("o", [("o_m", [("o_m_i1", []), ("o_m_i2", [])])])]
 
 
 @pytest.mark.parametrize("spec,sets", [("specs/resnet152.yaml", ()),

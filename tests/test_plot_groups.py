@@ -10,9 +10,9 @@ from pathlib import Path
 import pydot
 
 from archspec import app as api
-from archspec.ir.graph import BlockInfo
+from archspec.ir.graph import BlockInfo, Instance, nest
 from archspec.render import dot
-from archspec.render.dot_groups import Group, Ids, nest
+from archspec.render.dot_groups import Ids
 from tests.conftest import ROOT, write
 from tests.test_plot import _edges, png_size, svg_texts
 
@@ -144,10 +144,12 @@ def test_nested_instance_gets_its_own_box_inside_the_outer_one():
 
 def test_three_levels_of_nesting(tmp_path: Path):
     spec = write(tmp_path, NESTED)
-    units = nest(api.analyze(spec))
+    units = nest(api.analyze(spec).blocks)
 
-    def shape(u: Group | BlockInfo) -> object:
-        return (u.name, u.type, [shape(c) for c in u.children]) if isinstance(u, Group) else u.name
+    def shape(u: Instance | BlockInfo) -> object:
+        return (
+            (u.name, u.type, [shape(c) for c in u.children]) if isinstance(u, Instance) else u.name
+        )
 
     inner = [("o_m_i1", "inner", ["o_m_i1_c", "o_m_i1_bn"])]
     assert [shape(u) for u in units] == [

@@ -25,7 +25,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     model = resolved.model
     lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
     for item in resolved.items:
-        problem = lowering.add(item.block, item.path, item.group, item.doc)
+        problem = lowering.add(item.block, item.path, item.groups, item.doc)
         if problem is not None:
             raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
     graph, tensors = lowering.graph, lowering.tensors

@@ -34,7 +34,7 @@ class Lowering:
         #: final block name -> its output tensor
         self.tensors: dict[str, str] = {n: n for n in self.graph.inputs}
 
-    def add(self, block: Block, path: KeyPath, group: tuple[str, str] | None,
+    def add(self, block: Block, path: KeyPath, groups: tuple[tuple[str, str], ...],
             doc: Document | None = None) -> Diagnostic | None:  # fmt: skip
         """Add the layers of one validated, named block with explicit inputs; what is wrong with
         it (a shape error, a limit), at the block's key where one is to blame, or None. `doc`:
@@ -46,7 +46,7 @@ class Lowering:
             path=path,
             inputs=[self.tensors[r] for r in block.inputs],
             summarize=block.summary,
-            group=group,
+            groups=groups,
         )
         try:
             out = block.expand(CheckedBuilder(self.graph, info, self.limits), info.inputs)

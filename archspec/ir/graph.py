@@ -45,15 +45,53 @@ class BlockInfo:
     #: gives the key parameters as text (the block's `summary`), asked for only where a table
     #: or a diagram shows them: `check` of a large zoo would spend a tenth of its time on them
     summarize: Callable[[], str] = str  # str() is ""
-    #: the user-defined block instance this one was expanded from, if any: (name, type)
-    group: tuple[str, str] | None = None
+    #: the user-defined block instances (and included specs, type `spec`) this one was
+    #: expanded from, outermost first: (final name, type) each
+    groups: tuple[tuple[str, str], ...] = ()
 
     @functools.cached_property
     def summary(self) -> str:
         return self.summarize()
 
+    @property
+    def group(self) -> tuple[str, str] | None:
+        """The outermost instance this block was expanded from, if any."""
+        return self.groups[0] if self.groups else None
+
     def cost(self, graph: Graph) -> Cost:
         return sum((graph.nodes[n].cost for n in self.nodes), Cost())
+
+
+@dataclass
+class Instance:
+    """A user-defined block instance or an included spec (type `spec`) in a graph: its blocks
+    and the instances nested in it, in emission order."""
+
+    name: str
+    type: str
+    children: list[Instance | BlockInfo] = field(default_factory=list)
+
+    def blocks(self) -> list[BlockInfo]:
+        out: list[BlockInfo] = []
+        for c in self.children:
+            out.extend(c.blocks() if isinstance(c, Instance) else [c])
+        return out
+
+
+def nest(blocks: list[BlockInfo]) -> list[Instance | BlockInfo]:
+    """The top-level blocks and instances, each instance holding its blocks and the instances
+    nested in it (from each block's `groups`; an instance's blocks are emitted together)."""
+    top: list[Instance | BlockInfo] = []
+    for b in blocks:
+        level = top
+        for name, kind in b.groups:
+            last = level[-1] if level else None
+            if not (isinstance(last, Instance) and (last.name, last.type) == (name, kind)):
+                last = Instance(name, kind)
+                level.append(last)
+            level = last.children
+        level.append(b)
+    return top
 
 
 @dataclass

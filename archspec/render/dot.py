@@ -29,9 +29,9 @@ import pydot
 
 from archspec.core.errors import usage_error
 from archspec.core.units import macs_str
-from archspec.ir.graph import BlockInfo, Graph, Node
+from archspec.ir.graph import BlockInfo, Graph, Instance, Node, nest
 from archspec.render.bounds import check_size, not_a_folder
-from archspec.render.dot_groups import Group, Ids, collapsed, group_box, nest
+from archspec.render.dot_groups import Ids, collapsed, group_box
 from archspec.render.dot_groups import shortcut_edges as _shortcut_edges
 from archspec.render.dot_style import (
     EXTRA_FAMILIES,
@@ -113,16 +113,16 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
     shortcut = _shortcut_edges(graph)
     ids = Ids()
 
-    def draw(into: pydot.Graph, units: list[Group | BlockInfo]) -> None:
+    def draw(into: pydot.Graph, units: list[Instance | BlockInfo]) -> None:
         for u in units:  # an instance is a dashed box around its blocks and nested instances
-            if isinstance(u, Group):
+            if isinstance(u, Instance):
                 box = group_box(ids, u)
                 draw(box, u.children)
                 into.add_subgraph(box)
             else:
                 into.add_subgraph(_block_cluster(graph, u, ids("block", u.name)))
 
-    draw(g, nest(graph))
+    draw(g, nest(graph.blocks))
     labelled: set[str] = set()
     for node in graph.nodes.values():
         for src in node.inputs:

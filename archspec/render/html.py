@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from archspec.core.units import human, macs_str, shape_str
-from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.graph import BlockInfo, Graph, Instance, nest
 from archspec.render.dot import RANKDIRS, _shortcut_edges, family, find_renderer
 from archspec.render.html_layout import Layout, layouts
 
@@ -66,86 +66,6 @@ def spec_lines(resolved: Any) -> dict[str, str]:
     return out
 
 
-# ---------------------------------------------------------------- nesting
-
-
-@dataclass
-class _Group:
-    """A user-defined block instance or an included spec: its blocks and nested instances."""
-
-    name: str
-    type: str
-    depth: int
-    children: list[_Group | BlockInfo] = field(default_factory=list)
-
-    def blocks(self) -> list[BlockInfo]:
-        out: list[BlockInfo] = []
-        for c in self.children:
-            out.extend(c.blocks() if isinstance(c, _Group) else [c])
-        return out
-
-
-def _nested_kind(b: BlockInfo) -> str | None:
-    """The user-defined type `b` is written in when that is not its group's own type: `b` then
-    belongs to an instance nested inside the group (the IR keeps the outermost group only)."""
-    if b.group is None or len(b.path) < 2 or b.path[0] != "define":
-        return None
-    kind = str(b.path[1])
-    return kind if kind != b.group[1] or b.group[1] == "spec" else None
-
-
-def _common_name(names: list[str]) -> str:
-    """The name of a nested instance from its blocks' names (`enc2_conv_conv1`,
-    `enc2_conv_conv2` -> `enc2_conv`): their longest common prefix ending at `_`."""
-    if len(names) == 1:
-        return names[0].rsplit("_", 1)[0]
-    first = names[0]
-    n = 0
-    while all(len(s) > n and s[n] == first[n] for s in names):
-        n += 1
-    return first[:n].rsplit("_", 1)[0] if "_" in first[:n] else first[:n]
-
-
-def tree(graph: Graph) -> _Group:
-    """The blocks nested by their groups: top-level instances and included specs (from
-    BlockInfo.group), then the instances nested in them (from where each block is written: a
-    new instance starts where the index in its definition does not increase)."""
-    root = _Group(graph.name, "model", 0)
-    last: tuple[str, str, int] | None = None
-    for b in graph.blocks:
-        parent = root
-        if b.group is not None:
-            top = root.children[-1] if root.children else None
-            if not (isinstance(top, _Group) and top.depth == 1 and top.name == b.group[0]):
-                top = _Group(b.group[0], b.group[1], 1)
-                root.children.append(top)
-                last = None
-            parent = top
-            kind = _nested_kind(b)
-            if kind is not None:
-                index = int(b.path[3]) if len(b.path) > 3 and isinstance(b.path[3], int) else 0
-                inner = top.children[-1] if top.children else None
-                fresh = last is None or last[:2] != (b.group[0], kind) or index <= last[2]
-                if fresh or not isinstance(inner, _Group):
-                    inner = _Group("", kind, 2)
-                    top.children.append(inner)
-                last = (b.group[0], kind, index)
-                parent = inner
-            else:
-                last = None
-        parent.children.append(b)
-    _name_nested(root)
-    return root
-
-
-def _name_nested(group: _Group) -> None:
-    for c in group.children:
-        if isinstance(c, _Group):
-            if not c.name:
-                c.name = _common_name([b.name for b in c.blocks()])
-            _name_nested(c)
-
-
 # ---------------------------------------------------------------- markup
 
 
@@ -171,10 +91,11 @@ class _Page:
         text = f"{params:,} params" if params < 10_000 else f"{human(params)} params"
         return f'<div class="cost">{_e(text)} · {_e(macs_str(macs))} MACs</div>'
 
-    def group(self, g: _Group) -> None:
+    def group(self, g: Instance, depth: int) -> None:
+        """An instance `depth` levels deep (1: at the top level) and what it holds."""
         c = sum((b.cost(self.graph) for b in g.blocks()), start=type(self.graph.cost)())
         self.group_ids += 1
-        state = " open" if g.depth <= OPEN_DEPTH else ""
+        state = " open" if depth <= OPEN_DEPTH else ""
         self.out.append(
             f'<div class="grp{state}" data-group="{_e(g.name)}" data-gtype="{_e(g.type)}" '
             f'id="g{self.group_ids}"><div class="ghd"><span class="tw"></span><b>{_e(g.name)}</b> '
@@ -183,13 +104,14 @@ class _Page:
             f"{self.cost(c.params, c.macs)}{self.share(c.params, c.macs)}</div>"
             '<div class="gbody">'
         )
-        self.children(g)
+        self.children(g.children, depth)
         self.out.append("</div></div>")
 
-    def children(self, g: _Group) -> None:
-        for c in g.children:
-            if isinstance(c, _Group):
-                self.group(c)
+    def children(self, units: list[Instance | BlockInfo], depth: int = 0) -> None:
+        """The blocks and instances inside an instance `depth` levels deep (0: the model)."""
+        for c in units:
+            if isinstance(c, Instance):
+                self.group(c, depth + 1)
             else:
                 self.block(c)
 
@@ -271,7 +193,7 @@ def to_html(graph: Graph, source: str | None = None, lines: Mapping[str, str] | 
     for name, shape in graph.inputs.items():
         page.out.append(f'<div class="term" data-input="{_e(name)}"><b>{_e(name)}</b>'
                         f"<br>{_e(_dims(shape))}</div>")  # fmt: skip
-    page.children(tree(graph))
+    page.children(nest(graph.blocks))
     for k, out in enumerate(graph.outputs):
         page.out.append(f'<div class="term" data-output="out:{k}"><b>output</b> {_e(out)}'
                         f"<br>{_e(_dims(graph.shape_of(out)))}</div>")  # fmt: skip

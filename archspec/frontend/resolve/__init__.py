@@ -77,13 +77,19 @@ class Item:
     block: Block
     #: where the block stands in the file (inside a definition: in `define`)
     path: KeyPath
-    #: the outermost user-defined block instance it came from (name, type), and where it is used
-    group: tuple[str, str] | None = None
+    #: the user-defined block instances (and included specs) it came from, outermost first
+    #: (final name, type each), and where the outermost is used
+    groups: tuple[tuple[str, str], ...] = ()
     use: KeyPath | None = None
     #: the spec it stands in if it was included (`type: spec`; None: the resolved one), and
     #: the notes at the blocks that include it, innermost first
     doc: Document | None = None
     notes: tuple[Related, ...] = ()
+
+    @property
+    def group(self) -> tuple[str, str] | None:
+        """The outermost instance it came from, if any."""
+        return self.groups[0] if self.groups else None
 
 
 @dataclass
@@ -198,7 +204,7 @@ class _Expansion:
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
             )
-            self.items.append(Item(final, path, scope.group, scope.use))
+            self.items.append(Item(final, path, scope.groups, scope.use))
             refs = [name]
         if not block.repeat:
             self.names.drop(block, refs, path, scope)
@@ -349,7 +355,9 @@ class _Expansion:
             renamed = self.names.name(final[b.name], b.type, 1, 0, path, hidden)
             block = b.model_copy(update={"name": renamed,
                                          "inputs": [final[r] for r in b.inputs]})  # fmt: skip
-            self.items.append(Item(block, item.path, (name, include.KIND), item.use,
+            inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
+            self.items.append(Item(block, item.path, (*scope.groups, (name, include.KIND),
+                                                      *inside), item.use,
                                    item.doc or inner_doc, (*item.notes, note)))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)

@@ -142,6 +142,6 @@ def inner_scope(
         names=names,
         previous=refs[0] if len(refs) == 1 else None,
         declared=declared(definition.blocks),
-        group=outer.group or (name, kind),
+        groups=(*outer.groups, (name, kind)),
         use=outer.use or path,
     )

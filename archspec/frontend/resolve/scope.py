@@ -29,8 +29,9 @@ class Scope:
     #: local names declared anywhere in this block list (to tell "later" from "unknown")
     declared: set[str]
     counters: Counter[str] = field(default_factory=Counter)
-    #: the outermost user-defined block instance this is in (name, type), and where it is used
-    group: tuple[str, str] | None = None
+    #: the user-defined block instances this is in, outermost first (final name, type each),
+    #: and where the outermost is used
+    groups: tuple[tuple[str, str], ...] = ()
     use: KeyPath | None = None
     #: `spec` blocks (local name) -> the names of the included blocks they expose, which read
     #: as `<name>.<exposed>` (in `names` too)

@@ -48,7 +48,7 @@ class _Lowered(Protocol):
     @property
     def path(self) -> KeyPath: ...
     @property
-    def group(self) -> tuple[str, str] | None: ...
+    def groups(self) -> tuple[tuple[str, str], ...]: ...
     @property
     def use(self) -> KeyPath | None: ...
     @property
@@ -79,7 +79,7 @@ class Shapes:
             self.lowering = Lowering(self.doc, m.name, m.input_shapes, m.inputs is not None,
                                      self.doc.limits)  # fmt: skip
         for item in self.items[self.done :]:
-            problem = self.lowering.add(item.block, item.path, item.group, item.doc)
+            problem = self.lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
                 raise SpecError(placed(item.doc or self.doc, problem, item.use, item.notes))
             self.done += 1
