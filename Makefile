@@ -43,6 +43,12 @@ bench: install
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_backends.py
 
+# archspec build against keras.applications for every zoo network it has (about 40 minutes):
+# the build-time column of docs/benchmarks.md's zoo table
+.PHONY: bench-zoo
+bench-zoo: install
+	$(BIN)/python benchmarks/bench_zoo_builds.py
+
 # A long fuzzing campaign: the static pipeline (tests/test_fuzz.py) and the newer surfaces
 # (tests/test_fuzz_surfaces.py: copy/in_shape expressions, repeat_names, define, spec includes,
 # stdin, zoo names and --set, --weights files). About 120,000 in-process examples, 60 Keras
