@@ -46,6 +46,30 @@ def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
     return p
 
 
+def randomize(model: Any, rng: Any) -> None:
+    """Random weights everywhere (BN variances positive), so that equal outputs mean something;
+    `rng` is a numpy Generator."""
+    for layer in model.layers:
+        ws = layer.get_weights()
+        if not ws:
+            continue
+        new = [rng.normal(0, 0.5, w.shape).astype("float32") for w in ws]
+        if "BatchNormalization" in type(layer).__name__:
+            new[3] = abs(new[3]) + 0.5
+        layer.set_weights(new)
+
+
+def previous_target(out: Path) -> None:
+    """An earlier run's save at `out`: a `.keras` file, or a SavedModel folder (`*savedmodel`),
+    holding `previous`; what an interrupted save must leave as it is."""
+    if out.name.endswith("savedmodel"):
+        (out / "variables").mkdir(parents=True)
+        (out / "saved_model.pb").write_bytes(b"previous")
+    else:
+        out.parent.mkdir(exist_ok=True)
+        out.write_bytes(b"previous")
+
+
 class CompiledSpecs:
     """Each spec compiled to Keras once per session, shared by the test modules that need it
     (test_static_vs_keras, test_zoo): the zoo's big models take seconds and hundreds of MB each.

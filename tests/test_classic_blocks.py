@@ -17,6 +17,7 @@ import archspec
 from archspec.blocks.layers.layer_scale import LayerScale
 from archspec.core.errors import SpecError
 from archspec.ir.op import Cost
+from tests.conftest import randomize
 
 RNG_SEED = 0
 
@@ -43,18 +44,6 @@ def errors(shape: tuple[int, int, int], *blocks: str) -> list:
 
 def leaves(model) -> list:
     return list(model.layers[1:])
-
-
-def randomize(model, rng: np.random.Generator) -> None:
-    """Random weights everywhere (BN variances positive), so that equal outputs mean something."""
-    for layer in model.layers:
-        ws = layer.get_weights()
-        if not ws:
-            continue
-        new = [rng.normal(0, 0.5, w.shape).astype("float32") for w in ws]
-        if "BatchNormalization" in type(layer).__name__:
-            new[3] = np.abs(new[3]) + 0.5
-        layer.set_weights(new)
 
 
 def assert_same_as_keras(ref, ours, shape, renames: dict[str, str], extra: set[str]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli, write
+from tests.conftest import ROOT, previous_target, run_cli, write
 
 SEED = sorted((ROOT / "specs" / "seed").glob("*.yaml"))
 TWO_HEADS = ROOT / "specs" / "examples" / "two_heads.yaml"
@@ -266,12 +266,7 @@ def _kill_once_temporary_appears(tmp_path: Path, out: Path) -> None:
 @pytest.mark.parametrize("name", ["m.keras", "m_savedmodel"])
 def test_sigkill_mid_save_keeps_previous_target_and_next_run_cleans_up(tmp_path, name):
     out = tmp_path / "out" / name
-    if name.endswith("savedmodel"):
-        (out / "variables").mkdir(parents=True)
-        (out / "saved_model.pb").write_bytes(b"previous")
-    else:
-        out.parent.mkdir()
-        out.write_bytes(b"previous")
+    previous_target(out)
     before = digest(out)
     _kill_once_temporary_appears(tmp_path, out)
     assert digest(out) == before
@@ -314,11 +309,7 @@ def test_failure_inside_save_keeps_previous_target_and_leaves_no_temporary(
     tmp_path, name, exc, code
 ):
     out = tmp_path / name
-    if name.endswith("savedmodel"):
-        (out / "variables").mkdir(parents=True)
-        (out / "saved_model.pb").write_bytes(b"previous")
-    else:
-        out.write_bytes(b"previous")
+    previous_target(out)
     before = digest(out)
     script = FAIL_INSIDE.format(exc=exc, spec=str(TWO_HEADS), out=str(out))
     r = subprocess.run(

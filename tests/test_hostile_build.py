@@ -31,7 +31,7 @@ from archspec.blocks import REGISTRY
 from archspec.core.errors import ArchspecError, LimitExceeded, SpecError, UsageError
 from archspec.core.limits import DEFAULT, INT32_MAX
 from archspec.frontend.bounds import FACTORS, check_integers
-from tests.conftest import ROOT
+from tests.conftest import ROOT, previous_target
 from tests.test_hostile import expect as expect_refused
 from tests.test_hostile import run, snapshot
 from tests.test_static_vs_keras import example_spec
@@ -339,12 +339,7 @@ def test_terminated_cleanly_removes_then_hands_the_signal_on(tmp_path):
 @pytest.mark.parametrize("name", ["m.keras", "m_savedmodel"])
 def test_sigterm_mid_save_leaves_no_temporary_and_the_previous_target(tmp_path, name):
     out = tmp_path / "out" / name
-    if name.endswith("savedmodel"):
-        (out / "variables").mkdir(parents=True)
-        (out / "saved_model.pb").write_bytes(b"previous")
-    else:
-        out.parent.mkdir()
-        out.write_bytes(b"previous")
+    previous_target(out)
     before = sorted(p.name for p in out.parent.rglob("*"))
     big = tmp_path / "big.yaml"
     big.write_text(spec("{type: flatten}", "{type: dense, units: 2000}", shape="[64, 64, 3]"))

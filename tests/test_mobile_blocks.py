@@ -14,6 +14,7 @@ from archspec.blocks.layers.depthwise_conv import DepthwiseConv2D
 from archspec.core.errors import LimitExceeded, SpecError
 from archspec.core.limits import Limits
 from archspec.ir.op import Cost
+from tests.conftest import randomize
 
 RNG_SEED = 0
 
@@ -39,18 +40,6 @@ def errors(text: str) -> list:
 
 def weighted(model) -> dict[str, object]:
     return {layer.name: layer for layer in model.layers if layer.weights}
-
-
-def randomize(model, rng: np.random.Generator) -> None:
-    """Random weights everywhere (BN variances positive), so that equal outputs mean something."""
-    for layer in model.layers:
-        ws = layer.get_weights()
-        if not ws:
-            continue
-        new = [rng.normal(0, 0.5, w.shape).astype("float32") for w in ws]
-        if "BatchNormalization" in type(layer).__name__:
-            new[3] = np.abs(new[3]) + 0.5
-        layer.set_weights(new)
 
 
 def assert_same_as_keras(
