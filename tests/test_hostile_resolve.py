@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from archspec import app as api
 from archspec.app.check import check_file
 from archspec.core.errors import ArchspecError, SpecError
+from archspec.core.limits import Limits
 from archspec.frontend import expr
 from archspec.frontend.resolve import define
 from archspec.frontend.resolve.naming import NAME_CHARS
@@ -166,6 +167,39 @@ def test_param_values_shared_exponentially_are_e703_fast(tmp_path):
     r, seconds = run_limited(["check", "spec.yaml"], tmp_path)
     assert r.returncode == 1 and "error[E703]: params.p16" in r.stderr
     assert seconds < 5
+
+
+def test_includes_of_a_large_file_count_its_yaml_nodes_each_time(tmp_path):
+    # 95,000 list items: about 95,000 parser events, half the limit; three inclusions pass it
+    junk = ", ".join("1" for _ in range(95_000))
+    write(tmp_path, f"name: heavy\ninput: [8, 8, 3]\nparams: {{junk: [{junk}]}}\n"
+          "blocks:\n  - {type: activation, activation: relu}\n", "heavy.yaml")  # fmt: skip
+    uses = "".join(f"  - {{type: spec, name: h{k}, path: heavy.yaml, inputs: input}}\n"
+                   for k in range(40))  # fmt: skip
+    write(tmp_path, "name: top\ninput: [8, 8, 3]\nblocks:\n" + uses)
+    r, seconds = run_limited(["check", "spec.yaml"], tmp_path)
+    assert r.returncode == 1, r.stdout
+    assert "spec.yaml:6:34: error[E703]: blocks[2].path: with this include" in r.stderr
+    assert seconds < 5
+
+
+def test_a_binary_tree_of_small_includes_stops_at_a_limit(tmp_path):
+    # l<n> includes l<n-1> twice: 2^16 inclusions of one-block files if nothing stopped it
+    write(tmp_path, "name: l0\ninput: [8, 8, 3]\nblocks:\n  - {type: activation, "
+          "activation: relu}\n", "l0.yaml")  # fmt: skip
+    for n in range(1, 17):
+        write(tmp_path, f"name: l{n}\ninput: [8, 8, 3]\nblocks:\n"
+              f"  - {{type: spec, name: a, path: l{n - 1}.yaml, inputs: input}}\n"
+              f"  - {{type: spec, name: b, path: l{n - 1}.yaml, inputs: input}}\n"
+              "  - {type: add, inputs: [a, b]}\n", f"l{n}.yaml")  # fmt: skip
+    r, _ = run_limited(["check", "l16.yaml"], tmp_path)
+    assert r.returncode == 1 and ("error[E703]" in r.stderr or "error[E705]" in r.stderr)
+    # the block limit counts the including specs' blocks too: stopped well before 2^16
+    small = api.load(tmp_path / "l9.yaml")  # 512 + 511 blocks: within the limit
+    assert len(small.items) == 1023
+    with pytest.raises(SpecError) as e:
+        api.load(tmp_path / "l9.yaml", limits=Limits(blocks=1000))
+    assert e.value.diagnostics[0].code == "E705"
 
 
 def test_a_user_defined_blocks_param_value_is_bounded_too():

@@ -46,6 +46,8 @@ class Document:
     written: Any = None
     #: the limits it was read with; the later stages (resolve, lower) check against the same
     limits: Limits = DEFAULT
+    #: the YAML parser events it was built from (a spec including it counts them, include.py)
+    events: int = 0
 
     def locate(self, path: KeyPath, key: bool = False) -> tuple[int, int] | None:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -159,7 +161,9 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
         )
     doc = Document(file=file, data=None, text=text, limits=limits or DEFAULT)
     try:
-        _Builder(doc, doc.limits).build(yaml.parse(text, Loader=_Parser))
+        builder = _Builder(doc, doc.limits)
+        builder.build(yaml.parse(text, Loader=_Parser))
+        doc.events = builder.events
     except yaml.MarkedYAMLError as e:
         raise SpecError(_syntax_error(e, text, file, (limits or DEFAULT).depth)) from None
     except yaml.YAMLError as e:

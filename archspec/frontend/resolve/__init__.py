@@ -121,11 +121,15 @@ class _Expansion:
 
     def __init__(
         self, doc: Document, model: SpecModel, params: dict[str, Any], source: list[Any] | None,
-        chain: tuple[str, ...] = (),
+        chain: tuple[str, ...] = (), tree: include.Tree | None = None, base: int = 0,
     ) -> None:  # fmt: skip
         self.doc = doc
         #: the files including this one, outermost first, and this one (include cycles)
         self.chain = chain
+        #: what this spec's includes share with the including specs' (include.py)
+        self.tree = tree or include.Tree(doc.events)
+        #: the blocks the including specs expanded before this one (the limit is on the sum)
+        self.base = base
         #: the top-level blocks as written (None if `blocks` itself was an expression)
         self.source = source
         self.model = model
@@ -141,6 +145,11 @@ class _Expansion:
         self.broken = False
         #: the shapes `in_shape` and `in_channels` read, lowered on demand
         self.shapes = Shapes(doc, model, self.items)
+
+    @property
+    def count(self) -> int:
+        """The blocks expanded so far, by the including specs too."""
+        return self.base + len(self.items)
 
     def run(self) -> list[str]:
         """Expand the top-level blocks; the final names of the outputs."""
@@ -182,7 +191,7 @@ class _Expansion:
         block = self.validate(raw, path, scope, str(kind), defaulted)
         if block is None or self.broken:
             return
-        check_count(self.doc, len(self.items), block.repeat, path, scope.use)
+        check_count(self.doc, self.count, block.repeat, path, scope.use)
         refs = read_inputs(self.doc, block, path, scope)
         varies = has_expr(source)
         for copy in range(block.repeat):
@@ -288,7 +297,7 @@ class _Expansion:
             return
         if self.broken:
             return
-        check_count(self.doc, len(self.items), common.repeat * len(definition.blocks), path,
+        check_count(self.doc, self.count, common.repeat * len(definition.blocks), path,
                     scope.use)  # fmt: skip
         refs = read_inputs(self.doc, common, path, scope)
         varies = has_expr(source)
@@ -330,7 +339,7 @@ class _Expansion:
             return
         refs = read_inputs(self.doc, use, path, scope)
         chain = self.chain or (os.path.realpath(self.doc.file),)
-        inner_doc, chain = include.open_spec(self.doc, use, path, chain)
+        inner_doc, chain = include.open_spec(self.doc, use, path, chain, self.tree)
         inner_doc = include.with_set(self.doc, use, path, inner_doc)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
@@ -340,11 +349,11 @@ class _Expansion:
             model = validate_spec(inner_doc)
         model = include.take_input(self.doc, path, model, shape)
         with include.noting(note):
-            inner = _Expansion(inner_doc, model, params,
-                               source if isinstance(source, list) else None, chain)  # fmt: skip
+            inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
+                               else None, chain, self.tree, self.count)  # fmt: skip
             outputs = inner.run()
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs)
-        check_count(self.doc, len(self.items), len(inner.items), path, None)
+        check_count(self.doc, self.count, len(inner.items), path, None)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
         final.update({n: refs[0] for n in model.input_shapes})

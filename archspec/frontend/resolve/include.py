@@ -20,6 +20,9 @@
   and `Item.notes` for the errors found when lowering). A missing or unreadable file, an include
   cycle and includes nested deeper than MAX_DEPTH are errors at `path`. The included blocks
   count toward the limit on blocks (and layers); the included file's size is limited as any.
+- One spec's includes share a `Tree`: each file is read once, however often it is included,
+  and every inclusion counts its file's YAML events against the limit on events (E703), so a
+  chain of includes of a large file cannot multiply the work past the limits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -147,10 +151,19 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
                + ", ".join(zoo_names()))  # fmt: skip
 
 
-def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
+@dataclass
+class Tree:
+    """What the specs included by one top-level spec share: the files read so far (by real
+    path), and the YAML events of every inclusion so far, the top-level file's included."""
+
+    events: int
+    read: dict[str, Document] = field(default_factory=dict)
+
+
+def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...], tree: Tree
               ) -> tuple[Document, tuple[str, ...]]:  # fmt: skip
-    """The included file read (with `doc`'s limits), and the chain of files including it.
-    `chain`: the files that include `doc`, outermost first, then `doc` itself."""
+    """The included file read (with `doc`'s limits; once per `tree`), and the chain of files
+    including it. `chain`: the files that include `doc`, outermost first, then `doc` itself."""
     file = find(doc, use, path)
     key = os.path.realpath(file)
     where: KeyPath = (*path, "path")
@@ -161,14 +174,22 @@ def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
     if len(chain) > MAX_DEPTH:
         raise fail(doc, "E505", f"{format_path(where)}: specs included more than {MAX_DEPTH} "
                    "deep", where, hint="flatten the includes")  # fmt: skip
-    try:
-        with noting(including(doc, path)):
-            inner = read_file(file, doc.limits)
-    except SpecError:
-        raise
-    except ArchspecError as e:  # unreadable: at `path`
-        raise fail(doc, "E505", f"{format_path(where)}: {e.diagnostics[0].message}",
-                   where) from None  # fmt: skip
+    inner = tree.read.get(key)
+    if inner is None:
+        try:
+            with noting(including(doc, path)):
+                inner = tree.read[key] = read_file(file, doc.limits)
+        except SpecError:
+            raise
+        except ArchspecError as e:  # unreadable: at `path`
+            raise fail(doc, "E505", f"{format_path(where)}: {e.diagnostics[0].message}",
+                       where) from None  # fmt: skip
+    tree.events += inner.events
+    if tree.events > doc.limits.events:
+        raise fail(doc, "E703", f"{format_path(where)}: with this include, the spec and the "
+                   f"specs it includes hold more than {doc.limits.events:,} YAML nodes (parser "
+                   "events; a file counts each time it is included)", where,
+                   hint="include fewer or smaller specs")  # fmt: skip
     return inner, (*chain, key)
 
 

@@ -102,7 +102,8 @@ def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
     if expanded + more > limit:
         raise fail(doc, "E705", f"{format_path(path)}: the spec expands to more than "
                    f"{limit:,} blocks", path, use=use,
-                   hint="lower `repeat`, or split the model")  # fmt: skip
+                   hint="lower `repeat` or include fewer specs, or raise the limit with "
+                   "--max-blocks")  # fmt: skip
 
 
 def letter(k: int) -> str:
