@@ -191,6 +191,34 @@ def test_a_letter_name_that_clashes_is_a_duplicate_name():
     assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
 
 
+@pytest.mark.parametrize("later", [
+    "repeat: 2",  # copies x_1, x_2: the final names differ, the name `x` does not
+    "repeat: 2, repeat_names: letters",
+])  # fmt: skip
+@pytest.mark.parametrize("reader", ["inputs", "outputs"])
+def test_a_name_two_blocks_give_themselves_cannot_be_read(later, reader):
+    text = PLAIN + (
+        "blocks:\n  - {type: conv, name: x, filters: 4, kernel: 1}\n"
+        f"  - {{type: conv, name: x, filters: 8, kernel: 1, {later}}}\n"
+        + ("  - {type: conv, name: y, filters: 4, kernel: 1, inputs: x}\n" if reader == "inputs"
+           else "  - {type: conv, name: y, filters: 4, kernel: 1}\noutputs: [x, y]\n")
+    )  # fmt: skip
+    d = error(text)
+    where = ("blocks", 2, "inputs") if reader == "inputs" else ("outputs", 0)
+    assert (d.code, d.path) == ("E302", where)
+    assert "2 blocks are named `x`, so it is unclear which one this reads" in d.message
+
+
+def test_a_block_and_a_repeated_one_may_share_a_name_that_nothing_reads():
+    # MobileNetV3's `expanded_conv` then `expanded_conv_1` ... `expanded_conv_10`
+    text = PLAIN + (
+        "blocks:\n  - {type: conv, name: x, filters: 4, kernel: 1}\n"
+        "  - {type: conv, name: x, filters: 8, kernel: 1, repeat: 2}\n"
+        "  - {type: conv, name: y, filters: 4, kernel: 1, inputs: x_1}\n"
+    )
+    assert [i.block.name for i in run(text).items] == ["x", "x_1", "x_2", "y"]
+
+
 def test_repeat_zero_leaves_the_block_out_and_its_name_means_its_input():
     text = PLAIN + (
         "define:\n  d:\n    blocks: [{type: conv, filters: 2, kernel: 1}]\n"

@@ -50,6 +50,8 @@ class Names:
                 if local not in scope.declared and scope.prefix + local not in self.final:
                     break
         else:
+            if copy == 0:
+                scope.given[given] += 1
             local = (given if names == "number" and repeat == 1
                      else fill(repeat_template(names), given, copy))  # fmt: skip
         final = scope.prefix + local
@@ -83,6 +85,7 @@ class Names:
                        f"not {len(refs)}", (*path, "repeat"), use=scope.use,
                        hint="give it one input, or a repeat of 1 or more")  # fmt: skip
         if block.name is not None:
+            scope.given[block.name] += 1
             final = scope.prefix + block.name
             if final in self.final:
                 raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is "

@@ -36,6 +36,9 @@ class Scope:
     #: `spec` blocks (local name) -> the names of the included blocks they expose, which read
     #: as `<name>.<exposed>` (in `names` too)
     exposed: dict[str, list[str]] = field(default_factory=dict)
+    #: name -> how many blocks of this scope gave themselves that name so far: two may (a block
+    #: and a repeated one whose copies are `<name>_1`, ...), but then the name reads neither
+    given: Counter[str] = field(default_factory=Counter)
 
 
 def declared(blocks: list[Any]) -> set[str]:
@@ -72,6 +75,8 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
         )
         if ref not in scope.names and "." in ref:
             raise _dotted(doc, ref, where, scope)
+        if scope.given[ref] > 1:
+            raise ambiguous(doc, ref, where, scope)
         if ref not in scope.names:
             later = ref in scope.declared
             raise fail(
@@ -108,6 +113,14 @@ def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
                 hint=did_you_mean(head, scope.exposed) if scope.exposed else None)  # fmt: skip
 
 
+def ambiguous(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
+    """The error for reading a name that several blocks gave themselves."""
+    return fail(doc, "E302", f"{format_path(where)}: {scope.given[ref]} blocks are named "
+                f"`{ref}`, so it is unclear which one this reads", where, use=scope.use,
+                hint="give one of them another `name` (a repeated block's copies can also be "
+                "read by their own names)")  # fmt: skip
+
+
 def bind(scope: Scope, given: str | None, output: str) -> None:
     """After a block: its `name` (if given) now means its output, and the next block reads it."""
     if given is not None:
@@ -127,6 +140,8 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
         return [scope.previous]
     outs = []
     for k, ref in enumerate(model.outputs):
+        if scope.given[ref] > 1:
+            raise ambiguous(doc, ref, ("outputs", k), scope)
         if ref in scope.names and ref not in model.input_shapes and \
                 scope.names[ref] in model.input_shapes:  # fmt: skip
             raise fail(doc, "E301", f"outputs[{k}]: `{ref}` has `repeat: 0` and passes on the "
