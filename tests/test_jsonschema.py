@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from archspec.blocks import REGISTRY
-from archspec.frontend.jsonschema import SCHEMA_ID, Dialect, dumps, generate
+from archspec.frontend.jsonschema import SCHEMA_ID, Dialect, block_types, dumps, generate
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 Validator = jsonschema.protocols.Validator
@@ -90,13 +90,23 @@ def test_rejects_a_misspelled_key_in_a_vgg_block(
     assert {tuple(e.absolute_path) for e in errors} == {("blocks", 0)}
 
 
-@pytest.mark.parametrize("kind", sorted(REGISTRY))
+@pytest.mark.parametrize("kind", sorted(block_types()))
 def test_every_builtin_block_is_closed(validator: Validator, kind: str) -> None:
     """A misspelled key fails in every built-in block type, also inside `define`."""
     spec = {"name": "x", "input": [8, 8, 3], "blocks": [{"type": kind, "bogus_key": 1}],
             "define": {"d": {"blocks": [{"type": kind, "bogus_key": 1}]}}}  # fmt: skip
     msgs = [e.message for e in validator.iter_errors(spec)]
     assert msgs.count("Additional properties are not allowed ('bogus_key' was unexpected)") == 2
+
+
+def test_a_spec_block_is_checked_like_the_others(validator: Validator) -> None:
+    ok = "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: resnet50, set: {depth: 50}}\n"
+    assert _errors(validator, ok) == []
+    typo = ok.replace("path:", "paths:")
+    assert _errors(validator, typo) == [
+        "Additional properties are not allowed ('paths' was unexpected)",
+        "'path' is a required property",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -172,8 +182,11 @@ def test_schema_command_prints_and_writes(tmp_path: Path) -> None:
 def test_blocks_command_lists_every_type_with_parameters() -> None:
     r = run_cli("blocks")
     assert r.returncode == 0, r.stderr
-    for kind in REGISTRY:
+    for kind in [*REGISTRY, "spec"]:  # `spec`: another spec as a block, not in the registry
         assert f"\n{kind}: " in r.stdout
+    spec = r.stdout.split("\nspec: ")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[:3] for line in spec[1:]] == [
+        ["path", "string", "required"], ["set", "mapping", "{}"], ["outputs", "list", "of"]]
     vgg = r.stdout.split("\nvgg: ")[1].split("\n\n")[0].splitlines()
     rows = {line.split()[0]: line for line in vgg[1:]}
     assert set(rows) == {"n_filters", "n_conv", "kernel", "activation", "batch_norm"}

@@ -84,6 +84,14 @@ def _or_expression(schema: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "anyOf": [body, {"$ref": "#/$defs/Expression"}]}
 
 
+def block_types() -> dict[str, type[Block]]:
+    """Every built-in block type: the registry's, then `spec` (another spec as a block, which
+    the resolver expands: resolve/include.py)."""
+    from archspec.frontend.resolve.include import KIND, SpecUse
+
+    return {**REGISTRY, KIND: SpecUse}
+
+
 def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
     """One block type's schema (its `$defs` moved into `defs`)."""
     schema = _hoist(model.model_json_schema(ref_template=_REF), defs)
@@ -162,11 +170,12 @@ def generate(dialect: Dialect = DEFAULT_DIALECT) -> dict[str, Any]:
         )
     defs: dict[str, Any] = {}
     top = _hoist(SpecModel.model_json_schema(ref_template=_REF), defs)
-    builtin = sorted(REGISTRY)
+    types = block_types()
+    builtin = sorted(types)
     branches: list[dict[str, Any]] = []
     for kind in builtin:
         name = f"block_{kind}"
-        defs[name] = block_schema(REGISTRY[kind], defs)
+        defs[name] = block_schema(types[kind], defs)
         branches.append(
             {
                 "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
@@ -280,7 +289,7 @@ def type_str(schema: dict[str, Any]) -> str:
 def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
     """(parameter, type, default or `required`, description) for one block type's own
     parameters (the common keys type, name, inputs, repeat and repeat_names are left out)."""
-    model = REGISTRY[kind]
+    model = block_types()[kind]
     schema = model.model_json_schema(ref_template=_REF)
     required = set(schema.get("required", []))
     common = set(Block.model_fields)
@@ -290,6 +299,8 @@ def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
             continue
         if name in required or (name == "inputs" and model.n_inputs is None):
             default = "required"
+        elif "default" not in prop and name in model.model_fields:  # a default_factory
+            default = _yaml_value(model.model_fields[name].get_default(call_default_factory=True))
         else:
             default = _yaml_value(prop.get("default"))
         rows.append((name, type_str(prop), default, prop.get("description", "")))

@@ -161,19 +161,20 @@ def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: boo
 def blocks_table(types: Sequence[str] = ()) -> None:
     """The block types (all, or `types`): parameters, defaults, descriptions; then the plugins
     that failed to load, when all are listed. An unknown type is a usage error (exit 2)."""
-    from archspec.blocks import PLUGIN_ERRORS, REGISTRY
+    from archspec.blocks import PLUGIN_ERRORS
     from archspec.core.errors import did_you_mean, usage_error
-    from archspec.frontend.jsonschema import block_rows
+    from archspec.frontend.jsonschema import block_rows, block_types
 
+    known = block_types()
     for kind in types:
-        if kind not in REGISTRY:
+        if kind not in known:
             raise usage_error(
                 "E003", f"unknown block type `{kind}`",
-                hint=did_you_mean(kind, REGISTRY) or "run `archspec blocks` for the list",
+                hint=did_you_mean(kind, known) or "run `archspec blocks` for the list",
             )  # fmt: skip
     out("Every block also takes: name, inputs, repeat, repeat_names (see `archspec schema`).")
-    for kind in types or list(REGISTRY):
-        model = REGISTRY[kind]
+    for kind in types or list(known):
+        model = known[kind]
         doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         out()
         out(f"{kind}: {doc}")
