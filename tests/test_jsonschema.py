@@ -100,7 +100,9 @@ def test_every_builtin_block_is_closed(validator: Validator, kind: str) -> None:
 
 
 def test_a_spec_block_is_checked_like_the_others(validator: Validator) -> None:
-    ok = "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: resnet50, set: {depth: 50}}\n"
+    ok = (
+        "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: resnet50, set: {depth: 50}}\n"
+    )
     assert _errors(validator, ok) == []
     typo = ok.replace("path:", "paths:")
     assert _errors(validator, typo) == [
@@ -186,7 +188,10 @@ def test_blocks_command_lists_every_type_with_parameters() -> None:
         assert f"\n{kind}: " in r.stdout
     spec = r.stdout.split("\nspec: ")[1].split("\n\n")[0].splitlines()
     assert [line.split()[:3] for line in spec[1:]] == [
-        ["path", "string", "required"], ["set", "mapping", "{}"], ["outputs", "list", "of"]]
+        ["path", "string", "required"],
+        ["set", "mapping", "{}"],
+        ["outputs", "list", "of"],
+    ]
     vgg = r.stdout.split("\nvgg: ")[1].split("\n\n")[0].splitlines()
     rows = {line.split()[0]: line for line in vgg[1:]}
     assert set(rows) == {"n_filters", "n_conv", "kernel", "activation", "batch_norm"}
