@@ -221,3 +221,19 @@ def test_a_merge_first_has_only_the_input():
     assert at(d) == (4, 5)
     assert d.hint == ("only `input` comes before it: add blocks, then list two or more of them "
                       "in `inputs`")  # fmt: skip
+
+
+@pytest.mark.parametrize(("block", "code", "says", "hint"), [
+    ("{type: conv, name: " + "r" * 129 + ", filters: 4, kernel: 1}", "E204",
+     "blocks[0].name: expected a string of at most 128 characters, received 'rrr", None),
+    ("{type: spec, path: ''}", "E204", "blocks[0].path: expected a non-empty string", None),
+    ("{type: conv, filters: '${1 < 2}', kernel: 1}", "E202",
+     "blocks[0].filters: expected an integer, received true", "the expression gives true or false"),
+    ("{type: conv, filters: yes, kernel: 1}", "E202",
+     "blocks[0].filters: expected an integer, received true", "YAML reads yes/no/on/off"),
+])  # fmt: skip
+def test_a_length_or_a_boolean_is_told_in_the_specs_words(block, code, says, hint):
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {block}\n")
+    assert d.code == code and d.message.startswith(says), d
+    assert "should have" not in d.message  # pydantic's own words
+    assert (d.hint or "").startswith(hint or ""), d.hint

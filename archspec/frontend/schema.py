@@ -275,6 +275,12 @@ def translate(
                 text = f"a list of {lo if kind == 'too_short' else ctx.get('max_length')}"
                 text += " or more items" if kind == "too_short" else " items at most"
                 code = "E204"
+            elif kind in ("string_too_short", "string_too_long"):
+                n = ctx.get("min_length" if kind == "string_too_short" else "max_length")
+                text = ("a non-empty string" if kind == "string_too_short" and n == 1
+                        else f"a string of {'at least' if kind == 'string_too_short' else 'at most'}"
+                        f" {n} characters")  # fmt: skip
+                code = "E204"
             elif kind == "value_error":
                 text = str(ctx.get("error", e["msg"]))
                 code = "E204"
@@ -296,7 +302,10 @@ def translate(
         if isinstance(value, float) and "int_type" in numeric:
             hint = _integer_hint(value, _source(doc.written, base + path))
         if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
-            hint = "YAML reads yes/no/on/off/true/false as booleans"
+            source = _source(doc.written, base + path)
+            hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
+                    "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
+                    else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
             message = f"{where}: {expected[0]}"
         else:
