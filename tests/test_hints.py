@@ -237,3 +237,14 @@ def test_a_length_or_a_boolean_is_told_in_the_specs_words(block, code, says, hin
     assert d.code == code and d.message.startswith(says), d
     assert "should have" not in d.message  # pydantic's own words
     assert (d.hint or "").startswith(hint or ""), d.hint
+
+
+def test_a_union_reports_the_bad_item_not_also_the_whole_list():
+    # `mean: float | list of floats`: not "expected a number, received [...] (a list)" as well
+    text = HEAD + "  - {type: normalization, mean: [0, 0, 'a'], variance: [1, 1, -1]}\n"
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=text)
+    assert [(d.code, d.path) for d in e.value.diagnostics] == [
+        ("E202", ("blocks", 0, "mean", 2)),
+        ("E204", ("blocks", 0, "variance", 2)),
+    ]

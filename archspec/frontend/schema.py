@@ -219,6 +219,11 @@ def translate(
     out: list[Diagnostic] = []
     errors = err.errors(include_url=False)
     located = [(e, *_data_path(e["loc"], data)) for e in errors]
+    # a union (`float | list of floats`) reports each branch: where one branch got as far as
+    # an item of the value, the others' "expected a number" for the whole list is noise
+    inner = {path[:n] for _, path, _ in located for n in range(len(path))}
+    located = [(e, path, m) for e, path, m in located
+               if not (e["type"] in _EXPECTED and path in inner)]  # fmt: skip
     # an unknown key's hint, computed once per key (did_you_mean bounds the work)
     hints = {
         path: did_you_mean(str(path[-1]), fields)
