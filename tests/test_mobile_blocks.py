@@ -293,15 +293,16 @@ def test_se_ratio_gives_the_squeeze_width():
     assert list(graph.nodes) == ["s_squeeze", "s_reduce", "s_expand", "s_excite"]
 
 
-def test_mbconv_unknown_role_is_an_error_at_roles_with_a_hint():
-    (d,) = errors(spec((8, 8, 16), "{type: mbconv, filters: 16,\n     roles: {dwconf: dwconv2}}"))
-    assert (d.code, d.path, d.line) == ("E204", ("blocks", 0, "roles"), 5)
-    assert "unknown role `dwconf`" in d.message and "did you mean `dwconv`?" in d.message
+def test_mbconv_unknown_role_is_an_error_at_the_role_with_a_hint():
+    text = "{type: mbconv, filters: 16, roles:\n     {dwconv: dw,\n      dwconf: dwconv2}}"
+    (d,) = errors(spec((8, 8, 16), text))
+    assert (d.code, d.path, d.line, d.col) == ("E204", ("blocks", 0, "roles", "dwconf"), 6, 7)
+    assert "unknown role `dwconf`" in d.message and d.hint == "did you mean `dwconv`?"
 
 
 def test_mbconv_two_roles_of_one_name_are_an_error():
     (d,) = errors(spec((8, 8, 16), "{type: mbconv, filters: 16, roles: {bn: activation}}"))
-    assert (d.code, d.path) == ("E204", ("blocks", 0, "roles"))
+    assert (d.code, d.path) == ("E204", ("blocks", 0, "roles", "bn"))
     assert "roles `bn` and `activation` would both be named `activation`" in d.message
 
 

@@ -18,7 +18,7 @@ from archspec.blocks.layers.conv import Conv2D
 from archspec.blocks.layers.depthwise_conv import DepthwiseConv2D, depthwise_bn_act
 from archspec.blocks.layers.dropout import Dropout
 from archspec.blocks.se import squeeze_excite, squeeze_width
-from archspec.core.errors import did_you_mean
+from archspec.core.errors import KeyValueError, did_you_mean
 from archspec.ir.graph import Builder
 from archspec.ir.op import image, known
 
@@ -131,20 +131,19 @@ class MBConv(Block):
     def _known_roles(cls, roles: dict[str, str]) -> dict[str, str]:
         for role in roles:
             if role not in ROLES:
-                close = did_you_mean(role, ROLES)
-                raise ValueError(
-                    f"unknown role `{role}`; "
-                    + (f"{close} " if close else "")
-                    + "the roles are: "
-                    + ", ".join(ROLES)
+                raise KeyValueError(
+                    f"unknown role `{role}`",
+                    role,
+                    hint=(did_you_mean(role, ROLES) or "the roles are: " + ", ".join(ROLES)),
                 )
         emitted: dict[str, str] = {}
         for role in ROLES:
             name = roles.get(role, role)
             if name in emitted:
-                raise ValueError(
-                    f"roles `{emitted[name]}` and `{role}` would both be named `{name}`; "
-                    "give each layer its own role"
+                raise KeyValueError(
+                    f"roles `{emitted[name]}` and `{role}` would both be named `{name}`",
+                    role if role in roles else emitted[name],
+                    hint="give each layer its own name",
                 )
             emitted[name] = role
         return roles

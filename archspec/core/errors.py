@@ -226,6 +226,16 @@ class LimitExceeded(UnplacedError):
         return keys[0] if keys else None
 
 
+class KeyValueError(ValueError):
+    """A validator's finding about one key of a mapping-valued field (mbconv's `roles`): the
+    schema reports it at that key, with `hint`, rather than at the whole field."""
+
+    def __init__(self, message: str, key: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.hint = hint
+
+
 def usage_error(
     code: str, message: str, hint: str | None = None, file: str | None = None
 ) -> UsageError:

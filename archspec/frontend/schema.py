@@ -26,6 +26,7 @@ from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
+    KeyValueError,
     KeyPath,
     SpecError,
     describe,
@@ -248,6 +249,10 @@ def translate(
                     key=True,
                 )
             )
+        elif kind == "value_error" and isinstance(e["ctx"].get("error"), KeyValueError):
+            at = (*base, *path, e["ctx"]["error"].key)
+            out.append(doc.diag("E204", f"{format_path(at)}: {e['ctx']['error']}", at,
+                                hint=e["ctx"]["error"].hint, key=True))  # fmt: skip
         elif kind == "missing":
             out.append(
                 doc.diag(
