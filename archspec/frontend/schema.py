@@ -26,8 +26,8 @@ from archspec.blocks import REGISTRY, Block
 from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
-    KeyValueError,
     KeyPath,
+    KeyValueError,
     SpecError,
     describe,
     did_you_mean,
@@ -286,10 +286,13 @@ def translate(
                 text += " or more items" if kind == "too_short" else " items at most"
                 code = "E204"
             elif kind in ("string_too_short", "string_too_long"):
-                n = ctx.get("min_length" if kind == "string_too_short" else "max_length")
-                text = ("a non-empty string" if kind == "string_too_short" and n == 1
-                        else f"a string of {'at least' if kind == 'string_too_short' else 'at most'}"
-                        f" {n} characters")  # fmt: skip
+                short = kind == "string_too_short"
+                n = ctx.get("min_length" if short else "max_length")
+                text = (
+                    "a non-empty string"
+                    if short and n == 1
+                    else f"a string of {'at least' if short else 'at most'} {n} characters"
+                )
                 code = "E204"
             elif kind == "value_error":
                 text = str(ctx.get("error", e["msg"]))
