@@ -125,7 +125,9 @@ def test_values_and_types(source, value):
         ("stages[9]", "E501", "out of range"),
         ("table[5]", "E501", "not in the mapping"),
         ("int(1e308 * 10)", "E501", "finite"),
-        ("min()", "E501", "takes numbers"),
+        ("min()", "E501", "takes two or more numbers, or one list of numbers"),
+        ("min(1)", "E501", "takes two or more numbers, or one list of numbers"),  # not Python's
+        ("max(stages, 3)", "E501", "takes two or more numbers, or one list of numbers"),
         ("width +", "E501", "invalid expression"),
         ("(" * 240 + "1" + ")" * 240, "E501", "nested"),
         ("1+" * 300 + "1", "E501", "longer than"),

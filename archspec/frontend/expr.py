@@ -363,8 +363,11 @@ class _Eval:
         args = [self.visit(a) for a in node.args]
         name = node.func.id
         arity = _ARITY[name]
-        if arity is None and len(args) == 1 and isinstance(args[0], list):
-            args = list(args[0])
+        if arity is None:  # min, max: two or more numbers, or one list of them
+            listed = len(args) == 1 and isinstance(args[0], list)
+            args = list(args[0]) if listed else args
+            if not args or not all(_number(a) for a in args) or len(args) < 2 - listed:
+                raise ExprError(f"{name}() takes two or more numbers, or one list of numbers")
         if not args or not all(_number(a) for a in args):
             raise ExprError(f"{name}() takes numbers")
         if arity is not None and not arity[0] <= len(args) <= arity[1]:

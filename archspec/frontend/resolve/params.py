@@ -174,8 +174,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             if shape_of is None:
                 if defer:
                     return value
-                d = doc.diag("E502", f"{format_path(path)}: in `{value}`: `{shaped[0]}` is "
-                             "not known here: it is the shape of a block's input",
+                d = doc.diag("E502", f"{format_path(path)}: in `{_quoted(value)}`: "
+                             f"`{shaped[0]}` is not known here: it is the shape of a block's input",
                              path, hint="use it in a block's parameters: not in "
                              + ", ".join(f"`{k}`" for k in sorted(FIXED))
                              + " (they decide the graph), params, budget or expect")  # fmt: skip
@@ -195,13 +195,20 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
                 hint = (f"`{COPY}` is bound in a block's own keys, not in "
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
-            d = doc.diag(e.code, f"{format_path(path)}: in `{value}`: {e}", path, hint=hint)
+            d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
+                         hint=hint)  # fmt: skip
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
         return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
     if isinstance(value, dict):
         return {k: substitute(doc, v, (*path, k), env, use, defer) for k, v in value.items()}
     return value
+
+
+def _quoted(text: str, most: int = 80) -> str:
+    """An expression as an error message quotes it: a long one clipped in the middle, so that
+    the reason after it is never cut off (the source line is shown below the message)."""
+    return text if len(text) <= most else text[: most - 20] + " ... " + text[-15:]
 
 
 def _null(shape: tuple[int | None, ...]) -> str:
