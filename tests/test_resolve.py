@@ -291,6 +291,20 @@ def test_sets_override_params_before_they_are_evaluated():
     )
 
 
+def test_an_expression_given_by_set_fails_as_the_set_not_at_the_params_line():
+    text = CBR.replace("defaults:", "params: {width: 2, wide: '${width * 2}'}\ndefaults:")
+    text += "  - {type: dense, units: '${wide}'}\n"
+    assert run(text, ("width=${3 * 2}",)).params == {"width": 6, "wide": 12}
+    with pytest.raises(UsageError) as e:
+        run(text, ("width=${1 / 0}",))
+    [d] = e.value.diagnostics
+    assert (d.code, d.line, d.message) == ("E503", None, "--set width: in `${1 / 0}`: division "
+                                           "by zero")  # fmt: skip
+    with pytest.raises(UsageError) as e:  # the first param reads nothing: no "has no params"
+        run(text, ("width=${width}",))
+    assert e.value.diagnostics[0].hint.startswith("no name is defined here")
+
+
 def test_errors_of_several_blocks_are_reported_together_in_file_order():
     text = CBR.replace("defaults:", "params: {width: 2}\ndefaults:")
     text += "  - {type: cbr, filters: '${width * 2}'}\n  - {type: dense, units: '${width}'}\n"

@@ -163,6 +163,12 @@ def test_input_shape_mismatch_shows_both(tmp_path):
     assert d.code == "E401" and "[224, 224, 3]" in d.message and "[64, 64, 3]" in d.message
 
 
+def test_set_may_read_the_blocks_input_channels(tmp_path):
+    head = HEAD.replace("set: {width: 4}", "set: {width: '${in_channels + 1}'}")
+    graph = api.analyze(pair(tmp_path, head))  # the input has 3 channels: width 4
+    assert graph.nodes["bb_mid"].shape == (8, 8, 8)
+
+
 def test_set_unknown_param(tmp_path):
     d = error(pair(tmp_path, HEAD.replace("{width: 4}", "{widht: 4}"))).diagnostics[0]
     assert d.code == "E503" and d.hint == "did you mean `width`?"

@@ -388,7 +388,9 @@ def _check_power(base: Any, exp: Any) -> None:
 
 
 def _known(env: Mapping[str, Any]) -> str:
-    return ("defined names: " + ", ".join(env)) if env else "the spec has no `params`"
+    if env:
+        return "defined names: " + ", ".join(env)
+    return "no name is defined here: a param can read the params before it, a block all of them"
 
 
 def _describe(node: ast.AST) -> str:

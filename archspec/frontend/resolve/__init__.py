@@ -174,8 +174,10 @@ class _Expansion:
         `env` the names its `${...}` see (to substitute the other copies)."""
         kind = raw.get("type") if isinstance(raw, dict) else None
         defaulted: set[str] = set()
-        if kind == include.KIND:
-            self.include(raw, path, scope)
+        if kind == include.KIND:  # its `set` may read in_shape / in_channels (of its input)
+            raw = self.first(raw, path, scope, kind, env, defaulted) if deferred(raw) else raw
+            if raw is not None:
+                self.include(raw, path, scope)
             return
         if isinstance(kind, str):
             raw, defaulted = with_defaults(raw, kind, self.model)

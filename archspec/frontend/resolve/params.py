@@ -86,9 +86,15 @@ def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str
     params: dict[str, Any] = {}
     if isinstance(raw_params, dict):
         reserved(doc, raw_params, ("params",))
-        raw_params = {**raw_params, **parse_sets(sets, raw_params, doc.file)}
+        given = parse_sets(sets, raw_params, doc.file)
+        raw_params = {**raw_params, **given}
         for name, value in raw_params.items():
-            params[name] = substitute(doc, value, ("params", name), params, None)
+            try:
+                params[name] = substitute(doc, value, ("params", name), params, None)
+            except SpecError as e:
+                if name not in given:
+                    raise
+                raise _set_error(e.diagnostics[0], name, doc.file) from None
             check_value(doc, params[name], ("params", name))
     elif sets:
         parse_sets(sets, {}, doc.file)
@@ -105,6 +111,13 @@ def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str
             if isinstance(blocks, list) else substitute(doc, blocks, ("blocks",), params, None)
         )  # fmt: skip
     return dataclasses.replace(doc, data={k: top[k] for k in data}), params
+
+
+def _set_error(d: Diagnostic, name: str, file: str) -> UsageError:
+    """An error in the value `--set` gave `name` (a `${...}` in it) is about the command line,
+    not about the line of the spec where the param stands (exit 2, as a bad --set is)."""
+    return UsageError(Diagnostic("E503", f"--set {name}: " + d.message.removeprefix(
+        f"params.{name}: "), file=file, hint=d.hint))  # fmt: skip
 
 
 def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
