@@ -84,12 +84,17 @@ def _or_expression(schema: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "anyOf": [body, {"$ref": "#/$defs/Expression"}]}
 
 
-def block_types() -> dict[str, type[Block]]:
-    """Every built-in block type: the registry's, then `spec` (another spec as a block, which
-    the resolver expands: resolve/include.py)."""
+def block_types(plugins: bool = True) -> dict[str, type[Block]]:
+    """Every block type: the registry's (with the installed plugins' unless `plugins` is
+    false), then `spec` (another spec as a block, which the resolver expands: include.py)."""
     from archspec.frontend.resolve.include import KIND, SpecUse
 
-    return {**REGISTRY, KIND: SpecUse}
+    own = {k: v for k, v in REGISTRY.items() if plugins or v.__module__.startswith(_BUILTIN)}
+    return {**own, KIND: SpecUse}
+
+
+#: the package of the built-in blocks
+_BUILTIN = "archspec.blocks."
 
 
 def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
@@ -162,15 +167,16 @@ def _tuples_as_draft07(node: Any) -> Any:
     return out
 
 
-def generate(dialect: Dialect = DEFAULT_DIALECT) -> dict[str, Any]:
-    """The JSON Schema of a spec file, in draft-07 (the default) or draft 2020-12."""
+def generate(dialect: Dialect = DEFAULT_DIALECT, plugins: bool = True) -> dict[str, Any]:
+    """The JSON Schema of a spec file, in draft-07 (the default) or draft 2020-12; with the
+    blocks of the installed plugins unless `plugins` is false (the committed schema)."""
     if dialect not in DIALECTS:
         raise ValueError(
             f"unknown JSON Schema dialect {dialect!r}; expected one of {list(DIALECTS)}"
         )
     defs: dict[str, Any] = {}
     top = _hoist(SpecModel.model_json_schema(ref_template=_REF), defs)
-    types = block_types()
+    types = block_types(plugins)
     builtin = sorted(types)
     branches: list[dict[str, Any]] = []
     for kind in builtin:
@@ -240,11 +246,12 @@ def generate(dialect: Dialect = DEFAULT_DIALECT) -> dict[str, Any]:
     return _tuples_as_draft07(schema) if dialect == "draft-07" else schema
 
 
-def dumps(dialect: Dialect = DEFAULT_DIALECT) -> str:
-    """The schema as JSON text (what schema/archspec.schema.json holds, for the default)."""
+def dumps(dialect: Dialect = DEFAULT_DIALECT, plugins: bool = True) -> str:
+    """The schema as JSON text (schema/archspec.schema.json holds it for the default dialect,
+    without plugins: `make schema`)."""
     import json
 
-    return json.dumps(copy.deepcopy(generate(dialect)), indent=2) + "\n"
+    return json.dumps(copy.deepcopy(generate(dialect, plugins)), indent=2) + "\n"
 
 
 # -- `archspec blocks`: the same information, for people -------------------------------------
