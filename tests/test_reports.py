@@ -4,6 +4,7 @@ ships)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import archspec
 from archspec.core.errors import CODES, Diagnostic
 from archspec.render import report
 from tests.conftest import run_cli, write
@@ -129,6 +131,9 @@ def test_sarif_structure(folder: Path) -> None:
     (run,) = log["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "archspec"
+    # archspec-cnn's version, as `archspec --version` prints it (the distribution's metadata
+    # agrees: pyproject reads the same attribute)
+    assert driver["version"] == archspec.__version__ == importlib.metadata.version("archspec-cnn")
     ids = [r["id"] for r in driver["rules"]]
     assert ids == list(CODES)  # stable: one rule per documented code, in the table's order
     results = run["results"]

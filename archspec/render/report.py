@@ -23,12 +23,11 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    """archspec-cnn's version (not importlib.metadata's `archspec`: PyPI's unrelated project
+    of that name may be installed too, and a source tree has none)."""
+    from archspec import __version__
 
-        return version("archspec")
-    except Exception:  # not installed (running from a source tree)
-        return "0"
+    return __version__
 
 
 # -- JSON -----------------------------------------------------------------------------------
