@@ -122,6 +122,8 @@ def test_on_a_vector_they_are_e403(op: Op) -> None:
     e = shape_error(op, (10,))
     assert e.code == "E403"
     assert "needs an image input (height, width, channels); received shape (10)" in str(e)
+    assert e.hint == ("a flatten, global pool or dense layer before it made a vector: image "
+                      "layers come before those")  # fmt: skip
 
 
 def _spec_error(blocks: str, input_: str = "[8, 8, 3]") -> SpecError:

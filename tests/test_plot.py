@@ -261,6 +261,7 @@ def test_cli_png_collapsed_lr(tmp_path: Path):
     ("args", "message"),
     [
         (["-o", "m.jpg"], "cannot tell the diagram format of m.jpg"),
+        (["-o", "m.jpg"], "use one of: .svg, .png, .dot, .pdf, or .html (the interactive page)"),
         (["-o", "missing/m.svg"], "folder missing does not exist"),
         (["-o", "m.svg", "--rankdir", "BT"], "--rankdir must be one of TB, LR"),
         (["-o", "m.pdf"], "PDF needs a system Graphviz"),

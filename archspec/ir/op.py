@@ -128,7 +128,10 @@ def image(shape: Shape, what: str) -> Shape:
         raise ShapeError(
             f"{what} needs an image input (height, width, channels); "
             f"received shape {message(shape)}",
-            hint="flatten or pool before dense layers; give `input` as [H, W, C] for images",
+            hint="a flatten, global pool or dense layer before it made a vector: image layers "
+            "come before those"
+            if len(shape) == 1
+            else "give `input` as [H, W, C] for images",
             code="E403",
         )
     return shape

@@ -217,7 +217,9 @@ def output_format(path: Path) -> str:
         raise usage_error(
             "E002",
             f"cannot tell the diagram format of {path} from its suffix",
-            hint="use one of: " + ", ".join(s for s in FORMATS if s != ".gv"),
+            hint="use one of: "
+            + ", ".join(s for s in FORMATS if s != ".gv")
+            + ", or .html (the interactive page)",
         )
     return fmt
 
