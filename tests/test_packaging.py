@@ -49,9 +49,15 @@ def test_pyproject_lists_every_package_and_zoo_folder() -> None:
         for p in (ROOT / "specs").iterdir()
         if p.is_dir() and any(p.glob("*.yaml"))
     }
-    assert set(setuptools["packages"]) == code | {"archspec.zoo"} | folders
+    data = {  # folders of data files (the page's script and style), packages to setuptools
+        ".".join(p.relative_to(ROOT).parts)
+        for p in (ROOT / "archspec").rglob("*")
+        if p.is_dir() and "__pycache__" not in p.parts and not (p / "__init__.py").exists()
+    }
+    assert data == {"archspec.render.html_assets"}
+    assert set(setuptools["packages"]) == code | data | {"archspec.zoo"} | folders
     assert setuptools["package-dir"] == {"archspec.zoo": "specs"}
-    assert set(folders) <= set(setuptools["package-data"])
+    assert set(folders) | data <= set(setuptools["package-data"])
 
 
 def test_zoo_names_are_unique_and_cover_the_zoo() -> None:
