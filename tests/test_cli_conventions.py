@@ -372,3 +372,11 @@ def test_examples_run_in_a_subprocess_too():
     """The root's --version, and an example, as a user types them."""
     r = run_cli("--version")
     assert r.returncode == 0 and archspec.__version__ in r.stdout
+
+
+def test_the_command_list_cuts_no_description():
+    r = CliRunner().invoke(app, ["--help"], terminal_width=80)
+    assert r.exit_code == 0
+    listed = r.stdout.split("Commands:")[1].splitlines()[1:]
+    assert {line.split()[0] for line in listed if line.strip()} == set(COMMANDS)
+    assert not [line for line in listed if line.rstrip().endswith("...")], r.stdout

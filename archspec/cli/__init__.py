@@ -46,9 +46,12 @@ app = typer.Typer(name="archspec", cls=_Archspec, no_args_is_help=True, add_comp
                   pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
 
 
-def command(example: str, spec: bool = False) -> Callable[[options.Command], Any]:
-    """A command with the shared options (options.extend) and one example in its help."""
-    return lambda f: app.command(epilog=f"Example: archspec {example}")(options.extend(f, spec))
+def command(example: str, spec: bool = False, short: str | None = None
+            ) -> Callable[[options.Command], Any]:  # fmt: skip
+    """A command with the shared options (options.extend) and one example in its help; `short`:
+    its line in `archspec --help` where the docstring's first sentence would be cut there."""
+    return lambda f: app.command(short_help=short, epilog=f"Example: archspec {example}")(
+        options.extend(f, spec))  # fmt: skip
 
 
 def _version(value: bool) -> None:
@@ -63,7 +66,11 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """Compile declarative YAML CNN specs to Keras; check them statically, fast."""
 
 
-@command("build resnet50 -o resnet50.keras --verify", spec=True)
+@command(
+    "build resnet50 -o resnet50.keras --verify",
+    spec=True,
+    short="Compile SPEC to Keras, print its summary, save or export it.",
+)
 def build(
     spec: SpecArg,
     output: Annotated[Path | None, Output(metavar="PATH",
@@ -95,7 +102,11 @@ def build(
         console.saved_summary(api.export(built, status=console.status), tolerance, quiet)
 
 
-@command("render efficientnet --set variant=b3", spec=True)
+@command(
+    "render efficientnet --set variant=b3",
+    spec=True,
+    short="Print SPEC fully expanded, as a spec that builds the same model.",
+)
 def render(spec: SpecArg, *, opts: SpecOptions) -> None:
     """Print SPEC fully expanded (params, defaults, repeats and user-defined blocks resolved)
     as YAML that is itself a valid spec building the same model."""
@@ -155,7 +166,11 @@ def blocks(
     blocks_table(types or ())
 
 
-@command("plot resnet50 -o resnet50.html --collapse", spec=True)
+@command(
+    "plot resnet50 -o resnet50.html --collapse",
+    spec=True,
+    short="Draw SPEC as .svg, .png, .dot or an .html page (no TensorFlow).",
+)
 def plot(
     spec: SpecArg,
     output: Annotated[Path | None, Output(help="The diagram: .svg, .png, .dot (.pdf with a system "
@@ -177,7 +192,11 @@ def plot(
     console.success(f"Wrote: {target}", quiet)
 
 
-@command("diff old.yaml new.yaml -f markdown --new-set width=64", spec=True)
+@command(
+    "diff old.yaml new.yaml -f markdown --new-set width=64",
+    spec=True,
+    short="Compare two specs: blocks added, removed, changed; params, MACs.",
+)
 def diff(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.")],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.")],
@@ -195,7 +214,7 @@ def diff(
                               new_sets=new_set or ()) + "\n")  # fmt: skip
 
 
-@command("zoo")
+@command("zoo", short="List the model zoo's networks, which any SPEC may name.")
 def zoo() -> None:
     """List the model zoo's networks, which a SPEC may name: archspec check resnet50."""
     from archspec import app as api
