@@ -248,3 +248,20 @@ def test_a_union_reports_the_bad_item_not_also_the_whole_list():
         ("E202", ("blocks", 0, "mean", 2)),
         ("E204", ("blocks", 0, "variance", 2)),
     ]
+
+
+def test_bn_keys_without_batch_norm_are_a_warning_at_the_key():
+    text = HEAD + (
+        "  - {type: conv, filters: 4, kernel: 1, bn_scale: false, bn_epsilon: 0.5}\n"
+        "  - {type: conv, filters: 4, kernel: 1, batch_norm: true, bn_scale: false}\n"  # used
+        "  - {type: conv, filters: 4, kernel: 1}\n"
+    )
+    graph = archspec.analyze(archspec.load(text=text))
+    assert [(w.code, w.path, w.severity) for w in graph.warnings] == [
+        ("W302", ("blocks", 0, "bn_scale"), "warning"),
+        ("W302", ("blocks", 0, "bn_epsilon"), "warning"),
+    ]
+    # from `defaults` (for the convs with batch norm and those without alike): no warning
+    text = text.replace("blocks:", "defaults: {conv: {bn_momentum: 0.9}}\nblocks:")
+    text = text.replace(", bn_scale: false, bn_epsilon: 0.5", "")
+    assert archspec.analyze(archspec.load(text=text)).warnings == []

@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     # warnings
     "W101": "a folder search skipped an entry (symlink, FIFO, device, unreadable folder)",
     "W301": "input or block feeds nothing",
+    "W302": "a key that changes nothing",
 }
 
 

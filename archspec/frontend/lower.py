@@ -29,6 +29,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         if problem is not None:
             raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
     graph, tensors = lowering.graph, lowering.tensors
+    graph.warnings.extend(resolved.warnings)
     graph.outputs = [tensors[o] for o in resolved.outputs]
     _prune(graph, resolved)
     check_totals(doc, graph, limits)

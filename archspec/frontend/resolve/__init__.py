@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.blocks import Block
-from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve import include
 from archspec.frontend.resolve.defaults import check_defaults, with_defaults
@@ -101,6 +101,8 @@ class Resolved:
     outputs: list[str]
     #: the params after --set and evaluation
     params: dict[str, Any] = field(default_factory=dict)
+    #: findings that do not stop the build (W302: a key that changes nothing)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
@@ -110,7 +112,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     model = validate_spec(doc)
     expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None)
     outputs = expansion.run()
-    return Resolved(doc, model, expansion.items, outputs, params)
+    return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
 
 
 class _Expansion:
@@ -136,6 +138,7 @@ class _Expansion:
         self.params = params
         self.items: list[Item] = []
         self.diags: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self.names = Names(doc, list(model.input_shapes))
         #: the user-defined blocks being expanded, outermost first (to catch recursion)
         self.stack: list[str] = []
@@ -229,12 +232,25 @@ class _Expansion:
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
+                if copy is None:  # the first copy
+                    self.inert(result, path, scope, defaulted)
                 return result
             result = [letters]
         doc = self.doc
         self.reject([with_copy(doc, with_use(doc, at_default(doc, d, path, kind, defaulted),
                                              scope.use), path, copy) for d in result])  # fmt: skip
         return None
+
+    def inert(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
+        """W302 for each key the block itself gives that changes nothing (not for one from
+        `defaults`, which serve blocks with and without batch norm alike)."""
+        for key in sorted(block.inert(), key=lambda k: self.doc.locate((*path, k)) or (0, 0)):
+            if key not in defaulted:
+                where: KeyPath = (*path, key)
+                self.warnings.append(with_use(self.doc, self.doc.diag(
+                    "W302", f"{format_path(where)}: `{key}` changes nothing without "
+                    "`batch_norm: true`", where, hint="add `batch_norm: true`, or remove it",
+                    key=True, severity="warning"), scope.use))  # fmt: skip
 
     def again(self, source: Any, env: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
               copy: int, repeat: int) -> tuple[Any, set[str]]:  # fmt: skip
@@ -354,6 +370,7 @@ class _Expansion:
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count)  # fmt: skip
             outputs = inner.run()
+        self.warnings.extend(inner.warnings)
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs)
         check_count(self.doc, self.count, len(inner.items), path, None)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)

@@ -68,6 +68,12 @@ def at_default(
     """A diagnostic about a value that came from `defaults` (of block type `kind`) points
     there, noting the block."""
     key = d.path[len(path)] if len(d.path) > len(path) else None
+    if key is None:  # about the block as a whole: note the defaults its message names
+        named = [k for k in sorted(defaulted) if f"`{k}`" in d.message]
+        return dataclasses.replace(d, related=(*d.related, *(
+            Related(f"`{k}` comes from `defaults.{kind}` (`{k}: null` in the block drops it)",
+                    doc.file, *(doc.locate(("defaults", kind, k)) or (None, None)))
+            for k in named)))  # fmt: skip
     if key not in defaulted or not isinstance(key, str):
         return d
     where: KeyPath = ("defaults", kind, key, *d.path[len(path) + 1 :])
