@@ -34,4 +34,4 @@ def test_family_render_round_trips(tmp_path, depth):
 def test_unknown_depth_names_the_choices():
     r = run_cli("render", str(FAMILY), "--set", "depth=42")
     assert r.returncode == 1
-    assert "key 42 is not in the mapping; its keys: 18, 34, 50, 101, 152" in r.stderr
+    assert "key 42 (an integer) is not in the mapping; its keys: 18, 34, 50, 101, 152" in r.stderr

@@ -220,3 +220,15 @@ def test_fpn_equals_plain_keras_on_resnet50(keras):
     assert model.count_params() == plain.count_params() == api.analyze(FPN).params
     assert [tuple(o.shape) for o in model.outputs] == [tuple(o.shape) for o in plain.outputs]
     assert "backbone_conv4_block6_out" in {layer.name for layer in model.layers}
+
+
+@pytest.mark.parametrize(("path", "says"), [
+    ("/dev/null", "`/dev/null` is a special file (a device, FIFO or socket), not a spec file"),
+    (".", "`.` is a folder, not a spec file"),
+    ("..", "`..` is a folder, not a spec file"),
+])  # fmt: skip
+def test_a_path_that_is_no_file_says_what_it_is(tmp_path, path, says):
+    head = f"name: h\ninput: [8, 8, 3]\nblocks:\n  - {{type: spec, path: '{path}'}}\n"
+    d = error(write(tmp_path, head)).diagnostics[0]
+    assert (d.code, d.path) == ("E505", ("blocks", 0, "path"))
+    assert d.message == f"blocks[0].path: {says}"

@@ -347,7 +347,7 @@ class _Eval:
         if isinstance(container, dict):
             name = str(index)
             if name not in container:
-                shown = "null" if index is None else name
+                shown = "null" if index is None else describe(index)  # 5e1: a string
                 raise ExprError(f"key {shown} is not in the mapping; its keys: "
                                 + ", ".join(map(str, container)))  # fmt: skip
             return container[name]

@@ -139,6 +139,10 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
                            f"(a .yaml or .yml file); it resolves to {real.name}", where,
                            hint="include spec files only")  # fmt: skip
             return candidate
+        if os.path.lexists(candidate) and use.path not in zoo.files():  # a folder, a device
+            kind = "a folder" if candidate.is_dir() else "a special file (a device, FIFO or socket)"
+            raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is {kind}, not a spec "
+                       "file", where, hint="include a .yaml or .yml spec file")  # fmt: skip
         stem = use.path.removesuffix(".yaml")
         if re.fullmatch(IDENTIFIER, stem) and stem in zoo.files():
             return zoo.files()[stem]
