@@ -314,11 +314,11 @@ def test_the_words_equal_their_templates_but_for_numbers_single_copy():
         ("block", "not `number`, `letters` or a template"),  # no placeholder
         ("'{name}'", "exactly one of `{k}`"),  # no counter
         ("'{name}{k}{i}'", "exactly one of `{k}`"),  # two counters
-        ("'{k}_{name}'", "makes names such as `1_block`, which are not identifiers"),
-        ("'{name}-{k}'", "makes names such as `block-1`"),
+        ("'{k}_{name}'", "names the copies of a block named `block` `1_block`, ..., which are not identifiers"),
+        ("'{name}-{k}'", "names the copies of a block named `block` `block-1`, ..."),
         ("'{name}{k}}'", "which are not identifiers"),
         ("'{name}{j}'", "unknown placeholder `{j}`"),
-        ("'{name}{{k}}'", "makes names such as `block{1}`"),
+        ("'{name}{{k}}'", "names the copies of a block named `block` `block{1}`, ..."),
     ],
 )
 def test_a_bad_repeat_name_template_is_an_error_at_repeat_names(template, says):
