@@ -265,3 +265,14 @@ def test_bn_keys_without_batch_norm_are_a_warning_at_the_key():
     text = text.replace("blocks:", "defaults: {conv: {bn_momentum: 0.9}}\nblocks:")
     text = text.replace(", bn_scale: false, bn_epsilon: 0.5", "")
     assert archspec.analyze(archspec.load(text=text)).warnings == []
+
+
+def test_a_bn_key_in_a_definition_warns_once_for_all_its_uses():
+    text = HEAD.replace("blocks:\n", "") + (
+        "define:\n  u:\n    blocks:\n      - {type: conv, filters: 4, kernel: 1, bn_epsilon: 0.1}\n"
+        "blocks:\n  - {type: u}\n  - {type: u}\n  - {type: u, repeat: 3}\n"
+    )
+    warnings = archspec.analyze(archspec.load(text=text)).warnings
+    assert [(w.code, w.path) for w in warnings] == [
+        ("W302", ("define", "u", "blocks", 0, "bn_epsilon"))
+    ]

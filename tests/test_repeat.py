@@ -314,7 +314,10 @@ def test_the_words_equal_their_templates_but_for_numbers_single_copy():
         ("block", "not `number`, `letters` or a template"),  # no placeholder
         ("'{name}'", "exactly one of `{k}`"),  # no counter
         ("'{name}{k}{i}'", "exactly one of `{k}`"),  # two counters
-        ("'{k}_{name}'", "names the copies of a block named `block` `1_block`, ..., which are not identifiers"),
+        (
+            "'{k}_{name}'",
+            "names the copies of a block named `block` `1_block`, ..., which are not identifiers",
+        ),
         ("'{name}-{k}'", "names the copies of a block named `block` `block-1`, ..."),
         ("'{name}{k}}'", "which are not identifiers"),
         ("'{name}{j}'", "unknown placeholder `{j}`"),

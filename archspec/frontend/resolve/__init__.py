@@ -245,8 +245,9 @@ class _Expansion:
         """W302 for each key the block itself gives that changes nothing (not for one from
         `defaults`, which serve blocks with and without batch norm alike)."""
         for key in sorted(block.inert(), key=lambda k: self.doc.locate((*path, k)) or (0, 0)):
-            if key not in defaulted:
-                where: KeyPath = (*path, key)
+            where: KeyPath = (*path, key)
+            # once per place: a user-defined block's uses, or repeated copies, share it
+            if key not in defaulted and where not in {w.path for w in self.warnings}:
                 self.warnings.append(with_use(self.doc, self.doc.diag(
                     "W302", f"{format_path(where)}: `{key}` changes nothing without "
                     "`batch_norm: true`", where, hint="add `batch_norm: true`, or remove it",
