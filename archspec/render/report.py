@@ -23,11 +23,14 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _version() -> str:
-    """archspec-cnn's version (not importlib.metadata's `archspec`: PyPI's unrelated project
-    of that name may be installed too, and a source tree has none)."""
-    from archspec import __version__
+    """The installed archspec-cnn's version (not the distribution `archspec`: PyPI's unrelated
+    project of that name), or "0" when running from a source tree."""
+    try:
+        from importlib.metadata import version
 
-    return __version__
+        return version("archspec-cnn")
+    except Exception:  # not installed
+        return "0"
 
 
 # -- JSON -----------------------------------------------------------------------------------
