@@ -16,9 +16,6 @@ from archspec.blocks.layers.concat import Concat
 from archspec.ir.graph import BlockInfo, Graph, Instance, nest
 from archspec.render.dot_style import MUTED, e, palette, quote, shape_label, table
 
-#: a concat input this many blocks shallower than its deepest input is a skip (U-Net); closer
-#: ones are parallel branches (an Inception module written by hand)
-CONCAT_SKIP_BLOCKS = 2
 
 
 def walk(units: list[Instance | BlockInfo]) -> Iterator[Instance]:
@@ -61,19 +58,20 @@ def group_box(ids: Ids, g: Instance) -> pydot.Subgraph:
 
 def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     """The edges of residual shortcuts and skips. For each `add`, an input whose longest path
-    from the model's inputs is shorter than another input's is a shortcut; for each `concat`, an
-    input from another block CONCAT_SKIP_BLOCKS or more blocks shallower than its deepest input
-    (U-Net's skips; not the branches of an Inception module). So is the branch of layers above
-    it, up to the tensor it forks from. Works for the residual blocks and for skips written by
-    hand with `add` and `concat` blocks."""
+    from the model's inputs is shorter than another input's is a shortcut. For each `concat`, an
+    input from another block is a skip where it is an earlier tensor that another input was
+    made from (DenseNet's), or where another input passed through a smaller size (U-Net's:
+    the encoder's feature beside the decoder's, which went through the bottleneck); the
+    branches of an Inception module, made side by side at one size, are not. So is the branch of
+    layers above it, up to the tensor it forks from. Works for the residual blocks and for skips
+    written by hand with `add` and `concat` blocks."""
     depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
-    level: dict[str, int] = dict.fromkeys(graph.inputs, 0)  # the same, counted in blocks
+    #: the smallest height x width on any path from the model's inputs (None: not known)
+    low: dict[str, int | None] = {n: _area(s) for n, s in graph.inputs.items()}
     for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
         depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
-        level[node.name] = max(
-            (level[i] + (graph.nodes[i].block != node.block if i in graph.nodes else 1)
-             for i in node.inputs), default=1,
-        )  # fmt: skip
+        sizes = [_area(node.shape), *(low[i] for i in node.inputs)]
+        low[node.name] = None if None in sizes else min(sizes)  # type: ignore[type-var]
     readers = {name: len(r) for name, r in graph.consumers().items()}
     out: set[tuple[str, str]] = set()
     for node in graph.nodes.values():
@@ -81,11 +79,13 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
             longest = max(depth[i] for i in node.inputs)
             skips = [i for i in node.inputs if depth[i] != longest]
         elif isinstance(node.op, Concat):
-            deepest = max(level[i] for i in node.inputs)
+            lows = [low[i] for i in node.inputs]
+            smallest = None if None in lows else min(lows)  # type: ignore[type-var]
             skips = [
                 i for i in node.inputs
-                if deepest - level[i] >= CONCAT_SKIP_BLOCKS
-                and (i not in graph.nodes or graph.nodes[i].block != node.block)
+                if (i not in graph.nodes or graph.nodes[i].block != node.block)
+                and ((smallest is not None and low[i] != smallest)
+                     or any(_feeds(graph, i, j) for j in node.inputs if j != i))
             ]  # fmt: skip
         else:
             continue
@@ -96,6 +96,27 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
                 out.add((branch.inputs[0], branch.name))
                 branch = graph.nodes.get(branch.inputs[0])
     return out
+
+
+def _area(shape: tuple[int | None, ...]) -> int | None:
+    """Height x width of an image tensor (1 for a vector), None where a size is unknown."""
+    if len(shape) != 3:
+        return 1
+    h, w, _ = shape
+    return None if h is None or w is None else h * w
+
+
+def _feeds(graph: Graph, src: str, dst: str) -> bool:
+    """Whether tensor `dst` was made from `src` (`src` is one of its ancestors)."""
+    seen, stack = set(), [dst]
+    while stack:
+        name = stack.pop()
+        if name == src:
+            return True
+        if name in graph.nodes and name not in seen:
+            seen.add(name)
+            stack.extend(graph.nodes[name].inputs)
+    return False
 
 
 # ---------------------------------------------------------------- the collapsed view
