@@ -111,3 +111,23 @@ def test_efficientnet_b7_works(browser: Any, tmp_path: Path) -> None:
     assert page.locator(f'[data-layer="{last}"]').is_visible()
     assert problems == []
     page.close()
+
+
+def test_buttons_fit_the_model_and_collapse_all_undoes_expand_all(browser: Any, tmp_path: Path
+                                                                  ) -> None:  # fmt: skip
+    page, graph, problems = open_page(browser, "specs/examples/unet.yaml", tmp_path)
+    groups = "es => es.filter(e => e.classList.contains('open')).map(e => e.dataset.group)"
+    at_first = page.eval_on_selector_all("[data-group]", groups)
+    page.click('button[data-act="open"]')
+    assert len(page.eval_on_selector_all("[data-group]", groups)) > len(at_first)
+    page.click('button[data-act="close"]')
+    assert page.eval_on_selector_all("[data-group]", groups) == at_first
+    assert not page.locator(f'[data-layer="{graph.blocks[0].nodes[0]}"]').is_visible()
+    page.click('button[data-act="open"]')
+    page.click('button[data-act="fit"]')  # the whole (tall, expanded) model fits the viewport
+    box = page.locator("#cv").bounding_box()
+    view = page.locator("#vp").bounding_box()
+    assert box is not None and view is not None
+    assert box["height"] <= view["height"] + 1 and box["width"] <= view["width"] + 1
+    assert problems == []
+    page.close()

@@ -17,7 +17,6 @@ from archspec.ir.graph import BlockInfo, Graph, Instance, nest
 from archspec.render.dot_style import MUTED, e, palette, quote, shape_label, table
 
 
-
 def walk(units: list[Instance | BlockInfo]) -> Iterator[Instance]:
     """Every group, outer ones first."""
     for u in units:

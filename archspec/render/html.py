@@ -221,7 +221,7 @@ def to_html(graph: Graph, source: str | None = None, lines: Mapping[str, str] | 
 <div class="tools"><input id="q" type="search" placeholder="Find a block or layer (/)"
  autocomplete="off" spellcheck="false"><span id="hits"></span>
 <button data-act="in" title="Zoom in">+</button><button data-act="out" title="Zoom out">&minus;
-</button><button data-act="fit" title="Fit the width">fit</button><button data-act="one"
+</button><button data-act="fit" title="The whole model in view">fit</button><button data-act="one"
  title="Actual size">1:1</button><button data-act="open" title="Open every block">expand all
 </button><button data-act="close" title="Close every block">collapse all</button></div></header>
 <main id="vp"><div id="cv"><svg id="ov">{ARROW}</svg>

@@ -24,9 +24,10 @@
     tx = x - (x - tx) * nk / k; ty = y - (y - ty) * nk / k; k = nk; apply();
   }
   function vpSize() { return [vp.clientWidth, vp.clientHeight]; }
-  function fitWidth() {
-    var s = vpSize(), w = cv.offsetWidth;
-    k = Math.min(1, s[0] / w); tx = (s[0] - w * k) / 2; ty = 0; apply();
+  function fit() {  // the whole model in view (at most 1:1; as far out as zooming goes)
+    var s = vpSize(), w = cv.offsetWidth, h = cv.offsetHeight;
+    k = Math.max(0.03, Math.min(1, s[0] / w, s[1] / h));
+    tx = (s[0] - w * k) / 2; ty = Math.max(0, (s[1] - h * k) / 2); apply();
   }
   function place() { vp.style.top = top.offsetHeight + "px"; }
   vp.addEventListener("wheel", function (e) {
@@ -153,9 +154,12 @@
     if (blk) { toggle(blk, !blk.classList.contains("open")); return; }
     if (!blk) unpin();
   });
+  // "collapse all" closes every block and puts each instance box back as the page opened
+  var grpOpen = new Map();
+  document.querySelectorAll(".grp").forEach(function (g) { grpOpen.set(g, g.classList.contains("open")); });
   function setAll(open) {
     byBlock.forEach(function (e) { e.classList.toggle("open", open); });
-    if (open) document.querySelectorAll(".grp").forEach(function (g) { g.classList.add("open"); });
+    grpOpen.forEach(function (was, g) { g.classList.toggle("open", open || was); });
     redraw();
   }
 
@@ -230,7 +234,7 @@
     if (!hits.length) return;
     if (cur >= 0) hits[cur].classList.remove("cur");
     cur = (cur + step + hits.length) % hits.length;
-    hits[cur].classList.add("cur"); reveal(hits[cur]); pin(hits[cur]);
+    hits[cur].classList.add("cur"); pin(hits[cur]); reveal(hits[cur]);  // reveal draws last
     hitsEl.textContent = (cur + 1) + " / " + hits.length;
   }
   function search() {
@@ -269,7 +273,7 @@
     var s = vpSize(), act = b.dataset.act;
     if (act === "in") zoomAt(1.25, s[0] / 2, s[1] / 2);
     else if (act === "out") zoomAt(0.8, s[0] / 2, s[1] / 2);
-    else if (act === "fit") fitWidth();
+    else if (act === "fit") fit();
     else if (act === "one") { k = 1; apply(); }
     else if (act === "open") setAll(true);
     else if (act === "close") setAll(false);
