@@ -315,3 +315,11 @@ def test_mbconv_out_of_range_values_are_errors_at_their_key(key, value):
     block = "{type: mbconv, " + ", ".join(f"{k}: {v}" for k, v in keys.items()) + "}"
     (d,) = errors(spec((8, 8, 16), block))
     assert (d.code, d.path, d.line) == ("E204", ("blocks", 0, key), 4)
+
+
+def test_mbconv_roles_name_layers_and_stay_out_of_the_summary():
+    # the diagrams' and tables' key parameters; `roles` only renames layers
+    graph = archspec.analyze(archspec.load(text=spec((8, 8, 16),
+        "{type: mbconv, filters: 16, roles: {dwconv: depthwise}}")))  # fmt: skip
+    (b,) = graph.blocks
+    assert "depthwise" in " ".join(b.nodes) and b.summary == "filters=16"

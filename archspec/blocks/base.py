@@ -105,6 +105,8 @@ class Block(BaseModel):
     #: a small YAML flow mapping of this block, which the tests build (and compare with Keras);
     #: every block type defines one
     example: ClassVar[str]
+    #: keys left out of `summary` (how layers are named, not what they compute: mbconv's roles)
+    unsummarized: ClassVar[frozenset[str]] = frozenset()
 
     type: str = Field(description="The block type.")
     name: Identifier | None = Field(
@@ -150,7 +152,7 @@ class Block(BaseModel):
 
     def summary(self) -> str:
         """The key parameters, for summaries and diagrams."""
-        skip = set(Block.model_fields)
+        skip = set(Block.model_fields) | self.unsummarized
         return ", ".join(
             f"{k}={_fmt(v)}"
             for k, v in self.model_dump(exclude_defaults=True).items()

@@ -125,6 +125,7 @@ class MBConv(Block):
     bn_epsilon: BnEpsilon = 1e-3
     bn_momentum: BnMomentum = 0.99
     roles: dict[str, RoleName] = Field(default={}, description=_ROLES_DOC)
+    unsummarized = frozenset({"roles"})
 
     @field_validator("roles")
     @classmethod
