@@ -243,3 +243,10 @@ def test_png_smoke(tmp_path: Path):
         png = dot.plot(api.analyze(spec), tmp_path / "m.png", collapse=collapse).read_bytes()
         width, height = png_size(png)
         assert 200 < width < 4000 and height > width, (spec.name, width, height)
+
+
+def test_collapse_of_a_model_that_is_one_instance_draws_what_it_holds():
+    src = source(ROOT / "specs/families/convnext.yaml", collapse=True)
+    boxes = re.findall(r'^"([^"]+)" \[label=<', src, re.M)
+    assert "group:convnext_tiny" not in boxes  # not one box for the whole model
+    assert "convnext_tiny_stage_0_block_0" in boxes and "convnext_tiny_head_dense" in boxes

@@ -43,11 +43,11 @@ class Ids:
 
 
 def group_box(ids: Ids, g: Instance) -> pydot.Subgraph:
-    """The dashed box around an instance in the expanded view, labelled bottom left (the layers
-    run down the right of the block labels, so that corner is clear)."""
+    """The dashed box around an instance in the expanded view, labelled top left, where a
+    reader coming down the diagram meets it first (Graphviz keeps the label's room free)."""
     return pydot.Subgraph(
         quote(ids("group", g.name)), style="rounded,dashed", color=MUTED, penwidth="1",
-        margin="6", fontsize="9", labelloc="b", labeljust="l",
+        margin="6", fontsize="11", labelloc="t", labeljust="l",
         label=f'<<B>{e(g.name)}</B>  <FONT COLOR="{MUTED}">{e(g.type)}</FONT>>',
     )  # fmt: skip
 
@@ -129,8 +129,11 @@ def unit_id(unit: Instance | BlockInfo) -> str:
 def collapsed(g: pydot.Dot, graph: Graph) -> None:
     """One box per top-level block and per top-level instance (its name, type, what it holds,
     params and MACs); an edge per tensor into a box, labelled with its shape, dashed for a
-    skip."""
+    skip. Where the whole model is one instance (ConvNeXt's `convnext_net`), the boxes are
+    what it holds, level by level: one box alone would show nothing."""
     units = nest(graph.blocks)
+    while len(units) == 1 and isinstance(units[0], Instance):
+        units = units[0].children
     owner: dict[str, str] = {}
     for unit in units:
         blocks = unit.blocks() if isinstance(unit, Instance) else [unit]

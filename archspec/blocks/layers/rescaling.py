@@ -60,7 +60,9 @@ class Rescaling(Op):
         return keras.layers.Rescaling(arg(self.scale), offset=arg(self.offset), name=name)
 
     def label(self) -> str:
-        offset = "" if self.offset == 0.0 else f" + {fmt(self.offset)}"
+        o = self.offset
+        offset = ("" if o == 0.0 else f" - {fmt(-o)}" if isinstance(o, float) and o < 0
+                  else f" + {fmt(o)}")  # fmt: skip
         return f"x {fmt(self.scale)}{offset}"
 
     def describe(self) -> str:
