@@ -125,3 +125,15 @@ def test_without_graphviz_layers_are_stacked() -> None:
     graph = archspec.analyze(archspec.load(ROOT / "specs/seed/inception_two_modules.yaml"))
     lay = layouts(graph, set(), None)
     assert {n for b in lay.values() for n in b.nodes} == set(graph.nodes)
+
+
+def test_every_shortcut_is_drawn_inside_its_open_block() -> None:
+    # an identity shortcut enters its block's `add` from outside: a port at the top of the
+    # block, dashed (the block's entry edge reaches only its first layers)
+    graph, text = page("specs/resnet50.yaml")
+    bodies = re.findall(r'data-block="([^"]+)".*?<svg[^>]*>(.*?)</svg>', text, re.S)
+    dashed = {name: body.count('class="sc"') for name, body in bodies}
+    residual = [b.name for b in graph.blocks if b.type == "bottleneck"]
+    assert len(residual) == 16 and all(dashed[n] >= 1 for n in residual), dashed
+    # projection blocks: conv -> BN -> add on the shortcut (2); identity blocks: port -> add (1)
+    assert sorted(dashed[n] for n in residual) == [1] * 12 + [2] * 4

@@ -56,6 +56,22 @@ def _internal_edges(graph: Graph, b: BlockInfo) -> list[tuple[str, str]]:
     return [(src, n) for n in b.nodes for src in graph.nodes[n].inputs if src in inside]
 
 
+#: the name prefix of a port: where a tensor from outside the block enters a layer that is not
+#: one of the block's first (an identity shortcut into `add`); drawn as a point at the top
+PORT = "port:"
+
+
+def _side_entries(graph: Graph, b: BlockInfo) -> list[tuple[str, str]]:
+    """(outside tensor, layer) where a layer fed from inside the block also reads a tensor from
+    outside it: the edge the page would otherwise not draw (the block's entry edge only reaches
+    its first layers)."""
+    inside = set(b.nodes)
+    return [
+        (src, n) for n in b.nodes if any(i in inside for i in graph.nodes[n].inputs)
+        for src in graph.nodes[n].inputs if src not in inside
+    ]  # fmt: skip
+
+
 def _edge_label(graph: Graph, src: str) -> str:
     node = graph.nodes[src]
     if node.inputs and graph.shape_of(node.inputs[0]) == node.shape:
@@ -80,8 +96,15 @@ def _source(graph: Graph, blocks: list[BlockInfo], shortcut: set[tuple[str, str]
         fed = {dst for _, dst in inner}
         side = {src for src, dst in inner if (src, dst) in shortcut}
         heads = [_q(n) for n in sorted((n for n in b.nodes if n not in fed), key=side.__contains__)]
+        ports = {src: f"{PORT}{k}:{src}" for src, _ in _side_entries(graph, b)}
+        for port in ports.values():
+            lines.append(f'{_q(port)} [shape=point, width="0.05", label=""];')
+        heads += [_q(p) for p in ports.values()]  # a port stands beside the first layers
         if len(heads) > 1:  # the branches' first layers side by side, in emission order
             lines.append("{rank=same; " + " -> ".join(heads) + " [style=invis];}")
+        for src, dst in _side_entries(graph, b):
+            style = 'style=dashed, weight="1"' if (src, dst) in shortcut else 'weight="1"'
+            lines.append(f"{_q(ports[src])} -> {_q(dst)} [{style}];")
         labelled: set[str] = set()
         for src, dst in inner:
             attrs = ['weight="1", style=dashed' if (src, dst) in shortcut else 'weight="4"']
@@ -134,8 +157,12 @@ def _parse(data: dict[str, Any], graph: Graph, blocks: list[BlockInfo],
         b = blocks[int(name[len("cluster_") :])]
         x0, y0, x1, y1 = _floats(o["bb"])
         lay = Layout(width=(x1 - x0) * SCALE, height=(y1 - y0) * SCALE)
+        ports: set[str] = set()
         for gvid in o.get("nodes", []):
             node = by_id[gvid]
+            if str(node["name"]).startswith(PORT):  # not a layer: only its edge is drawn
+                ports.add(str(node["name"]))
+                continue
             cx, cy = _floats(node["pos"])
             w, h = float(node["width"]) * 72, float(node["height"]) * 72
             lay.nodes[node["name"]] = (
@@ -144,14 +171,17 @@ def _parse(data: dict[str, Any], graph: Graph, blocks: list[BlockInfo],
         out[b.name] = lay
         lay.edges = [
             _edge(e, by_id, x0, y1, shortcut) for e in data.get("edges", [])
-            if by_id[e["tail"]]["name"] in lay.nodes and e.get("style") != "invis"
+            if (by_id[e["tail"]]["name"] in lay.nodes or by_id[e["tail"]]["name"] in ports)
+            and e.get("style") != "invis"
         ]  # fmt: skip
     return out
 
 
 def _edge(e: dict[str, Any], by_id: dict[int, dict[str, Any]], x0: float, y1: float,
           shortcut: set[tuple[str, str]]) -> Edge:  # fmt: skip
-    src, dst = by_id[e["tail"]]["name"], by_id[e["head"]]["name"]
+    src, dst = str(by_id[e["tail"]]["name"]), by_id[e["head"]]["name"]
+    if src.startswith(PORT):  # `port:<k>:<tensor>`
+        src = src.split(":", 2)[2]
     edge = Edge(_path(str(e.get("pos", "")), x0, y1), (src, dst) in shortcut)
     if e.get("label") and e.get("lp"):
         lx, ly = _floats(e["lp"])
