@@ -168,6 +168,16 @@ def test_cli_set_applies_to_both_sides(tmp_path: Path):
     assert r.returncode == 2 and "E503" in r.stderr and "width" in r.stderr
 
 
+def test_two_members_of_a_family_are_named_by_their_sets():
+    from archspec import app as api
+
+    family = str(ROOT / "specs" / "families" / "efficientnet.yaml")
+    text = api.diff(family, family, old_sets=["variant=b0"], new_sets=["variant=b1"])
+    assert text.splitlines()[0] == "efficientnet variant=b0 -> efficientnet variant=b1"
+    md = api.diff(family, family, "markdown", old_sets=["variant=b0"], new_sets=["variant=b1"])
+    assert "`efficientnet variant=b0` → `efficientnet variant=b1`" in md
+
+
 def test_cli_bad_format_and_broken_spec(tmp_path: Path):
     r = run_cli("diff", str(VGG16), str(VGG19), "--format", "html")
     assert r.returncode == 2 and "Invalid value for '--format'" in r.stderr

@@ -242,6 +242,7 @@ def diff(
     """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment),
     in any case: blocks added, removed and changed; params and MACs before and after. `sets`
     apply to both specs, then `old_sets` to the old one and `new_sets` to the new one."""
+    import dataclasses
     import json
 
     from archspec.core.errors import usage_error
@@ -256,6 +257,10 @@ def diff(
         raise usage_error("E003", "standard input (`-`) can be read once: OLD or NEW, not both")
     before = analyze(old, [*sets, *old_sets], limits)
     result = diffing.diff(before, analyze(new, [*sets, *new_sets], limits))
+    if old_sets or new_sets:  # one family's two members: the names say which
+        result = dataclasses.replace(
+            result, old_name=" ".join([result.old_name, *old_sets]),
+            new_name=" ".join([result.new_name, *new_sets]))  # fmt: skip
     if format == "json":
         return json.dumps(diffing.to_json(result), indent=2)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
