@@ -14,7 +14,7 @@ import pydot
 from archspec.blocks.layers.add import Add
 from archspec.blocks.layers.concat import Concat
 from archspec.ir.graph import BlockInfo, Graph, Instance, nest
-from archspec.render.dot_style import MUTED, e, palette, quote, shape_label, table
+from archspec.render.dot_style import MUTED, dims, e, palette, quote, shape_label, table
 
 
 def walk(units: list[Instance | BlockInfo]) -> Iterator[Instance]:
@@ -141,6 +141,7 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
             owner.update(dict.fromkeys(b.nodes, unit_id(unit)))
         g.add_node(_unit_node(graph, unit, blocks))
     shortcut = shortcut_edges(graph)
+    edges: list[tuple[str, str, list[bool]]] = []
     for unit in units:
         here = unit_id(unit)
         reads: dict[str, list[bool]] = {}  # tensor -> for each reader here: is it a skip
@@ -149,11 +150,22 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
                 for src in graph.nodes[n].inputs:
                     if owner.get(src) != here:
                         reads.setdefault(src, []).append((src, n) in shortcut)
-        for src, skips in reads.items():
-            attrs: dict[str, Any] = {"label": shape_label(graph, src)}
-            if all(skips):
-                attrs.update(style="dashed", color=MUTED)
-            g.add_edge(pydot.Edge(quote(owner.get(src, f"in:{src}")), quote(here), **attrs))
+        edges += [(src, here, skips) for src, skips in reads.items()]
+    # an instance that hands out several tensors (a backbone's taps, an encoder stage's skip)
+    # names the block each comes from on its edge
+    handed: dict[str, set[str]] = {}
+    for src, _, _ in edges:
+        handed.setdefault(owner.get(src, ""), set()).add(src)
+    for src, here, skips in edges:
+        source = owner.get(src, f"in:{src}")
+        label = shape_label(graph, src)
+        if source.startswith("group:") and len(handed[source]) > 1:
+            # block names are identifiers: nothing to escape; \n is DOT's line break
+            label = f'" {graph.nodes[src].block}\\n {dims(graph.shape_of(src))}"'
+        attrs: dict[str, Any] = {"label": label}
+        if all(skips):
+            attrs.update(style="dashed", color=MUTED)
+        g.add_edge(pydot.Edge(quote(source), quote(here), **attrs))
     for k, out in enumerate(graph.outputs):
         g.add_edge(pydot.Edge(quote(owner[out]), quote(f"out:{k}"), label=shape_label(graph, out)))
 
