@@ -368,3 +368,12 @@ def test_several_inputs_and_outputs(tmp_path: Path):
         texts = svg_texts(svg)
         assert {"image", "32x32x3", "meta", "10", "head_a", "head_b"} <= set(texts)
         assert texts.count("output") == 2
+
+
+def test_the_title_names_the_sets_of_a_family_member(tmp_path: Path):
+    out = api.plot(ROOT / "specs/families/efficientnet.yaml", tmp_path / "b3.dot",
+                   sets=["variant=b3"], collapse=True)  # fmt: skip
+    assert "<B>efficientnet variant=b3</B>   12,320,535 params" in out.read_text()
+    page = api.plot(ROOT / "specs/families/efficientnet.yaml", tmp_path / "b3.html",
+                    sets=["variant=b3"])  # fmt: skip
+    assert "efficientnet variant=b3" in page.read_text()

@@ -295,6 +295,8 @@ def plot(
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
+    if sets:  # the title says which member of a family this is
+        graph.name = " ".join([graph.name, *sets])
     with (status or (lambda _message: nullcontext()))(f"drawing {target}"):
         if page:
             html.plot_html(graph, target, collapse, rankdir.upper(), html.spec_lines(resolved))
