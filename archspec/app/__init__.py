@@ -229,6 +229,12 @@ def expand(
     return render_spec(resolved, source=STDIN_NAME if name == STDIN_ARG else name)
 
 
+def member(name: str, sets: Sequence[str]) -> str:
+    """A model's name with the `--set` values that made it (`efficientnet variant=b3`), for
+    titles: which member of a family a diagram or a diff shows."""
+    return " ".join([name, *sets])
+
+
 def diff(
     old: str | os.PathLike[str],
     new: str | os.PathLike[str],
@@ -258,9 +264,8 @@ def diff(
     before = analyze(old, [*sets, *old_sets], limits)
     result = diffing.diff(before, analyze(new, [*sets, *new_sets], limits))
     if old_sets or new_sets:  # one family's two members: the names say which
-        result = dataclasses.replace(
-            result, old_name=" ".join([result.old_name, *old_sets]),
-            new_name=" ".join([result.new_name, *new_sets]))  # fmt: skip
+        result = dataclasses.replace(result, old_name=member(result.old_name, old_sets),
+                                     new_name=member(result.new_name, new_sets))  # fmt: skip
     if format == "json":
         return json.dumps(diffing.to_json(result), indent=2)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
@@ -296,7 +301,7 @@ def plot(
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
     if sets:  # the title says which member of a family this is
-        graph.name = " ".join([graph.name, *sets])
+        graph.name = member(graph.name, sets)
     with (status or (lambda _message: nullcontext()))(f"drawing {target}"):
         if page:
             html.plot_html(graph, target, collapse, rankdir.upper(), html.spec_lines(resolved))

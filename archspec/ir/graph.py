@@ -164,15 +164,19 @@ class Graph:
             infos.append(FeatureInfo(name, shape, channels, stride, source if stride else None))
         return infos
 
-    def _sources(self, name: str) -> set[str]:
-        """The inputs that `name` depends on."""
+    def ancestors(self, name: str) -> set[str]:
+        """Every tensor `name` was made from (layers and inputs), `name` included."""
         seen, todo = set(), [name]
         while todo:
             n = todo.pop()
             if n not in seen:
                 seen.add(n)
                 todo.extend(self.nodes[n].inputs if n in self.nodes else ())
-        return seen & set(self.inputs)
+        return seen
+
+    def _sources(self, name: str) -> set[str]:
+        """The inputs that `name` depends on."""
+        return self.ancestors(name) & set(self.inputs)
 
     def _probe(self, images: list[str], size: int) -> dict[str, Shape]:
         """Every tensor's shape with each image input `size` x `size`; a tensor whose layer

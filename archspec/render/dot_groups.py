@@ -84,7 +84,7 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
                 i for i in node.inputs
                 if (i not in graph.nodes or graph.nodes[i].block != node.block)
                 and ((smallest is not None and low[i] != smallest)
-                     or any(_feeds(graph, i, j) for j in node.inputs if j != i))
+                     or any(i in graph.ancestors(j) for j in node.inputs if j != i))
             ]  # fmt: skip
         else:
             continue
@@ -103,19 +103,6 @@ def _area(shape: tuple[int | None, ...]) -> int | None:
         return 1
     h, w, _ = shape
     return None if h is None or w is None else h * w
-
-
-def _feeds(graph: Graph, src: str, dst: str) -> bool:
-    """Whether tensor `dst` was made from `src` (`src` is one of its ancestors)."""
-    seen, stack = set(), [dst]
-    while stack:
-        name = stack.pop()
-        if name == src:
-            return True
-        if name in graph.nodes and name not in seen:
-            seen.add(name)
-            stack.extend(graph.nodes[name].inputs)
-    return False
 
 
 # ---------------------------------------------------------------- the collapsed view
@@ -151,8 +138,8 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
                     if owner.get(src) != here:
                         reads.setdefault(src, []).append((src, n) in shortcut)
         edges += [(src, here, skips) for src, skips in reads.items()]
-    # an instance that hands out several tensors (a backbone's taps, an encoder stage's skip)
-    # names the block each comes from on its edge
+    # an instance that hands out several tensors (a backbone's taps) names the block each
+    # comes from on its edge
     handed: dict[str, set[str]] = {}
     for src, _, _ in edges:
         handed.setdefault(owner.get(src, ""), set()).add(src)

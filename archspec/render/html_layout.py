@@ -96,13 +96,14 @@ def _source(graph: Graph, blocks: list[BlockInfo], shortcut: set[tuple[str, str]
         fed = {dst for _, dst in inner}
         side = {src for src, dst in inner if (src, dst) in shortcut}
         heads = [_q(n) for n in sorted((n for n in b.nodes if n not in fed), key=side.__contains__)]
-        ports = {src: f"{PORT}{k}:{src}" for src, _ in _side_entries(graph, b)}
+        entries = _side_entries(graph, b)
+        ports = {src: f"{PORT}{k}:{src}" for src, _ in entries}
         for port in ports.values():
             lines.append(f'{_q(port)} [shape=point, width="0.05", label=""];')
         heads += [_q(p) for p in ports.values()]  # a port stands beside the first layers
         if len(heads) > 1:  # the branches' first layers side by side, in emission order
             lines.append("{rank=same; " + " -> ".join(heads) + " [style=invis];}")
-        for src, dst in _side_entries(graph, b):
+        for src, dst in entries:
             style = 'style=dashed, weight="1"' if (src, dst) in shortcut else 'weight="1"'
             lines.append(f"{_q(ports[src])} -> {_q(dst)} [{style}];")
         labelled: set[str] = set()
