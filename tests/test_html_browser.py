@@ -79,11 +79,28 @@ def test_page_in_chromium(browser: Any, spec: str, tmp_path: Path) -> None:
     page.screenshot(path=str(tmp_path / "collapsed.png"))
 
     target = graph.blocks[-1].nodes[-1]  # a layer of the last block, closed
-    page.fill("#q", target)
-    page.press("#q", "Enter")
     found = page.locator(f'[data-layer="{target}"]')
+    # typed and Enter in one task, before the typing pause searched: Enter searches the new text
+    # (it used to step through the hits of the text typed before)
+    page.fill("#q", target[:2])
+    page.wait_for_function("document.getElementById('hits').textContent !== ''")
+    page.eval_on_selector(
+        "#q",
+        """(q, text) => { q.value = text; q.dispatchEvent(new Event("input"));
+          q.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter"})); }""",
+        target,
+    )
     found.wait_for(state="visible", timeout=3000)
-    assert "cur" in (found.get_attribute("class") or "")
+    assert "cur" in (found.get_attribute("class") or "")  # the exact layer name comes first
+    total = int(page.inner_text("#hits").split(" / ")[1])
+    if total > 1:  # Enter on the same text steps to the next hit, Shift+Enter back
+        page.wait_for_timeout(300)  # the typing pause's search changes nothing
+        assert page.inner_text("#hits") == f"1 / {total}"
+        page.press("#q", "Enter")
+        assert page.inner_text("#hits") == f"2 / {total}"
+        assert "cur" not in (found.get_attribute("class") or "")
+        page.press("#q", "Shift+Enter")
+        assert "cur" in (found.get_attribute("class") or "")
     box = found.bounding_box()
     assert box is not None and 0 <= box["y"] <= 900 and 0 <= box["x"] <= 1280  # panned into view
     assert target in page.inner_text("#info")

@@ -215,10 +215,10 @@
   });
 
   // ------------------------------------------------------------ search
-  var hits = [], cur = -1;
+  var hits = [], cur = -1, searched = null;  // searched: the text the hits are for
   function clearHits() {
     hits.forEach(function (e) { e.classList.remove("hit", "cur"); });
-    hits = []; cur = -1; hitsEl.textContent = "";
+    hits = []; cur = -1; searched = null; hitsEl.textContent = "";
   }
   function reveal(el) {
     for (var p = el.parentElement; p && p !== cv; p = p.parentElement) {
@@ -240,6 +240,7 @@
   function search() {
     clearHits();
     var text = q.value.trim().toLowerCase();
+    searched = text;
     if (!text) return;
     // exact names first (a layer before the block of the same name: showing it opens the block)
     var exact = [[], [], []], part = [];
@@ -257,11 +258,11 @@
   q.addEventListener("keydown", function (e) {
     if (e.key === "Enter") {
       e.preventDefault(); clearTimeout(timer);
-      if (!hits.length || q.value.trim().toLowerCase() !== q.dataset.last) { q.dataset.last = q.value.trim().toLowerCase(); search(); }
+      // a new text searches at once (the typing pause may not have run yet); the same text steps
+      if (q.value.trim().toLowerCase() !== searched) search();
       else go(e.shiftKey ? -1 : 1);
     } else if (e.key === "Escape") { q.value = ""; clearHits(); }
   });
-  q.addEventListener("input", function () { q.dataset.last = q.value.trim().toLowerCase(); });
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== q) { e.preventDefault(); q.focus(); }
   });
