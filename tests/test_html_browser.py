@@ -110,10 +110,10 @@ def test_page_in_chromium(browser: Any, spec: str, tmp_path: Path) -> None:
     page.close()
 
 
-def test_resnet152_blocks_within_3_s(browser: Any, tmp_path: Path) -> None:
+def test_resnet152_shows_its_blocks(browser: Any, tmp_path: Path) -> None:
+    # how fast (target 3 s) is measured in benchmarks/bench_html.py: a shared machine's timing
+    # is no test
     page, graph, problems = open_page(browser, "specs/resnet152.yaml", tmp_path)
-    ms = page.evaluate("performance.now()")
-    assert ms < 3000, ms
     assert page.locator(f'[data-block="{graph.blocks[0].name}"]').is_visible()
     assert problems == []
     page.close()
