@@ -205,6 +205,7 @@ TEXT = [
     (ZeroPad2D(((1, 2), (0, 3))), "pad 1,2,0,3", "pad 1,2,0,3"),
     (BatchNorm(), "batch norm", "batch norm"),
     (Activation("swish"), "swish", "swish"),
+    (Activation("linear"), "identity", "identity"),
     (Dropout(0.25), "dropout 0.25", "dropout 0.25"),
     (Flatten(), "flatten", "flatten"),
     (Dense(units=1000, activation="softmax"), "1000 softmax", "dense 1000 softmax"),

@@ -273,7 +273,8 @@ def test_group_norm_groups_must_divide_the_channels() -> None:
 
 NORM_TEXT = [
     (Conv2D(filters=64, kernel=(3, 3), dilation=(2, 2), groups=4, activation="relu"),
-     "3x3 dil 2 groups 4, 64 relu", "conv 3x3 dil 2 groups 4, 64 relu"),
+     "3x3 dil 2, 64 relu, 4 groups", "conv 3x3 dil 2, 64 relu, 4 groups"),
+    (Conv2D(filters=96, kernel=(7, 7), groups=96), "7x7, 96, 96 groups", "conv 7x7, 96, 96 groups"),
     (Conv2D(filters=8, kernel=(3, 3), dilation=(2, 1)), "3x3 dil 2x1, 8", "conv 3x3 dil 2x1, 8"),
     (BatchNorm(scale=False), "batch norm, no scale", "batch norm, no scale"),
     (BatchNorm(center=False), "batch norm, no center", "batch norm, no center"),

@@ -24,7 +24,8 @@ class Activation(Op):
         return keras.layers.Activation(self.activation, name=name)
 
     def label(self) -> str:
-        return self.activation
+        # "linear" would read as a dense layer (ConvNeXt's pointwise linear); it is f(x) = x
+        return "identity" if self.activation == "linear" else self.activation
 
 
 @register

@@ -107,9 +107,9 @@ class Conv2D(Op):
     def label(self) -> str:
         k, s = window_text(self.kernel, self.strides)
         d = "" if self.dilation == (1, 1) else f" dil {_spec(self.dilation, 'x')}"
-        g = "" if self.groups == 1 else f" groups {self.groups}"
+        g = "" if self.groups == 1 else f", {self.groups} groups"  # as group norm's label
         act = "" if self.activation == "linear" else f" {self.activation}"
-        return f"{k}{s}{d}{g}, {self.filters}{act}"
+        return f"{k}{s}{d}, {self.filters}{act}{g}"
 
     def describe(self) -> str:
         return f"conv {self.label()}"
