@@ -377,3 +377,17 @@ def test_the_title_names_the_sets_of_a_family_member(tmp_path: Path):
     page = api.plot(ROOT / "specs/families/efficientnet.yaml", tmp_path / "b3.html",
                     sets=["variant=b3"])  # fmt: skip
     assert "efficientnet variant=b3" in page.read_text()
+
+
+def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = ROOT / "specs/families/densenet.yaml"
+    first = api.plot(spec, sets=["depth=121"], collapse=True)
+    second = api.plot(spec, sets=["depth=169"], collapse=True)  # no E002: another file
+    assert (first, second) == (Path("densenet_121.svg"), Path("densenet_169.svg"))
+    assert "densenet depth=169" in second.read_text()
+    assert api.plot(spec, collapse=True) == Path("densenet.svg")
+    # values are made file-name safe
+    assert api.default_plot("x.yaml", ["input=[224, 224, 3]", "w=1/2", "bad"]) == Path(
+        "x_224-224-3_1-2.svg"
+    )

@@ -4,6 +4,7 @@ as `archspec build` runs them. Importing it never imports TensorFlow or Keras.""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -235,6 +236,13 @@ def member(name: str, sets: Sequence[str]) -> str:
     return " ".join([name, *sets])
 
 
+def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
+    """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
+    (`efficientnet_b7.svg`), so that two members of a family do not claim one file."""
+    values = [re.sub(r"[^\w.+-]+", "-", s.partition("=")[2]).strip("-.") for s in sets]
+    return Path("_".join([Path(spec).stem, *filter(None, values)]) + ".svg")
+
+
 def diff(
     old: str | os.PathLike[str],
     new: str | os.PathLike[str],
@@ -283,7 +291,7 @@ def plot(
     status: Status | None = None,
 ) -> Path:
     """Draw `spec`'s architecture to `output` (.svg, .png, .dot; .pdf with a system Graphviz;
-    .html: the interactive page; default: `<spec file stem>.svg` here), atomically, and return
+    .html: the interactive page; default: `default_plot`, here), atomically, and return
     where. A bad suffix, or an existing file without `force` (E002; a folder is always refused),
     fails before the spec is read. Never imports TensorFlow."""
     from archspec.core.errors import usage_error
@@ -292,7 +300,7 @@ def plot(
     if output is None and os.fspath(spec) == STDIN_ARG:
         raise usage_error("E003", "a spec read from standard input has no file name to plot "
                           "to", hint="give the diagram's file: -o FILE")  # fmt: skip
-    target = Path(output) if output is not None else Path(Path(spec).stem + ".svg")
+    target = Path(output) if output is not None else default_plot(spec, sets)
     page = target.suffix.lower() == ".html"
     if not page:
         dot.output_format(target)

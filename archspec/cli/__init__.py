@@ -174,7 +174,8 @@ def blocks(
 def plot(
     spec: SpecArg,
     output: Annotated[Path | None, Output(help="The diagram: .svg, .png, .dot (.pdf with a system "
-        "Graphviz), .html (interactive). Default: <spec file stem>.svg here.")] = None,
+        "Graphviz), .html (interactive). Default: <spec file stem>.svg here (with --set: "
+        "<stem>_<values>.svg).")] = None,
     force: Force = False,
     collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
