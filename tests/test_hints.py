@@ -276,3 +276,16 @@ def test_a_bn_key_in_a_definition_warns_once_for_all_its_uses():
     assert [(w.code, w.path) for w in warnings] == [
         ("W302", ("define", "u", "blocks", 0, "bn_epsilon"))
     ]
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("widht", "no param is defined here, only `copy` (the index of the copy)"),
+    ("cpy", "did you mean `copy`?"),
+])  # fmt: skip
+def test_an_undefined_name_where_only_copy_is_bound(name: str, hint: str) -> None:
+    d = diagnose(
+        "name: c\ninput: [32, 32, 3]\ndefine:\n  pair:\n    params: {f: 8}\n    blocks:\n"
+        '      - {type: conv, filters: "${f}", kernel: 3}\nblocks:\n'
+        f'  - {{type: pair, f: "${{{name}}}", repeat: 2}}\n'
+    )
+    assert (d.code, d.hint) == ("E502", hint)
