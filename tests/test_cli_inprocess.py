@@ -200,6 +200,21 @@ def test_schema_prints_and_writes(tmp_path):
     r = run("schema", "-o", out)
     assert r.exit_code == 2 and "--force" in r.stderr
     assert run("schema", "-o", out, "--force").exit_code == 0
+    assert json.loads(run("schema", "-o", "-").stdout) == json.loads(out.read_text())  # stdout
+
+
+def test_schema_never_replaces_a_folder(tmp_path, monkeypatch):
+    # `-o FOLDER --force` deleted the folder and what it held; `-o .` crashed
+    folder = tmp_path / "full"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    monkeypatch.chdir(folder)
+    for target in (folder, Path(".")):
+        for extra in ((), ("--force",)):
+            r = run("schema", "-o", target, *extra)
+            assert r.exit_code == 2, r.stderr
+            assert f"{target}: it is a folder" in r.stderr and "Traceback" not in r.stderr
+    assert (folder / "keep.txt").read_text() == "mine"
 
 
 def test_plot_and_diff(tmp_path):

@@ -280,6 +280,15 @@ def test_plot_never_replaces_a_folder(tmp_path):
     r, _ = run_limited(["plot", "spec.yaml", "-o", "x.svg"], tmp_path)
     assert r.returncode == 2 and "error[E002]" in r.stderr and "x.svg: it is a folder" in r.stderr
     assert (folder / "keep.txt").read_text() == "mine"
+    # nor with --force, nor the page (it replaced a folder named x.html, --force or not)
+    page = tmp_path / "x.html"
+    page.mkdir()
+    (page / "keep.txt").write_text("mine")
+    for extra in ([], ["--force"]):
+        for name in ("x.svg", "x.html"):
+            r, _ = run_limited(["plot", "spec.yaml", "-o", name, *extra], tmp_path)
+            assert r.returncode == 2 and f"{name}: it is a folder" in r.stderr, r.stderr
+    assert (folder / "keep.txt").read_text() == (page / "keep.txt").read_text() == "mine"
     (tmp_path / "y.dot").write_text("old")  # a file is replaced with --force only (issue 16)
     r, _ = run_limited(["plot", "spec.yaml", "-o", "y.dot"], tmp_path)
     assert r.returncode == 2 and "y.dot exists" in r.stderr and "pass --force" in r.stderr

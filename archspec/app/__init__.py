@@ -295,6 +295,7 @@ def plot(
     where. A bad suffix, or an existing file without `force` (E002; a folder is always refused),
     fails before the spec is read. Never imports TensorFlow."""
     from archspec.core.errors import usage_error
+    from archspec.core.files import not_a_folder
     from archspec.render import dot, html
 
     if output is None and os.fspath(spec) == STDIN_ARG:
@@ -304,7 +305,8 @@ def plot(
     page = target.suffix.lower() == ".html"
     if not page:
         dot.output_format(target)
-    if os.path.lexists(target) and not target.is_dir() and not force:  # a folder: never
+    not_a_folder(target, "model.html" if page else "diagram.svg")
+    if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)

@@ -140,7 +140,8 @@ def check(
 
 @command("schema -o archspec.schema.json")
 def schema(
-    output: Annotated[Path | None, Output(help="Write the schema here (default: stdout).")] = None,
+    output: Annotated[Path | None, Output(help="Write the schema here (default, or -: "
+        "stdout).")] = None,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:  # fmt: skip
@@ -149,7 +150,7 @@ def schema(
     from archspec.frontend.jsonschema import dumps
     from archspec.render.console import success
 
-    if output is None:
+    if output is None or str(output) == "-":
         return print(dumps(), end="")
     write_file(output, dumps().encode("utf-8"), force)
     success(f"Wrote {output}", quiet)

@@ -43,11 +43,13 @@ from archspec.core.errors import STATE, usage_error
 
 def write_file(target: Path, data: bytes, force: bool = True) -> None:
     """Write `data` atomically: a temporary file beside `target`, synced, then renamed into
-    place. E002 (exit 2) if the folder is missing, the write fails, or `target` exists and
-    `force` is false. Used for diagrams and schemas; models go through `export`."""
+    place. E002 (exit 2) if the folder is missing, the write fails, `target` is a folder
+    (`not_a_folder`; `force` or not), or `target` exists and `force` is false. Used for
+    diagrams and schemas; models go through `export`."""
     folder = target.parent
     if not folder.is_dir():
         raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
+    not_a_folder(target)
     if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     tmp = temp_path(target, "tmp")
@@ -60,6 +62,15 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
             raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
         finally:
             remove(tmp)
+
+
+def not_a_folder(target: Path, example: str = "") -> None:
+    """E002 where `target` is a folder: a written file never replaces one (`commit` would,
+    as a SavedModel folder is replaced with --force). `example`: a file name for the hint."""
+    if target.is_dir():
+        raise usage_error("E002", f"cannot write {target}: it is a folder",
+                          hint="name a file" + (f", for example {target / example}" if example
+                                                else " (a folder is never replaced)"))  # fmt: skip
 
 
 class Terminated(KeyboardInterrupt):

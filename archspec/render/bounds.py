@@ -1,16 +1,13 @@
-"""The bounds of `archspec plot`: how big a diagram may be (E712), and never a folder as target.
+"""The bounds of `archspec plot`: how big a diagram may be (E712).
 
 Graphviz's time and memory grow faster than the diagram, so a diagram over LIMITS is refused
-before anything is laid out; drawn expanded, the hint says whether `--collapse` fits. A diagram
-is derived output, so an existing file is replaced; a folder never is (core/files.write_file
-replaces one, as a SavedModel folder is replaced with `--force`).
+before anything is laid out; drawn expanded, the hint says whether `--collapse` fits. (A folder
+is never a diagram's target: core/files.not_a_folder.)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from archspec.core.errors import Diagnostic, SpecError, usage_error
+from archspec.core.errors import Diagnostic, SpecError
 from archspec.ir.graph import Graph
 
 #: the largest diagram drawn (E712), as (boxes, edges), expanded (layers) and collapsed
@@ -56,10 +53,3 @@ def check_size(graph: Graph, collapse: bool) -> None:
             hint=hint,
         )
     )
-
-
-def not_a_folder(path: Path) -> None:
-    """A diagram never replaces a folder (write_file would, as it does a model's)."""
-    if path.is_dir():
-        raise usage_error("E002", f"cannot write {path}: it is a folder",
-                          hint="name a file, for example " + str(path / "diagram.svg"))  # fmt: skip

@@ -30,7 +30,7 @@ import pydot
 from archspec.core.errors import usage_error
 from archspec.core.units import macs_str
 from archspec.ir.graph import BlockInfo, Graph, Instance, Node, nest
-from archspec.render.bounds import check_size, not_a_folder
+from archspec.render.bounds import check_size
 from archspec.render.dot_groups import Ids, collapsed, group_box
 from archspec.render.dot_groups import shortcut_edges as _shortcut_edges
 from archspec.render.dot_style import (
@@ -263,14 +263,13 @@ def plot(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "TB") 
         raise usage_error(
             "E003", f"--rankdir must be one of {', '.join(RANKDIRS)}; received {rankdir!r}"
         )
-    from archspec.core.files import write_file
+    from archspec.core.files import not_a_folder, write_file
 
     folder = path.parent
     if not folder.is_dir():  # before rendering, which takes seconds for big models
         raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
-    not_a_folder(path)
+    not_a_folder(path, "diagram.svg")
     check_size(graph, collapse)
     data = render(to_pydot(graph, collapse=collapse, rankdir=rankdir), fmt)
-    not_a_folder(path)  # again: rendering takes seconds
-    write_file(path, data)
+    write_file(path, data)  # refuses a folder again: rendering takes seconds
     return path

@@ -239,7 +239,7 @@ def plot_html(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "
     and `rankdir` are accepted and ignored: the page starts collapsed and runs top to bottom).
     `lines`: block name -> `file:line`, from spec_lines(archspec.load(...))."""
     from archspec.core.errors import usage_error
-    from archspec.core.files import write_file
+    from archspec.core.files import not_a_folder, write_file
 
     if rankdir not in RANKDIRS:
         raise usage_error(
@@ -248,5 +248,6 @@ def plot_html(graph: Graph, path: Path, collapse: bool = False, rankdir: str = "
     folder = path.parent
     if not folder.is_dir():
         raise usage_error("E002", f"cannot write {path}: folder {folder} does not exist")
+    not_a_folder(path, "model.html")
     write_file(path, to_html(graph, None, lines).encode("utf-8"))
     return path
