@@ -13,7 +13,9 @@ DEPTHS = [18, 34, 50, 101, 152]
 
 
 def figures(graph):
-    return (graph.cost, list(graph.output_shapes.values()), [n.shape for n in graph.nodes.values()])
+    # the layer names too: the zoo's are keras.applications' (weights load by name)
+    return (graph.cost, list(graph.output_shapes.values()),
+            [(name, n.shape) for name, n in graph.nodes.items()])  # fmt: skip
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
