@@ -176,6 +176,25 @@ def test_two_members_of_a_family_are_named_by_their_sets():
     assert text.splitlines()[0] == "efficientnet variant=b0 -> efficientnet variant=b1"
     md = api.diff(family, family, "markdown", old_sets=["variant=b0"], new_sets=["variant=b1"])
     assert "`efficientnet variant=b0` → `efficientnet variant=b1`" in md
+    # shared --set values name both sides too; a name set again shows the value used
+    text = api.diff(family, family, sets=["variant=b1"], new_sets=["variant=b2"])
+    assert text.splitlines()[0] == "efficientnet variant=b1 -> efficientnet variant=b2"
+    text = api.diff(family, family, sets=["variant=b1"])
+    assert text.startswith("efficientnet variant=b1: no change (7,856,239 params")
+
+
+def test_an_error_on_one_side_says_which_and_names_its_option():
+    family = str(ROOT / "specs" / "families" / "efficientnet.yaml")
+    r = run_cli("diff", family, family, "--old-set", "varient=b0", "--new-set", "variant=b1")
+    assert r.returncode == 2
+    assert "error[E503]: --old-set varient: the spec has no param `varient`" in r.stderr
+    assert f"note: in OLD ({family} --old-set varient=b0)" in r.stderr
+    r = run_cli("diff", family, family, "--set", "variant=b3", "--new-set", "variant=b10")
+    assert r.returncode == 1 and "key 'b10' (a string) is not in the mapping" in r.stderr
+    assert "note: `variant` comes from --new-set variant=b10" in r.stderr
+    assert f"note: in NEW ({family} --set variant=b3 --new-set variant=b10)" in r.stderr
+    r = run_cli("diff", family, family, "--set", "variant=b10")  # shared: --set, the first side
+    assert "note: `variant` comes from --set variant=b10" in r.stderr and "in OLD" in r.stderr
 
 
 def test_cli_bad_format_and_broken_spec(tmp_path: Path):

@@ -37,3 +37,8 @@ def test_unknown_depth_names_the_choices():
     r = run_cli("render", str(FAMILY), "--set", "depth=42")
     assert r.returncode == 1
     assert "key 42 (an integer) is not in the mapping; its keys: 18, 34, 50, 101, 152" in r.stderr
+
+
+def test_a_param_that_reads_a_set_value_notes_the_set():
+    r = run_cli("check", str(FAMILY), "--set", "depth=42")
+    assert r.returncode == 1 and "note: `depth` comes from --set depth=42" in r.stderr

@@ -3,6 +3,7 @@ as `archspec build` runs them. Importing it never imports TensorFlow or Keras.""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -232,8 +233,37 @@ def expand(
 
 def member(name: str, sets: Sequence[str]) -> str:
     """A model's name with the `--set` values that made it (`efficientnet variant=b3`), for
-    titles: which member of a family a diagram or a diff shows."""
-    return " ".join([name, *sets])
+    titles: which member of a family a diagram or a diff shows. A name set twice shows its
+    last value, which is the one used."""
+    last = {s.partition("=")[0].strip(): s for s in sets}
+    return " ".join([name, *last.values()])
+
+
+def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str], side: str,
+          limits: Limits | None) -> Graph:  # fmt: skip
+    """One side of `diff`, analyzed: its errors note the side (both may be one family file),
+    and a bad `--old-set` / `--new-set` is named as such, not as `--set`."""
+    from archspec.core.errors import ArchspecError, Related
+
+    try:
+        return analyze(spec, [*sets, *own], limits)
+    except ArchspecError as e:
+        option = f"--{side.lower()}-set"
+        names = {s.partition("=")[0].strip() for s in own}
+
+        def named(text: str, start: str) -> str:  # "--set x...": `option` if x is its own
+            head = text.removeprefix(start)  # params.py: "--set NAME..." and "`NAME` ... --set"
+            name = head.split(":")[0].strip("'`").partition("=")[0].partition("`")[0]
+            return text.replace("--set ", option + " ", 1) if name in names else text
+
+        words = [os.fspath(spec), *(f"--set {s}" for s in sets), *(f"{option} {s}" for s in own)]
+        note = Related(f"in {side} ({' '.join(words)})")
+        for k, d in enumerate(e.diagnostics):
+            message = named(d.message, "--set ") if d.code == "E503" else d.message
+            related = [dataclasses.replace(r, message=named(r.message, "`")) for r in d.related]
+            e.diagnostics[k] = dataclasses.replace(d, message=message,
+                                                   related=(*related, note))  # fmt: skip
+        raise
 
 
 def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
@@ -256,7 +286,6 @@ def diff(
     """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment),
     in any case: blocks added, removed and changed; params and MACs before and after. `sets`
     apply to both specs, then `old_sets` to the old one and `new_sets` to the new one."""
-    import dataclasses
     import json
 
     from archspec.core.errors import usage_error
@@ -269,11 +298,12 @@ def diff(
     format = format.lower()
     if os.fspath(old) == os.fspath(new) == STDIN_ARG:
         raise usage_error("E003", "standard input (`-`) can be read once: OLD or NEW, not both")
-    before = analyze(old, [*sets, *old_sets], limits)
-    result = diffing.diff(before, analyze(new, [*sets, *new_sets], limits))
-    if old_sets or new_sets:  # one family's two members: the names say which
-        result = dataclasses.replace(result, old_name=member(result.old_name, old_sets),
-                                     new_name=member(result.new_name, new_sets))  # fmt: skip
+    before = _side(old, sets, old_sets, "OLD", limits)
+    result = diffing.diff(before, _side(new, sets, new_sets, "NEW", limits))
+    if sets or old_sets or new_sets:  # one family's two members: the names say which
+        old_name = member(result.old_name, [*sets, *old_sets])
+        new_name = member(result.new_name, [*sets, *new_sets])
+        result = dataclasses.replace(result, old_name=old_name, new_name=new_name)
     if format == "json":
         return json.dumps(diffing.to_json(result), indent=2)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)

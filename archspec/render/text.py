@@ -148,7 +148,7 @@ def format_diagnostic(d: Diagnostic, colour: bool = False) -> str:
                 lines.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
     for r in d.related[:MAX_NOTES]:
         where = ":".join(safe(str(p)) for p in (r.file, r.line, r.col) if p is not None)
-        lines.append(f"  note: {where}: {safe(r.message, NOTE_CHARS)}")
+        lines.append(f"  note: {where + ': ' if where else ''}{safe(r.message, NOTE_CHARS)}")
     if len(d.related) > MAX_NOTES:
         lines.append(f"  note: ... and {len(d.related) - MAX_NOTES:,} more notes")
     if d.hint:

@@ -61,6 +61,7 @@ from archspec.frontend.resolve.params import (
     deferred,
     has_expr,
     parse_sets,
+    setting,
     substitute_block,
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
@@ -108,10 +109,11 @@ class Resolved:
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     """Everything between loading and lowering. Raises SpecError with all diagnostics found."""
     source = doc.data.get("blocks")
-    doc, params = apply_params(doc, sets)
-    model = validate_spec(doc)
-    expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None)
-    outputs = expansion.run()
+    with setting(doc, sets):
+        doc, params = apply_params(doc, sets)
+        model = validate_spec(doc)
+        expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None)
+        outputs = expansion.run()
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
 
 

@@ -22,13 +22,17 @@ limits on nesting depth and size (values.py).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from archspec.blocks import Block
 from archspec.core.errors import (
+    ArchspecError,
     Diagnostic,
     KeyPath,
+    Related,
     SpecError,
     UsageError,
     did_you_mean,
@@ -42,6 +46,11 @@ from archspec.frontend.resolve.values import check_value
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
+#: while a spec is resolved (`setting`): its file and the params `--set` gave it, name ->
+#: (value, the `--set` item), so that an error in an expression that reads one notes the item
+GIVEN: ContextVar[tuple[str | None, dict[str, tuple[Any, str]]]] = ContextVar(
+    "GIVEN", default=(None, {})
+)
 #: the keys shared by all copies of a block (`copy` is not bound in them)
 FIXED = frozenset(Block.model_fields)
 
@@ -76,6 +85,35 @@ def parse_sets(
             ) from None
         out[name] = doc.data["v"]
     return out
+
+
+@contextmanager
+def setting(doc: Document, sets: Sequence[str]) -> Iterator[None]:
+    """`GIVEN` for the resolution of `doc` with `sets` (checked by `parse_sets` later)."""
+    last = {s.partition("=")[0].strip(): s for s in sets}  # a name given twice: the last
+    values = {k: (v, last[k]) for k, v in _quietly_parsed(sets).items()}
+    token = GIVEN.set((doc.file, values))
+    try:
+        yield
+    finally:
+        GIVEN.reset(token)
+
+
+def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
+    try:
+        return parse_sets(sets, {s.partition("=")[0].strip(): None for s in sets})
+    except ArchspecError:  # reported where the params are applied
+        return {}
+
+
+def _set_notes(doc: Document, source: str, local: dict[str, Any]) -> tuple[Related, ...]:
+    """Notes for the params given by `--set` that the expression `source` reads."""
+    file, given = GIVEN.get()
+    if file != doc.file or not given:
+        return ()
+    read = expr.names(source)
+    return tuple(Related(f"`{k}` comes from --set {item}") for k, (value, item) in given.items()
+                 if k in read and local.get(k) == value)  # fmt: skip
 
 
 def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str, Any]]:
@@ -213,6 +251,9 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
             d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
                          hint=hint)  # fmt: skip
+            notes = _set_notes(doc, m.group(1), local)
+            if notes:
+                d = dataclasses.replace(d, related=(*d.related, *notes))
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
         return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
