@@ -103,6 +103,20 @@ def test_a_file_wins_over_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert r.returncode == 0 and "12 params" in r.stdout, r.stdout + r.stderr
 
 
+def test_a_folder_does_not_hide_a_name_but_for_check(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # `build resnet50 -o resnet50` writes a SavedModel folder: `render resnet50` still works
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "resnet50").mkdir()
+    assert zoo.resolve_spec_path("resnet50") == zoo.root() / "resnet50.yaml"
+    assert zoo.resolve_spec_path("resnet50", folders=True) == Path("resnet50")  # check's
+    r = run_cli("render", "resnet50", cwd=tmp_path)
+    assert r.returncode == 0 and "name: resnet50" in r.stdout, r.stderr
+    (tmp_path / "mine").mkdir()
+    r = run_cli("render", "mine", cwd=tmp_path)
+    assert r.returncode == 2 and "is a directory, not a spec file: mine" in r.stderr
+
+
 def test_family_member_by_set() -> None:
     b3 = archspec.analyze("efficientnet", sets=["variant=b3"])
     assert b3.params == 12_320_535  # keras.applications.EfficientNetB3

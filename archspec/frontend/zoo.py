@@ -85,13 +85,15 @@ def members(data: Any) -> tuple[str, str, list[str]] | None:
 
 def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Path:
     """The file a SPEC argument names: the path itself where it exists (a file wins over a
-    name), else the zoo's spec of that name. Neither: E001, with a did-you-mean over the zoo's
-    names (`folders`: the caller also takes folders, as the message says)."""
+    name; a folder only where the caller takes folders: `folders`, as `check` does), else the
+    zoo's spec of that name. Neither: E001, with a did-you-mean over the zoo's names."""
     text = os.fspath(spec)
     path = Path(text)
-    if text == "-" or os.path.lexists(path):
-        return path
     bare = bool(text) and "/" not in text and os.sep not in text and path.suffix == ""
+    if text == "-" or os.path.lexists(path):
+        # a folder `resnet50` (`build -o resnet50` wrote one) does not hide the zoo's network
+        if folders or not bare or not path.is_dir() or text not in files():
+            return path
     zoo = files()
     if bare and text in zoo:
         return zoo[text]
