@@ -29,6 +29,7 @@ def test_family_depth_equals_zoo_spec(depth):
 def test_family_render_round_trips(tmp_path, depth):
     r = run_cli("render", str(FAMILY), "--set", f"depth={depth}")
     assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"# Rendered by archspec from {FAMILY} --set depth={depth}: ")
     rendered = archspec.analyze(archspec.load(tmp_path / "r.yaml", text=r.stdout))
     assert figures(rendered) == figures(archspec.analyze(FAMILY, sets=[f"depth={depth}"]))
 

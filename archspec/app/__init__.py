@@ -228,7 +228,8 @@ def expand(
     resolved = load(spec, sets=sets, limits=limits)
     analyze(resolved)  # shape errors too: what is rendered must build
     name = os.fspath(spec)
-    return render_spec(resolved, source=STDIN_NAME if name == STDIN_ARG else name)
+    source = " ".join([STDIN_NAME if name == STDIN_ARG else name, *(f"--set {s}" for s in sets)])
+    return render_spec(resolved, source=source)  # the header says which family member
 
 
 def member(name: str, sets: Sequence[str]) -> str:
