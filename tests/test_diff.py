@@ -144,6 +144,22 @@ def _spec(*blocks: str) -> str:
     return "name: m\ninput: [8, 8, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
 
 
+def test_a_key_at_its_default_shows_the_default_value(tmp_path: Path):
+    # a summary leaves defaults out: the change read `batch_norm: true -> (default)`
+    bn = write(tmp_path, _spec("{type: conv, name: c, filters: 8, kernel: 3, batch_norm: true}"),
+               "bn.yaml")  # fmt: skip
+    plain = write(tmp_path, _spec("{type: conv, name: c, filters: 8, kernel: 3, "
+                                  "batch_norm: false}"), "plain.yaml")  # fmt: skip
+    (row,) = diff(api.analyze(bn), api.analyze(plain)).blocks
+    assert "batch_norm: true -> false" in row.notes
+    (row,) = diff(api.analyze(plain), api.analyze(bn)).blocks
+    assert "batch_norm: false -> true" in row.notes
+    pool = write(tmp_path, _spec("{type: max_pool, name: c, pool: 3}"), "pool.yaml")
+    (row,) = diff(api.analyze(write(tmp_path, _spec("{type: max_pool, name: c}"), "p2.yaml")),
+                  api.analyze(pool)).blocks  # fmt: skip
+    assert "pool: 2 -> 3" in row.notes  # max_pool's default pool: 2
+
+
 # ---------------------------------------------------------------- the command line
 
 

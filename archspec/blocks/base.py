@@ -159,6 +159,15 @@ class Block(BaseModel):
             if k not in skip
         )
 
+    @classmethod
+    def default_text(cls, key: str) -> str | None:
+        """The default of `key` as `summary` writes values (what a key left out of a summary
+        is), or None where the key has no default."""
+        f = cls.model_fields.get(key)
+        if f is None or f.is_required():
+            return None
+        return _fmt(f.get_default(call_default_factory=True))
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, list):

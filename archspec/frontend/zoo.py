@@ -90,10 +90,10 @@ def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Pa
     text = os.fspath(spec)
     path = Path(text)
     bare = bool(text) and "/" not in text and os.sep not in text and path.suffix == ""
-    if text == "-" or os.path.lexists(path):
-        # a folder `resnet50` (`build -o resnet50` wrote one) does not hide the zoo's network
-        if folders or not bare or not path.is_dir() or text not in files():
-            return path
+    # a folder `resnet50` (`build -o resnet50` wrote one) does not hide the zoo's network
+    hidden = not folders and bare and path.is_dir() and text in files()
+    if text == "-" or (os.path.lexists(path) and not hidden):
+        return path
     zoo = files()
     if bare and text in zoo:
         return zoo[text]

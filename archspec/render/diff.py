@@ -140,6 +140,15 @@ def _match(old: list[str], new: list[str]) -> dict[int, int]:
     return pairs
 
 
+def _default(type_: str, key: str) -> str:
+    """The default of a block type's key, as a summary writes values."""
+    from archspec.blocks.base import REGISTRY
+
+    cls = REGISTRY.get(type_)
+    text = cls.default_text(key) if cls is not None else None
+    return "(default)" if text is None else text
+
+
 def _params(summary: str) -> dict[str, str]:
     """'n_filters=64, n_conv=2' -> {'n_filters': '64', 'n_conv': '2'}."""
     out: dict[str, str] = {}
@@ -159,8 +168,9 @@ def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str]) -> BlockChan
     else:
         pa, pb = _params(a.summary), _params(b.summary)
         for key in [*pa, *(k for k in pb if k not in pa)]:
-            if pa.get(key) != pb.get(key):
-                notes.append(f"{key}: {pa.get(key, '(default)')} -> {pb.get(key, '(default)')}")
+            if pa.get(key) != pb.get(key):  # a summary leaves defaults out: show their values
+                default = _default(a.type, key)
+                notes.append(f"{key}: {pa.get(key, default)} -> {pb.get(key, default)}")
     if tuple(renamed.get(i, i) for i in a.inputs) != b.inputs:
         notes.append(f"inputs: {', '.join(a.inputs)} -> {', '.join(b.inputs)}")
     if a.type == b.type:
