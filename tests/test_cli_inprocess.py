@@ -181,6 +181,11 @@ def test_blocks_lists_every_type_or_the_ones_asked():
     assert r.exit_code == 0
     assert "\nvgg: " in r.stdout and "\nconv: " not in r.stdout
     assert "n_filters" in r.stdout
+    assert run("blocks", "vgg", "vgg").stdout.count("\nvgg: ") == 1  # asked twice, listed once
+    # the names of a key of many names: listed for a type asked for, not in the whole list
+    assert "One of: celu, elu, exponential, gelu" in run("blocks", "activation").stdout
+    assert "One of:" not in run("blocks").stdout
+    assert "once (no `repeat` or `repeat_names`)" in run("blocks", "spec").stdout
 
 
 def test_blocks_unknown_type_suggests_one():

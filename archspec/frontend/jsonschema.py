@@ -293,9 +293,10 @@ def type_str(schema: dict[str, Any]) -> str:
     return "any"
 
 
-def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
+def block_rows(kind: str, names: bool = False) -> list[tuple[str, str, str, str]]:
     """(parameter, type, default or `required`, description) for one block type's own
-    parameters (the common keys type, name, inputs, repeat and repeat_names are left out)."""
+    parameters (the common keys type, name, inputs, repeat and repeat_names are left out);
+    `names`: a description lists the names a key of many names takes."""
     model = block_types()[kind]
     schema = model.model_json_schema(ref_template=_REF)
     required = set(schema.get("required", []))
@@ -310,8 +311,19 @@ def block_rows(kind: str) -> list[tuple[str, str, str, str]]:
             default = _yaml_value(model.model_fields[name].get_default(call_default_factory=True))
         else:
             default = _yaml_value(prop.get("default"))
-        rows.append((name, type_str(prop), default, prop.get("description", "")))
+        description = prop.get("description", "")
+        choices = _enum(prop)
+        if names and len(choices) > 6:  # type_str says "one of 29 names": here they are
+            description += " One of: " + ", ".join(choices) + "."
+        rows.append((name, type_str(prop), default, description))
     return rows
+
+
+def _enum(schema: dict[str, Any]) -> list[str]:
+    """The names an enum property (or an anyOf branch of one) takes."""
+    if "enum" in schema:
+        return [str(v) for v in schema["enum"]]
+    return [v for s in schema.get("anyOf", []) for v in _enum(s)]
 
 
 def _yaml_value(value: Any) -> str:

@@ -173,12 +173,12 @@ def blocks_table(types: Sequence[str] = ()) -> None:
                 hint=did_you_mean(kind, known) or "run `archspec blocks` for the list",
             )  # fmt: skip
     out("Every block also takes: name, inputs, repeat, repeat_names (see `archspec schema`).")
-    for kind in types or list(known):
+    for kind in dict.fromkeys(types) or known:  # a type asked for twice is listed once
         model = known[kind]
         doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         out()
         out(f"{kind}: {doc}")
-        rows = block_rows(kind)
+        rows = block_rows(kind, names=bool(types))
         if not rows:
             out("  (no parameters)")
             continue
@@ -186,6 +186,9 @@ def blocks_table(types: Sequence[str] = ()) -> None:
         for r in rows:
             cells = [r[i].ljust(widths[i]) for i in range(3)]
             out(("  " + "  ".join(cells) + "  " + r[3]).rstrip())
+    if not types:
+        out()
+        out("`archspec blocks TYPE` also lists the names a key of `one of N names` takes.")
     if PLUGIN_ERRORS and not types:
         out()
         out("Plugins that failed to load:")

@@ -64,7 +64,8 @@ MAX_DEPTH = 16
 
 
 class SpecUse(Block):
-    """A `spec` block: another spec file included as a block."""
+    """A `spec` block: another spec file included as a block, once (no `repeat` or
+    `repeat_names`)."""
 
     type: Literal["spec"] = Field(default="spec", description="The block type.")
     path: Annotated[str, Field(min_length=1, max_length=4096)] = Field(
