@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from archspec.core.errors import UsageError
 from tests.conftest import ROOT, previous_target, run_cli, write
 
 SEED = sorted((ROOT / "specs" / "seed").glob("*.yaml"))
@@ -345,6 +346,41 @@ def test_crash_between_the_two_renames_is_repaired_by_the_next_run(tmp_path):
     assert (target / "saved_model.pb").read_bytes() == b"previous"
     assert sorted(os.listdir(tmp_path)) == sorted(["model", live.name])
     assert len(notes) == 2
+
+
+def test_a_target_set_aside_is_put_back_before_the_build(tmp_path):
+    """check_target (before TensorFlow) restores it, so `exists` comes first and says so: it
+    came after a whole build, and the restore was never told."""
+    from archspec.backends.keras.save import check_target
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / f".m.keras.archspec-old-{dead.pid}-0badf00d").write_bytes(b"previous")
+    with pytest.raises(UsageError) as e:
+        check_target(tmp_path / "m.keras", force=False)
+    d = e.value.diagnostics[0]
+    assert d.message == f"{tmp_path / 'm.keras'} exists"
+    assert d.hint is not None and d.hint.startswith(
+        f"restored {tmp_path / 'm.keras'} from .m.keras"
+    )
+    assert (tmp_path / "m.keras").read_bytes() == b"previous"
+    target = check_target(tmp_path / "m.keras", force=True)  # nothing left to report
+    assert target.cleaned == [] and os.listdir(tmp_path) == ["m.keras"]
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("v.KERAS", "Keras loads a model only from a lower-case .keras"),  # --verify passed it
+    ("", "cannot write an empty path"),
+    ("/proc/x.keras", "cannot write /proc/x.keras: No such file or directory"),  # after a build
+])  # fmt: skip
+def test_targets_refused_before_the_build(tmp_path, monkeypatch, path, message):
+    from archspec.backends.keras.save import check_target
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as e:
+        check_target(path, force=True)
+    assert message in e.value.diagnostics[0].message
+    assert os.listdir(tmp_path) == []
 
 
 def test_replacing_without_exchange_uses_rename_aside(tmp_path, monkeypatch):

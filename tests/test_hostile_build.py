@@ -335,6 +335,48 @@ def test_terminated_cleanly_removes_then_hands_the_signal_on(tmp_path):
         signal.signal(signal.SIGTERM, previous)
 
 
+SWALLOWED = """
+import os, signal, sys
+from pathlib import Path
+from archspec.core import files
+
+class Collected:  # TensorFlow's garbage-collection callbacks run Python too
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)  # Terminated is raised in __del__: Python drops it
+
+real_sync = files.sync
+def sync(path):
+    Collected()
+    real_sync(path)
+
+files.sync = sync
+files.write_file(Path(sys.argv[1]), b"data")
+print("written")
+"""
+
+
+def test_a_signal_swallowed_mid_save_still_ends_the_process_and_writes_nothing(tmp_path):
+    # 3 runs in 47 of `build -o m.tflite` under SIGTERM exited 0 with the file written
+    out = tmp_path / "out.bin"
+    r = subprocess.run([sys.executable, "-c", SWALLOWED, str(out)], capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert r.returncode == -signal.SIGTERM, r.stderr
+    assert "written" not in r.stdout and os.listdir(tmp_path) == []
+
+
+def test_a_signal_whose_exception_was_replaced_still_ends_the_process(tmp_path):
+    # a converter that wraps Terminated in its own error: exit 3 "internal error" before
+    code = (
+        "import os, signal\nfrom archspec.core.files import terminated_cleanly\n"
+        "with terminated_cleanly():\n"
+        "    try:\n        os.kill(os.getpid(), signal.SIGTERM)\n        import time; time.sleep(5)\n"
+        "    except BaseException as e:\n        raise RuntimeError('replaced') from None\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert r.returncode == -signal.SIGTERM and "replaced" not in r.stderr, r.stderr
+
+
 @pytest.mark.keras
 @pytest.mark.parametrize("name", ["m.keras", "m_savedmodel"])
 def test_sigterm_mid_save_leaves_no_temporary_and_the_previous_target(tmp_path, name):

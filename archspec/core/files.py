@@ -53,10 +53,11 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
     if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
     tmp = temp_path(target, "tmp")
-    with terminated_cleanly():
+    with terminated_cleanly() as pending:
         try:
             tmp.write_bytes(data)
             sync(tmp)
+            pending.check()
             commit(tmp, target, force)
         except OSError as e:
             raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
@@ -88,22 +89,38 @@ class Terminated(KeyboardInterrupt):
 TERMINATING = (signal.SIGTERM, signal.SIGHUP)
 
 
+class Pending:
+    """The signal `terminated_cleanly` received, if any: Python drops an exception raised
+    inside a garbage-collection callback or `__del__` (TensorFlow runs some), and a converter
+    may wrap it in its own; `check` before the final rename raises it again, so that a signal
+    swallowed on the way never lets the target be written."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Terminated(self.signum)
+
+
 @contextlib.contextmanager
-def terminated_cleanly() -> Iterator[None]:
+def terminated_cleanly() -> Iterator[Pending]:
     """While a temporary path exists: SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt)
     in the main thread, so the caller's `finally` removes the path as after Ctrl-C; on the way
     out the signal's previous handling is restored and the signal sent again, so the process
-    ends as it would have (killed by SIGTERM, or the previous Python handler runs). A signal
-    that was ignored stays ignored; outside the main thread nothing changes (Python's signal
-    handlers run only there)."""
+    ends as it would have (killed by SIGTERM, or the previous Python handler runs), whatever
+    became of the exception on the way (`Pending`). A signal that was ignored stays ignored;
+    outside the main thread nothing changes (Python's signal handlers run only there)."""
+    pending = Pending()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield pending
         return
     previous: dict[int, Any] = {}
 
     def handler(signum: int, _frame: object) -> None:
         for s in previous:  # one clean-up is enough: a second signal waits for it
             signal.signal(s, signal.SIG_IGN)
+        pending.signum = signum
         raise Terminated(signum)
 
     for s in TERMINATING:
@@ -112,14 +129,11 @@ def terminated_cleanly() -> Iterator[None]:
             previous[s] = old
             signal.signal(s, handler)
     try:
-        yield
-    except Terminated as e:
-        _restore(previous)
-        if e.signum in previous:
-            signal.raise_signal(e.signum)  # the default action: the process ends here
-        raise
+        yield pending
     finally:
         _restore(previous)
+        if pending.signum in previous:  # Terminated, another exception, or none got out
+            signal.raise_signal(pending.signum)  # the default action: the process ends here
 
 
 def _restore(previous: dict[int, Any]) -> None:

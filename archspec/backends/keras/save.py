@@ -71,6 +71,8 @@ class Target:
 
     path: Path
     format: str
+    #: what check_target cleaned up of interrupted saves (clean_leftovers), for the user
+    cleaned: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -111,9 +113,14 @@ def format_of(path: Path, fmt: str | None = None) -> str:
             raise usage_error(
                 "E002", f"cannot write {path} as keras: Keras needs the suffix .keras"
             )
-        return fmt
-    if suffix in known:
-        return known[suffix]
+    found = fmt or known.get(suffix)
+    if found == "keras" and path.suffix != ".keras":  # v.KERAS: keras.saving.load_model refuses
+        raise usage_error(
+            "E002", f"cannot write {path}: Keras loads a model only from a lower-case .keras",
+            hint=f"name it {path.with_suffix('.keras').name}",
+        )  # fmt: skip
+    if found is not None:
+        return found
     if suffix == "":
         return "savedmodel"
     raise usage_error(
@@ -134,6 +141,10 @@ def check_target(
     the model is built on (`backend`; default: the one of the Keras imported in this process,
     else backend.choose's) cannot write the format (E004), or if the format's optional
     dependencies are missing. Never imports Keras."""
+    if os.fspath(path) == "":
+        raise usage_error(
+            "E002", "cannot write an empty path", hint="name the model: -o model.keras"
+        )
     target = Path(path)
     if target.name in ("", ".", ".."):  # `-o .`, `-o ..`, `-o /`, `-o out/..`
         raise usage_error(
@@ -160,11 +171,25 @@ def check_target(
         raise usage_error("E002", f"cannot write {path}: folder {folder} {what}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise usage_error("E002", f"cannot write {path}: folder {folder} is not writable")
+    _probe(folder, target)
+    cleaned = clean_leftovers(target)  # a target an interrupted save set aside is back
     if target.is_dir() and not target.is_symlink():
         _check_folder_target(target, format_)
     if os.path.lexists(target) and not force:
-        raise usage_error("E002", f"{path} exists", hint="pass --force to replace it")
-    return Target(target, format_)
+        restored = "".join(f"{c}; " for c in cleaned if c.startswith("restored"))
+        raise usage_error("E002", f"{path} exists", hint=restored + "pass --force to replace it")
+    return Target(target, format_, cleaned)
+
+
+def _probe(folder: Path, target: Path) -> None:
+    """E002 now, not after the build, where no file can be made in `folder` (os.access says
+    yes to root on a read-only mount, and to /proc)."""
+    probe = temp_path(target, "tmp")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e:
+        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+    remove(probe)
 
 
 def _check_folder_target(target: Path, format_: str) -> None:
@@ -208,10 +233,10 @@ def export(
     the model at where its inputs have an unknown size (verify.run_shapes)."""
     stage = status or (lambda _message: nullcontext())
     check_memory(model, target, verify)
-    cleaned = clean_leftovers(target.path)
+    cleaned = target.cleaned + clean_leftovers(target.path)
     tmp = temp_path(target.path, "tmp", FORMATS[target.format] or ".savedmodel")
     # SIGTERM removes `tmp` as Ctrl-C does; Keras's graph walks get the recursion they need
-    with terminated_cleanly(), deep_recursion(len(model.layers)):
+    with terminated_cleanly() as pending, deep_recursion(len(model.layers)):
         try:
             with stage(f"writing {target.label} {target.path}"):
                 _write(model, tmp, target.format, stage, shapes)
@@ -235,6 +260,7 @@ def export(
                             hint="raise --tolerance if this precision is expected",
                         )
                     )
+            pending.check()  # a signal Keras's own code swallowed: nothing is written
             commit(tmp, target.path, force)
             return saved
         except Exception as e:
