@@ -168,8 +168,9 @@ def test_a_layer_of_another_shape(keras, resnet50, tmp_path):
         f["predictions/predictions/bias"] = np.zeros(10, "float32")
     r = run("build", RESNET50, "--weights", legacy)
     assert r.exit_code == 1 and "Traceback" not in r.stderr
-    assert "1 differ, first: `predictions` [2048x1000, 1000] vs the file's `predictions` " in (
-        r.stderr
+    assert (
+        "1 mismatch (a pair of layers whose shapes differ, or a layer with no partner), "
+        "first: `predictions` [2048x1000, 1000] vs the file's `predictions` " in (r.stderr)
     )
     assert "[2048x1000, 10]" in r.stderr
 
@@ -208,6 +209,19 @@ def test_not_weights(tmp_path):
     text.write_text("not HDF5\n")
     r = run("build", VGG, "--weights", text)
     assert r.exit_code == 2 and "error[E001]" in r.stderr and "not an HDF5 file" in r.stderr
+
+
+def test_a_truncated_file_names_itself_and_says_what_may_be_wrong(tmp_path):
+    import h5py
+
+    whole = tmp_path / "whole.h5"
+    with h5py.File(whole, "w") as f:
+        f["layer/kernel"] = np.zeros((64, 64), "float32")
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(whole.read_bytes()[:100])  # an interrupted download
+    r = run("build", VGG, "--weights", cut)
+    assert r.exit_code == 2 and r.stderr.startswith(f"{cut}: error[E001]: weights file"), r.stderr
+    assert "hint: the file may be truncated or damaged: copy it again" in r.stderr
 
 
 def test_missing_file_is_exit_2_before_keras(tmp_path):

@@ -84,7 +84,8 @@ def build(
     tolerance: Annotated[float, typer.Option("--tolerance", metavar="T",
         help="Max abs difference --verify accepts.")] = 1e-4,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
-    weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load .h5 weights.")] = None,
+    weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
+        "applications' or Keras 3's .weights.h5) or a .keras archive.")] = None,
     backend: Annotated[str | None, typer.Option(metavar="NAME", help="Keras backend: tensorflow, "
         "jax or torch (default: $KERAS_BACKEND, else tensorflow).")] = None, quiet: Quiet = False,
     *, opts: SpecOptions,

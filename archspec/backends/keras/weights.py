@@ -207,8 +207,10 @@ def _mismatch(
     return _error(
         weights.path,
         f"weights file {weights.path} ({weights.layout}) does not fit `{model.name}`: "
-        f"{count} weighted layers here, {len(weights.layers)} in the file; {len(differences)} "
-        f"differ, first: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        f"{count} weighted layers here, {len(weights.layers)} in the file; "
+        f"{len(differences)} mismatch{'' if len(differences) == 1 else 'es'} (a pair of "
+        f"layers whose shapes differ, or a layer with no partner), first: {shown}"
+        + (f" (and {more} more)" if more > 0 else "")
         + "; nothing was loaded or written",
         "pass the weights of the network this spec builds (the zoo's layer names are "
         "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)",
@@ -240,7 +242,8 @@ def _open(path: Path) -> Iterator[Any]:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             if "model.weights.h5" not in archive.namelist():
-                raise usage_error("E001", f"weights file {path}: a zip without model.weights.h5")
+                raise usage_error("E001", f"weights file {path}: a zip without model.weights.h5",
+                                  file=str(path))  # fmt: skip
             info = archive.getinfo("model.weights.h5")
             # read into memory only what the machine can hold and what a zip can honestly hold:
             # a member far larger than the archive (a zip bomb) is refused
@@ -250,6 +253,7 @@ def _open(path: Path) -> Iterator[Any]:
                     f"weights file {path}: model.weights.h5 unpacks to {info.file_size:,} "
                     f"bytes from {info.compress_size:,}",
                     hint="a .keras archive stores its weights uncompressed",
+                    file=str(path),
                 )
             source = io.BytesIO(archive.read("model.weights.h5"))
     elif not h5py.is_hdf5(path):
@@ -262,7 +266,9 @@ def _open(path: Path) -> Iterator[Any]:
     try:
         root = h5py.File(source, "r")
     except OSError as e:
-        raise usage_error("E001", f"weights file {path}: cannot read it: {e}") from e
+        raise usage_error("E001", f"weights file {path}: cannot read it: {e}",
+                          hint="the file may be truncated or damaged: copy it again",
+                          file=str(path)) from e  # fmt: skip
     with root:
         yield root
 
