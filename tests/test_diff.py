@@ -222,6 +222,18 @@ def test_cli_bad_format_and_broken_spec(tmp_path: Path):
     assert r.returncode == 1 and "needs `kernel`" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_both_sides_errors_are_reported(tmp_path: Path):
+    # only OLD's were: a second run then showed NEW's
+    old = write(tmp_path, _spec("{type: conv, filters: 8}"), "old.yaml")
+    new = write(tmp_path, _spec("{type: conv, kernal: 3, filters: 8}"), "new.yaml")
+    r = run_cli("diff", str(old), str(new))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.index("needs `kernel`") < r.stderr.index("unknown key `kernal`")
+    assert "note: in OLD" in r.stderr and "note: in NEW" in r.stderr
+    r = run_cli("diff", str(old), str(tmp_path / "nowhere.yaml"))  # a usage error: exit 2
+    assert r.returncode == 2 and "needs `kernel`" in r.stderr and "no such file" in r.stderr
+
+
 def test_diff_never_imports_tensorflow():
     code = (
         "import sys\n"

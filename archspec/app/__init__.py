@@ -289,7 +289,7 @@ def diff(
     apply to both specs, then `old_sets` to the old one and `new_sets` to the new one."""
     import json
 
-    from archspec.core.errors import usage_error
+    from archspec.core.errors import ArchspecError, usage_error
     from archspec.render import diff as diffing
 
     if format.lower() not in diffing.FORMATS:
@@ -299,8 +299,16 @@ def diff(
     format = format.lower()
     if os.fspath(old) == os.fspath(new) == STDIN_ARG:
         raise usage_error("E003", "standard input (`-`) can be read once: OLD or NEW, not both")
-    before = _side(old, sets, old_sets, "OLD", limits)
-    result = diffing.diff(before, _side(new, sets, new_sets, "NEW", limits))
+    graphs, errors = [], []
+    for spec, own, side in ((old, old_sets, "OLD"), (new, new_sets, "NEW")):
+        try:
+            graphs.append(_side(spec, sets, own, side, limits))
+        except ArchspecError as e:  # both sides' errors are reported, OLD's first
+            errors.append(e)
+    if errors:
+        worst = max(errors, key=lambda e: e.exit_code)  # a usage error (2) over a spec's (1)
+        raise type(worst)([d for e in errors for d in e.diagnostics])
+    result = diffing.diff(*graphs)
     if sets or old_sets or new_sets:  # one family's two members: the names say which
         old_name = member(result.old_name, [*sets, *old_sets])
         new_name = member(result.new_name, [*sets, *new_sets])
