@@ -158,6 +158,9 @@ def test_a_key_at_its_default_shows_the_default_value(tmp_path: Path):
     (row,) = diff(api.analyze(write(tmp_path, _spec("{type: max_pool, name: c}"), "p2.yaml")),
                   api.analyze(pool)).blocks  # fmt: skip
     assert "pool: 2 -> 3" in row.notes  # max_pool's default pool: 2
+    strided = write(tmp_path, _spec("{type: max_pool, name: c, strides: 1}"), "p3.yaml")
+    (row,) = diff(api.analyze(strided), api.analyze(pool)).blocks
+    assert "strides: 1 -> null" in row.notes  # the spec's word, not Python's None
 
 
 # ---------------------------------------------------------------- the command line
@@ -209,6 +212,11 @@ def test_an_error_on_one_side_says_which_and_names_its_option():
     assert r.returncode == 1 and "key 'b10' (a string) is not in the mapping" in r.stderr
     assert "note: `variant` comes from --new-set variant=b10" in r.stderr
     assert f"note: in NEW ({family} --set variant=b3 --new-set variant=b10)" in r.stderr
+    # a name in both --set and --old-set: the bad item says which option it came from
+    r = run_cli("diff", family, family, "--set", "variant=[", "--old-set", "variant=b1")
+    assert "error[E503]: --set variant=[: YAML syntax error" in r.stderr
+    r = run_cli("diff", family, family, "--old-set", "variant=[", "--set", "variant=b1")
+    assert "error[E503]: --old-set variant=[: YAML syntax error" in r.stderr
     r = run_cli("diff", family, family, "--set", "variant=b10")  # shared: --set, the first side
     assert "note: `variant` comes from --set variant=b10" in r.stderr and "in OLD" in r.stderr
 

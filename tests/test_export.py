@@ -371,7 +371,7 @@ def test_a_target_set_aside_is_put_back_before_the_build(tmp_path):
 @pytest.mark.parametrize(("path", "message"), [
     ("v.KERAS", "Keras loads a model only from a lower-case .keras"),  # --verify passed it
     ("", "cannot write an empty path"),
-    ("/proc/x.keras", "cannot write /proc/x.keras: No such file or directory"),  # after a build
+    ("/proc/x.keras", "cannot write /proc/x.keras: "),  # it came after a build (as root)
 ])  # fmt: skip
 def test_targets_refused_before_the_build(tmp_path, monkeypatch, path, message):
     from archspec.backends.keras.save import check_target

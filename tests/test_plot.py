@@ -389,5 +389,8 @@ def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatc
     assert api.plot(spec, collapse=True) == Path("densenet.svg")
     # values are made file-name safe
     assert api.default_plot("x.yaml", ["input=[224, 224, 3]", "w=1/2", "bad"]) == Path(
-        "x_224-224-3_1-2.svg"
+        "x_224_224_3_1_2.svg"
     )
+    # a name set twice: its last value, as the title; a sign is kept
+    assert api.default_plot("e.yaml", ["variant=b0", "variant=b7"]) == Path("e_b7.svg")
+    assert api.default_plot("e.yaml", ["x=-1"]) != api.default_plot("e.yaml", ["x=1"])

@@ -16,6 +16,7 @@ from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
+from archspec.frontend.resolve.params import last_sets
 from archspec.frontend.zoo import resolve_spec_path
 from archspec.ir.graph import Graph
 
@@ -236,8 +237,7 @@ def member(name: str, sets: Sequence[str]) -> str:
     """A model's name with the `--set` values that made it (`efficientnet variant=b3`), for
     titles: which member of a family a diagram or a diff shows. A name set twice shows its
     last value, which is the one used."""
-    last = {s.partition("=")[0].strip(): s for s in sets}
-    return " ".join([name, *last.values()])
+    return " ".join([name, *last_sets(sets)])
 
 
 def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str], side: str,
@@ -251,17 +251,22 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
     except ArchspecError as e:
         option = f"--{side.lower()}-set"
         names = {s.partition("=")[0].strip() for s in own}
+        shared = {s.partition("=")[0].strip() for s in sets}
 
-        def named(text: str, start: str) -> str:  # "--set x...": `option` if x is its own
-            head = text.removeprefix(start)  # params.py: "--set NAME..." and "`NAME` ... --set"
-            name = head.split(":")[0].strip("'`").partition("=")[0].partition("`")[0]
-            return text.replace("--set ", option + " ", 1) if name in names else text
+        def named(text: str) -> str:  # "--set ITEM...": `option` if ITEM is its own
+            # params.py: "--set NAME: ...", "--set NAME=VALUE: ...", "--set 'ITEM': ...", and
+            # the note "`NAME` comes from --set NAME=VALUE"
+            item = text.partition("--set ")[2].split(": ")[0].strip("'")
+            name = item.partition("=")[0]
+            # a name in both: the item decides where it tells (`depth=[`), else it stays --set
+            mine = item in own or (name in names and name not in shared)
+            return text.replace("--set ", option + " ", 1) if mine else text
 
         words = [os.fspath(spec), *(f"--set {s}" for s in sets), *(f"{option} {s}" for s in own)]
         note = Related(f"in {side} ({' '.join(words)})")
         for k, d in enumerate(e.diagnostics):
-            message = named(d.message, "--set ") if d.code == "E503" else d.message
-            related = [dataclasses.replace(r, message=named(r.message, "`")) for r in d.related]
+            message = named(d.message) if d.code == "E503" else d.message
+            related = [dataclasses.replace(r, message=named(r.message)) for r in d.related]
             e.diagnostics[k] = dataclasses.replace(d, message=message,
                                                    related=(*related, note))  # fmt: skip
         raise
@@ -270,7 +275,7 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
 def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
     (`efficientnet_b7.svg`), so that two members of a family do not claim one file."""
-    values = [re.sub(r"[^\w.+-]+", "-", s.partition("=")[2]).strip("-.") for s in sets]
+    values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in last_sets(sets)]
     return Path("_".join([Path(spec).stem, *filter(None, values)]) + ".svg")
 
 

@@ -166,7 +166,8 @@ class Block(BaseModel):
         f = cls.model_fields.get(key)
         if f is None or f.is_required():
             return None
-        return _fmt(f.get_default(call_default_factory=True))
+        value = f.get_default(call_default_factory=True)
+        return "null" if value is None else _fmt(value)  # the spec's word (strides: null)
 
 
 def _fmt(v: Any) -> str:

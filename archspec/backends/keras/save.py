@@ -188,7 +188,8 @@ def _probe(folder: Path, target: Path) -> None:
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as e:
-        raise usage_error("E002", f"cannot write {target}: {e.strerror or e}") from None
+        raise usage_error("E002", f"cannot write {target}: cannot create a file in {folder}: "
+                          f"{e.strerror or e}") from None  # fmt: skip
     remove(probe)
 
 
@@ -241,6 +242,7 @@ def export(
             with stage(f"writing {target.label} {target.path}"):
                 _write(model, tmp, target.format, stage, shapes)
                 sync(tmp)
+            pending.check()  # a signal the converter swallowed: no verify with signals ignored
             saved = Saved(target, disk_size(tmp), cleaned=cleaned)
             if verify:
                 from archspec.backends.keras.verify import compare

@@ -87,11 +87,16 @@ def parse_sets(
     return out
 
 
+def last_sets(sets: Sequence[str]) -> list[str]:
+    """The `--set` items that count: of a name given twice, the last (`parse_sets` keeps it)."""
+    return list({s.partition("=")[0].strip(): s for s in sets}.values())
+
+
 @contextmanager
 def setting(doc: Document, sets: Sequence[str]) -> Iterator[None]:
     """`GIVEN` for the resolution of `doc` with `sets` (checked by `parse_sets` later)."""
-    last = {s.partition("=")[0].strip(): s for s in sets}  # a name given twice: the last
-    values = {k: (v, last[k]) for k, v in _quietly_parsed(sets).items()}
+    items = {s.partition("=")[0].strip(): s for s in last_sets(sets)}
+    values = {k: (v, items[k]) for k, v in _quietly_parsed(sets).items()}
     token = GIVEN.set((doc.file, values))
     try:
         yield
