@@ -112,6 +112,11 @@ def test_a_folder_does_not_hide_a_name_but_for_check(tmp_path: Path,
     assert zoo.resolve_spec_path("resnet50", folders=True) == Path("resnet50")  # check's
     r = run_cli("render", "resnet50", cwd=tmp_path)
     assert r.returncode == 0 and "name: resnet50" in r.stdout, r.stderr
+    r = run_cli("check", "resnet50", cwd=tmp_path)  # a folder without specs: the network
+    assert r.returncode == 0 and "25,636,712 params" in r.stdout, r.stdout + r.stderr
+    write(tmp_path / "resnet50", SMALL, name="small.yaml")  # a folder of specs: the folder
+    r = run_cli("check", "resnet50", cwd=tmp_path)
+    assert r.returncode == 0 and "12 params" in r.stdout and "25,636,712" not in r.stdout
     (tmp_path / "mine").mkdir()
     r = run_cli("render", "mine", cwd=tmp_path)
     assert r.returncode == 2 and "is a directory, not a spec file: mine" in r.stderr

@@ -19,7 +19,7 @@ from archspec import app as api
 from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_error
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
-from archspec.frontend.zoo import resolve_spec_path
+from archspec.frontend.zoo import files, resolve_spec_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -53,7 +53,11 @@ def find_specs(
         except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
             raise usage_error("E001", _missing(name, e), file=name) from None
         if stat.S_ISDIR(mode):
-            out.extend(sorted(_scan(Path(name), warn)))
+            found = sorted(_scan(Path(name), warn))
+            # a folder without specs named like a zoo network (`build resnet50 -o resnet50`
+            # wrote a SavedModel): the network
+            network = None if found or os.sep in name else files().get(name)
+            out.extend(found or ([network] if network else []))
         else:  # the loader refuses what is not a regular file, without blocking on a FIFO
             out.append(Path(name))
     seen: set[Path] = set()
