@@ -341,3 +341,14 @@ def test_a_template_needs_a_name_and_a_clash_is_a_duplicate_name():
         "  - {type: dense, name: b2, units: 2}\n"
     ))  # fmt: skip
     assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
+
+
+@pytest.mark.parametrize("kind", ["add", "concat", "multiply"])
+def test_a_merging_block_is_not_repeated(kind):
+    # its second copy read one input: `render` wrote a spec that `check` refused
+    d = error(PLAIN + "blocks:\n  - {type: conv, filters: 3, kernel: 3}\n"
+              f"  - {{type: {kind}, inputs: [input, conv_1], repeat: 2}}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E303", ("blocks", 1, "repeat"))
+    assert f"`{kind}` merges its inputs, and a copy after the first would read one" in d.message
+    run(PLAIN + "blocks:\n  - {type: conv, filters: 3, kernel: 3}\n"
+        f"  - {{type: {kind}, inputs: [input, conv_1], repeat: 1}}\n")  # fmt: skip

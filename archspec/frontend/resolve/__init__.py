@@ -51,6 +51,7 @@ from archspec.frontend.resolve.define import (
 from archspec.frontend.resolve.errors import (
     at_default,
     by_position,
+    fail,
     placed,
     with_copy,
     with_use,
@@ -200,6 +201,12 @@ class _Expansion:
             return
         check_count(self.doc, self.count, block.repeat, path, scope.use)
         refs = read_inputs(self.doc, block, path, scope)
+        if block.n_inputs is None and block.repeat > 1:  # add, concat, multiply
+            raise fail(self.doc, "E303", f"{format_path((*path, 'repeat'))}: `{block.type}` "
+                       "merges its inputs, and a copy after the first would read one "
+                       "input (the copy before it): there is nothing to merge",
+                       (*path, "repeat"), use=scope.use, hint="repeat a user-defined block "
+                       "that holds the merge, or write the merges out")  # fmt: skip
         varies = has_expr(source)
         for copy in range(block.repeat):
             this: Block | None = block
