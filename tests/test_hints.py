@@ -289,3 +289,17 @@ def test_an_undefined_name_where_only_copy_is_bound(name: str, hint: str) -> Non
         f'  - {{type: pair, f: "${{{name}}}", repeat: 2}}\n'
     )
     assert (d.code, d.hint) == ("E502", hint)
+
+
+@pytest.mark.parametrize(("nested", "message", "hint"), [
+    ("budget: {max_parms: 3}\n", "budget.max_parms: unknown key `max_parms` in `budget`",
+     "did you mean `max_params`?"),  # it suggested the spec's `params`
+    ("expect: {parms: 3}\n", "expect.parms: unknown key `parms` in `expect`",
+     "did you mean `params`?"),
+    ("define:\n  u:\n    blocks: [{type: flatten}]\n    extra: 1\n",
+     "define.u.extra: unknown key `extra` in `define.u`",
+     "allowed keys: params, blocks, description"),  # it listed the spec's keys
+])  # fmt: skip
+def test_an_unknown_key_in_a_nested_mapping_is_hinted_from_its_keys(nested, message, hint):
+    d = diagnose("name: m\ninput: [8, 8, 3]\n" + nested + "blocks:\n  - {type: flatten}\n")
+    assert (d.code, d.message, d.hint) == ("E201", message, hint)

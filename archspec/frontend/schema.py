@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-from typing import Annotated, Any, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -205,6 +206,30 @@ def _value_at(data: Any, path: KeyPath) -> Any:
     return data
 
 
+def _inner(tp: Any, part: str | int) -> Any:
+    """The type at `part` inside the type `tp` (a model's field, a mapping's value, a list's
+    item), or None."""
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType, Annotated):
+        args = get_args(tp)[:1] if origin is Annotated else get_args(tp)
+        return next((t for t in (_inner(a, part) for a in args) if t is not None), None)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        f = tp.model_fields.get(str(part))
+        return None if f is None else f.annotation
+    if origin is dict:
+        return get_args(tp)[1]
+    return get_args(tp)[0] if origin is list and isinstance(part, int) else None
+
+
+def _model_at(tp: Any, parts: KeyPath) -> type[BaseModel] | None:
+    """The model that validates the mapping at `parts` inside the type `tp`, if one does."""
+    for part in parts:
+        tp = _inner(tp, part)
+    if get_origin(tp) in (Union, types.UnionType, Annotated):
+        return next(filter(None, (_model_at(a, ()) for a in get_args(tp))), None)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
 def translate(
     err: ValidationError,
     data: Any,
@@ -212,10 +237,12 @@ def translate(
     base: KeyPath,
     what: str,
     fields: list[str],
+    model: type[BaseModel] | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for a pydantic ValidationError on `data`, which stands at `base` in `doc`.
 
-    `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints."""
+    `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints; `model`
+    (what validated `data`) gives the keys of a mapping inside it (`budget`, a definition)."""
     by_path: dict[KeyPath, list[Any]] = {}
     out: list[Diagnostic] = []
     errors = err.errors(include_url=False)
@@ -225,9 +252,16 @@ def translate(
     inner = {path[:n] for _, path, _ in located for n in range(len(path))}
     located = [(e, path, m) for e, path, m in located
                if not (e["type"] in _EXPECTED and path in inner)]  # fmt: skip
-    # an unknown key's hint, computed once per key (did_you_mean bounds the work)
+    # an unknown key's hint, computed once per key (did_you_mean bounds the work), over the
+    # keys of the mapping it stands in
+    inside = {
+        path[:-1]: _model_at(model, path[:-1]) if model is not None and len(path) > 1 else None
+        for e, path, _ in located
+        if e["type"] == "extra_forbidden"
+    }
+    keys = {at: list(m.model_fields) if m else fields for at, m in inside.items()}
     hints = {
-        path: did_you_mean(str(path[-1]), fields)
+        path: did_you_mean(str(path[-1]), keys[path[:-1]])
         for e, path, _ in located
         if e["type"] == "extra_forbidden"
     }
@@ -239,13 +273,15 @@ def translate(
         if kind == "missing" and (path, f"did you mean `{missing}`?") in misspelled:
             continue
         if kind == "extra_forbidden":
-            key = path[-1]
+            key, at = path[-1], path[:-1]
+            place = f"`{format_path(base + at)}`" if inside[at] else what
             out.append(
                 doc.diag(
                     "E201",
-                    f"{format_path(base + path)}: unknown key `{key}` in {what}",
+                    f"{format_path(base + path)}: unknown key `{key}` in {place}",
                     base + path,
-                    hint=hints[path] or allowed,
+                    hint=hints[path]
+                    or ("allowed keys: " + ", ".join(keys[at]) if inside[at] else allowed),
                     key=True,
                 )
             )
@@ -406,7 +442,7 @@ def validate_spec(doc: Document) -> SpecModel:
     try:
         return SpecModel.model_validate(data)
     except ValidationError as e:
-        diags = translate(e, data, doc, (), "the spec", list(SpecModel.model_fields))
+        diags = translate(e, data, doc, (), "the spec", list(SpecModel.model_fields), SpecModel)
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
@@ -436,7 +472,7 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
     try:
         return model.model_validate(raw)
     except ValidationError as e:
-        diags = translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields))
+        diags = translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields), model)
         inputs = raw.get("inputs")
         if issubclass(model, MultiInput) and not (isinstance(inputs, list) and len(inputs) > 1):
             hint = merge_hint(kind, names or {})
