@@ -303,3 +303,13 @@ def test_an_undefined_name_where_only_copy_is_bound(name: str, hint: str) -> Non
 def test_an_unknown_key_in_a_nested_mapping_is_hinted_from_its_keys(nested, message, hint):
     d = diagnose("name: m\ninput: [8, 8, 3]\n" + nested + "blocks:\n  - {type: flatten}\n")
     assert (d.code, d.message, d.hint) == ("E201", message, hint)
+
+
+def test_a_top_level_error_says_top_level():  # it began ": give exactly one of"
+    d = diagnose(
+        "name: m\ninput: [8, 8, 3]\ninputs: {a: [8, 8, 3]}\nblocks:\n  - {type: flatten}\n"
+    )
+    assert (
+        d.message == "top level: give exactly one of `input` (one shape) and `inputs` "
+        "(named shapes)"
+    )

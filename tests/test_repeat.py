@@ -316,12 +316,12 @@ def test_the_words_equal_their_templates_but_for_numbers_single_copy():
         ("'{name}{k}{i}'", "exactly one of `{k}`"),  # two counters
         (
             "'{k}_{name}'",
-            "names the copies of a block named `block` `1_block`, ..., which are not identifiers",
+            "makes names such as `1_block` (for `name: block`), which are not identifiers",
         ),
-        ("'{name}-{k}'", "names the copies of a block named `block` `block-1`, ..."),
+        ("'{name}-{k}'", "makes names such as `block-1` (for `name: block`)"),
         ("'{name}{k}}'", "which are not identifiers"),
         ("'{name}{j}'", "unknown placeholder `{j}`"),
-        ("'{name}{{k}}'", "names the copies of a block named `block` `block{1}`, ..."),
+        ("'{name}{{k}}'", "makes names such as `block{1}` (for `name: block`)"),
     ],
 )
 def test_a_bad_repeat_name_template_is_an_error_at_repeat_names(template, says):

@@ -82,8 +82,8 @@ def repeat_template(value: str) -> str:
     sample = template.replace("{name}", "block").replace(f"{{{counters[0]}}}", counter)
     if not re.fullmatch(IDENTIFIER, sample):
         raise ValueError(
-            f"`{value}` names the copies of a block named `block` `{sample}`, ..., which are "
-            "not identifiers (letters, digits and _, not starting with a digit)"
+            f"`{value}` makes names such as `{sample}` (for `name: block`), which are not "
+            "identifiers (letters, digits and _, not starting with a digit)"
         )
     return template
 

@@ -337,7 +337,7 @@ def translate(
                 text = e["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
             if text not in expected:
                 expected.append(text)
-        where = format_path(base + path)
+        where = format_path(base + path) or "top level"  # as E203 names it
         hint = None
         value = _value_at(data, path)
         if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
