@@ -184,13 +184,14 @@ def check_target(
 def _probe(folder: Path, target: Path) -> None:
     """E002 now, not after the build, where no file can be made in `folder` (os.access says
     yes to root on a read-only mount, and to /proc)."""
-    probe = temp_path(target, "tmp")
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    import tempfile
+
+    try:  # unnamed where it can be (O_TMPFILE): a kill leaves nothing behind
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as e:
         raise usage_error("E002", f"cannot write {target}: cannot create a file in {folder}: "
                           f"{e.strerror or e}") from None  # fmt: skip
-    remove(probe)
 
 
 def _check_folder_target(target: Path, format_: str) -> None:
