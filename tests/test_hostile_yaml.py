@@ -212,6 +212,25 @@ def test_empty_path_through_the_cli(tmp_path):
     expect(r, 2, "E001", None, before, tmp_path)
 
 
+@pytest.mark.parametrize(("args", "code", "named"), [
+    (["plot", ""], "E001", "SPEC"),  # it wrote `.svg`: the default name of an empty stem
+    (["render", ""], "E001", "SPEC"),
+    (["diff", "", "spec.yaml"], "E001", "OLD"),
+    (["diff", "spec.yaml", ""], "E001", "NEW"),
+    (["plot", "spec.yaml", "-o", ""], "E002", "-o"),  # it was `.`: "cannot tell the format"
+    (["schema", "-o", ""], "E002", "-o"),
+    (["build", "spec.yaml", "-o", ""], "E002", "-o"),
+    (["build", "spec.yaml", "--weights", ""], "E001", "--weights"),
+])  # fmt: skip
+def test_an_empty_path_argument_is_refused_by_name(tmp_path, args, code, named):
+    """Every path a command takes: an empty one is not the current folder (Path('') is)."""
+    (tmp_path / "spec.yaml").write_text(OK)
+    before = snapshot(tmp_path)
+    r = run(args, tmp_path)
+    expect(r, 2, code, None, before, tmp_path)  # TensorFlow not imported, nothing written
+    assert f"an empty path ({named})" in r.stderr, r.stderr
+
+
 # -- 5, 6, 7. folder searches: nothing followed, nothing but regular files opened -------------
 
 SECRET = "SECRET_TOKEN_d41d8cd98f00"

@@ -85,7 +85,8 @@ def build(
         help="Max abs difference --verify accepts.")] = 1e-4,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
     weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
-        "applications' or Keras 3's .weights.h5) or a .keras archive.")] = None,
+        "applications' or Keras 3's .weights.h5) or a .keras archive.",
+        parser=options.path_parser("--weights"))] = None,
     backend: Annotated[str | None, typer.Option(metavar="NAME", help="Keras backend: tensorflow, "
         "jax or torch (default: $KERAS_BACKEND, else tensorflow).")] = None, quiet: Quiet = False,
     *, opts: SpecOptions,
@@ -201,8 +202,10 @@ def plot(
     short="Compare two specs: blocks added, removed, changed; params, MACs.",
 )
 def diff(
-    old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.")],
-    new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.",
+                                        parser=options.path_parser("OLD"))],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.",
+                                        parser=options.path_parser("NEW"))],
     fmt: Annotated[Literal["text", "json", "markdown"], Format(
         help="text (default), json, or markdown (for a PR comment).")] = "text",
     old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,
