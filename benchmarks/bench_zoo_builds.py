@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from bench_check import ARCHSPEC, ROOT, measure_interleaved
+from bench_check import ARCHSPEC, ROOT, compile_bytecode, measure_interleaved
 
 # fmt: off
 #: (row name, zoo spec under specs/, --set values, keras.applications factory)
@@ -55,7 +55,8 @@ def main() -> None:
         raise SystemExit(f"unknown rows: {', '.join(sorted(only - {r[0] for r in ROWS}))}")
     print(f"archspec build vs keras.applications, {len(rows)} networks, medians of {args.runs} "
           f"interleaved whole-process runs, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}\n")  # fmt: skip
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(compile_bytecode() + "\n")
     print(f"  {'network':<22} {'archspec s':>10} {'keras s':>8} {'wall':>6} {'CPU':>6}")
     ratios: list[float] = []
     for name, spec, sets, factory in rows:
