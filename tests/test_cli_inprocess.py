@@ -87,12 +87,19 @@ def test_invalid_spec_in_check_is_counted(tmp_path):
     [
         (["check", "missing.yaml"], "no such file or folder: missing.yaml"),
         (["check"], "Missing argument 'PATH'"),
-        (["check", "-f", "xml", str(VGG)], "Invalid value for '--format'"),
+        (
+            ["check", "-f", "xml", str(VGG)],
+            "--format must be one of text, json, github, sarif; received 'xml'",
+        ),
         (["render", "missing.yaml"], "no such file"),
-        (["diff", str(VGG), str(VGG), "--format", "html"], "Invalid value for '--format'"),
+        (
+            ["diff", str(VGG), str(VGG), "--format", "html"],
+            "--format must be one of text, json, markdown; received 'html'",
+        ),
         (["plot", str(VGG), "-o", "v.bmp"], "cannot tell the diagram format"),
         (["build", str(VGG), "--verify"], "--format and --verify need an output: -o PATH"),
         (["build", str(VGG), "--tolerance", "-1"], "--tolerance must be >= 0"),
+        (["build", str(VGG), "--tolerance", "1e-5x"], "--tolerance '1e-5x': expected a number"),
         (["build", str(VGG), "-o", "m.h5"], "HDF5"),
         (["blocks", "vggg"], "unknown block type `vggg`"),
         (["bogus"], "No such command"),

@@ -223,8 +223,8 @@ def test_an_error_on_one_side_says_which_and_names_its_option():
 
 def test_cli_bad_format_and_broken_spec(tmp_path: Path):
     r = run_cli("diff", str(VGG16), str(VGG19), "--format", "html")
-    assert r.returncode == 2 and "Invalid value for '--format'" in r.stderr
-    assert "'html' is not one of 'text', 'json', 'markdown'" in r.stderr
+    assert r.returncode == 2
+    assert "error[E003]: --format must be one of text, json, markdown; received 'html'" in r.stderr
     broken = write(tmp_path, _spec("{type: conv, filters: 8}"))
     r = run_cli("diff", str(VGG16), str(broken))
     assert r.returncode == 1 and "needs `kernel`" in r.stderr and "Traceback" not in r.stderr

@@ -193,7 +193,10 @@ def test_cli_replaces_a_savedmodel_folder_with_force(tmp_path, keras):
     [
         (["-o", "m.keras", "--format", "onnx"], "its suffix says keras"),
         (["-o", "m.xyz"], "cannot tell the format"),
-        (["-o", "m.keras", "--format", "pdf"], "'pdf' is not one of"),
+        (
+            ["-o", "m.keras", "--format", "pdf"],
+            "--format must be one of keras, savedmodel, tflite, onnx; received 'pdf'",
+        ),
         (["--verify"], "need an output"),
         (["-o", "m.keras", "--tolerance", "-1"], "--tolerance must be >= 0"),
     ],

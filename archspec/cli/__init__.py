@@ -16,6 +16,10 @@ from archspec.cli import options
 from archspec.cli.options import Force, Format, Output, Quiet, SetOption, SpecArg, SpecOptions
 from archspec.core.errors import STATE
 
+BuildFormat = Literal["keras", "savedmodel", "tflite", "onnx"]
+CheckFormat = Literal["text", "json", "github", "sarif"]
+DiffFormat = Literal["text", "json", "markdown"]
+
 
 class _Archspec(TyperGroup):
     """The root command; run standalone, its `main` turns errors into messages and exit codes."""
@@ -76,12 +80,13 @@ def build(
     output: Annotated[Path | None, Output(metavar="PATH",
         help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
     force: Force = False,
-    fmt: Annotated[Literal["keras", "savedmodel", "tflite", "onnx"] | None, Format(
-        show_default=False, help="keras, savedmodel, tflite or onnx (default: from the output's "
-        "suffix).")] = None,
+    fmt: Annotated[BuildFormat | None, Format(
+        parser=options.choice("--format", BuildFormat), show_default=False,
+        help="keras, savedmodel, tflite or onnx (default: from the output's suffix).")] = None,
     verify: Annotated[bool, typer.Option("--verify",
         help="Reload the saved model and compare its outputs with Keras's.")] = False,
     tolerance: Annotated[float, typer.Option("--tolerance", metavar="T",
+        parser=options.number("--tolerance", "1e-5"),
         help="Max abs difference --verify accepts.")] = 1e-4,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
     weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
@@ -121,7 +126,7 @@ def render(spec: SpecArg, *, opts: SpecOptions) -> None:
 def check(
     paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH", help="Spec "
         "files, folders (searched for *.yaml / *.yml), zoo network names, or - (stdin).")],
-    fmt: Annotated[Literal["text", "json", "github", "sarif"], Format(
+    fmt: Annotated[CheckFormat, Format(parser=options.choice("--format", CheckFormat),
         help="text (default), json, github (workflow annotations) or sarif (2.1.0).")] = "text",
     table: Annotated[bool, typer.Option("--table",
         help="Add the per-block table of each valid spec.")] = False,
@@ -206,7 +211,7 @@ def diff(
                                         parser=options.path_parser("OLD"))],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.",
                                         parser=options.path_parser("NEW"))],
-    fmt: Annotated[Literal["text", "json", "markdown"], Format(
+    fmt: Annotated[DiffFormat, Format(parser=options.choice("--format", DiffFormat),
         help="text (default), json, or markdown (for a PR comment).")] = "text",
     old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,
     new_set: Annotated[list[str] | None, SetOption("--new-set", help="As --set, NEW only.")] = None,

@@ -5,7 +5,7 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_args
 
 import typer
 from typer.core import TyperArgument
@@ -28,6 +28,33 @@ def path_parser(what: str, writes: bool = False) -> Callable[[str], Path]:
             raise usage_error(code, f"cannot {verb} an empty path ({what})",
                               hint="name a file; `.` is the current folder")  # fmt: skip
         return Path(value)
+
+    return parse
+
+
+def choice(flag: str, names: Any) -> Callable[[str], str]:
+    """An option's parser: one of the Literal `names`, in any case; otherwise a usage error
+    (E003) in archspec's words, as --rankdir's (Typer's said "Value error, 'xml' is not ...")."""
+    allowed: tuple[str, ...] = get_args(names)
+
+    def parse(value: str) -> str:
+        if value.lower() in allowed:
+            return value.lower()
+        raise usage_error("E003", f"{flag} must be one of {', '.join(allowed)}; received {value!r}")
+
+    return parse
+
+
+def number(flag: str, example: str) -> Callable[[str], float]:
+    """An option's parser: a number; otherwise a usage error (E003), not pydantic's "Input
+    should be a valid number, unable to parse string as a number"."""
+
+    def parse(value: str) -> float:
+        try:
+            return float(value)
+        except ValueError:
+            raise usage_error("E003", f"{flag} {value!r}: expected a number",
+                              hint=f"for example {flag} {example}") from None  # fmt: skip
 
     return parse
 
