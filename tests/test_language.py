@@ -191,6 +191,31 @@ def test_render_round_trips_definitions_and_sets(tmp_path):
     assert list(again.nodes) == list(original.nodes) and again.cost == original.cost
 
 
+def test_render_leaves_out_keys_that_change_nothing(tmp_path):
+    """A `bn_*` key from `defaults` reaches blocks without batch norm too, silently (W302 is for
+    keys a block gives itself); written into them, it would warn on the rendered spec."""
+    spec = write(tmp_path, """\
+name: d
+input: [16, 16, 3]
+defaults:
+  conv: {bn_epsilon: 0.01}
+blocks:
+  - {type: conv, filters: 8, kernel: 3, batch_norm: true}
+  - {type: conv, filters: 8, kernel: 3}
+""")  # fmt: skip
+    original = archspec.analyze(spec)
+    assert original.warnings == []
+    rendered = run_cli("render", str(spec))
+    assert rendered.returncode == 0, rendered.stderr
+    lines = [line for line in rendered.stdout.splitlines() if "type: conv" in line]
+    assert "bn_epsilon: 0.01" in lines[0] and "bn_" not in lines[1]
+    again = archspec.analyze(archspec.load(text=rendered.stdout))
+    assert again.warnings == []
+    assert [(n.name, n.op) for n in again.nodes.values()] == [
+        (n.name, n.op) for n in original.nodes.values()
+    ]
+
+
 def test_repeat_expansion_limit_is_fast():
     text = FAMILY.replace(
         "- {type: global_avg_pool}",

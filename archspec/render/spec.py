@@ -68,7 +68,8 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         if b.inputs != [previous]:
             entry["inputs"] = b.inputs if isinstance(b.inputs, list) and len(b.inputs) > 1 else (
                 b.inputs[0] if isinstance(b.inputs, list) else b.inputs)  # fmt: skip
-        skip = {"type", "name", "inputs", "repeat", "repeat_names"}
+        # and the keys that change nothing (W302: bn_* without batch norm, from `defaults` too)
+        skip = {"type", "name", "inputs", "repeat", "repeat_names", *b.inert()}
         entry.update(
             {k: v for k, v in b.model_dump(exclude_defaults=True).items() if k not in skip}
         )
