@@ -207,7 +207,7 @@ def test_schema_prints_and_writes(tmp_path):
     assert "$schema" in json.loads(r.stdout)
     out = tmp_path / "s.json"
     r = run("schema", "-o", out)
-    assert r.exit_code == 0 and r.stdout == f"Wrote {out}\n"
+    assert r.exit_code == 0 and r.stdout == f"Wrote: {out}\n"
     assert json.loads(out.read_text()) == json.loads(run("schema").stdout)
     r = run("schema", "-o", out)
     assert r.exit_code == 2 and "--force" in r.stderr

@@ -91,7 +91,7 @@ def build(
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
     weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
         "applications' or Keras 3's .weights.h5) or a .keras archive.",
-        parser=options.path_parser("--weights"))] = None,
+        parser=options.path_parser("--weights", "name a weights file (.h5 or .keras)"))] = None,
     backend: Annotated[str | None, typer.Option(metavar="NAME", help="Keras backend: tensorflow, "
         "jax or torch (default: $KERAS_BACKEND, else tensorflow).")] = None, quiet: Quiet = False,
     *, opts: SpecOptions,
@@ -160,7 +160,7 @@ def schema(
     if output is None or str(output) == "-":
         return print(dumps(), end="")
     write_file(output, dumps().encode("utf-8"), force)
-    success(f"Wrote {output}", quiet)
+    success(f"Wrote: {output}", quiet)
 
 
 @command("blocks conv residual")
@@ -208,9 +208,9 @@ def plot(
 )
 def diff(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.",
-                                        parser=options.path_parser("OLD"))],
+                                        parser=options.path_parser("OLD", options.SPEC_HINT))],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.",
-                                        parser=options.path_parser("NEW"))],
+                                        parser=options.path_parser("NEW", options.SPEC_HINT))],
     fmt: Annotated[DiffFormat, Format(parser=options.choice("--format", DiffFormat),
         help="text (default), json, or markdown (for a PR comment).")] = "text",
     old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,

@@ -18,15 +18,14 @@ if TYPE_CHECKING:
 Command = Callable[..., None]
 
 
-def path_parser(what: str, writes: bool = False) -> Callable[[str], Path]:
+def path_parser(what: str, hint: str, writes: bool = False) -> Callable[[str], Path]:
     """A path parameter's parser: the path, or a usage error for an empty one (E001 to read,
     E002 to write), which Path would take for the current folder (`plot ''` wrote `.svg`)."""
 
     def parse(value: str) -> Path:
         if value == "":
             code, verb = ("E002", "write") if writes else ("E001", "read")
-            raise usage_error(code, f"cannot {verb} an empty path ({what})",
-                              hint="name a file; `.` is the current folder")  # fmt: skip
+            raise usage_error(code, f"cannot {verb} an empty path ({what})", hint=hint)
         return Path(value)
 
     return parse
@@ -59,16 +58,17 @@ def number(flag: str, example: str) -> Callable[[str], float]:
     return parse
 
 
+SPEC_HINT = "name a spec file, a zoo network (archspec zoo) or - (stdin)"
 SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file"
                     " (YAML), a zoo network's name (archspec zoo), or - (stdin).",
-                    parser=path_parser("SPEC"))]  # fmt: skip
+                    parser=path_parser("SPEC", SPEC_HINT))]  # fmt: skip
 SetOption = functools.partial(typer.Option, metavar="NAME=VALUE", show_default=False)
 Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only, no success lines.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
 Output = functools.partial(typer.Option, "-o", "--output", metavar="FILE", show_default=False,
-                           parser=path_parser("-o", writes=True))  # fmt: skip
+                           parser=path_parser("-o", "name the file", writes=True))  # fmt: skip
 Format = functools.partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
 
 # Limits a real model may reach (core/limits.py): parameter name -> (flag, metavar, help)
