@@ -9,6 +9,7 @@ import archspec
 from archspec.core.errors import Diagnostic, SpecError, did_you_mean, reset_hint_budget
 from archspec.frontend import loader
 from archspec.frontend.loader import load_text
+from archspec.frontend.schema import ONE_INPUT
 
 HEAD = "name: m\ninput: [32, 32, 3]\nblocks:\n"
 
@@ -313,3 +314,19 @@ def test_a_top_level_error_says_top_level():  # it began ": give exactly one of"
         d.message == "top level: give exactly one of `input` (one shape) and `inputs` "
         "(named shapes)"
     )
+
+
+@pytest.mark.parametrize("spec", [
+    "name: m\nbudget: {max_params: lots}\nblocks:\n  - {type: flatten}\n",
+    "blocks:\n  - {type: flatten}\n",  # `name` is missing too
+    "name: m\ninput: [8, 8, 3]\ninputs: {a: [8, 8, 3]}\nbudget: {max_params: x}\n"
+    "blocks:\n  - {type: flatten}\n",
+])  # fmt: skip
+def test_the_input_rule_is_reported_with_the_top_levels_other_errors(spec):
+    """One run shows every top-level error: the input rule (a model-level check, which pydantic
+    runs only when every field is valid) came a run after a bad budget or a missing name."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=spec)
+    messages = [d.message for d in e.value.diagnostics]
+    assert messages.count(f"top level: {ONE_INPUT}") == 1, messages
+    assert len(messages) == 2, messages

@@ -117,6 +117,9 @@ class Define(_Strict):
     description: str | None = Field(default=None, description="Free text.")
 
 
+ONE_INPUT = "give exactly one of `input` (one shape) and `inputs` (named shapes)"
+
+
 class SpecModel(_Strict):
     """The top level of a spec file (blocks are validated one by one against the registry)."""
 
@@ -152,7 +155,7 @@ class SpecModel(_Strict):
     @model_validator(mode="after")
     def _one_input_key(self) -> SpecModel:
         if (self.input is None) == (self.inputs is None):
-            raise ValueError("give exactly one of `input` (one shape) and `inputs` (named shapes)")
+            raise ValueError(ONE_INPUT)
         return self
 
     @property
@@ -443,6 +446,12 @@ def validate_spec(doc: Document) -> SpecModel:
         return SpecModel.model_validate(data)
     except ValidationError as e:
         diags = translate(e, data, doc, (), "the spec", list(SpecModel.model_fields), SpecModel)
+        # pydantic runs the model's own check only when every field is valid: the input rule is
+        # reported with the fields' errors here, so that one run shows all of the top level's
+        one_input = f"top level: {ONE_INPUT}"
+        absent = data.get("input") is None, data.get("inputs") is None
+        if absent[0] == absent[1] and all(d.message != one_input for d in diags):
+            diags.append(doc.diag("E204", one_input, ()))
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
