@@ -231,6 +231,22 @@ def test_an_empty_path_argument_is_refused_by_name(tmp_path, args, code, named):
     assert f"an empty path ({named})" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("command", [["check"], ["plot"], ["render"], ["diff", "spec.yaml"]])
+def test_a_trailing_slash_names_a_folder_in_every_command(tmp_path, command):
+    """Path drops a trailing `/`: `plot spec.yaml/` read the file and `plot resnet50/` drew the
+    zoo network, where check said there was no such folder. Every command answers as check."""
+    (tmp_path / "spec.yaml").write_text(OK)
+    before = snapshot(tmp_path)
+    r = run([*command, "spec.yaml/"], tmp_path)
+    expect(r, 2, "E001", "spec.yaml/", before, tmp_path)
+    assert "not a folder: spec.yaml/ (spec.yaml is a file)" in r.stderr
+    assert "name the file without the `/`: spec.yaml" in r.stderr
+    r = run([*command, "resnet50/"], tmp_path)  # a zoo network's name has no `/`
+    expect(r, 2, "E001", "resnet50/", before, tmp_path)
+    assert "no such file or folder: resnet50/" in r.stderr
+    assert "did you mean the zoo network `resnet50`" in r.stderr
+
+
 # -- 5, 6, 7. folder searches: nothing followed, nothing but regular files opened -------------
 
 SECRET = "SECRET_TOKEN_d41d8cd98f00"

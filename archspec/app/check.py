@@ -51,6 +51,12 @@ def find_specs(
             out.append(resolve_spec_path(name, folders=True))
             continue
         except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+            file = name.rstrip("/" + os.sep)  # `spec.yaml/`: a folder that is a file
+            if isinstance(e, NotADirectoryError) and file != name and os.path.isfile(file):
+                hint = f"name the file without the `/`: {file}"
+                raise usage_error(
+                    "E001", f"not a folder: {name} ({file} is a file)", hint, name
+                ) from None
             raise usage_error("E001", _missing(name, e), file=name) from None
         if stat.S_ISDIR(mode):
             found = sorted(_scan(Path(name), warn))

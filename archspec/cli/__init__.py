@@ -208,9 +208,9 @@ def plot(
 )
 def diff(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The spec before.",
-                                        parser=options.path_parser("OLD", options.SPEC_HINT))],
+                                        parser=options.spec_path("OLD"))],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The spec after.",
-                                        parser=options.path_parser("NEW", options.SPEC_HINT))],
+                                        parser=options.spec_path("NEW"))],
     fmt: Annotated[DiffFormat, Format(parser=options.choice("--format", DiffFormat),
         help="text (default), json, or markdown (for a PR comment).")] = "text",
     old_set: Annotated[list[str] | None, SetOption("--old-set", help="As --set, OLD only.")] = None,

@@ -3,6 +3,7 @@ that reads a spec --set and the limit flags (it gets them as `opts: SpecOptions`
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_args
@@ -18,14 +19,22 @@ if TYPE_CHECKING:
 Command = Callable[..., None]
 
 
-def path_parser(what: str, hint: str, writes: bool = False) -> Callable[[str], Path]:
+def path_parser(what: str, hint: str, writes: bool = False, spec: bool = False
+                ) -> Callable[[str], Path]:  # fmt: skip
     """A path parameter's parser: the path, or a usage error for an empty one (E001 to read,
-    E002 to write), which Path would take for the current folder (`plot ''` wrote `.svg`)."""
+    E002 to write), which Path would take for the current folder (`plot ''` wrote `.svg`).
+    `spec`: a spec's path or zoo name, refused with a trailing `/` unless it is a folder."""
 
     def parse(value: str) -> Path:
         if value == "":
             code, verb = ("E002", "write") if writes else ("E001", "read")
             raise usage_error(code, f"cannot {verb} an empty path ({what})", hint=hint)
+        if spec and value.endswith(("/", os.sep)) and not os.path.isdir(value):
+            # Path drops the `/`: `plot spec.yaml/` read the file, `plot resnet50/` the zoo
+            # network, where `check` says there is no such folder. Its words here too.
+            from archspec.app.check import find_specs
+
+            find_specs([value])
         return Path(value)
 
     return parse
@@ -58,10 +67,15 @@ def number(flag: str, example: str) -> Callable[[str], float]:
     return parse
 
 
-SPEC_HINT = "name a spec file, a zoo network (archspec zoo) or - (stdin)"
+def spec_path(what: str) -> Callable[[str], Path]:
+    """The parser of a spec argument (SPEC, OLD, NEW)."""
+    return path_parser(what, "name a spec file, a zoo network (archspec zoo) or - (stdin)",
+                       spec=True)  # fmt: skip
+
+
 SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file"
                     " (YAML), a zoo network's name (archspec zoo), or - (stdin).",
-                    parser=path_parser("SPEC", SPEC_HINT))]  # fmt: skip
+                    parser=spec_path("SPEC"))]  # fmt: skip
 SetOption = functools.partial(typer.Option, metavar="NAME=VALUE", show_default=False)
 Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
