@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import archspec
-from archspec.core.errors import ArchspecError
+from archspec.core.errors import ArchspecError, SpecError
 from tests.conftest import ROOT, SPECS, run_cli, spec_id, write
 
 FAMILY = """\
@@ -373,3 +373,43 @@ def test_render_of_copies_letters_and_repeat_zero_round_trips(tmp_path):
     again = archspec.analyze(archspec.load(text=rendered.stdout))
     assert list(again.nodes) == list(original.nodes) and again.cost == original.cost
     assert list(original.nodes)[:5] == ["block1a", "block2a", "block2b", "block2c", "s_ca"]
+
+
+SET_SPEC = """\
+name: s
+params: {depth: 2, width: 1.0}
+input: [8, 8, 3]
+define:
+  unit:
+    blocks:
+      - {type: conv, filters: 4, kernel: 1}
+blocks:
+  - {type: conv, filters: "${int(8 * width)}", kernel: 3, repeat: "${depth}"}
+  - {type: unit, repeat: "${depth}"}
+"""
+
+
+@pytest.mark.parametrize("block", [0, 1])  # a built-in block, a user-defined one
+def test_a_schema_error_in_a_set_value_notes_the_set(block):
+    """`--set depth=2.5`: the schema refuses the repeat; the error notes the --set item and
+    does not hint int(...), which would cut 2.5 to 2 without a word."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=SET_SPEC, sets=["depth=2.5"])
+    d = {d.path: d for d in e.value.diagnostics}[("blocks", block, "repeat")]
+    assert d.message == f"blocks[{block}].repeat: expected an integer, received 2.5 (a number)"
+    assert [r.message for r in d.related] == ["`depth` comes from --set depth=2.5"]
+    assert d.hint is None
+    # the same value written in the spec: the int(...) hint, no note
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=SET_SPEC.replace("depth: 2,", "depth: 2.5,"))
+    d = {d.path: d for d in e.value.diagnostics}[("blocks", block, "repeat")]
+    assert d.related == () and d.hint == 'wrap the expression in int(...): "${int(depth)}"'
+
+
+def test_a_set_value_yaml_reads_as_text_is_hinted_as_in_a_spec():
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=SET_SPEC, sets=["width=1e0"])
+    d = e.value.diagnostics[0]
+    assert d.code == "E501" and "'1e0' (a string)" in d.message
+    assert [r.message for r in d.related] == ["`width` comes from --set width=1e0"]
+    assert d.hint == "--set width: YAML reads `1e0` as text; write `1.0e+0`"

@@ -314,5 +314,5 @@ def test_errors_of_several_blocks_are_reported_together_in_file_order():
     assert got == [
         ("E202", ("define", "cbr", "blocks", 0, "filters"), 11, ["in the block used at blocks[0]"]),
         ("E202", ("define", "cbr", "blocks", 1, "filters"), 12, ["in the block used at blocks[0]"]),
-        ("E202", ("blocks", 1, "units"), 18, []),
+        ("E202", ("blocks", 1, "units"), 18, ["`width` comes from --set width=0.5"]),
     ]

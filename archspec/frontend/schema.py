@@ -348,13 +348,13 @@ def translate(
             hint = did_you_mean(value, options)
         numeric = {e["type"] for e in errs} & {"int_type", "float_type"}
         if isinstance(value, str) and numeric:
-            source = _source(doc.written, base + path)
+            source = written_at(doc.written, base + path)
             quoted = base + path in doc.quoted or source != value  # else: unknown, perhaps
-            hint = _number_hint(value, quoted)
+            hint = number_hint(value, quoted)
         if isinstance(value, float) and "int_type" in numeric:
-            hint = _integer_hint(value, _source(doc.written, base + path))
+            hint = _integer_hint(value, written_at(doc.written, base + path))
         if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
-            source = _source(doc.written, base + path)
+            source = written_at(doc.written, base + path)
             hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
@@ -366,7 +366,7 @@ def translate(
     return out
 
 
-def _source(data: Any, path: KeyPath) -> Any:
+def written_at(data: Any, path: KeyPath) -> Any:
     """The value at `path` in the document as written (before substitution and defaults), or
     None where it has none."""
     for part in path:
@@ -377,7 +377,7 @@ def _source(data: Any, path: KeyPath) -> Any:
     return data
 
 
-def _number_hint(text: str, quoted: bool) -> str | None:
+def number_hint(text: str, quoted: bool) -> str | None:
     """Why a string that was meant as a number is a string: quotes (only where it was quoted,
     or its source is not known), or a spelling YAML 1.1 reads as text (`50%`, `0o10`, `1e-5`)."""
     if plain_kind(text) is not None:  # a number without its quotes

@@ -64,6 +64,7 @@ from archspec.frontend.resolve.params import (
     parse_sets,
     setting,
     substitute_block,
+    with_set_notes,
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
@@ -196,7 +197,7 @@ class _Expansion:
             raw = self.first(pending, path, scope, str(kind), env, defaulted)
             if raw is None:
                 return
-        block = self.validate(raw, path, scope, str(kind), defaulted)
+        block = self.validate(raw, path, scope, str(kind), defaulted, env=env)
         if block is None or self.broken:
             return
         check_count(self.doc, self.count, block.repeat, path, scope.use)
@@ -218,7 +219,7 @@ class _Expansion:
                 else:
                     value = self.finish(pending, path, shaped, scope, block.type, defaulted,
                                         where)  # fmt: skip
-                this = self.validate(value, path, scope, block.type, defaulted, where)
+                this = self.validate(value, path, scope, block.type, defaulted, where, shaped)
                 if this is None:
                     return
             assert this is not None
@@ -234,10 +235,13 @@ class _Expansion:
         bind(scope, block.name, refs[0])
 
     def validate(self, raw: Any, path: KeyPath, scope: Scope, kind: str, defaulted: set[str],
-                 copy: tuple[int, int] | None = None) -> Block | None:  # fmt: skip
+                 copy: tuple[int, int] | None = None, env: dict[str, Any] | None = None
+                 ) -> Block | None:  # fmt: skip
         """The built-in block `raw` validated, or None (its errors recorded). `copy`: which copy
-        of how many, for a note."""
+        of how many, for a note; `env`: the names its `${...}` saw, for the --set notes."""
         result = validate_block(raw, self.doc, path, scope.names)
+        if isinstance(result, list) and env is not None:
+            result = [with_set_notes(self.doc, d, env) for d in result]
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
@@ -321,7 +325,7 @@ class _Expansion:
             letters = check_letters(self.doc, common, path)
             common = common if letters is None else [with_use(self.doc, letters, scope.use)]
         if isinstance(common, list):
-            self.reject(common)
+            self.reject([with_set_notes(self.doc, d, env) for d in common])
             return
         if self.broken:
             return

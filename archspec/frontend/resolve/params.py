@@ -43,6 +43,7 @@ from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
 from archspec.frontend.resolve.shapes import IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
+from archspec.frontend.schema import number_hint, written_at
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
@@ -119,6 +120,31 @@ def _set_notes(doc: Document, source: str, local: dict[str, Any]) -> tuple[Relat
     read = expr.names(source)
     return tuple(Related(f"`{k}` comes from --set {item}") for k, (value, item) in given.items()
                  if k in read and local.get(k) == value)  # fmt: skip
+
+
+def _set_number_hint(source: str, local: dict[str, Any]) -> str | None:
+    """Why a `--set` value the expression `source` reads is text where a number was meant
+    (`--set width=1e0`: YAML reads 1e0 as text), as a spec's value is hinted."""
+    read = expr.names(source)
+    for k, (value, _item) in GIVEN.get()[1].items():
+        if k in read and local.get(k) == value and isinstance(value, str):
+            hint = number_hint(value, quoted=False)
+            if hint:
+                return f"--set {k}: {hint}"
+    return None
+
+
+def with_set_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
+    """`d`, an error the schema found in a block key's substituted value, with a note for each
+    `--set` param the `${...}` written there reads. Where it is the param alone, no hint: the
+    value to fix is the --set one (wrapping it in int(...) would cut 2.5 to 2 unsaid)."""
+    written = written_at(doc.written, d.path)
+    m = expr.PATTERN.match(written) if isinstance(written, str) else None
+    notes = _set_notes(doc, m.group(1), env) if m else ()
+    if not notes:
+        return d
+    hint = None if m and m.group(1).strip().isidentifier() else d.hint
+    return dataclasses.replace(d, related=(*d.related, *notes), hint=hint)
 
 
 def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str, Any]]:
@@ -258,7 +284,11 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                          hint=hint)  # fmt: skip
             notes = _set_notes(doc, m.group(1), local)
             if notes:
-                d = dataclasses.replace(d, related=(*d.related, *notes))
+                d = dataclasses.replace(
+                    d,
+                    related=(*d.related, *notes),
+                    hint=_set_number_hint(m.group(1), local) or d.hint,
+                )
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
         return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
