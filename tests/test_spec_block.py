@@ -157,6 +157,29 @@ def test_unknown_exposed_name_did_you_mean(tmp_path):
     assert d.path == ("blocks", 0, "outputs", 1) and d.hint == "did you mean `deep`?"
 
 
+def test_an_output_inside_a_user_defined_block_names_its_instance():
+    """The ResNet family file writes its stages as a user-defined `stage`: conv3_block4 (a
+    top-level block of the zoo's resnet50.yaml) is inside the instance conv3 there. The hint
+    said `conv4` for a misspelt conv3_blok4, and nothing for conv3_block4."""
+    head = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: resnet, " \
+           "outputs: [NAME]}\n"  # fmt: skip
+    inside = ("`conv3_block4` is inside `conv3` (a `stage` block); outputs name top-level "
+              "blocks: `conv3` gives the output of its last block")  # fmt: skip
+    for name, hint in [("conv3_block4", inside),
+                       ("conv3_blok4", "did you mean `conv3_block4`? " + inside),
+                       ("avg_pol", "did you mean `avg_pool`?")]:  # fmt: skip
+        with pytest.raises(SpecError) as e:
+            api.analyze(api.load(text=head.replace("NAME", name)))
+        d = e.value.diagnostics[0]
+        assert d.message == (
+            f"blocks[0].outputs[0]: the included spec has no top-level block `{name}`"
+        )
+        assert (d.code, d.hint) == ("E301", hint)
+    assert api.analyze(api.load(text=head.replace("NAME", "conv3"))).output_shapes == {
+        "bb_conv3_block4_out": (28, 28, 512)  # stride 8, 128 x 4 channels
+    }
+
+
 def test_input_shape_mismatch_shows_both(tmp_path):
     head = "name: h\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: resnet50}\n"
     d = error(write(tmp_path, head)).diagnostics[0]

@@ -241,9 +241,10 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape) -> 
 
 
 def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],
-            outputs: list[str]) -> dict[str, str]:  # fmt: skip
+            outputs: list[str], inside: dict[str, tuple[str, str]]) -> dict[str, str]:  # fmt: skip
     """Exposed name -> final inner name: `use.outputs` (names of its top-level blocks, `names`
-    mapping them), or the included spec's `outputs` (`outputs`: their final names)."""
+    mapping them), or the included spec's `outputs` (`outputs`: their final names). `inside`:
+    the final name of each block within a user-defined block -> that instance (name, type)."""
     blocks = [n for n in names if n not in model.input_shapes]
     if use.outputs is None:
         written = model.outputs or outputs
@@ -252,8 +253,17 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
     for k, ref in enumerate(use.outputs):
         if ref not in blocks:
             where: KeyPath = (*path, "outputs", k)
-            raise fail(doc, "E301", f"{format_path(where)}: the included spec has no block "
-                       f"`{ref}`", where, hint=did_you_mean(ref, blocks))  # fmt: skip
+            near = ref if ref in inside else None
+            hint = did_you_mean(ref, blocks) if near else did_you_mean(ref, [*blocks, *inside])
+            if hint and not near:  # the name it suggests may be inside a user-defined block
+                near = next((n for n in inside if hint == f"did you mean `{n}`?"), None)
+            if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
+                outer, kind = inside[near]
+                hint = (f"{'' if near == ref else hint + ' '}`{near}` is inside `{outer}` (a "
+                        f"`{kind}` block); outputs name top-level blocks: `{outer}` gives the "
+                        "output of its last block")  # fmt: skip
+            raise fail(doc, "E301", f"{format_path(where)}: the included spec has no top-level "
+                       f"block `{ref}`", where, hint=hint)  # fmt: skip
         if names[ref] in model.input_shapes:
             where = (*path, "outputs", k)
             raise fail(doc, "E301", f"{format_path(where)}: `{ref}` has `repeat: 0` and "
