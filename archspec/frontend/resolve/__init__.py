@@ -385,8 +385,8 @@ class _Expansion:
                                else None, chain, self.tree, self.count)  # fmt: skip
             outputs = inner.run()
         self.warnings.extend(inner.warnings)
-        inside = {str(i.block.name): i.groups[0] for i in inner.items if i.groups}
-        shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, inside)
+        nested = {str(i.block.name): i.groups[0] for i in inner.items if i.groups}
+        shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
         check_count(self.doc, self.count, len(inner.items), path, None)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}

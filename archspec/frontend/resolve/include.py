@@ -254,14 +254,14 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
         if ref not in blocks:
             where: KeyPath = (*path, "outputs", k)
             near = ref if ref in inside else None
-            hint = did_you_mean(ref, blocks) if near else did_you_mean(ref, [*blocks, *inside])
-            if hint and not near:  # the name it suggests may be inside a user-defined block
+            hint = None if near else did_you_mean(ref, [*blocks, *inside])
+            if hint:  # the name it suggests may be inside a user-defined block
                 near = next((n for n in inside if hint == f"did you mean `{n}`?"), None)
             if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
                 outer, kind = inside[near]
-                hint = (f"{'' if near == ref else hint + ' '}`{near}` is inside `{outer}` (a "
-                        f"`{kind}` block); outputs name top-level blocks: `{outer}` gives the "
-                        "output of its last block")  # fmt: skip
+                hint = (f"{hint + ' ' if hint else ''}`{near}` is inside `{outer}` (a `{kind}` "
+                        f"block); outputs name top-level blocks: `{outer}` gives the output of "
+                        "its last block")  # fmt: skip
             raise fail(doc, "E301", f"{format_path(where)}: the included spec has no top-level "
                        f"block `{ref}`", where, hint=hint)  # fmt: skip
         if names[ref] in model.input_shapes:
