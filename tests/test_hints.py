@@ -330,3 +330,19 @@ def test_the_input_rule_is_reported_with_the_top_levels_other_errors(spec):
     messages = [d.message for d in e.value.diagnostics]
     assert messages.count(f"top level: {ONE_INPUT}") == 1, messages
     assert len(messages) == 2, messages
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("kernel: [3]", "an integer or a list of exactly 2 items"),  # said "2 or more items"
+    ("kernel: [3, 3, 3]", "an integer or a list of exactly 2 items"),  # said "2 items at most"
+    ("strides: []", "an integer or a list of exactly 2 items"),
+])  # fmt: skip
+def test_a_pair_of_the_wrong_length_asks_for_exactly_two(value, expected):
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{type: conv, filters: 4, {value}"
+                 + (", kernel: 3" if "kernel" not in value else "") + "}\n")  # fmt: skip
+    assert d.code == "E204" and f"expected {expected}, received" in d.message, d.message
+
+
+def test_a_list_without_an_exact_length_keeps_its_bound():
+    d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\noutputs: []\n")
+    assert "a list of 1 or more items" in d.message, d.message

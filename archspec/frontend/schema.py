@@ -224,6 +224,26 @@ def _inner(tp: Any, part: str | int) -> Any:
     return get_args(tp)[0] if origin is list and isinstance(part, int) else None
 
 
+def _exact_length(model: Any, parts: KeyPath) -> int | None:
+    """n where the value at `parts` inside `model` may be a list of exactly n items (a pair),
+    else None."""
+    tp = model
+    for part in parts:
+        tp = _inner(tp, part)
+    todo, seen = [tp], 0
+    while todo and seen < 32:  # the arms of unions and Annotated, flattened
+        tp, seen = todo.pop(), seen + 1
+        if get_origin(tp) in (Union, types.UnionType):
+            todo.extend(get_args(tp))
+        elif get_origin(tp) is Annotated:
+            bounds = {type(m).__name__: m for f in tp.__metadata__
+                      for m in (getattr(f, "metadata", None) or [f])}  # fmt: skip
+            lo, hi = bounds.get("MinLen"), bounds.get("MaxLen")
+            if lo is not None and hi is not None and lo.min_length == hi.max_length:
+                return int(lo.min_length)
+    return None
+
+
 def _model_at(tp: Any, parts: KeyPath) -> type[BaseModel] | None:
     """The model that validates the mapping at `parts` inside the type `tp`, if one does."""
     for part in parts:
@@ -323,6 +343,9 @@ def translate(
                 lo = ctx.get("min_length")
                 text = f"a list of {lo if kind == 'too_short' else ctx.get('max_length')}"
                 text += " or more items" if kind == "too_short" else " items at most"
+                exact = _exact_length(model, path)
+                if exact is not None:  # a pair: `kernel: [3]` needs 2, not "2 or more"
+                    text = f"a list of exactly {exact} items"
                 code = "E204"
             elif kind in ("string_too_short", "string_too_long"):
                 short = kind == "string_too_short"
