@@ -346,3 +346,20 @@ def test_a_pair_of_the_wrong_length_asks_for_exactly_two(value, expected):
 def test_a_list_without_an_exact_length_keeps_its_bound():
     d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\noutputs: []\n")
     assert "a list of 1 or more items" in d.message, d.message
+
+
+@pytest.mark.parametrize(("padding", "at", "expected"), [
+    ("[1, -1]", "padding[1]", "a value >= 0, received -1"),  # also "padding[0]: expected a list"
+    ("[[1, 2], [3]]", "padding[1]", "a list of exactly 2 items, received [3]"),  # and [0]
+    ("[[1, -2], [3, 4]]", "padding[0][1]", "a value >= 0, received -2"),  # and "[1]: an int"
+    ("-1", "padding", "a value >= 0 or a list, received -1"),  # no arm got further: all read
+])  # fmt: skip
+def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected):
+    """zero_pad's padding is an int, a pair, or a pair of pairs: the error is the arm's that got
+    deepest into the value, then the one with the fewest errors, not every arm's."""
+    d = diagnose(
+        f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{type: zero_pad, padding: {padding}}}\n"
+    )
+    assert d.message == f"blocks[0].{at}: expected {expected} (an integer)" or (
+        d.message == f"blocks[0].{at}: expected {expected} (a list)"
+    ), d.message

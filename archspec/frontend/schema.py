@@ -203,6 +203,43 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str | None]:
     return tuple(path), missing
 
 
+def _branch(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str] | None:
+    """Where a value's union was tried and which of its arms an error is from: the path to the
+    value and the arm's tag in pydantic's loc (`list[constrained-int]`), or None. Only a value
+    that is not a mapping (where a name in loc may be a missing key)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+            path.append(part)
+        elif isinstance(part, str) and not isinstance(node, dict):
+            return tuple(path), part
+    return None
+
+
+def _likeliest_arms(located: list[Any], data: Any) -> list[Any]:
+    """Of a union's arms, the errors of the one the value was most likely meant for: the arm
+    that got deepest into the value, then the one with the fewest errors (ties keep all, and
+    are read "expected a or b"). `padding: [1, -1]` was also "padding[0]: expected a list",
+    from the arm of two pairs."""
+    arms: dict[KeyPath, dict[str, list[int]]] = {}
+    for k, (e, _path, _missing) in enumerate(located):
+        found = _branch(e["loc"], data)
+        if found is not None:
+            arms.setdefault(found[0], {}).setdefault(found[1], []).append(k)
+    drop: set[int] = set()
+    for by_arm in arms.values():
+        if len(by_arm) < 2:
+            continue
+        rank = {tag: (-max(len(located[k][1]) for k in ks), len(ks)) for tag, ks in by_arm.items()}
+        best = min(rank.values())
+        drop.update(k for tag, ks in by_arm.items() if rank[tag] != best for k in ks)
+    return [x for k, x in enumerate(located) if k not in drop]
+
+
 def _value_at(data: Any, path: KeyPath) -> Any:
     for part in path:
         data = data[part]
@@ -227,21 +264,30 @@ def _inner(tp: Any, part: str | int) -> Any:
 def _exact_length(model: Any, parts: KeyPath) -> int | None:
     """n where the value at `parts` inside `model` may be a list of exactly n items (a pair),
     else None."""
-    tp = model
+    here = [model]  # the types the value at `parts` may have: every arm of every union
     for part in parts:
-        tp = _inner(tp, part)
-    todo, seen = [tp], 0
-    while todo and seen < 32:  # the arms of unions and Annotated, flattened
-        tp, seen = todo.pop(), seen + 1
-        if get_origin(tp) in (Union, types.UnionType):
-            todo.extend(get_args(tp))
-        elif get_origin(tp) is Annotated:
+        here = [t for tp in _arms(here) if (t := _inner(tp, part)) is not None]
+    for tp in _arms(here):
+        if get_origin(tp) is Annotated:
             bounds = {type(m).__name__: m for f in tp.__metadata__
                       for m in (getattr(f, "metadata", None) or [f])}  # fmt: skip
             lo, hi = bounds.get("MinLen"), bounds.get("MaxLen")
             if lo is not None and hi is not None and lo.min_length == hi.max_length:
                 return int(lo.min_length)
     return None
+
+
+def _arms(tps: list[Any]) -> list[Any]:
+    """The types, with each union replaced by its arms (bounded: a type is a few levels deep)."""
+    out: list[Any] = []
+    todo = list(tps)
+    while todo and len(out) < 64:
+        tp = todo.pop(0)
+        if get_origin(tp) in (Union, types.UnionType):
+            todo.extend(get_args(tp))
+        else:
+            out.append(tp)
+    return out
 
 
 def _model_at(tp: Any, parts: KeyPath) -> type[BaseModel] | None:
@@ -275,6 +321,7 @@ def translate(
     inner = {path[:n] for _, path, _ in located for n in range(len(path))}
     located = [(e, path, m) for e, path, m in located
                if not (e["type"] in _EXPECTED and path in inner)]  # fmt: skip
+    located = _likeliest_arms(located, data)
     # an unknown key's hint, computed once per key (did_you_mean bounds the work), over the
     # keys of the mapping it stands in
     inside = {
