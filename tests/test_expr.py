@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from archspec.frontend.expr import ExprError, evaluate
 
-ENV = {"width": 64, "ratio": 0.5, "stages": [3, 4, 6, 3], "table": {"18": 2, "a": 7}, "flag": True}
+ENV = {
+    "width": 64,
+    "ratio": 0.5,
+    "stages": [3, 4, 6, 3],
+    "table": {"18": 2, "a": 7},
+    "flag": True,
+    "one": [16],
+}
 
 
 @pytest.mark.parametrize(
@@ -39,6 +46,8 @@ ENV = {"width": 64, "ratio": 0.5, "stages": [3, 4, 6, 3], "table": {"18": 2, "a"
         ("round(1.2345, 2)", 1.23),
         ("min(width, 32, 100)", 32),
         ("max(stages)", 6),
+        ("min(one)", 16),  # a list of one number: it said "'int' object is not iterable"
+        ("max(one)", 16),
         ("  width  ", 64),
         # comparisons, chained as in Python, give booleans
         ("width > 1", True),

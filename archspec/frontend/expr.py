@@ -374,8 +374,8 @@ class _Eval:
             raise ExprError(
                 f"{name}() takes {'one or two arguments' if arity[1] == 2 else 'one argument'}"
             )
-        try:
-            return _check_result(_FUNCS[name](*args))
+        try:  # min, max of one number (a list of one): that number
+            return _check_result(_FUNCS[name](*args) if len(args) > 1 or arity else args[0])
         except (OverflowError, ValueError, TypeError) as e:
             raise ExprError(f"{name}(): {e}") from None
 
