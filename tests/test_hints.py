@@ -363,3 +363,16 @@ def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected)
     assert d.message == f"blocks[0].{at}: expected {expected} (an integer)" or (
         d.message == f"blocks[0].{at}: expected {expected} (a list)"
     ), d.message
+
+
+@pytest.mark.parametrize(("spec", "hint"), [
+    # the model's own input is the vector: nothing before the conv made it
+    ("input: [10]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "the model's input is a vector: give `input` as [H, W, C] for images"),
+    ("input: [8, 8, 3]\nblocks:\n  - {type: flatten}\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "a flatten, global pool or dense layer before it made a vector: image layers come before "
+     "those"),
+])  # fmt: skip
+def test_an_image_layer_on_a_vector_says_where_the_vector_came_from(spec, hint):
+    d = diagnose("name: m\n" + spec)
+    assert (d.code, d.hint) == ("E403", hint)

@@ -60,7 +60,11 @@ class Lowering:
                 e.code,
                 f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
                 (*path, key) if key else path,
-                hint=_hint(e.hint, block),
+                hint=_hint(
+                    e,
+                    block,
+                    [self.graph.shape_of(t) for t in info.inputs if t in self.graph.inputs],
+                ),
             )
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
@@ -72,8 +76,12 @@ class Lowering:
         return self.graph.shape_of(self.tensors[name])
 
 
-def _hint(hint: str | None, block: Block) -> str | None:
-    """An op's hint, fitted to the block: `padding: same` only where it has that key."""
+def _hint(e: ShapeError | LimitExceeded, block: Block, inputs: list[Shape]) -> str | None:
+    """An op's hint, fitted to the block: `padding: same` only where it has that key; the model
+    input's shape where the block reads a vector input (`inputs`: the model inputs it reads)."""
+    hint = e.hint
+    if e.code == "E403" and any(len(s) == 1 for s in inputs):  # no flatten made this vector
+        return "the model's input is a vector: give `input` as [H, W, C] for images"
     field = type(block).model_fields.get("padding")
     same = field is not None and get_args(field.annotation) == get_args(Padding)
     if hint == collapse_hint(padding=True) and not same:
