@@ -271,3 +271,20 @@ def test_internal_error_text_loses_terminal_escapes_off_a_terminal(capsys):
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "ValueError: Invalid shape link" in err
+
+
+@pytest.mark.parametrize(("args", "suffix"), [
+    (["plot", "spec.yaml", "-o"], ".svg"),
+    (["schema", "-o"], ".json"),
+    (["build", "spec.yaml", "-o"], ".keras"),
+])  # fmt: skip
+def test_a_file_name_too_long_is_a_usage_error(tmp_path, args, suffix):
+    """A name longer than the file system takes (255 bytes) was an internal error (exit 3)."""
+    (tmp_path / "spec.yaml").write_text(
+        "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n"
+    )
+    r = run([*args, "a" * 300 + suffix], tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "error[E002]: cannot write aaaa" in r.stderr and "File name too long" in r.stderr
+    assert "hint: use a shorter file name" in r.stderr
+    assert os.listdir(tmp_path) == ["spec.yaml"]

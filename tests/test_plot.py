@@ -394,3 +394,7 @@ def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatc
     # a name set twice: its last value, as the title; a sign is kept
     assert api.default_plot("e.yaml", ["variant=b0", "variant=b7"]) == Path("e_b7.svg")
     assert api.default_plot("e.yaml", ["x=-1"]) != api.default_plot("e.yaml", ["x=1"])
+    # a long list: cut, and told apart from another by a digest (it crashed: file name too long)
+    long = [api.default_plot("t.yaml", [f"tag=[{', '.join([v] * 100)}]"]) for v in ("64", "65")]
+    assert all(len(p.name) <= 110 and p.name.startswith("t_64_64_") for p in long[:1])
+    assert long[0] != long[1] and all(p.suffix == ".svg" for p in long)

@@ -4,6 +4,7 @@ as `archspec build` runs them. Importing it never imports TensorFlow or Keras.""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 from collections.abc import Sequence
@@ -276,7 +277,10 @@ def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
     (`efficientnet_b7.svg`), so that two members of a family do not claim one file."""
     values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in last_sets(sets)]
-    return Path("_".join([Path(spec).stem, *filter(None, values)]) + ".svg")
+    name = "_".join([Path(spec).stem, *filter(None, values)])
+    if len(name) > 100:  # a long list given by --set: cut, and told apart by a digest
+        name = f"{name[:90]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return Path(name + ".svg")
 
 
 def diff(

@@ -65,9 +65,22 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
             remove(tmp)
 
 
+def name_fits(target: Path) -> None:
+    """E002 where the system refuses `target`'s name (a part longer than the file system takes,
+    255 bytes on most), said before anything is built or written."""
+    try:
+        os.lstat(target)
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            raise usage_error("E002", f"cannot write {target}: {e.strerror}",
+                              hint="use a shorter file name") from None  # fmt: skip
+
+
 def not_a_folder(target: Path, example: str = "") -> None:
     """E002 where `target` is a folder: a written file never replaces one (`commit` would,
-    as a SavedModel folder is replaced with --force). `example`: a file name for the hint."""
+    as a SavedModel folder is replaced with --force), or where its name is too long.
+    `example`: a file name for the hint."""
+    name_fits(target)
     if target.is_dir():
         raise usage_error("E002", f"cannot write {target}: it is a folder",
                           hint="name a file" + (f", for example {target / example}" if example

@@ -28,6 +28,7 @@ from archspec.core.files import (
     clean_leftovers,
     commit,
     disk_size,
+    name_fits,
     quiet_stderr,
     remove,
     sync,
@@ -165,6 +166,7 @@ def check_target(
             + " (not installed)",
             hint=ONNX_HINT if format_ == "onnx" and name == "tensorflow" else None,
         )
+    name_fits(target)
     folder = target.parent
     if not folder.is_dir():
         what = "does not exist (it is a file)" if folder.exists() else "does not exist"
