@@ -217,6 +217,9 @@ def test_an_error_on_one_side_says_which_and_names_its_option():
     assert "error[E503]: --set variant=[: YAML syntax error" in r.stderr
     r = run_cli("diff", family, family, "--old-set", "variant=[", "--set", "variant=b1")
     assert "error[E503]: --old-set variant=[: YAML syntax error" in r.stderr
+    # a name in both, the side's value bad when read by its params: the side's (it comes last)
+    r = run_cli("diff", family, family, "--set", "variant=b1", "--new-set", "variant=${1/0}")
+    assert "error[E503]: --new-set variant: in `${1/0}`: division by zero" in r.stderr
     r = run_cli("diff", family, family, "--set", "variant=b10")  # shared: --set, the first side
     assert "note: `variant` comes from --set variant=b10" in r.stderr and "in OLD" in r.stderr
 

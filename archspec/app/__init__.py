@@ -252,15 +252,15 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
     except ArchspecError as e:
         option = f"--{side.lower()}-set"
         names = {s.partition("=")[0].strip() for s in own}
-        shared = {s.partition("=")[0].strip() for s in sets}
 
         def named(text: str) -> str:  # "--set ITEM...": `option` if ITEM is its own
             # params.py: "--set NAME: ...", "--set NAME=VALUE: ...", "--set 'ITEM': ...", and
             # the note "`NAME` comes from --set NAME=VALUE"
             item = text.partition("--set ")[2].split(": ")[0].strip("'")
             name = item.partition("=")[0]
-            # a name in both: the item decides where it tells (`depth=[`), else it stays --set
-            mine = item in own or (name in names and name not in shared)
+            # a name in both: the value used is this side's (it comes last), unless the item
+            # is the shared one's (`depth=[`, refused as it is read, before either is used)
+            mine = item in own or (name in names and item not in sets)
             return text.replace("--set ", option + " ", 1) if mine else text
 
         words = [os.fspath(spec), *(f"--set {s}" for s in sets), *(f"{option} {s}" for s in own)]
