@@ -189,6 +189,9 @@ def test_blocks_lists_every_type_or_the_ones_asked():
     assert "\nvgg: " in r.stdout and "\nconv: " not in r.stdout
     assert "n_filters" in r.stdout
     assert run("blocks", "vgg", "vgg").stdout.count("\nvgg: ") == 1  # asked twice, listed once
+    # `spec` is included once: its common keys are name and inputs
+    assert run("blocks", "spec").stdout.startswith("Every block also takes: name, inputs (")
+    assert "repeat_names (`spec`: no repeat)" in run("blocks", "vgg", "spec").stdout
     # the names of a key of many names: listed for a type asked for, not in the whole list
     assert "One of: celu, elu, exponential, gelu" in run("blocks", "activation").stdout
     assert "One of:" not in run("blocks").stdout

@@ -109,6 +109,11 @@ def test_a_spec_block_is_checked_like_the_others(validator: Validator) -> None:
         "Additional properties are not allowed ('paths' was unexpected)",
         "'path' is a required property",
     ]
+    # included once, as `check` says: the schema offered `repeat` and `repeat_names`
+    for key in ("repeat: 2", "repeat_names: letters"):
+        assert _errors(validator, ok.replace("set: {depth: 50}", key)) == [
+            f"Additional properties are not allowed ('{key.split(':')[0]}' was unexpected)"
+        ]
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,8 @@ class Block(BaseModel):
     example: ClassVar[str]
     #: keys left out of `summary` (how layers are named, not what they compute: mbconv's roles)
     unsummarized: ClassVar[frozenset[str]] = frozenset()
+    #: whether `repeat` and `repeat_names` apply (not to `spec`, which is included once)
+    repeatable: ClassVar[bool] = True
 
     type: str = Field(description="The block type.")
     name: Identifier | None = Field(

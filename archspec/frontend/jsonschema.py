@@ -105,6 +105,9 @@ def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
         "description": "The block type.",
     }
     schema["required"] = sorted({"type", *schema.get("required", [])})
+    if not model.repeatable:  # `spec`: its validator refuses them
+        for key in ("repeat", "repeat_names"):
+            schema["properties"].pop(key, None)
     if model.n_inputs is None:  # add, concat: two or more named inputs
         schema["required"] = sorted({*schema["required"], "inputs"})
         schema["properties"]["inputs"] = {

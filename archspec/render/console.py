@@ -172,8 +172,15 @@ def blocks_table(types: Sequence[str] = ()) -> None:
                 "E003", f"unknown block type `{kind}`",
                 hint=did_you_mean(kind, known) or "run `archspec blocks` for the list",
             )  # fmt: skip
-    out("Every block also takes: name, inputs, repeat, repeat_names (see `archspec schema`).")
-    for kind in dict.fromkeys(types) or known:  # a type asked for twice is listed once
+    listed = list(dict.fromkeys(types) or known)  # a type asked for twice is listed once
+    once = [k for k in listed if not known[k].repeatable]
+    if len(once) == len(listed):
+        out("Every block also takes: name, inputs (see `archspec schema`).")
+    else:
+        but = "".join(f" (`{k}`: no repeat)" for k in once)
+        out(f"Every block also takes: name, inputs, repeat, repeat_names{but} (see `archspec "
+            "schema`).")  # fmt: skip
+    for kind in listed:
         model = known[kind]
         doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
         out()

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -67,6 +67,8 @@ class SpecUse(Block):
     """A `spec` block: another spec file included as a block, once (no `repeat` or
     `repeat_names`)."""
 
+    repeatable: ClassVar[bool] = False
+
     type: Literal["spec"] = Field(default="spec", description="The block type.")
     path: Annotated[str, Field(min_length=1, max_length=4096)] = Field(
         description="A spec file relative to this one, or the name of a zoo spec (`resnet50`)."
@@ -76,8 +78,8 @@ class SpecUse(Block):
     )
     outputs: Annotated[list[Identifier], Field(min_length=1)] | None = Field(
         default=None,
-        description="Names of its blocks to expose (read as `<name>.<block>`); default: its "
-        "outputs.",
+        description="Names of its top-level blocks to expose (read as `<name>.<block>`); "
+        "default: its outputs.",
     )
 
     @model_validator(mode="after")
