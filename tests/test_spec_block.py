@@ -255,3 +255,15 @@ def test_a_path_that_is_no_file_says_what_it_is(tmp_path, path, says):
     d = error(write(tmp_path, head)).diagnostics[0]
     assert (d.code, d.path) == ("E505", ("blocks", 0, "path"))
     assert d.message == f"blocks[0].path: {says}"
+
+
+def test_a_spec_included_twice_warns_once(tmp_path):
+    """W302 is once per place (e2ef732); a spec included twice gave it twice."""
+    write(tmp_path, "name: sub\ninput: [8, 8, 3]\nblocks:\n"
+          "  - {type: conv, filters: 4, kernel: 3, bn_scale: false}\n", "sub.yaml")  # fmt: skip
+    head = write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: spec, name: a, path: sub.yaml}\n"
+                 "  - {type: spec, name: b, path: sub.yaml, inputs: input}\n"
+                 "  - {type: add, inputs: [a, b]}\n", "head.yaml")  # fmt: skip
+    warnings = api.analyze(head).warnings
+    assert [(w.code, w.path, w.line) for w in warnings] == [("W302", ("blocks", 0, "bn_scale"), 4)]
