@@ -36,7 +36,7 @@ def compile_bytecode() -> str:
     """Compile archspec's modules to bytecode, untimed, as installing its wheel does; what to
     print about it. An editable install has none until a run writes it, and none is written
     where PYTHONDONTWRITEBYTECODE is set (as on the project's machines): every timed run would
-    then compile archspec from source (about 0.1 s of start-up) that an installed copy never
+    then compile archspec from source (about 40 ms of start-up) that an installed copy never
     pays, while the floor's packages and Keras have their bytecode from pip."""
     import compileall
 

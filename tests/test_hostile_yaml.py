@@ -210,6 +210,7 @@ def test_empty_path_through_the_cli(tmp_path):
     before = snapshot(tmp_path)
     r = run(["check", ""], tmp_path)
     expect(r, 2, "E001", None, before, tmp_path)
+    assert "cannot read an empty path (PATH)" in r.stderr  # named, as the other commands do
 
 
 @pytest.mark.parametrize(("args", "code", "named"), [

@@ -40,7 +40,9 @@ def find_specs(
         name = os.fspath(raw)
         if name == "":  # Path("") is Path("."): it would scan the current folder
             raise usage_error(
-                "E001", "empty path", hint="give a file or folder; `.` is the current folder"
+                "E001",
+                "cannot read an empty path (PATH)",
+                hint="give a file or folder; `.` is the current folder",
             )
         try:
             mode = os.stat(name).st_mode
