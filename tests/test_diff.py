@@ -200,6 +200,10 @@ def test_two_members_of_a_family_are_named_by_their_sets():
     assert text.splitlines()[0] == "efficientnet variant=b1 -> efficientnet variant=b2"
     text = api.diff(family, family, sets=["variant=b1"])
     assert text.startswith("efficientnet variant=b1: no change (7,856,239 params")
+    # JSON: the name is the model's, the values beside it
+    out = json.loads(api.diff(family, family, "json", ["variant=b1"], new_sets=["variant=b2"]))
+    assert (out["old"]["name"], out["old"]["sets"]) == ("efficientnet", ["variant=b1"])
+    assert (out["new"]["name"], out["new"]["sets"]) == ("efficientnet", ["variant=b2"])
 
 
 def test_an_error_on_one_side_says_which_and_names_its_option():

@@ -318,12 +318,15 @@ def diff(
         worst = max(errors, key=lambda e: e.exit_code)  # a usage error (2) over a spec's (1)
         raise type(worst)([d for e in errors for d in e.diagnostics])
     result = diffing.diff(*graphs)
+    side_sets = last_sets([*sets, *old_sets]), last_sets([*sets, *new_sets])
+    if format == "json":  # the names stay the models'; each side's --set values beside them
+        out = diffing.to_json(result)
+        out["old"]["sets"], out["new"]["sets"] = side_sets
+        return json.dumps(out, indent=2)
     if sets or old_sets or new_sets:  # one family's two members: the names say which
-        old_name = member(result.old_name, [*sets, *old_sets])
-        new_name = member(result.new_name, [*sets, *new_sets])
+        old_name = member(result.old_name, side_sets[0])
+        new_name = member(result.new_name, side_sets[1])
         result = dataclasses.replace(result, old_name=old_name, new_name=new_name)
-    if format == "json":
-        return json.dumps(diffing.to_json(result), indent=2)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
 
 
