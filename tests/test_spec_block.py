@@ -257,6 +257,20 @@ def test_a_path_that_is_no_file_says_what_it_is(tmp_path, path, says):
     assert d.message == f"blocks[0].path: {says}"
 
 
+def test_a_file_that_is_no_spec_says_so_and_names_a_links_target(tmp_path):
+    """It said "it resolves to passwd" of /etc/passwd itself, which is no link."""
+    (tmp_path / "notes.txt").write_text("name: x\n")
+    (tmp_path / "l.yaml").symlink_to("notes.txt")
+    for path, says in [("notes.txt", ""), ("./sub/../notes.txt", ""),
+                       ("l.yaml", "; it links to `notes.txt`")]:  # fmt: skip
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        head = f"name: h\ninput: [8, 8, 3]\nblocks:\n  - {{type: spec, path: '{path}'}}\n"
+        d = error(write(tmp_path, head)).diagnostics[0]
+        assert d.message == (
+            f"blocks[0].path: `{path}` is not a spec file (a .yaml or .yml file){says}"
+        )
+
+
 def test_a_spec_included_twice_warns_once(tmp_path):
     """W302 is once per place (e2ef732); a spec included twice gave it twice."""
     write(tmp_path, "name: sub\ninput: [8, 8, 3]\nblocks:\n"
