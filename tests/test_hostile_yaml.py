@@ -409,3 +409,24 @@ def test_hidden_entries_are_still_skipped_silently(tmp_path):
     warnings: list[Diagnostic] = []
     assert find_specs([tmp_path], warnings) == [tmp_path / "ok.yaml"]
     assert warnings == []
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (b"null\n", "this file holds only null"),  # it said "this file is empty"
+    (b"~\n", "this file holds only null"),
+    (b"# a comment\n---\n", "this file is empty"),
+    (b"", "this file is empty"),
+    ("name: m\n".encode("utf-16"), "the file is UTF-16, not UTF-8"),  # "invalid UTF-8 at byte 0"
+    (b"name: \xff\n", "invalid UTF-8 at byte 6"),
+])  # fmt: skip
+def test_a_file_that_is_no_spec_says_what_it_holds(raw, message):
+    from archspec.frontend.loader import load_bytes
+
+    with pytest.raises(SpecError) as e:
+        load_bytes(raw, "spec.yaml")
+    (d,) = e.value.diagnostics
+    assert message in d.message, d.message
+    if "UTF" in message:
+        assert (d.code, d.hint) == ("E107", "save the file as UTF-8")
+    else:
+        assert (d.code, d.line, d.col) == ("E106", 1, 1)

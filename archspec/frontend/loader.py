@@ -133,9 +133,10 @@ def load_bytes(raw: bytes, file: str = "<spec>", limits: Limits | None = None) -
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise SpecError(
-            Diagnostic("E107", f"invalid UTF-8 at byte {e.start}", file=file, line=line, col=col)
-        ) from None
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # a byte order mark says so
+        message = "the file is UTF-16, not UTF-8" if utf16 else f"invalid UTF-8 at byte {e.start}"
+        raise SpecError(Diagnostic("E107", message, file=file, line=line, col=col,
+                                   hint="save the file as UTF-8")) from None  # fmt: skip
     return load_text(text, file, limits)
 
 
@@ -169,11 +170,14 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
     except yaml.YAMLError as e:
         raise SpecError(Diagnostic("E101", f"YAML error: {e}", file=file)) from None
     if not isinstance(doc.data, dict):
-        what = "empty" if doc.data is None else f"{describe(doc.data)} at the top level"
+        written = [t for t in text.split("\n") if t.strip() and t.strip()[0] != "#"
+                   and t.strip() not in ("---", "...")]  # fmt: skip
+        what = ("is empty" if not written else "holds only null" if doc.data is None
+                else f"is {describe(doc.data)} at the top level")  # fmt: skip
         raise SpecError(
             Diagnostic(
                 "E106",
-                f"a spec is a YAML mapping with `name`, `input` and `blocks`; this file is {what}",
+                f"a spec is a YAML mapping with `name`, `input` and `blocks`; this file {what}",
                 file=file,
                 line=1,
                 col=1,
