@@ -166,7 +166,7 @@ def test_missing_path_and_empty_folder_exit_2(tmp_path: Path) -> None:
     assert "error[E001]: no such file or folder" in r.stderr
     r = run_cli("check", str(tmp_path))
     assert r.returncode == 2
-    assert "no spec files found" in r.stderr
+    assert f"no spec files found in {tmp_path}\n" in r.stderr  # the folder searched is named
     r = run_cli("check")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr

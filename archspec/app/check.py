@@ -189,10 +189,13 @@ def run(
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking."""
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
-    files = find_specs(paths, skipped)
-    if not files:
+    given = [os.fspath(p) for p in paths]
+    files = find_specs(given, skipped)
+    if not files:  # only folders were given, and none holds a spec
         hint = "give files, or folders with *.yaml / *.yml"
-        raise UsageError([*skipped, Diagnostic("E001", "no spec files found", hint=hint)])
+        searched = ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
+        raise UsageError([*skipped, Diagnostic("E001", f"no spec files found in {searched}",
+                                               hint=hint)])  # fmt: skip
     if not short_lived:
         return _report_skipped([check_file(f, sets, limits) for f in files], skipped)
     # A short-lived process: the objects that importing pydantic and the block models created
