@@ -164,9 +164,11 @@ class Graph:
             infos.append(FeatureInfo(name, shape, channels, stride, source if stride else None))
         return infos
 
-    def ancestors(self, name: str) -> set[str]:
-        """Every tensor `name` was made from (layers and inputs), `name` included."""
-        seen, todo = set(), [name]
+    def ancestors(self, *names: str) -> set[str]:
+        """Every tensor the `names` were made from (layers and inputs), the `names` included:
+        one walk however many names (the concat-skip test asks for several at once)."""
+        seen: set[str] = set()
+        todo = list(names)
         while todo:
             n = todo.pop()
             if n not in seen:

@@ -80,11 +80,15 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
         elif isinstance(node.op, Concat):
             lows = [low[i] for i in node.inputs]
             smallest = None if None in lows else min(lows)  # type: ignore[type-var]
+            # an input another input was made from: one walk up from all the inputs' own
+            # inputs, not one per pair of inputs (a concat of n inputs was n^2 walks)
+            made_from = graph.ancestors(
+                *(p for i in node.inputs if i in graph.nodes for p in graph.nodes[i].inputs)
+            )
             skips = [
                 i for i in node.inputs
                 if (i not in graph.nodes or graph.nodes[i].block != node.block)
-                and ((smallest is not None and low[i] != smallest)
-                     or any(i in graph.ancestors(j) for j in node.inputs if j != i))
+                and ((smallest is not None and low[i] != smallest) or i in made_from)
             ]  # fmt: skip
         else:
             continue
