@@ -190,6 +190,55 @@ def test_inception_branches_are_not_skips():
     assert not dashed(_edges(src))
 
 
+#: two branches side by side at one size, one with an `se` gate (a global pool, multiplied back
+#: onto the map), one with ASPP's image pooling (pooled to 1x1, upsampled back): none is a skip
+SQUEEZED = """\
+name: squeezed
+input: [32, 32, 3]
+blocks:
+  - {type: conv, name: a, filters: 8, kernel: 3, inputs: input}
+  - {type: conv, name: b, filters: 8, kernel: 3, inputs: input}
+  - {type: se, name: b_se, ratio: 0.25}
+  - {type: concat, name: cat, inputs: [a, b_se]}
+  - {type: conv, name: r1, filters: 8, kernel: 1, inputs: cat}
+  - {type: global_avg_pool, name: gp, keepdims: true, inputs: cat}
+  - {type: conv, name: gp_conv, filters: 8, kernel: 1}
+  - {type: upsample, name: gp_up, size: 32}
+  - {type: concat, name: aspp, inputs: [r1, gp_up]}
+"""
+
+#: a U-Net on a 4x4 input: max pools down to a 1x1 bottleneck; each skip goes through a 1x1
+#: conv of its own, so only the trip down and back up says sk2 and sk1 are skips
+UNET_1X1 = """\
+name: unet_1x1
+input: [4, 4, 3]
+blocks:
+  - {type: conv, name: e1, filters: 8, kernel: 3, inputs: input}
+  - {type: max_pool, name: p1, pool: 2}
+  - {type: conv, name: e2, filters: 8, kernel: 3}
+  - {type: max_pool, name: p2, pool: 2}
+  - {type: conv, name: bottleneck, filters: 8, kernel: 1}
+  - {type: upsample, name: u2, size: 2}
+  - {type: conv, name: sk2, filters: 8, kernel: 1, inputs: e2}
+  - {type: concat, name: c2, inputs: [u2, sk2]}
+  - {type: upsample, name: u1, size: 2}
+  - {type: conv, name: sk1, filters: 8, kernel: 1, inputs: e1}
+  - {type: concat, name: c1, inputs: [u1, sk1]}
+"""
+
+
+def test_a_squeeze_branch_does_not_make_the_others_skips(tmp_path: Path):
+    edges = _edges(source(write(tmp_path, SQUEEZED)))
+    into = {e for e in edges if e[1] in ("cat", "aspp")}
+    assert {("a", "cat"), ("b_se_excite", "cat"), ("r1", "aspp"), ("gp_up", "aspp")} <= into
+    assert not dashed(edges)
+
+
+def test_a_map_pooled_down_to_1x1_still_makes_skips(tmp_path: Path):
+    edges = _edges(source(write(tmp_path, UNET_1X1)))
+    assert dashed(edges) == {("e2", "sk2"), ("sk2", "c2"), ("e1", "sk1"), ("sk1", "c1")}
+
+
 def test_the_concat_skip_test_walks_the_graph_once_per_concat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

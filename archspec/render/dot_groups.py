@@ -13,6 +13,7 @@ import pydot
 
 from archspec.blocks.layers.add import Add
 from archspec.blocks.layers.concat import Concat
+from archspec.blocks.layers.global_pool import GlobalPool
 from archspec.ir.graph import BlockInfo, Graph, Instance, nest
 from archspec.render.dot_style import MUTED, dims, e, palette, quote, shape_label, table
 
@@ -65,11 +66,27 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     layers above it, up to the tensor it forks from. Works for the residual blocks and for skips
     written by hand with `add` and `concat` blocks."""
     depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
-    #: the smallest height x width on any path from the model's inputs (None: not known)
-    low: dict[str, int | None] = {n: _area(s) for n, s in graph.inputs.items()}
+    #: the smallest height x width on any path from the model's inputs (None: not known), along
+    #: the paths that carry an image: a squeezed tensor does not pass its size on to a layer that
+    #: reads it. Squeezed: a vector, a global pool's output, and a 1x1 map made from squeezed
+    #: tensors only (an `se` gate, ASPP's image pooling: they rescale or add channels at the
+    #: size they were pooled from and are not a trip down to a coarser map and back up; counted,
+    #: the other inputs of a concat below an `se` were skips). A map pooled down to 1x1 by
+    #: strided layers (a U-Net's bottleneck on a small input) is not squeezed. A squeezed
+    #: tensor's own low is still its size (1): concats of vectors are as before.
+    area = {n: _area(s) for n, s in graph.inputs.items()}
+    low: dict[str, int | None] = dict(area)
+    squeezed = {n for n, s in graph.inputs.items() if len(s) != 3}
     for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
         depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
-        sizes = [_area(node.shape), *(low[i] for i in node.inputs)]
+        area[node.name] = _area(node.shape)
+        if (
+            len(node.shape) != 3
+            or isinstance(node.op, GlobalPool)
+            or (area[node.name] == 1 and node.inputs and squeezed.issuperset(node.inputs))
+        ):
+            squeezed.add(node.name)
+        sizes = [area[node.name], *(low[i] for i in node.inputs if i not in squeezed)]
         low[node.name] = None if None in sizes else min(sizes)  # type: ignore[type-var]
     readers = {name: len(r) for name, r in graph.consumers().items()}
     out: set[tuple[str, str]] = set()
