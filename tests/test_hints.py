@@ -376,3 +376,14 @@ def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected)
 def test_an_image_layer_on_a_vector_says_where_the_vector_came_from(spec, hint):
     d = diagnose("name: m\n" + spec)
     assert (d.code, d.hint) == ("E403", hint)
+
+
+@pytest.mark.parametrize("spec", [
+    "input: [8, 8, 3]\nblocks:\n  - {type: conv, name: input, filters: 4, kernel: 3}\n",
+    "inputs: {img: [8, 8, 3], b: [8]}\nblocks:\n  - {type: flatten, name: b, inputs: img}\n",
+])  # fmt: skip
+def test_a_block_named_as_a_model_input_says_so(spec):
+    d = diagnose("name: m\n" + spec)  # it said "already used; give one of the blocks another"
+    name = "input" if "name: input" in spec else "b"
+    assert d.code == "E302" and d.message.endswith(f"`{name}` is the name of a model input")
+    assert d.hint == "give the block another `name`"

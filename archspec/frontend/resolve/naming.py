@@ -37,6 +37,7 @@ class Names:
 
     def __init__(self, doc: Document, inputs: list[str]) -> None:
         self.doc = doc
+        self.inputs = set(inputs)
         self.final: set[str] = set(inputs)
 
     def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
@@ -58,12 +59,20 @@ class Names:
         if len(final) > NAME_CHARS:
             raise self.too_long(final, given, path, scope)
         if final in self.final:
-            raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
-                       "used", (*path, "name"), hint="give one of the blocks another `name`",
-                       use=scope.use)  # fmt: skip
+            raise self.taken(final, path, scope)
         self.final.add(final)
         scope.names.setdefault(local, final)
         return final
+
+    def taken(self, final: str, path: KeyPath, scope: Scope) -> SpecError:
+        """E302 for a final name given before: a block's, or a model input's."""
+        if final in self.inputs:
+            return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is the "
+                        "name of a model input", (*path, "name"), use=scope.use,
+                        hint="give the block another `name`")  # fmt: skip
+        return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
+                    "used", (*path, "name"), hint="give one of the blocks another `name`",
+                    use=scope.use)  # fmt: skip
 
     def too_long(self, final: str, given: str | None, path: KeyPath, scope: Scope
                  ) -> SpecError:  # fmt: skip
@@ -88,9 +97,7 @@ class Names:
             scope.given[block.name] += 1
             final = scope.prefix + block.name
             if final in self.final:
-                raise fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is "
-                           "already used", (*path, "name"), use=scope.use,
-                           hint="give one of the blocks another `name`")  # fmt: skip
+                raise self.taken(final, path, scope)
             self.final.add(final)
 
 
