@@ -387,3 +387,16 @@ def test_a_block_named_as_a_model_input_says_so(spec):
     name = "input" if "name: input" in spec else "b"
     assert d.code == "E302" and d.message.endswith(f"`{name}` is the name of a model input")
     assert d.hint == "give the block another `name`"
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ('"${ 16 "', "`${` is not closed"),  # it was read as text: "expected an integer"
+    ('"x${16}"', "an expression is the whole value"),
+    ('" ${16}"', "an expression is the whole value"),
+])  # fmt: skip
+def test_a_partial_expression_is_not_taken_as_text(value, why):
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{type: conv, filters: {value}, "
+                 "kernel: 3}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E501", ("blocks", 0, "filters"))
+    assert d.message.endswith(f"is not an expression: {why}"), d.message
+    assert d.hint == 'write the value as "${...}" alone, nothing around it'

@@ -52,6 +52,8 @@ COPY = "copy"
 GIVEN: ContextVar[tuple[str | None, dict[str, tuple[Any, str]]]] = ContextVar(
     "GIVEN", default=(None, {})
 )
+#: how a `${...}` is written
+WHOLE = 'write the value as "${...}" alone, nothing around it'
 #: the keys shared by all copies of a block (`copy` is not bound in them)
 FIXED = frozenset(Block.model_fields)
 
@@ -248,6 +250,12 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
     if isinstance(value, str):
         m = expr.PATTERN.match(value)
         if m is None:
+            if "${" in value:  # read as plain text, it failed later as "expected an integer"
+                closed = "}" in value[value.index("${") :]
+                why = "an expression is the whole value" if closed else "`${` is not closed"
+                d = doc.diag("E501", f"{format_path(path)}: `{_quoted(value)}` is not an "
+                             f"expression: {why}", path, hint=WHOLE)  # fmt: skip
+                raise SpecError(with_use(doc, d, use))
             return value
         local, hint = env, None
         shaped = sorted(NAMES & expr.names(m.group(1)))
