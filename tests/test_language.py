@@ -413,3 +413,27 @@ def test_a_set_value_yaml_reads_as_text_is_hinted_as_in_a_spec():
     assert d.code == "E501" and "'1e0' (a string)" in d.message
     assert [r.message for r in d.related] == ["`width` comes from --set width=1e0"]
     assert d.hint == "--set width: YAML reads `1e0` as text; write `1.0e+0`"
+
+
+def test_a_bare_set_param_keeps_the_hints_that_fit_it():
+    """Only the int(...) hint is dropped where the value is a --set param alone: a did-you-mean
+    and the YAML hint stay (the first version of the --set notes dropped them all)."""
+    spec = SET_SPEC.replace('filters: "${int(8 * width)}"', 'filters: "${depth}", '
+                            'activation: "${act}"').replace("width: 1.0}", "width: 1.0, act: relu}")  # fmt: skip
+    for sets, key, hint in [
+        (["act=rellu"], "activation", "did you mean `relu`?"),
+        (["depth=1e0"], "filters", "--set depth: YAML reads `1e0` as text; write `1.0e+0`"),
+        (["depth=2.5"], "filters", None),
+    ]:
+        with pytest.raises(SpecError) as e:
+            archspec.load(text=spec, sets=sets)
+        d = {d.path: d for d in e.value.diagnostics}[("blocks", 0, key)]
+        assert d.hint == hint, (sets, d.hint)
+        assert d.related[0].message.startswith(f"`{sets[0].split('=')[0]}` comes from --set")
+
+
+def test_free_text_may_hold_dollar_braces():
+    """`description` is free text: a `${` in it is no expression (the check for a partial
+    `${...}` refused it)."""
+    text = SET_SPEC.replace("name: s\n", 'name: s\ndescription: "scaled by ${width}; a ${ b"\n')
+    assert archspec.load(text=text).model.description == "scaled by ${width}; a ${ b"

@@ -138,14 +138,16 @@ def _set_number_hint(source: str, local: dict[str, Any]) -> str | None:
 
 def with_set_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
     """`d`, an error the schema found in a block key's substituted value, with a note for each
-    `--set` param the `${...}` written there reads. Where it is the param alone, no hint: the
-    value to fix is the --set one (wrapping it in int(...) would cut 2.5 to 2 unsaid)."""
+    `--set` param the `${...}` written there reads. Where it is the param alone, no int(...)
+    hint: the value to fix is the --set one (wrapping it would cut 2.5 to 2 unsaid)."""
     written = written_at(doc.written, d.path)
     m = expr.PATTERN.match(written) if isinstance(written, str) else None
     notes = _set_notes(doc, m.group(1), env) if m else ()
-    if not notes:
+    if not notes or m is None:
         return d
-    hint = None if m and m.group(1).strip().isidentifier() else d.hint
+    hint = _set_number_hint(m.group(1), env) or d.hint  # the --set's words, not the spec's
+    if m.group(1).strip().isidentifier() and (hint or "").startswith("wrap the expression in"):
+        hint = None  # the param alone: the --set value is the one to fix
     return dataclasses.replace(d, related=(*d.related, *notes), hint=hint)
 
 
@@ -250,7 +252,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
     if isinstance(value, str):
         m = expr.PATTERN.match(value)
         if m is None:
-            if "${" in value:  # read as plain text, it failed later as "expected an integer"
+            if "${" in value and path[-1:] != ("description",):  # (free text may hold it)
+                # read as plain text, it failed later as "expected an integer"
                 closed = "}" in value[value.index("${") :]
                 why = "an expression is the whole value" if closed else "`${` is not closed"
                 d = doc.diag("E501", f"{format_path(path)}: `{_quoted(value)}` is not an "
