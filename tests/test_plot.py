@@ -398,3 +398,5 @@ def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatc
     long = [api.default_plot("t.yaml", [f"tag=[{', '.join([v] * 100)}]"]) for v in ("64", "65")]
     assert all(len(p.name) <= 110 and p.name.startswith("t_64_64_") for p in long[:1])
     assert long[0] != long[1] and all(p.suffix == ".svg" for p in long)
+    wide = api.default_plot("t.yaml", ["tag=" + "\u6f22" * 98])  # 3 bytes a character
+    assert len(wide.name.encode()) <= 110 and wide.name.startswith("t_\u6f22")

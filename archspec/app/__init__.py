@@ -278,8 +278,10 @@ def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     (`efficientnet_b7.svg`), so that two members of a family do not claim one file."""
     values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in last_sets(sets)]
     name = "_".join([Path(spec).stem, *filter(None, values)])
-    if len(name) > 100:  # a long list given by --set: cut, and told apart by a digest
-        name = f"{name[:90]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    data = os.fsencode(name)
+    if len(data) > 100:  # a long list given by --set: cut (bytes: CJK are 3), told apart by a
+        cut = data[:90].decode("utf-8", "ignore")  # digest; ends on a whole character
+        name = f"{cut}_{hashlib.sha256(data).hexdigest()[:8]}"
     return Path(name + ".svg")
 
 

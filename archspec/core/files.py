@@ -65,12 +65,28 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
             remove(tmp)
 
 
+#: how much longer than its target's a temporary name is (temp_path): `.`, `.archspec-tmp-`,
+#: a process id of up to 7 digits, `-`, 8 hex digits and a suffix of up to 11 (`.savedmodel`)
+TEMP_EXTRA = 1 + 14 + 7 + 1 + 8 + 11
+
+
 def name_fits(target: Path) -> None:
-    """E002 where the system refuses `target`'s name (a part longer than the file system takes,
-    255 bytes on most), said before anything is built or written."""
+    """E002 where the file system would refuse `target`'s name or its temporary name beside it
+    (most take 255 bytes), said before anything is built or written."""
+    folder = target.parent if target.parent.is_dir() else Path(".")
+    try:
+        most = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        most = 255
+    size = len(os.fsencode(target.name))
+    if size + TEMP_EXTRA > most:
+        raise usage_error("E002", f"cannot write {target}: its name is {size:,} bytes, at "
+                          f"most {most - TEMP_EXTRA} here (the file system takes {most}, and "
+                          f"the temporary file written first has a name {TEMP_EXTRA} longer)",
+                          hint="use a shorter file name")  # fmt: skip
     try:
         os.lstat(target)
-    except OSError as e:
+    except OSError as e:  # the whole path too long
         if e.errno == errno.ENAMETOOLONG:
             raise usage_error("E002", f"cannot write {target}: {e.strerror}",
                               hint="use a shorter file name") from None  # fmt: skip
@@ -267,8 +283,12 @@ def _renameat2(a: Path, b: Path, flags: int) -> bool:
 
 
 def remove(path: Path) -> None:
-    """Delete a file or folder tree if it exists."""
-    if path.is_dir() and not path.is_symlink():
+    """Delete a file or folder tree if it exists (a name too long for the system: none)."""
+    try:
+        folder = path.is_dir() and not path.is_symlink()
+    except OSError:  # ENAMETOOLONG: nothing of that name can exist
+        return
+    if folder:
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         with contextlib.suppress(FileNotFoundError):
