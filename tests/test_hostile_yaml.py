@@ -246,6 +246,12 @@ def test_a_trailing_slash_names_a_folder_in_every_command(tmp_path, command):
     expect(r, 2, "E001", "resnet50/", before, tmp_path)
     assert "no such file or folder: resnet50/" in r.stderr
     assert "did you mean the zoo network `resnet50`" in r.stderr
+    (tmp_path / "resnet50").mkdir()  # a SavedModel folder: `resnet50/` names it, not the zoo's
+    before = snapshot(tmp_path)
+    r = run([*command, "resnet50/"], tmp_path)
+    expect(r, 2, "E001", None if command == ["check"] else "resnet50/", before, tmp_path)
+    said = "no spec files found in resnet50/" if command == ["check"] else "is a directory"
+    assert said in r.stderr, r.stderr
 
 
 # -- 5, 6, 7. folder searches: nothing followed, nothing but regular files opened -------------

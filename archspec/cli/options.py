@@ -29,9 +29,12 @@ def path_parser(what: str, hint: str, writes: bool = False, spec: bool = False
         if value == "":
             code, verb = ("E002", "write") if writes else ("E001", "read")
             raise usage_error(code, f"cannot {verb} an empty path ({what})", hint=hint)
-        if spec and value.endswith(("/", os.sep)) and not os.path.isdir(value):
+        if spec and value.endswith(("/", os.sep)):
             # Path drops the `/`: `plot spec.yaml/` read the file, `plot resnet50/` the zoo
-            # network, where `check` says there is no such folder. Its words here too.
+            # network (beside a SavedModel folder resnet50/ too), where `check` says there is
+            # no such folder. A folder is no spec; otherwise check's words.
+            if os.path.isdir(value):
+                raise usage_error("E001", f"is a directory, not a spec file: {value}", file=value)
             from archspec.app.check import find_specs
 
             find_specs([value])
