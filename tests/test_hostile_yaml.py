@@ -423,6 +423,8 @@ def test_hidden_entries_are_still_skipped_silently(tmp_path):
     (b"# a comment\n---\n", "this file is empty"),
     (b"", "this file is empty"),
     ("name: m\n".encode("utf-16"), "the file is UTF-16, not UTF-8"),  # "invalid UTF-8 at byte 0"
+    ("name: m\n".encode("utf-32"), "the file is UTF-32, not UTF-8"),  # its mark begins as 16's
+    (b"%YAML 1.1\n---\n", "this file is empty"),  # a directive is no content
     (b"name: \xff\n", "invalid UTF-8 at byte 6"),
 ])  # fmt: skip
 def test_a_file_that_is_no_spec_says_what_it_holds(raw, message):

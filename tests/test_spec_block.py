@@ -261,14 +261,16 @@ def test_a_file_that_is_no_spec_says_so_and_names_a_links_target(tmp_path):
     """It said "it resolves to passwd" of /etc/passwd itself, which is no link."""
     (tmp_path / "notes.txt").write_text("name: x\n")
     (tmp_path / "l.yaml").symlink_to("notes.txt")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "up").symlink_to(tmp_path)  # a link above the file is not the file's
     for path, says in [("notes.txt", ""), ("./sub/../notes.txt", ""),
                        ("l.yaml", "; it links to `notes.txt`")]:  # fmt: skip
-        (tmp_path / "sub").mkdir(exist_ok=True)
         head = f"name: h\ninput: [8, 8, 3]\nblocks:\n  - {{type: spec, path: '{path}'}}\n"
-        d = error(write(tmp_path, head)).diagnostics[0]
-        assert d.message == (
-            f"blocks[0].path: `{path}` is not a spec file (a .yaml or .yml file){says}"
-        )
+        for spec in (write(tmp_path, head), tmp_path / "up" / "spec.yaml"):
+            d = error(spec).diagnostics[0]
+            assert d.message == (
+                f"blocks[0].path: `{path}` is not a spec file (a .yaml or .yml file){says}"
+            )
 
 
 def test_a_spec_included_twice_warns_once(tmp_path):

@@ -133,8 +133,11 @@ def load_bytes(raw: bytes, file: str = "<spec>", limits: Limits | None = None) -
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))  # a byte order mark says so
-        message = "the file is UTF-16, not UTF-8" if utf16 else f"invalid UTF-8 at byte {e.start}"
+        # a byte order mark says which (UTF-32's little-endian one begins as UTF-16's)
+        marks = {b"\xff\xfe\x00\x00": "32", b"\x00\x00\xfe\xff": "32", b"\xff\xfe": "16",
+                 b"\xfe\xff": "16"}  # fmt: skip
+        utf = next((n for mark, n in marks.items() if raw.startswith(mark)), None)
+        message = f"the file is UTF-{utf}, not UTF-8" if utf else f"invalid UTF-8 at byte {e.start}"
         raise SpecError(Diagnostic("E107", message, file=file, line=line, col=col,
                                    hint="save the file as UTF-8")) from None  # fmt: skip
     return load_text(text, file, limits)
@@ -170,7 +173,8 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
     except yaml.YAMLError as e:
         raise SpecError(Diagnostic("E101", f"YAML error: {e}", file=file)) from None
     if not isinstance(doc.data, dict):
-        written = [t for t in text.split("\n") if t.strip() and t.strip()[0] != "#"
+        # content: not a comment, a directive (`%YAML 1.1`) or a document marker
+        written = [t for t in text.split("\n") if t.strip() and t.strip()[0] not in "#%"
                    and t.strip() not in ("---", "...")]  # fmt: skip
         what = ("is empty" if not written else "holds only null" if doc.data is None
                 else f"is {describe(doc.data)} at the top level")  # fmt: skip

@@ -138,8 +138,8 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
             if real.suffix.lower() not in (".yaml", ".yml") or not stat.S_ISREG(
                 os.stat(real).st_mode
             ):
-                linked = real != Path(os.path.abspath(candidate))  # through a symlink
-                link = f"; it links to `{real.name}`" if linked else ""
+                # a link's target (a link in a folder above it is not the path's own doing)
+                link = f"; it links to `{real.name}`" if candidate.is_symlink() else ""
                 raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is not a spec file "
                            f"(a .yaml or .yml file){link}", where,
                            hint="include spec files only")  # fmt: skip
