@@ -181,34 +181,17 @@ _EXPECTED = {
 }
 
 
-def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str | None]:
+def _data_path(loc: tuple[Any, ...], data: Any
+               ) -> tuple[KeyPath, str | None, tuple[KeyPath, str] | None]:  # fmt: skip
     """Follow pydantic's loc through the data: union-branch tags are skipped. Returns the path
-    that exists in the data and the last key if it does not (a missing key)."""
+    that exists in the data, the last key if it does not (a missing key), and where a union
+    was tried with the arm the error is from: the value's path and the arm's tag in loc
+    (`list[constrained-int]`), for a value that is not a mapping (where a name in loc may be a
+    missing key), else None."""
     path: list[str | int] = []
     node = data
     missing: str | None = None
-    for part in loc:
-        in_dict = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if in_dict or in_list:
-            node = node[part]
-            path.append(part)
-        elif (
-            isinstance(node, dict)
-            and isinstance(part, str)
-            and missing is None
-            and part.isidentifier()
-        ):
-            missing = part
-    return tuple(path), missing
-
-
-def _branch(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str] | None:
-    """Where a value's union was tried and which of its arms an error is from: the path to the
-    value and the arm's tag in pydantic's loc (`list[constrained-int]`), or None. Only a value
-    that is not a mapping (where a name in loc may be a missing key)."""
-    path: list[str | int] = []
-    node = data
+    arm: tuple[KeyPath, str] | None = None
     for part in loc:
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
@@ -216,18 +199,24 @@ def _branch(loc: tuple[Any, ...], data: Any) -> tuple[KeyPath, str] | None:
             node = node[part]
             path.append(part)
         elif isinstance(part, str) and not isinstance(node, dict):
-            return tuple(path), part
-    return None
+            arm = arm or (tuple(path), part)
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and missing is None
+            and part.isidentifier()
+        ):
+            missing = part
+    return tuple(path), missing, arm
 
 
-def _likeliest_arms(located: list[Any], data: Any) -> list[Any]:
+def _likeliest_arms(located: list[Any]) -> list[Any]:
     """Of a union's arms, the errors of the one the value was most likely meant for: the arm
     that got deepest into the value, then the one with the fewest errors (ties keep all, and
     are read "expected a or b"). `padding: [1, -1]` was also "padding[0]: expected a list",
     from the arm of two pairs."""
     arms: dict[KeyPath, dict[str, list[int]]] = {}
-    for k, (e, _path, _missing) in enumerate(located):
-        found = _branch(e["loc"], data)
+    for k, (_e, _path, _missing, found) in enumerate(located):
         if found is not None:
             arms.setdefault(found[0], {}).setdefault(found[1], []).append(k)
     drop: set[int] = set()
@@ -315,30 +304,30 @@ def translate(
     by_path: dict[KeyPath, list[Any]] = {}
     out: list[Diagnostic] = []
     errors = err.errors(include_url=False)
-    located = [(e, *_data_path(e["loc"], data)) for e in errors]
+    located = [(e, *_data_path(e["loc"], data)) for e in errors]  # (e, path, missing, arm)
     # a union (`float | list of floats`) reports each branch: where one branch got as far as
     # an item of the value, the others' "expected a number" for the whole list is noise
-    inner = {path[:n] for _, path, _ in located for n in range(len(path))}
-    located = [(e, path, m) for e, path, m in located
+    inner = {path[:n] for _, path, _, _ in located for n in range(len(path))}
+    located = [(e, path, m, a) for e, path, m, a in located
                if not (e["type"] in _EXPECTED and path in inner)]  # fmt: skip
-    located = _likeliest_arms(located, data)
+    located = _likeliest_arms(located)
     # an unknown key's hint, computed once per key (did_you_mean bounds the work), over the
     # keys of the mapping it stands in
     inside = {
         path[:-1]: _model_at(model, path[:-1]) if model is not None and len(path) > 1 else None
-        for e, path, _ in located
+        for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
     }
     keys = {at: list(m.model_fields) if m else fields for at, m in inside.items()}
     hints = {
         path: did_you_mean(str(path[-1]), keys[path[:-1]])
-        for e, path, _ in located
+        for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
     }
     # a misspelled key is reported once, as unknown with its hint, not also as a missing one
     misspelled = {(path[:-1], hint) for path, hint in hints.items()}
     allowed = "allowed keys: " + ", ".join(fields)
-    for e, path, missing in located:
+    for e, path, missing, _ in located:
         kind = e["type"]
         if kind == "missing" and (path, f"did you mean `{missing}`?") in misspelled:
             continue
