@@ -169,3 +169,26 @@ def test_valid_files_give_an_empty_sarif_and_exit_0(folder: Path) -> None:
     assert r.returncode == 0
     (run,) = json.loads(r.stdout)["runs"]
     assert [x["ruleId"] for x in run["results"]] == ["W301"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fmt: str) -> None:
+    """`check good.yaml missing.yaml -f sarif` wrote nothing (the usage error ended the run):
+    CI's `if: always()` upload got an empty file, and the other specs' findings were lost."""
+    r = run_cli("check", "--format", fmt, "good.yaml", "missing.yaml", "bad.yaml", cwd=folder)
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # the worst: a usage error
+    if fmt == "json":
+        files = json.loads(r.stdout)["files"]
+        assert [(f["file"], f["ok"]) for f in files] == [
+            ("good.yaml", True), ("missing.yaml", False), ("bad.yaml", False)
+        ]  # fmt: skip
+        assert files[1]["errors"][0]["code"] == "E001"
+    elif fmt == "sarif":
+        (run,) = json.loads(r.stdout)["runs"]
+        assert "E001" in {x["ruleId"] for x in run["results"]}
+        assert "E201" in {x["ruleId"] for x in run["results"]}  # bad.yaml's n_filter
+    elif fmt == "github":
+        assert "::error file=missing.yaml" in r.stdout and "::error file=bad.yaml" in r.stdout
+    else:
+        assert "ok    good.yaml" in r.stdout and "FAIL  missing.yaml: 1 error" in r.stdout
+        assert "3 specs checked, 1 valid, 2 invalid" in r.stdout

@@ -184,27 +184,38 @@ def run(
     short_lived: bool = False,
 ) -> list[FileResult]:
     """Check every spec found under `paths` (`limits`: archspec/core/limits.py, default if None).
-    Raises UsageError if a path does not exist or no spec is found.
+    A path that does not exist (E001) is one more result, with exit code 2, so that a mistyped
+    path does not hide the others' report (a SARIF file for CI). Raises UsageError where no
+    spec is found and no path is wrong: folders without specs.
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking."""
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
     given = [os.fspath(p) for p in paths]
-    files = find_specs(given, skipped)
-    if not files:  # only folders were given, and none holds a spec
+    found: dict[Path | str, FileResult | None] = {}  # a file to check, or a path's error
+    for name in given:
+        try:
+            found.update(dict.fromkeys(find_specs([name], skipped)))
+        except UsageError as e:
+            found[name] = FileResult(name or '""', list(e.diagnostics), exit_code=2)
+    if not found:  # only folders were given, and none holds a spec
         hint = "give files, or folders with *.yaml / *.yml"
         searched = ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
         raise UsageError([*skipped, Diagnostic("E001", f"no spec files found in {searched}",
                                                hint=hint)])  # fmt: skip
+
+    def each() -> list[FileResult]:
+        return [r or check_file(f, sets, limits) for f, r in found.items()]
+
     if not short_lived:
-        return _report_skipped([check_file(f, sets, limits) for f in files], skipped)
+        return _report_skipped(each(), skipped)
     # A short-lived process: the objects that importing pydantic and the block models created
     # live until it ends, and what checking creates is freed by reference counting. Without
     # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
     gc.freeze()
     gc.disable()
     try:
-        return _report_skipped([check_file(f, sets, limits) for f in files], skipped)
+        return _report_skipped(each(), skipped)
     finally:
         gc.enable()  # for callers that run the app in their own process
 
