@@ -90,6 +90,19 @@ def test_json_table_adds_blocks(folder: Path) -> None:
     assert [b["name"] for b in good["blocks"]] == ["vgg_1", "f", "head"]
 
 
+def test_json_table_rows_are_the_text_tables(tmp_path: Path) -> None:
+    """A user-defined block is one row for its instance in both (JSON listed its inner blocks,
+    so a script read other rows than a person)."""
+    write(tmp_path, NOTED.replace('f: "4"', "f: 4, repeat: 2"), "noted.yaml")
+    r = run_cli("check", "-f", "json", "--table", "noted.yaml", cwd=tmp_path)
+    rows = [(b["name"], b["type"], b["params"]) for b in json.loads(r.stdout)["files"][0]["blocks"]]
+    # conv 3x3 from 3 to 8 channels with a bias, then from 8 to 8
+    assert rows == [("u_1", "u", 3 * 3 * 3 * 8 + 8), ("u_2", "u", 3 * 3 * 8 * 8 + 8)]
+    text = run_cli("check", "--table", "noted.yaml", cwd=tmp_path).stdout
+    table = text.split("\n\n")[0].splitlines()[3:]  # the block table: after ok, head and rule
+    assert [line.split()[:2] for line in table] == [["u_1", "u"], ["u_2", "u"]]
+
+
 def test_github_annotations(folder: Path) -> None:
     code, out = _run(folder, "github")
     assert code == 1

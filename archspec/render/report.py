@@ -92,23 +92,16 @@ def totals_dict(result: FileResult) -> dict[str, Any] | None:
 
 
 def blocks_list(result: FileResult) -> list[dict[str, Any]] | None:
-    """Per block: name, type, output shape, params, MACs (the `--table` rows)."""
+    """The `--table` rows, as the text table has them (Graph.block_rows): name, type, output
+    shape, params, MACs per block as written, a user-defined block's one row for its instance."""
     g = result.graph
     if g is None:
         return None
-    rows = []
-    for b in g.blocks:
-        c = b.cost(g)
-        rows.append(
-            {
-                "name": b.name,
-                "type": b.type,
-                "output_shape": list(b.shape),
-                "params": c.params,
-                "macs": c.macs,
-            }
-        )
-    return rows
+    return [
+        {"name": name, "type": kind, "output_shape": list(shape), "params": c.params,
+         "macs": c.macs}
+        for name, kind, shape, c in g.block_rows()
+    ]  # fmt: skip
 
 
 def outputs_list(result: FileResult) -> list[dict[str, Any]] | None:
