@@ -400,3 +400,16 @@ def test_a_partial_expression_is_not_taken_as_text(value, why):
     assert (d.code, d.path) == ("E501", ("blocks", 0, "filters"))
     assert d.message.endswith(f"is not an expression: {why}"), d.message
     assert d.hint == 'write the value as "${...}" alone, nothing around it'
+
+
+@pytest.mark.parametrize(("spec", "hint"), [
+    # in a definition's block: `<in_shape>`, the internal placeholder, was listed
+    ("define:\n  u:\n    params: {f: 4}\n    blocks:\n      - {type: conv, filters: '${g}', "
+     "kernel: 3}\nblocks:\n  - {type: u}\n", "defined names: f, copy, in_shape, in_channels"),
+    ("params: {w: 4}\nblocks:\n  - {type: conv, filters: '${g}', kernel: 3}\n",
+     "defined names: w, copy, in_shape, in_channels"),
+    ("params: {w: 4, v: '${g}'}\nblocks:\n  - {type: flatten}\n", "defined names: w"),
+])  # fmt: skip
+def test_an_undefined_name_lists_the_names_that_can_be_read_there(spec, hint):
+    d = diagnose("name: m\ninput: [8, 8, 3]\n" + spec)
+    assert (d.code, d.hint) == ("E502", hint)

@@ -388,8 +388,9 @@ def _check_power(base: Any, exp: Any) -> None:
 
 
 def _known(env: Mapping[str, Any]) -> str:
-    if env:
-        return "defined names: " + ", ".join(env)
+    names = [k for k in env if k.isidentifier()]  # not a placeholder such as `<in_shape>`
+    if names:
+        return "defined names: " + ", ".join(names)
     return "no name is defined here: a param can read the params before it, a block all of them"
 
 

@@ -41,7 +41,7 @@ from archspec.core.errors import (
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
-from archspec.frontend.resolve.shapes import IN_SHAPE, NAMES, SHAPE, bindings
+from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import number_hint, written_at
 
@@ -291,6 +291,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
                 hint = (f"`{COPY}` is bound in a block's own keys, not in "
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
+            elif (defer or SHAPE in env) and hint and hint.startswith("defined names: "):
+                hint = f"{hint}, {IN_SHAPE}, {IN_CHANNELS}"  # a block's: bound when read
             d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
                          hint=hint)  # fmt: skip
             notes = _set_notes(doc, m.group(1), local)
