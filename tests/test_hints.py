@@ -413,3 +413,10 @@ def test_a_partial_expression_is_not_taken_as_text(value, why):
 def test_an_undefined_name_lists_the_names_that_can_be_read_there(spec, hint):
     d = diagnose("name: m\ninput: [8, 8, 3]\n" + spec)
     assert (d.code, d.hint) == ("E502", hint)
+
+
+def test_an_output_named_twice_is_placed_at_the_second_naming():
+    d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten, name: f}\n"
+                 "  - {type: dense, name: g, units: 2}\noutputs: [f, g, g]\n")  # fmt: skip
+    assert (d.code, d.path, d.line, d.col) == ("E302", ("outputs", 2), 6, 17)  # was the list
+    assert d.message == "outputs[2]: `g` names the same block as outputs[1] (`g`)"

@@ -152,8 +152,13 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
             raise fail(doc, "E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),
                        hint=did_you_mean(ref, blocks) or listed(blocks))  # fmt: skip
         outs.append(scope.names[ref])
-    if len(set(outs)) != len(outs):
-        raise fail(doc, "E302", "`outputs` names the same block twice", ("outputs",))
+    first: dict[str, int] = {}
+    for k, out in enumerate(outs):  # at the second naming, with the first
+        if out in first:
+            raise fail(doc, "E302", f"outputs[{k}]: `{model.outputs[k]}` names the same block as "
+                       f"outputs[{first[out]}] (`{out}`)", ("outputs", k),
+                       hint="name each output once")  # fmt: skip
+        first[out] = k
     return outs
 
 
