@@ -244,3 +244,20 @@ def test_missing_file_is_exit_2_before_keras(tmp_path):
     assert r.stdout.strip() == "2 []", r.stdout + r.stderr
     assert "error[E001]: weights file nowhere.h5: not found" in r.stderr
     assert "Traceback" not in r.stderr and not out.exists()
+
+
+def test_a_keras_archive_is_named_as_one(keras, tmp_path):
+    """A .keras archive was labelled "(Keras 3 .weights.h5)", and a damaged one was "not an
+    HDF5 file" with a hint that named the .h5 layouts only."""
+    from archspec.backends.keras.weights import ARCHIVE, read
+
+    archive = tmp_path / "vgg.keras"
+    archspec.compile(VGG).save(archive)
+    assert read(archive).layout == ARCHIVE == "Keras 3 .keras archive"
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(archive.read_bytes()[:200])  # an interrupted download
+    r = run("build", VGG, "--weights", cut)
+    assert r.exit_code == 2 and f"weights file {cut}: not a .keras archive (a zip)" in r.stderr
+    assert "hint: the file may be truncated or damaged: copy it again" in r.stderr
+    r = run("build", RESNET50, "--weights", archive)  # another model's: the label says which
+    assert r.exit_code == 1 and f"weights file {archive} (Keras 3 .keras archive)" in r.stderr

@@ -38,6 +38,7 @@ from archspec.core.errors import ArchspecError, Diagnostic, usage_error
 #: the layouts, as messages name them
 LEGACY = "keras.applications HDF5"
 KERAS3 = "Keras 3 .weights.h5"
+ARCHIVE = "Keras 3 .keras archive"
 #: how many differing pairs an error names
 SHOWN = 3
 
@@ -105,7 +106,8 @@ def read(path: str | os.PathLike[str]) -> WeightsFile:
             if "layer_names" in group.attrs:
                 return WeightsFile(p, LEGACY, tuple(_legacy_layers(group)))
             if isinstance(root.get("layers"), _h5py().Group):
-                return WeightsFile(p, KERAS3, tuple(_keras3_layers(root["layers"])))
+                layout = ARCHIVE if zipfile.is_zipfile(p) else KERAS3
+                return WeightsFile(p, layout, tuple(_keras3_layers(root["layers"])))
         except (TypeError, KeyError, AttributeError, ValueError, IndexError) as e:
             # a structure of neither layout: names that are not strings or name nothing, a
             # dataset where a group belongs, ...
@@ -128,7 +130,7 @@ def load(model: Any, weights: WeightsFile) -> Loaded:
     """Assign `weights` to `model`'s layers (see the module's docstring for the pairing). Checks
     every pair first: on any difference, E803 and the model is left as it was."""
     ours = [layer for layer in model.layers if layer.weights]
-    by_class = weights.layout == KERAS3 and all(f.group for f in weights.layers)
+    by_class = weights.layout in (KERAS3, ARCHIVE) and all(f.group for f in weights.layers)
     pairs = _pair(ours, list(weights.layers), by_class)
     differences = [(a, b) for a, b, _ in pairs if a is None or b is None or _shapes(a) != b.shapes]
     if differences:
@@ -257,12 +259,15 @@ def _open(path: Path) -> Iterator[Any]:
                 )
             source = io.BytesIO(archive.read("model.weights.h5"))
     elif not h5py.is_hdf5(path):
+        keras = Path(path).suffix.lower() == ".keras"
         raise usage_error(
             "E001",
-            f"weights file {path}: not an HDF5 file",
-            hint="pass a keras.applications .h5 file or a Keras 3 .weights.h5",
+            f"weights file {path}: " + ("not a .keras archive (a zip)" if keras
+                                        else "not an HDF5 file"),
+            hint="the file may be truncated or damaged: copy it again" if keras else
+            "pass a keras.applications .h5 file, a Keras 3 .weights.h5 or a .keras archive",
             file=str(path),
-        )
+        )  # fmt: skip
     try:
         root = h5py.File(source, "r")
     except OSError as e:
