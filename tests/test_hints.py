@@ -6,7 +6,13 @@ import pytest
 import yaml
 
 import archspec
-from archspec.core.errors import Diagnostic, SpecError, did_you_mean, reset_hint_budget
+from archspec.core.errors import (
+    ArchspecError,
+    Diagnostic,
+    SpecError,
+    did_you_mean,
+    reset_hint_budget,
+)
 from archspec.frontend import loader
 from archspec.frontend.loader import load_text
 from archspec.frontend.schema import ONE_INPUT
@@ -420,3 +426,23 @@ def test_an_output_named_twice_is_placed_at_the_second_naming():
                  "  - {type: dense, name: g, units: 2}\noutputs: [f, g, g]\n")  # fmt: skip
     assert (d.code, d.path, d.line, d.col) == ("E302", ("outputs", 2), 6, 17)  # was the list
     assert d.message == "outputs[2]: `g` names the same block as outputs[1] (`g`)"
+
+
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("fam2.yaml", "did you mean `fam.yaml`?"),  # a file beside it, sooner than the zoo
+    ("sub/famm.yaml", "did you mean `sub/fam.yaml`?"),
+    ("resnt50.yaml", "did you mean the zoo network `resnet50`? (`archspec zoo` lists them)"),
+    ("nonexist.yaml", None),  # it said "did you mean the zoo network `convnext`"
+    ("resnt50", "did you mean the zoo network `resnet50` or `resnet` or `resnet152`? "
+                "(`archspec zoo` lists them)"),  # a bare name: the zoo, as before
+])  # fmt: skip
+def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypatch, spec, hint):
+    from archspec.frontend.zoo import resolve_spec_path
+
+    (tmp_path / "sub").mkdir()
+    for name in ("fam.yaml", "sub/fam.yaml", "notes.yaml"):
+        (tmp_path / name).write_text("name: x\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec_path(spec)
+    assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)

@@ -99,16 +99,36 @@ def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Pa
         return zoo[text]
     what = ", ".join(["file", *(["folder"] if folders else []), *(["zoo network"] if bare else [])])
     what = " or ".join(what.rsplit(", ", 1))
-    hint = suggest(path.stem if path.suffix in (".yaml", ".yml") else text, zoo, bare)
+    hint = (None if bare else sibling(path)) or suggest(
+        path.stem if path.suffix in (".yaml", ".yml") else text, zoo, bare
+    )
     raise usage_error("E001", f"no such {what}: {text}", hint=hint, file=text)
 
 
+def sibling(path: Path) -> str | None:
+    """A did-you-mean over the spec files beside a path that does not exist (`fam2.yaml` ->
+    `fam.yaml`): a path names a file sooner than a zoo network. The first 2,000 entries."""
+    import difflib
+    import itertools
+
+    try:
+        with os.scandir(path.parent) as it:  # compared by stem: `.yaml` alike says nothing
+            stems = {Path(e.name).stem: e.name for e in itertools.islice(it, 2000)
+                     if Path(e.name).suffix in (".yaml", ".yml") and e.name[0] != "."}  # fmt: skip
+    except OSError:
+        return None
+    close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.75)
+    return f"did you mean `{path.with_name(stems[close[0]])}`?" if close else None
+
+
 def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
-    """The did-you-mean hint over the zoo's names, for a SPEC that is neither file nor name."""
+    """The did-you-mean hint over the zoo's names, for a SPEC that is neither file nor name
+    (a path, not bare, is held to a closer match: `nonexist.yaml` is not `convnext`)."""
     import difflib
 
     lowered = {name.lower(): name for name in zoo}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    cutoff = 0.6 if bare else 0.8
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=cutoff)
     if close:
         names = " or ".join(f"`{lowered[c]}`" for c in close)
         return f"did you mean the zoo network {names}? (`archspec zoo` lists them)"
