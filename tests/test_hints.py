@@ -286,7 +286,8 @@ def test_a_bn_key_in_a_definition_warns_once_for_all_its_uses():
 
 
 @pytest.mark.parametrize(("name", "hint"), [
-    ("widht", "no param is defined here, only `copy` (the index of the copy)"),
+    ("widht", "no param is defined here, only `copy` (the index of the copy), `in_shape` and "
+              "`in_channels`"),  # an instance's params read its input's shape too
     ("cpy", "did you mean `copy`?"),
 ])  # fmt: skip
 def test_an_undefined_name_where_only_copy_is_bound(name: str, hint: str) -> None:
@@ -415,6 +416,9 @@ def test_a_partial_expression_is_not_taken_as_text(value, why):
     ("params: {w: 4}\nblocks:\n  - {type: conv, filters: '${g}', kernel: 3}\n",
      "defined names: w, copy, in_shape, in_channels"),
     ("params: {w: 4, v: '${g}'}\nblocks:\n  - {type: flatten}\n", "defined names: w"),
+    ("blocks:\n  - {type: conv, filters: '${g}', kernel: 3}\n",  # no params at all
+     "no param is defined here, only `copy` (the index of the copy), `in_shape` and "
+     "`in_channels`"),
 ])  # fmt: skip
 def test_an_undefined_name_lists_the_names_that_can_be_read_there(spec, hint):
     d = diagnose("name: m\ninput: [8, 8, 3]\n" + spec)
@@ -425,7 +429,10 @@ def test_an_output_named_twice_is_placed_at_the_second_naming():
     d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten, name: f}\n"
                  "  - {type: dense, name: g, units: 2}\noutputs: [f, g, g]\n")  # fmt: skip
     assert (d.code, d.path, d.line, d.col) == ("E302", ("outputs", 2), 6, 17)  # was the list
-    assert d.message == "outputs[2]: `g` names the same block as outputs[1] (`g`)"
+    assert d.message == "outputs[2] `g` and outputs[1] `g` both name the block `g`"
+    d = diagnose("name: m\ninput: [8]\nblocks:\n  - {type: dense, name: s, units: 2, repeat: 2}\n"
+                 "outputs: [s, s_2]\n")  # fmt: skip
+    assert d.message == "outputs[1] `s_2` and outputs[0] `s` both name the block `s_2`"
 
 
 @pytest.mark.parametrize(("spec", "hint"), [
@@ -433,6 +440,8 @@ def test_an_output_named_twice_is_placed_at_the_second_naming():
     ("sub/famm.yaml", "did you mean `sub/fam.yaml`?"),
     ("resnt50.yaml", "did you mean the zoo network `resnet50`? (`archspec zoo` lists them)"),
     ("nonexist.yaml", None),  # it said "did you mean the zoo network `convnext`"
+    ("resnet50.yaml", "did you mean the zoo network `resnet50` or `resnet` or `resnet152`? "
+                      "(`archspec zoo` lists them)"),  # its own name, not a file beside it
     ("resnt50", "did you mean the zoo network `resnet50` or `resnet` or `resnet152`? "
                 "(`archspec zoo` lists them)"),  # a bare name: the zoo, as before
 ])  # fmt: skip
@@ -440,7 +449,7 @@ def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypat
     from archspec.frontend.zoo import resolve_spec_path
 
     (tmp_path / "sub").mkdir()
-    for name in ("fam.yaml", "sub/fam.yaml", "notes.yaml"):
+    for name in ("fam.yaml", "sub/fam.yaml", "notes.yaml", "resnet18.yaml"):
         (tmp_path / name).write_text("name: x\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ArchspecError) as e:

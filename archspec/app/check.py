@@ -196,8 +196,9 @@ def run(
     for name in given:
         try:
             found.update(dict.fromkeys(find_specs([name], skipped)))
-        except UsageError as e:
-            found[name] = FileResult(name or '""', list(e.diagnostics), exit_code=2)
+        except UsageError as e:  # `./x.yaml` and `x.yaml` are one path
+            key = os.path.normpath(name) if name else name
+            found.setdefault(key, FileResult(name, list(e.diagnostics), exit_code=2, found=False))
     if not found:  # only folders were given, and none holds a spec
         hint = "give files, or folders with *.yaml / *.yml"
         searched = ", ".join(given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
@@ -221,10 +222,11 @@ def run(
 
 
 def _report_skipped(results: list[FileResult], skipped: list[Diagnostic]) -> list[FileResult]:
-    """The folder search's warnings go with the first file's result (each names its own path),
-    so that every format reports them."""
+    """The folder search's warnings go with the first file checked (each names its own path),
+    so that every format reports them; a path found twice (`w` and `w/sub`) warns once."""
     if skipped:
-        results[0].diagnostics[:0] = skipped
+        first = next((r for r in results if r.found), results[0])
+        first.diagnostics[:0] = list({(d.file, d.message): d for d in skipped}.values())
     return results
 
 

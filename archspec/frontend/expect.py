@@ -35,6 +35,8 @@ class FileResult:
     outputs: dict[str, Shape] = field(default_factory=dict)
     #: 2 for a usage or I/O problem (unreadable file, bad --set), 1 for an invalid spec, else 0
     exit_code: int = 0
+    #: False for a path that does not exist (E001): reported, not counted as a spec checked
+    found: bool = True
 
     @property
     def errors(self) -> list[Diagnostic]:

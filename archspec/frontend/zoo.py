@@ -99,9 +99,9 @@ def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Pa
         return zoo[text]
     what = ", ".join(["file", *(["folder"] if folders else []), *(["zoo network"] if bare else [])])
     what = " or ".join(what.rsplit(", ", 1))
-    hint = (None if bare else sibling(path)) or suggest(
-        path.stem if path.suffix in (".yaml", ".yml") else text, zoo, bare
-    )
+    word = path.stem if path.suffix in (".yaml", ".yml") else text
+    # a file beside it first, unless the stem is a zoo network's own name (`resnet50.yaml`)
+    hint = (None if bare or word in zoo else sibling(path)) or suggest(word, zoo, bare)
     raise usage_error("E001", f"no such {what}: {text}", hint=hint, file=text)
 
 

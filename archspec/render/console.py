@@ -37,6 +37,8 @@ class CheckedFile(Protocol):
     @property
     def warnings(self) -> list[Diagnostic]: ...
     @property
+    def found(self) -> bool: ...
+    @property
     def ok(self) -> bool: ...
     @property
     def outputs(self) -> Mapping[str, Shape]: ...
@@ -130,7 +132,7 @@ def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: boo
             sys.stderr.flush()
         if r.graph is None or not r.ok:
             mark = "\033[1;31mFAIL\033[0m" if colour_out else "FAIL"
-            out(f"{mark}  {text.safe(r.file)}: {_plural(len(r.errors), 'error')}")
+            out(f"{mark}  {text.safe(r.file) or chr(34) * 2}: {_plural(len(r.errors), 'error')}")
             continue
         if quiet:
             continue
@@ -147,12 +149,15 @@ def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: boo
             out()
             out(text.outputs_table(g, list(r.outputs)))
             out()
-    valid = sum(r.ok for r in results)
-    errors = sum(len(r.errors) for r in results)
+    checked = [r for r in results if r.found]  # a path not found is no spec checked
+    valid = sum(r.ok for r in checked)
+    parts = [f"{_plural(len(checked), 'spec')} checked", f"{valid} valid"]
+    if valid != len(checked):
+        errors = sum(len(r.errors) for r in checked)
+        parts.append(f"{len(checked) - valid} invalid ({_plural(errors, 'error')})")
+    if len(checked) != len(results):
+        parts.append(f"{_plural(len(results) - len(checked), 'path')} not found")
     warnings = sum(len(r.warnings) for r in results)
-    parts = [f"{_plural(len(results), 'spec')} checked", f"{valid} valid"]
-    if valid != len(results):
-        parts.append(f"{len(results) - valid} invalid ({_plural(errors, 'error')})")
     if warnings:
         parts.append(_plural(warnings, "warning"))
     success(", ".join(parts), quiet)

@@ -23,6 +23,7 @@ from archspec.render.text import (
     clip,
     more_line,
     note_text,
+    notes_shown,
     safe,
     shown,
 )
@@ -68,6 +69,7 @@ def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
             {"message": clip(r.message, NOTE_CHARS), "file": r.file, "line": r.line, "col": r.col}
             for r in d.related[:MAX_NOTES]
         ],
+        "notes_omitted": max(0, len(d.related) - MAX_NOTES),
     }
 
 
@@ -152,10 +154,14 @@ def to_json(results: Sequence[FileResult], table: bool = False) -> str:
 
 
 def summary(results: Sequence[FileResult]) -> dict[str, int]:
+    """The counts: files checked, valid and invalid among them, paths not found (E001), and
+    all errors and warnings."""
+    checked = [r for r in results if r.found]
     return {
-        "files": len(results),
-        "valid": sum(r.ok for r in results),
-        "invalid": sum(not r.ok for r in results),
+        "files": len(checked),
+        "valid": sum(r.ok for r in checked),
+        "invalid": sum(not r.ok for r in checked),
+        "not_found": len(results) - len(checked),
         "errors": sum(len(r.errors) for r in results),
         "warnings": sum(len(r.warnings) for r in results),
     }
@@ -186,7 +192,7 @@ def github_line(d: Diagnostic) -> str:
             props.append(("col", str(d.col)))
     props.append(("title", f"archspec {d.code}"))
     hint = f"\nhint: {safe(d.hint, lines=True)}" if d.hint else ""
-    notes = "".join(f"\nnote: {note_text(r)}" for r in d.related[:MAX_NOTES])
+    notes = "".join(f"\nnote: {note}" for note in notes_shown(d))
     message = safe(d.message, lines=True) + notes + hint
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     return f"::{d.severity} {head}::{escape_data(message)}"
@@ -227,7 +233,12 @@ def _uri(file: str) -> str:
 def _sarif_size(d: Diagnostic) -> int:
     """About the bytes of a SARIF result: fixed structure, the file's URI, escaped text."""
     text = len(d.message) + len(d.hint or "")
-    return 600 + 3 * len(d.file or "") + 4 * min(text, 2 * MESSAGE_CHARS) + 8 * len(d.path)
+    notes = sum(
+        300 + 3 * len(r.file or "") + 4 * min(len(r.message), NOTE_CHARS)
+        for r in d.related[:MAX_NOTES]
+    )
+    return (600 + 3 * len(d.file or "") + 4 * min(text, 2 * MESSAGE_CHARS) + 8 * len(d.path)
+            + notes)  # fmt: skip
 
 
 def to_sarif(results: Sequence[FileResult]) -> str:
@@ -265,12 +276,12 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             if d.code in CODES:
                 entry["ruleIndex"] = codes.index(d.code)
             file = d.file or r.file
-            uri = _uri(file)
-            index = artifacts.setdefault(uri, len(artifacts))
-            location: dict[str, Any] = {
-                "physicalLocation": {"artifactLocation": {"uri": uri, "index": index}}
-            }
-            if d.line is not None:
+            location: dict[str, Any] = {}
+            if file:  # an empty path (`check ""`) is no artifact
+                uri = _uri(file)
+                index = artifacts.setdefault(uri, len(artifacts))
+                location["physicalLocation"] = {"artifactLocation": {"uri": uri, "index": index}}
+            if d.line is not None and file:
                 region: dict[str, int] = {"startLine": d.line}
                 if d.col is not None:
                     region["startColumn"] = d.col
@@ -278,7 +289,8 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             if d.path:
                 name = safe(format_path(_clipped_path(d.path)))
                 location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "member"}]
-            entry["locations"] = [location]
+            if location:
+                entry["locations"] = [location]
             related = []  # the notes: where else it belongs (the spec that included this one)
             for k, note in enumerate(d.related[:MAX_NOTES]):
                 place: dict[str, Any] = {"id": k, "message": {"text": note_text(note)}}
@@ -291,6 +303,8 @@ def to_sarif(results: Sequence[FileResult]) -> str:
                             {"startColumn": note.col} if note.col is not None else {}
                         )
                 related.append(place)
+            if len(d.related) > MAX_NOTES:  # how many more, as the text says
+                related.append({"id": MAX_NOTES, "message": {"text": notes_shown(d)[-1]}})
             if related:
                 entry["relatedLocations"] = related
             sarif_results.append(entry)

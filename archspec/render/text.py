@@ -133,6 +133,15 @@ def _paint(text: str, what: str, colour: bool) -> str:
     return f"{_COLOURS[what]}{text}{_RESET}" if colour else text
 
 
+def notes_shown(d: Diagnostic) -> list[str]:
+    """A diagnostic's notes as every format writes them: the first MAX_NOTES, then how many
+    more."""
+    shown = [note_text(r) for r in d.related[:MAX_NOTES]]
+    if len(d.related) > MAX_NOTES:
+        shown.append(f"... and {len(d.related) - MAX_NOTES:,} more notes")
+    return shown
+
+
 def note_text(r: Related) -> str:
     """A note as every format writes it: `file:line:col: message`, escaped and clipped."""
     where = ":".join(safe(str(p)) for p in (r.file, r.line, r.col) if p is not None)
@@ -152,9 +161,7 @@ def format_diagnostic(d: Diagnostic, colour: bool = False) -> str:
             lines.append(_paint(gutter, "dim", colour) + text)
             if caret is not None:
                 lines.append(" " * (len(gutter) - 2) + "| " + " " * caret + "^")
-    lines += [f"  note: {note_text(r)}" for r in d.related[:MAX_NOTES]]
-    if len(d.related) > MAX_NOTES:
-        lines.append(f"  note: ... and {len(d.related) - MAX_NOTES:,} more notes")
+    lines += [f"  note: {note}" for note in notes_shown(d)]
     if d.hint:
         lines.append("  " + _paint("hint: " + safe(d.hint), "hint", colour))
     return "\n".join(lines)

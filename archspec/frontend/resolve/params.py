@@ -285,9 +285,12 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             missing = sorted(expr.names(m.group(1)) - set(local))
             if e.code == "E502" and missing and did_you_mean(missing[0], NAMES):
                 hint = did_you_mean(missing[0], NAMES)
-            elif e.code == "E502" and set(local) == {COPY} and e.hint != f"did you mean `{COPY}`?":
+            elif e.code == "E502" and set(local) - {SHAPE} == {COPY} and \
+                    e.hint != f"did you mean `{COPY}`?":  # fmt: skip
                 # "defined names: copy" would be no help
-                hint = f"no param is defined here, only `{COPY}` (the index of the copy)"
+                hint = f"no param is defined here, only `{COPY}` (the index of the copy)" + (
+                    f", `{IN_SHAPE}` and `{IN_CHANNELS}`" if defer or SHAPE in env else ""
+                )
             if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
                 hint = (f"`{COPY}` is bound in a block's own keys, not in "
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip

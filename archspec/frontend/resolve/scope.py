@@ -155,8 +155,9 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
     first: dict[str, int] = {}
     for k, out in enumerate(outs):  # at the second naming, with the first
         if out in first:
-            raise fail(doc, "E302", f"outputs[{k}]: `{model.outputs[k]}` names the same block as "
-                       f"outputs[{first[out]}] (`{out}`)", ("outputs", k),
+            j = first[out]
+            raise fail(doc, "E302", f"outputs[{k}] `{model.outputs[k]}` and outputs[{j}] "
+                       f"`{model.outputs[j]}` both name the block `{out}`", ("outputs", k),
                        hint="name each output once")  # fmt: skip
         first[out] = k
     return outs
