@@ -1,5 +1,5 @@
-"""Stage 2, the schema: strict, closed pydantic models of the spec, and the translation of
-pydantic's errors into positioned diagnostics.
+"""Stage 2, the schema: strict, closed pydantic models of the spec (pydantic's errors become
+positioned diagnostics in translate.py).
 
 The top level is validated here; each block is validated against its own model from the block
 registry (dispatching on `type` ourselves gives a precise "unknown block type" with a hint).
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
-import types
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -28,7 +26,6 @@ from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
     KeyPath,
-    KeyValueError,
     SpecError,
     describe,
     did_you_mean,
@@ -36,7 +33,8 @@ from archspec.core.errors import (
     reset_hint_budget,
 )
 from archspec.core.units import Shape, parse_count
-from archspec.frontend.loader import Document, plain_kind
+from archspec.frontend.loader import Document
+from archspec.frontend.translate import translate
 
 
 def _known_channels(shape: list[int | None]) -> list[int | None]:
@@ -163,317 +161,6 @@ class SpecModel(_Strict):
         if self.input is not None:
             return {"input": tuple(self.input)}
         return {k: tuple(v) for k, v in (self.inputs or {}).items()}
-
-
-# -- pydantic errors -> diagnostics ---------------------------------------------------------
-
-_EXPECTED = {
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "a string",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "finite_number": "a finite number",
-    "string_pattern_mismatch": "an identifier (letters, digits and _, not starting with a digit)",
-}
-
-
-def _data_path(loc: tuple[Any, ...], data: Any
-               ) -> tuple[KeyPath, str | None, tuple[KeyPath, str] | None]:  # fmt: skip
-    """Follow pydantic's loc through the data: union-branch tags are skipped. Returns the path
-    that exists in the data, the last key if it does not (a missing key), and where a union
-    was tried with the arm the error is from: the value's path and the arm's tag in loc
-    (`list[constrained-int]`), for a value that is not a mapping (where a name in loc may be a
-    missing key), else None."""
-    path: list[str | int] = []
-    node = data
-    missing: str | None = None
-    arm: tuple[KeyPath, str] | None = None
-    for part in loc:
-        in_dict = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if in_dict or in_list:
-            node = node[part]
-            path.append(part)
-        elif isinstance(part, str) and not isinstance(node, dict):
-            arm = arm or (tuple(path), part)
-        elif (
-            isinstance(node, dict)
-            and isinstance(part, str)
-            and missing is None
-            and part.isidentifier()
-        ):
-            missing = part
-    return tuple(path), missing, arm
-
-
-def _likeliest_arms(located: list[Any]) -> list[Any]:
-    """Of a union's arms, the errors of the one the value was most likely meant for: the arm
-    that got deepest into the value, then the one with the fewest errors (ties keep all, and
-    are read "expected a or b"). `padding: [1, -1]` was also "padding[0]: expected a list",
-    from the arm of two pairs."""
-    arms: dict[KeyPath, dict[str, list[int]]] = {}
-    for k, (_e, _path, _missing, found) in enumerate(located):
-        if found is not None:
-            arms.setdefault(found[0], {}).setdefault(found[1], []).append(k)
-    drop: set[int] = set()
-    for by_arm in arms.values():
-        if len(by_arm) < 2:
-            continue
-        rank = {tag: (-max(len(located[k][1]) for k in ks), len(ks)) for tag, ks in by_arm.items()}
-        best = min(rank.values())
-        drop.update(k for tag, ks in by_arm.items() if rank[tag] != best for k in ks)
-    return [x for k, x in enumerate(located) if k not in drop]
-
-
-def _value_at(data: Any, path: KeyPath) -> Any:
-    for part in path:
-        data = data[part]
-    return data
-
-
-def _inner(tp: Any, part: str | int) -> Any:
-    """The type at `part` inside the type `tp` (a model's field, a mapping's value, a list's
-    item), or None."""
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType, Annotated):
-        args = get_args(tp)[:1] if origin is Annotated else get_args(tp)
-        return next((t for t in (_inner(a, part) for a in args) if t is not None), None)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        f = tp.model_fields.get(str(part))
-        return None if f is None else f.annotation
-    if origin is dict:
-        return get_args(tp)[1]
-    return get_args(tp)[0] if origin is list and isinstance(part, int) else None
-
-
-def _exact_length(model: Any, parts: KeyPath) -> int | None:
-    """n where the value at `parts` inside `model` may be a list of exactly n items (a pair),
-    else None."""
-    here = [model]  # the types the value at `parts` may have: every arm of every union
-    for part in parts:
-        here = [t for tp in _arms(here) if (t := _inner(tp, part)) is not None]
-    for tp in _arms(here):
-        if get_origin(tp) is Annotated:
-            bounds = {type(m).__name__: m for f in tp.__metadata__
-                      for m in (getattr(f, "metadata", None) or [f])}  # fmt: skip
-            lo, hi = bounds.get("MinLen"), bounds.get("MaxLen")
-            if lo is not None and hi is not None and lo.min_length == hi.max_length:
-                return int(lo.min_length)
-    return None
-
-
-def _arms(tps: list[Any]) -> list[Any]:
-    """The types, with each union replaced by its arms (bounded: a type is a few levels deep)."""
-    out: list[Any] = []
-    todo = list(tps)
-    while todo and len(out) < 64:
-        tp = todo.pop(0)
-        if get_origin(tp) in (Union, types.UnionType):
-            todo.extend(get_args(tp))
-        else:
-            out.append(tp)
-    return out
-
-
-def _model_at(tp: Any, parts: KeyPath) -> type[BaseModel] | None:
-    """The model that validates the mapping at `parts` inside the type `tp`, if one does."""
-    for part in parts:
-        tp = _inner(tp, part)
-    if get_origin(tp) in (Union, types.UnionType, Annotated):
-        return next(filter(None, (_model_at(a, ()) for a in get_args(tp))), None)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def translate(
-    err: ValidationError,
-    data: Any,
-    doc: Document,
-    base: KeyPath,
-    what: str,
-    fields: list[str],
-    model: type[BaseModel] | None = None,
-) -> list[Diagnostic]:
-    """Diagnostics for a pydantic ValidationError on `data`, which stands at `base` in `doc`.
-
-    `what` names the thing validated ("a vgg block"); `fields` are its keys, for hints; `model`
-    (what validated `data`) gives the keys of a mapping inside it (`budget`, a definition)."""
-    by_path: dict[KeyPath, list[Any]] = {}
-    out: list[Diagnostic] = []
-    errors = err.errors(include_url=False)
-    located = [(e, *_data_path(e["loc"], data)) for e in errors]  # (e, path, missing, arm)
-    # a union (`float | list of floats`) reports each branch: where one branch got as far as
-    # an item of the value, the others' "expected a number" for the whole list is noise
-    inner = {path[:n] for _, path, _, _ in located for n in range(len(path))}
-    located = [(e, path, m, a) for e, path, m, a in located
-               if not (e["type"] in _EXPECTED and path in inner)]  # fmt: skip
-    located = _likeliest_arms(located)
-    # an unknown key's hint, computed once per key (did_you_mean bounds the work), over the
-    # keys of the mapping it stands in
-    inside = {
-        path[:-1]: _model_at(model, path[:-1]) if model is not None and len(path) > 1 else None
-        for e, path, _, _ in located
-        if e["type"] == "extra_forbidden"
-    }
-    keys = {at: list(m.model_fields) if m else fields for at, m in inside.items()}
-    hints = {
-        path: did_you_mean(str(path[-1]), keys[path[:-1]])
-        for e, path, _, _ in located
-        if e["type"] == "extra_forbidden"
-    }
-    # a misspelled key is reported once, as unknown with its hint, not also as a missing one
-    misspelled = {(path[:-1], hint) for path, hint in hints.items()}
-    allowed = "allowed keys: " + ", ".join(fields)
-    for e, path, missing, _ in located:
-        kind = e["type"]
-        if kind == "missing" and (path, f"did you mean `{missing}`?") in misspelled:
-            continue
-        if kind == "extra_forbidden":
-            key, at = path[-1], path[:-1]
-            place = f"`{format_path(base + at)}`" if inside[at] else what
-            out.append(
-                doc.diag(
-                    "E201",
-                    f"{format_path(base + path)}: unknown key `{key}` in {place}",
-                    base + path,
-                    hint=hints[path]
-                    or ("allowed keys: " + ", ".join(keys[at]) if inside[at] else allowed),
-                    key=True,
-                )
-            )
-        elif kind == "value_error" and isinstance(e["ctx"].get("error"), KeyValueError):
-            at = (*base, *path, e["ctx"]["error"].key)
-            out.append(doc.diag("E204", f"{format_path(at)}: {e['ctx']['error']}", at,
-                                hint=e["ctx"]["error"].hint, key=True))  # fmt: skip
-        elif kind == "missing":
-            out.append(
-                doc.diag(
-                    "E203",
-                    f"{format_path(base + path) or 'top level'}: {what} needs `{missing}`",
-                    base + path,
-                    hint=f"add `{missing}: ...`",
-                )
-            )
-        else:
-            by_path.setdefault(path, []).append(e)
-    for path, errs in by_path.items():
-        received = describe(_value_at(data, path))
-        expected: list[str] = []
-        code = "E202"
-        for e in errs:
-            kind, ctx = e["type"], e.get("ctx", {})
-            if kind in _EXPECTED:
-                text = _EXPECTED[kind]
-            elif kind == "literal_error":
-                text = "one of " + ctx.get("expected", "")
-                code = "E204"
-            elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-                op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
-                      "less_than_equal": "<="}[kind]  # fmt: skip
-                text = f"a value {op} {next(iter(ctx.values()))}"
-                code = "E204"
-            elif kind in ("too_short", "too_long"):
-                lo = ctx.get("min_length")
-                text = f"a list of {lo if kind == 'too_short' else ctx.get('max_length')}"
-                text += " or more items" if kind == "too_short" else " items at most"
-                exact = _exact_length(model, path)
-                if exact is not None:  # a pair: `kernel: [3]` needs 2, not "2 or more"
-                    text = f"a list of exactly {exact} items"
-                code = "E204"
-            elif kind in ("string_too_short", "string_too_long"):
-                short = kind == "string_too_short"
-                n = ctx.get("min_length" if short else "max_length")
-                text = (
-                    "a non-empty string"
-                    if short and n == 1
-                    else f"a string of {'at least' if short else 'at most'} {n} characters"
-                )
-                code = "E204"
-            elif kind == "value_error":
-                text = str(ctx.get("error", e["msg"]))
-                code = "E204"
-            else:
-                text = e["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
-            if text not in expected:
-                expected.append(text)
-        where = format_path(base + path) or "top level"  # as E203 names it
-        hint = None
-        value = _value_at(data, path)
-        if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
-            options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
-            hint = did_you_mean(value, options)
-        numeric = {e["type"] for e in errs} & {"int_type", "float_type"}
-        if isinstance(value, str) and numeric:
-            source = written_at(doc.written, base + path)
-            quoted = base + path in doc.quoted or source != value  # else: unknown, perhaps
-            hint = number_hint(value, quoted)
-        if isinstance(value, float) and "int_type" in numeric:
-            hint = _integer_hint(value, written_at(doc.written, base + path))
-        if isinstance(value, bool) and any(e["type"] in ("int_type", "float_type") for e in errs):
-            source = written_at(doc.written, base + path)
-            hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
-                    "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
-                    else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
-        if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
-            message = f"{where}: {expected[0]}"
-        else:
-            message = f"{where}: expected {' or '.join(expected)}, received {received}"
-        out.append(doc.diag(code, message, base + path, hint=hint))
-    return out
-
-
-def written_at(data: Any, path: KeyPath) -> Any:
-    """The value at `path` in the document as written (before substitution and defaults), or
-    None where it has none."""
-    for part in path:
-        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if not in_list and not (isinstance(data, dict) and part in data):
-            return None
-        data = data[part]
-    return data
-
-
-def number_hint(text: str, quoted: bool) -> str | None:
-    """Why a string that was meant as a number is a string: quotes (only where it was quoted,
-    or its source is not known), or a spelling YAML 1.1 reads as text (`50%`, `0o10`, `1e-5`)."""
-    if plain_kind(text) is not None:  # a number without its quotes
-        return "write numbers without quotes" if quoted else None
-    written = text.strip()
-    unquote = " (without quotes)" if quoted else ""
-    if len(written) > 40:
-        return None
-    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)%", written):
-        return f"a percentage is not a number: write {float(written[:-1]) / 100:g}{unquote}"
-    if re.fullmatch(r"[-+]?0[oO][0-7]+", written):
-        sign = "-" if written.startswith("-") else ""
-        return (f"`{written}` is YAML 1.2's octal, which the loader (YAML 1.1 rules) reads as "
-                f"text: write {sign}{int(written.lstrip('+-')[2:], 8)}{unquote}")  # fmt: skip
-    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", written):
-        return f"write {written.replace(',', '')} (no thousands separators){unquote}"
-    exponent = re.fullmatch(r"([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?)(\d+)", written)
-    if exponent:
-        mantissa, sign, digits = exponent.groups()
-        mantissa += "" if "." in mantissa else ".0"
-        return (f"YAML reads `{written}` as text; write `{mantissa}e{sign or '+'}{digits}`"
-                f"{unquote}")  # fmt: skip
-    return None
-
-
-def _integer_hint(value: float, source: Any) -> str | None:
-    """Why a number is not an integer: `10.0` as written, or an expression's float result."""
-    if isinstance(source, str) and "${" in source:
-        whole = re.fullmatch(r"\$\{(.*)\}", source.strip(), re.DOTALL)
-        if whole and "${" not in whole.group(1):
-            return f'wrap the expression in int(...): "${{int({whole.group(1).strip()})}}"'
-        return "wrap the expression in int(...)"
-    if not value.is_integer():
-        return None
-    if isinstance(source, float):
-        return f"write {int(value)} (an integer)"
-    return f"write {int(value)} (an integer), or wrap an expression in int(...)"
 
 
 def validate_spec(doc: Document) -> SpecModel:

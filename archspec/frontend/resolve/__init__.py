@@ -68,7 +68,8 @@ from archspec.frontend.resolve.params import (
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
-from archspec.frontend.schema import SpecModel, translate, validate_block, validate_spec
+from archspec.frontend.schema import SpecModel, validate_block, validate_spec
+from archspec.frontend.translate import translate
 
 __all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use"]
 

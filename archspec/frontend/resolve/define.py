@@ -23,7 +23,8 @@ from archspec.frontend.resolve.params import reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
 from archspec.frontend.resolve.values import check_value
-from archspec.frontend.schema import Define, SpecModel, translate
+from archspec.frontend.schema import Define, SpecModel
+from archspec.frontend.translate import translate
 
 #: how deep uses of user-defined blocks may nest (a block whose definition uses another ...);
 #: the walk recurses once per level

@@ -55,7 +55,8 @@ from archspec.frontend import zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
-from archspec.frontend.schema import SpecModel, translate
+from archspec.frontend.schema import SpecModel
+from archspec.frontend.translate import translate
 
 KIND = "spec"
 #: the zoo: the repository's specs/ folder (another issue ships it inside the package)

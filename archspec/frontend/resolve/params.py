@@ -43,7 +43,7 @@ from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
-from archspec.frontend.schema import number_hint, written_at
+from archspec.frontend.translate import number_hint, written_at
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
