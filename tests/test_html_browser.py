@@ -148,3 +148,22 @@ def test_buttons_fit_the_model_and_collapse_all_undoes_expand_all(browser: Any, 
     assert box["height"] <= view["height"] + 1 and box["width"] <= view["width"] + 1
     assert problems == []
     page.close()
+
+
+def test_hovering_a_block_moves_nothing(browser: Any, tmp_path: Path) -> None:
+    """Its share of params and MACs shows on hover without changing the layout: it made the box
+    14 px taller, which moved every block below while the edges stayed where they were drawn."""
+    page, graph, problems = open_page(browser, "specs/resnet50.yaml", tmp_path)
+    names = [b.name for b in graph.blocks[4:7]]
+
+    def tops() -> list[float]:
+        return [page.locator(f'[data-block="{n}"]').bounding_box()["y"] for n in names]
+
+    before = tops()
+    page.locator(f'[data-block="{names[0]}"] > .hd').hover()
+    share = page.locator(f'[data-block="{names[0]}"] .pct')
+    assert share.is_visible() and "% params" in share.inner_text()
+    assert tops() == before
+    page.screenshot(path=str(tmp_path / "hover.png"))
+    assert problems == []
+    page.close()
