@@ -43,7 +43,8 @@ def test_vgg16_to_vgg19_shows_the_added_convolutions(vgg_diff):
     ]
     changed = {r.name for r in vgg_diff.blocks if r.status == "changed"}
     assert changed == {"block3", "block4", "block5"}
-    assert vgg_diff.counts == {"changed": 3, "added": 0, "removed": 0}
+    # blocks 1-2, flatten, fc1, fc2 and predictions are the same
+    assert vgg_diff.counts == {"changed": 3, "added": 0, "removed": 0, "unchanged": 6}
     # a 3x3 conv C -> C with bias: 9*C*C + C params each
     by_name = {r.name: r for r in vgg_diff.blocks}
     for name, c in (("block3", 256), ("block4", 512), ("block5", 512)):
@@ -135,7 +136,7 @@ def test_removed_blocks_stay_in_place(tmp_path: Path):
     assert [(r.status, r.name) for r in d.blocks] == [
         ("unchanged", "a"), ("removed", "b"), ("changed", "c"),
     ]  # fmt: skip
-    assert d.counts == {"changed": 1, "added": 0, "removed": 1}
+    assert d.counts == {"changed": 1, "added": 0, "removed": 1, "unchanged": 1}
     text = format_text(d)
     assert "-  b " in text and "~  c " in text
 
@@ -268,7 +269,7 @@ def test_an_input_made_fixed_is_a_change(tmp_path: Path):
     free = api.analyze(api.load(text=text.format(shape="[null, null, 3]")))
     fixed = api.analyze(api.load(text=text.format(shape="[64, 64, 3]")))
     d = diff(free, fixed)
-    assert d.changed and d.counts == {"changed": 0, "added": 0, "removed": 0}
+    assert d.changed and d.counts == {"changed": 0, "added": 0, "removed": 0, "unchanged": 2}
     assert "input shape    (None, None, None, 3) -> (None, 64, 64, 3)" in format_text(d)
     assert to_json(d)["new"]["input_shapes"] == [[64, 64, 3]]
     assert to_json(d)["old"]["input_shapes"] == [[None, None, 3]]

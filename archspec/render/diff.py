@@ -119,7 +119,8 @@ def diff(old: Graph, new: Graph) -> Diff:
         else:
             rows.append(_compare(old_facts[i], nb, renamed))
     rows += [BlockChange("removed", old_facts[i], None) for i in removed]
-    counts = {s: sum(r.status == s for r in rows) for s in ("changed", "added", "removed")}
+    counts = {s: sum(r.status == s for r in rows)
+              for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
     return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts)
 
 
@@ -271,9 +272,9 @@ def _total_lines(d: Diff) -> list[tuple[str, str]]:
 
 def _count_line(d: Diff) -> str:
     c = d.counts
-    unchanged = sum(r.status == "unchanged" for r in d.blocks)
     return (
-        f"{c['changed']} changed, {c['added']} added, {c['removed']} removed, {unchanged} unchanged"
+        f"{c['changed']} changed, {c['added']} added, {c['removed']} removed, "
+        f"{c['unchanged']} unchanged"
     )
 
 
