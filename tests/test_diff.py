@@ -104,8 +104,9 @@ def test_added_removed_and_matched_by_position(tmp_path: Path):
         ("unchanged", "stem", "stem"),
         # vgg_1 -> features: same position, no name in common: a rename
         ("changed", "vgg_1", "features"),
-        # pool (index 2) has no namesake; position 2 is drop: matched by position
-        ("changed", "pool", "drop"),
+        # pool (index 2) has no namesake; position 2 is drop, of another type: not a pair
+        ("added", None, "drop"),
+        ("removed", "pool", None),
         ("changed", "flatten_1", "flatten_1"),
         ("added", None, "head"),
     ]
@@ -113,9 +114,12 @@ def test_added_removed_and_matched_by_position(tmp_path: Path):
     assert "renamed: vgg_1 -> features" in rows["features"].notes
     # layers are compared by their role in the block, not their full name
     assert not [n for n in rows["features"].notes if n[:1] in "+-~"]
-    assert "type: max_pool -> dropout (rate=0.5)" in rows["drop"].notes[1]
-    # flatten reads the matched block (pool -> drop): only its shape changed (no pooling)
-    assert rows["flatten_1"].notes == ()
+    # a block that keeps its name shows a new type
+    retyped = write(tmp_path, old.read_text().replace("type: max_pool", "type: avg_pool"),
+                    "retyped.yaml")  # fmt: skip
+    (pool,) = [r for r in diff(api.analyze(old), api.analyze(retyped)).blocks if r.old
+               and r.old.name == "pool"]  # fmt: skip
+    assert pool.status == "changed" and "type: max_pool -> avg_pool" in pool.notes[0]
     flat_old, flat_new = rows["flatten_1"].old, rows["flatten_1"].new
     assert flat_old is not None and flat_new is not None
     assert flat_old.shape == (2 * 2 * 16,)  # 8x8 -> vgg's pool 4x4 -> max_pool 2x2
@@ -274,3 +278,11 @@ def test_an_input_made_fixed_is_a_change(tmp_path: Path):
     assert to_json(d)["new"]["input_shapes"] == [[64, 64, 3]]
     assert to_json(d)["old"]["input_shapes"] == [[None, None, 3]]
     assert "| input shape | (None, None, None, 3) → (None, 64, 64, 3) |" in format_markdown(d)
+
+
+def test_unrelated_networks_pair_no_blocks_of_different_types():
+    """MobileNetV2 against ResNet-50 paired a conv with a zero_pad (and 21 more) by position."""
+    d = diff(api.analyze(ROOT / "specs" / "mobilenet_v2.yaml"),
+             api.analyze(ROOT / "specs" / "resnet50.yaml"))  # fmt: skip
+    pairs = [r for r in d.blocks if r.old and r.new]
+    assert pairs and all(r.old.type == r.new.type for r in pairs)

@@ -104,7 +104,7 @@ def diff(old: Graph, new: Graph) -> Diff:
     """Compare two analysed specs."""
     old_facts = _facts(old)
     new_facts = _facts(new)
-    pairs = _match([b.name for b in old_facts], [b.name for b in new_facts])
+    pairs = _match([(b.name, b.type) for b in old_facts], [(b.name, b.type) for b in new_facts])
     renamed = {old_facts[i].name: new_facts[j].name for i, j in pairs.items()}
     rows: list[BlockChange] = []
     matched_new = {j: i for i, j in pairs.items()}
@@ -129,13 +129,15 @@ def _facts(graph: Graph) -> list[BlockFacts]:
     return [BlockFacts.of(b, graph, owner) for b in graph.blocks]
 
 
-def _match(old: list[str], new: list[str]) -> dict[int, int]:
-    """old index -> new index: by name, then the unmatched ones by position."""
-    new_index = {n: j for j, n in enumerate(new)}
-    pairs = {i: new_index[n] for i, n in enumerate(old) if n in new_index}
+def _match(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> dict[int, int]:
+    """old index -> new index, of (name, type) pairs: by name, then the unmatched ones by
+    position where their types agree (two unrelated networks paired a conv with a zero_pad as
+    a rename)."""
+    new_index = {n: j for j, (n, _) in enumerate(new)}
+    pairs = {i: new_index[n] for i, (n, _) in enumerate(old) if n in new_index}
     taken = set(pairs.values())
     for i in range(min(len(old), len(new))):
-        if i not in pairs and i not in taken:
+        if i not in pairs and i not in taken and old[i][1] == new[i][1]:
             pairs[i] = i
             taken.add(i)
     return pairs
