@@ -152,14 +152,24 @@ def terminated_cleanly() -> Iterator[Pending]:
         pending.signum = signum
         raise Terminated(signum)
 
+    hook = sys.unraisablehook
+
+    def unraisable(u: Any) -> None:
+        # raised in a GC callback or `__del__` (JAX's, TensorFlow's): Python drops it and prints
+        # "Exception ignored in ..." with a traceback; the signal ends the process all the same
+        if not isinstance(u.exc_value, Terminated):
+            hook(u)
+
     for s in TERMINATING:
         old = signal.getsignal(s)
         if old not in (signal.SIG_IGN, None):
             previous[s] = old
             signal.signal(s, handler)
+    sys.unraisablehook = unraisable
     try:
         yield pending
     finally:
+        sys.unraisablehook = hook
         _restore(previous)
         if pending.signum in previous:  # Terminated, another exception, or none got out
             signal.raise_signal(pending.signum)  # the default action: the process ends here
