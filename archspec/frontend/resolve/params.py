@@ -114,41 +114,32 @@ def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
         return {}
 
 
-def _set_notes(doc: Document, source: str, local: dict[str, Any]) -> tuple[Related, ...]:
-    """Notes for the params given by `--set` that the expression `source` reads."""
+def from_set(doc: Document, d: Diagnostic, source: str, local: dict[str, Any]) -> Diagnostic:
+    """`d`, an error about the expression `source`, with a note for each `--set` param it reads
+    and, for a --set value YAML read as text (`--set width=1e0`), the hint a spec's value gets."""
     file, given = GIVEN.get()
-    if file != doc.file or not given:
-        return ()
-    read = expr.names(source)
-    return tuple(Related(f"`{k}` comes from --set {item}") for k, (value, item) in given.items()
-                 if k in read and local.get(k) == value)  # fmt: skip
-
-
-def _set_number_hint(source: str, local: dict[str, Any]) -> str | None:
-    """Why a `--set` value the expression `source` reads is text where a number was meant
-    (`--set width=1e0`: YAML reads 1e0 as text), as a spec's value is hinted."""
-    read = expr.names(source)
-    for k, (value, _item) in GIVEN.get()[1].items():
-        if k in read and local.get(k) == value and isinstance(value, str):
-            hint = number_hint(value, quoted=False)
-            if hint:
-                return f"--set {k}: {hint}"
-    return None
+    read = expr.names(source) if file == doc.file and given else set()
+    items = [(k, value, item) for k, (value, item) in given.items()
+             if k in read and local.get(k) == value]  # fmt: skip
+    if not items:
+        return d
+    hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
+    hint = next((f"--set {k}: {h}" for (k, _, _), h in zip(items, hints, strict=True) if h), None)
+    notes = (Related(f"`{k}` comes from --set {item}") for k, _, item in items)
+    return dataclasses.replace(d, related=(*d.related, *notes), hint=hint or d.hint)
 
 
 def with_set_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
-    """`d`, an error the schema found in a block key's substituted value, with a note for each
-    `--set` param the `${...}` written there reads. Where it is the param alone, no int(...)
-    hint: the value to fix is the --set one (wrapping it would cut 2.5 to 2 unsaid)."""
+    """`d`, an error the schema found in a block key's substituted value, `from_set` the
+    `${...}` written there. Where it is the param alone, no int(...) hint: the value to fix is
+    the --set one (wrapping it would cut 2.5 to 2 unsaid)."""
     written = written_at(doc.written, d.path)
     m = expr.PATTERN.match(written) if isinstance(written, str) else None
-    notes = _set_notes(doc, m.group(1), env) if m else ()
-    if not notes or m is None:
-        return d
-    hint = _set_number_hint(m.group(1), env) or d.hint  # the --set's words, not the spec's
-    if m.group(1).strip().isidentifier() and (hint or "").startswith("wrap the expression in"):
-        hint = None  # the param alone: the --set value is the one to fix
-    return dataclasses.replace(d, related=(*d.related, *notes), hint=hint)
+    noted = d if m is None else from_set(doc, d, m.group(1), env)
+    if noted is not d and m and m.group(1).strip().isidentifier() and \
+            (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
+        return dataclasses.replace(noted, hint=None)
+    return noted
 
 
 def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str, Any]]:
@@ -298,13 +289,7 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                 hint = f"{hint}, {IN_SHAPE}, {IN_CHANNELS}"  # a block's: bound when read
             d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
                          hint=hint)  # fmt: skip
-            notes = _set_notes(doc, m.group(1), local)
-            if notes:
-                d = dataclasses.replace(
-                    d,
-                    related=(*d.related, *notes),
-                    hint=_set_number_hint(m.group(1), local) or d.hint,
-                )
+            d = from_set(doc, d, m.group(1), local)
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
         return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
