@@ -241,6 +241,21 @@ def _sarif_size(d: Diagnostic) -> int:
             + notes)  # fmt: skip
 
 
+def _place(file: str | None, line: int | None, col: int | None, artifacts: dict[str, int]
+           ) -> dict[str, Any]:  # fmt: skip
+    """A SARIF location's physicalLocation for a diagnostic or a note (its file added to
+    `artifacts`); empty without a file (`check ""`)."""
+    if not file:
+        return {}
+    uri = _uri(file)
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": uri, "index": artifacts.setdefault(uri, len(artifacts))}
+    }
+    if line is not None:
+        physical["region"] = {"startLine": line} | ({"startColumn": col} if col is not None else {})
+    return {"physicalLocation": physical}
+
+
 def to_sarif(results: Sequence[FileResult]) -> str:
     """A SARIF 2.1.0 log with one run; every error code is a rule with a stable id."""
     codes = list(CODES)
@@ -259,12 +274,10 @@ def to_sarif(results: Sequence[FileResult]) -> str:
     for r in results:
         show, rest = shown(r.diagnostics, _sarif_size)
         if rest:
-            uri = _uri(r.file)
             notes.append({
                 "level": "note",
                 "message": {"text": more_line(rest, f" in {safe(r.file)}")},
-                "locations": [{"physicalLocation": {"artifactLocation": {
-                    "uri": uri, "index": artifacts.setdefault(uri, len(artifacts))}}}],
+                "locations": [_place(r.file, None, None, artifacts)],
             })  # fmt: skip
         for d in show:
             text = safe(d.message) + (f" (hint: {safe(d.hint)})" if d.hint else "")
@@ -275,17 +288,7 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             }
             if d.code in CODES:
                 entry["ruleIndex"] = codes.index(d.code)
-            file = d.file or r.file
-            location: dict[str, Any] = {}
-            if file:  # an empty path (`check ""`) is no artifact
-                uri = _uri(file)
-                index = artifacts.setdefault(uri, len(artifacts))
-                location["physicalLocation"] = {"artifactLocation": {"uri": uri, "index": index}}
-            if d.line is not None and file:
-                region: dict[str, int] = {"startLine": d.line}
-                if d.col is not None:
-                    region["startColumn"] = d.col
-                location["physicalLocation"]["region"] = region
+            location = _place(d.file or r.file, d.line, d.col, artifacts)
             if d.path:
                 name = safe(format_path(_clipped_path(d.path)))
                 location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "member"}]
@@ -293,16 +296,8 @@ def to_sarif(results: Sequence[FileResult]) -> str:
                 entry["locations"] = [location]
             related = []  # the notes: where else it belongs (the spec that included this one)
             for k, note in enumerate(d.related[:MAX_NOTES]):
-                place: dict[str, Any] = {"id": k, "message": {"text": note_text(note)}}
-                if note.file:
-                    uri = _uri(note.file)
-                    index = artifacts.setdefault(uri, len(artifacts))
-                    place["physicalLocation"] = {"artifactLocation": {"uri": uri, "index": index}}
-                    if note.line is not None:
-                        place["physicalLocation"]["region"] = {"startLine": note.line} | (
-                            {"startColumn": note.col} if note.col is not None else {}
-                        )
-                related.append(place)
+                place = _place(note.file, note.line, note.col, artifacts)
+                related.append({"id": k, "message": {"text": note_text(note)}, **place})
             if len(d.related) > MAX_NOTES:  # how many more, as the text says
                 related.append({"id": MAX_NOTES, "message": {"text": notes_shown(d)[-1]}})
             if related:
