@@ -100,13 +100,13 @@ def read(path: str | os.PathLike[str]) -> WeightsFile:
     """Read a weights file of either layout (or a `.keras` archive) without TensorFlow.
     Not HDF5: E001 (exit 2); HDF5 of neither layout: E803 (exit 1)."""
     p = check_file(path)
-    with _open(p) as root:
+    with _open(p) as (root, archive):
         try:
             group = root.get("model_weights", root)
             if "layer_names" in group.attrs:
                 return WeightsFile(p, LEGACY, tuple(_legacy_layers(group)))
             if isinstance(root.get("layers"), _h5py().Group):
-                layout = ARCHIVE if zipfile.is_zipfile(p) else KERAS3
+                layout = ARCHIVE if archive else KERAS3
                 return WeightsFile(p, layout, tuple(_keras3_layers(root["layers"])))
         except (TypeError, KeyError, AttributeError, ValueError, IndexError) as e:
             # a structure of neither layout: names that are not strings or name nothing, a
@@ -237,8 +237,9 @@ def _h5py() -> Any:
 
 
 @contextmanager
-def _open(path: Path) -> Iterator[Any]:
-    """The HDF5 root of `path` (of the weights in a `.keras` archive); E001 if it is neither."""
+def _open(path: Path) -> Iterator[tuple[Any, bool]]:
+    """The HDF5 root of `path` (of the weights in a `.keras` archive), and whether it was an
+    archive; E001 if it is neither."""
     h5py = _h5py()
     source: Any = path
     if zipfile.is_zipfile(path):
@@ -275,7 +276,7 @@ def _open(path: Path) -> Iterator[Any]:
                           hint="the file may be truncated or damaged: copy it again",
                           file=str(path)) from e  # fmt: skip
     with root:
-        yield root
+        yield root, source is not path
 
 
 def _text(value: Any) -> str:
