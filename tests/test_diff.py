@@ -197,18 +197,18 @@ def test_two_members_of_a_family_are_named_by_their_sets():
 
     family = str(ROOT / "specs" / "families" / "efficientnet.yaml")
     text = api.diff(family, family, old_sets=["variant=b0"], new_sets=["variant=b1"])
-    assert text.splitlines()[0] == "efficientnet variant=b0 -> efficientnet variant=b1"
+    assert text.splitlines()[0] == "efficientnet_b0 variant=b0 -> efficientnet_b1 variant=b1"
     md = api.diff(family, family, "markdown", old_sets=["variant=b0"], new_sets=["variant=b1"])
-    assert "`efficientnet variant=b0` → `efficientnet variant=b1`" in md
+    assert "`efficientnet_b0 variant=b0` → `efficientnet_b1 variant=b1`" in md
     # shared --set values name both sides too; a name set again shows the value used
     text = api.diff(family, family, sets=["variant=b1"], new_sets=["variant=b2"])
-    assert text.splitlines()[0] == "efficientnet variant=b1 -> efficientnet variant=b2"
+    assert text.splitlines()[0] == "efficientnet_b1 variant=b1 -> efficientnet_b2 variant=b2"
     text = api.diff(family, family, sets=["variant=b1"])
-    assert text.startswith("efficientnet variant=b1: no change (7,856,239 params")
+    assert text.startswith("efficientnet_b1 variant=b1: no change (7,856,239 params")
     # JSON: the name is the model's, the values beside it
     out = json.loads(api.diff(family, family, "json", ["variant=b1"], new_sets=["variant=b2"]))
-    assert (out["old"]["name"], out["old"]["sets"]) == ("efficientnet", ["variant=b1"])
-    assert (out["new"]["name"], out["new"]["sets"]) == ("efficientnet", ["variant=b2"])
+    assert (out["old"]["name"], out["old"]["sets"]) == ("efficientnet_b1", ["variant=b1"])
+    assert (out["new"]["name"], out["new"]["sets"]) == ("efficientnet_b2", ["variant=b2"])
 
 
 def test_an_error_on_one_side_says_which_and_names_its_option():

@@ -13,8 +13,9 @@ DEPTHS = [18, 34, 50, 101, 152]
 
 
 def figures(graph):
-    # the layer names too: the zoo's are keras.applications' (weights load by name)
-    return (graph.cost, list(graph.output_shapes.values()),
+    # the model's name (resnet101: the zoo's) and the layer names too: the zoo's are
+    # keras.applications' (weights load by name)
+    return (graph.name, graph.cost, list(graph.output_shapes.values()),
             [(name, n.shape) for name, n in graph.nodes.items()])  # fmt: skip
 
 

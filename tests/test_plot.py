@@ -373,10 +373,10 @@ def test_several_inputs_and_outputs(tmp_path: Path):
 def test_the_title_names_the_sets_of_a_family_member(tmp_path: Path):
     out = api.plot(ROOT / "specs/families/efficientnet.yaml", tmp_path / "b3.dot",
                    sets=["variant=b3"], collapse=True)  # fmt: skip
-    assert "<B>efficientnet variant=b3</B>   12,320,535 params" in out.read_text()
+    assert "<B>efficientnet_b3 variant=b3</B>   12,320,535 params" in out.read_text()
     page = api.plot(ROOT / "specs/families/efficientnet.yaml", tmp_path / "b3.html",
                     sets=["variant=b3"])  # fmt: skip
-    assert "efficientnet variant=b3" in page.read_text()
+    assert "efficientnet_b3 variant=b3" in page.read_text()
 
 
 def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatch):
@@ -385,7 +385,7 @@ def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatc
     first = api.plot(spec, sets=["depth=121"], collapse=True)
     second = api.plot(spec, sets=["depth=169"], collapse=True)  # no E002: another file
     assert (first, second) == (Path("densenet_121.svg"), Path("densenet_169.svg"))
-    assert "densenet depth=169" in second.read_text()
+    assert "densenet169 depth=169" in second.read_text()
     assert api.plot(spec, collapse=True) == Path("densenet.svg")
     # values are made file-name safe
     assert api.default_plot("x.yaml", ["input=[224, 224, 3]", "w=1/2", "bad"]) == Path(

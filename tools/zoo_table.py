@@ -60,7 +60,7 @@ def figures(path: Path) -> Figures:
     """The static figures of one spec (the same numbers `archspec check` reports)."""
     graph = archspec.analyze(path)
     return Figures(
-        name=graph.name,
+        name=path.stem,  # the zoo name (a family names its members: resnet50, ...)
         description=str(read_file(path).data.get("description") or ""),
         params=graph.params,
         trainable_params=graph.cost.trainable,
