@@ -204,6 +204,9 @@ def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fm
         assert "E201" in {x["ruleId"] for x in run["results"]}  # bad.yaml's n_filter
     elif fmt == "github":
         assert "::error file=missing.yaml" in r.stdout and "::error file=bad.yaml" in r.stdout
+        # the log's summary line counts the path (it read as one more error of a file)
+        summary = "archspec check: 2 file(s), 1 invalid, 1 path(s) not found, 3 error(s)"
+        assert r.stdout.splitlines()[-1].startswith(summary)
     else:
         assert "ok    good.yaml" in r.stdout and "FAIL  missing.yaml: 1 error" in r.stdout
         # a path not found is no spec checked (it was counted as an invalid one)

@@ -209,8 +209,9 @@ def to_github(results: Sequence[FileResult]) -> str:
             where = f"file={escape_property(safe(r.file))},title=archspec"
             lines.append(f"::notice {where}::{escape_data(more_line(rest))}")
     s = summary(results)
+    missing = f"{s['not_found']} path(s) not found, " if s["not_found"] else ""
     lines.append(
-        f"archspec check: {s['files']} file(s), {s['invalid']} invalid, "
+        f"archspec check: {s['files']} file(s), {s['invalid']} invalid, {missing}"
         f"{s['errors']} error(s), {s['warnings']} warning(s)"
     )
     return "\n".join(lines)
