@@ -437,3 +437,33 @@ def test_free_text_may_hold_dollar_braces():
     `${...}` refused it)."""
     text = SET_SPEC.replace("name: s\n", 'name: s\ndescription: "scaled by ${width}; a ${ b"\n')
     assert archspec.load(text=text).model.description == "scaled by ${width}; a ${ b"
+
+
+EXPRESSION_ERRORS = """\
+name: m
+params: {w: 8}
+input: [8, 8, 3]
+blocks:
+  - {type: conv, name: a, filters: "${wdth}", kernel: "${kk}"}
+  - {type: conv, inputs: a, filtrs: 4, kernel: 3}
+  - {type: dense, units: "${w * }"}
+"""
+
+
+@pytest.mark.parametrize("included", [False, True])
+def test_expression_errors_come_with_the_other_blocks_errors(tmp_path, included):
+    """An undefined name in one block ended the run before the next block's unknown key and
+    the one after's syntax error were looked at: the user fixed them one run at a time."""
+    spec = write(tmp_path, EXPRESSION_ERRORS)
+    if included:  # an included spec's blocks are reported alike
+        spec = write(tmp_path, "name: outer\ninput: [8, 8, 3]\nblocks:\n"
+                     "  - {type: spec, path: spec.yaml}\n", "outer.yaml")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        archspec.load(spec)
+    found = [(d.code, d.line, d.message.split(":")[0]) for d in e.value.diagnostics]
+    assert found == [
+        ("E502", 5, "blocks[0].filters"),  # every key of the block, not only the first
+        ("E502", 5, "blocks[0].kernel"),
+        ("E201", 6, "blocks[1].filtrs"),  # and no "unknown input `a`" after the failed block
+        ("E501", 7, "blocks[2].units"),
+    ]

@@ -113,9 +113,10 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     """Everything between loading and lowering. Raises SpecError with all diagnostics found."""
     source = doc.data.get("blocks")
     with setting(doc, sets):
-        doc, params = apply_params(doc, sets)
+        doc, params, failed = apply_params(doc, sets)
         model = validate_spec(doc)
-        expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None)
+        expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
+                               failed=failed)  # fmt: skip
         outputs = expansion.run()
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
 
@@ -129,8 +130,11 @@ class _Expansion:
     def __init__(
         self, doc: Document, model: SpecModel, params: dict[str, Any], source: list[Any] | None,
         chain: tuple[str, ...] = (), tree: include.Tree | None = None, base: int = 0,
+        failed: dict[int, list[Diagnostic]] | None = None,
     ) -> None:  # fmt: skip
         self.doc = doc
+        #: the top-level blocks whose `${...}` failed (apply_params), with their errors
+        self.failed = failed or {}
         #: the files including this one, outermost first, and this one (include cycles)
         self.chain = chain
         #: what this spec's includes share with the including specs' (include.py)
@@ -165,6 +169,9 @@ class _Expansion:
         check_defaults(self.doc, self.model)
         self.scope = scope = top_scope(self.model)
         for k, raw in enumerate(self.model.blocks):
+            if k in self.failed:
+                self.reject(self.failed[k])
+                continue
             self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
                        self.params)  # fmt: skip
         if self.diags:
@@ -378,12 +385,12 @@ class _Expansion:
         shape = self.shapes.shape(refs[0])
         with include.noting(note):
             source = inner_doc.data.get("blocks")
-            inner_doc, params = apply_params(inner_doc, ())
+            inner_doc, params, failed = apply_params(inner_doc, ())
             model = validate_spec(inner_doc)
         model = include.take_input(self.doc, path, model, shape)
         with include.noting(note):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
-                               else None, chain, self.tree, self.count)  # fmt: skip
+                               else None, chain, self.tree, self.count, failed)  # fmt: skip
             outputs = inner.run()
         seen = {(w.file, w.path, w.code) for w in self.warnings}  # once per place: a spec
         self.warnings.extend(w for w in inner.warnings  # included twice warns once

@@ -142,9 +142,11 @@ def with_set_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnos
     return noted
 
 
-def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str, Any]]:
+def apply_params(doc: Document, sets: Sequence[str]
+                 ) -> tuple[Document, dict[str, Any], dict[int, list[Diagnostic]]]:  # fmt: skip
     """The document with `--set` applied and `${...}` substituted outside `params` and `define`,
-    and the evaluated params."""
+    the evaluated params, and the top-level blocks whose `${...}` failed: index -> the errors
+    (such a block stays as written; the caller reports them with the other blocks' errors)."""
     data = doc.data
     raw_params = data.get("params", {})
     params: dict[str, Any] = {}
@@ -167,14 +169,34 @@ def apply_params(doc: Document, sets: Sequence[str]) -> tuple[Document, dict[str
         else substitute(doc, v, (k,), params, None, defer=k == "defaults")
         for k, v in data.items() if k != "blocks"
     }  # fmt: skip
+    failed: dict[int, list[Diagnostic]] = {}
     if "blocks" in data:
         blocks = data["blocks"]
-        top["blocks"] = (
-            [substitute_block(doc, b, ("blocks", k), params, None, defer=True)
-             for k, b in enumerate(blocks)]
-            if isinstance(blocks, list) else substitute(doc, blocks, ("blocks",), params, None)
-        )  # fmt: skip
-    return dataclasses.replace(doc, data={k: top[k] for k in data}), params
+        if isinstance(blocks, list):
+            top["blocks"] = [_block_or_errors(doc, b, k, params, failed)
+                             for k, b in enumerate(blocks)]  # fmt: skip
+        else:
+            top["blocks"] = substitute(doc, blocks, ("blocks",), params, None)
+    return dataclasses.replace(doc, data={k: top[k] for k in data}), params, failed
+
+
+def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
+                     failed: dict[int, list[Diagnostic]]) -> Any:  # fmt: skip
+    """Top-level block `k` substituted, or as written with every key's error in `failed[k]`:
+    one run reports a misspelt name in one block and a schema error in the next."""
+    path: KeyPath = ("blocks", k)
+    try:
+        return substitute_block(doc, block, path, env, None, defer=True)
+    except SpecError as e:
+        failed[k] = list(e.diagnostics)
+    if isinstance(block, dict):  # the keys after the first that failed
+        failed[k] = []
+        for key, value in block.items():
+            try:
+                substitute_block(doc, {key: value}, path, env, None, defer=True)
+            except SpecError as e:
+                failed[k].extend(e.diagnostics)
+    return block
 
 
 def _set_error(d: Diagnostic, name: str, file: str) -> UsageError:
