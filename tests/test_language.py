@@ -467,3 +467,41 @@ def test_expression_errors_come_with_the_other_blocks_errors(tmp_path, included)
         ("E201", 6, "blocks[1].filtrs"),  # and no "unknown input `a`" after the failed block
         ("E501", 7, "blocks[2].units"),
     ]
+
+
+PARAM_ORIGINS = """\
+name: m
+input: [8, 8, 3]
+defaults:
+  unit: {k: 2.5}
+define:
+  unit:
+    params: {f: 8, k: 3, act: relu, t: 0}
+    blocks:
+      - {type: conv, filters: "${f}", kernel: "${k}", activation: "${act}", strides: "${t}"}
+  outer:
+    params: {g: 5}
+    blocks:
+      - {type: unit, f: "${-g}", act: rleu}
+blocks:
+  - {type: outer}
+"""
+
+
+def test_a_bad_value_read_from_a_definition_param_notes_where_it_was_written():
+    """The error pointed at `${f}` inside the definition and noted the use: which of the
+    use's keys, the spec's `defaults` or the definition's defaults gave the value was left
+    to the user to find."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=PARAM_ORIGINS)
+    notes = {d.path[-1]: [(n.message, n.line, n.col) for n in d.related]
+             for d in e.value.diagnostics}  # fmt: skip
+    assert notes["filters"][0] == ("`f` is -5 (an integer), from define.outer.blocks[0].f", 13, 25)
+    assert notes["kernel"][0] == ("`k` is 2.5 (a number), from defaults.unit.k", 4, 13)
+    act = "`act` is 'rleu' (a string), from define.outer.blocks[0].act"
+    assert notes["activation"][0] == (act, 13, 39)
+    t = "`t` is 0 (an integer), from the default at define.unit.params.t"
+    assert notes["strides"][0] == (t, 7, 40)
+    # the value to change is the one noted: no "wrap the expression in int(...)" for 2.5
+    (kernel,) = [d for d in e.value.diagnostics if d.path[-1] == "kernel"]
+    assert kernel.hint is None

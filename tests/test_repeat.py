@@ -86,6 +86,7 @@ def test_an_error_in_a_later_copy_points_at_the_key_and_notes_the_copy():
     d = error(text)
     assert (d.code, d.path, d.line) == ("E204", ("define", "d", "blocks", 0, "strides"), 7)
     assert [r.message for r in d.related] == [
+        "`k` is 1 (an integer), from the default at define.d.params.k",
         "in the block used at blocks[0]",
         "with `copy` = 1 (copy 2 of 2 of define.d.blocks[0])",
     ]

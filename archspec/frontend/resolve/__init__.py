@@ -64,7 +64,8 @@ from archspec.frontend.resolve.params import (
     parse_sets,
     setting,
     substitute_block,
-    with_set_notes,
+    with_origin_notes,
+    written_as,
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
@@ -249,7 +250,7 @@ class _Expansion:
         of how many, for a note; `env`: the names its `${...}` saw, for the --set notes."""
         result = validate_block(raw, self.doc, path, scope.names)
         if isinstance(result, list) and env is not None:
-            result = [with_set_notes(self.doc, d, env) for d in result]
+            result = [with_origin_notes(self.doc, d, env) for d in result]
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
@@ -333,7 +334,7 @@ class _Expansion:
             letters = check_letters(self.doc, common, path)
             common = common if letters is None else [with_use(self.doc, letters, scope.use)]
         if isinstance(common, list):
-            self.reject([with_set_notes(self.doc, d, env) for d in common])
+            self.reject([with_origin_notes(self.doc, d, env) for d in common])
             return
         if self.broken:
             return
@@ -355,10 +356,15 @@ class _Expansion:
             name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                    names=common.repeat_names)  # fmt: skip
             inner = inner_scope(name, kind, refs, definition, scope, path)
-            for k, inner_raw in enumerate(definition.blocks):
-                inner_path: KeyPath = ("define", kind, "blocks", k)
-                value = substitute_block(self.doc, inner_raw, inner_path, inner_env, inner.use)
-                self.block(value, inner_path, inner, inner_raw, inner_env)
+            given = {p: (inner_env[p], (*path, p) if p in raw and p not in defaulted else
+                         ("defaults", kind, p) if p in defaulted else ("define", kind, "params", p))
+                     for p in definition.params}  # fmt: skip
+            with written_as(self.doc, given):
+                for k, inner_raw in enumerate(definition.blocks):
+                    inner_path: KeyPath = ("define", kind, "blocks", k)
+                    value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
+                                             inner.use)  # fmt: skip
+                    self.block(value, inner_path, inner, inner_raw, inner_env)
             if self.broken:
                 break
             assert inner.previous is not None

@@ -35,6 +35,7 @@ from archspec.core.errors import (
     Related,
     SpecError,
     UsageError,
+    describe,
     did_you_mean,
     format_path,
 )
@@ -51,6 +52,12 @@ COPY = "copy"
 #: (value, the `--set` item), so that an error in an expression that reads one notes the item
 GIVEN: ContextVar[tuple[str | None, dict[str, tuple[Any, str]]]] = ContextVar(
     "GIVEN", default=(None, {})
+)
+#: while the blocks of a user-defined block's use are expanded (`written_as`): the spec, and its
+#: params, name -> (value, where it was written: the use's key, `defaults` or the definition's
+#: default), so that an error in a value read from one notes where to change it
+PARAMS: ContextVar[tuple[Document | None, dict[str, tuple[Any, KeyPath]]]] = ContextVar(
+    "PARAMS", default=(None, {})
 )
 #: how a `${...}` is written
 WHOLE = 'write the value as "${...}" alone, nothing around it'
@@ -114,28 +121,52 @@ def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
         return {}
 
 
-def from_set(doc: Document, d: Diagnostic, source: str, local: dict[str, Any]) -> Diagnostic:
-    """`d`, an error about the expression `source`, with a note for each `--set` param it reads
-    and, for a --set value YAML read as text (`--set width=1e0`), the hint a spec's value gets."""
+@contextmanager
+def written_as(doc: Document, params: dict[str, tuple[Any, KeyPath]]) -> Iterator[None]:
+    """`PARAMS` while the blocks of one use of a user-defined block are expanded."""
+    token = PARAMS.set((doc, params))
+    try:
+        yield
+    finally:
+        PARAMS.reset(token)
+
+
+def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any]
+                 ) -> Diagnostic:  # fmt: skip
+    """`d`, an error about the expression `source`, with a note for each name it reads that has
+    its value from elsewhere: a `--set` param (and, for a --set value YAML read as text,
+    `--set width=1e0`, the hint a spec's value gets), or a user-defined block's param, at the
+    use's key or the default that gave it."""
     file, given = GIVEN.get()
-    read = expr.names(source) if file == doc.file and given else set()
+    read = expr.names(source)
     items = [(k, value, item) for k, (value, item) in given.items()
-             if k in read and local.get(k) == value]  # fmt: skip
-    if not items:
-        return d
+             if file == doc.file and k in read and local.get(k) == value]  # fmt: skip
     hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
     hint = next((f"--set {k}: {h}" for (k, _, _), h in zip(items, hints, strict=True) if h), None)
-    notes = (Related(f"`{k}` comes from --set {item}") for k, _, item in items)
+    notes = [Related(f"`{k}` comes from --set {item}") for k, _, item in items]
+    spec, params = PARAMS.get()
+    # (not for E502, an undefined name: the values of the others do not matter)
+    if spec is not None and spec.file == doc.file and d.code != "E502":
+        for k in sorted(read & params.keys() - {k for k, _, _ in items}):
+            value, where = params[k]
+            if local.get(k) == value and type(local.get(k)) is type(value):
+                at = format_path(where)
+                at = f"the default at {at}" if where[0] == "define" and where[2] == "params" \
+                    else at  # fmt: skip
+                notes.append(Related(f"`{k}` is {describe(value)}, from {at}", doc.file,
+                                     *(doc.locate(where) or (None, None))))  # fmt: skip
+    if not notes:
+        return d
     return dataclasses.replace(d, related=(*d.related, *notes), hint=hint or d.hint)
 
 
-def with_set_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
-    """`d`, an error the schema found in a block key's substituted value, `from_set` the
-    `${...}` written there. Where it is the param alone, no int(...) hint: the value to fix is
-    the --set one (wrapping it would cut 2.5 to 2 unsaid)."""
+def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
+    """`d`, an error the schema found in a block key's substituted value, `with_origins` of the
+    `${...}` written there. Where it is one name alone, no int(...) hint: the value to fix is
+    the one it reads (wrapping it would cut 2.5 to 2 unsaid)."""
     written = written_at(doc.written, d.path)
     m = expr.PATTERN.match(written) if isinstance(written, str) else None
-    noted = d if m is None else from_set(doc, d, m.group(1), env)
+    noted = d if m is None else with_origins(doc, d, m.group(1), env)
     if noted is not d and m and m.group(1).strip().isidentifier() and \
             (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
         return dataclasses.replace(noted, hint=None)
@@ -311,7 +342,7 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                 hint = f"{hint}, {IN_SHAPE}, {IN_CHANNELS}"  # a block's: bound when read
             d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
                          hint=hint)  # fmt: skip
-            d = from_set(doc, d, m.group(1), local)
+            d = with_origins(doc, d, m.group(1), local)
             raise SpecError(with_use(doc, d, use)) from None
     if isinstance(value, list):
         return [substitute(doc, v, (*path, k), env, use, defer) for k, v in enumerate(value)]
