@@ -135,5 +135,18 @@ def test_every_shortcut_is_drawn_inside_its_open_block() -> None:
     dashed = {name: body.count('class="sc"') for name, body in bodies}
     residual = [b.name for b in graph.blocks if b.type == "bottleneck"]
     assert len(residual) == 16 and all(dashed[n] >= 1 for n in residual), dashed
-    # projection blocks: conv -> BN -> add on the shortcut (2); identity blocks: port -> add (1)
-    assert sorted(dashed[n] for n in residual) == [1] * 12 + [2] * 4
+    # projection blocks: port -> conv -> BN -> add on the shortcut (3); identity blocks:
+    # port -> add (1)
+    assert sorted(dashed[n] for n in residual) == [1] * 12 + [3] * 4
+
+
+def test_every_input_of_every_layer_is_drawn_in_its_open_block() -> None:
+    """The block's first layers had no edge into them: the edge between blocks ends at the open
+    block's border, and nothing led on from there (conv2_block1's two 1x1 convs hung free)."""
+    for spec in ("specs/resnet50.yaml", "specs/googlenet.yaml", "specs/families/densenet.yaml"):
+        graph, text = page(spec)
+        bodies = dict(re.findall(r'data-block="([^"]+)".*?<svg[^>]*>(.*?)</svg>', text, re.S))
+        for b in graph.blocks:
+            if len(b.nodes) > 1:  # one edge per input read, from inside or from outside
+                reads = sum(len(graph.nodes[n].inputs) for n in b.nodes)
+                assert bodies[b.name].count("<path") == reads, (spec, b.name)

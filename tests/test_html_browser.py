@@ -167,3 +167,24 @@ def test_hovering_a_block_moves_nothing(browser: Any, tmp_path: Path) -> None:
     page.screenshot(path=str(tmp_path / "hover.png"))
     assert problems == []
     page.close()
+
+
+def test_edge_labels_stay_inside_their_open_block(browser: Any, tmp_path: Path) -> None:
+    """A label was drawn from Graphviz's label centre rightwards, so a label beside a block's
+    right-hand branch (conv2_block1's shortcut) crossed the block's border."""
+    page, _, problems = open_page(browser, "specs/resnet50.yaml", tmp_path)
+    page.click('button[data-act="open"]')
+    outside = page.eval_on_selector_all(
+        "[data-block]",
+        """bs => bs.flatMap(b => {
+        const r = b.getBoundingClientRect();
+        return [...b.querySelectorAll(".body text")].filter(t => {
+          const q = t.getBoundingClientRect();
+          return q.left < r.left || q.right > r.right || q.top < r.top || q.bottom > r.bottom;
+        }).map(t => b.dataset.block + ": " + t.textContent);
+      })""",
+    )
+    labels = page.eval_on_selector_all(".body text", "ts => ts.length")
+    assert labels > 20 and outside == []
+    assert problems == []
+    page.close()

@@ -56,20 +56,17 @@ def _internal_edges(graph: Graph, b: BlockInfo) -> list[tuple[str, str]]:
     return [(src, n) for n in b.nodes for src in graph.nodes[n].inputs if src in inside]
 
 
-#: the name prefix of a port: where a tensor from outside the block enters a layer that is not
-#: one of the block's first (an identity shortcut into `add`); drawn as a point at the top
+#: the name prefix of a port: where a tensor from outside the block enters it, at the top of
+#: the open block (the page's edge between blocks ends at the block's border); not drawn itself,
+#: its edges are: into the block's first layers, and beside them into a later layer that reads
+#: the tensor too (an identity shortcut into `add`)
 PORT = "port:"
 
 
-def _side_entries(graph: Graph, b: BlockInfo) -> list[tuple[str, str]]:
-    """(outside tensor, layer) where a layer fed from inside the block also reads a tensor from
-    outside it: the edge the page would otherwise not draw (the block's entry edge only reaches
-    its first layers)."""
+def _entries(graph: Graph, b: BlockInfo) -> list[tuple[str, str]]:
+    """(outside tensor, layer) for every layer of the block that reads a tensor from outside."""
     inside = set(b.nodes)
-    return [
-        (src, n) for n in b.nodes if any(i in inside for i in graph.nodes[n].inputs)
-        for src in graph.nodes[n].inputs if src not in inside
-    ]  # fmt: skip
+    return [(src, n) for n in b.nodes for src in graph.nodes[n].inputs if src not in inside]
 
 
 def _edge_label(graph: Graph, src: str) -> str:
@@ -95,17 +92,19 @@ def _source(graph: Graph, blocks: list[BlockInfo], shortcut: set[tuple[str, str]
         inner = _internal_edges(graph, b)
         fed = {dst for _, dst in inner}
         side = {src for src, dst in inner if (src, dst) in shortcut}
-        heads = [_q(n) for n in sorted((n for n in b.nodes if n not in fed), key=side.__contains__)]
-        entries = _side_entries(graph, b)
+        first = sorted((n for n in b.nodes if n not in fed), key=side.__contains__)
+        entries = _entries(graph, b)
         ports = {src: f"{PORT}{k}:{src}" for src, _ in entries}
         for port in ports.values():
             lines.append(f'{_q(port)} [shape=point, width="0.05", label=""];')
-        heads += [_q(p) for p in ports.values()]  # a port stands beside the first layers
+        above = {src for src, dst in entries if dst not in fed}  # a port above the first layers
+        heads = [_q(n) for n in first] + [_q(p) for s, p in ports.items() if s not in above]
         if len(heads) > 1:  # the branches' first layers side by side, in emission order
             lines.append("{rank=same; " + " -> ".join(heads) + " [style=invis];}")
         for src, dst in entries:
-            style = 'style=dashed, weight="1"' if (src, dst) in shortcut else 'weight="1"'
-            lines.append(f"{_q(ports[src])} -> {_q(dst)} [{style}];")
+            style = "style=dashed, " if (src, dst) in shortcut else ""
+            weight = 1 if dst in fed else 4
+            lines.append(f'{_q(ports[src])} -> {_q(dst)} [{style}weight="{weight}"];')
         labelled: set[str] = set()
         for src, dst in inner:
             attrs = ['weight="1", style=dashed' if (src, dst) in shortcut else 'weight="4"']
