@@ -246,30 +246,16 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
     """One side of `diff`, analyzed: its errors note the side (both may be one family file),
     and a bad `--old-set` / `--new-set` is named as such, not as `--set`."""
     from archspec.core.errors import ArchspecError, Related
+    from archspec.frontend.resolve.params import SetItem
 
+    option = f"--{side.lower()}-set"
     try:
-        return analyze(spec, [*sets, *own], limits)
+        return analyze(spec, [*sets, *(SetItem(s, option) for s in own)], limits)
     except ArchspecError as e:
-        option = f"--{side.lower()}-set"
-        names = {s.partition("=")[0].strip() for s in own}
-
-        def named(text: str) -> str:  # "--set ITEM...": `option` if ITEM is its own
-            # params.py: "--set NAME: ...", "--set NAME=VALUE: ...", "--set 'ITEM': ...", and
-            # the note "`NAME` comes from --set NAME=VALUE"
-            item = text.partition("--set ")[2].split(": ")[0].strip("'")
-            name = item.partition("=")[0]
-            # a name in both: the value used is this side's (it comes last), unless the item
-            # is the shared one's (`depth=[`, refused as it is read, before either is used)
-            mine = item in own or (name in names and item not in sets)
-            return text.replace("--set ", option + " ", 1) if mine else text
-
         words = [os.fspath(spec), *(f"--set {s}" for s in sets), *(f"{option} {s}" for s in own)]
         note = Related(f"in {side} ({' '.join(words)})")
         for k, d in enumerate(e.diagnostics):
-            message = named(d.message) if d.code == "E503" else d.message
-            related = [dataclasses.replace(r, message=named(r.message)) for r in d.related]
-            e.diagnostics[k] = dataclasses.replace(d, message=message,
-                                                   related=(*related, note))  # fmt: skip
+            e.diagnostics[k] = dataclasses.replace(d, related=(*d.related, note))
         raise
 
 

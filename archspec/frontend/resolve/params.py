@@ -65,6 +65,23 @@ WHOLE = 'write the value as "${...}" alone, nothing around it'
 FIXED = frozenset(Block.model_fields)
 
 
+class SetItem(str):
+    """A `--set` item given by another option (`diff`'s `--old-set`, `--new-set`): messages
+    about it name that option."""
+
+    option: str
+
+    def __new__(cls, text: str, option: str) -> SetItem:
+        item = super().__new__(cls, text)
+        item.option = option
+        return item
+
+
+def option(item: str) -> str:
+    """The option that gave `item`: `--set`, unless it is a SetItem."""
+    return item.option if isinstance(item, SetItem) else "--set"
+
+
 def parse_sets(
     sets: Sequence[str], params: dict[str, Any], file: str | None = None
 ) -> dict[str, Any]:
@@ -75,23 +92,24 @@ def parse_sets(
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(Diagnostic("E503", f"--set {item!r}: expected NAME=VALUE", file=file))
+            raise UsageError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
+                                        "NAME=VALUE", file=file))  # fmt: skip
         if name not in params:
             raise UsageError(
                 Diagnostic(
                     "E503",
-                    f"--set {name}: the spec has no param `{name}`",
+                    f"{option(item)} {name}: the spec has no param `{name}`",
                     file=file,
                     hint=did_you_mean(name, params)
                     or ("its params: " + ", ".join(params) if params else "the spec has no params"),
                 )
             )
         try:
-            doc = load_text(f"v: {value}", f"--set {name}")
+            doc = load_text(f"v: {value}", f"{option(item)} {name}")
         except SpecError as e:
             d = e.diagnostics[0]
             raise UsageError(
-                Diagnostic("E503", f"--set {name}={value}: {d.message}", file=file)
+                Diagnostic("E503", f"{option(item)} {name}={value}: {d.message}", file=file)
             ) from None
         out[name] = doc.data["v"]
     return out
@@ -142,8 +160,9 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     items = [(k, value, item) for k, (value, item) in given.items()
              if file == doc.file and k in read and local.get(k) == value]  # fmt: skip
     hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
-    hint = next((f"--set {k}: {h}" for (k, _, _), h in zip(items, hints, strict=True) if h), None)
-    notes = [Related(f"`{k}` comes from --set {item}") for k, _, item in items]
+    hint = next((f"{option(item)} {k}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
+                 if h), None)  # fmt: skip
+    notes = [Related(f"`{k}` comes from {option(item)} {item}") for k, _, item in items]
     spec, params = PARAMS.get()
     # (not for E502, an undefined name: the values of the others do not matter)
     if spec is not None and spec.file == doc.file and d.code != "E502":
@@ -191,7 +210,8 @@ def apply_params(doc: Document, sets: Sequence[str]
             except SpecError as e:
                 if name not in given:
                     raise
-                raise _set_error(e.diagnostics[0], name, doc.file) from None
+                item = next(s for s in last_sets(sets) if s.partition("=")[0].strip() == name)
+                raise _set_error(e.diagnostics[0], item, doc.file) from None
             check_value(doc, params[name], ("params", name))
     elif sets:
         parse_sets(sets, {}, doc.file)
@@ -230,10 +250,12 @@ def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
     return block
 
 
-def _set_error(d: Diagnostic, name: str, file: str) -> UsageError:
-    """An error in the value `--set` gave `name` (a `${...}` in it) is about the command line,
-    not about the line of the spec where the param stands (exit 2, as a bad --set is)."""
-    return UsageError(Diagnostic("E503", f"--set {name}: " + d.message.removeprefix(
+def _set_error(d: Diagnostic, item: str, file: str) -> UsageError:
+    """An error in the value the `--set` `item` gave a param (a `${...}` in it) is about the
+    command line, not about the line of the spec where the param stands (exit 2, as a bad
+    --set is)."""
+    name = item.partition("=")[0].strip()
+    return UsageError(Diagnostic("E503", f"{option(item)} {name}: " + d.message.removeprefix(
         f"params.{name}: "), file=file, hint=d.hint))  # fmt: skip
 
 
