@@ -505,3 +505,58 @@ def test_a_bad_value_read_from_a_definition_param_notes_where_it_was_written():
     # the value to change is the one noted: no "wrap the expression in int(...)" for 2.5
     (kernel,) = [d for d in e.value.diagnostics if d.path[-1] == "kernel"]
     assert kernel.hint is None
+
+
+def test_expression_errors_survive_an_error_raised_before_their_block():
+    """An error raised at once (an unknown input, here) came alone: the later block's E502,
+    found first, was dropped. A block that is a `${...}` as a whole is reported as before."""
+    text = EXPRESSION_ERRORS.replace("name: a, ", "inputs: nosuch, name: a, ", 1)
+    text = text.replace('"${wdth}"', "8").replace('"${kk}"', "3")
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=text)
+    assert [(d.code, d.line) for d in e.value.diagnostics] == [("E301", 5), ("E501", 7)]
+    whole = "name: m\nparams: {b: {type: dense, units: 2}}\ninput: [8]\nblocks:\n" \
+        '  - "${b}"\n  - "${nope}"\n'  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=whole)
+    assert [(d.code, d.message) for d in e.value.diagnostics] == [
+        ("E502", "blocks[1]: in `${nope}`: `nope` is not defined")
+    ]
+
+
+SHADOWED = """\
+name: m
+params: {w: 4, width: 2}
+input: [8, 8, 3]
+define:
+  unit:
+    params: {w: 8, f: 8, g: 2, h: 1}
+    blocks:
+      - {type: conv, filters: "${(f + h + w) // g}", kernel: 3}
+blocks:
+"""
+
+
+@pytest.mark.parametrize(
+    ("use", "sets", "expected"),
+    [
+        # the use's `w` hides the spec's: no "comes from --set w=..." for an equal value
+        ("{type: unit, w: 6.5}", ["w=6.5"],
+         ["`w` is 6.5 (a number), from blocks[0].w"]),
+        # of several names read, the ones the use gave, not the definition's defaults
+        ("{type: unit, g: 0}", [], ["`g` is 0 (an integer), from blocks[0].g"]),
+        # a use's key that reads a --set param notes the --set too
+        ("{type: unit, g: '${width}'}", ["width=0.5"],
+         ["`g` is 0.5 (a number), from blocks[0].g", "`width` comes from --set width=0.5"]),
+        # which copy of a repeated use
+        ("{type: unit, g: '${1 - copy}', repeat: 2}", [],
+         ["`g` is 0 (an integer), from blocks[0].g, with `copy` = 1"]),
+        # a NaN is still the value noted (nan != nan)
+        ("{type: unit, g: .nan}", [], ["`g` is nan (a number), from blocks[0].g"]),
+    ],
+)  # fmt: skip
+def test_param_notes_name_the_value_that_matters(use, sets, expected):
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=SHADOWED + f"  - {use}\n", sets=sets)
+    (d,) = e.value.diagnostics
+    assert [n.message for n in d.related][:-1] == expected  # the last: the use site

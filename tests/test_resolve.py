@@ -311,19 +311,11 @@ def test_errors_of_several_blocks_are_reported_together_in_file_order():
     with pytest.raises(SpecError) as e:
         run(text, ("width=0.5",))
     got = [(d.code, d.path, d.line, [r.message for r in d.related]) for d in e.value.diagnostics]
-    given = "`filters` is 1.0 (a number), from blocks[0].filters"  # the use's key
+    # the use's key, and the --set its expression read
+    given = ["`filters` is 1.0 (a number), from blocks[0].filters",
+             "`width` comes from --set width=0.5", "in the block used at blocks[0]"]  # fmt: skip
     assert got == [
-        (
-            "E202",
-            ("define", "cbr", "blocks", 0, "filters"),
-            11,
-            [given, "in the block used at blocks[0]"],
-        ),
-        (
-            "E202",
-            ("define", "cbr", "blocks", 1, "filters"),
-            12,
-            [given, "in the block used at blocks[0]"],
-        ),
+        ("E202", ("define", "cbr", "blocks", 0, "filters"), 11, given),
+        ("E202", ("define", "cbr", "blocks", 1, "filters"), 12, given),
         ("E202", ("blocks", 1, "units"), 18, ["`width` comes from --set width=0.5"]),
     ]

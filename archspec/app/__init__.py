@@ -246,7 +246,7 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
     """One side of `diff`, analyzed: its errors note the side (both may be one family file),
     and a bad `--old-set` / `--new-set` is named as such, not as `--set`."""
     from archspec.core.errors import ArchspecError, Related
-    from archspec.frontend.resolve.params import SetItem
+    from archspec.frontend.resolve.origins import SetItem
 
     option = f"--{side.lower()}-set"
     try:

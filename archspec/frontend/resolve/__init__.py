@@ -36,7 +36,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.blocks import Block
-from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
+from archspec.core.errors import (
+    ArchspecError,
+    Diagnostic,
+    KeyPath,
+    Related,
+    SpecError,
+    format_path,
+)
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve import include
 from archspec.frontend.resolve.defaults import check_defaults, with_defaults
@@ -46,6 +53,7 @@ from archspec.frontend.resolve.define import (
     check_names,
     check_use,
     inner_scope,
+    origins,
     use_env,
 )
 from archspec.frontend.resolve.errors import (
@@ -57,6 +65,7 @@ from archspec.frontend.resolve.errors import (
     with_use,
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
+from archspec.frontend.resolve.origins import with_origin_notes, written_as
 from archspec.frontend.resolve.params import (
     apply_params,
     deferred,
@@ -64,8 +73,6 @@ from archspec.frontend.resolve.params import (
     parse_sets,
     setting,
     substitute_block,
-    with_origin_notes,
-    written_as,
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
@@ -165,16 +172,23 @@ class _Expansion:
         return self.base + len(self.items)
 
     def run(self) -> list[str]:
-        """Expand the top-level blocks; the final names of the outputs."""
-        check_names(self.doc, self.model)
-        check_defaults(self.doc, self.model)
-        self.scope = scope = top_scope(self.model)
-        for k, raw in enumerate(self.model.blocks):
-            if k in self.failed:
-                self.reject(self.failed[k])
-                continue
-            self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
-                       self.params)  # fmt: skip
+        """Expand the top-level blocks; the final names of the outputs. An error raised at once
+        comes with the expression errors apply_params found in the blocks after it."""
+        try:
+            check_names(self.doc, self.model)
+            check_defaults(self.doc, self.model)
+            self.scope = scope = top_scope(self.model)
+            for k, raw in enumerate(self.model.blocks):
+                if k in self.failed:
+                    self.reject(self.failed.pop(k))
+                    continue
+                self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
+                           self.params)  # fmt: skip
+        except ArchspecError as e:
+            if not self.failed:
+                raise
+            later = [d for diags in self.failed.values() for d in diags]
+            raise type(e)(by_position([*e.diagnostics, *later]).diagnostics) from None
         if self.diags:
             raise by_position(self.diags)
         return read_outputs(self.doc, self.model, scope)
@@ -356,10 +370,9 @@ class _Expansion:
             name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                    names=common.repeat_names)  # fmt: skip
             inner = inner_scope(name, kind, refs, definition, scope, path)
-            given = {p: (inner_env[p], (*path, p) if p in raw and p not in defaulted else
-                         ("defaults", kind, p) if p in defaulted else ("define", kind, "params", p))
-                     for p in definition.params}  # fmt: skip
-            with written_as(self.doc, given):
+            where = origins(raw, defaulted, path, kind, definition, inner_env,
+                            (copy, common.repeat))  # fmt: skip
+            with written_as(self.doc, where):
                 for k, inner_raw in enumerate(definition.blocks):
                     inner_path: KeyPath = ("define", kind, "blocks", k)
                     value = substitute_block(self.doc, inner_raw, inner_path, inner_env,

@@ -19,6 +19,7 @@ from archspec.blocks import REGISTRY, Block
 from archspec.core.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
+from archspec.frontend.resolve.origins import Origin
 from archspec.frontend.resolve.params import reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
@@ -130,6 +131,24 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
         check_value(doc, env[p], (*at, p) if p in raw else where)
     env[SHAPE] = shape_of
     return env
+
+
+def origins(raw: dict[str, Any], defaulted: set[str], at: KeyPath, kind: str,
+            definition: Define, env: dict[str, Any], copy: tuple[int, int]
+            ) -> dict[str, Origin]:  # fmt: skip
+    """Where each param of one use (`raw` at `at`, copy `copy` = (index, of how many)) of `kind`
+    got its value in `env`: the use's key, `defaults` (the keys in `defaulted`), or the
+    definition's default."""
+    out = {}
+    for p in definition.params:
+        if p in defaulted:
+            out[p] = Origin(env[p], ("defaults", kind, p))
+        elif p in raw:
+            which = f", with `copy` = {copy[0]}" if copy[1] > 1 else ""
+            out[p] = Origin(env[p], (*at, p), which)
+        else:
+            out[p] = Origin(env[p], ("define", kind, "params", p))
+    return out
 
 
 def inner_scope(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from archspec.blocks import Block
@@ -32,54 +31,24 @@ from archspec.core.errors import (
     ArchspecError,
     Diagnostic,
     KeyPath,
-    Related,
     SpecError,
     UsageError,
-    describe,
     did_you_mean,
     format_path,
 )
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import fail, with_use
+from archspec.frontend.resolve.origins import GIVEN, option, with_origins
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
-from archspec.frontend.translate import number_hint, written_at
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
-#: while a spec is resolved (`setting`): its file and the params `--set` gave it, name ->
-#: (value, the `--set` item), so that an error in an expression that reads one notes the item
-GIVEN: ContextVar[tuple[str | None, dict[str, tuple[Any, str]]]] = ContextVar(
-    "GIVEN", default=(None, {})
-)
-#: while the blocks of a user-defined block's use are expanded (`written_as`): the spec, and its
-#: params, name -> (value, where it was written: the use's key, `defaults` or the definition's
-#: default), so that an error in a value read from one notes where to change it
-PARAMS: ContextVar[tuple[Document | None, dict[str, tuple[Any, KeyPath]]]] = ContextVar(
-    "PARAMS", default=(None, {})
-)
 #: how a `${...}` is written
 WHOLE = 'write the value as "${...}" alone, nothing around it'
 #: the keys shared by all copies of a block (`copy` is not bound in them)
 FIXED = frozenset(Block.model_fields)
-
-
-class SetItem(str):
-    """A `--set` item given by another option (`diff`'s `--old-set`, `--new-set`): messages
-    about it name that option."""
-
-    option: str
-
-    def __new__(cls, text: str, option: str) -> SetItem:
-        item = super().__new__(cls, text)
-        item.option = option
-        return item
-
-
-def option(item: str) -> str:
-    """The option that gave `item`: `--set`, unless it is a SetItem."""
-    return item.option if isinstance(item, SetItem) else "--set"
 
 
 def parse_sets(
@@ -139,59 +108,6 @@ def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
         return {}
 
 
-@contextmanager
-def written_as(doc: Document, params: dict[str, tuple[Any, KeyPath]]) -> Iterator[None]:
-    """`PARAMS` while the blocks of one use of a user-defined block are expanded."""
-    token = PARAMS.set((doc, params))
-    try:
-        yield
-    finally:
-        PARAMS.reset(token)
-
-
-def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any]
-                 ) -> Diagnostic:  # fmt: skip
-    """`d`, an error about the expression `source`, with a note for each name it reads that has
-    its value from elsewhere: a `--set` param (and, for a --set value YAML read as text,
-    `--set width=1e0`, the hint a spec's value gets), or a user-defined block's param, at the
-    use's key or the default that gave it."""
-    file, given = GIVEN.get()
-    read = expr.names(source)
-    items = [(k, value, item) for k, (value, item) in given.items()
-             if file == doc.file and k in read and local.get(k) == value]  # fmt: skip
-    hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
-    hint = next((f"{option(item)} {k}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
-                 if h), None)  # fmt: skip
-    notes = [Related(f"`{k}` comes from {option(item)} {item}") for k, _, item in items]
-    spec, params = PARAMS.get()
-    # (not for E502, an undefined name: the values of the others do not matter)
-    if spec is not None and spec.file == doc.file and d.code != "E502":
-        for k in sorted(read & params.keys() - {k for k, _, _ in items}):
-            value, where = params[k]
-            if local.get(k) == value and type(local.get(k)) is type(value):
-                at = format_path(where)
-                at = f"the default at {at}" if where[0] == "define" and where[2] == "params" \
-                    else at  # fmt: skip
-                notes.append(Related(f"`{k}` is {describe(value)}, from {at}", doc.file,
-                                     *(doc.locate(where) or (None, None))))  # fmt: skip
-    if not notes:
-        return d
-    return dataclasses.replace(d, related=(*d.related, *notes), hint=hint or d.hint)
-
-
-def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
-    """`d`, an error the schema found in a block key's substituted value, `with_origins` of the
-    `${...}` written there. Where it is one name alone, no int(...) hint: the value to fix is
-    the one it reads (wrapping it would cut 2.5 to 2 unsaid)."""
-    written = written_at(doc.written, d.path)
-    m = expr.PATTERN.match(written) if isinstance(written, str) else None
-    noted = d if m is None else with_origins(doc, d, m.group(1), env)
-    if noted is not d and m and m.group(1).strip().isidentifier() and \
-            (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
-        return dataclasses.replace(noted, hint=None)
-    return noted
-
-
 def apply_params(doc: Document, sets: Sequence[str]
                  ) -> tuple[Document, dict[str, Any], dict[int, list[Diagnostic]]]:  # fmt: skip
     """The document with `--set` applied and `${...}` substituted outside `params` and `define`,
@@ -238,15 +154,15 @@ def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
     path: KeyPath = ("blocks", k)
     try:
         return substitute_block(doc, block, path, env, None, defer=True)
-    except SpecError as e:
-        failed[k] = list(e.diagnostics)
-    if isinstance(block, dict):  # the keys after the first that failed
-        failed[k] = []
-        for key, value in block.items():
-            try:
-                substitute_block(doc, {key: value}, path, env, None, defer=True)
-            except SpecError as e:
-                failed[k].extend(e.diagnostics)
+    except SpecError:
+        if not isinstance(block, dict):  # a whole block as `${...}`: nothing to report it by
+            raise
+    failed[k] = []
+    for key, value in block.items():  # each key's error, not only the first key's
+        try:
+            substitute_block(doc, {key: value}, path, env, None, defer=True)
+        except SpecError as e:
+            failed[k].extend(e.diagnostics)
     return block
 
 

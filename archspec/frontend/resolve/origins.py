@@ -1,0 +1,140 @@
+"""Where a value an error is about came from, as notes on the error: a `--set` item (with the
+option that gave it: `diff`'s `--old-set` and `--new-set` too), or a user-defined block's param
+(the use's key, the spec's `defaults`, or the definition's own default).
+
+Both are context variables, set while they hold: `GIVEN` for the resolution of one spec
+(params.setting), `PARAMS` while the blocks of one use of a user-defined block are expanded
+(`written_as`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, NamedTuple
+
+from archspec.core.errors import Diagnostic, KeyPath, Related, describe, format_path
+from archspec.frontend import expr
+from archspec.frontend.loader import Document
+from archspec.frontend.translate import number_hint, written_at
+
+
+class SetItem(str):
+    """A `--set` item given by another option (`diff`'s `--old-set`, `--new-set`): messages
+    about it name that option."""
+
+    option: str
+
+    def __new__(cls, text: str, option: str) -> SetItem:
+        item = super().__new__(cls, text)
+        item.option = option
+        return item
+
+
+def option(item: str) -> str:
+    """The option that gave `item`: `--set`, unless it is a SetItem."""
+    return item.option if isinstance(item, SetItem) else "--set"
+
+
+class Origin(NamedTuple):
+    """Where a user-defined block's param got its value for one use."""
+
+    value: Any
+    #: the key: the use's (`blocks[3].f`), `defaults.unit.f`, or `define.unit.params.f`
+    where: KeyPath
+    #: which copy of a repeated use, as a note says it (`, with `copy` = 1`), or ""
+    copy: str = ""
+
+    @property
+    def default(self) -> bool:
+        """Whether it is the definition's own default."""
+        return self.where[0] == "define" and self.where[2] == "params"
+
+
+#: while a spec is resolved (params.setting): its file and the params `--set` gave it, name ->
+#: (value, the `--set` item), so that an error in an expression that reads one notes the item
+GIVEN: ContextVar[tuple[str | None, dict[str, tuple[Any, str]]]] = ContextVar(
+    "GIVEN", default=(None, {})
+)
+#: while the blocks of one use of a user-defined block are expanded (`written_as`): the spec,
+#: and the block's params, name -> Origin
+PARAMS: ContextVar[tuple[Document | None, dict[str, Origin]]] = ContextVar(
+    "PARAMS", default=(None, {})
+)
+
+
+@contextmanager
+def written_as(doc: Document, params: dict[str, Origin]) -> Iterator[None]:
+    """`PARAMS` while the blocks of one use of a user-defined block are expanded."""
+    token = PARAMS.set((doc, params))
+    try:
+        yield
+    finally:
+        PARAMS.reset(token)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a name still holds the value noted (the object itself, as for a NaN, or an equal
+    one of the same type: 1 is not true)."""
+    return a is b or (type(a) is type(b) and a == b)
+
+
+def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any]
+                 ) -> Diagnostic:  # fmt: skip
+    """`d`, an error about the expression `source`, with a note for each name it reads that has
+    its value from elsewhere: a `--set` param (and, for a --set value YAML read as text,
+    `--set width=1e0`, the hint a spec's value gets), or a user-defined block's param."""
+    file, given = GIVEN.get()
+    spec, params = PARAMS.get()
+    inside = params if spec is not None and spec.file == doc.file else {}
+    read = expr.names(source)
+    sets = given if file == doc.file else {}
+    items = [(k, value, item) for k, (value, item) in sets.items()
+             if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
+    hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
+    hint = next((f"{option(item)} {k}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
+                 if h), None)  # fmt: skip
+    notes = [Related(f"`{k}` comes from {option(item)} {item}") for k, _, item in items]
+    if d.code != "E502":  # (an undefined name: the values of the others do not matter)
+        notes += _param_notes(doc, read, local, inside, sets)
+    if not notes:
+        return d
+    return dataclasses.replace(d, related=(*d.related, *notes), hint=hint or d.hint)
+
+
+def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str, Any],
+                 params: dict[str, Origin], sets: dict[str, tuple[Any, str]]
+                 ) -> list[Related]:  # fmt: skip
+    """Where the user-defined block's params that an expression reads got their values: each
+    one the use or `defaults` gave, and the definition's own defaults only where it reads none
+    of those (a use's values are the ones that change); then the `--set` items the use's key
+    read, where that is an expression of the spec's params."""
+    found = [(k, o) for k, o in sorted(params.items()) if k in read and _same(local[k], o.value)]
+    given = [(k, o) for k, o in found if not o.default]
+    notes = []
+    for k, o in given or found:
+        at = f"the default at {format_path(o.where)}" if o.default else format_path(o.where)
+        notes.append(Related(f"`{k}` is {describe(o.value)}, from {at}{o.copy}", doc.file,
+                             *(doc.locate(o.where) or (None, None))))  # fmt: skip
+        written = written_at(doc.written, o.where)
+        m = expr.PATTERN.match(written) if isinstance(written, str) else None
+        nested = o.where[0] == "define" and not o.default  # a use inside a definition: its
+        if m and not nested:  # names are that definition's, not the spec's params
+            notes += [Related(f"`{s}` comes from {option(sets[s][1])} {sets[s][1]}")
+                      for s in sorted(expr.names(m.group(1)) & sets.keys())]  # fmt: skip
+    return notes
+
+
+def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
+    """`d`, an error the schema found in a block key's substituted value, `with_origins` of the
+    `${...}` written there. Where it is one name alone, no int(...) hint: the value to fix is
+    the one it reads (wrapping it would cut 2.5 to 2 unsaid)."""
+    written = written_at(doc.written, d.path)
+    m = expr.PATTERN.match(written) if isinstance(written, str) else None
+    noted = d if m is None else with_origins(doc, d, m.group(1), env)
+    if noted is not d and m and m.group(1).strip().isidentifier() and \
+            (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
+        return dataclasses.replace(noted, hint=None)
+    return noted
