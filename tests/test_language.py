@@ -560,3 +560,73 @@ def test_param_notes_name_the_value_that_matters(use, sets, expected):
         archspec.load(text=SHADOWED + f"  - {use}\n", sets=sets)
     (d,) = e.value.diagnostics
     assert [n.message for n in d.related][:-1] == expected  # the last: the use site
+
+
+NESTED = """\
+name: m
+params: {w: 5, h: 2}
+input: [8, 8, 3]
+define:
+  inner:
+    params: {f: 8, g: 2}
+    blocks:
+      - {type: conv, filters: "${f // g}", kernel: 3}
+  outer:
+    params: {h: 1}
+    blocks:
+      - {type: inner, g: "${w - 4}"}
+blocks:
+  - {type: outer}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "sets", "expected"),
+    [
+        # a use inside a definition: its key reads the spec's `w`, which --set gave
+        ({}, ["w=4"], ["`g` is 0 (an integer), from define.outer.blocks[0].g",
+                       "`w` comes from --set w=4"]),
+        # ... but the outer definition's `h` hides the spec's: no --set note for it
+        ({'g: "${w - 4}"': 'g: "${h - 1}"'}, ["h=1"],
+         ["`g` is 0 (an integer), from define.outer.blocks[0].g"]),
+        # a default of the inner definition reads the spec's params, not the outer use's
+        # (it crashed: KeyError), and a default that reads a --set counts as given
+        ({"{f: 8, g: 2}": '{f: 8, g: "${8 // h}"}', 'g: "${w - 4}"': "f: 8"}, ["h=0"],
+         ["`h` comes from --set h=0"]),
+        ({"{f: 8, g: 2}": '{f: 8, g: "${h - 2}"}', 'g: "${w - 4}"': "f: 16"}, ["h=2"],
+         ["`f` is 16 (an integer), from define.outer.blocks[0].f",
+          "`g` is 0 (an integer), from the default at define.inner.params.g",
+          "`h` comes from --set h=2"]),
+    ],
+)  # fmt: skip
+def test_param_notes_in_nested_definitions(change, sets, expected):
+    text = NESTED
+    for old, new in change.items():
+        text = text.replace(old, new)
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=text, sets=sets)
+    (d,) = e.value.diagnostics
+    assert [n.message for n in d.related if not n.message.startswith("in the block")] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # a whole block as `${...}` that fails, among blocks whose keys fail
+        ('blocks:\n  - {type: dense, units: "${nope1}"}\n  - "${nope2}"\n'
+         '  - {type: dense, units: "${nope3}"}\n', [("E502", 4), ("E502", 5), ("E502", 6)]),
+        # a schema error of the top level; a failing top-level key
+        ('budget: {params: "lots"}\nblocks:\n  - {type: dense, units: "${nope1}"}\n',
+         [("E201", 3), ("E502", 5)]),
+        ('expect: {params: "${nope0}"}\nblocks:\n  - {type: dense, units: "${nope1}"}\n',
+         [("E502", 3), ("E502", 5)]),
+        # an error found inside a definition before one raised there at once
+        ("define:\n  a:\n    params: {g: 0}\n    blocks:\n      - {type: dense, units: -1}\n"
+         '      - {type: dense, units: "${8 // g}"}\nblocks:\n  - {type: a}\n'
+         '  - {type: dense, units: "${nope}"}\n', [("E204", 7), ("E501", 8), ("E502", 11)]),
+    ],
+)  # fmt: skip
+def test_no_error_found_is_dropped_by_another(text, found):
+    with pytest.raises(SpecError) as e:
+        archspec.load(text="name: m\ninput: [8]\n" + text)
+    assert [(d.code, d.line) for d in e.value.diagnostics] == found

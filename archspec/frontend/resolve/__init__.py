@@ -122,11 +122,23 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     source = doc.data.get("blocks")
     with setting(doc, sets):
         doc, params, failed = apply_params(doc, sets)
-        model = validate_spec(doc)
+        model = validated(doc, failed)
         expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
                                failed=failed)  # fmt: skip
         outputs = expansion.run()
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
+
+
+def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
+    """The top level of `doc` validated; its schema errors come with the expression errors of
+    the blocks (`failed`: apply_params)."""
+    try:
+        return validate_spec(doc)
+    except SpecError as e:
+        if not failed:
+            raise
+        diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
+        raise by_position(diags) from None
 
 
 class _Expansion:
@@ -184,11 +196,11 @@ class _Expansion:
                     continue
                 self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
                            self.params)  # fmt: skip
-        except ArchspecError as e:
-            if not self.failed:
+        except ArchspecError as e:  # with what was found before it, and in the blocks after
+            if not self.failed and not self.diags:
                 raise
             later = [d for diags in self.failed.values() for d in diags]
-            raise type(e)(by_position([*e.diagnostics, *later]).diagnostics) from None
+            raise type(e)(by_position([*self.diags, *e.diagnostics, *later]).diagnostics) from None
         if self.diags:
             raise by_position(self.diags)
         return read_outputs(self.doc, self.model, scope)
@@ -370,8 +382,8 @@ class _Expansion:
             name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                    names=common.repeat_names)  # fmt: skip
             inner = inner_scope(name, kind, refs, definition, scope, path)
-            where = origins(raw, defaulted, path, kind, definition, inner_env,
-                            (copy, common.repeat))  # fmt: skip
+            where = origins(self.doc, raw, source, defaulted, path, kind, definition,
+                            inner_env, copy)  # fmt: skip
             with written_as(self.doc, where):
                 for k, inner_raw in enumerate(definition.blocks):
                     inner_path: KeyPath = ("define", kind, "blocks", k)
@@ -405,7 +417,7 @@ class _Expansion:
         with include.noting(note):
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
-            model = validate_spec(inner_doc)
+            model = validated(inner_doc, failed)
         model = include.take_input(self.doc, path, model, shape)
         with include.noting(note):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)

@@ -17,10 +17,11 @@ from pydantic import ConfigDict, ValidationError
 
 from archspec.blocks import REGISTRY, Block
 from archspec.core.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
+from archspec.frontend import expr
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
-from archspec.frontend.resolve.origins import Origin
-from archspec.frontend.resolve.params import reserved, substitute
+from archspec.frontend.resolve.origins import PARAMS, Origin, written_as
+from archspec.frontend.resolve.params import COPY, reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
 from archspec.frontend.resolve.values import check_value
@@ -125,7 +126,8 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
             continue
         else:
             read.clear()
-            env[p] = substitute(doc, default, where, shaped, None)
+            with written_as(doc, {}):  # it reads the spec's params, not an enclosing use's
+                env[p] = substitute(doc, default, where, shaped, None)
             if not read:
                 defaults[kind, p] = env[p]
         check_value(doc, env[p], (*at, p) if p in raw else where)
@@ -133,19 +135,24 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
     return env
 
 
-def origins(raw: dict[str, Any], defaulted: set[str], at: KeyPath, kind: str,
-            definition: Define, env: dict[str, Any], copy: tuple[int, int]
+def origins(doc: Document, raw: dict[str, Any], source: Any, defaulted: set[str], at: KeyPath,
+            kind: str, definition: Define, env: dict[str, Any], copy: int
             ) -> dict[str, Origin]:  # fmt: skip
-    """Where each param of one use (`raw` at `at`, copy `copy` = (index, of how many)) of `kind`
+    """Where each param of one use of `kind` (`raw` at `at`, written as `source`; copy `copy`)
     got its value in `env`: the use's key, `defaults` (the keys in `defaulted`), or the
-    definition's default."""
+    definition's default. A key of a use inside a definition reads that definition's params
+    where they hide the spec's (`Origin.hidden`)."""
+    spec, outer = PARAMS.get()
+    hidden = frozenset(outer) if spec is not None and spec.file == doc.file else frozenset()
     out = {}
     for p in definition.params:
         if p in defaulted:
             out[p] = Origin(env[p], ("defaults", kind, p))
         elif p in raw:
-            which = f", with `copy` = {copy[0]}" if copy[1] > 1 else ""
-            out[p] = Origin(env[p], (*at, p), which)
+            written = source.get(p) if isinstance(source, dict) else None
+            m = expr.PATTERN.match(written) if isinstance(written, str) else None
+            which = f", with `copy` = {copy}" if m and COPY in expr.names(m.group(1)) else ""
+            out[p] = Origin(env[p], (*at, p), which, hidden)
         else:
             out[p] = Origin(env[p], ("define", kind, "params", p))
     return out

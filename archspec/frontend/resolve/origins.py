@@ -44,8 +44,11 @@ class Origin(NamedTuple):
     value: Any
     #: the key: the use's (`blocks[3].f`), `defaults.unit.f`, or `define.unit.params.f`
     where: KeyPath
-    #: which copy of a repeated use, as a note says it (`, with `copy` = 1`), or ""
+    #: which copy of a repeated use, where the key reads `copy` (`, with `copy` = 1`), or ""
     copy: str = ""
+    #: for the key of a use inside a definition: that definition's params, which its `${...}`
+    #: reads where they hide the spec's
+    hidden: frozenset[str] = frozenset()
 
     @property
     def default(self) -> bool:
@@ -107,23 +110,24 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
 def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str, Any],
                  params: dict[str, Origin], sets: dict[str, tuple[Any, str]]
                  ) -> list[Related]:  # fmt: skip
-    """Where the user-defined block's params that an expression reads got their values: each
-    one the use or `defaults` gave, and the definition's own defaults only where it reads none
-    of those (a use's values are the ones that change); then the `--set` items the use's key
-    read, where that is an expression of the spec's params."""
-    found = [(k, o) for k, o in sorted(params.items()) if k in read and _same(local[k], o.value)]
-    given = [(k, o) for k, o in found if not o.default]
+    """Where the user-defined block's params that an expression reads got their values, each
+    with the `--set` items its own `${...}` read: the ones the use, `defaults` or a `--set`
+    gave; the definition's other defaults only where it reads none of those (a use's values
+    are the ones that change)."""
+    found = []
+    for k, o in sorted(params.items()):
+        if k in read and k in local and _same(local[k], o.value):
+            written = written_at(doc.written, o.where)
+            m = expr.PATTERN.match(written) if isinstance(written, str) else None
+            via = sorted(expr.names(m.group(1)) & sets.keys() - o.hidden) if m else []
+            found.append((k, o, via))
+    given = [f for f in found if not f[1].default or f[2]]
     notes = []
-    for k, o in given or found:
+    for k, o, via in given or found:
         at = f"the default at {format_path(o.where)}" if o.default else format_path(o.where)
         notes.append(Related(f"`{k}` is {describe(o.value)}, from {at}{o.copy}", doc.file,
                              *(doc.locate(o.where) or (None, None))))  # fmt: skip
-        written = written_at(doc.written, o.where)
-        m = expr.PATTERN.match(written) if isinstance(written, str) else None
-        nested = o.where[0] == "define" and not o.default  # a use inside a definition: its
-        if m and not nested:  # names are that definition's, not the spec's params
-            notes += [Related(f"`{s}` comes from {option(sets[s][1])} {sets[s][1]}")
-                      for s in sorted(expr.names(m.group(1)) & sets.keys())]  # fmt: skip
+        notes += [Related(f"`{s}` comes from {option(sets[s][1])} {sets[s][1]}") for s in via]
     return notes
 
 

@@ -131,32 +131,39 @@ def apply_params(doc: Document, sets: Sequence[str]
             check_value(doc, params[name], ("params", name))
     elif sets:
         parse_sets(sets, {}, doc.file)
-    top = {
-        k: v if k in ("params", "define")
-        else substitute(doc, v, (k,), params, None, defer=k == "defaults")
-        for k, v in data.items() if k != "blocks"
-    }  # fmt: skip
+    top: dict[str, Any] = {}
+    errors: list[Diagnostic] = []  # of the other top-level keys, and of whole blocks
     failed: dict[int, list[Diagnostic]] = {}
-    if "blocks" in data:
-        blocks = data["blocks"]
-        if isinstance(blocks, list):
-            top["blocks"] = [_block_or_errors(doc, b, k, params, failed)
-                             for k, b in enumerate(blocks)]  # fmt: skip
+    for k, v in data.items():
+        if k in ("params", "define"):
+            top[k] = v
+        elif k == "blocks" and isinstance(v, list):
+            top[k] = [_block_or_errors(doc, b, n, params, failed, errors)
+                      for n, b in enumerate(v)]  # fmt: skip
         else:
-            top["blocks"] = substitute(doc, blocks, ("blocks",), params, None)
-    return dataclasses.replace(doc, data={k: top[k] for k in data}), params, failed
+            try:
+                top[k] = substitute(doc, v, (k,), params, None, defer=k == "defaults")
+            except SpecError as e:
+                errors.extend(e.diagnostics)
+                top[k] = v
+    if errors:  # the spec cannot be validated as written: what failed, all of it
+        diags = [*errors, *(d for ds in failed.values() for d in ds)]
+        raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
+    return dataclasses.replace(doc, data=top), params, failed
 
 
 def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
-                     failed: dict[int, list[Diagnostic]]) -> Any:  # fmt: skip
+                     failed: dict[int, list[Diagnostic]], errors: list[Diagnostic]
+                     ) -> Any:  # fmt: skip
     """Top-level block `k` substituted, or as written with every key's error in `failed[k]`:
     one run reports a misspelt name in one block and a schema error in the next."""
     path: KeyPath = ("blocks", k)
     try:
         return substitute_block(doc, block, path, env, None, defer=True)
-    except SpecError:
-        if not isinstance(block, dict):  # a whole block as `${...}`: nothing to report it by
-            raise
+    except SpecError as e:
+        if not isinstance(block, dict):  # a whole block as `${...}`: nothing to validate
+            errors.extend(e.diagnostics)
+            return block
     failed[k] = []
     for key, value in block.items():  # each key's error, not only the first key's
         try:
