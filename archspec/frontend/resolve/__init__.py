@@ -73,10 +73,11 @@ from archspec.frontend.resolve.params import (
     parse_sets,
     setting,
     substitute_block,
+    validated,
 )
 from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
-from archspec.frontend.schema import SpecModel, validate_block, validate_spec
+from archspec.frontend.schema import SpecModel, validate_block
 from archspec.frontend.translate import translate
 
 __all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use"]
@@ -127,18 +128,6 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
                                failed=failed)  # fmt: skip
         outputs = expansion.run()
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
-
-
-def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
-    """The top level of `doc` validated; its schema errors come with the expression errors of
-    the blocks (`failed`: apply_params)."""
-    try:
-        return validate_spec(doc)
-    except SpecError as e:
-        if not failed:
-            raise
-        diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
-        raise by_position(diags) from None
 
 
 class _Expansion:

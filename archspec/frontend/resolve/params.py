@@ -38,10 +38,11 @@ from archspec.core.errors import (
 )
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
-from archspec.frontend.resolve.errors import fail, with_use
+from archspec.frontend.resolve.errors import by_position, fail, with_use
 from archspec.frontend.resolve.origins import GIVEN, option, with_origins
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
+from archspec.frontend.schema import SpecModel, validate_spec
 
 #: the name bound to the index of a repeated block's copy
 COPY = "copy"
@@ -148,8 +149,20 @@ def apply_params(doc: Document, sets: Sequence[str]
                 top[k] = v
     if errors:  # the spec cannot be validated as written: what failed, all of it
         diags = [*errors, *(d for ds in failed.values() for d in ds)]
-        raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
+        raise by_position(diags)
     return dataclasses.replace(doc, data=top), params, failed
+
+
+def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
+    """The top level of `doc` validated; its schema errors come with the expression errors of
+    the blocks (`failed`: apply_params)."""
+    try:
+        return validate_spec(doc)
+    except SpecError as e:
+        if not failed:
+            raise
+        diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
+        raise by_position(diags) from None
 
 
 def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
