@@ -188,3 +188,31 @@ def test_edge_labels_stay_inside_their_open_block(browser: Any, tmp_path: Path) 
     assert labels > 20 and outside == []
     assert problems == []
     page.close()
+
+
+def test_the_first_block_in_an_open_instance_box_is_fed(browser: Any, tmp_path: Path) -> None:
+    """The edge into an open instance box (a ResNet stage) stopped at its dashed border: the
+    stage's first block seemed to have no input, and its last block no way out."""
+    page, _, problems = open_page(browser, "specs/families/resnet.yaml", tmp_path)
+    ends = page.evaluate(
+        """names => {
+        const cv = document.getElementById("cv"), c = cv.getBoundingClientRect();
+        const k = c.width / cv.offsetWidth;
+        const paths = [...document.querySelectorAll("#ov path")].map(p => p.getAttribute("d"));
+        return names.map(n => {
+          const r = document.querySelector(`[data-block="${n}"]`).getBoundingClientRect();
+          const x = ((r.left + r.right) / 2 - c.left) / k;
+          const top = (r.top - c.top) / k, bottom = (r.bottom - c.top) / k;
+          const near = (a, b) => Math.abs(a - b) < 1.5;
+          const segs = paths.flatMap(d => [...d.matchAll(/M([-\\d.]+) ([-\\d.]+)V([-\\d.]+)/g)]
+            .map(m => m.slice(1).map(Number)));
+          return [n, segs.some(([sx, , ey]) => near(sx, x) && near(ey, top - 1)),
+                  segs.some(([sx, sy]) => near(sx, x) && near(sy, bottom))];
+        });
+      }""",
+        ["conv3_block1", "conv2_block3"],
+    )
+    # conv3_block1: fed from under conv3's title; conv2_block3: leaves to conv2's border
+    assert ends == [["conv3_block1", True, True], ["conv2_block3", True, True]]
+    assert problems == []
+    page.close()

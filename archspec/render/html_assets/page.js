@@ -106,10 +106,19 @@
       var cls = e[3] ? "sc" : "";
       if (id === is + 1) {
         // between siblings: from the outermost open group left, to the outermost one entered
-        S = box(outer(s, d)); T = box(outer(d, s));
+        var left = outer(s, d), entered = outer(d, s);
+        S = box(left); T = box(entered);
         var x1 = (S.l + S.r) / 2, x2 = (T.l + T.r) / 2, ym = (S.b + T.t) / 2;
         var path = Math.abs(x1 - x2) < 1 ? "M" + x1 + " " + S.b + "V" + (T.t - 1)
           : "M" + x1 + " " + S.b + "V" + ym + "H" + x2 + "V" + (T.t - 1);
+        // and inside them: from the block left out to its group's border, and from under the
+        // entered group's title down to the block entered, so that no block seems unfed
+        var a0 = boxes.get(s), b0 = boxes.get(d);
+        if (left !== s) path = "M" + (a0.l + a0.r) / 2 + " " + a0.b + "V" + S.b + path;
+        if (entered !== d) {
+          var hd = box(entered.querySelector(".ghd")), x3 = (b0.l + b0.r) / 2;
+          path += "M" + x3 + " " + hd.b + "V" + (b0.t - 1);
+        }
         svgEl("path", { d: path, class: cls, "marker-end": "url(#arrow)" }, g);
         if (e[2]) svgEl("text", { x: x2 + 6, y: ym + 3 }, g).textContent = e[2];
       } else {
