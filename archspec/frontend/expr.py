@@ -105,6 +105,12 @@ def evaluate(source: str, env: Mapping[str, Any]) -> Any:
         raise ExprError("expression too deeply nested") from None
 
 
+def source_of(value: Any) -> str | None:
+    """The expression a `${...}` value holds, as written; None for any other value."""
+    m = PATTERN.match(value) if isinstance(value, str) else None
+    return m.group(1) if m else None
+
+
 def names(source: str) -> frozenset[str]:
     """The names an expression reads (not the functions it calls); empty if it does not parse
     (`evaluate` then says why)."""

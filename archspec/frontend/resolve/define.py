@@ -149,9 +149,8 @@ def origins(doc: Document, raw: dict[str, Any], source: Any, defaulted: set[str]
         if p in defaulted:
             out[p] = Origin(env[p], ("defaults", kind, p))
         elif p in raw:
-            written = source.get(p) if isinstance(source, dict) else None
-            m = expr.PATTERN.match(written) if isinstance(written, str) else None
-            which = f", with `copy` = {copy}" if m and COPY in expr.names(m.group(1)) else ""
+            written = expr.source_of(source.get(p) if isinstance(source, dict) else None)
+            which = f", with `copy` = {copy}" if written and COPY in expr.names(written) else ""
             out[p] = Origin(env[p], (*at, p), which, hidden)
         else:
             out[p] = Origin(env[p], ("define", kind, "params", p))

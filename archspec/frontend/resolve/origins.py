@@ -117,9 +117,8 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
     found = []
     for k, o in sorted(params.items()):
         if k in read and k in local and _same(local[k], o.value):
-            written = written_at(doc.written, o.where)
-            m = expr.PATTERN.match(written) if isinstance(written, str) else None
-            via = sorted(expr.names(m.group(1)) & sets.keys() - o.hidden) if m else []
+            written = expr.source_of(written_at(doc.written, o.where))
+            via = sorted(expr.names(written) & sets.keys() - o.hidden) if written else []
             found.append((k, o, via))
     given = [f for f in found if not f[1].default or f[2]]
     notes = []
@@ -135,10 +134,9 @@ def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diag
     """`d`, an error the schema found in a block key's substituted value, `with_origins` of the
     `${...}` written there. Where it is one name alone, no int(...) hint: the value to fix is
     the one it reads (wrapping it would cut 2.5 to 2 unsaid)."""
-    written = written_at(doc.written, d.path)
-    m = expr.PATTERN.match(written) if isinstance(written, str) else None
-    noted = d if m is None else with_origins(doc, d, m.group(1), env)
-    if noted is not d and m and m.group(1).strip().isidentifier() and \
+    written = expr.source_of(written_at(doc.written, d.path))
+    noted = d if written is None else with_origins(doc, d, written, env)
+    if noted is not d and written and written.strip().isidentifier() and \
             (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
         return dataclasses.replace(noted, hint=None)
     return noted

@@ -219,7 +219,7 @@ def has_expr(block: Any) -> bool:
 
 def _has_expr(value: Any) -> bool:
     if isinstance(value, str):
-        return expr.PATTERN.match(value) is not None
+        return expr.source_of(value) is not None
     if isinstance(value, list):
         return any(_has_expr(v) for v in value)
     if isinstance(value, dict):
