@@ -256,7 +256,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     (`reset_hint_budget`); once it is spent, only a choice that differs in case, `_` or `-`
     is named (a look-up, which costs nothing). Answers are cached per word and set of
     choices."""
-    return _prepared(choices).hint(word)
+    close = closest(word, choices)
+    return None if close is None else f"did you mean `{close}`?"
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `did_you_mean` names, or None."""
+    return _prepared(choices).closest(word)
 
 
 _WHOLE = 64
@@ -305,12 +311,12 @@ class _Choices:
         close = self.cased.get(word.casefold()) or self.folded.get(_folded(word))
         return None if close == word else close
 
-    def hint(self, word: str) -> str | None:
+    def closest(self, word: str) -> str | None:
         if word in self.memo:
             return self.memo[word]
         near = self.near(word)
         if near is not None:  # no budget spent: a dictionary look-up
-            return f"did you mean `{near}`?"
+            return near
         if _budget[0] < min(len(self.choices), _COMPARED):  # spent: no difflib
             return None
         pool = self.pool(word)
@@ -320,7 +326,7 @@ class _Choices:
         for c in pool:
             lowered.setdefault(c.casefold(), c)
         best = difflib.get_close_matches(word.casefold(), lowered, n=1, cutoff=0.6)
-        answer = f"did you mean `{lowered[best[0]]}`?" if best else None
+        answer = lowered[best[0]] if best else None
         if len(self.memo) < 4096:
             self.memo[word] = answer
         return answer

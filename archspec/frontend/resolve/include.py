@@ -47,6 +47,7 @@ from archspec.core.errors import (
     KeyPath,
     Related,
     SpecError,
+    closest,
     did_you_mean,
     format_path,
 )
@@ -258,10 +259,10 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
     for k, ref in enumerate(use.outputs):
         if ref not in blocks:
             where: KeyPath = (*path, "outputs", k)
-            near = ref if ref in inside else None
-            hint = None if near else did_you_mean(ref, [*blocks, *inside])
-            if hint:  # the name it suggests may be inside a user-defined block
-                near = next((n for n in inside if hint == f"did you mean `{n}`?"), None)
+            close = None if ref in inside else closest(ref, [*blocks, *inside])
+            hint = None if close is None else f"did you mean `{close}`?"
+            # the name meant may be inside a user-defined block
+            near = ref if ref in inside else close if close in inside else None
             if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
                 outer, kind = inside[near]
                 hint = (f"{hint + ' ' if hint else ''}`{near}` is inside `{outer}` (a `{kind}` "
