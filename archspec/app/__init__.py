@@ -312,8 +312,8 @@ def diff(
         out["old"]["sets"], out["new"]["sets"] = side_sets
         return json.dumps(out, indent=2)
     if sets or old_sets or new_sets:  # one family's two members: the names say which
-        old_name = member(result.old_name, side_sets[0])
-        new_name = member(result.new_name, side_sets[1])
+        old_name = " ".join([result.old_name, *side_sets[0]])  # member(): already the last
+        new_name = " ".join([result.new_name, *side_sets[1]])  # values of each name
         result = dataclasses.replace(result, old_name=old_name, new_name=new_name)
     return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
 

@@ -74,19 +74,18 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     #: the other inputs of a concat below an `se` were skips). A map pooled down to 1x1 by
     #: strided layers (a U-Net's bottleneck on a small input) is not squeezed. A squeezed
     #: tensor's own low is still its size (1): concats of vectors are as before.
-    area = {n: _area(s) for n, s in graph.inputs.items()}
-    low: dict[str, int | None] = dict(area)
+    low: dict[str, int | None] = {n: _area(s) for n, s in graph.inputs.items()}
     squeezed = {n for n, s in graph.inputs.items() if len(s) != 3}
     for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
         depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
-        area[node.name] = _area(node.shape)
+        area = _area(node.shape)
         if (
             len(node.shape) != 3
             or isinstance(node.op, GlobalPool)
-            or (area[node.name] == 1 and node.inputs and squeezed.issuperset(node.inputs))
+            or (area == 1 and node.inputs and squeezed.issuperset(node.inputs))
         ):
             squeezed.add(node.name)
-        sizes = [area[node.name], *(low[i] for i in node.inputs if i not in squeezed)]
+        sizes = [area, *(low[i] for i in node.inputs if i not in squeezed)]
         low[node.name] = None if None in sizes else min(sizes)  # type: ignore[type-var]
     readers = {name: len(r) for name, r in graph.consumers().items()}
     out: set[tuple[str, str]] = set()

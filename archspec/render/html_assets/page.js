@@ -106,18 +106,16 @@
       var cls = e[3] ? "sc" : "";
       if (id === is + 1) {
         // between siblings: from the outermost open group left, to the outermost one entered
-        var left = outer(s, d), entered = outer(d, s);
-        S = box(left); T = box(entered);
-        var x1 = (S.l + S.r) / 2, x2 = (T.l + T.r) / 2, ym = (S.b + T.t) / 2;
-        var path = Math.abs(x1 - x2) < 1 ? "M" + x1 + " " + S.b + "V" + (T.t - 1)
-          : "M" + x1 + " " + S.b + "V" + ym + "H" + x2 + "V" + (T.t - 1);
+        var left = outer(s, d), entered = outer(d, s), L = box(left), E = box(entered);
+        var x1 = (L.l + L.r) / 2, x2 = (E.l + E.r) / 2, ym = (L.b + E.t) / 2;
+        var path = Math.abs(x1 - x2) < 1 ? "M" + x1 + " " + L.b + "V" + (E.t - 1)
+          : "M" + x1 + " " + L.b + "V" + ym + "H" + x2 + "V" + (E.t - 1);
         // and inside them: from the block left out to its group's border, and from under the
         // entered group's title down to the block entered, so that no block seems unfed
-        var a0 = boxes.get(s), b0 = boxes.get(d);
-        if (left !== s) path = "M" + (a0.l + a0.r) / 2 + " " + a0.b + "V" + S.b + path;
+        if (left !== s) path = "M" + (S.l + S.r) / 2 + " " + S.b + "V" + L.b + path;
         if (entered !== d) {
-          var hd = box(entered.querySelector(".ghd")), x3 = (b0.l + b0.r) / 2;
-          path += "M" + x3 + " " + hd.b + "V" + (b0.t - 1);
+          var hd = box(entered.querySelector(".ghd")), x3 = (T.l + T.r) / 2;
+          path += "M" + x3 + " " + hd.b + "V" + (T.t - 1);
         }
         svgEl("path", { d: path, class: cls, "marker-end": "url(#arrow)" }, g);
         if (e[2]) svgEl("text", { x: x2 + 6, y: ym + 3 }, g).textContent = e[2];
