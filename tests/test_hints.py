@@ -396,17 +396,23 @@ def test_a_block_named_as_a_model_input_says_so(spec):
     assert d.hint == "give the block another `name`"
 
 
-@pytest.mark.parametrize(("value", "why"), [
-    ('"${ 16 "', "`${` is not closed"),  # it was read as text: "expected an integer"
-    ('"x${16}"', "an expression is the whole value"),
-    ('" ${16}"', "an expression is the whole value"),
+WHOLE = 'write the value as "${...}" alone, nothing around it'
+
+
+@pytest.mark.parametrize(("value", "why", "hint"), [
+    # it was read as text: "expected an integer"; then its hint said to remove what was around
+    # the expression, when what it lacks is its end
+    ('"${ 16 "', "`${` is not closed", 'close it with `}`, as "${...}"'),
+    ('"${int(16 * width"', "`${` is not closed", 'close it with `}`, as "${...}"'),
+    ('"x${16}"', "an expression is the whole value", WHOLE),
+    ('" ${16}"', "an expression is the whole value", WHOLE),
 ])  # fmt: skip
-def test_a_partial_expression_is_not_taken_as_text(value, why):
+def test_a_partial_expression_is_not_taken_as_text(value, why, hint):
     d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{type: conv, filters: {value}, "
                  "kernel: 3}\n")  # fmt: skip
     assert (d.code, d.path) == ("E501", ("blocks", 0, "filters"))
     assert d.message.endswith(f"is not an expression: {why}"), d.message
-    assert d.hint == 'write the value as "${...}" alone, nothing around it'
+    assert d.hint == hint
 
 
 @pytest.mark.parametrize(("spec", "hint"), [
@@ -455,3 +461,19 @@ def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypat
     with pytest.raises(ArchspecError) as e:
         resolve_spec_path(spec)
     assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
+
+
+@pytest.mark.parametrize("key", ["typ", "Type", "tpye", "types"])
+def test_a_misspelled_type_key_is_named_not_reported_missing(key):
+    # it said "a block needs `type`" and listed every built-in type, with no word on the key
+    d = diagnose(
+        f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{{key}: conv, filters: 4, kernel: 3}}\n"
+    )
+    assert (d.code, d.path, d.line, d.col) == ("E201", ("blocks", 0, key), 4, 6)
+    assert d.message == f"blocks[0].{key}: unknown key `{key}` in a block"
+    assert d.hint == "did you mean `type`?"
+
+
+def test_a_block_without_type_or_a_near_key_still_needs_type():
+    d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {kind: conv, filters: 4, kernel: 3}\n")
+    assert (d.code, d.path) == ("E203", ("blocks", 0))

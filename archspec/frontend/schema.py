@@ -27,6 +27,7 @@ from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     SpecError,
+    closest,
     describe,
     did_you_mean,
     format_path,
@@ -211,6 +212,11 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
                          f"received {describe(raw)}", path)]  # fmt: skip
     kind = raw.get("type")
     if kind is None:
+        for key in raw:  # `typ: conv`: the misspelled key, not also a missing `type`
+            if isinstance(key, str) and closest(key, ("type",)):
+                at = (*path, key)
+                return [doc.diag("E201", f"{format_path(at)}: unknown key `{key}` in a block",
+                                 at, hint="did you mean `type`?", key=True)]  # fmt: skip
         return [doc.diag("E203", f"{format_path(path)}: a block needs `type`", path,
                          hint="built-in types: " + ", ".join(REGISTRY))]  # fmt: skip
     if not isinstance(kind, str) or kind not in REGISTRY:

@@ -48,6 +48,7 @@ from archspec.frontend.schema import SpecModel, validate_spec
 COPY = "copy"
 #: how a `${...}` is written
 WHOLE = 'write the value as "${...}" alone, nothing around it'
+UNCLOSED = 'close it with `}`, as "${...}"'
 #: the keys shared by all copies of a block (`copy` is not bound in them)
 FIXED = frozenset(Block.model_fields)
 
@@ -259,7 +260,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                 closed = "}" in value[value.index("${") :]
                 why = "an expression is the whole value" if closed else "`${` is not closed"
                 d = doc.diag("E501", f"{format_path(path)}: `{_quoted(value)}` is not an "
-                             f"expression: {why}", path, hint=WHOLE)  # fmt: skip
+                             f"expression: {why}", path,
+                             hint=WHOLE if closed else UNCLOSED)  # fmt: skip
                 raise SpecError(with_use(doc, d, use))
             return value
         local, hint = env, None
