@@ -56,8 +56,8 @@ def test_json_structure(folder: Path) -> None:
     report_ = json.loads(out)
     assert report_["version"] == 1
     assert report_["ok"] is False
-    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "not_found": 0,
-                                  "errors": 2, "warnings": 1}  # fmt: skip
+    assert report_["summary"] == {"files": 2, "valid": 1, "invalid": 1, "not_checked": 0,
+                                  "not_found": 0, "errors": 2, "warnings": 1}  # fmt: skip
     bad, good = report_["files"]  # sorted by path
     assert bad["file"] == "bad.yaml" and bad["ok"] is False and bad["totals"] is None
     assert [e["code"] for e in bad["errors"]] == ["E201", "E202"]
@@ -271,3 +271,35 @@ def test_a_path_given_twice_and_notes_past_the_bound(tmp_path: Path) -> None:
     result = FileResult("a.yaml", [d], exit_code=1)
     (entry,) = json.loads(report.to_sarif([result]))["runs"][0]["results"]
     assert entry["relatedLocations"][-1]["message"]["text"] == "... and 2 more notes"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_spec_stopped_by_a_usage_error_is_not_counted_invalid(tmp_path: Path, fmt: str) -> None:
+    """`check family.yaml other.yaml --set depth=50`: the spec without `depth` was counted as
+    an invalid spec, when the command, not the spec, was wrong (exit 2)."""
+    write(tmp_path, GOOD.replace("name: good", "name: good\nparams: {depth: 50}"), "a.yaml")
+    write(tmp_path, GOOD, "b.yaml")
+    r = run_cli("check", "--format", fmt, "a.yaml", "b.yaml", "--set", "depth=18", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    if fmt == "json":
+        assert json.loads(r.stdout)["summary"] == {
+            "files": 2, "valid": 1, "invalid": 0, "not_checked": 1, "not_found": 0, "errors": 1,
+            "warnings": 1,
+        }  # fmt: skip
+    elif fmt == "github":
+        assert r.stdout.splitlines()[-1].startswith(
+            "archspec check: 2 file(s), 0 invalid, 1 not checked, 1 error(s)"
+        )
+    else:
+        assert "FAIL  b.yaml: 1 error" in r.stdout
+        assert r.stdout.splitlines()[-1] == (
+            "1 spec checked, 1 valid, 1 not checked (usage or I/O errors), 1 warning"
+        )
+
+
+def test_a_set_that_is_not_name_value_is_reported_once(folder: Path) -> None:
+    # it was one E503 per file, each under a file's name, and every file counted invalid
+    r = run_cli("check", "good.yaml", "bad.yaml", "--set", "depth", cwd=folder)
+    assert r.returncode == 2
+    assert r.stderr.count("E503") == 1 and "--set 'depth': expected NAME=VALUE" in r.stderr
+    assert "checked" not in r.stdout

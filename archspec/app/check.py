@@ -19,6 +19,7 @@ from archspec import app as api
 from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_error
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
+from archspec.frontend.resolve.params import split_set
 from archspec.frontend.zoo import files, resolve_spec_path
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -190,6 +191,8 @@ def run(
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking."""
+    for item in sets:  # a --set that is not NAME=VALUE: once, not once per file
+        split_set(item)
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
     given = [os.fspath(p) for p in paths]
     found: dict[Path | str, FileResult | None] = {}  # a file to check, or a path's error

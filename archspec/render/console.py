@@ -41,6 +41,8 @@ class CheckedFile(Protocol):
     @property
     def ok(self) -> bool: ...
     @property
+    def exit_code(self) -> int: ...
+    @property
     def outputs(self) -> Mapping[str, Shape]: ...
 
 
@@ -149,14 +151,19 @@ def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: boo
             out()
             out(text.outputs_table(g, list(r.outputs)))
             out()
-    checked = [r for r in results if r.found]  # a path not found is no spec checked
+    # a path not found is no spec checked, nor is a spec stopped by a usage or I/O error (a
+    # --set of a param it lacks, say: exit 2), which is not called invalid
+    found = [r for r in results if r.found]
+    checked = [r for r in found if r.exit_code != 2]
     valid = sum(r.ok for r in checked)
     parts = [f"{_plural(len(checked), 'spec')} checked", f"{valid} valid"]
     if valid != len(checked):
         errors = sum(len(r.errors) for r in checked)
         parts.append(f"{len(checked) - valid} invalid ({_plural(errors, 'error')})")
-    if len(checked) != len(results):
-        parts.append(f"{_plural(len(results) - len(checked), 'path')} not found")
+    if len(checked) != len(found):
+        parts.append(f"{len(found) - len(checked)} not checked (usage or I/O errors)")
+    if len(found) != len(results):
+        parts.append(f"{_plural(len(results) - len(found), 'path')} not found")
     warnings = sum(len(r.warnings) for r in results)
     if warnings:
         parts.append(_plural(warnings, "warning"))

@@ -154,14 +154,16 @@ def to_json(results: Sequence[FileResult], table: bool = False) -> str:
 
 
 def summary(results: Sequence[FileResult]) -> dict[str, int]:
-    """The counts: files checked, valid and invalid among them, paths not found (E001), and
-    all errors and warnings."""
-    checked = [r for r in results if r.found]
+    """The counts: files found; valid, invalid and not checked (stopped by a usage or I/O
+    error, exit 2) among them; paths not found (E001); all errors and warnings."""
+    found = [r for r in results if r.found]
+    unchecked = sum(r.exit_code == 2 for r in found)
     return {
-        "files": len(checked),
-        "valid": sum(r.ok for r in checked),
-        "invalid": sum(not r.ok for r in checked),
-        "not_found": len(results) - len(checked),
+        "files": len(found),
+        "valid": sum(r.ok for r in found),
+        "invalid": sum(not r.ok for r in found) - unchecked,
+        "not_checked": unchecked,
+        "not_found": len(results) - len(found),
         "errors": sum(len(r.errors) for r in results),
         "warnings": sum(len(r.warnings) for r in results),
     }
@@ -210,6 +212,8 @@ def to_github(results: Sequence[FileResult]) -> str:
             lines.append(f"::notice {where}::{escape_data(more_line(rest))}")
     s = summary(results)
     missing = f"{s['not_found']} path(s) not found, " if s["not_found"] else ""
+    if s["not_checked"]:
+        missing = f"{s['not_checked']} not checked, {missing}"
     lines.append(
         f"archspec check: {s['files']} file(s), {s['invalid']} invalid, {missing}"
         f"{s['errors']} error(s), {s['warnings']} warning(s)"

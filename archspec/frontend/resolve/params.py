@@ -60,11 +60,7 @@ def parse_sets(
     a strict YAML scalar or flow value; the name must be one of the spec's params."""
     out: dict[str, Any] = {}
     for item in sets:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise UsageError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
-                                        "NAME=VALUE", file=file))  # fmt: skip
+        name, value = split_set(item, file)
         if name not in params:
             raise UsageError(
                 Diagnostic(
@@ -84,6 +80,17 @@ def parse_sets(
             ) from None
         out[name] = doc.data["v"]
     return out
+
+
+def split_set(item: str, file: str | None = None) -> tuple[str, str]:
+    """`"width=32"` -> ("width", "32"); E503 where it is not NAME=VALUE (a mistake of the
+    command line, whatever the spec)."""
+    name, sep, value = item.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise UsageError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
+                                    "NAME=VALUE", file=file))  # fmt: skip
+    return name, value
 
 
 def last_sets(sets: Sequence[str]) -> list[str]:
