@@ -44,3 +44,16 @@ def test_unknown_depth_names_the_choices():
 def test_a_param_that_reads_a_set_value_notes_the_set():
     r = run_cli("check", str(FAMILY), "--set", "depth=42")
     assert r.returncode == 1 and "note: `depth` comes from --set depth=42" in r.stderr
+
+
+def test_a_member_the_family_lacks_is_one_error_naming_the_keys():
+    """`--set depth=19`: seven near-identical errors, one per table that lacks 19."""
+    r = run_cli("check", str(FAMILY), "--set", "depth=19")
+    assert r.returncode == 1
+    assert r.stderr.count("error[E501]") == 1
+    assert "name: in `${model_name[depth]}`: key 19 (an integer) is not in the mapping" in r.stderr
+    assert "note: `depth` comes from --set depth=19" in r.stderr
+    assert (
+        "note: the same value fails 6 more keys: blocks[1].use_bias, blocks[1].bn_epsilon, "
+        "blocks[4].blocks, blocks[5].blocks, blocks[6].blocks, blocks[7].blocks"
+    ) in r.stderr

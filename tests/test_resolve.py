@@ -306,16 +306,37 @@ def test_an_expression_given_by_set_fails_as_the_set_not_at_the_params_line():
 
 
 def test_errors_of_several_blocks_are_reported_together_in_file_order():
+    text = CBR.replace("defaults:", "params: {width: 0.5}\ndefaults:")
+    text += "  - {type: cbr, filters: '${width * 2}'}\n  - {type: dense, units: '${width}'}\n"
+    with pytest.raises(SpecError) as e:
+        run(text)
+    got = [(d.code, d.path, d.line, [r.message for r in d.related]) for d in e.value.diagnostics]
+    # the use's key it came from
+    given = [
+        "`filters` is 1.0 (a number), from blocks[0].filters",
+        "in the block used at blocks[0]",
+    ]
+    assert got == [
+        ("E202", ("define", "cbr", "blocks", 0, "filters"), 11, given),
+        ("E202", ("define", "cbr", "blocks", 1, "filters"), 12, given),
+        ("E202", ("blocks", 1, "units"), 18, []),
+    ]
+
+
+def test_the_errors_one_set_value_causes_are_one_naming_the_other_keys():
+    """`--set depth=19` on the resnet family was seven errors, one per key that reads `depth`
+    (each table lacks 19); they are one mistake, on the command line."""
     text = CBR.replace("defaults:", "params: {width: 2}\ndefaults:")
     text += "  - {type: cbr, filters: '${width * 2}'}\n  - {type: dense, units: '${width}'}\n"
     with pytest.raises(SpecError) as e:
         run(text, ("width=0.5",))
     got = [(d.code, d.path, d.line, [r.message for r in d.related]) for d in e.value.diagnostics]
-    # the use's key, and the --set its expression read
+    # the use's key, the --set its expression read, and the other keys that the value fails
     given = ["`filters` is 1.0 (a number), from blocks[0].filters",
              "`width` comes from --set width=0.5", "in the block used at blocks[0]"]  # fmt: skip
-    assert got == [
-        ("E202", ("define", "cbr", "blocks", 0, "filters"), 11, given),
-        ("E202", ("define", "cbr", "blocks", 1, "filters"), 12, given),
-        ("E202", ("blocks", 1, "units"), 18, ["`width` comes from --set width=0.5"]),
-    ]
+    folded = "the same value fails 2 more keys: define.cbr.blocks[1].filters, blocks[1].units"
+    assert got == [("E202", ("define", "cbr", "blocks", 0, "filters"), 11, [*given, folded])]
+    # errors of different codes stay apart
+    with pytest.raises(SpecError) as e:
+        run(text.replace("units: '${width}'", "units: '${1 // (width - 0.5)}'"), ("width=0.5",))
+    assert [d.code for d in e.value.diagnostics] == ["E202", "E501"]

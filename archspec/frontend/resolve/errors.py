@@ -9,7 +9,8 @@ carries.
   (`with_copy`).
 - An error inside an included spec (`type: spec`, include.py) points into that file, with a
   note at the including block (`placed`, include.noting).
-- The errors collected from several blocks are reported in file order (`by_position`).
+- The errors collected from several blocks are reported in file order (`by_position`), and
+  those that one `--set` value causes in several keys are one error (`one_per_set`).
 """
 
 from __future__ import annotations
@@ -88,6 +89,42 @@ def at_default(
     )  # fmt: skip
 
 
+@dataclasses.dataclass(frozen=True)
+class SetNote(Related):
+    """The note that a value an error is about came from the command line (origins.py)."""
+
+
+#: the keys `one_per_set` names in its note, at most
+FOLDED_NAMED = 8
+
+
 def by_position(diags: Iterable[Diagnostic]) -> SpecError:
-    """One error with all the diagnostics collected, in file order."""
-    return SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0)))
+    """One error with all the diagnostics collected, in file order (`one_per_set`)."""
+    return SpecError(one_per_set(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))))
+
+
+def one_per_set(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Errors of one code that note the same `--set` items are one mistake in the keys that
+    read their values (`--set depth=19` where each table of a family lacks 19): the first,
+    with a note that names the other keys."""
+    first: dict[tuple[object, ...], int] = {}
+    more: dict[int, list[Diagnostic]] = {}
+    out: list[Diagnostic] = []
+    for d in diags:
+        sets = tuple(r for r in d.related if isinstance(r, SetNote))
+        if sets:
+            key = (d.code, d.file, sets)
+            if key in first:
+                more[first[key]].append(d)
+                continue
+            first[key], more[len(out)] = len(out), []
+        out.append(d)
+    for k, rest in more.items():
+        if rest:
+            names = [format_path(d.path) or "top level" for d in rest[:FOLDED_NAMED]]
+            if len(rest) > FOLDED_NAMED:
+                names.append(f"and {len(rest) - FOLDED_NAMED} more")
+            keys = "key" if len(rest) == 1 else "keys"
+            note = Related(f"the same value fails {len(rest)} more {keys}: " + ", ".join(names))
+            out[k] = dataclasses.replace(out[k], related=(*out[k].related, note))
+    return out

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from archspec.core.errors import Diagnostic, KeyPath, Related, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
+from archspec.frontend.resolve.errors import SetNote
 from archspec.frontend.translate import number_hint, written_at
 
 
@@ -99,7 +100,7 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
     hint = next((f"{option(item)} {k}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
                  if h), None)  # fmt: skip
-    notes = [Related(f"`{k}` comes from {option(item)} {item}") for k, _, item in items]
+    notes: list[Related] = [set_note(k, item) for k, _, item in items]
     if d.code != "E502":  # (an undefined name: the values of the others do not matter)
         notes += _param_notes(doc, read, local, inside, sets)
     if not notes:
@@ -126,8 +127,13 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
         at = f"the default at {format_path(o.where)}" if o.default else format_path(o.where)
         notes.append(Related(f"`{k}` is {describe(o.value)}, from {at}{o.copy}", doc.file,
                              *(doc.locate(o.where) or (None, None))))  # fmt: skip
-        notes += [Related(f"`{s}` comes from {option(sets[s][1])} {sets[s][1]}") for s in via]
+        notes += [set_note(s, sets[s][1]) for s in via]
     return notes
+
+
+def set_note(name: str, item: str) -> SetNote:
+    """`name` comes from the command line's `item`."""
+    return SetNote(f"`{name}` comes from {option(item)} {item}")
 
 
 def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
