@@ -477,3 +477,40 @@ def test_a_misspelled_type_key_is_named_not_reported_missing(key):
 def test_a_block_without_type_or_a_near_key_still_needs_type():
     d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {kind: conv, filters: 4, kernel: 3}\n")
     assert (d.code, d.path) == ("E203", ("blocks", 0))
+
+
+@pytest.mark.parametrize(("word", "family", "item"), [
+    ("efficientnet_b3", "efficientnet", "variant=b3"),  # the zoo's spelling
+    ("efficientnetb3", "efficientnet", "variant=b3"),  # Keras's
+    ("efficientnetv2-s", "efficientnet_v2", "variant=s"),
+    ("resnet50v2", "resnet_v2", "depth=50"),  # the value inside the family's name
+    ("DenseNet201", "densenet", "depth=201"),
+    ("convnext_tiny", "convnext", "variant=tiny"),
+])  # fmt: skip
+def test_a_family_members_name_says_which_family_and_set(word, family, item):
+    """`archspec check efficientnet_b3`: "did you mean `efficientnet` or `efficientnet_v2`?",
+    with no word on the --set that picks the member (the member is named so in the zoo)."""
+    from archspec.frontend.zoo import resolve_spec_path
+
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec_path(word)
+    d = e.value.diagnostics[0]
+    assert (d.code, d.hint) == (
+        "E001", f"`{word}` is a member of the zoo family `{family}`: `{family} --set {item}`"
+    )  # fmt: skip
+    # and as an included spec's path: the block's `set`
+    d = diagnose(f"name: m\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {word}}}\n")
+    name, value = item.split("=")
+    assert (d.code, d.hint) == (
+        "E505", f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
+        f"`set: {{{name}: {value}}}`"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19"])
+def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
+    from archspec.frontend.zoo import resolve_spec_path
+
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec_path(word)
+    assert e.value.diagnostics[0].hint.startswith("did you mean the zoo network")

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from archspec.core.errors import usage_error
+from archspec.core.errors import ArchspecError, usage_error
 
 #: the package the zoo is installed as
 PACKAGE = "archspec.zoo"
@@ -126,6 +126,11 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
     (a path, not bare, is held to a closer match: `nonexist.yaml` is not `convnext`)."""
     import difflib
 
+    member = family_member(word, zoo) if bare else None
+    if member is not None:
+        family, param, value = member
+        return (f"`{word}` is a member of the zoo family `{family}`: "
+                f"`{family} --set {param}={value}`")  # fmt: skip
     lowered = {name.lower(): name for name in zoo}
     cutoff = 0.6 if bare else 0.8
     close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=cutoff)
@@ -133,6 +138,34 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         names = " or ".join(f"`{lowered[c]}`" for c in close)
         return f"did you mean the zoo network {names}? (`archspec zoo` lists them)"
     return "a SPEC is a file or a zoo network's name: `archspec zoo` lists them" if bare else None
+
+
+def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:
+    """The zoo family, param and value that `word` names a member of, as Keras or the zoo
+    spells it: the family's name with the value put in at the end or at a `_` (`resnet18`,
+    `efficientnet_b3`, `efficientnetv2-s`, `resnet50v2`), compared without case, `_` or `-`."""
+    from archspec.frontend.loader import read_file
+
+    def plain(text: str) -> str:
+        return text.lower().replace("_", "").replace("-", "")
+
+    wanted = plain(word)
+    for name, path in zoo.items():
+        parts = name.split("_")
+        if not is_family(path) or not wanted.startswith(plain(parts[0])):
+            continue
+        try:
+            found = members(read_file(path).data)
+        except ArchspecError:
+            continue
+        if found is None:
+            continue
+        param, _, values = found
+        for value in values:
+            for k in range(1, len(parts) + 1):
+                if plain("".join([*parts[:k], value, *parts[k:]])) == wanted:
+                    return name, param, value
+    return None
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,15 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
             return zoo.files()[stem]
     except (OSError, ValueError):  # a NUL byte, a name too long
         pass
-    hint = did_you_mean(use.path.removesuffix(".yaml"), zoo_names())
+    word = use.path.removesuffix(".yaml")
+    member = zoo.family_member(word, zoo.files()) if re.fullmatch(r"[\w-]+", word) else None
+    hint: str | None
+    if member is not None:
+        family, param, value = member
+        hint = (f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
+                f"`set: {{{param}: {value}}}`")  # fmt: skip
+    else:
+        hint = did_you_mean(word, zoo_names())
     raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {folder}, "
                "nor a zoo spec of that name", where,
                hint=hint or "give a path relative to this spec, or a zoo name: "
