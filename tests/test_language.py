@@ -515,12 +515,15 @@ def test_a_bad_value_read_from_a_definition_param_notes_where_it_was_written():
 
 def test_expression_errors_survive_an_error_raised_before_their_block():
     """An error raised at once (an unknown input, here) came alone: the later block's E502,
-    found first, was dropped. A block that is a `${...}` as a whole is reported as before."""
+    found first, was dropped; and then without the schema errors of the blocks after it (the
+    E201 of `filtrs`). A block that is a `${...}` as a whole is reported as before."""
     text = EXPRESSION_ERRORS.replace("name: a, ", "inputs: nosuch, name: a, ", 1)
     text = text.replace('"${wdth}"', "8").replace('"${kk}"', "3")
     with pytest.raises(SpecError) as e:
         archspec.load(text=text)
-    assert [(d.code, d.line) for d in e.value.diagnostics] == [("E301", 5), ("E501", 7)]
+    assert [(d.code, d.line) for d in e.value.diagnostics] == [
+        ("E301", 5), ("E201", 6), ("E501", 7)
+    ]  # fmt: skip
     whole = "name: m\nparams: {b: {type: dense, units: 2}}\ninput: [8]\nblocks:\n" \
         '  - "${b}"\n  - "${nope}"\n'  # fmt: skip
     with pytest.raises(SpecError) as e:

@@ -340,3 +340,21 @@ def test_the_errors_one_set_value_causes_are_one_naming_the_other_keys():
     with pytest.raises(SpecError) as e:
         run(text.replace("units: '${width}'", "units: '${1 // (width - 0.5)}'"), ("width=0.5",))
     assert [d.code for d in e.value.diagnostics] == ["E202", "E501"]
+
+
+def test_an_error_raised_inside_a_definition_comes_with_the_later_blocks_errors():
+    """An undefined name in `define` stopped the walk: the misspelled key of the next block
+    waited for another run."""
+    text = (
+        "name: t\ninput: [32, 32, 3]\ndefine:\n  unit:\n    params: {f: 8}\n    blocks:\n"
+        "      - {type: conv, filters: '${g}', kernel: 3}\nblocks:\n  - {type: unit}\n"
+        "  - {type: conv, filters: 8, kernal: 3}\n  - {type: unit}\n"
+    )
+    with pytest.raises(SpecError) as e:
+        run(text)
+    got = [(d.code, d.path, d.line) for d in e.value.diagnostics]
+    # the second use of `unit` is only validated: its definition's error is not repeated
+    assert got == [
+        ("E502", ("define", "unit", "blocks", 0, "filters"), 7),
+        ("E201", ("blocks", 1, "kernal"), 10),
+    ]

@@ -173,8 +173,9 @@ class _Expansion:
         return self.base + len(self.items)
 
     def run(self) -> list[str]:
-        """Expand the top-level blocks; the final names of the outputs. An error raised at once
-        comes with the expression errors apply_params found in the blocks after it."""
+        """Expand the top-level blocks; the final names of the outputs. An error raised while a
+        block is expanded is recorded as its own (`reject`): the blocks after it are validated,
+        and their expression errors that apply_params found are reported with it."""
         try:
             check_names(self.doc, self.model)
             check_defaults(self.doc, self.model)
@@ -183,8 +184,11 @@ class _Expansion:
                 if k in self.failed:
                     self.reject(self.failed.pop(k))
                     continue
-                self.block(raw, ("blocks", k), scope, self.source[k] if self.source else None,
-                           self.params)  # fmt: skip
+                try:
+                    self.block(raw, ("blocks", k), scope,
+                               self.source[k] if self.source else None, self.params)  # fmt: skip
+                except SpecError as e:  # as a block's own keys: the blocks after it validated
+                    self.reject(list(e.diagnostics))
         except ArchspecError as e:  # with what was found before it, and in the blocks after
             if not self.failed and not self.diags:
                 raise
@@ -359,31 +363,33 @@ class _Expansion:
         varies = has_expr(source)
         pending = raw if deferred(raw) else None
         self.stack.append(kind)
-        for copy in range(common.repeat):
-            shaped = self.bound(env, refs)
-            if copy and varies:
-                raw = self.again(source, shaped, path, scope, kind, copy, common.repeat)[0]
-            elif pending is not None:
-                raw = self.finish(pending, path, shaped, scope, kind, defaulted,
-                                  (copy, common.repeat) if copy else None)  # fmt: skip
-            inner_env = use_env(self.doc, raw, kind, definition, self.params,
-                                self.shapes.of(refs[0]), self.defaults, path)  # fmt: skip
-            name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
-                                   names=common.repeat_names)  # fmt: skip
-            inner = inner_scope(name, kind, refs, definition, scope, path)
-            where = origins(self.doc, raw, source, defaulted, path, kind, definition,
-                            inner_env, copy)  # fmt: skip
-            with written_as(self.doc, where):
-                for k, inner_raw in enumerate(definition.blocks):
-                    inner_path: KeyPath = ("define", kind, "blocks", k)
-                    value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
-                                             inner.use)  # fmt: skip
-                    self.block(value, inner_path, inner, inner_raw, inner_env)
-            if self.broken:
-                break
-            assert inner.previous is not None
-            refs = [inner.previous]
-        self.stack.pop()
+        try:  # (a raised error leaves the walk to go on: run)
+            for copy in range(common.repeat):
+                shaped = self.bound(env, refs)
+                if copy and varies:
+                    raw = self.again(source, shaped, path, scope, kind, copy, common.repeat)[0]
+                elif pending is not None:
+                    raw = self.finish(pending, path, shaped, scope, kind, defaulted,
+                                      (copy, common.repeat) if copy else None)  # fmt: skip
+                inner_env = use_env(self.doc, raw, kind, definition, self.params,
+                                    self.shapes.of(refs[0]), self.defaults, path)  # fmt: skip
+                name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
+                                       names=common.repeat_names)  # fmt: skip
+                inner = inner_scope(name, kind, refs, definition, scope, path)
+                where = origins(self.doc, raw, source, defaulted, path, kind, definition,
+                                inner_env, copy)  # fmt: skip
+                with written_as(self.doc, where):
+                    for k, inner_raw in enumerate(definition.blocks):
+                        inner_path: KeyPath = ("define", kind, "blocks", k)
+                        value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
+                                                 inner.use)  # fmt: skip
+                        self.block(value, inner_path, inner, inner_raw, inner_env)
+                if self.broken:
+                    break
+                assert inner.previous is not None
+                refs = [inner.previous]
+        finally:
+            self.stack.pop()
         if not common.repeat:
             self.names.drop(common, refs, path, scope)
         bind(scope, common.name, refs[0])
