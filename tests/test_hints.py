@@ -507,7 +507,7 @@ def test_a_family_members_name_says_which_family_and_set(word, family, item):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19"])
+@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet50", "resnet_50"])
 def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
     from archspec.frontend.zoo import resolve_spec_path
 

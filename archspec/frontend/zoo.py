@@ -150,6 +150,8 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
         return text.lower().replace("_", "").replace("-", "")
 
     wanted = plain(word)
+    if any(plain(name) == wanted for name in zoo):  # `ResNet50`: the network, not a member
+        return None
     for name, path in zoo.items():
         parts = name.split("_")
         if not is_family(path) or not wanted.startswith(plain(parts[0])):
