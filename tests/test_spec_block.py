@@ -283,3 +283,32 @@ def test_a_spec_included_twice_warns_once(tmp_path):
                  "  - {type: add, inputs: [a, b]}\n", "head.yaml")  # fmt: skip
     warnings = api.analyze(head).warnings
     assert [(w.code, w.path, w.line) for w in warnings] == [("W302", ("blocks", 0, "bn_scale"), 4)]
+
+
+def test_an_error_a_set_value_causes_in_the_included_spec_notes_the_set_key(tmp_path):
+    """`set: {depth: 19}` on the resnet family: seven errors inside resnet.yaml, each noting only
+    the including block, with no word on which value caused them."""
+    path = write(tmp_path, "name: t\ninput: [224, 224, 3]\nblocks:\n"
+                 "  - {type: spec, name: bb, path: resnet, set: {depth: 19}}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(path)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.file, d.line) == ("E501", str(ROOT / "specs/families/resnet.yaml"), 7)
+    notes = [(r.message, r.file, r.line, r.col) for r in d.related]
+    assert notes[0] == ("`depth` comes from blocks[0].set.depth", str(path), 4, 55)  # 19
+    assert notes[1][0].startswith("the same value fails 6 more keys: blocks[1].use_bias")
+    assert notes[2] == ("in the spec included by blocks[0]", str(path), 4, 5)
+
+
+def test_a_set_value_yaml_read_as_text_gets_the_hint_at_the_set_key(tmp_path):
+    write(tmp_path, "name: inner\nparams: {eps: 0.001}\ninput: [8, 8, 3]\nblocks:\n"
+          "  - {type: conv, filters: 4, kernel: 3, batch_norm: true, bn_epsilon: '${eps}'}\n",
+          "inner.yaml")  # fmt: skip
+    path = write(tmp_path, "name: t\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: spec, path: inner.yaml, set: {eps: 1e-5}}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(path)
+    (d,) = e.value.diagnostics
+    assert d.code == "E202" and d.line == 5
+    assert d.related[0].message == "`eps` comes from blocks[0].set.eps"
+    assert d.hint == "blocks[0].set.eps: YAML reads `1e-5` as text; write `1.0e-5`"

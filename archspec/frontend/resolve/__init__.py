@@ -65,7 +65,7 @@ from archspec.frontend.resolve.errors import (
     with_use,
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
-from archspec.frontend.resolve.origins import with_origin_notes, written_as
+from archspec.frontend.resolve.origins import given, included_set, with_origin_notes, written_as
 from archspec.frontend.resolve.params import (
     apply_params,
     deferred,
@@ -409,12 +409,13 @@ class _Expansion:
         inner_doc = include.with_set(self.doc, use, path, inner_doc)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
-        with include.noting(note):
+        values = included_set(self.doc, path, use.set)  # the notes of errors its values cause
+        with include.noting(note), given(inner_doc.file, values):
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
             model = validated(inner_doc, failed)
         model = include.take_input(self.doc, path, model, shape)
-        with include.noting(note):
+        with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count, failed)  # fmt: skip
             outputs = inner.run()

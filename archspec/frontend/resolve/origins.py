@@ -1,10 +1,11 @@
 """Where a value an error is about came from, as notes on the error: a `--set` item (with the
-option that gave it: `diff`'s `--old-set` and `--new-set` too), or a user-defined block's param
-(the use's key, the spec's `defaults`, or the definition's own default).
+option that gave it: `diff`'s `--old-set` and `--new-set` too), an including block's `set` key,
+or a user-defined block's param (the use's key, the spec's `defaults`, or the definition's own
+default).
 
 Both are context variables, set while they hold: `GIVEN` for the resolution of one spec
-(params.setting), `PARAMS` while the blocks of one use of a user-defined block are expanded
-(`written_as`).
+(`given`: params.setting, and the resolution of an included spec), `PARAMS` while the blocks of
+one use of a user-defined block are expanded (`written_as`).
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import SetNote
 from archspec.frontend.translate import number_hint, written_at
 
+#: a file, line and column
+Place = tuple[str | None, int | None, int | None]
+
 
 class SetItem(str):
     """A `--set` item given by another option (`diff`'s `--old-set`, `--new-set`): messages
-    about it name that option."""
+    about it name that option. Or, with `at`, an included spec's param that the including
+    block's `set` gave: `option` is that key (`blocks[0].set.depth`) and `at` its place."""
 
     option: str
+    at: Place | None
 
-    def __new__(cls, text: str, option: str) -> SetItem:
+    def __new__(cls, text: str, option: str, at: Place | None = None) -> SetItem:
         item = super().__new__(cls, text)
-        item.option = option
+        item.option, item.at = option, at
         return item
 
 
@@ -70,6 +76,28 @@ PARAMS: ContextVar[tuple[Document | None, dict[str, Origin]]] = ContextVar(
 
 
 @contextmanager
+def given(file: str | None, values: dict[str, tuple[Any, str]]) -> Iterator[None]:
+    """`GIVEN` while the spec `file` is resolved with `values` (name -> (value, item))."""
+    token = GIVEN.set((file, values))
+    try:
+        yield
+    finally:
+        GIVEN.reset(token)
+
+
+def included_set(doc: Document, path: KeyPath, values: dict[str, Any]
+                 ) -> dict[str, tuple[Any, str]]:  # fmt: skip
+    """`GIVEN`'s values for the spec that the block at `path` of `doc` includes with `values`
+    (its `set`): each noted at its key."""
+    out: dict[str, tuple[Any, str]] = {}
+    for k, v in values.items():
+        where = (*path, "set", k)
+        at = (doc.file, *(doc.locate(where) or (None, None)))
+        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at))
+    return out
+
+
+@contextmanager
 def written_as(doc: Document, params: dict[str, Origin]) -> Iterator[None]:
     """`PARAMS` while the blocks of one use of a user-defined block are expanded."""
     token = PARAMS.set((doc, params))
@@ -98,7 +126,7 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     items = [(k, value, item) for k, (value, item) in sets.items()
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
     hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
-    hint = next((f"{option(item)} {k}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
+    hint = next((f"{_named(k, item)}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
                  if h), None)  # fmt: skip
     notes: list[Related] = [set_note(k, item) for k, _, item in items]
     if d.code != "E502":  # (an undefined name: the values of the others do not matter)
@@ -131,8 +159,16 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
     return notes
 
 
+def _named(name: str, item: str) -> str:
+    """How a hint names the given param: `--set width`, or `blocks[0].set.width`."""
+    return item.option if isinstance(item, SetItem) and item.at is not None else \
+        f"{option(item)} {name}"  # fmt: skip
+
+
 def set_note(name: str, item: str) -> SetNote:
-    """`name` comes from the command line's `item`."""
+    """`name` comes from the command line's `item`, or from an including block's `set`."""
+    if isinstance(item, SetItem) and item.at is not None:
+        return SetNote(f"`{name}` comes from {item.option}", *item.at)
     return SetNote(f"`{name}` comes from {option(item)} {item}")
 
 

@@ -39,7 +39,7 @@ from archspec.core.errors import (
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, fail, with_use
-from archspec.frontend.resolve.origins import GIVEN, option, with_origins
+from archspec.frontend.resolve.origins import given, option, with_origins
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import SpecModel, validate_spec
@@ -103,11 +103,8 @@ def setting(doc: Document, sets: Sequence[str]) -> Iterator[None]:
     """`GIVEN` for the resolution of `doc` with `sets` (checked by `parse_sets` later)."""
     items = {s.partition("=")[0].strip(): s for s in last_sets(sets)}
     values = {k: (v, items[k]) for k, v in _quietly_parsed(sets).items()}
-    token = GIVEN.set((doc.file, values))
-    try:
+    with given(doc.file, values):
         yield
-    finally:
-        GIVEN.reset(token)
 
 
 def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
