@@ -595,9 +595,11 @@ blocks:
         # a use inside a definition: its key reads the spec's `w`, which --set gave
         ({}, ["w=4"], ["`g` is 0 (an integer), from define.outer.blocks[0].g",
                        "`w` comes from --set w=4"]),
-        # ... but the outer definition's `h` hides the spec's: no --set note for it
+        # ... but the outer definition's `h` hides the spec's: no --set note for it, and a note
+        # on where the outer use's `h` got its value
         ({'g: "${w - 4}"': 'g: "${h - 1}"'}, ["h=1"],
-         ["`g` is 0 (an integer), from define.outer.blocks[0].g"]),
+         ["`g` is 0 (an integer), from define.outer.blocks[0].g",
+          "`h` is 1 (an integer), from the default at define.outer.params.h"]),
         # a default of the inner definition reads the spec's params, not the outer use's
         # (it crashed: KeyError), and a default that reads a --set counts as given
         ({"{f: 8, g: 2}": '{f: 8, g: "${8 // h}"}', 'g: "${w - 4}"': "f: 8"}, ["h=0"],
@@ -616,6 +618,44 @@ def test_param_notes_in_nested_definitions(change, sets, expected):
         archspec.load(text=text, sets=sets)
     (d,) = e.value.diagnostics
     assert [n.message for n in d.related if not n.message.startswith("in the block")] == expected
+
+
+CHAIN = """\
+name: t
+input: [32, 32, 3]
+params: {w: 1}
+define:
+  a:
+    params: {x: 8}
+    blocks:
+      - {type: conv, filters: "${x}", kernel: 3}
+  b:
+    params: {y: 8}
+    blocks:
+      - {type: a, x: "${y - 10}"}
+  c:
+    params: {z: 8}
+    blocks:
+      - {type: b, y: "${z * w}"}
+blocks:
+  - {type: c, z: "${w * 4}"}
+"""
+
+
+def test_param_notes_follow_a_value_through_nested_definitions():
+    """A value passed on through three definitions: the notes said only where the innermost
+    use's key was (`x` from define.b.blocks[0].x), not where the values it read came from."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=CHAIN, sets=["w=1"])
+    (d,) = e.value.diagnostics
+    assert d.message == "define.a.blocks[0].filters: expected a value > 0, received -6 (an integer)"
+    assert [(n.message, n.line, n.col) for n in d.related] == [
+        ("`x` is -6 (an integer), from define.b.blocks[0].x", 12, 22),
+        ("`y` is 4 (an integer), from define.c.blocks[0].y", 16, 22),
+        ("`z` is 4 (an integer), from blocks[0].z", 18, 18),
+        ("`w` comes from --set w=1", None, None),  # read at two levels: noted once
+        ("in the block used at blocks[0]", 18, 5),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from archspec.core.errors import Diagnostic, KeyPath, SpecError, did_you_mean, f
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
-from archspec.frontend.resolve.origins import PARAMS, Origin, written_as
+from archspec.frontend.resolve.origins import PARAMS, Origin, outer_notes, written_as
 from archspec.frontend.resolve.params import COPY, reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
@@ -150,8 +150,10 @@ def origins(doc: Document, raw: dict[str, Any], source: Any, defaulted: set[str]
             out[p] = Origin(env[p], ("defaults", kind, p))
         elif p in raw:
             written = expr.source_of(source.get(p) if isinstance(source, dict) else None)
-            which = f", with `copy` = {copy}" if written and COPY in expr.names(written) else ""
-            out[p] = Origin(env[p], (*at, p), which, hidden)
+            read = expr.names(written) if written else frozenset()
+            which = f", with `copy` = {copy}" if COPY in read else ""
+            via = outer_notes(doc, read, outer) if hidden and read & hidden else ()
+            out[p] = Origin(env[p], (*at, p), which, hidden, via)
         else:
             out[p] = Origin(env[p], ("define", kind, "params", p))
     return out

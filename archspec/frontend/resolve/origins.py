@@ -56,6 +56,8 @@ class Origin(NamedTuple):
     #: for the key of a use inside a definition: that definition's params, which its `${...}`
     #: reads where they hide the spec's
     hidden: frozenset[str] = frozenset()
+    #: for such a key: where the params its `${...}` read got theirs (`outer_notes`)
+    via: tuple[Related, ...] = ()
 
     @property
     def default(self) -> bool:
@@ -133,7 +135,18 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
         notes += _param_notes(doc, read, local, inside, sets)
     if not notes:
         return d
+    notes = list(dict.fromkeys(notes))  # a --set that values at several levels read: once
     return dataclasses.replace(d, related=(*d.related, *notes), hint=hint or d.hint)
+
+
+def outer_notes(doc: Document, read: frozenset[str] | set[str], outer: dict[str, Origin]
+                ) -> tuple[Related, ...]:  # fmt: skip
+    """The notes on the params of the enclosing use (`outer`) that the `${...}` of a use's key
+    inside a definition reads: the origin of a value passed on through nested definitions."""
+    file, values = GIVEN.get()
+    sets = values if file == doc.file else {}
+    local = {k: o.value for k, o in outer.items()}
+    return tuple(_param_notes(doc, read, local, outer, sets))
 
 
 def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str, Any],
@@ -155,6 +168,7 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
         at = f"the default at {format_path(o.where)}" if o.default else format_path(o.where)
         notes.append(Related(f"`{k}` is {describe(o.value)}, from {at}{o.copy}", doc.file,
                              *(doc.locate(o.where) or (None, None))))  # fmt: skip
+        notes += o.via
         notes += [set_note(s, sets[s][1]) for s in via]
     return notes
 
