@@ -54,6 +54,6 @@ def test_a_member_the_family_lacks_is_one_error_naming_the_keys():
     assert "name: in `${model_name[depth]}`: key 19 (an integer) is not in the mapping" in r.stderr
     assert "note: `depth` comes from --set depth=19" in r.stderr
     assert (
-        "note: the same value fails 6 more keys: blocks[1].use_bias, blocks[1].bn_epsilon, "
+        "note: the same error at 6 more keys of resnet.yaml: blocks[1].use_bias, blocks[1].bn_epsilon, "
         "blocks[4].blocks, blocks[5].blocks, blocks[6].blocks, blocks[7].blocks"
     ) in r.stderr

@@ -296,19 +296,33 @@ def test_an_error_a_set_value_causes_in_the_included_spec_notes_the_set_key(tmp_
     assert (d.code, d.file, d.line) == ("E501", str(ROOT / "specs/families/resnet.yaml"), 7)
     notes = [(r.message, r.file, r.line, r.col) for r in d.related]
     assert notes[0] == ("`depth` comes from blocks[0].set.depth", str(path), 4, 55)  # 19
-    assert notes[1][0].startswith("the same value fails 6 more keys: blocks[1].use_bias")
+    assert notes[1][0].startswith("the same error at 6 more keys of resnet.yaml: blocks[1].use")
     assert notes[2] == ("in the spec included by blocks[0]", str(path), 4, 5)
 
 
-def test_a_set_value_yaml_read_as_text_gets_the_hint_at_the_set_key(tmp_path):
+@pytest.mark.parametrize("written", ["1e-5", "'1e-5'"])
+def test_a_set_value_yaml_read_as_text_gets_the_hint_at_the_set_key(tmp_path, written):
     write(tmp_path, "name: inner\nparams: {eps: 0.001}\ninput: [8, 8, 3]\nblocks:\n"
           "  - {type: conv, filters: 4, kernel: 3, batch_norm: true, bn_epsilon: '${eps}'}\n",
           "inner.yaml")  # fmt: skip
     path = write(tmp_path, "name: t\ninput: [8, 8, 3]\nblocks:\n"
-                 "  - {type: spec, path: inner.yaml, set: {eps: 1e-5}}\n")  # fmt: skip
+                 f"  - {{type: spec, path: inner.yaml, set: {{eps: {written}}}}}\n")  # fmt: skip
     with pytest.raises(SpecError) as e:
         api.analyze(path)
     (d,) = e.value.diagnostics
     assert d.code == "E202" and d.line == 5
     assert d.related[0].message == "`eps` comes from blocks[0].set.eps"
-    assert d.hint == "blocks[0].set.eps: YAML reads `1e-5` as text; write `1.0e-5`"
+    unquote = " (without quotes)" if written.startswith("'") else ""
+    assert d.hint == f"blocks[0].set.eps: YAML reads `1e-5` as text; write `1.0e-5`{unquote}"
+
+
+def test_an_included_specs_errors_come_in_the_place_of_the_including_block(tmp_path):
+    """Errors were sorted by line whatever their file: the included spec's (line 7 of
+    resnet.yaml) came after the including spec's line 5, which follows the including block."""
+    path = write(tmp_path, "name: t\ninput: [224, 224, 3]\nblocks:\n"
+                 "  - {type: spec, name: bb, path: resnet, set: {depth: 19}}\n"
+                 "  - {type: dense, units: -3}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(path)
+    got = [(Path(d.file).name, d.line, d.code) for d in e.value.diagnostics]
+    assert got == [("resnet.yaml", 7, "E501"), (path.name, 5, "E204")]

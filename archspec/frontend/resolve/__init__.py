@@ -193,9 +193,11 @@ class _Expansion:
             if not self.failed and not self.diags:
                 raise
             later = [d for diags in self.failed.values() for d in diags]
-            raise type(e)(by_position([*self.diags, *e.diagnostics, *later]).diagnostics) from None
+            raise type(e)(
+                by_position([*self.diags, *e.diagnostics, *later], self.doc.file).diagnostics
+            ) from None
         if self.diags:
-            raise by_position(self.diags)
+            raise by_position(self.diags, self.doc.file)
         return read_outputs(self.doc, self.model, scope)
 
     def reject(self, diags: list[Diagnostic]) -> None:

@@ -16,6 +16,8 @@ carries.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from collections.abc import Iterable
 
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
@@ -98,22 +100,33 @@ class SetNote(Related):
 FOLDED_NAMED = 8
 
 
-def by_position(diags: Iterable[Diagnostic]) -> SpecError:
-    """One error with all the diagnostics collected, in file order (`one_per_set`)."""
-    return SpecError(one_per_set(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))))
+def by_position(diags: Iterable[Diagnostic], file: str | None = None) -> SpecError:
+    """One error with all the diagnostics collected, in the order of `file` (the spec being
+    resolved): an error in another file (an included spec) goes where its note in `file` is (the
+    including block). Then `one_per_set`."""
+
+    def key(d: Diagnostic) -> tuple[int, int, int, int]:
+        here = d.line or 0, d.col or 0
+        if file is None or d.file in (file, None):
+            return (*here, 0, 0)
+        at = next((r for r in d.related if r.file == file and r.line is not None), None)
+        return (at.line or 0, at.col or 0, *here) if at else (*here, 0, 0)
+
+    return SpecError(one_per_set(sorted(diags, key=key)))
 
 
 def one_per_set(diags: list[Diagnostic]) -> list[Diagnostic]:
-    """Errors of one code that note the same `--set` items are one mistake in the keys that
-    read their values (`--set depth=19` where each table of a family lacks 19): the first,
-    with a note that names the other keys."""
+    """Errors of one file that say the same of the same `--set` value, with the same notes
+    otherwise, are one mistake in the keys that read it (`--set depth=19` where each table of a
+    family lacks 19): the first, with a note that names the other keys."""
     first: dict[tuple[object, ...], int] = {}
     more: dict[int, list[Diagnostic]] = {}
     out: list[Diagnostic] = []
     for d in diags:
-        sets = tuple(r for r in d.related if isinstance(r, SetNote))
-        if sets:
-            key = (d.code, d.file, sets)
+        if any(isinstance(r, SetNote) for r in d.related):
+            others = tuple(r for r in d.related if not isinstance(r, SetNote))
+            sets = tuple(r for r in d.related if isinstance(r, SetNote))
+            key = (d.code, d.file, _cause(d), d.hint, sets, others)
             if key in first:
                 more[first[key]].append(d)
                 continue
@@ -125,6 +138,16 @@ def one_per_set(diags: list[Diagnostic]) -> list[Diagnostic]:
             if len(rest) > FOLDED_NAMED:
                 names.append(f"and {len(rest) - FOLDED_NAMED} more")
             keys = "key" if len(rest) == 1 else "keys"
-            note = Related(f"the same value fails {len(rest)} more {keys}: " + ", ".join(names))
+            file = out[k].file
+            where = f" of {os.path.basename(file)}" if file else ""
+            note = Related(f"the same error at {len(rest)} more {keys}{where}: " + ", ".join(names))
             out[k] = dataclasses.replace(out[k], related=(*out[k].related, note))
     return out
+
+
+def _cause(d: Diagnostic) -> str:
+    """What `d` says, without the key path it begins with or the expression it quotes
+    (`blocks[1].use_bias: in `${bias[depth]}`: key 19 ...` -> `key 19 ...`)."""
+    text = d.message.removeprefix(format_path(d.path) + ": ")
+    quoted = re.match(r"in `[^`]*`: ", text)
+    return text[quoted.end() :] if quoted else text

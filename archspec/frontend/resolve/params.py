@@ -88,8 +88,10 @@ def split_set(item: str, file: str | None = None) -> tuple[str, str]:
     name, sep, value = item.partition("=")
     name = name.strip()
     if not sep or not name:
+        hint = (f"give a value: {option(item)} {name}=VALUE" if name
+                else "give the param's name before `=`")  # fmt: skip
         raise UsageError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
-                                    "NAME=VALUE", file=file))  # fmt: skip
+                                    "NAME=VALUE", file=file, hint=hint))  # fmt: skip
     return name, value
 
 
@@ -154,7 +156,7 @@ def apply_params(doc: Document, sets: Sequence[str]
                 top[k] = v
     if errors:  # the spec cannot be validated as written: what failed, all of it
         diags = [*errors, *(d for ds in failed.values() for d in ds)]
-        raise by_position(diags)
+        raise by_position(diags, doc.file)
     return dataclasses.replace(doc, data=top), params, failed
 
 
@@ -167,7 +169,7 @@ def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
         if not failed:
             raise
         diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
-        raise by_position(diags) from None
+        raise by_position(diags, doc.file) from None
 
 
 def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
