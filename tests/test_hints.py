@@ -474,8 +474,10 @@ def test_a_misspelled_type_key_is_named_not_reported_missing(key):
     assert d.hint == "did you mean `type`?"
 
 
-def test_a_block_without_type_or_a_near_key_still_needs_type():
-    d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n  - {kind: conv, filters: 4, kernel: 3}\n")
+@pytest.mark.parametrize("pair", ["kind: conv", "style: v1", "typ: 3"])
+def test_a_block_without_type_or_a_near_key_still_needs_type(pair):
+    # `style` is no misspelled `type` (a review found it named so), nor a name without text
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n  - {{{pair}, filters: 4, kernel: 3}}\n")
     assert (d.code, d.path) == ("E203", ("blocks", 0))
 
 
@@ -505,6 +507,18 @@ def test_a_family_members_name_says_which_family_and_set(word, family, item):
         "E505", f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
         f"`set: {{{name}: {value}}}`"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["efficientnet_b3.yaml", "./efficientnet_b3", "x/efficientnet_b3"])
+def test_a_missing_file_named_as_a_family_member_gets_the_family_hint(path):
+    from archspec.frontend.zoo import resolve_spec_path
+
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec_path(path)
+    assert e.value.diagnostics[0].hint == (
+        "`efficientnet_b3` is a member of the zoo family `efficientnet`: "
+        "`efficientnet --set variant=b3`"
+    )
 
 
 @pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet50", "resnet_50"])

@@ -27,7 +27,6 @@ from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     SpecError,
-    closest,
     describe,
     did_you_mean,
     format_path,
@@ -202,6 +201,13 @@ def validate_spec(doc: Document) -> SpecModel:
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
+def _near_type(key: str) -> bool:
+    """Whether `key` is `type` misspelled (`typ`, `tpye`, `Type`; not `style`)."""
+    import difflib
+
+    return bool(difflib.get_close_matches(key.casefold(), ["type"], n=1, cutoff=0.75))
+
+
 def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str] | None = None
                    ) -> Block | list[Diagnostic]:  # fmt: skip
     """Validate one block mapping against its type's model. Returns the model or diagnostics.
@@ -212,8 +218,8 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
                          f"received {describe(raw)}", path)]  # fmt: skip
     kind = raw.get("type")
     if kind is None:
-        for key in raw:  # `typ: conv`: the misspelled key, not also a missing `type`
-            if isinstance(key, str) and closest(key, ("type",)):
+        for key, value in raw.items():  # `typ: conv`: the misspelled key, not a missing `type`
+            if isinstance(key, str) and isinstance(value, str) and _near_type(key):
                 at = (*path, key)
                 return [doc.diag("E201", f"{format_path(at)}: unknown key `{key}` in a block",
                                  at, hint="did you mean `type`?", key=True)]  # fmt: skip

@@ -126,10 +126,11 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
     (a path, not bare, is held to a closer match: `nonexist.yaml` is not `convnext`)."""
     import difflib
 
-    member = family_member(word, zoo) if bare else None
+    name = Path(word).name  # `efficientnet_b3`, or a path to a file of that name
+    member = family_member(name, zoo)
     if member is not None:
         family, param, value = member
-        return (f"`{word}` is a member of the zoo family `{family}`: "
+        return (f"`{name}` is a member of the zoo family `{family}`: "
                 f"`{family} --set {param}={value}`")  # fmt: skip
     lowered = {name.lower(): name for name in zoo}
     cutoff = 0.6 if bare else 0.8

@@ -33,10 +33,13 @@ class SetItem(str):
 
     option: str
     at: Place | None
+    #: whether the value was quoted where it was written (a `set` key of a spec)
+    quoted: bool
 
-    def __new__(cls, text: str, option: str, at: Place | None = None) -> SetItem:
+    def __new__(cls, text: str, option: str, at: Place | None = None,
+                quoted: bool = False) -> SetItem:  # fmt: skip
         item = super().__new__(cls, text)
-        item.option, item.at = option, at
+        item.option, item.at, item.quoted = option, at, quoted
         return item
 
 
@@ -95,7 +98,7 @@ def included_set(doc: Document, path: KeyPath, values: dict[str, Any]
     for k, v in values.items():
         where = (*path, "set", k)
         at = (doc.file, *(doc.locate(where) or (None, None)))
-        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at))
+        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at, where in doc.quoted))
     return out
 
 
@@ -127,7 +130,8 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     sets = given if file == doc.file else {}
     items = [(k, value, item) for k, (value, item) in sets.items()
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
-    hints = (number_hint(v, quoted=False) if isinstance(v, str) else None for _, v, _ in items)
+    hints = (number_hint(v, quoted=isinstance(item, SetItem) and item.quoted)
+             if isinstance(v, str) else None for _, v, item in items)  # fmt: skip
     hint = next((f"{_named(k, item)}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
                  if h), None)  # fmt: skip
     notes: list[Related] = [set_note(k, item) for k, _, item in items]
