@@ -326,3 +326,32 @@ def test_an_included_specs_errors_come_in_the_place_of_the_including_block(tmp_p
         api.analyze(path)
     got = [(Path(d.file).name, d.line, d.code) for d in e.value.diagnostics]
     assert got == [("resnet.yaml", 7, "E501"), (path.name, 5, "E204")]
+
+
+def test_a_set_value_that_reads_a_set_of_the_including_spec_notes_both(tmp_path):
+    """`set: {depth: "${d + 1}"}` with `--set d=18`: the note named the set key and stopped,
+    with no word on the --set that made it 19; through a second include as well."""
+    mid = write(tmp_path, "name: mid\nparams: {d: 50}\ninput: [224, 224, 3]\nblocks:\n"
+                "  - {type: spec, name: bb, path: resnet, set: {depth: '${d + 1}'}}\n",
+                "mid.yaml")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(mid, sets=["d=18"])
+    (d,) = e.value.diagnostics
+    assert [r.message for r in d.related][:2] == [
+        "`depth` comes from blocks[0].set.depth", "`d` comes from --set d=18"
+    ]  # fmt: skip
+    top = write(tmp_path, "name: top\nparams: {n: 50}\ninput: [224, 224, 3]\nblocks:\n"
+                "  - {type: spec, name: m, path: mid.yaml, set: {d: '${n}'}}\n", "top.yaml")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(top, sets=["n=18"])
+    (d,) = e.value.diagnostics
+    assert [(r.message, r.file and Path(r.file).name) for r in d.related][:4] == [
+        ("`depth` comes from blocks[0].set.depth", "mid.yaml"),
+        ("`d` comes from blocks[0].set.d", "top.yaml"),
+        ("`n` comes from --set n=18", None),
+        (
+            "the same error at 6 more keys of resnet.yaml: blocks[1].use_bias, blocks[1].bn_epsilon, "
+            "blocks[4].blocks, blocks[5].blocks, blocks[6].blocks, blocks[7].blocks",
+            None,
+        ),
+    ]

@@ -35,11 +35,13 @@ class SetItem(str):
     at: Place | None
     #: whether the value was quoted where it was written (a `set` key of a spec)
     quoted: bool
+    #: where the values that a `set` key's `${...}` read came from
+    via: tuple[Related, ...]
 
-    def __new__(cls, text: str, option: str, at: Place | None = None,
-                quoted: bool = False) -> SetItem:  # fmt: skip
+    def __new__(cls, text: str, option: str, at: Place | None = None, quoted: bool = False,
+                via: tuple[Related, ...] = ()) -> SetItem:  # fmt: skip
         item = super().__new__(cls, text)
-        item.option, item.at, item.quoted = option, at, quoted
+        item.option, item.at, item.quoted, item.via = option, at, quoted, via
         return item
 
 
@@ -93,12 +95,18 @@ def given(file: str | None, values: dict[str, tuple[Any, str]]) -> Iterator[None
 def included_set(doc: Document, path: KeyPath, values: dict[str, Any]
                  ) -> dict[str, tuple[Any, str]]:  # fmt: skip
     """`GIVEN`'s values for the spec that the block at `path` of `doc` includes with `values`
-    (its `set`): each noted at its key."""
+    (its `set`, only ever in the top-level blocks): each noted at its key, and where the values
+    that its `${...}` read came from (`doc`'s own `--set` or `set` items)."""
+    file, given_here = GIVEN.get()
+    sets = given_here if file == doc.file else {}
     out: dict[str, tuple[Any, str]] = {}
     for k, v in values.items():
         where = (*path, "set", k)
         at = (doc.file, *(doc.locate(where) or (None, None)))
-        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at, where in doc.quoted))
+        written = expr.source_of(written_at(doc.written, where))
+        read = expr.names(written) if written else frozenset()
+        via = tuple(n for s in sorted(read & sets.keys()) for n in set_notes(s, sets[s][1]))
+        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at, where in doc.quoted, via))
     return out
 
 
@@ -134,7 +142,7 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
              if isinstance(v, str) else None for _, v, item in items)  # fmt: skip
     hint = next((f"{_named(k, item)}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
                  if h), None)  # fmt: skip
-    notes: list[Related] = [set_note(k, item) for k, _, item in items]
+    notes: list[Related] = [n for k, _, item in items for n in set_notes(k, item)]
     if d.code != "E502":  # (an undefined name: the values of the others do not matter)
         notes += _param_notes(doc, read, local, inside, sets)
     if not notes:
@@ -173,7 +181,7 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
         notes.append(Related(f"`{k}` is {describe(o.value)}, from {at}{o.copy}", doc.file,
                              *(doc.locate(o.where) or (None, None))))  # fmt: skip
         notes += o.via
-        notes += [set_note(s, sets[s][1]) for s in via]
+        notes += [n for s in via for n in set_notes(s, sets[s][1])]
     return notes
 
 
@@ -183,11 +191,12 @@ def _named(name: str, item: str) -> str:
         f"{option(item)} {name}"  # fmt: skip
 
 
-def set_note(name: str, item: str) -> SetNote:
-    """`name` comes from the command line's `item`, or from an including block's `set`."""
+def set_notes(name: str, item: str) -> list[Related]:
+    """`name` comes from the command line's `item`, or from an including block's `set` (then
+    where the values its expression read came from)."""
     if isinstance(item, SetItem) and item.at is not None:
-        return SetNote(f"`{name}` comes from {item.option}", *item.at)
-    return SetNote(f"`{name}` comes from {option(item)} {item}")
+        return [SetNote(f"`{name}` comes from {item.option}", *item.at), *item.via]
+    return [SetNote(f"`{name}` comes from {option(item)} {item}")]
 
 
 def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diagnostic:
