@@ -528,3 +528,17 @@ def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
     with pytest.raises(ArchspecError) as e:
         resolve_spec_path(word)
     assert e.value.diagnostics[0].hint.startswith("did you mean the zoo network")
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("smal", "did you mean `small`?"),
+    ("Small", "did you mean `small`?"),
+    ("huge", None),  # nothing near: the keys, listed in the message, are the hint
+])  # fmt: skip
+def test_a_key_missing_from_a_table_gets_did_you_mean(value, hint):
+    # `convnext --set variant=smal` listed the keys, with no word on the near one
+    d = diagnose("name: m\nparams: {variant: " + value + ", width: {tiny: 4, small: 8}}\n"
+                 "input: [8, 8, 3]\nblocks:\n"
+                 "  - {type: conv, filters: '${width[variant]}', kernel: 3}\n")  # fmt: skip
+    assert d.code == "E501" and "is not in the mapping; its keys: tiny, small" in d.message
+    assert d.hint == hint

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from archspec.core.errors import describe
+from archspec.core.errors import describe, did_you_mean
 
 MAX_SOURCE = 500
 MAX_INT_BITS = 128
@@ -355,7 +355,8 @@ class _Eval:
             if name not in container:
                 shown = "null" if index is None else describe(index)  # 5e1: a string
                 raise ExprError(f"key {shown} is not in the mapping; its keys: "
-                                + ", ".join(map(str, container)))  # fmt: skip
+                                + ", ".join(map(str, container)),
+                                hint=did_you_mean(name, map(str, container)))  # fmt: skip
             return container[name]
         raise ExprError(f"only lists and mappings can be indexed, found {describe(container)}")
 
