@@ -237,9 +237,19 @@ def test_a_definition_may_not_take_a_built_in_name():
 
 def test_a_use_with_an_unknown_or_missing_param():
     with pytest.raises(SpecError) as e:
-        run(CBR + "  - {type: flatten}\n  - {type: cbr, filtrs: 4}\n")
+        run(CBR + "  - {type: flatten}\n  - {type: cbr, width: 4}\n")
     assert [(x.code, x.message, x.hint, x.line, x.col) for x in e.value.diagnostics] == [
         ("E504", "blocks[1]: `cbr` needs param `filters`", "add `filters: ...`", 17, 5),
+        ("E504", "blocks[1].width: `cbr` has no param `width`", "its params: filters, k",
+         17, 17),
+    ]  # fmt: skip
+    assert all(
+        [r.message for r in x.related] == ["`cbr` is defined here"] for x in e.value.diagnostics
+    )
+    # a misspelled param is not also missing (a built-in block's key is not either)
+    with pytest.raises(SpecError) as e:
+        run(CBR + "  - {type: flatten}\n  - {type: cbr, filtrs: 4}\n")
+    assert [(x.code, x.message, x.hint, x.line, x.col) for x in e.value.diagnostics] == [
         ("E504", "blocks[1].filtrs: `cbr` has no param `filtrs`", "did you mean `filters`?",
          17, 17),
     ]  # fmt: skip

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict, ValidationError
 
 from archspec.blocks import REGISTRY, Block
-from archspec.core.errors import Diagnostic, KeyPath, SpecError, did_you_mean, format_path
+from archspec.core.errors import (
+    Diagnostic,
+    KeyPath,
+    SpecError,
+    closest,
+    did_you_mean,
+    format_path,
+)
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
@@ -80,19 +87,22 @@ def check_use(
     known = set(allowed)  # membership in a set: 20,000 unknown keys stay linear
     names = list(definition.params)
     listed = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+    unknown = [key for key in raw if key not in known]
+    meant = {closest(str(key), allowed) for key in unknown}  # `filter`: not also "needs"
     problems = [
         dataclasses.replace(
             doc.diag("E504", f"{format_path((*path, key))}: `{kind}` has no param `{key}`",
                      (*path, key), hint=did_you_mean(str(key), allowed)
                      or "its params: " + listed, key=True),
             related=(note,))
-        for key in raw if key not in known
+        for key in unknown
     ] + [
         dataclasses.replace(
             doc.diag("E504", f"{format_path(path)}: `{kind}` needs param `{p}`", path,
                      hint=f"add `{p}: ...`"),
             related=(note,))
-        for p, default in definition.params.items() if default is None and p not in raw
+        for p, default in definition.params.items()
+        if default is None and p not in raw and p not in meant
     ]  # fmt: skip
     if problems:
         return [with_use(doc, d, use) for d in problems]
