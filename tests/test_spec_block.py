@@ -355,3 +355,21 @@ def test_a_set_value_that_reads_a_set_of_the_including_spec_notes_both(tmp_path)
             None,
         ),
     ]
+
+
+@pytest.mark.parametrize(("given", "hint"), [
+    ("./family.yml", "did you mean `family.yaml`?"),  # it listed the zoo's names
+    ("sub/famly.yaml", "did you mean `sub/family.yaml`?"),
+    ("resnt50", "did you mean `resnet50`?"),  # a bare name: the zoo, as before
+])  # fmt: skip
+def test_a_mistyped_include_path_suggests_the_file_beside_it(tmp_path, given, hint):
+    (tmp_path / "sub").mkdir()
+    for name in ("family.yaml", "sub/family.yaml"):
+        write(tmp_path, "name: f\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n", name)
+    path = write(
+        tmp_path, f"name: t\ninput: [8, 8, 3]\nblocks:\n  - {{type: spec, path: {given}}}\n"
+    )
+    with pytest.raises(SpecError) as e:
+        api.analyze(path)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.hint) == ("E505", hint)
