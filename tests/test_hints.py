@@ -16,6 +16,7 @@ from archspec.core.errors import (
 from archspec.frontend import loader
 from archspec.frontend.loader import load_text
 from archspec.frontend.schema import ONE_INPUT
+from tests.conftest import ROOT
 
 HEAD = "name: m\ninput: [32, 32, 3]\nblocks:\n"
 
@@ -542,3 +543,13 @@ def test_a_key_missing_from_a_table_gets_did_you_mean(value, hint):
                  "  - {type: conv, filters: '${width[variant]}', kernel: 3}\n")  # fmt: skip
     assert d.code == "E501" and "is not in the mapping; its keys: tiny, small" in d.message
     assert d.hint == hint
+
+
+def test_a_set_of_no_param_lists_the_values_before_the_tables():
+    # `convnext --set depth=50` listed "variant, table, prefix, mean, ..." as if all were settings
+    with pytest.raises(ArchspecError) as e:
+        archspec.load(ROOT / "specs" / "families" / "convnext.yaml", sets=["depth=50"])
+    assert e.value.diagnostics[0].hint == (
+        "its params: variant (and the tables table, prefix, mean, std, keras_params, "
+        "published_macs)"
+    )

@@ -67,8 +67,7 @@ def parse_sets(
                     "E503",
                     f"{option(item)} {name}: the spec has no param `{name}`",
                     file=file,
-                    hint=did_you_mean(name, params)
-                    or ("its params: " + ", ".join(params) if params else "the spec has no params"),
+                    hint=did_you_mean(name, params) or _listed(params),
                 )
             )
         try:
@@ -80,6 +79,18 @@ def parse_sets(
             ) from None
         out[name] = doc.data["v"]
     return out
+
+
+def _listed(params: dict[str, Any]) -> str:
+    """The hint that lists a spec's params: the values first, then the tables (a family's
+    `model_name: {18: resnet18, ...}`), which are rarely what a `--set` means."""
+    if not params:
+        return "the spec has no params"
+    tables = [k for k, v in params.items() if isinstance(v, dict | list)]
+    values = [k for k in params if k not in tables]
+    if not tables or not values:
+        return "its params: " + ", ".join(params)
+    return f"its params: {', '.join(values)} (and the tables {', '.join(tables)})"
 
 
 def split_set(item: str, file: str | None = None) -> tuple[str, str]:
