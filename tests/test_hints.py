@@ -286,6 +286,52 @@ def test_a_bn_key_in_a_definition_warns_once_for_all_its_uses():
     ]
 
 
+UNUSED = """\
+name: d
+input: [32, 32, 3]
+define:
+  unused:
+    params: {f: 8}
+    blocks:
+      - {type: convv, filters: "${f}", kernel: 3}
+      - {type: dense, unitz: "${f}"}
+      - {type: inner, g: 1}
+  inner:
+    params: {g: 1}
+    blocks:
+      - {type: dense, units: 4}
+  used:
+    blocks:
+      - {type: conv, filters: 4, kernel: 3}
+blocks:
+  - {type: used}
+"""
+
+
+def test_a_definition_no_block_uses_is_checked_for_types_and_keys_and_warned():
+    """`check` said `ok` of a spec whose unused definition had an unknown block type and an
+    unknown key: a definition was checked only where a block used it."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=UNUSED)
+    got = [(d.code, d.path, d.line, d.hint) for d in e.value.diagnostics]
+    assert got == [
+        ("E205", ("define", "unused", "blocks", 0, "type"), 7, "did you mean `conv`?"),
+        ("E201", ("define", "unused", "blocks", 1, "unitz"), 8, "did you mean `units`?"),
+    ]
+    text = UNUSED.replace("convv", "conv").replace("unitz", "units")
+    warnings = archspec.analyze(archspec.load(text=text)).warnings
+    # `inner` is used only by `unused`: no block reaches it either
+    assert [(w.code, w.path, w.line, w.message) for w in warnings] == [
+        (
+            "W303",
+            ("define", "unused"),
+            4,
+            "define.unused: `unused` is defined, but no block uses it",
+        ),
+        ("W303", ("define", "inner"), 10, "define.inner: `inner` is defined, but no block uses it"),
+    ]
+
+
 @pytest.mark.parametrize(("name", "hint"), [
     ("widht", "no param is defined here, only `copy` (the index of the copy), `in_shape` and "
               "`in_channels`"),  # an instance's params read its input's shape too

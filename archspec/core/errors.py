@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "W101": "a folder search skipped an entry (symlink, FIFO, device, unreadable folder)",
     "W301": "input or block feeds nothing",
     "W302": "a key that changes nothing",
+    "W303": "a definition no block uses",
 }
 
 

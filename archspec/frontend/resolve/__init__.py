@@ -51,6 +51,7 @@ from archspec.frontend.resolve.define import (
     COMMON,
     Use,
     check_names,
+    check_unused,
     check_use,
     inner_scope,
     origins,
@@ -174,11 +175,11 @@ class _Expansion:
 
     def run(self) -> list[str]:
         """Expand the top-level blocks; the final names of the outputs. An error raised while a
-        block is expanded is recorded as its own (`reject`): the blocks after it are validated,
-        and their expression errors that apply_params found are reported with it."""
+        block is expanded is its own (`reject`): the blocks after it are only validated."""
         try:
             check_names(self.doc, self.model)
             check_defaults(self.doc, self.model)
+            check_unused(self.doc, self.model, self.diags, self.warnings)
             self.scope = scope = top_scope(self.model)
             for k, raw in enumerate(self.model.blocks):
                 if k in self.failed:

@@ -32,7 +32,7 @@ from archspec.frontend.resolve.params import COPY, reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
 from archspec.frontend.resolve.values import check_value
-from archspec.frontend.schema import Define, SpecModel
+from archspec.frontend.schema import Define, SpecModel, validate_block
 from archspec.frontend.translate import translate
 
 #: how deep uses of user-defined blocks may nest (a block whose definition uses another ...);
@@ -58,6 +58,36 @@ def check_names(doc: Document, model: SpecModel) -> None:
         if name in REGISTRY or name == "spec":  # `spec`: include.py
             raise fail(doc, "E504", f"define.{name}: `{name}` is a built-in block type",
                        ("define", name), hint="choose another name", key=True)  # fmt: skip
+
+
+def check_unused(doc: Document, model: SpecModel, errors: list[Diagnostic],
+                 warnings: list[Diagnostic]) -> None:  # fmt: skip
+    """The definitions that no block uses (through the top-level blocks and the definitions
+    they use): a warning each (W303, added to `warnings`), and the errors found without
+    expanding them, which do not depend on param values (added to `errors`): unknown block
+    types (E205) and unknown keys of built-in blocks (E201). They were not checked at all."""
+    used: set[str] = set()
+    todo = [b for b in model.blocks if isinstance(b, dict)]
+    while todo:
+        kind = todo.pop().get("type")
+        if isinstance(kind, str) and kind in model.define and kind not in used:
+            used.add(kind)
+            todo += model.define[kind].blocks
+    for name, definition in model.define.items():
+        if name in used:
+            continue
+        warnings.append(doc.diag(
+            "W303", f"define.{name}: `{name}` is defined, but no block uses it", ("define", name),
+            hint="use it in `blocks`, or remove it (it is checked for unknown block types and "
+            "keys only)", key=True, severity="warning"))  # fmt: skip
+        for k, raw in enumerate(definition.blocks):
+            path: KeyPath = ("define", name, "blocks", k)
+            kind = raw.get("type")
+            if isinstance(kind, str) and (kind in model.define or expr.PATTERN.match(kind)):
+                continue
+            found = validate_block(raw, doc, path)
+            if isinstance(found, list):
+                errors += [d for d in found if d.code in ("E201", "E205")]
 
 
 def check_use(
