@@ -112,7 +112,38 @@ def test_the_loader_records_which_scalars_were_quoted():
     assert doc.quoted == {("a",), ("c", 0)}
 
 
-# -- 3. an unquoted ${...} inside {...} or [...] -----------------------------------------
+# -- 3. YAML syntax: where the construct began, and the common causes ----------------------
+
+HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
+
+
+@pytest.mark.parametrize(("body", "where", "note", "hint"), [
+    # an unclosed `{`: the parser stops on the next line; the `{` is on this one
+    ("  - {type: conv, filters: 8, kernel: 3\n  - {type: flatten}\n", (5, 5),
+     ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
+    ("  - {type: concat, inputs: [input, input}\n", (4, 41), None, None),  # one line: no note
+    # `filters:8`: no key; the parser stops at the next line
+    ("  - type: conv\n    filters:8\n    kernel: 3\n", (6, 5),
+     ("the key that starts here", 5, 5), "put a space after the `:` of a key: `filters: 8`"),
+    # a `{name}_{k}` pattern unquoted inside `{...}`
+    ("  - {type: conv, filters: 8, kernel: 3, repeat: 2, repeat_names: {name}_{k}}\n", (4, 72),
+     None, 'quote the value: `repeat_names: "{name}_{k}"`'),
+    # a key indented further than the one above
+    ("  - type: conv\n    filters: 8\n      kernel: 3\n", (6, 13), None,
+     "a line indented further than the key above it continues that key's value: align the "
+     "keys, or quote a value that holds `: `"),
+])  # fmt: skip
+def test_a_yaml_syntax_error_notes_where_it_began_and_hints_the_cause(body, where, note, hint):
+    """The parser's position only: an unclosed `{` was reported on the line after it, with no
+    word on the `{`; `filters:8`, `{name}_{k}` and an indented key got no hint."""
+    d = diagnose(HEAD3 + body)
+    assert (d.code, at(d)) == ("E101", where)
+    notes = [(r.message, r.line, r.col) for r in d.related]
+    assert notes == ([note] if note else [])
+    assert d.hint == hint
+
+
+# -- 3b. an unquoted ${...} inside {...} or [...] -----------------------------------------
 
 
 def test_unquoted_expression_in_a_flow_mapping():

@@ -23,6 +23,7 @@ import yaml
 
 from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
 from archspec.core.limits import DEFAULT, Limits
+from archspec.frontend.syntax import BREAK, syntax_error
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -169,7 +170,7 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
         builder.build(yaml.parse(text, Loader=_Parser))
         doc.events = builder.events
     except yaml.MarkedYAMLError as e:
-        raise SpecError(_syntax_error(e, text, file, (limits or DEFAULT).depth)) from None
+        raise SpecError(syntax_error(e, text, file, (limits or DEFAULT).depth)) from None
     except yaml.YAMLError as e:
         raise SpecError(Diagnostic("E101", f"YAML error: {e}", file=file)) from None
     if not isinstance(doc.data, dict):
@@ -190,65 +191,15 @@ def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> 
     return doc
 
 
-def _syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> Diagnostic:
-    """The diagnostic for a YAML syntax error, with a hint where the cause is a common one: an
-    unquoted `${...}` inside `{...}` or `[...]`, or a tab."""
-    mark = e.problem_mark or e.context_mark
-    problem = e.problem or e.context or "invalid YAML"
-    if mark is None:
-        return Diagnostic("E101", f"YAML syntax error: {problem}", file=file)
-    line, col = mark.line + 1, mark.column + 1
-    if "nesting depth" in problem:  # libyaml's own limit (1000), met while scanning ahead
-        return Diagnostic("E702", f"nesting deeper than {depth} levels", file=file, line=line,
-                          col=col)  # fmt: skip
-    lines = _BREAK.split(text, maxsplit=mark.line + 1)[: mark.line + 1]
-    before, here = lines[-1][: mark.column], lines[-1][mark.column :]
-    if "flow" in (e.context or "") and here.startswith("{") and before.endswith("$"):
-        expr = _expression("$" + here)
-        brackets = "`{...}`" if "mapping" in (e.context or "") else "`[...]`"
-        return Diagnostic("E101", f"YAML syntax error: the expression `{expr}` inside {brackets} "
-                          "must be quoted", file=file, line=line, col=col - 1,
-                          hint=f'quote the expression: "{expr}"')  # fmt: skip
-    hint = None
-    if "\\t" in problem or "tab" in problem or here.startswith("\t"):
-        # a tab in indentation, or one PyYAML refuses inside `[...]` or `{...}`
-        inside = _flow_depth([*lines[:-1], before]) > 0
-        hint = "replace the tab with spaces" if inside else "indent with spaces, not tabs"
-    return Diagnostic("E101", f"YAML syntax error: {problem}", file=file, line=line, col=col,
-                      hint=hint)  # fmt: skip
-
-
-def _expression(text: str) -> str:
-    """The `${...}` that `text` starts with, up to its closing brace (or the end of the line)."""
-    depth = 0
-    for k, char in enumerate(text[:200]):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if char == "}" and depth == 0:
-            return text[: k + 1]
-    return text[:200].rstrip()
-
-
-def _flow_depth(lines: list[str]) -> int:
-    """How many `[` and `{` the lines leave open (counted outside quotes and comments, which is
-    enough for a hint)."""
-    depth = 0
-    for line in lines:
-        clean = re.sub(r"'[^']*'|\"[^\"]*\"|(^|\s)#.*", "", line)
-        depth += clean.count("[") + clean.count("{") - clean.count("]") - clean.count("}")
-    return depth
-
-
 #: what YAML's reader refuses (YAML 1.1 and 1.2, 5.1: the printable set), as PyYAML and libyaml
 #: test it; lone surrogates, which a Python str may hold, included
 _NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-#: line breaks as YAML counts them in its marks (`\r\n` is one)
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def text_position(text: str, index: int) -> tuple[int, int]:
     """The 1-based (line, column) of `text[index]`, counting lines as the YAML parser does."""
     head = text[:index]
-    line = sum(1 for _ in _BREAK.finditer(head)) + 1
+    line = sum(1 for _ in BREAK.finditer(head)) + 1
     last = max(head.rfind(c) for c in "\r\n\x85\u2028\u2029")
     return line, index - last
 
