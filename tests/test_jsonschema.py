@@ -196,6 +196,7 @@ def test_blocks_command_lists_every_type_with_parameters() -> None:
         ["path", "string", "required"],
         ["set", "mapping", "{}"],
         ["outputs", "list", "of"],
+        ["any_size", "bool", "false"],
     ]
     vgg = r.stdout.split("\nvgg: ")[1].split("\n\n")[0].splitlines()
     rows = {line.split()[0]: line for line in vgg[1:]}

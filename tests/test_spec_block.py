@@ -184,6 +184,16 @@ def test_input_shape_mismatch_shows_both(tmp_path):
     head = "name: h\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: resnet50}\n"
     d = error(write(tmp_path, head)).diagnostics[0]
     assert d.code == "E401" and "[224, 224, 3]" in d.message and "[64, 64, 3]" in d.message
+    assert d.hint.endswith("; `any_size: true` takes this block's height and width")
+    # any_size: the height and width are this block's; the channels must still agree
+    graph = api.analyze(write(tmp_path, head.replace("resnet50}", "resnet50, any_size: true}")))
+    assert graph.params == 25_636_712  # ResNet-50's, whatever the size (global pooling)
+    assert graph.nodes["spec_1_conv1_conv"].shape == (32, 32, 64)  # 64 / 2
+    gray = head.replace("[64, 64, 3]", "[64, 64, 1]").replace(
+        "resnet50}", "resnet50, any_size: true}"
+    )
+    d = error(write(tmp_path, gray)).diagnostics[0]
+    assert d.code == "E401" and "[64, 64, 1]" in d.message and "any_size" not in d.hint
 
 
 def test_set_may_read_the_blocks_input_channels(tmp_path):
@@ -227,11 +237,23 @@ def test_plot_draws_a_cluster(tmp_path):
     assert '"cluster_group_bb"' in dot or "cluster_group_bb" in dot
 
 
+def fpn_at(size: int, folder: Path) -> Path:
+    """specs/examples/fpn.yaml at `size` x `size`, its backbone taking any size."""
+    text = FPN.read_text().replace("input: [224, 224, 3]", f"input: [{size}, {size}, 3]")
+    text = text.replace("path: resnet50,", "path: resnet50, any_size: true,")
+    text = text[: text.index("expect:")] + "expect: {params: 26276224}\n"  # the shapes differ
+    return write(folder, text, f"fpn_{size}.yaml")
+
+
 @pytest.mark.keras
-def test_fpn_equals_plain_keras_on_resnet50(keras):
-    model = api.compile(FPN)
+@pytest.mark.parametrize("size", [224, 512])
+def test_fpn_equals_plain_keras_on_resnet50(keras, size, tmp_path):
+    """At 512 x 512, the zoo's ResNet-50 (224 x 224) included with `any_size: true`, as
+    keras.applications.ResNet50(include_top=False, input_shape=(512, 512, 3))."""
+    spec = FPN if size == 224 else fpn_at(size, tmp_path)
+    model = api.compile(spec)
     base = keras.applications.ResNet50(include_top=False, weights=None,
-                                       input_shape=(224, 224, 3))  # fmt: skip
+                                       input_shape=(size, size, 3))  # fmt: skip
     layers = keras.layers
     c3, c4, c5 = (base.get_layer(f"{n}_out").output
                   for n in ("conv3_block4", "conv4_block6", "conv5_block3"))  # fmt: skip
@@ -240,7 +262,7 @@ def test_fpn_equals_plain_keras_on_resnet50(keras):
     m3 = layers.Add()([layers.Conv2D(256, 1)(c3), layers.UpSampling2D()(m4)])
     outs = [layers.Conv2D(256, 3, padding="same")(t) for t in (m3, m4, l5)]
     plain = keras.Model(base.input, outs)
-    assert model.count_params() == plain.count_params() == api.analyze(FPN).params
+    assert model.count_params() == plain.count_params() == api.analyze(spec).params
     assert [tuple(o.shape) for o in model.outputs] == [tuple(o.shape) for o in plain.outputs]
     assert "backbone_conv4_block6_out" in {layer.name for layer in model.layers}
 

@@ -417,7 +417,7 @@ class _Expansion:
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
             model = validated(inner_doc, failed)
-        model = include.take_input(self.doc, path, model, shape)
+        model = include.take_input(self.doc, path, model, shape, use.any_size)
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count, failed)  # fmt: skip

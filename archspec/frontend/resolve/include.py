@@ -83,6 +83,12 @@ class SpecUse(Block):
         description="Names of its top-level blocks to expose (read as `<name>.<block>`); "
         "default: its outputs.",
     )
+    any_size: bool = Field(
+        default=False,
+        description="Take this block's input whatever its height and width, where the channels "
+        "agree (as keras.applications' `input_shape`): a zoo backbone at 512 x 512; default: "
+        "the shapes must agree.",
+    )
 
     @model_validator(mode="after")
     def _once(self) -> SpecUse:
@@ -229,8 +235,10 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document) -> Doc
     return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}})
 
 
-def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape) -> SpecModel:
-    """The included spec's model with its one input taking this block's (of `shape`)."""
+def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
+               any_size: bool = False) -> SpecModel:  # fmt: skip
+    """The included spec's model with its one input taking this block's (of `shape`): where
+    their sizes agree, or, with `any_size`, their channels (the last size)."""
     inputs = model.input_shapes
     if len(inputs) != 1:
         raise fail(
@@ -241,18 +249,21 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape) -> 
             (*path, "path"),
         )
     (own,) = inputs.values()
-    agree = len(own) == len(shape) and all(
-        a is None or b is None or a == b for a, b in zip(own, shape, strict=True)
-    )
-    if not agree:
+    differ = [k for k, (a, b) in enumerate(zip(own, shape, strict=False))
+              if a is not None and b is not None and a != b]  # fmt: skip
+    spatial = len(own) == len(shape) > 1 and differ and differ[-1] < len(own) - 1
+    if len(own) != len(shape) or (differ and not (any_size and spatial)):
 
         def show(s: Shape) -> str:
             return "[" + ", ".join("null" if d is None else str(d) for d in s) + "]"
 
+        hint = ("the shapes must agree where both are known (a size of the included input "
+                "left null takes this one's)")  # fmt: skip
+        if spatial:
+            hint += "; `any_size: true` takes this block's height and width"
         raise fail(doc, "E401", f"{format_path(path)}: the included spec's input is "
                    f"{show(own)}, this block's input is {show(shape)}", path,
-                   hint="the shapes must agree where both are known (a size of the included "
-                   "input left null takes this one's)")  # fmt: skip
+                   hint=hint)  # fmt: skip
     return model.model_copy(update={"input": list(shape), "inputs": None})
 
 
