@@ -630,3 +630,17 @@ def test_a_set_of_no_param_lists_the_values_before_the_tables():
         "its params: variant (and the tables table, prefix, mean, std, keras_params, "
         "published_macs)"
     )
+
+
+def test_a_merge_hint_after_a_failed_block_lists_the_blocks_written_before_it():
+    # once blocks[1] failed, the walk bound no more names: the hint said "it can read: c1,
+    # input", leaving out c2 and c3, which the add already names
+    with pytest.raises(SpecError) as e:
+        archspec.load(text="name: c\ninput: [32, 32, 3]\nblocks:\n"
+                      "  - {type: conv, name: c1, filters: 16, kernel: 3}\n"
+                      "  - {type: conv, name: c2, filters: 16, kernel: 3, inputs: [c1, input]}\n"
+                      "  - {type: conv, name: c3, filters: 16, kernel: 3, inputs: c1}\n"
+                      "  - {type: add, name: s, inputs: [c3]}\n")  # fmt: skip
+    d = e.value.diagnostics[-1]
+    assert d.hint == ("name two or more earlier blocks, e.g. `inputs: [c2, c3]`; it can read "
+                      "(nearest first): c3, c2, c1, input")  # fmt: skip

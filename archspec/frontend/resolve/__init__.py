@@ -23,6 +23,7 @@ The stage by concern:
 - naming.py    final names (repeat copies, `<type>_<k>`), the limit on the number of blocks
 - errors.py    the error policy: positions, notes at the use site and at `defaults`
 - include.py   `type: spec`: another spec file included as a block (its blocks join these)
+- result.py    what it gives: `Item`, `Resolved`
 - here         the public entry (`resolve`) and the walk over the blocks that uses them all
 """
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,7 +40,6 @@ from archspec.core.errors import (
     ArchspecError,
     Diagnostic,
     KeyPath,
-    Related,
     SpecError,
     format_path,
 )
@@ -76,47 +75,20 @@ from archspec.frontend.resolve.params import (
     substitute_block,
     validated,
 )
-from archspec.frontend.resolve.scope import Scope, bind, read_inputs, read_outputs, top_scope
+from archspec.frontend.resolve.result import Item, Resolved
+from archspec.frontend.resolve.scope import (
+    Scope,
+    bind,
+    read_inputs,
+    read_outputs,
+    readable,
+    top_scope,
+)
 from archspec.frontend.resolve.shapes import SHAPE, Shapes
 from archspec.frontend.schema import SpecModel, validate_block
 from archspec.frontend.translate import translate
 
 __all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use"]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One built-in block of the expanded spec: validated, named, with explicit inputs."""
-
-    block: Block
-    #: where the block stands in the file (inside a definition: in `define`)
-    path: KeyPath
-    #: the user-defined block instances (and included specs) it came from, outermost first
-    #: (final name, type each), and where the outermost is used
-    groups: tuple[tuple[str, str], ...] = ()
-    use: KeyPath | None = None
-    #: the spec it stands in if it was included (`type: spec`; None: the resolved one), and
-    #: the notes at the blocks that include it, innermost first
-    doc: Document | None = None
-    notes: tuple[Related, ...] = ()
-
-    @property
-    def group(self) -> tuple[str, str] | None:
-        """The outermost instance it came from, if any."""
-        return self.groups[0] if self.groups else None
-
-
-@dataclass
-class Resolved:
-    doc: Document
-    model: SpecModel
-    items: list[Item]
-    #: final names of the output blocks
-    outputs: list[str]
-    #: the params after --set and evaluation
-    params: dict[str, Any] = field(default_factory=dict)
-    #: findings that do not stop the build (W302: a key that changes nothing)
-    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
@@ -270,7 +242,9 @@ class _Expansion:
                  ) -> Block | None:  # fmt: skip
         """The built-in block `raw` validated, or None (its errors recorded). `copy`: which copy
         of how many, for a note; `env`: the names its `${...}` saw, for the --set notes."""
-        result = validate_block(raw, self.doc, path, scope.names)
+        top = self.broken and len(path) == 2  # a top-level block the walk no longer binds
+        names = readable(scope, self.model.blocks[: int(path[1])]) if top else scope.names
+        result = validate_block(raw, self.doc, path, names)
         if isinstance(result, list) and env is not None:
             result = [with_origin_notes(self.doc, d, env) for d in result]
         if not isinstance(result, list):

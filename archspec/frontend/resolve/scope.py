@@ -46,6 +46,16 @@ def declared(blocks: list[Any]) -> set[str]:
     return {b["name"] for b in blocks if isinstance(b, dict) and isinstance(b.get("name"), str)}
 
 
+def readable(scope: Scope, before: list[Any]) -> dict[str, str]:
+    """The names a block can read, for a hint, when the walk stopped expanding at an earlier
+    block: the scope's, then the names the blocks `before` it give themselves (not bound)."""
+    names = dict(scope.names)
+    for b in before:
+        if isinstance(b, dict) and isinstance(b.get("name"), str):
+            names.setdefault(b["name"], b["name"])
+    return names
+
+
 def top_scope(model: SpecModel) -> Scope:
     """The scope of the top-level `blocks`: the model inputs are visible."""
     inputs = list(model.input_shapes)

@@ -1,0 +1,47 @@
+"""What resolution gives: the flat list of built-in blocks (`Item`), with the outputs' names,
+the evaluated params and the warnings (`Resolved`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.blocks import Block
+from archspec.core.errors import Diagnostic, KeyPath, Related
+from archspec.frontend.loader import Document
+from archspec.frontend.schema import SpecModel
+
+
+@dataclass(frozen=True)
+class Item:
+    """One built-in block of the expanded spec: validated, named, with explicit inputs."""
+
+    block: Block
+    #: where the block stands in the file (inside a definition: in `define`)
+    path: KeyPath
+    #: the user-defined block instances (and included specs) it came from, outermost first
+    #: (final name, type each), and where the outermost is used
+    groups: tuple[tuple[str, str], ...] = ()
+    use: KeyPath | None = None
+    #: the spec it stands in if it was included (`type: spec`; None: the resolved one), and
+    #: the notes at the blocks that include it, innermost first
+    doc: Document | None = None
+    notes: tuple[Related, ...] = ()
+
+    @property
+    def group(self) -> tuple[str, str] | None:
+        """The outermost instance it came from, if any."""
+        return self.groups[0] if self.groups else None
+
+
+@dataclass
+class Resolved:
+    doc: Document
+    model: SpecModel
+    items: list[Item]
+    #: final names of the output blocks
+    outputs: list[str]
+    #: the params after --set and evaluation
+    params: dict[str, Any] = field(default_factory=dict)
+    #: findings that do not stop the build (W302: a key that changes nothing)
+    warnings: list[Diagnostic] = field(default_factory=list)
