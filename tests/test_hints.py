@@ -644,3 +644,24 @@ def test_a_merge_hint_after_a_failed_block_lists_the_blocks_written_before_it():
     d = e.value.diagnostics[-1]
     assert d.hint == ("name two or more earlier blocks, e.g. `inputs: [c2, c3]`; it can read "
                       "(nearest first): c3, c2, c1, input")  # fmt: skip
+
+
+@pytest.mark.parametrize(("spec", "path", "hint"), [
+    ("name: my-model\ninput: [8, 8, 3]\n", ("name",), "write `my_model`"),
+    ("name: m\ninput: 32x32x3\n", ("input",), "write a list: `[32, 32, 3]`"),
+    ("name: m\ninput: '224 x 224 x 3'\n", ("input",), "write a list: `[224, 224, 3]`"),
+])  # fmt: skip
+def test_text_where_a_name_or_a_shape_was_meant_gets_the_written_form(spec, path, hint):
+    d = diagnose(spec + "blocks:\n  - {type: flatten}\n")
+    assert (d.code, d.path, d.hint) == ("E202", path, hint)
+
+
+def test_an_empty_set_value_says_it_reads_as_null():
+    # `--set width=`: "received null", with no word on why
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text="name: m\nparams: {width: 8}\ninput: [8, 8, 3]\n"
+                                       "blocks:\n  - {type: conv, filters: '${width}', kernel: 3}\n",
+                                       sets=["width="]))  # fmt: skip
+    d = e.value.diagnostics[0]
+    assert d.message.endswith("received null")
+    assert d.hint == "--set width: an empty value reads as null: give one after `=`"

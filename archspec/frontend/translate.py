@@ -259,6 +259,8 @@ def translate(
         if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
             options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
             hint = did_you_mean(value, options)
+        if isinstance(value, str):
+            hint = _text_hint(value, {e["type"] for e in errs}) or hint
         numeric = {e["type"] for e in errs} & {"int_type", "float_type"}
         if isinstance(value, str) and numeric:
             source = written_at(doc.written, base + path)
@@ -288,6 +290,19 @@ def written_at(data: Any, path: KeyPath) -> Any:
             return None
         data = data[part]
     return data
+
+
+def _text_hint(text: str, kinds: set[str]) -> str | None:
+    """The hint for text where a name or a shape was meant: `my-model` -> `my_model`,
+    `32x32x3` -> `[32, 32, 3]`."""
+    if "string_pattern_mismatch" in kinds:
+        fixed = re.sub(r"\W+", "_", text.strip()).strip("_")
+        if re.fullmatch(r"[A-Za-z_]\w*", fixed) and len(fixed) <= 128:
+            return f"write `{fixed}`"
+    if "list_type" in kinds and re.fullmatch(r"\s*\d+(\s*[x×*,]\s*\d+)+\s*", text):
+        dims = ", ".join(re.findall(r"\d+", text))
+        return f"write a list: `[{dims}]`"
+    return None
 
 
 def number_hint(text: str, quoted: bool) -> str | None:

@@ -139,7 +139,8 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     items = [(k, value, item) for k, (value, item) in sets.items()
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
     hints = (number_hint(v, quoted=isinstance(item, SetItem) and item.quoted)
-             if isinstance(v, str) else None for _, v, item in items)  # fmt: skip
+             if isinstance(v, str) else EMPTY if v is None and item.endswith("=") else None
+             for _, v, item in items)  # fmt: skip
     hint = next((f"{_named(k, item)}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
                  if h), None)  # fmt: skip
     notes: list[Related] = [n for k, _, item in items for n in set_notes(k, item)]
@@ -183,6 +184,10 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
         notes += o.via
         notes += [n for s in via for n in set_notes(s, sets[s][1])]
     return notes
+
+
+#: the hint for `--set width=`, which YAML reads as null
+EMPTY = "an empty value reads as null: give one after `=`"
 
 
 def _named(name: str, item: str) -> str:
