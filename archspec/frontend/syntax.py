@@ -14,6 +14,8 @@ from archspec.core.errors import Diagnostic, Related
 #: line breaks as YAML counts them in its marks (`\r\n` is one)
 BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
+#: how much of a line a hint's patterns read, so that a line of 50,000 characters costs nothing
+_NEAR = 200
 #: what the parser was reading (its `context`), as a note at its start says it
 _STARTED = {
     "while parsing a flow mapping": "the `{...}` that starts here",
@@ -63,7 +65,7 @@ def _hint(problem: str, context: str, lines: list[str], before: str, here: str,
         opened, closed = ("{", "}") if "mapping" in context else ("[", "]")
         if start.line != len(lines) - 1:  # begun on an earlier line
             return f"close the `{opened}` of line {start.line + 1} with `{closed}`"
-        key = re.search(r"([\w.-]+):\s+([^,]*)$", before)
+        key = re.search(r"([\w.-]+):\s+([^,]*)$", before[-_NEAR:])
         if key and "{" in key[2] + here[:1]:  # `repeat_names: {name}_{k}`: read as a mapping
             return f'quote the value: `{key[1]}: "{key[2]}{_rest(here)}"`'
     if context == "while scanning a simple key" and start is not None:
@@ -87,7 +89,8 @@ def _rest(text: str) -> str:
 
 
 def _line(lines: list[str], index: int) -> str:
-    return lines[index] if 0 <= index < len(lines) else ""
+    """Line `index`, its first `_NEAR` characters (a hint reads no further)."""
+    return lines[index][:_NEAR] if 0 <= index < len(lines) else ""
 
 
 def _expression(text: str) -> str:
