@@ -121,7 +121,7 @@ HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
     # an unclosed `{`: the parser stops on the next line; the `{` is on this one
     ("  - {type: conv, filters: 8, kernel: 3\n  - {type: flatten}\n", (5, 5),
      ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
-    ("  - {type: concat, inputs: [input, input}\n", (4, 41), None, None),  # one line: no note
+    ("  - {type: concat, inputs: [input, input}\n", (4, 41), None, "close the `[` with `]`"),
     # `filters:8`: no key; the parser stops at the next line
     ("  - type: conv\n    filters:8\n    kernel: 3\n", (6, 5),
      ("the key that starts here", 5, 5), "put a space after the `:` of a key: `filters: 8`"),
@@ -132,11 +132,30 @@ HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
     ("  - type: conv\n    filters: 8\n      kernel: 3\n", (6, 13), None,
      "a line indented further than the key above it continues that key's value: align the "
      "keys, or quote a value that holds `: `"),
+    # a `{...}` over two lines, closed, with a comma missing: not "close the `{`"
+    ("  - {type: conv,\n     filters: 8 kernel: 3}\n", (5, 23),
+     ("the `{...}` that starts here", 4, 5), "separate the items of the `{...}` of line 4 with `,`"),
+    # ... and the value to quote on the second line
+    ("  - {type: conv, filters: 8, kernel: 3, repeat: 2,\n     repeat_names: {name}_{k}}\n",
+     (5, 26), ("the `{...}` that starts here", 4, 5), 'quote the value: `repeat_names: "{name}_{k}"`'),
+    # a `[` never closed, the parser stopping at the next key; a `{` closed by `]`
+    ("  - {type: flatten, inputs: [input}\n", (4, 35), None, "close the `[` with `]`"),
+    # a value that holds `: `; a key or an item indented less than the others
+    ("  - {type: flatten}\ndescription: a net: small\n", (5, 19), None,
+     "quote a value that holds `: `"),
+    ("  - {type: flatten}\n - {type: flatten}\n", (5, 2), ("the mapping that starts here", 1, 1),
+     "indent this line as the other items (`- `) of its list"),
+    ("  - {type: flatten}\n  - {type: flatten}\n   - {type: flatten}\n", (6, 4),
+     ("the list that starts here", 4, 3), "indent this line as the other items (`- `) of its list"),
+    # an unclosed quote
+    ("  - {type: flatten, name: \"f}\n", (5, 1), ("the quoted text that starts here", 4, 27),
+     "close the quote of line 4"),
 ])  # fmt: skip
 def test_a_yaml_syntax_error_notes_where_it_began_and_hints_the_cause(body, where, note, hint):
     """The parser's position only: an unclosed `{` was reported on the line after it, with no
     word on the `{`; `filters:8`, `{name}_{k}` and an indented key got no hint."""
     d = diagnose(HEAD3 + body)
+    assert d.message.startswith("YAML syntax error"), d.message
     assert (d.code, at(d)) == ("E101", where)
     notes = [(r.message, r.line, r.col) for r in d.related]
     assert notes == ([note] if note else [])

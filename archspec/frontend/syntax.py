@@ -22,6 +22,8 @@ _STARTED = {
     "while parsing a flow sequence": "the `[...]` that starts here",
     "while scanning a simple key": "the key that starts here",
     "while scanning a quoted scalar": "the quoted text that starts here",
+    "while parsing a block mapping": "the mapping that starts here",
+    "while parsing a block collection": "the list that starts here",
 }
 
 
@@ -63,16 +65,32 @@ def _hint(problem: str, context: str, lines: list[str], before: str, here: str,
         return "replace the tab with spaces" if inside else "indent with spaces, not tabs"
     if "flow" in context and start is not None:
         opened, closed = ("{", "}") if "mapping" in context else ("[", "]")
-        if start.line != len(lines) - 1:  # begun on an earlier line
-            return f"close the `{opened}` of line {start.line + 1} with `{closed}`"
         key = re.search(r"([\w.-]+):\s+([^,]*)$", before[-_NEAR:])
+        if here[:1] and here[:1] in "]}" and here[:1] != closed:  # `{type: conv, kernel: 3]`
+            return f"close the `{opened}` with `{closed}`"
         if key and "{" in key[2] + here[:1]:  # `repeat_names: {name}_{k}`: read as a mapping
             return f'quote the value: `{key[1]}: "{key[2]}{_rest(here)}"`'
+        if start.line != len(lines) - 1:  # begun on an earlier line
+            if _indent(lines[-1]) <= _indent(_line(lines, start.line)):  # at what follows it
+                return f"close the `{opened}` of line {start.line + 1} with `{closed}`"
+            return (
+                f"separate the items of the `{opened}...{closed}` of line {start.line + 1} with `,`"
+            )
     if context == "while scanning a simple key" and start is not None:
         key = re.match(r"\s*(?:-\s+)?([\w.-]+):(\S.*)", _line(lines, start.line))
         if key:  # `filters:8`
             return f"put a space after the `:` of a key: `{key[1]}: {key[2].strip()}`"
+    if problem == "did not find expected key" and "block mapping" in context:
+        if here.startswith("- "):
+            return "indent this line as the other items (`- `) of its list"
+        return "indent this line as the other keys of its mapping"
+    if context == "while scanning a quoted scalar" and start is not None:
+        return f"close the quote of line {start.line + 1}"
+    if "expected '-' indicator" in problem:
+        return "indent this line as the other items (`- `) of its list"
     if problem.startswith("mapping values are not allowed"):
+        if re.search(r":\s", before[-_NEAR:].strip()):  # `description: a net: small`
+            return "quote a value that holds `: `"
         return ("a line indented further than the key above it continues that key's value: "
                 "align the keys, or quote a value that holds `: `")  # fmt: skip
     return None
@@ -86,6 +104,12 @@ def _rest(text: str) -> str:
         if depth < 0 or (char == "," and depth == 0):
             return text[:k].rstrip()
     return text[:200].rstrip()
+
+
+def _indent(line: str) -> int:
+    """The indentation of a line, its `- ` included (an item's keys are indented past it)."""
+    lead = re.match(r"[ \t]*(?:-[ \t]+)?", line[:_NEAR])
+    return len(lead.group()) if lead else 0
 
 
 def _line(lines: list[str], index: int) -> str:
