@@ -382,6 +382,16 @@ def test_a_definition_no_block_uses_is_checked_for_types_and_keys_and_warned():
     ]
 
 
+@pytest.mark.parametrize("kind", ["a", "b"])
+def test_a_definition_a_type_expression_may_pick_is_not_called_unused(kind):
+    # `type: "${kind}"` with `--set kind=b` uses `b`: "remove it" would have broken that
+    text = (f"name: d\nparams: {{kind: {kind}}}\ninput: [8]\ndefine:\n"
+            "  a:\n    blocks:\n      - {type: dense, units: 2}\n"
+            "  b:\n    blocks:\n      - {type: dense, units: 3}\n"
+            'blocks:\n  - {type: "${kind}"}\n')  # fmt: skip
+    assert archspec.analyze(archspec.load(text=text)).warnings == []
+
+
 @pytest.mark.parametrize(("name", "hint"), [
     ("widht", "no param is defined here, only `copy` (the index of the copy), `in_shape` and "
               "`in_channels`"),  # an instance's params read its input's shape too

@@ -151,7 +151,7 @@ class _Expansion:
         try:
             check_names(self.doc, self.model)
             check_defaults(self.doc, self.model)
-            check_unused(self.doc, self.model, self.diags, self.warnings)
+            check_unused(self.doc, self.model, self.source, self.diags, self.warnings)
             self.scope = scope = top_scope(self.model)
             for k, raw in enumerate(self.model.blocks):
                 if k in self.failed:

@@ -60,17 +60,22 @@ def check_names(doc: Document, model: SpecModel) -> None:
                        ("define", name), hint="choose another name", key=True)  # fmt: skip
 
 
-def check_unused(doc: Document, model: SpecModel, errors: list[Diagnostic],
-                 warnings: list[Diagnostic]) -> None:  # fmt: skip
-    """The definitions that no block uses (through the top-level blocks and the definitions
-    they use): a warning each (W303, added to `warnings`), and the errors found without
+def check_unused(doc: Document, model: SpecModel, source: list[Any] | None,
+                 errors: list[Diagnostic], warnings: list[Diagnostic]) -> None:  # fmt: skip
+    """The definitions that no block uses, through the top-level blocks (`source`: as written,
+    since `type: "${kind}"` may use any, and then none is called unused) and the definitions
+    they use: a warning each (W303, added to `warnings`), and the errors found without
     expanding them, which do not depend on param values (added to `errors`): unknown block
     types (E205) and unknown keys of built-in blocks (E201). They were not checked at all."""
     used: set[str] = set()
-    todo = [b for b in model.blocks if isinstance(b, dict)]
+    if source is None:  # `blocks: "${...}"`
+        return
+    todo = [b for b in source if isinstance(b, dict)]
     while todo:
         kind = todo.pop().get("type")
-        if isinstance(kind, str) and kind in model.define and kind not in used:
+        if not isinstance(kind, str) or "${" in kind:  # `type: "${kind}"`: any may be used
+            return
+        if kind in model.define and kind not in used:
             used.add(kind)
             todo += model.define[kind].blocks
     for name, definition in model.define.items():
@@ -83,7 +88,8 @@ def check_unused(doc: Document, model: SpecModel, errors: list[Diagnostic],
         for k, raw in enumerate(definition.blocks):
             path: KeyPath = ("define", name, "blocks", k)
             kind = raw.get("type")
-            if isinstance(kind, str) and (kind in model.define or expr.PATTERN.match(kind)):
+            if isinstance(kind, str) and (kind in model.define or kind == "spec"
+                                          or expr.PATTERN.match(kind)):  # fmt: skip
                 continue
             found = validate_block(raw, doc, path)
             if isinstance(found, list):
