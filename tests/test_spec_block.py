@@ -395,3 +395,39 @@ def test_a_mistyped_include_path_suggests_the_file_beside_it(tmp_path, given, hi
         api.analyze(path)
     (d,) = e.value.diagnostics
     assert (d.code, d.hint) == ("E505", hint)
+
+
+NET = """\
+name: net
+params: {size: 32, half: "${size // 2}"}
+input: ["${size}", "${size}", 3]
+blocks:
+  - {type: conv, filters: 8, kernel: 3, strides: 2}
+  - {type: avg_pool, pool: "${half}"}
+  - {type: flatten}
+  - {type: dense, units: 4}
+"""
+
+
+def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp_path):
+    """The pool reads `size` (through `half`): at 64 x 64 it stayed 16 and the model was not
+    the one `set: {size: 64}` gives, without a word (a review found it)."""
+    write(tmp_path, NET, "net.yaml")
+    top = (
+        "name: top\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: net.yaml, any_size: true}\n"
+    )
+    d = error(write(tmp_path, top, "top.yaml")).diagnostics[0]
+    assert (d.code, d.path, d.line, d.col) == ("E505", ("blocks", 0, "any_size"), 4, 34)
+    assert "computes its input from its params (size)" in d.message
+    assert d.hint == "give the params their values in `set` instead"
+    given = api.analyze(write(tmp_path, top.replace("any_size: true", "set: {size: 64}"), "s.yaml"))
+    # the pool covers the whole 32 x 32 map: conv 3*3*3*8 + 8, dense 8*4 + 4 (a 2 x 2 map
+    # left by a pool of 16 gave the dense 32*4 + 4)
+    assert given.params == (3 * 3 * 3 * 8 + 8) + (8 * 4 + 4)
+    # where only the input reads them (EfficientNet's `resolution`), any_size takes the size
+    eff = ("name: t\ninput: [512, 512, 3]\nblocks:\n  - {type: spec, name: bb, path: efficientnet, "
+           "any_size: true, outputs: [block6a]}\n")  # fmt: skip
+    graph = api.analyze(write(tmp_path, eff, "eff.yaml"))
+    assert list(graph.output_shapes.values()) == [(16, 16, 192)]  # 512 / 32
+    at224 = api.analyze(write(tmp_path, eff.replace("512, 512", "224, 224"), "eff224.yaml"))
+    assert graph.params == at224.params  # no weight depends on the size

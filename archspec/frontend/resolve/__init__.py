@@ -391,7 +391,7 @@ class _Expansion:
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
             model = validated(inner_doc, failed)
-        model = include.take_input(self.doc, path, model, shape, use.any_size)
+        model = include.take_input(self.doc, path, model, shape, use.any_size, inner_doc.written)
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count, failed)  # fmt: skip

@@ -52,7 +52,7 @@ from archspec.core.errors import (
     format_path,
 )
 from archspec.core.units import Shape
-from archspec.frontend import zoo
+from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
@@ -236,9 +236,10 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document) -> Doc
 
 
 def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
-               any_size: bool = False) -> SpecModel:  # fmt: skip
+               any_size: bool = False, written: Any = None) -> SpecModel:  # fmt: skip
     """The included spec's model with its one input taking this block's (of `shape`): where
-    their sizes agree, or, with `any_size`, their channels (the last size)."""
+    their sizes agree, or, with `any_size`, their channels (the last size). `written`: its
+    data as written (an input computed from params that its blocks read is refused)."""
     inputs = model.input_shapes
     if len(inputs) != 1:
         raise fail(
@@ -264,7 +265,41 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
         raise fail(doc, "E401", f"{format_path(path)}: the included spec's input is "
                    f"{show(own)}, this block's input is {show(shape)}", path,
                    hint=hint)  # fmt: skip
+    read = _input_params(written) if differ else []
+    if read:  # its blocks would still read `size` at the value of its input's
+        at: KeyPath = (*path, "any_size")
+        raise fail(doc, "E505", f"{format_path(at)}: the included spec computes its input "
+                   f"from its params ({', '.join(read)}), which its other keys read too", at,
+                   key=True, hint="give the params their values in `set` instead")  # fmt: skip
     return model.model_copy(update={"input": list(shape), "inputs": None})
+
+
+def _input_params(written: Any) -> list[str]:
+    """The params that the included spec's input (`written`: its data as written) is computed
+    from, where anything but the input reads them, or a param computed from them (its blocks
+    would keep the old size); [] where nothing does (EfficientNet's `resolution`)."""
+    sizes = written.get("input") if isinstance(written, dict) else None
+    tainted = {n for d in (sizes if isinstance(sizes, list) else [])
+               for n in expr.names(expr.source_of(d) or "")}  # fmt: skip
+    read = sorted(tainted)
+    params = written.get("params") if isinstance(written, dict) else None
+    for name, value in params.items() if isinstance(params, dict) else ():
+        if _reads(value, tainted):
+            tainted.add(name)
+    rest = {k: v for k, v in written.items() if k not in ("input", "params")}
+    return read if _reads(rest, tainted) else []
+
+
+def _reads(value: Any, names: set[str]) -> bool:
+    """Whether a `${...}` in `value` (nested lists and mappings) reads one of `names`."""
+    if isinstance(value, str):
+        source = expr.source_of(value)
+        return bool(source and expr.names(source) & names)
+    if isinstance(value, dict):
+        return any(_reads(v, names) for v in value.values())
+    if isinstance(value, list):
+        return any(_reads(v, names) for v in value)
+    return False
 
 
 def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],
