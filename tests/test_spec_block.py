@@ -431,3 +431,28 @@ def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp
     assert list(graph.output_shapes.values()) == [(16, 16, 192)]  # 512 / 32
     at224 = api.analyze(write(tmp_path, eff.replace("512, 512", "224, 224"), "eff224.yaml"))
     assert graph.params == at224.params  # no weight depends on the size
+
+
+def test_a_value_yaml_read_as_text_passed_on_by_set_gets_an_unnamed_hint(tmp_path):
+    """`--set e=1e-5` read by `set: {eps: "${e}"}`: the hint named `blocks[0].set.eps` and said
+    to remove the quotes that `"${e}"` needs (a review found it)."""
+    write(tmp_path, "name: inner\nparams: {eps: 0.001}\ninput: [8, 8, 3]\nblocks:\n"
+          "  - {type: conv, filters: 4, kernel: 3, batch_norm: true, bn_epsilon: '${eps}'}\n",
+          "inner.yaml")  # fmt: skip
+    path = write(tmp_path, "name: t\nparams: {e: 0.01}\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: spec, path: inner.yaml, set: {eps: '${e}'}}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(path, sets=["e=1e-5"])
+    (d,) = e.value.diagnostics
+    assert [r.message for r in d.related][:2] == [
+        "`eps` comes from blocks[0].set.eps", "`e` comes from --set e=1e-5"
+    ]  # fmt: skip
+    assert d.hint == "YAML reads `1e-5` as text; write `1.0e-5`"
+
+
+def test_a_mistyped_include_path_is_not_told_to_include_its_own_file(tmp_path):
+    # `backbone.yaml` including `backbone2.yaml` was asked "did you mean `backbone.yaml`?"
+    path = write(tmp_path, "name: b\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: spec, path: backbone2.yaml}\n", "backbone.yaml")  # fmt: skip
+    (d,) = error(path).diagnostics
+    assert d.code == "E505" and d.hint.startswith("give a path relative to this spec")

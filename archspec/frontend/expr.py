@@ -356,7 +356,8 @@ class _Eval:
                 shown = "null" if index is None else describe(index)  # 5e1: a string
                 raise ExprError(f"key {shown} is not in the mapping; its keys: "
                                 + ", ".join(map(str, container)),
-                                hint=did_you_mean(name, map(str, container)))  # fmt: skip
+                                hint=None if re.fullmatch(r"[-+]?[\d.]+", name)  # 19: not 152
+                                else did_you_mean(name, map(str, container)))  # fmt: skip
             return container[name]
         raise ExprError(f"only lists and mappings can be indexed, found {describe(container)}")
 

@@ -295,9 +295,9 @@ def written_at(data: Any, path: KeyPath) -> Any:
 def _text_hint(text: str, kinds: set[str]) -> str | None:
     """The hint for text where a name or a shape was meant: `my-model` -> `my_model`,
     `32x32x3` -> `[32, 32, 3]`."""
-    if "string_pattern_mismatch" in kinds:
-        fixed = re.sub(r"\W+", "_", text.strip()).strip("_")
-        if re.fullmatch(r"[A-Za-z_]\w*", fixed) and len(fixed) <= 128:
+    if "string_pattern_mismatch" in kinds and "." not in text and text.isascii():  # `bb.x-1`
+        fixed = re.sub(r"\W+", "_", text.strip(), flags=re.ASCII).strip("_")
+        if re.fullmatch(r"[A-Za-z_]\w*", fixed, flags=re.ASCII) and len(fixed) <= 128:
             return f"write `{fixed}`"
     if "list_type" in kinds and re.fullmatch(r"\s*\d+(\s*[x×*,]\s*\d+)+\s*", text):
         dims = ", ".join(re.findall(r"\d+", text))

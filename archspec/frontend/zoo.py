@@ -105,19 +105,20 @@ def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Pa
     raise usage_error("E001", f"no such {what}: {text}", hint=hint, file=text)
 
 
-def sibling(path: Path, base: Path | None = None) -> str | None:
+def sibling(path: Path, base: Path | None = None, other: str | None = None) -> str | None:
     """A did-you-mean over the spec files beside a path that does not exist (`fam2.yaml` ->
     `fam.yaml`): a path names a file sooner than a zoo network. The first 2,000 entries.
-    `base`: the folder a relative `path` is in (an included spec's), else the current one."""
+    `base`: the folder a relative `path` is in (an included spec's), else the current one;
+    `other`: a file not to name (the including spec: an include cycle)."""
     import difflib
     import itertools
 
     try:
-        with os.scandir(
-            (base or Path()) / path.parent
-        ) as it:  # compared by stem: `.yaml` alike says nothing
+        skip = os.path.realpath(other) if other else None
+        with os.scandir((base or Path()) / path.parent) as it:  # by stem: `.yaml` says nothing
             stems = {Path(e.name).stem: e.name for e in itertools.islice(it, 2000)
-                     if Path(e.name).suffix in (".yaml", ".yml") and e.name[0] != "."}  # fmt: skip
+                     if Path(e.name).suffix in (".yaml", ".yml") and e.name[0] != "."
+                     and os.path.realpath(e.path) != skip}  # fmt: skip
     except OSError:
         return None
     close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.75)

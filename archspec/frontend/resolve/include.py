@@ -169,7 +169,7 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
         hint = (f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
                 f"`set: {{{param}: {value}}}`")  # fmt: skip
     elif "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
-        hint = zoo.sibling(Path(use.path), folder) or did_you_mean(word, zoo_names())
+        hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
     else:
         hint = did_you_mean(word, zoo_names())
     raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {folder}, "

@@ -106,7 +106,8 @@ def included_set(doc: Document, path: KeyPath, values: dict[str, Any]
         written = expr.source_of(written_at(doc.written, where))
         read = expr.names(written) if written else frozenset()
         via = tuple(n for s in sorted(read & sets.keys()) for n in set_notes(s, sets[s][1]))
-        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at, where in doc.quoted, via))
+        quoted = where in doc.quoted and not written  # (`"${x}"` is quoted, as it must be)
+        out[k] = (v, SetItem(f"{k}: {v}", format_path(where), at, quoted, via))
     return out
 
 
@@ -138,11 +139,7 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     sets = given if file == doc.file else {}
     items = [(k, value, item) for k, (value, item) in sets.items()
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
-    hints = (number_hint(v, quoted=isinstance(item, SetItem) and item.quoted)
-             if isinstance(v, str) else EMPTY if v is None and item.endswith("=") else None
-             for _, v, item in items)  # fmt: skip
-    hint = next((f"{_named(k, item)}: {h}" for (k, _, item), h in zip(items, hints, strict=True)
-                 if h), None)  # fmt: skip
+    hint = next(filter(None, (_value_hint(k, v, item) for k, v, item in items)), None)
     notes: list[Related] = [n for k, _, item in items for n in set_notes(k, item)]
     if d.code != "E502":  # (an undefined name: the values of the others do not matter)
         notes += _param_notes(doc, read, local, inside, sets)
@@ -188,6 +185,18 @@ def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str
 
 #: the hint for `--set width=`, which YAML reads as null
 EMPTY = "an empty value reads as null: give one after `=`"
+
+
+def _value_hint(name: str, value: Any, item: str) -> str | None:
+    """The hint for a given value that fails: YAML read as text (`1e-5`), or empty (`--set
+    width=`), naming where it was given; where it came on from further out (`set: {f:
+    "${x}"}`), unnamed: the notes say where."""
+    passed = isinstance(item, SetItem) and bool(item.via)
+    if isinstance(value, str):
+        hint = number_hint(value, quoted=isinstance(item, SetItem) and item.quoted and not passed)
+    else:
+        hint = EMPTY if value is None and item.endswith("=") else None
+    return hint if hint is None or passed else f"{_named(name, item)}: {hint}"
 
 
 def _named(name: str, item: str) -> str:

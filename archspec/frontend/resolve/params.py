@@ -90,7 +90,7 @@ def _listed(params: dict[str, Any]) -> str:
     values = [k for k in params if k not in tables]
     if not tables or not values:
         return "its params: " + ", ".join(params)
-    return f"its params: {', '.join(values)} (and the tables {', '.join(tables)})"
+    return f"its params: {', '.join(values)}; tables and lists: {', '.join(tables)}"
 
 
 def split_set(item: str, file: str | None = None) -> tuple[str, str]:
