@@ -382,6 +382,12 @@ def test_a_definition_no_block_uses_is_checked_for_types_and_keys_and_warned():
     ]
 
 
+def test_a_definition_a_whole_block_expression_may_be_is_not_called_unused():
+    text = ("name: t\nparams: {b: {type: u}}\ninput: [8]\ndefine:\n  u:\n    blocks:\n"
+            '      - {type: dense, units: 2}\nblocks:\n  - "${b}"\n')  # fmt: skip
+    assert archspec.analyze(archspec.load(text=text)).warnings == []
+
+
 @pytest.mark.parametrize("kind", ["a", "b"])
 def test_a_definition_a_type_expression_may_pick_is_not_called_unused(kind):
     # `type: "${kind}"` with `--set kind=b` uses `b`: "remove it" would have broken that

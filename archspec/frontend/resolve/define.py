@@ -70,10 +70,11 @@ def check_unused(doc: Document, model: SpecModel, source: list[Any] | None,
     used: set[str] = set()
     if source is None:  # `blocks: "${...}"`
         return
-    todo = [b for b in source if isinstance(b, dict)]
+    todo = list(source)
     while todo:
-        kind = todo.pop().get("type")
-        if not isinstance(kind, str) or "${" in kind:  # `type: "${kind}"`: any may be used
+        block = todo.pop()
+        kind = block.get("type") if isinstance(block, dict) else None
+        if not isinstance(kind, str) or "${" in kind:  # `type: "${kind}"`, `- "${b}"`: any
             return
         if kind in model.define and kind not in used:
             used.add(kind)
