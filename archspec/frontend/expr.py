@@ -111,6 +111,19 @@ def source_of(value: Any) -> str | None:
     return m.group(1) if m else None
 
 
+def holds(value: Any, reading: frozenset[str] | set[str] | None = None) -> bool:
+    """Whether `value` (a string, or lists and mappings holding strings) has a `${...}`: any, or
+    with `reading`, one that reads one of those names."""
+    if isinstance(value, str):
+        source = source_of(value)
+        return source is not None and (reading is None or bool(names(source) & reading))
+    if isinstance(value, list):
+        return any(holds(v, reading) for v in value)
+    if isinstance(value, dict):
+        return any(holds(v, reading) for v in value.values())
+    return False
+
+
 def names(source: str) -> frozenset[str]:
     """The names an expression reads (not the functions it calls); empty if it does not parse
     (`evaluate` then says why)."""

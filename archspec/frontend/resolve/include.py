@@ -284,22 +284,10 @@ def _input_params(written: Any) -> list[str]:
     read = sorted(tainted)
     params = written.get("params") if isinstance(written, dict) else None
     for name, value in params.items() if isinstance(params, dict) else ():
-        if _reads(value, tainted):
+        if expr.holds(value, tainted):
             tainted.add(name)
     rest = {k: v for k, v in written.items() if k not in ("input", "params")}
-    return read if _reads(rest, tainted) else []
-
-
-def _reads(value: Any, names: set[str]) -> bool:
-    """Whether a `${...}` in `value` (nested lists and mappings) reads one of `names`."""
-    if isinstance(value, str):
-        source = expr.source_of(value)
-        return bool(source and expr.names(source) & names)
-    if isinstance(value, dict):
-        return any(_reads(v, names) for v in value.values())
-    if isinstance(value, list):
-        return any(_reads(v, names) for v in value)
-    return False
+    return read if expr.holds(rest, tainted) else []
 
 
 def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],

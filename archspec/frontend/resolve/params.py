@@ -231,18 +231,8 @@ def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
 def has_expr(block: Any) -> bool:
     """Whether the block (as written) has `${...}` in a key other than the common ones (else all
     its copies are the same)."""
-    return isinstance(block, dict) and any(_has_expr(v) for k, v in block.items()
+    return isinstance(block, dict) and any(expr.holds(v) for k, v in block.items()
                                            if k not in FIXED)  # fmt: skip
-
-
-def _has_expr(value: Any) -> bool:
-    if isinstance(value, str):
-        return expr.source_of(value) is not None
-    if isinstance(value, list):
-        return any(_has_expr(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_expr(v) for v in value.values())
-    return False
 
 
 def substitute_block(doc: Document, block: Any, path: KeyPath, env: dict[str, Any],
@@ -262,7 +252,7 @@ def substitute_block(doc: Document, block: Any, path: KeyPath, env: dict[str, An
 def deferred(value: Any) -> bool:
     """Whether `value` (substituted with `defer`) still holds a `${...}`: one that reads
     `in_shape` or `in_channels`."""
-    return _has_expr(value)
+    return expr.holds(value)
 
 
 def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
