@@ -279,7 +279,8 @@ def reset_hint_budget() -> None:
     _budget[0] = HINT_BUDGET
 
 
-def _folded(name: str) -> str:
+def folded(name: str) -> str:
+    """`name` compared without case, `_` or `-` (`LeakyReLU`, `leaky_relu`)."""
     return name.casefold().replace("_", "").replace("-", "")
 
 
@@ -294,7 +295,7 @@ class _Choices:
         for c in choices:
             self.by_length.setdefault(len(c), []).append(c)
             self.cased.setdefault(c.casefold(), c)
-            self.folded.setdefault(_folded(c), c)
+            self.folded.setdefault(folded(c), c)
         self.memo: dict[str, str | None] = {}
 
     def pool(self, word: str) -> Sequence[str]:
@@ -309,7 +310,7 @@ class _Choices:
 
     def near(self, word: str) -> str | None:
         """The choice that differs from `word` only in case, or in case, `_` and `-`."""
-        close = self.cased.get(word.casefold()) or self.folded.get(_folded(word))
+        close = self.cased.get(word.casefold()) or self.folded.get(folded(word))
         return None if close == word else close
 
     def closest(self, word: str) -> str | None:

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from archspec.core.errors import ArchspecError, usage_error
+from archspec.core.errors import ArchspecError, folded, usage_error
 
 #: the package the zoo is installed as
 PACKAGE = "archspec.zoo"
@@ -151,15 +151,12 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
     `efficientnet_b3`, `efficientnetv2-s`, `resnet50v2`), compared without case, `_` or `-`."""
     from archspec.frontend.loader import read_file
 
-    def plain(text: str) -> str:
-        return text.lower().replace("_", "").replace("-", "")
-
-    wanted = plain(word)
-    if any(plain(name) == wanted for name in zoo):  # `ResNet50`: the network, not a member
+    wanted = folded(word)
+    if any(folded(name) == wanted for name in zoo):  # `ResNet50`: the network, not a member
         return None
     for name, path in zoo.items():
         parts = name.split("_")
-        if not is_family(path) or not wanted.startswith(plain(parts[0])):
+        if not is_family(path) or not wanted.startswith(folded(parts[0])):
             continue
         try:
             found = members(read_file(path).data)
@@ -170,7 +167,7 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
         param, _, values = found
         for value in values:
             for k in range(1, len(parts) + 1):
-                if plain("".join([*parts[:k], value, *parts[k:]])) == wanted:
+                if folded("".join([*parts[:k], value, *parts[k:]])) == wanted:
                     return name, param, value
     return None
 
