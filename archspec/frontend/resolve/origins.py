@@ -92,13 +92,18 @@ def given(file: str | None, values: dict[str, tuple[Any, str]]) -> Iterator[None
         GIVEN.reset(token)
 
 
+def _given(doc: Document) -> dict[str, tuple[Any, str]]:
+    """`GIVEN`'s values where `doc` is the spec being resolved, else none."""
+    file, values = GIVEN.get()
+    return values if file == doc.file else {}
+
+
 def included_set(doc: Document, path: KeyPath, values: dict[str, Any]
                  ) -> dict[str, tuple[Any, str]]:  # fmt: skip
     """`GIVEN`'s values for the spec that the block at `path` of `doc` includes with `values`
     (its `set`, only ever in the top-level blocks): each noted at its key, and where the values
     that its `${...}` read came from (`doc`'s own `--set` or `set` items)."""
-    file, given_here = GIVEN.get()
-    sets = given_here if file == doc.file else {}
+    sets = _given(doc)
     out: dict[str, tuple[Any, str]] = {}
     for k, v in values.items():
         where = (*path, "set", k)
@@ -132,11 +137,10 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     """`d`, an error about the expression `source`, with a note for each name it reads that has
     its value from elsewhere: a `--set` param (and, for a --set value YAML read as text,
     `--set width=1e0`, the hint a spec's value gets), or a user-defined block's param."""
-    file, given = GIVEN.get()
     spec, params = PARAMS.get()
     inside = params if spec is not None and spec.file == doc.file else {}
     read = expr.names(source)
-    sets = given if file == doc.file else {}
+    sets = _given(doc)
     items = [(k, value, item) for k, (value, item) in sets.items()
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
     hint = next(filter(None, (_value_hint(k, v, item) for k, v, item in items)), None)
@@ -153,10 +157,8 @@ def outer_notes(doc: Document, read: frozenset[str] | set[str], outer: dict[str,
                 ) -> tuple[Related, ...]:  # fmt: skip
     """The notes on the params of the enclosing use (`outer`) that the `${...}` of a use's key
     inside a definition reads: the origin of a value passed on through nested definitions."""
-    file, values = GIVEN.get()
-    sets = values if file == doc.file else {}
     local = {k: o.value for k, o in outer.items()}
-    return tuple(_param_notes(doc, read, local, outer, sets))
+    return tuple(_param_notes(doc, read, local, outer, _given(doc)))
 
 
 def _param_notes(doc: Document, read: frozenset[str] | set[str], local: dict[str, Any],
