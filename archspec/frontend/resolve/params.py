@@ -106,15 +106,20 @@ def split_set(item: str, file: str | None = None) -> tuple[str, str]:
     return name, value
 
 
+def set_name(item: str) -> str:
+    """The param a `--set` item names: `width` of `" width=32"`."""
+    return item.partition("=")[0].strip()
+
+
 def last_sets(sets: Sequence[str]) -> list[str]:
     """The `--set` items that count: of a name given twice, the last (`parse_sets` keeps it)."""
-    return list({s.partition("=")[0].strip(): s for s in sets}.values())
+    return list({set_name(s): s for s in sets}.values())
 
 
 @contextmanager
 def setting(doc: Document, sets: Sequence[str]) -> Iterator[None]:
     """`GIVEN` for the resolution of `doc` with `sets` (checked by `parse_sets` later)."""
-    items = {s.partition("=")[0].strip(): s for s in last_sets(sets)}
+    items = {set_name(s): s for s in last_sets(sets)}
     values = {k: (v, items[k]) for k, v in _quietly_parsed(sets).items()}
     with given(doc.file, values):
         yield
@@ -122,7 +127,7 @@ def setting(doc: Document, sets: Sequence[str]) -> Iterator[None]:
 
 def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
     try:
-        return parse_sets(sets, {s.partition("=")[0].strip(): None for s in sets})
+        return parse_sets(sets, dict.fromkeys(map(set_name, sets)))
     except ArchspecError:  # reported where the params are applied
         return {}
 
@@ -145,7 +150,7 @@ def apply_params(doc: Document, sets: Sequence[str]
             except SpecError as e:
                 if name not in given:
                     raise
-                item = next(s for s in last_sets(sets) if s.partition("=")[0].strip() == name)
+                item = next(s for s in last_sets(sets) if set_name(s) == name)
                 raise _set_error(e.diagnostics[0], item, doc.file) from None
             check_value(doc, params[name], ("params", name))
     elif sets:
@@ -208,7 +213,7 @@ def _set_error(d: Diagnostic, item: str, file: str) -> UsageError:
     """An error in the value the `--set` `item` gave a param (a `${...}` in it) is about the
     command line, not about the line of the spec where the param stands (exit 2, as a bad
     --set is)."""
-    name = item.partition("=")[0].strip()
+    name = set_name(item)
     return UsageError(Diagnostic("E503", f"{option(item)} {name}: " + d.message.removeprefix(
         f"params.{name}: "), file=file, hint=d.hint))  # fmt: skip
 
