@@ -108,6 +108,14 @@ def test_missing_file_is_positioned_at_path(tmp_path):
     assert d.hint == "did you mean `resnet50`?"
 
 
+def test_a_missing_file_beside_a_spec_in_the_working_folder_says_so(tmp_path, monkeypatch):
+    head = "name: h\ninput: [32, 32, 3]\nblocks:\n  - {type: spec, path: nothere.yaml}\n"
+    write(tmp_path, head)
+    monkeypatch.chdir(tmp_path)
+    said = error(Path("spec.yaml")).diagnostics[0].message  # not `in .`
+    assert said.endswith("`nothere.yaml` in the current folder, nor a zoo spec of that name")
+
+
 def test_error_in_included_file_names_that_file_with_a_note(tmp_path):
     inner = SMALL.replace(
         "kernel: 3, strides: 2}\n  - {type: conv, name: deep",

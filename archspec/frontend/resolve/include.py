@@ -172,7 +172,8 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
         hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
     else:
         hint = did_you_mean(word, zoo_names())
-    raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {folder}, "
+    place = "the current folder" if str(folder) == "." else folder  # not `in .`
+    raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {place}, "
                "nor a zoo spec of that name", where,
                hint=hint or "give a path relative to this spec, or a zoo name: "
                + ", ".join(zoo_names()))  # fmt: skip
