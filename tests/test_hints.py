@@ -708,3 +708,15 @@ def test_an_empty_set_value_says_it_reads_as_null():
     d = e.value.diagnostics[0]
     assert d.message.endswith("received null")
     assert d.hint == "--set width: an empty value reads as null: give one after `=`"
+
+
+@pytest.mark.parametrize(("written", "shape"), [
+    ("[32, 32, 3]", "[32, 32, 3]"),
+    ("[a, b]", "[H, W, C]"),  # not a shape: no copy of it in the hint
+    ("[" + ", ".join(["1"] * 500) + "]", "[H, W, C]"),  # nor of a long list
+])  # fmt: skip
+def test_one_shape_given_as_inputs_suggests_input(written, shape):
+    d = diagnose(f"name: m\ninputs: {written}\nblocks:\n  - {{type: flatten}}\n")
+    assert (d.code, d.path) == ("E202", ("inputs",))
+    assert d.hint == (f"for one input, write `input: {shape}`; several inputs are named: "
+                      f"`inputs: {{image: {shape}}}`")  # fmt: skip

@@ -273,6 +273,14 @@ def translate(
             hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
+        if base + path == ("inputs",) and isinstance(value, list):  # one shape, meant `input`
+            shape = (
+                str(value)
+                if len(value) <= 4 and all(type(v) is int for v in value)
+                else "[H, W, C]"
+            )
+            hint = (f"for one input, write `input: {shape}`; several inputs are named: "
+                    f"`inputs: {{image: {shape}}}`")  # fmt: skip
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
             message = f"{where}: {expected[0]}"
         else:
