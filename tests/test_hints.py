@@ -720,3 +720,24 @@ def test_one_shape_given_as_inputs_suggests_input(written, shape):
     assert (d.code, d.path) == ("E202", ("inputs",))
     assert d.hint == (f"for one input, write `input: {shape}`; several inputs are named: "
                       f"`inputs: {{image: {shape}}}`")  # fmt: skip
+
+
+@pytest.mark.parametrize(("block", "hint"), [
+    ("{type: spec, spec: resnet50}", "did you mean `path`?"),  # `spec` was "allowed keys: ..."
+    ("{type: conv, channels: 8, kernel: 3}", "did you mean `filters`?"),
+])  # fmt: skip
+def test_the_one_unknown_key_where_one_required_key_is_missing_is_taken_for_it(block, hint):
+    d = diagnose(HEAD + f"  - {block}\n")  # and no E203 for the missing key
+    assert (d.code, d.path[:2], d.hint) == ("E201", ("blocks", 0), hint)
+
+
+@pytest.mark.parametrize("block", [
+    "{type: conv, channels: 8, size: 3}",  # two missing, two unknown: no pairing guessed
+    "{type: conv, channels: 8, width: 8, kernel: 3}",  # one missing, two unknown
+])  # fmt: skip
+def test_no_key_is_guessed_where_unknown_and_missing_keys_do_not_pair_up(block):
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text=HEAD + f"  - {block}\n"))
+    unknown = [d for d in e.value.diagnostics if d.code == "E201"]
+    assert unknown and all(d.hint.startswith("allowed keys: ") for d in unknown)
+    assert any(d.code == "E203" for d in e.value.diagnostics)

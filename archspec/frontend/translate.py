@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import types
+from collections import Counter
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -178,6 +179,16 @@ def translate(
         for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
     }
+    # one unknown key where one required key is missing is that key under another name
+    # (`{type: spec, spec: x.yaml}`), however unlike it is spelt
+    needed: dict[KeyPath, list[str]] = {}
+    for e, path, missing, _ in located:
+        if e["type"] == "missing":
+            needed.setdefault(path, []).append(missing)
+    unknown = Counter(p[:-1] for p in hints)
+    for path, hint in list(hints.items()):
+        if hint is None and unknown[path[:-1]] == 1 and len(needed.get(path[:-1], ())) == 1:
+            hints[path] = f"did you mean `{needed[path[:-1]][0]}`?"
     # a misspelled key is reported once, as unknown with its hint, not also as a missing one
     misspelled = {(path[:-1], hint) for path, hint in hints.items()}
     allowed = "allowed keys: " + ", ".join(fields)
