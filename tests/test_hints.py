@@ -147,9 +147,14 @@ HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
      "indent this line as the other items (`- `) of its list"),
     ("  - {type: flatten}\n  - {type: flatten}\n   - {type: flatten}\n", (6, 4),
      ("the list that starts here", 4, 3), "indent this line as the other items (`- `) of its list"),
-    # an unclosed quote
-    ("  - {type: flatten, name: \"f}\n", (5, 1), ("the quoted text that starts here", 4, 27),
+    # an unclosed quote, and a `{` or `[` never closed: at the end of the last line, not past
+    # the end of the file (5:1, where no line is to show)
+    ("  - {type: flatten, name: \"f}\n", (4, 30), ("the quoted text that starts here", 4, 27),
      "close the quote of line 4"),
+    ("  - {type: conv, filters: 8, kernel: 3\n", (4, 39),
+     ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
+    ("  - [conv, 3\n\n  \n", (4, 13), ("the `[...]` that starts here", 4, 5),
+     "close the `[` of line 4 with `]`"),
 ])  # fmt: skip
 def test_a_yaml_syntax_error_notes_where_it_began_and_hints_the_cause(body, where, note, hint):
     """The parser's position only: an unclosed `{` was reported on the line after it, with no

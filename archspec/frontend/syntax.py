@@ -37,8 +37,13 @@ def syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> D
     if "nesting depth" in problem:  # libyaml's own limit (1000), met while scanning ahead
         return Diagnostic("E702", f"nesting deeper than {depth} levels", file=file, line=line,
                           col=col)  # fmt: skip
-    lines = BREAK.split(text, maxsplit=mark.line + 1)[: mark.line + 1]
+    split = BREAK.split(text, maxsplit=mark.line + 1)
+    lines = split[: mark.line + 1]
     before, here = lines[-1][: mark.column], lines[-1][mark.column :]
+    if not "".join(split[mark.line :]).strip() and any(s.strip() for s in lines):
+        # the end of the file (a `{` never closed), past its last line: shown at the end of it
+        line = max(k for k, s in enumerate(lines, 1) if s.strip())
+        col = len(lines[line - 1].rstrip()) + 1
     context = e.context or ""
     if "flow" in context and here.startswith("{") and before.endswith("$"):
         expr = _expression("$" + here)
