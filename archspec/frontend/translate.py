@@ -183,7 +183,7 @@ def translate(
     # (`{type: spec, spec: x.yaml}`), however unlike it is spelt
     needed: dict[KeyPath, list[str]] = {}
     for e, path, missing, _ in located:
-        if e["type"] == "missing":
+        if e["type"] == "missing" and missing is not None:
             needed.setdefault(path, []).append(missing)
     unknown = Counter(p[:-1] for p in hints)
     for path, hint in list(hints.items()):
