@@ -297,3 +297,18 @@ def test_check_never_imports_tensorflow(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.stderr.strip() == "exit=1 heavy=[]", r.stderr
     assert json.loads(r.stdout)["summary"]["invalid"] == 1
+
+
+@pytest.mark.parametrize("broken", [
+    "  - {type: conv, filters: 8, kernel: 3, inputs: [nope]}\n",  # found while resolving
+    "  - {type: conv, filters: 8, kernel: 99, padding: valid}\n",  # found while lowering
+    "  - {type: conv, filters: -8, kernel: 3}\n",  # the schema's
+])  # fmt: skip
+def test_an_invalid_specs_warnings_come_after_its_errors(tmp_path, broken):
+    # the W302 was dropped when a later block failed
+    spec = write(tmp_path, "name: a\ninput: [32, 32, 3]\nblocks:\n  - {type: conv, filters: 8, "
+                 "kernel: 3, batch_norm: false, bn_momentum: 0.9}\n" + broken)  # fmt: skip
+    [result] = check.run([spec])
+    codes = [(d.severity, d.code) for d in result.diagnostics]
+    assert codes[-1] == ("warning", "W302") and codes[0][0] == "error", codes
+    assert result.exit_code == 1

@@ -43,8 +43,9 @@ def by_name(resolved: Resolved) -> dict[str, Item]:
 def error(text: str, sets: tuple[str, ...] = (), **limits: int) -> Diagnostic:
     with pytest.raises(SpecError) as e:
         run(text, sets, **limits)
-    assert len(e.value.diagnostics) == 1, e.value.diagnostics
-    return e.value.diagnostics[0]
+    errors = [d for d in e.value.diagnostics if d.severity == "error"]  # warnings come after
+    assert len(errors) == 1 and e.value.diagnostics[0] == errors[0], e.value.diagnostics
+    return errors[0]
 
 
 # defaults

@@ -11,7 +11,7 @@ from archspec.core.errors import Diagnostic, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve import Resolved, placed
+from archspec.frontend.resolve import Resolved, placed, with_warnings
 from archspec.ir.graph import Graph
 
 
@@ -23,16 +23,19 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     doc = resolved.doc
     limits = limits or doc.limits
     model = resolved.model
-    lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
-    for item in resolved.items:
-        problem = lowering.add(item.block, item.path, item.groups, item.doc)
-        if problem is not None:
-            raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
-    graph, tensors = lowering.graph, lowering.tensors
-    graph.warnings.extend(resolved.warnings)
-    graph.outputs = [tensors[o] for o in resolved.outputs]
-    _prune(graph, resolved)
-    check_totals(doc, graph, limits)
+    try:
+        lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
+        for item in resolved.items:
+            problem = lowering.add(item.block, item.path, item.groups, item.doc)
+            if problem is not None:
+                raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
+        graph, tensors = lowering.graph, lowering.tensors
+        graph.warnings.extend(resolved.warnings)
+        graph.outputs = [tensors[o] for o in resolved.outputs]
+        _prune(graph, resolved)
+        check_totals(doc, graph, limits)
+    except SpecError as e:  # the warnings found so far are reported with it, after it
+        raise with_warnings(e, resolved.warnings) from None
     return graph
 
 

@@ -63,6 +63,7 @@ from archspec.frontend.resolve.errors import (
     placed,
     with_copy,
     with_use,
+    with_warnings,
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
 from archspec.frontend.resolve.origins import given, included_set, with_origin_notes, written_as
@@ -88,7 +89,7 @@ from archspec.frontend.resolve.shapes import SHAPE, Shapes
 from archspec.frontend.schema import SpecModel, validate_block
 from archspec.frontend.translate import translate
 
-__all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use"]
+__all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use", "with_warnings"]
 
 
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
@@ -99,7 +100,10 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
         model = validated(doc, failed)
         expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
                                failed=failed)  # fmt: skip
-        outputs = expansion.run()
+        try:
+            outputs = expansion.run()
+        except ArchspecError as e:  # the warnings found so far are reported with it, after it
+            raise with_warnings(e, expansion.warnings) from None
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
 
 

@@ -20,7 +20,14 @@ import os
 import re
 from collections.abc import Iterable
 
-from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
+from archspec.core.errors import (
+    ArchspecError,
+    Diagnostic,
+    KeyPath,
+    Related,
+    SpecError,
+    format_path,
+)
 from archspec.frontend.loader import Document
 
 
@@ -51,6 +58,12 @@ def with_copy(doc: Document, d: Diagnostic, path: KeyPath, copy: tuple[int, int]
     note = Related(f"with `copy` = {copy[0]} (copy {copy[0] + 1} of {copy[1]} of "
                    f"{format_path(path)})", doc.file, *(pos or (None, None)))  # fmt: skip
     return dataclasses.replace(d, related=(*d.related, note))
+
+
+def with_warnings(e: ArchspecError, warnings: list[Diagnostic]) -> ArchspecError:
+    """`e` with the warnings found before it, after its errors (so that an invalid spec's
+    report keeps them, and its first diagnostic is still an error)."""
+    return type(e)([*e.diagnostics, *warnings]) if warnings else e
 
 
 def fail(doc: Document, code: str, message: str, path: KeyPath, hint: str | None = None,
