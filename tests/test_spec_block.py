@@ -74,6 +74,21 @@ def test_default_outputs_are_the_included_specs(tmp_path):
     assert graph.outputs == ["spec_1_head"]
 
 
+def test_a_spec_whose_one_input_is_named_can_be_included(tmp_path, keras):
+    # it was E301 at `image`: the included spec's input lost its name
+    inner = ("name: bb\ninputs: {image: [null, null, 3]}\nblocks:\n"
+             "  - {type: conv, name: c1, filters: 8, kernel: 3, inputs: [image]}\n"
+             "  - {type: conv, name: c2, filters: 4, kernel: 3}\n")  # fmt: skip
+    write(tmp_path, inner, "named.yaml")
+    head = write(tmp_path, "name: h\ninput: [16, 16, 3]\nblocks:\n"
+                 "  - {type: spec, name: bb, path: named.yaml}\n  - {type: flatten}\n")  # fmt: skip
+    graph = api.analyze(head)
+    assert graph.nodes["bb_c1"].inputs == ["input"] and graph.nodes["bb_c2"].shape == (16, 16, 4)
+    model = api.compile(graph)
+    assert model.count_params() == graph.params == (3 * 9 * 8 + 8) + (8 * 9 * 4 + 4)
+    assert model.output_shape == (None, 16 * 16 * 4)
+
+
 def test_include_by_zoo_name_feature_info_and_pruning():
     graph = api.analyze(FPN)
     needed = sum(b.cost(graph).params for b in graph.blocks if b.group == ("backbone", "spec"))

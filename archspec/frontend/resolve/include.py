@@ -238,9 +238,10 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document) -> Doc
 
 def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
                any_size: bool = False, written: Any = None) -> SpecModel:  # fmt: skip
-    """The included spec's model with its one input taking this block's (of `shape`): where
-    their sizes agree, or, with `any_size`, their channels (the last size). `written`: its
-    data as written (an input computed from params that its blocks read is refused)."""
+    """The included spec's model with its one input (named or not) taking this block's (of
+    `shape`): where their sizes agree, or, with `any_size`, their channels (the last size).
+    `written`: its data as written (an input computed from params that its blocks read is
+    refused)."""
     inputs = model.input_shapes
     if len(inputs) != 1:
         raise fail(
@@ -272,6 +273,8 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
         raise fail(doc, "E505", f"{format_path(at)}: the included spec computes its input "
                    f"from its params ({', '.join(read)}), which its other keys read too", at,
                    key=True, hint="give the params their values in `set` instead")  # fmt: skip
+    if model.inputs is not None:  # its one input named (`inputs: {image: ...}`): the name kept
+        return model.model_copy(update={"inputs": {next(iter(inputs)): list(shape)}})
     return model.model_copy(update={"input": list(shape), "inputs": None})
 
 
