@@ -385,3 +385,10 @@ def test_an_error_raised_inside_a_definition_comes_with_the_later_blocks_errors(
         ("E502", ("define", "unit", "blocks", 0, "filters"), 7),
         ("E201", ("blocks", 1, "kernal"), 10),
     ]
+
+
+def test_of_a_set_name_given_twice_the_last_counts():
+    text = ("name: t\nparams: {w: 2}\ninput: [8, 8, 3]\nblocks:\n"
+            "  - {type: conv, name: c, filters: '${w}', kernel: 1}\n")  # fmt: skip
+    assert by_name(run(text, ("w=4", "w=8")))["c"].block.filters == 8
+    assert by_name(run(text, ("w=8", "w=4")))["c"].block.filters == 4
