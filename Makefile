@@ -1,5 +1,6 @@
-# archspec: `make demo` builds a zoo spec, `make test` runs the suite (two workers; the `zoo`
-# tier, the whole zoo against keras.applications, is `make test-zoo`). All install first, and
+# archspec: `make demo` builds a spec of specs/ (the seed tutorial's two Inception modules;
+# DEMO= picks another), `make test` runs the suite (two workers; the `zoo` tier, the whole zoo
+# against keras.applications, is `make test-zoo`). All install first, and
 # `make install` installs everything but PyTorch: the core, the keras, onnx and jax extras, the
 # dev tools.
 PY      ?= python3
