@@ -574,14 +574,14 @@ def test_an_output_named_twice_is_placed_at_the_second_naming():
                 "(`archspec zoo` lists them)"),  # a bare name: the zoo, as before
 ])  # fmt: skip
 def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypatch, spec, hint):
-    from archspec.frontend.zoo import resolve_spec_path
+    from archspec.frontend.zoo import resolve_spec
 
     (tmp_path / "sub").mkdir()
     for name in ("fam.yaml", "sub/fam.yaml", "notes.yaml", "resnet18.yaml"):
         (tmp_path / name).write_text("name: x\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ArchspecError) as e:
-        resolve_spec_path(spec)
+        resolve_spec(spec)
     assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
 
 
@@ -611,18 +611,15 @@ def test_a_block_without_type_or_a_near_key_still_needs_type(pair):
     ("DenseNet201", "densenet", "depth=201"),
     ("convnext_tiny", "convnext", "variant=tiny"),
 ])  # fmt: skip
-def test_a_family_members_name_says_which_family_and_set(word, family, item):
+def test_a_family_members_name_is_a_spec_and_a_path_says_which_family_and_set(word, family,
+                                                                            item):  # fmt: skip
     """`archspec check efficientnet_b3`: "did you mean `efficientnet` or `efficientnet_v2`?",
-    with no word on the --set that picks the member (the member is named so in the zoo)."""
-    from archspec.frontend.zoo import resolve_spec_path
+    with no word on the --set that picks the member (the member is named so in the zoo). It is
+    now a SPEC name; an included spec's path says how to write it."""
+    from archspec.frontend.zoo import files, resolve_spec
 
-    with pytest.raises(ArchspecError) as e:
-        resolve_spec_path(word)
-    d = e.value.diagnostics[0]
-    assert (d.code, d.hint) == (
-        "E001", f"`{word}` is a member of the zoo family `{family}`: `{family} --set {item}`"
-    )  # fmt: skip
-    # and as an included spec's path: the block's `set`
+    assert resolve_spec(word) == (files()[family], item)
+    # as an included spec's path: the block's `set`
     d = diagnose(f"name: m\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {word}}}\n")
     name, value = item.split("=")
     assert (d.code, d.hint) == (
@@ -633,22 +630,22 @@ def test_a_family_members_name_says_which_family_and_set(word, family, item):
 
 @pytest.mark.parametrize("path", ["efficientnet_b3.yaml", "./efficientnet_b3", "x/efficientnet_b3"])
 def test_a_missing_file_named_as_a_family_member_gets_the_family_hint(path):
-    from archspec.frontend.zoo import resolve_spec_path
+    from archspec.frontend.zoo import resolve_spec
 
     with pytest.raises(ArchspecError) as e:
-        resolve_spec_path(path)
+        resolve_spec(path)
     assert e.value.diagnostics[0].hint == (
-        "`efficientnet_b3` is a member of the zoo family `efficientnet`: "
-        "`efficientnet --set variant=b3`"
+        "`efficientnet_b3` is a member of the zoo family `efficientnet`: give its name alone, "
+        "`efficientnet_b3`, or `efficientnet --set variant=b3`"
     )
 
 
 @pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet50", "resnet_50"])
 def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
-    from archspec.frontend.zoo import resolve_spec_path
+    from archspec.frontend.zoo import resolve_spec
 
     with pytest.raises(ArchspecError) as e:
-        resolve_spec_path(word)
+        resolve_spec(word)
     assert e.value.diagnostics[0].hint.startswith("did you mean the zoo network")
 
 

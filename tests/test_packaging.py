@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,16 +89,49 @@ SMALL = "name: small\ninput: [8, 8, 3]\nblocks:\n  - {type: global_avg_pool}\n  
 
 
 def test_a_name_is_its_zoo_file() -> None:
-    assert zoo.resolve_spec_path("resnet50") == zoo.root() / "resnet50.yaml"
-    assert zoo.resolve_spec_path("efficientnet") == zoo.root() / "families" / "efficientnet.yaml"
+    assert zoo.resolve_spec("resnet50")[0] == zoo.root() / "resnet50.yaml"
+    assert zoo.resolve_spec("efficientnet")[0] == zoo.root() / "families" / "efficientnet.yaml"
     graph = archspec.analyze("resnet50")
     assert graph.params == archspec.analyze(ROOT / "specs" / "resnet50.yaml").params
+
+
+def test_a_family_members_name_is_its_family_with_the_set_that_picks_it() -> None:
+    # `efficientnet_b3` (and Keras's `EfficientNetB3`) was E001 with a hint to write
+    # `efficientnet --set variant=b3`
+    family = zoo.root() / "families" / "efficientnet.yaml"
+    assert zoo.resolve_spec("efficientnet_b3") == (family, "variant=b3")
+    assert zoo.resolve_spec("EfficientNetB3") == (family, "variant=b3")
+    assert zoo.resolve_spec("resnet50v2") == (
+        zoo.root() / "families" / "resnet_v2.yaml",
+        "depth=50",
+    )
+    member = archspec.analyze("efficientnet_b3")
+    picked = archspec.analyze("efficientnet", sets=["variant=b3"])
+    assert (member.name, member.cost) == (picked.name, picked.cost)
+    # a --set of the user's comes after the member's: the last counts
+    assert archspec.analyze("efficientnet_b3", sets=["variant=b0"]).name == "efficientnet_b0"
+
+
+def test_a_family_members_name_on_the_command_line(tmp_path: Path) -> None:
+    r = run_cli("check", "densenet121", "convnext_tiny")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok    densenet121: densenet121: 8,062,504 params")
+    assert "ok    convnext_tiny: convnext_tiny: 28,589,128 params" in r.stdout
+    r = run_cli("diff", "efficientnet_b0", "efficientnet_b1", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert (out["old"]["name"], out["new"]["name"]) == ("efficientnet_b0", "efficientnet_b1")
+    r = run_cli("plot", "efficientnet_b1", cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "efficientnet_b1.svg").is_file(), r.stderr
+    r = run_cli("render", "convnext_tiny")
+    assert r.returncode == 0 and r.stdout.startswith("# Rendered by archspec from convnext_tiny:")
+    assert "\nname: convnext_tiny\n" in r.stdout
 
 
 def test_a_file_wins_over_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path, SMALL, name="resnet50")
-    assert zoo.resolve_spec_path("resnet50") == Path("resnet50")
+    assert zoo.resolve_spec("resnet50")[0] == Path("resnet50")
     assert archspec.analyze("resnet50").params == 3 * 3 + 3
     r = run_cli("check", "resnet50", cwd=tmp_path)
     assert r.returncode == 0 and "12 params" in r.stdout, r.stdout + r.stderr
@@ -108,8 +142,8 @@ def test_a_folder_does_not_hide_a_name_but_for_check(tmp_path: Path,
     # `build resnet50 -o resnet50` writes a SavedModel folder: `render resnet50` still works
     monkeypatch.chdir(tmp_path)
     (tmp_path / "resnet50").mkdir()
-    assert zoo.resolve_spec_path("resnet50") == zoo.root() / "resnet50.yaml"
-    assert zoo.resolve_spec_path("resnet50", folders=True) == Path("resnet50")  # check's
+    assert zoo.resolve_spec("resnet50")[0] == zoo.root() / "resnet50.yaml"
+    assert zoo.resolve_spec("resnet50", folders=True)[0] == Path("resnet50")  # check's
     r = run_cli("render", "resnet50", cwd=tmp_path)
     assert r.returncode == 0 and "name: resnet50" in r.stdout, r.stderr
     r = run_cli("check", "resnet50", cwd=tmp_path)  # a folder without specs: the network

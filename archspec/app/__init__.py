@@ -17,8 +17,9 @@ from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
+from archspec.frontend.resolve.origins import SetItem
 from archspec.frontend.resolve.params import last_sets
-from archspec.frontend.zoo import resolve_spec_path
+from archspec.frontend.zoo import resolve_spec
 from archspec.ir.graph import Graph
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ def load(
     """Load, validate and resolve a spec from a file, or from `text`. Raises ArchspecError.
 
     `path` is a file, or the name of a zoo network (`resnet50`, `efficientnet`; `archspec zoo`)
-    where no such file exists: a file wins over a name. `-` is standard input (`<stdin>` in
+    or of a family's member (`efficientnet_b3`, as `efficientnet` with `variant=b3` before
+    `sets`) where no such file exists: a file wins over a name. `-` is standard input (`<stdin>` in
     messages; the size limit applies while it is read).
 
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
@@ -53,7 +55,10 @@ def load(
     elif path is not None and os.fspath(path) == STDIN_ARG:
         doc = read_stdin(lim)
     elif path is not None:
-        doc = read_file(resolve_spec_path(path), lim)
+        file, member = resolve_spec(path)
+        doc = read_file(file, lim)
+        if member is not None:  # `efficientnet_b3`: the family, and a --set before the user's
+            sets = [SetItem(member, f"{os.fspath(path)}, as --set"), *sets]
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)

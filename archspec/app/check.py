@@ -20,7 +20,7 @@ from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_er
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
 from archspec.frontend.resolve.params import split_set
-from archspec.frontend.zoo import files, resolve_spec_path
+from archspec.frontend.zoo import files, resolve_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -29,8 +29,9 @@ def find_specs(
     paths: Iterable[str | os.PathLike[str]], warnings: list[Diagnostic] | None = None
 ) -> list[Path]:
     """Files as given; folders searched recursively for *.yaml / *.yml (hidden folders and
-    files skipped), sorted; a bare zoo name is its zoo file. A path that does not exist, or an
-    empty one, is a usage error (E001).
+    files skipped), sorted; a bare zoo name is its zoo file (a family member's name stays as
+    given: loading it picks the member). A path that does not exist, or an empty one, is a
+    usage error (E001).
 
     A path given here is followed when it is a symlink (the caller asked for it); inside a
     folder nothing is followed or opened: a symlink, FIFO, device or socket is skipped with a
@@ -50,8 +51,10 @@ def find_specs(
         except FileNotFoundError:
             if os.path.lexists(name):
                 raise usage_error("E001", f"dangling symlink: {name}", file=name) from None
-            # a zoo network's name (`resnet50`), else E001 with a did-you-mean over the zoo
-            out.append(resolve_spec_path(name, folders=True))
+            # a zoo network's name (`resnet50`), else E001 with a did-you-mean over the zoo; a
+            # family member's (`efficientnet_b3`) stays a name: loading it picks the member
+            zoo_file, member = resolve_spec(name, folders=True)
+            out.append(Path(name) if member else zoo_file)
             continue
         except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
             file = name.rstrip("/" + os.sep)  # `spec.yaml/`: a folder that is a file

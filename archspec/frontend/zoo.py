@@ -7,9 +7,10 @@ networks are specs/*.yaml and the families specs/families/*.yaml (one file, its 
 with `--set`, e.g. `efficientnet --set variant=b3`); the tutorial's specs/seed/ and
 specs/examples/ ship too but are not named.
 
-`resolve_spec_path` is where a SPEC argument becomes a file: a path that exists wins; otherwise a
-bare zoo name (`resnet50`, `efficientnet`) is that zoo file; otherwise E001, with a did-you-mean
-over the zoo's names. Nothing here imports TensorFlow.
+`resolve_spec` is where a SPEC argument becomes a file: a path that exists wins; otherwise a
+bare zoo name (`resnet50`, `efficientnet`) is that zoo file, and a family member's name
+(`efficientnet_b3`) its family's file with the `--set` that picks it; otherwise E001, with a
+did-you-mean over the zoo's names. Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -83,20 +84,26 @@ def members(data: Any) -> tuple[str, str, list[str]] | None:
     return None
 
 
-def resolve_spec_path(spec: str | os.PathLike[str], folders: bool = False) -> Path:
-    """The file a SPEC argument names: the path itself where it exists (a file wins over a
-    name; a folder only where the caller takes folders: `folders`, as `check` does), else the
-    zoo's spec of that name. Neither: E001, with a did-you-mean over the zoo's names."""
+def resolve_spec(spec: str | os.PathLike[str], folders: bool = False) -> tuple[Path, str | None]:
+    """The file a SPEC argument names, and the `--set` item that picks a family's member: the
+    path itself where it exists (a file wins over a name; a folder only where the caller takes
+    folders: `folders`, as `check` does), else the zoo's spec of that name, else the family of
+    a member's name (`efficientnet_b3`, Keras's `EfficientNetB3`: `family_member`) with its
+    item (`variant=b3`). None of these: E001, with a did-you-mean over the zoo's names."""
     text = os.fspath(spec)
     path = Path(text)
     bare = bool(text) and "/" not in text and os.sep not in text and path.suffix == ""
     # a folder `resnet50` (`build -o resnet50` wrote one) does not hide the zoo's network
     hidden = not folders and bare and path.is_dir() and text in files()
     if text == "-" or (os.path.lexists(path) and not hidden):
-        return path
+        return path, None
     zoo = files()
     if bare and text in zoo:
-        return zoo[text]
+        return zoo[text], None
+    member = family_member(text, zoo) if bare else None
+    if member is not None:
+        family, param, value = member
+        return zoo[family], f"{param}={value}"
     what = ", ".join(["file", *(["folder"] if folders else []), *(["zoo network"] if bare else [])])
     what = " or ".join(what.rsplit(", ", 1))
     word = path.stem if path.suffix in (".yaml", ".yml") else text
@@ -134,8 +141,8 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
     member = family_member(name, zoo)
     if member is not None:
         family, param, value = member
-        return (f"`{name}` is a member of the zoo family `{family}`: "
-                f"`{family} --set {param}={value}`")  # fmt: skip
+        return (f"`{name}` is a member of the zoo family `{family}`: give its name alone, "
+                f"`{name}`, or `{family} --set {param}={value}`")  # fmt: skip
     lowered = {name.lower(): name for name in zoo}
     cutoff = 0.6 if bare else 0.8
     close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=cutoff)

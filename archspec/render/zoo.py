@@ -32,5 +32,6 @@ def zoo_table(rows: Sequence[tuple[Entry, Graph]]) -> str:
     lines.append("")
     lines.append(f"{len(rows)} networks (a family's figures are at its default params). Where no "
                  "such file exists, a SPEC may name one:\n  archspec check resnet50\n"
-                 "  archspec plot efficientnet --set variant=b3")  # fmt: skip
+                 "  archspec plot efficientnet --set variant=b3\n"
+                 "  archspec plot efficientnet_b3   (a member's name: the same)")  # fmt: skip
     return "\n".join(line.rstrip() for line in lines) + "\n"
