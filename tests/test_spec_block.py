@@ -432,10 +432,18 @@ blocks:
 """
 
 
-def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp_path):
+#: the same with its input named: the refusal below read `input` only (a review found it)
+NAMED_NET = NET.replace(
+    'input: ["${size}", "${size}", 3]', 'inputs: {image: ["${size}", "${size}", 3]}'
+)
+
+
+@pytest.mark.parametrize("net", [NET, NAMED_NET])
+def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp_path, net):
     """The pool reads `size` (through `half`): at 64 x 64 it stayed 16 and the model was not
     the one `set: {size: 64}` gives, without a word (a review found it)."""
-    write(tmp_path, NET, "net.yaml")
+    assert "inputs: {image: " in NAMED_NET  # the replacement took
+    write(tmp_path, net, "net.yaml")
     top = (
         "name: top\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: net.yaml, any_size: true}\n"
     )

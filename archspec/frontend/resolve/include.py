@@ -282,15 +282,17 @@ def _input_params(written: Any) -> list[str]:
     """The params that the included spec's input (`written`: its data as written) is computed
     from, where anything but the input reads them, or a param computed from them (its blocks
     would keep the old size); [] where nothing does (EfficientNet's `resolution`)."""
-    sizes = written.get("input") if isinstance(written, dict) else None
-    tainted = {n for d in (sizes if isinstance(sizes, list) else [])
+    data = written if isinstance(written, dict) else {}
+    named = data.get("inputs")  # `inputs: {image: [...]}`: its one shape
+    shapes = [data.get("input"), *(named.values() if isinstance(named, dict) else ())]
+    tainted = {n for sizes in shapes for d in (sizes if isinstance(sizes, list) else [])
                for n in expr.names(expr.source_of(d) or "")}  # fmt: skip
     read = sorted(tainted)
-    params = written.get("params") if isinstance(written, dict) else None
+    params = data.get("params")
     for name, value in params.items() if isinstance(params, dict) else ():
         if expr.holds(value, tainted):
             tainted.add(name)
-    rest = {k: v for k, v in written.items() if k not in ("input", "params")}
+    rest = {k: v for k, v in data.items() if k not in ("input", "inputs", "params")}
     return read if expr.holds(rest, tainted) else []
 
 
