@@ -740,6 +740,7 @@ def test_the_one_unknown_key_where_one_required_key_is_missing_is_taken_for_it(b
 @pytest.mark.parametrize("block", [
     "{type: conv, channels: 8, size: 3}",  # two missing, two unknown: no pairing guessed
     "{type: conv, channels: 8, width: 8, kernel: 3}",  # one missing, two unknown
+    "{type: conv, filters: 8, comment: stem conv}",  # a value `kernel` does not take
 ])  # fmt: skip
 def test_no_key_is_guessed_where_unknown_and_missing_keys_do_not_pair_up(block):
     with pytest.raises(SpecError) as e:

@@ -5,12 +5,13 @@ arm the value was meant for."""
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 from collections import Counter
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from archspec.core.errors import (
     Diagnostic,
@@ -179,16 +180,19 @@ def translate(
         for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
     }
-    # one unknown key where one required key is missing is that key under another name
-    # (`{type: spec, spec: x.yaml}`), however unlike it is spelt
+    # one unknown key where one required key is missing, with a value that key takes, is that
+    # key under another name (`{type: spec, spec: x.yaml}`), however unlike it is spelt
     needed: dict[KeyPath, list[str]] = {}
     for e, path, missing, _ in located:
         if e["type"] == "missing" and missing is not None:
             needed.setdefault(path, []).append(missing)
     unknown = Counter(p[:-1] for p in hints)
     for path, hint in list(hints.items()):
-        if hint is None and unknown[path[:-1]] == 1 and len(needed.get(path[:-1], ())) == 1:
-            hints[path] = f"did you mean `{needed[path[:-1]][0]}`?"
+        at = path[:-1]
+        if hint is None and unknown[at] == 1 and len(needed.get(at, ())) == 1:
+            owner = model if not at else inside.get(at)
+            if _takes(owner, needed[at][0], _value_at(data, path)):
+                hints[path] = f"did you mean `{needed[at][0]}`?"
     # a misspelled key is reported once, as unknown with its hint, not also as a missing one
     misspelled = {(path[:-1], hint) for path, hint in hints.items()}
     allowed = "allowed keys: " + ", ".join(fields)
@@ -298,6 +302,25 @@ def translate(
             message = f"{where}: expected {' or '.join(expected)}, received {received}"
         out.append(doc.diag(code, message, base + path, hint=hint))
     return out
+
+
+def _takes(model: type[BaseModel] | None, key: str, value: Any) -> bool:
+    """Whether `model`'s field `key` validates `value` (False where either is unknown)."""
+    adapter = _adapter(model, key) if model is not None else None
+    if adapter is None:
+        return False
+    try:
+        adapter.validate_python(value)
+    except (ValidationError, ValueError, TypeError):
+        return False
+    return True
+
+
+@functools.cache
+def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
+    """A validator of `model`'s field `key` alone, made once (a spec may have many blocks)."""
+    field = model.model_fields.get(key)
+    return None if field is None else TypeAdapter(field.rebuild_annotation())
 
 
 def written_at(data: Any, path: KeyPath) -> Any:

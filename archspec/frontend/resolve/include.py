@@ -107,7 +107,7 @@ def check(doc: Document, raw: Any, path: KeyPath, scope: Scope) -> SpecUse | lis
     try:
         return SpecUse.model_validate(raw)
     except ValidationError as e:
-        return translate(e, raw, doc, path, "a `spec` block", list(SpecUse.model_fields))
+        return translate(e, raw, doc, path, "a `spec` block", list(SpecUse.model_fields), SpecUse)
 
 
 def including(doc: Document, path: KeyPath) -> Related:
