@@ -3,6 +3,7 @@ runs it, in a subprocess), budget and expect, folders, and the TensorFlow-free g
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from archspec.app import check
+from archspec.core.limits import DEFAULT
 from archspec.frontend import expect
 from tests.conftest import ROOT, SPECS, run_cli, write
 
@@ -312,3 +314,35 @@ def test_an_invalid_specs_warnings_come_after_its_errors(tmp_path, broken):
     codes = [(d.severity, d.code) for d in result.diagnostics]
     assert codes[-1] == ("warning", "W302") and codes[0][0] == "error", codes
     assert result.exit_code == 1
+
+
+def test_an_included_specs_warnings_and_prunings_stay_with_the_error(tmp_path):
+    # the included spec's W302 was dropped when it failed; W301 when the totals' limit failed
+    write(tmp_path, "name: inner\ninput: [32, 32, 3]\nblocks:\n  - {type: conv, filters: 8, "
+          "kernel: 3, batch_norm: false, bn_epsilon: 0.1}\n  - {type: conv, filters: 8, "
+          "kernel: 3, inputs: [nope]}\n", "inner.yaml")  # fmt: skip
+    head = write(tmp_path, "name: h\ninput: [32, 32, 3]\nblocks:\n"
+                 "  - {type: spec, path: inner.yaml}\n", "head.yaml")  # fmt: skip
+    [result] = check.run([head])
+    assert [(d.severity, d.code) for d in result.diagnostics] == [
+        ("error", "E301"), ("warning", "W302")]  # fmt: skip
+    # the totals (9,000 + 1,001 params) pass 10,000; no layer does
+    pruned = write(tmp_path, "name: p\ninput: [8]\nblocks:\n"
+                   "  - {type: dense, name: dead, units: 1}\n"
+                   "  - {type: dense, units: 1000, inputs: [input]}\n"
+                   "  - {type: dense, units: 1}\n", "p.yaml")  # fmt: skip
+    [result] = check.run([pruned], limits=dataclasses.replace(DEFAULT, params=10_000))
+    assert [(d.severity, d.code) for d in result.diagnostics] == [
+        ("error", "E710"), ("warning", "W301")]  # fmt: skip
+
+
+def test_the_text_of_an_error_marks_the_warnings_it_holds(tmp_path):
+    import archspec
+
+    spec = write(tmp_path, "name: a\ninput: [32, 32, 3]\nblocks:\n  - {type: conv, filters: 8, "
+                 "kernel: 3, batch_norm: false, bn_momentum: 0.9}\n  - {type: flatten, "
+                 "inputs: [nope]}\n")  # fmt: skip
+    with pytest.raises(archspec.SpecError) as e:
+        archspec.analyze(spec)
+    first, second = str(e.value).splitlines()
+    assert ": warning: " not in first and ": warning: blocks[0].bn_momentum: " in second

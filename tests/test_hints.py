@@ -613,9 +613,9 @@ def test_a_block_without_type_or_a_near_key_still_needs_type(pair):
 ])  # fmt: skip
 def test_a_family_members_name_is_a_spec_and_a_path_says_which_family_and_set(word, family,
                                                                             item):  # fmt: skip
-    """`archspec check efficientnet_b3`: "did you mean `efficientnet` or `efficientnet_v2`?",
-    with no word on the --set that picks the member (the member is named so in the zoo). It is
-    now a SPEC name; an included spec's path says how to write it."""
+    """A member's name is a SPEC: its family and the --set that picks it (it was E001, "did you
+    mean `efficientnet` or `efficientnet_v2`?"). As an included spec's path, the hint says how
+    to write it."""
     from archspec.frontend.zoo import files, resolve_spec
 
     assert resolve_spec(word) == (files()[family], item)
@@ -640,7 +640,7 @@ def test_a_missing_file_named_as_a_family_member_gets_the_family_hint(path):
     )
 
 
-@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet50", "resnet_50"])
+@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet19", "resnet_19"])
 def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
     from archspec.frontend.zoo import resolve_spec
 

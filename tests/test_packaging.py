@@ -108,8 +108,36 @@ def test_a_family_members_name_is_its_family_with_the_set_that_picks_it() -> Non
     member = archspec.analyze("efficientnet_b3")
     picked = archspec.analyze("efficientnet", sets=["variant=b3"])
     assert (member.name, member.cost) == (picked.name, picked.cost)
-    # a --set of the user's comes after the member's: the last counts
-    assert archspec.analyze("efficientnet_b3", sets=["variant=b0"]).name == "efficientnet_b0"
+    # a --set that would pick another member is refused, not quietly taken
+    with pytest.raises(UsageError) as e:
+        archspec.analyze("efficientnet_b3", sets=["width=1.0", "variant=b0"])
+    d = e.value.diagnostics[0]
+    assert d.code == "E503" and d.message == (
+        "--set variant=b0: `efficientnet_b3` is the member variant=b3 of the zoo family "
+        "`efficientnet`")  # fmt: skip
+    assert d.hint == "name the family: `efficientnet --set variant=b0`, or the member alone"
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    ("ResNet50", "resnet50"), ("MobileNetV2", "mobilenet_v2"), ("VGG16", "vgg16"),
+    ("InceptionResNetV2", "inception_resnet_v2"), ("mobilenet-v3-small", "mobilenet_v3_small"),
+])  # fmt: skip
+def test_a_zoo_name_in_kerass_spelling_is_that_network(name: str, stem: str) -> None:
+    # members took Keras's spelling (`EfficientNetB3`) but networks did not (`ResNet50`: E001)
+    assert zoo.resolve_spec(name) == (zoo.root() / f"{stem}.yaml", None)
+
+
+def test_a_folder_named_as_a_member_does_not_hide_it(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # `build efficientnet_b3 -o efficientnet_b3` writes a SavedModel folder (a review found
+    # `render efficientnet_b3` then said "is a directory")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "efficientnet_b3").mkdir()
+    family = zoo.root() / "families" / "efficientnet.yaml"
+    assert zoo.resolve_spec("efficientnet_b3") == (family, "variant=b3")
+    assert zoo.resolve_spec("efficientnet_b3", folders=True) == (Path("efficientnet_b3"), None)
+    r = run_cli("check", "efficientnet_b3", cwd=tmp_path)  # a folder without specs: the member
+    assert r.returncode == 0 and r.stdout.startswith("ok    efficientnet_b3: efficientnet_b3: ")
 
 
 def test_a_family_members_name_on_the_command_line(tmp_path: Path) -> None:
@@ -170,7 +198,7 @@ def test_family_member_by_set() -> None:
     ("given", "message", "hint"),
     [
         ("resnt50", "no such file or zoo network: resnt50", "`resnet50`"),
-        ("ResNet50", "no such file or zoo network: ResNet50", "`resnet50`"),
+        ("ResNet5", "no such file or zoo network: ResNet5", "`resnet50`"),
         ("resnt50.yaml", "no such file: resnt50.yaml", "`resnet50`"),
         ("qqqqqq", "no such file or zoo network: qqqqqq", "archspec zoo"),
     ],

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archspec.core.errors import usage_error
 from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
-from archspec.frontend.resolve.origins import SetItem
-from archspec.frontend.resolve.params import last_sets
+from archspec.frontend.resolve.origins import SetItem, option
+from archspec.frontend.resolve.params import last_sets, set_name
 from archspec.frontend.zoo import resolve_spec
 from archspec.ir.graph import Graph
 
@@ -58,7 +59,7 @@ def load(
         file, member = resolve_spec(path)
         doc = read_file(file, lim)
         if member is not None:  # `efficientnet_b3`: the family, and a --set before the user's
-            sets = [SetItem(member, f"{os.fspath(path)}, as --set"), *sets]
+            sets = [SetItem(member, f"{os.fspath(path)}, as --set"), *_other(path, member, sets)]
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)
@@ -81,6 +82,20 @@ def read_stdin(limits: Limits = DEFAULT) -> Document:
                                    hint="specs are small; raise the limit with --max-file-size "
                                    "if this one is real"))  # fmt: skip
     return load_bytes(raw, STDIN_NAME, limits)
+
+
+def _other(name: str | os.PathLike[str], member: str, sets: Sequence[str]) -> Sequence[str]:
+    """`sets`, where none picks another member than the name does (`efficientnet_b3 --set
+    variant=b4`: E503, exit 2)."""
+    param = set_name(member)
+    for item in sets:
+        if set_name(item) == param:
+            family = resolve_spec(name)[0].stem
+            raise usage_error("E503", f"{option(item)} {item.strip()}: `{os.fspath(name)}` is "
+                              f"the member {member} of the zoo family `{family}`",
+                              hint=f"name the family: `{family} {option(item)} {item.strip()}`, "
+                              f"or the member alone")  # fmt: skip
+    return sets
 
 
 def analyze(

@@ -20,7 +20,7 @@ from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_er
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
 from archspec.frontend.resolve.params import split_set
-from archspec.frontend.zoo import files, resolve_spec
+from archspec.frontend.zoo import named, resolve_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -67,9 +67,11 @@ def find_specs(
         if stat.S_ISDIR(mode):
             found = sorted(_scan(Path(name), warn))
             # a folder without specs named like a zoo network (`build resnet50 -o resnet50`
-            # wrote a SavedModel): the network
-            network = None if found or os.sep in name else files().get(name)
-            out.extend(found or ([network] if network else []))
+            # wrote a SavedModel): the network (a member by its name, as below)
+            network = None if found or "/" in name or os.sep in name else named(name)
+            if network is not None:
+                found = [Path(name) if network[1] else network[0]]
+            out.extend(found)
         else:  # the loader refuses what is not a regular file, without blocking on a FIFO
             out.append(Path(name))
     seen: set[Path] = set()

@@ -153,7 +153,8 @@ class ArchspecError(Exception):
         self.diagnostics: list[Diagnostic] = (
             [diagnostics] if isinstance(diagnostics, Diagnostic) else list(diagnostics)
         )
-        super().__init__("\n".join(f"{d.where}: {d.message}" for d in self.diagnostics))
+        super().__init__("\n".join(f"{d.where}: {'warning: ' * (d.severity == 'warning')}"
+                                   f"{d.message}" for d in self.diagnostics))  # fmt: skip
 
 
 class SpecError(ArchspecError):

@@ -23,6 +23,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     doc = resolved.doc
     limits = limits or doc.limits
     model = resolved.model
+    warnings = list(resolved.warnings)
     try:
         lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
         for item in resolved.items:
@@ -30,12 +31,12 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
             if problem is not None:
                 raise SpecError(placed(item.doc or doc, problem, item.use, item.notes))
         graph, tensors = lowering.graph, lowering.tensors
-        graph.warnings.extend(resolved.warnings)
+        graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]
         _prune(graph, resolved)
         check_totals(doc, graph, limits)
-    except SpecError as e:  # the warnings found so far are reported with it, after it
-        raise with_warnings(e, resolved.warnings) from None
+    except SpecError as e:  # the warnings found so far (_prune's too) are reported after it
+        raise with_warnings(e, warnings) from None
     return graph
 
 

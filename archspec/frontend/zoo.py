@@ -87,29 +87,45 @@ def members(data: Any) -> tuple[str, str, list[str]] | None:
 def resolve_spec(spec: str | os.PathLike[str], folders: bool = False) -> tuple[Path, str | None]:
     """The file a SPEC argument names, and the `--set` item that picks a family's member: the
     path itself where it exists (a file wins over a name; a folder only where the caller takes
-    folders: `folders`, as `check` does), else the zoo's spec of that name, else the family of
-    a member's name (`efficientnet_b3`, Keras's `EfficientNetB3`: `family_member`) with its
-    item (`variant=b3`). None of these: E001, with a did-you-mean over the zoo's names."""
+    folders: `folders`, as `check` does), else the zoo's spec that the bare name names (`named`).
+    Neither: E001, with a did-you-mean over the zoo's names."""
     text = os.fspath(spec)
     path = Path(text)
     bare = bool(text) and "/" not in text and os.sep not in text and path.suffix == ""
+    exists = text == "-" or os.path.lexists(path)
     # a folder `resnet50` (`build -o resnet50` wrote one) does not hide the zoo's network
-    hidden = not folders and bare and path.is_dir() and text in files()
-    if text == "-" or (os.path.lexists(path) and not hidden):
+    if exists and (folders or not bare or not path.is_dir()):
+        return path, None
+    found = named(text) if bare else None
+    if found is not None:
+        return found
+    if exists:
         return path, None
     zoo = files()
-    if bare and text in zoo:
-        return zoo[text], None
-    member = family_member(text, zoo) if bare else None
-    if member is not None:
-        family, param, value = member
-        return zoo[family], f"{param}={value}"
     what = ", ".join(["file", *(["folder"] if folders else []), *(["zoo network"] if bare else [])])
     what = " or ".join(what.rsplit(", ", 1))
     word = path.stem if path.suffix in (".yaml", ".yml") else text
     # a file beside it first, unless the stem is a zoo network's own name (`resnet50.yaml`)
     hint = (None if bare or word in zoo else sibling(path)) or suggest(word, zoo, bare)
     raise usage_error("E001", f"no such {what}: {text}", hint=hint, file=text)
+
+
+def named(name: str) -> tuple[Path, str | None] | None:
+    """The zoo spec a bare name names, and the `--set` item that picks a family's member: the
+    zoo's name (`resnet50`), Keras's spelling of it in any case (`ResNet50`, `MobileNetV2`), or
+    a family member's name (`efficientnet_b3`, `EfficientNetB3`: `family_member`) as its
+    family with `variant=b3`. None where it names none."""
+    zoo = files()
+    if name in zoo:
+        return zoo[name], None
+    same = [n for n in zoo if folded(n) == folded(name)]
+    if len(same) == 1:
+        return zoo[same[0]], None
+    member = family_member(name, zoo)
+    if member is None:
+        return None
+    family, param, value = member
+    return zoo[family], f"{param}={value}"
 
 
 def sibling(path: Path, base: Path | None = None, other: str | None = None) -> str | None:

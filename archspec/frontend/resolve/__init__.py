@@ -399,10 +399,12 @@ class _Expansion:
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count, failed)  # fmt: skip
-            outputs = inner.run()
-        seen = {(w.file, w.path, w.code) for w in self.warnings}  # once per place: a spec
-        self.warnings.extend(w for w in inner.warnings  # included twice warns once
-                             if (w.file, w.path, w.code) not in seen)  # fmt: skip
+            try:
+                outputs = inner.run()
+            finally:  # its warnings, also where it fails
+                seen = {(w.file, w.path, w.code) for w in self.warnings}  # once per place: a
+                self.warnings.extend(w for w in inner.warnings  # spec included twice warns once
+                                     if (w.file, w.path, w.code) not in seen)  # fmt: skip
         nested = {str(i.block.name): i.groups[0] for i in inner.items if i.groups}
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
         check_count(self.doc, self.count, len(inner.items), path, None)
