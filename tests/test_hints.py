@@ -155,6 +155,8 @@ HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
      ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
     ("  - [conv, 3\n\n  \n", (4, 13), ("the `[...]` that starts here", 4, 5),
      "close the `[` of line 4 with `]`"),
+    ("  - {type: conv, filters: 8, kernel: 3\n# the head comes later\n", (4, 39),
+     ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
 ])  # fmt: skip
 def test_a_yaml_syntax_error_notes_where_it_began_and_hints_the_cause(body, where, note, hint):
     """The parser's position only: an unclosed `{` was reported on the line after it, with no
@@ -718,6 +720,7 @@ def test_an_empty_set_value_says_it_reads_as_null():
 
 @pytest.mark.parametrize(("written", "shape"), [
     ("[32, 32, 3]", "[32, 32, 3]"),
+    ("[null, null, 3]", "[null, null, 3]"),
     ("[a, b]", "[H, W, C]"),  # not a shape: no copy of it in the hint
     ("[" + ", ".join(["1"] * 500) + "]", "[H, W, C]"),  # nor of a long list
 ])  # fmt: skip
@@ -748,3 +751,9 @@ def test_no_key_is_guessed_where_unknown_and_missing_keys_do_not_pair_up(block):
     unknown = [d for d in e.value.diagnostics if d.code == "E201"]
     assert unknown and all(d.hint.startswith("allowed keys: ") for d in unknown)
     assert any(d.code == "E203" for d in e.value.diagnostics)
+
+
+def test_several_shapes_given_as_a_list_of_inputs_are_asked_for_names():
+    d = diagnose("name: m\ninputs: [[32, 32, 3], [32, 32, 1]]\nblocks:\n  - {type: flatten}\n")
+    assert (d.code, d.path) == ("E202", ("inputs",))
+    assert d.hint == "name each input: `inputs: {a: [32, 32, 3], b: [32, 32, 1]}`"

@@ -40,9 +40,11 @@ def syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> D
     split = BREAK.split(text, maxsplit=mark.line + 1)
     lines = split[: mark.line + 1]
     before, here = lines[-1][: mark.column], lines[-1][mark.column :]
-    if not "".join(split[mark.line :]).strip() and any(s.strip() for s in lines):
-        # the end of the file (a `{` never closed), past its last line: shown at the end of it
-        line = max(k for k, s in enumerate(lines, 1) if s.strip())
+    written = [k for k, s in enumerate(lines, 1) if s.strip() and not s.lstrip().startswith("#")]
+    if written and not "".join(split[mark.line :]).strip():
+        # the end of the file (a `{` never closed), past its last line: shown at the end of the
+        # last one that is not blank or a comment
+        line = written[-1]
         col = len(lines[line - 1].rstrip()) + 1
     context = e.context or ""
     if "flow" in context and here.startswith("{") and before.endswith("$"):

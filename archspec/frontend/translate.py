@@ -288,14 +288,8 @@ def translate(
             hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
-        if base + path == ("inputs",) and isinstance(value, list):  # one shape, meant `input`
-            shape = (
-                str(value)
-                if len(value) <= 4 and all(type(v) is int for v in value)
-                else "[H, W, C]"
-            )
-            hint = (f"for one input, write `input: {shape}`; several inputs are named: "
-                    f"`inputs: {{image: {shape}}}`")  # fmt: skip
+        if base + path == ("inputs",) and isinstance(value, list):
+            hint = _inputs_hint(value)
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
             message = f"{where}: {expected[0]}"
         else:
@@ -321,6 +315,22 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
     """A validator of `model`'s field `key` alone, made once (a spec may have many blocks)."""
     field = model.model_fields.get(key)
     return None if field is None else TypeAdapter(field.rebuild_annotation())
+
+
+def _inputs_hint(value: list[Any]) -> str:
+    """The hint for `inputs` given as a list: one shape (`input` was meant), or several shapes
+    (each needs a name), shown as written where short."""
+
+    def shape(v: Any) -> str | None:
+        ok = isinstance(v, list) and 0 < len(v) <= 4 and all(type(d) is int or d is None for d in v)
+        return "[" + ", ".join("null" if d is None else str(d) for d in v) + "]" if ok else None
+
+    if value and len(value) <= 3 and all(shape(v) for v in value):  # several shapes
+        named = ", ".join(f"{n}: {shape(v)}" for n, v in zip("abc", value, strict=False))
+        return f"name each input: `inputs: {{{named}}}`"
+    one = shape(value) or "[H, W, C]"
+    return (f"for one input, write `input: {one}`; several inputs are named: "
+            f"`inputs: {{image: {one}}}`")  # fmt: skip
 
 
 def written_at(data: Any, path: KeyPath) -> Any:
