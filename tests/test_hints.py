@@ -613,21 +613,16 @@ def test_a_block_without_type_or_a_near_key_still_needs_type(pair):
     ("DenseNet201", "densenet", "depth=201"),
     ("convnext_tiny", "convnext", "variant=tiny"),
 ])  # fmt: skip
-def test_a_family_members_name_is_a_spec_and_a_path_says_which_family_and_set(word, family,
-                                                                            item):  # fmt: skip
-    """A member's name is a SPEC: its family and the --set that picks it (it was E001, "did you
-    mean `efficientnet` or `efficientnet_v2`?"). As an included spec's path, the hint says how
-    to write it."""
+def test_a_family_members_name_is_a_spec_and_an_include_path(word, family, item):
+    """A member's name is a SPEC and an included spec's path: its family and the --set that
+    picks it (it was E001, "did you mean `efficientnet` or `efficientnet_v2`?")."""
     from archspec.frontend.zoo import files, resolve_spec
 
     assert resolve_spec(word) == (files()[family], item)
-    # as an included spec's path: the block's `set`
-    d = diagnose(f"name: m\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {word}}}\n")
-    name, value = item.split("=")
-    assert (d.code, d.hint) == (
-        "E505", f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
-        f"`set: {{{name}: {value}}}`"
-    )  # fmt: skip
+    # as an included spec's path too: the family with that set (it was E505 with a hint)
+    head = f"name: m\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {word}, any_size: true}}\n"
+    included = archspec.analyze(archspec.load(text=head))
+    assert included.params == archspec.analyze(family, sets=[item]).params
 
 
 @pytest.mark.parametrize("path", ["efficientnet_b3.yaml", "./efficientnet_b3", "x/efficientnet_b3"])

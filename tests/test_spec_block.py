@@ -487,3 +487,13 @@ def test_a_mistyped_include_path_is_not_told_to_include_its_own_file(tmp_path):
                  "  - {type: spec, path: backbone2.yaml}\n", "backbone.yaml")  # fmt: skip
     (d,) = error(path).diagnostics
     assert d.code == "E505" and d.hint.startswith("give a path relative to this spec")
+
+
+def test_a_members_name_as_path_refuses_a_set_that_picks_another(tmp_path):
+    head = ("name: h\ninput: [224, 224, 3]\nblocks:\n"
+            "  - {type: spec, path: efficientnet_b3, set: {variant: b4}}\n")  # fmt: skip
+    d = error(write(tmp_path, head)).diagnostics[0]
+    assert (d.code, d.path, d.line, d.col) == ("E503", ("blocks", 0, "set", "variant"), 4, 47)
+    assert d.message == ("blocks[0].set.variant: `efficientnet_b3` is the member variant=b3 of "
+                         "the zoo family `efficientnet`; `set` would pick another")  # fmt: skip
+    assert d.hint == "name the family: `path: efficientnet`"

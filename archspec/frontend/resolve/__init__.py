@@ -386,8 +386,8 @@ class _Expansion:
             return
         refs = read_inputs(self.doc, use, path, scope)
         chain = self.chain or (os.path.realpath(self.doc.file),)
-        inner_doc, chain = include.open_spec(self.doc, use, path, chain, self.tree)
-        inner_doc = include.with_set(self.doc, use, path, inner_doc)
+        inner_doc, chain, member = include.open_spec(self.doc, use, path, chain, self.tree)
+        inner_doc = include.with_set(self.doc, use, path, inner_doc, member)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
         values = included_set(self.doc, path, use.set)  # the notes of errors its values cause

@@ -4,7 +4,9 @@
 
 - `path` is a spec file relative to the including file's folder (the working folder for a spec
   given as text); where no such file exists, a bare name is a zoo spec: `specs/<name>.yaml`,
-  then `specs/families/<name>.yaml` (the zoo shipped with the package: frontend/zoo.py).
+  then `specs/families/<name>.yaml` (the zoo shipped with the package: frontend/zoo.py), in
+  Keras's spelling too, or a family's member (`efficientnet_b3`: the family, `variant: b3` set
+  first).
 - `set` replaces params of the included spec, as `--set` does (its keys must be its params).
 - The included spec is resolved on its own (its params, defaults, define) with its one input
   taking this block's input: their shapes must agree where both are known (the included input's
@@ -37,10 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
+import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from archspec.blocks import Block
-from archspec.blocks.base import IDENTIFIER, Identifier
+from archspec.blocks.base import Identifier
 from archspec.core.errors import (
     ArchspecError,
     Diagnostic,
@@ -132,8 +135,9 @@ def zoo_names() -> list[str]:
     return sorted(zoo.files())
 
 
-def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
-    """The file `use.path` names: relative to `doc`'s folder, else a zoo spec."""
+def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
+    """The file `use.path` names: relative to `doc`'s folder, else a zoo spec (zoo.named: a
+    family member's name is its family, with the `--set` item that picks the member)."""
     folder = Path(doc.file).parent if not doc.file.startswith("<") else Path.cwd()
     where: KeyPath = (*path, "path")
     try:
@@ -151,24 +155,20 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> Path:
                 raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is not a spec file "
                            f"(a .yaml or .yml file){link}", where,
                            hint="include spec files only")  # fmt: skip
-            return candidate
-        if os.path.lexists(candidate) and use.path not in zoo.files():  # a folder, a device
+            return candidate, None
+        stem = use.path.removesuffix(".yaml")
+        named = zoo.named(stem) if re.fullmatch(r"[\w-]+", stem) else None
+        if os.path.lexists(candidate) and named is None:  # a folder, a device
             kind = "a folder" if candidate.is_dir() else "a special file (a device, FIFO or socket)"
             raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is {kind}, not a spec "
                        "file", where, hint="include a .yaml or .yml spec file")  # fmt: skip
-        stem = use.path.removesuffix(".yaml")
-        if re.fullmatch(IDENTIFIER, stem) and stem in zoo.files():
-            return zoo.files()[stem]
+        if named is not None:
+            return named
     except (OSError, ValueError):  # a NUL byte, a name too long
         pass
     word = use.path.removesuffix(".yaml")
-    member = zoo.family_member(word, zoo.files()) if re.fullmatch(r"[\w-]+", word) else None
     hint: str | None
-    if member is not None:
-        family, param, value = member
-        hint = (f"`{word}` is a member of the zoo family `{family}`: `path: {family}` with "
-                f"`set: {{{param}: {value}}}`")  # fmt: skip
-    elif "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
+    if "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
         hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
     else:
         hint = did_you_mean(word, zoo_names())
@@ -189,10 +189,11 @@ class Tree:
 
 
 def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...], tree: Tree
-              ) -> tuple[Document, tuple[str, ...]]:  # fmt: skip
-    """The included file read (with `doc`'s limits; once per `tree`), and the chain of files
-    including it. `chain`: the files that include `doc`, outermost first, then `doc` itself."""
-    file = find(doc, use, path)
+              ) -> tuple[Document, tuple[str, ...], str | None]:  # fmt: skip
+    """The included file read (with `doc`'s limits; once per `tree`), the chain of files
+    including it, and the `--set` item of a family member named (`find`). `chain`: the files
+    that include `doc`, outermost first, then `doc` itself."""
+    file, member = find(doc, use, path)
     key = os.path.realpath(file)
     where: KeyPath = (*path, "path")
     if key in chain:
@@ -218,11 +219,23 @@ def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
                    f"specs it includes hold more than {doc.limits.events:,} YAML nodes (parser "
                    "events; a file counts each time it is included)", where,
                    hint="include fewer or smaller specs")  # fmt: skip
-    return inner, (*chain, key)
+    return inner, (*chain, key), member
 
 
-def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document) -> Document:
-    """The included document with `use.set` replacing its params (each must be one)."""
+def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
+             member: str | None = None) -> Document:  # fmt: skip
+    """The included document with `use.set` replacing its params (each must be one), after the
+    `--set` item `member` of a family member named by `path` (`efficientnet_b3`: variant=b3)."""
+    if member is not None:
+        param, _, value = member.partition("=")
+        if param in use.set:
+            at: KeyPath = (*path, "set", param)
+            family = Path(inner.file).stem
+            raise fail(doc, "E503", f"{format_path(at)}: `{use.path}` is the member {member} of "
+                       f"the zoo family `{family}`; `set` would pick another", at, key=True,
+                       hint=f"name the family: `path: {family}`")  # fmt: skip
+        # the value typed as YAML reads it, as the family's table keys are (depth 50, not "50")
+        use = use.model_copy(update={"set": {param: yaml.safe_load(value), **use.set}})
     params = inner.data.get("params", {})
     params = params if isinstance(params, dict) else {}
     for key in use.set:
