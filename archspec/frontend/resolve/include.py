@@ -296,13 +296,22 @@ def _input_params(written: Any) -> list[str]:
     from, where anything but the input reads them, or a param computed from them (its blocks
     would keep the old size); [] where nothing does (EfficientNet's `resolution`)."""
     data = written if isinstance(written, dict) else {}
+    params = data.get("params")
+    params = params if isinstance(params, dict) else {}
     named = data.get("inputs")  # `inputs: {image: [...]}`: its one shape
     shapes = [data.get("input"), *(named.values() if isinstance(named, dict) else ())]
-    tainted = {n for sizes in shapes for d in (sizes if isinstance(sizes, list) else [])
+
+    def sizes(shape: Any) -> list[Any]:
+        """The sizes as written: a list, or the list of the param the whole shape names
+        (`input: "${shape}"`), else the one expression."""
+        source = (expr.source_of(shape) or "").strip()
+        alias = params.get(source) if source.isidentifier() else None
+        return shape if isinstance(shape, list) else alias if isinstance(alias, list) else [shape]
+
+    tainted = {n for shape in shapes for d in sizes(shape)
                for n in expr.names(expr.source_of(d) or "")}  # fmt: skip
     read = sorted(tainted)
-    params = data.get("params")
-    for name, value in params.items() if isinstance(params, dict) else ():
+    for name, value in params.items():
         if expr.holds(value, tainted):
             tainted.add(name)
     rest = {k: v for k, v in data.items() if k not in ("input", "inputs", "params")}
