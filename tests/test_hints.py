@@ -748,7 +748,16 @@ def test_no_key_is_guessed_where_unknown_and_missing_keys_do_not_pair_up(block):
     assert any(d.code == "E203" for d in e.value.diagnostics)
 
 
-def test_several_shapes_given_as_a_list_of_inputs_are_asked_for_names():
-    d = diagnose("name: m\ninputs: [[32, 32, 3], [32, 32, 1]]\nblocks:\n  - {type: flatten}\n")
-    assert (d.code, d.path) == ("E202", ("inputs",))
-    assert d.hint == "name each input: `inputs: {a: [32, 32, 3], b: [32, 32, 1]}`"
+@pytest.mark.parametrize(("written", "hint"), [
+    ("[[32, 32, 3], [32, 32, 1]]", "name each input: `inputs: {a: [32, 32, 3], b: [32, 32, 1]}`"),
+    ("[[1], [2], [3], [4]]", "name each input: `inputs: {a: [1], b: [2], c: [3], ...}`"),
+    ("[[32, 32, 3]]", "for one input, write `input: [32, 32, 3]`; several inputs are named: "
+                      "`inputs: {image: [32, 32, 3]}`"),
+    ("[{image: [32, 32, 3]}, {mask: [32, 32, 1]}]",
+     "write the inputs as one mapping, without `- `: `inputs: {image: [32, 32, 3], mask: "
+     "[32, 32, 1]}`"),
+    ("[{image: 5}]", "write the inputs as one mapping, without `- `: `inputs: {image: [H, W, C]}`"),
+])  # fmt: skip
+def test_a_list_of_shapes_or_of_named_shapes_given_as_inputs_gets_the_mapping(written, hint):
+    d = diagnose(f"name: m\ninputs: {written}\nblocks:\n  - {{type: flatten}}\n")
+    assert (d.code, d.path, d.hint) == ("E202", ("inputs",), hint)

@@ -116,6 +116,13 @@ def test_a_family_members_name_is_its_family_with_the_set_that_picks_it() -> Non
         "--set variant=b0: `efficientnet_b3` is the member variant=b3 of the zoo family "
         "`efficientnet`")  # fmt: skip
     assert d.hint == "name the family: `efficientnet --set variant=b0`, or the member alone"
+    # its own value is no other member; spaces are the item's, not the hint's
+    assert archspec.analyze("efficientnet_b3", sets=[" variant = b3"]).name == "efficientnet_b3"
+    with pytest.raises(UsageError) as e:
+        archspec.analyze("efficientnet_b3", sets=[" variant = b0"])
+    assert e.value.diagnostics[0].hint.startswith(
+        "name the family: `efficientnet --set variant=b0`"
+    )
 
 
 @pytest.mark.parametrize(("name", "stem"), [
@@ -138,6 +145,11 @@ def test_a_folder_named_as_a_member_does_not_hide_it(tmp_path: Path,
     assert zoo.resolve_spec("efficientnet_b3", folders=True) == (Path("efficientnet_b3"), None)
     r = run_cli("check", "efficientnet_b3", cwd=tmp_path)  # a folder without specs: the member
     assert r.returncode == 0 and r.stdout.startswith("ok    efficientnet_b3: efficientnet_b3: ")
+    # but not a folder whose spec the search skipped (a link): that passed as the member
+    write(tmp_path, "name: x\n", "mine.yaml")
+    (tmp_path / "efficientnet_b3" / "m.yaml").symlink_to("../mine.yaml")
+    r = run_cli("check", "efficientnet_b3", cwd=tmp_path)
+    assert r.returncode == 2 and "no spec files found in efficientnet_b3" in r.stderr, r.stdout
 
 
 def test_a_family_members_name_on_the_command_line(tmp_path: Path) -> None:

@@ -393,6 +393,13 @@ def test_two_family_members_plot_to_two_default_files(tmp_path: Path, monkeypatc
     )
     # a name set twice: its last value, as the title; a sign is kept
     assert api.default_plot("e.yaml", ["variant=b0", "variant=b7"]) == Path("e_b7.svg")
+    # a zoo name in any spelling is its file's, a member its family's with its value (a review
+    # found `plot ResNet50` and `plot resnet50` writing two files)
+    assert (
+        api.default_plot("ResNet50", []) == api.default_plot("resnet50", []) == Path("resnet50.svg")
+    )
+    assert api.default_plot("EfficientNetB3", []) == Path("efficientnet_b3.svg")
+    assert api.default_plot("efficientnet", ["variant=b3"]) == Path("efficientnet_b3.svg")
     assert api.default_plot("e.yaml", ["x=-1"]) != api.default_plot("e.yaml", ["x=1"])
     # a long list: cut, and told apart from another by a digest (it crashed: file name too long)
     long = [api.default_plot("t.yaml", [f"tag=[{', '.join([v] * 100)}]"]) for v in ("64", "65")]

@@ -503,3 +503,6 @@ def test_a_members_name_as_path_refuses_a_set_that_picks_another(tmp_path):
     assert d.message == ("blocks[0].set.variant: `efficientnet_b3` is the member variant=b3 of "
                          "the zoo family `efficientnet`; `set` would pick another")  # fmt: skip
     assert d.hint == "name the family: `path: efficientnet`"
+    same = head.replace("variant: b4", "variant: b3").replace("224, 224", "300, 300")
+    same = api.analyze(write(tmp_path, same, "same.yaml"))
+    assert same.params == api.analyze("efficientnet_b3").params  # its own value: no other member

@@ -86,15 +86,16 @@ def read_stdin(limits: Limits = DEFAULT) -> Document:
 
 def _other(name: str | os.PathLike[str], member: str, sets: Sequence[str]) -> Sequence[str]:
     """`sets`, where none picks another member than the name does (`efficientnet_b3 --set
-    variant=b4`: E503, exit 2)."""
-    param = set_name(member)
+    variant=b4`: E503, exit 2; `variant=b3` is allowed)."""
+    param, _, value = member.partition("=")
     for item in sets:
-        if set_name(item) == param:
-            family = resolve_spec(name)[0].stem
-            raise usage_error("E503", f"{option(item)} {item.strip()}: `{os.fspath(name)}` is "
-                              f"the member {member} of the zoo family `{family}`",
-                              hint=f"name the family: `{family} {option(item)} {item.strip()}`, "
-                              f"or the member alone")  # fmt: skip
+        other = item.partition("=")[2].strip()
+        if set_name(item) == param and other != value:
+            family, given = resolve_spec(name)[0].stem, f"{param}={other}"
+            raise usage_error("E503", f"{option(item)} {given}: `{os.fspath(name)}` is the "
+                              f"member {member} of the zoo family `{family}`",
+                              hint=f"name the family: `{family} {option(item)} {given}`, or the "
+                              "member alone")  # fmt: skip
     return sets
 
 
@@ -281,9 +282,17 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
 
 def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
-    (`efficientnet_b7.svg`), so that two members of a family do not claim one file."""
-    values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in last_sets(sets)]
-    name = "_".join([Path(spec).stem, *filter(None, values)])
+    (`efficientnet_b7.svg`), so that two members of a family do not claim one file. A zoo name
+    is its file's (`ResNet50` is `resnet50.svg`; `EfficientNetB3`, `efficientnet_b3.svg`)."""
+    from archspec.core.errors import ArchspecError
+
+    try:
+        file, member = resolve_spec(spec)
+    except ArchspecError:  # reported when the spec is loaded
+        file, member = Path(spec), None
+    items = last_sets([*([member] if member else []), *sets])
+    values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in items]
+    name = "_".join([file.stem, *filter(None, values)])
     data = os.fsencode(name)
     if len(data) > 100:  # a long list given by --set: cut (bytes: CJK are 3), told apart by a
         cut = data[:90].decode("utf-8", "ignore")  # digest; ends on a whole character

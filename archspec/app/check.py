@@ -65,10 +65,13 @@ def find_specs(
                 ) from None
             raise usage_error("E001", _missing(name, e), file=name) from None
         if stat.S_ISDIR(mode):
+            before = len(warn)
             found = sorted(_scan(Path(name), warn))
             # a folder without specs named like a zoo network (`build resnet50 -o resnet50`
-            # wrote a SavedModel): the network (a member by its name, as below)
-            network = None if found or "/" in name or os.sep in name else named(name)
+            # wrote a SavedModel): the network (a member by its name, as below); not where the
+            # search skipped something (a link to a spec: that is no zoo network's folder)
+            plain = not found and len(warn) == before and "/" not in name and os.sep not in name
+            network = named(name) if plain else None
             if network is not None:
                 found = [Path(name) if network[1] else network[0]]
             out.extend(found)

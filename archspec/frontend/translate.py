@@ -318,16 +318,29 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
 
 
 def _inputs_hint(value: list[Any]) -> str:
-    """The hint for `inputs` given as a list: one shape (`input` was meant), or several shapes
-    (each needs a name), shown as written where short."""
+    """The hint for `inputs` given as a list: one shape (`input` was meant), several shapes
+    (each needs a name), or `- name: shape` items (one mapping was meant); shown as written
+    where short."""
 
     def shape(v: Any) -> str | None:
         ok = isinstance(v, list) and 0 < len(v) <= 4 and all(type(d) is int or d is None for d in v)
         return "[" + ", ".join("null" if d is None else str(d) for d in v) + "]" if ok else None
 
-    if value and len(value) <= 3 and all(shape(v) for v in value):  # several shapes
-        named = ", ".join(f"{n}: {shape(v)}" for n, v in zip("abc", value, strict=False))
-        return f"name each input: `inputs: {{{named}}}`"
+    if value and all(isinstance(v, dict) for v in value):  # `- image: [32, 32, 3]`
+        pairs = [(k, shape(v)) for item in value[:3] for k, v in item.items()]
+        short = all(s and isinstance(k, str) and len(k) <= 40 for k, s in pairs)
+        shown = ", ".join(f"{k}: {s}" for k, s in pairs[:3]) if short else ""
+        return ("write the inputs as one mapping, without `- `: "
+                f"`inputs: {{{shown or 'image: [H, W, C]'}}}`")  # fmt: skip
+    if value and all(isinstance(v, list) for v in value):  # a list of shapes
+        if len(value) == 1:
+            value = value[0]
+        else:
+            more = ", ..." if len(value) > 3 else ""
+            named = ", ".join(
+                f"{n}: {shape(v) or '[H, W, C]'}" for n, v in zip("abc", value, strict=False)
+            )
+            return f"name each input: `inputs: {{{named}{more}}}`"
     one = shape(value) or "[H, W, C]"
     return (f"for one input, write `input: {one}`; several inputs are named: "
             f"`inputs: {{image: {one}}}`")  # fmt: skip

@@ -228,14 +228,14 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
     `--set` item `member` of a family member named by `path` (`efficientnet_b3`: variant=b3)."""
     if member is not None:
         param, _, value = member.partition("=")
-        if param in use.set:
+        typed = yaml.safe_load(value)  # as YAML reads it, as the family's table keys are
+        if param in use.set and use.set[param] != typed:
             at: KeyPath = (*path, "set", param)
             family = Path(inner.file).stem
             raise fail(doc, "E503", f"{format_path(at)}: `{use.path}` is the member {member} of "
                        f"the zoo family `{family}`; `set` would pick another", at, key=True,
                        hint=f"name the family: `path: {family}`")  # fmt: skip
-        # the value typed as YAML reads it, as the family's table keys are (depth 50, not "50")
-        use = use.model_copy(update={"set": {param: yaml.safe_load(value), **use.set}})
+        use = use.model_copy(update={"set": {param: typed, **use.set}})
     params = inner.data.get("params", {})
     params = params if isinstance(params, dict) else {}
     for key in use.set:
