@@ -125,7 +125,8 @@ def render(spec: SpecArg, *, opts: SpecOptions) -> None:
 @command("check specs/ -f github", spec=True)
 def check(
     paths: Annotated[list[str], typer.Argument(show_default=False, metavar="PATH", help="Spec "
-        "files, folders (searched for *.yaml / *.yml), zoo network names, or - (stdin).")],
+        "files, folders (searched for *.yaml / *.yml), zoo names (resnet50, efficientnet_b3), "
+        "or - (stdin).")],
     fmt: Annotated[CheckFormat, Format(parser=options.choice("--format", CheckFormat),
         help="text (default), json, github (workflow annotations) or sarif (2.1.0).")] = "text",
     table: Annotated[bool, typer.Option("--table",

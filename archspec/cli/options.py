@@ -77,8 +77,8 @@ def spec_path(what: str) -> Callable[[str], Path]:
 
 
 SpecArg = Annotated[Path, typer.Argument(show_default=False, metavar="SPEC", help="A spec file"
-                    " (YAML), a zoo network's name (archspec zoo), or - (stdin).",
-                    parser=spec_path("SPEC"))]  # fmt: skip
+                    " (YAML), a zoo name (archspec zoo: resnet50, or a family's member such as "
+                    "efficientnet_b3), or - (stdin).", parser=spec_path("SPEC"))]  # fmt: skip
 SetOption = functools.partial(typer.Option, metavar="NAME=VALUE", show_default=False)
 Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
