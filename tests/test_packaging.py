@@ -153,10 +153,11 @@ def test_a_folder_named_as_a_member_does_not_hide_it(tmp_path: Path,
 
 
 def test_a_family_members_name_on_the_command_line(tmp_path: Path) -> None:
-    r = run_cli("check", "densenet121", "convnext_tiny")
+    r = run_cli("check", "densenet121", "convnext_tiny", "ConvNeXtTiny", "convnext-tiny")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ok    densenet121: densenet121: 8,062,504 params")
     assert "ok    convnext_tiny: convnext_tiny: 28,589,128 params" in r.stdout
+    assert "2 specs checked" in r.stdout  # one member in three spellings is checked once
     r = run_cli("diff", "efficientnet_b0", "efficientnet_b1", "-f", "json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

@@ -204,9 +204,14 @@ def run(
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
     given = [os.fspath(p) for p in paths]
     found: dict[Path | str, FileResult | None] = {}  # a file to check, or a path's error
+    members: set[tuple[Path, str | None]] = set()  # `efficientnet_b3` and `EfficientNetB3`: one
     for name in given:
         try:
-            found.update(dict.fromkeys(find_specs([name], skipped)))
+            for f in find_specs([name], skipped):
+                member = named(f.name) if not f.suffix and not os.path.lexists(f) else None
+                if member is None or member not in members:
+                    found.setdefault(f, None)
+                    members.update([member] if member else [])
         except UsageError as e:  # `./x.yaml` and `x.yaml` are one path
             key = os.path.normpath(name) if name else name
             found.setdefault(key, FileResult(name, list(e.diagnostics), exit_code=2, found=False))
