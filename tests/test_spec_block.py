@@ -506,3 +506,10 @@ def test_a_members_name_as_path_refuses_a_set_that_picks_another(tmp_path):
     same = head.replace("variant: b4", "variant: b3").replace("224, 224", "300, 300")
     same = api.analyze(write(tmp_path, same, "same.yaml"))
     assert same.params == api.analyze("efficientnet_b3").params  # its own value: no other member
+
+
+@pytest.mark.parametrize("path", ["resnet50.yaml", "ResNet50.yml", "resnet50"])
+def test_a_zoo_name_as_path_may_end_in_yaml_or_yml(tmp_path, path):
+    # `ResNet50.yml` was E505 where `resnet50.yaml` was the zoo's (a review found it)
+    head = f"name: h\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {path}}}\n"
+    assert api.analyze(write(tmp_path, head)).params == api.analyze("resnet50").params

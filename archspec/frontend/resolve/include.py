@@ -156,7 +156,7 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
                            f"(a .yaml or .yml file){link}", where,
                            hint="include spec files only")  # fmt: skip
             return candidate, None
-        stem = use.path.removesuffix(".yaml")
+        stem = re.sub(r"\.ya?ml$", "", use.path)  # `resnet50.yaml`: the zoo's, as `resnet50`
         named = zoo.named(stem) if re.fullmatch(r"[\w-]+", stem) else None
         if os.path.lexists(candidate) and named is None:  # a folder, a device
             kind = "a folder" if candidate.is_dir() else "a special file (a device, FIFO or socket)"
@@ -166,7 +166,7 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
             return named
     except (OSError, ValueError):  # a NUL byte, a name too long
         pass
-    word = use.path.removesuffix(".yaml")
+    word = re.sub(r"\.ya?ml$", "", use.path)
     hint: str | None
     if "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
         hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
