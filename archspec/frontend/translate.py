@@ -21,6 +21,7 @@ from archspec.core.errors import (
     did_you_mean,
     format_path,
 )
+from archspec.core.units import shape_str
 from archspec.frontend.loader import Document, plain_kind
 
 _EXPECTED = {
@@ -324,7 +325,7 @@ def _inputs_hint(value: list[Any]) -> str:
 
     def shape(v: Any) -> str | None:
         ok = isinstance(v, list) and 0 < len(v) <= 4 and all(type(d) is int or d is None for d in v)
-        return "[" + ", ".join("null" if d is None else str(d) for d in v) + "]" if ok else None
+        return shape_str(v, "spec") if ok else None
 
     if value and all(isinstance(v, dict) for v in value):  # `- image: [32, 32, 3]`
         pairs = [(k, shape(v)) for item in value[:3] for k, v in item.items()]

@@ -54,7 +54,7 @@ from archspec.core.errors import (
     did_you_mean,
     format_path,
 )
-from archspec.core.units import Shape
+from archspec.core.units import Shape, shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
@@ -269,17 +269,13 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
               if a is not None and b is not None and a != b]  # fmt: skip
     spatial = len(own) == len(shape) > 1 and differ and differ[-1] < len(own) - 1
     if len(own) != len(shape) or (differ and not (any_size and spatial)):
-
-        def show(s: Shape) -> str:
-            return "[" + ", ".join("null" if d is None else str(d) for d in s) + "]"
-
         hint = ("the shapes must agree where both are known (a size of the included input "
                 "left null takes this one's)")  # fmt: skip
         if spatial:
             hint += "; `any_size: true` takes this block's height and width"
         raise fail(doc, "E401", f"{format_path(path)}: the included spec's input is "
-                   f"{show(own)}, this block's input is {show(shape)}", path,
-                   hint=hint)  # fmt: skip
+                   f"{shape_str(own, 'spec')}, this block's input is {shape_str(shape, 'spec')}",
+                   path, hint=hint)  # fmt: skip
     read = _input_params(written) if differ else []
     if read:  # its blocks would still read `size` at the value of its input's
         at: KeyPath = (*path, "any_size")

@@ -36,6 +36,7 @@ from archspec.core.errors import (
     did_you_mean,
     format_path,
 )
+from archspec.core.units import shape_str
 from archspec.frontend import expr
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, fail, with_use
@@ -292,8 +293,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             shape = shape_of()
             local = {**env, **bindings(shape)}
             if None in shape:
-                hint = (f"`{IN_SHAPE}` is {_null(shape)} here: null where the input's size is "
-                        "unknown")  # fmt: skip
+                hint = (f"`{IN_SHAPE}` is {shape_str(shape, 'spec')} here: null where the "
+                        "input's size is unknown")  # fmt: skip
         try:
             return expr.evaluate(m.group(1), local)
         except expr.ExprError as e:
@@ -327,7 +328,3 @@ def _quoted(text: str, most: int = 80) -> str:
     """An expression as an error message quotes it: a long one clipped in the middle, so that
     the reason after it is never cut off (the source line is shown below the message)."""
     return text if len(text) <= most else text[: most - 20] + " ... " + text[-15:]
-
-
-def _null(shape: tuple[int | None, ...]) -> str:
-    return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
