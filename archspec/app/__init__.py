@@ -59,7 +59,8 @@ def load(
         file, member = resolve_spec(path)
         doc = read_file(file, lim)
         if member is not None:  # `efficientnet_b3`: the family, and a --set before the user's
-            sets = [SetItem(member, f"{os.fspath(path)}, as --set"), *_other(path, member, sets)]
+            others = _other(path, file.stem, member, sets)
+            sets = [SetItem(member, f"{os.fspath(path)}, as --set"), *others]
     else:
         raise TypeError("load() needs a path or text=")
     return resolve(doc, sets)
@@ -84,14 +85,15 @@ def read_stdin(limits: Limits = DEFAULT) -> Document:
     return load_bytes(raw, STDIN_NAME, limits)
 
 
-def _other(name: str | os.PathLike[str], member: str, sets: Sequence[str]) -> Sequence[str]:
-    """`sets`, where none picks another member than the name does (`efficientnet_b3 --set
-    variant=b4`: E503, exit 2; `variant=b3` is allowed)."""
+def _other(name: str | os.PathLike[str], family: str, member: str, sets: Sequence[str]
+           ) -> Sequence[str]:  # fmt: skip
+    """`sets`, where none picks another member of `family` than the name does (`efficientnet_b3
+    --set variant=b4`: E503, exit 2; `variant=b3` is allowed)."""
     param, _, value = member.partition("=")
     for item in sets:
         other = item.partition("=")[2].strip()
         if set_name(item) == param and other != value:
-            family, given = resolve_spec(name)[0].stem, f"{param}={other}"
+            given = f"{param}={other}"
             raise usage_error("E503", f"{option(item)} {given}: `{os.fspath(name)}` is the "
                               f"member {member} of the zoo family `{family}`",
                               hint=f"name the family: `{family} {option(item)} {given}`, or the "

@@ -172,8 +172,6 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
     """The zoo family, param and value that `word` names a member of, as Keras or the zoo
     spells it: the family's name with the value put in at the end or at a `_` (`resnet18`,
     `efficientnet_b3`, `efficientnetv2-s`, `resnet50v2`), compared without case, `_` or `-`."""
-    from archspec.frontend.loader import read_file
-
     wanted = folded(word)
     if any(folded(name) == wanted for name in zoo):  # `ResNet50`: the network, not a member
         return None
@@ -181,10 +179,7 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
         parts = name.split("_")
         if not is_family(path) or not wanted.startswith(folded(parts[0])):
             continue
-        try:
-            found = members(read_file(path).data)
-        except ArchspecError:
-            continue
+        found = _members_of(path)
         if found is None:
             continue
         param, _, values = found
@@ -193,6 +188,18 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
                 if folded("".join([*parts[:k], value, *parts[k:]])) == wanted:
                     return name, param, value
     return None
+
+
+@cache
+def _members_of(path: Path) -> tuple[str, str, list[str]] | None:
+    """The `--set` choices of the family file at `path` (`members`), read once per process:
+    a SPEC is looked up several times (the folder search, loading, the plot's file name)."""
+    from archspec.frontend.loader import read_file
+
+    try:
+        return members(read_file(path).data)
+    except ArchspecError:
+        return None
 
 
 @dataclass(frozen=True)
