@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from archspec.blocks import Block
@@ -58,6 +57,7 @@ from archspec.core.units import Shape, shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
+from archspec.frontend.resolve.params import parse_sets
 from archspec.frontend.resolve.scope import Scope
 from archspec.frontend.schema import SpecModel
 from archspec.frontend.translate import translate
@@ -226,9 +226,11 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
              member: str | None = None) -> Document:  # fmt: skip
     """The included document with `use.set` replacing its params (each must be one), after the
     `--set` item `member` of a family member named by `path` (`efficientnet_b3`: variant=b3)."""
+    params = inner.data.get("params", {})
+    params = params if isinstance(params, dict) else {}
     if member is not None:
-        param, _, value = member.partition("=")
-        typed = yaml.safe_load(value)  # as YAML reads it, as the family's table keys are
+        # the value read as a --set value is (`depth=50`: 50, as the family's table keys are)
+        ((param, typed),) = parse_sets([member], params, inner.file).items()
         if param in use.set and use.set[param] != typed:
             at: KeyPath = (*path, "set", param)
             family = Path(inner.file).stem
@@ -236,8 +238,6 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
                        f"the zoo family `{family}`; `set` would pick another", at, key=True,
                        hint=f"name the family: `path: {family}`")  # fmt: skip
         use = use.model_copy(update={"set": {param: typed, **use.set}})
-    params = inner.data.get("params", {})
-    params = params if isinstance(params, dict) else {}
     for key in use.set:
         if key not in params:
             raise fail(doc, "E503", f"{format_path((*path, 'set', key))}: the included spec "
