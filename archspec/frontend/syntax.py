@@ -40,12 +40,17 @@ def syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> D
     split = BREAK.split(text, maxsplit=mark.line + 1)
     lines = split[: mark.line + 1]
     before, here = lines[-1][: mark.column], lines[-1][mark.column :]
-    written = [k for k, s in enumerate(lines, 1) if s.strip() and not s.lstrip().startswith("#")]
-    if written and not "".join(split[mark.line :]).strip():
+    if all(not s or s.isspace() for s in split[mark.line :]):  # (isspace stops at a letter)
         # the end of the file (a `{` never closed), past its last line: shown at the end of the
         # last one that is not blank or a comment
-        line = written[-1]
-        col = len(lines[line - 1].rstrip()) + 1
+        written = (
+            k
+            for k in range(len(lines), 0, -1)
+            if lines[k - 1].strip() and not lines[k - 1].lstrip().startswith("#")
+        )
+        last = next(written, None)
+        if last is not None:
+            line, col = last, len(lines[last - 1].rstrip()) + 1
     context = e.context or ""
     if "flow" in context and here.startswith("{") and before.endswith("$"):
         expr = _expression("$" + here)
