@@ -157,6 +157,9 @@ HEAD3 = "name: m\ninput: [32, 32, 3]\nblocks:\n"
      "close the `[` of line 4 with `]`"),
     ("  - {type: conv, filters: 8, kernel: 3\n# the head comes later\n", (4, 39),
      ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
+    # ... and with no line break at the end of the file: the hint was missing
+    ("  - {type: conv, filters: 8, kernel: 3", (4, 39),
+     ("the `{...}` that starts here", 4, 5), "close the `{` of line 4 with `}`"),
 ])  # fmt: skip
 def test_a_yaml_syntax_error_notes_where_it_began_and_hints_the_cause(body, where, note, hint):
     """The parser's position only: an unclosed `{` was reported on the line after it, with no

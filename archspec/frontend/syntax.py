@@ -40,7 +40,8 @@ def syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> D
     split = BREAK.split(text, maxsplit=mark.line + 1)
     lines = split[: mark.line + 1]
     before, here = lines[-1][: mark.column], lines[-1][mark.column :]
-    if all(not s or s.isspace() for s in split[mark.line :]):  # (isspace stops at a letter)
+    at_end = all(not s or s.isspace() for s in split[mark.line :])  # (isspace stops at a letter)
+    if at_end:
         # the end of the file (a `{` never closed), past its last line: shown at the end of the
         # last one that is not blank or a comment
         written = (
@@ -63,14 +64,15 @@ def syntax_error(e: yaml.MarkedYAMLError, text: str, file: str, depth: int) -> D
     if start is not None and start.line != mark.line:
         note = _STARTED.get(context, f"{context} that starts here".strip())
         related = (Related(note, file, start.line + 1, start.column + 1),)
-    hint = _hint(problem, context, lines, before, here, start)
+    hint = _hint(problem, context, lines, before, here, start, at_end)
     return Diagnostic("E101", f"YAML syntax error: {problem}", file=file, line=line, col=col,
                       hint=hint, related=related)  # fmt: skip
 
 
 def _hint(problem: str, context: str, lines: list[str], before: str, here: str,
-          start: yaml.Mark | None) -> str | None:  # fmt: skip
-    """The hint for a common cause, or None."""
+          start: yaml.Mark | None, at_end: bool = False) -> str | None:  # fmt: skip
+    """The hint for a common cause, or None. `at_end`: the parser stopped at the end of the
+    file."""
     if "\\t" in problem or "tab" in problem or here.startswith("\t"):
         # a tab in indentation, or one PyYAML refuses inside `[...]` or `{...}`
         inside = _flow_depth([*lines[:-1], before]) > 0
@@ -82,7 +84,7 @@ def _hint(problem: str, context: str, lines: list[str], before: str, here: str,
             return f"close the `{opened}` with `{closed}`"
         if key and "{" in key[2] + here[:1]:  # `repeat_names: {name}_{k}`: read as a mapping
             return f'quote the value: `{key[1]}: "{key[2]}{_rest(here)}"`'
-        if start.line != len(lines) - 1:  # begun on an earlier line
+        if start.line != len(lines) - 1 or at_end:  # begun on an earlier line, or never closed
             if _indent(lines[-1]) <= _indent(_line(lines, start.line)):  # at what follows it
                 return f"close the `{opened}` of line {start.line + 1} with `{closed}`"
             return (
