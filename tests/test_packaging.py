@@ -125,6 +125,22 @@ def test_a_family_members_name_is_its_family_with_the_set_that_picks_it() -> Non
     )
 
 
+def test_a_set_of_its_familys_param_on_a_zoo_network_names_the_family() -> None:
+    # `resnet50 --set depth=101` was told only "the spec has no params"
+    for spec in ("resnet50", "ResNet50", zoo.root() / "resnet50.yaml"):
+        with pytest.raises(UsageError) as e:
+            archspec.analyze(spec, sets=["depth= 101"])
+        d = e.value.diagnostics[0]
+        assert (d.code, d.message) == ("E503", "--set depth: the spec has no param `depth`")
+        assert d.hint == ("`resnet50` is the zoo family `resnet` at depth=50; for another, "
+                          "name the family: `resnet --set depth=101`")  # fmt: skip
+    # another param, or a network that is no family's member, keeps the plain hint
+    for spec, item in (("resnet50", "width=2"), ("vgg16", "depth=101")):
+        with pytest.raises(UsageError) as e:
+            archspec.analyze(spec, sets=[item])
+        assert e.value.diagnostics[0].hint == "the spec has no params"
+
+
 @pytest.mark.parametrize(("name", "stem"), [
     ("ResNet50", "resnet50"), ("MobileNetV2", "mobilenet_v2"), ("VGG16", "vgg16"),
     ("InceptionResNetV2", "inception_resnet_v2"), ("mobilenet-v3-small", "mobilenet_v3_small"),

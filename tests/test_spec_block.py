@@ -513,3 +513,15 @@ def test_a_zoo_name_as_path_may_end_in_yaml_or_yml(tmp_path, path):
     # `ResNet50.yml` was E505 where `resnet50.yaml` was the zoo's (a review found it)
     head = f"name: h\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, path: {path}}}\n"
     assert api.analyze(write(tmp_path, head)).params == api.analyze("resnet50").params
+
+
+def test_a_zoo_network_included_with_its_familys_param_names_the_family(tmp_path):
+    # `path: resnet50` with `set: {depth: 101}` was told only "it has no params"
+    spec = ("name: h\ninput: [224, 224, 3]\nblocks:\n"
+            "  - {type: spec, path: resnet50, set: {depth: 101}}\n")  # fmt: skip
+    d = error(write(tmp_path, spec)).diagnostics[0]
+    assert (d.code, d.path) == ("E503", ("blocks", 0, "set", "depth"))
+    assert d.hint == ("`resnet50` is the zoo family `resnet` at depth=50; for another, include "
+                      "the family: `path: resnet`")  # fmt: skip
+    d = error(write(tmp_path, spec.replace("resnet50", "vgg16"), "v.yaml")).diagnostics[0]
+    assert d.hint == "it has no params"

@@ -175,6 +175,23 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
     wanted = folded(word)
     if any(folded(name) == wanted for name in zoo):  # `ResNet50`: the network, not a member
         return None
+    return _member(wanted, zoo)
+
+
+def network_family(path: str | os.PathLike[str], param: str) -> tuple[str, str] | None:
+    """The zoo family, with `param`, of which the zoo network at `path` is a member under the
+    same name (`resnet50`: `resnet` and `50`), and its value there; None where it is none (a
+    `--set depth=101` on `resnet50` means the family)."""
+    file = Path(path)
+    zoo = files()
+    own = zoo.get(file.stem)
+    if own is None or is_family(own) or os.path.realpath(own) != os.path.realpath(file):
+        return None
+    found = _member(folded(file.stem), zoo)
+    return (found[0], found[2]) if found is not None and found[1] == param else None
+
+
+def _member(wanted: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:
     for name, path in zoo.items():
         parts = name.split("_")
         if not is_family(path) or not wanted.startswith(folded(parts[0])):

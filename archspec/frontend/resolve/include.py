@@ -242,11 +242,25 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
         if key not in params:
             raise fail(doc, "E503", f"{format_path((*path, 'set', key))}: the included spec "
                        f"has no param `{key}`", (*path, "set", key), key=True,
-                       hint=did_you_mean(key, params) or ("its params: " + ", ".join(params)
-                       if params else "it has no params"))  # fmt: skip
+                       hint=did_you_mean(key, params) or _family(inner.file, key)
+                       or ("its params: " + ", ".join(params) if params
+                           else "it has no params"))  # fmt: skip
     if not use.set:
         return inner
     return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}})
+
+
+def _family(file: str, key: str) -> str | None:
+    """Where the included spec is a zoo network that a zoo family has as a member, and `set`
+    gives that family's param (`path: resnet50` with `depth`): the family to name."""
+    found = zoo.network_family(file, key)
+    if found is None:
+        return None
+    family, value = found
+    return (
+        f"`{Path(file).stem}` is the zoo family `{family}` at {key}={value}; for another, "
+        f"include the family: `path: {family}`"
+    )
 
 
 def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from archspec.blocks import Block
@@ -37,7 +38,7 @@ from archspec.core.errors import (
     format_path,
 )
 from archspec.core.units import shape_str
-from archspec.frontend import expr
+from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, fail, with_use
 from archspec.frontend.resolve.origins import given, option, with_origins
@@ -68,7 +69,7 @@ def parse_sets(
                     "E503",
                     f"{option(item)} {name}: the spec has no param `{name}`",
                     file=file,
-                    hint=did_you_mean(name, params) or _listed(params),
+                    hint=did_you_mean(name, params) or _family(file, item) or _listed(params),
                 )
             )
         try:
@@ -80,6 +81,20 @@ def parse_sets(
             ) from None
         out[name] = doc.data["v"]
     return out
+
+
+def _family(file: str | None, item: str) -> str | None:
+    """Where the spec is a zoo network that a zoo family has as a member, and `item` sets that
+    family's param (`resnet50 --set depth=101`): the family to name."""
+    name, text = split_set(item)
+    found = zoo.network_family(file, name) if file else None
+    if not file or found is None:
+        return None
+    family, value = found
+    return (
+        f"`{Path(file).stem}` is the zoo family `{family}` at {name}={value}; for another, "
+        f"name the family: `{family} {option(item)} {name}={text.strip()}`"
+    )
 
 
 def _listed(params: dict[str, Any]) -> str:
