@@ -174,6 +174,11 @@ def test_a_family_members_name_on_the_command_line(tmp_path: Path) -> None:
     assert r.stdout.startswith("ok    densenet121: densenet121: 8,062,504 params")
     assert "ok    convnext_tiny: convnext_tiny: 28,589,128 params" in r.stdout
     assert "2 specs checked" in r.stdout  # one member in three spellings is checked once
+    # a network's name is labelled as typed too (it was the zoo file's absolute path), and
+    # checked once in two spellings
+    r = run_cli("check", "resnet50", "ResNet50", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert [f["file"] for f in json.loads(r.stdout)["files"]] == ["resnet50"]
     r = run_cli("diff", "efficientnet_b0", "efficientnet_b1", "-f", "json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

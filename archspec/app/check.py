@@ -29,9 +29,9 @@ def find_specs(
     paths: Iterable[str | os.PathLike[str]], warnings: list[Diagnostic] | None = None
 ) -> list[Path]:
     """Files as given; folders searched recursively for *.yaml / *.yml (hidden folders and
-    files skipped), sorted; a bare zoo name is its zoo file (a family member's name stays as
-    given: loading it picks the member). A path that does not exist, or an empty one, is a
-    usage error (E001).
+    files skipped), sorted; a bare zoo name (`resnet50`, `efficientnet_b3`) stays as given, so
+    that results are labelled as typed: loading it finds the zoo file or picks the member. A
+    path that does not exist, or an empty one, is a usage error (E001).
 
     A path given here is followed when it is a symlink (the caller asked for it); inside a
     folder nothing is followed or opened: a symlink, FIFO, device or socket is skipped with a
@@ -51,10 +51,10 @@ def find_specs(
         except FileNotFoundError:
             if os.path.lexists(name):
                 raise usage_error("E001", f"dangling symlink: {name}", file=name) from None
-            # a zoo network's name (`resnet50`), else E001 with a did-you-mean over the zoo; a
-            # family member's (`efficientnet_b3`) stays a name: loading it picks the member
-            zoo_file, member = resolve_spec(name, folders=True)
-            out.append(Path(name) if member else zoo_file)
+            # a zoo network's name (`resnet50`) or a family member's (`efficientnet_b3`), else
+            # E001 with a did-you-mean over the zoo
+            resolve_spec(name, folders=True)
+            out.append(Path(name))
             continue
         except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
             file = name.rstrip("/" + os.sep)  # `spec.yaml/`: a folder that is a file
@@ -71,9 +71,8 @@ def find_specs(
             # wrote a SavedModel): the network (a member by its name, as below); not where the
             # search skipped something (a link to a spec: that is no zoo network's folder)
             plain = not found and len(warn) == before and "/" not in name and os.sep not in name
-            network = named(name) if plain else None
-            if network is not None:
-                found = [Path(name) if network[1] else network[0]]
+            if plain and named(name) is not None:
+                found = [Path(name)]
             out.extend(found)
         else:  # the loader refuses what is not a regular file, without blocking on a FIFO
             out.append(Path(name))
