@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+import archspec
+from tests.conftest import write
 from tests.test_resolve import error, run
 
 # copy index, letter names, repeat 0 (issue 13)
@@ -152,6 +154,32 @@ def test_letter_names_and_references_to_each_copy():
         ("dense_3", ["block1a"]),
     ]
     assert {i.block.repeat_names for i in items} == {"number"}
+
+
+def test_each_copy_of_a_definition_is_read_by_its_own_name(tmp_path):
+    # `inputs: stb` (or `st_1`, or `outputs: [st_1]`) named a copy of a user-defined block:
+    # internal error, KeyError 'stb' (the copy's name was no tensor); found by a review
+    text = PLAIN + (
+        "define:\n  unit:\n    blocks:\n"
+        "      - {type: conv, name: a, filters: 2, kernel: 1}\n"
+        "      - {type: batch_norm}\n"
+        "blocks:\n"
+        "  - {type: unit, name: st, repeat: 3}\n"
+        "  - {type: unit, name: ab, repeat: 2, repeat_names: letters, inputs: st_1}\n"
+        "  - {type: add, inputs: [st_2, aba, ab, st]}\n"
+        "outputs: [add_1, st_1, abb]\n"
+    )
+    items = {i.block.name: i.block.inputs for i in run(text).items}
+    assert items["aba_a"] == ["st_1_batch_norm_1"] and items["abb_a"] == ["aba_batch_norm_1"]
+    assert items["add_1"] == ["st_2_batch_norm_1", "aba_batch_norm_1", "abb_batch_norm_1",
+                              "st_3_batch_norm_1"]  # fmt: skip
+    graph = archspec.analyze(write(tmp_path, text, "copies.yaml"))
+    assert list(graph.output_shapes) == ["add_1", "st_1_batch_norm_1", "abb_batch_norm_1"]
+    # and an included spec exposes a copy by its name
+    host = PLAIN + ("blocks:\n  - {type: spec, path: copies.yaml, name: b, outputs: [st_1, aba]}\n"
+                    "  - {type: concat, inputs: [b.st_1, b.aba]}\n")  # fmt: skip
+    graph = archspec.analyze(write(tmp_path, host, "host.yaml"))
+    assert graph.nodes["concat_1"].inputs == ["b_st_1_batch_norm_1", "b_aba_batch_norm_1"]
 
 
 def test_letters_go_on_after_z_as_spreadsheet_columns():

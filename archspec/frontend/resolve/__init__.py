@@ -369,6 +369,10 @@ class _Expansion:
                     break
                 assert inner.previous is not None
                 refs = [inner.previous]
+                # the copy's own name (`st_1`, `stb`) means its output, as `name` means the last
+                local = name[len(scope.prefix) :]
+                if scope.names.get(local) == name:
+                    scope.names[local] = inner.previous
         finally:
             self.stack.pop()
         if not common.repeat:
