@@ -73,6 +73,37 @@ def test_defaults_give_a_user_defined_blocks_params():
     assert items["b_mid"].block.kernel == 7  # type: ignore[attr-defined]
 
 
+def test_defaults_of_batch_norm_reach_the_batch_norms_a_block_emits():
+    # SPEC.md: defaults "apply inside composite and user-defined blocks too"; a residual block's
+    # batch norms kept Keras's epsilon 0.001 under `defaults: {batch_norm: {epsilon: ...}}`
+    text = PLAIN_BN + (
+        "  - {type: residual, n_filters: 4, batch_norm: true, name: r}\n"
+        "  - {type: conv, filters: 4, kernel: 1, batch_norm: true, bn_epsilon: 0.2, name: c}\n"
+        "  - {type: mbconv, filters: 4, expansion: 1, name: m}\n"
+        "  - {type: residual, n_filters: 4, name: plain}\n"
+        "  - {type: dense_layer, growth_rate: 4, name: d}\n"
+    )
+    items = by_name(run(text))
+    r, c, m = (items[k].block for k in "rcm")
+    assert r.bn_epsilon == 0.5 and m.bn_epsilon == 0.5  # type: ignore[attr-defined]
+    assert (c.bn_epsilon, c.bn_momentum) == (0.2, 0.9)  # type: ignore[attr-defined]
+    assert m.bn_momentum == 0.75  # its own type's default wins  # type: ignore[attr-defined]
+    assert items["d"].block.bn_epsilon == 0.5  # type: ignore[attr-defined]
+    # a block without batch norms takes none (no W302 either)
+    assert "bn_epsilon" not in items["plain"].block.model_fields_set
+    assert not run(text).warnings
+    # a bad value is reported once, at `defaults.batch_norm`, for the block that uses it
+    d = error(
+        PLAIN_BN.replace("0.5", "2") + "  - {type: residual, n_filters: 4, batch_norm: true}\n"
+    )
+    assert (d.code, d.path, d.line) == ("E204", ("defaults", "batch_norm", "epsilon"), 4)
+    assert [r.message for r in d.related] == ["the default is used by blocks[0]"]
+
+
+PLAIN_BN = ("name: t\ninput: [8, 8, 4]\ndefaults:\n  batch_norm: {epsilon: 0.5, momentum: 0.9}\n"
+            "  mbconv: {bn_momentum: 0.75}\nblocks:\n")  # fmt: skip
+
+
 def test_a_bad_default_points_at_defaults_and_notes_the_block():
     d = error(CBR.replace("epsilon: 0.01", "epsilon: -1") + "  - {type: batch_norm}\n")
     assert (d.code, d.path, d.line, d.col) == ("E204", ("defaults", "batch_norm", "epsilon"), 4, 25)

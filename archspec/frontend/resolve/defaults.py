@@ -1,7 +1,8 @@
 """The `defaults` section: per block type, values used where a block does not set them.
 
 A block's own value wins, then `defaults` for its type, then the type's built-in default. They
-apply inside user-defined blocks too, and to the params of a user-defined block's uses.
+apply inside user-defined blocks too, and to the params of a user-defined block's uses;
+`defaults.batch_norm` also reaches the batch norms a composite block emits (its `bn_*` keys).
 """
 
 from __future__ import annotations
@@ -48,6 +49,24 @@ def with_defaults(
     raw: dict[str, Any], kind: str, model: SpecModel
 ) -> tuple[dict[str, Any], set[str]]:
     """The block `raw` of type `kind` with the defaults for its type filled in, and the keys that
-    came from `defaults`."""
-    values = model.defaults.get(kind, {})
-    return {**values, **raw}, set(values) - set(raw)
+    came from `defaults`. A block that emits batch norms then takes `defaults.batch_norm`'s
+    values for the `bn_*` keys it has and does not set (`epsilon` for `bn_epsilon`)."""
+    values = dict(model.defaults.get(kind, {}))
+    block = {**values, **raw}
+    for key, value in inherited(kind, block, model.defaults.get("batch_norm", {})).items():
+        if key not in block:
+            block[key] = values[key] = value
+    return block, set(values) - set(raw)
+
+
+def inherited(kind: str, block: dict[str, Any], batch_norm: dict[str, Any]) -> dict[str, Any]:
+    """`defaults.batch_norm`'s values as the `bn_*` keys of `block`, of type `kind`, where it
+    emits batch norms (`mbconv` always, `conv` with `batch_norm: true`); none for a
+    user-defined type, whose inner `batch_norm` blocks take them themselves."""
+    cls = REGISTRY.get(kind)
+    if cls is None or kind == "batch_norm" or not batch_norm:
+        return {}
+    switch = cls.model_fields.get("batch_norm")
+    if block.get("batch_norm", True if switch is None else switch.default) is not True:
+        return {}
+    return {f"bn_{k}": v for k, v in batch_norm.items() if f"bn_{k}" in cls.model_fields}
