@@ -289,7 +289,7 @@ BLOCK_KERAS = """
 import sys
 class Blocker:
     def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('keras', 'tensorflow'):
+        if name.split('.')[0] in ('keras', 'tensorflow', 'numpy', 'h5py', 'ml_dtypes'):
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 sys.meta_path.insert(0, Blocker())
@@ -309,3 +309,11 @@ def test_build_without_keras_exits_2_with_the_pip_command(tmp_path: Path) -> Non
     bad = write(tmp_path, SMALL.replace("units", "unit"))
     r = subprocess.run([*run[:-1], str(bad)], capture_output=True, text=True, env=env)
     assert r.returncode == 1 and "E201" in r.stderr
+    # --weights and --verify: a missing file is E001, the rest E005 (both were an internal
+    # error: reading weights and verifying imported numpy, which a core install lacks)
+    (tmp_path / "w.h5").write_bytes(b"not read")
+    for extra, code in ((["--weights", "nosuch.h5"], "E001"), (["--weights", "w.h5"], "E005"),
+                        (["-o", "m.keras", "--verify"], "E005")):  # fmt: skip
+        r = subprocess.run([*run, *extra], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert r.returncode == 2 and f"error[{code}]" in r.stderr, (extra, r.stderr)
+    assert not (tmp_path / "m.keras").exists()

@@ -211,18 +211,20 @@ def build(
         raise SpecError(failed)
     format = format.lower() if format is not None else None  # the case of check's and diff's
     target = check_target(output, force, format, verify, backend) if output is not None else None
-    weights_file = None
     if weights is not None:
         from archspec.backends.keras import weights as pretrained
 
-        with stage(f"reading {os.fspath(weights)}"):
-            weights_file = pretrained.read(weights)
+        weights = pretrained.check_file(weights)  # E001 before Keras is looked for
     shapes = None
     if target is not None and (verify or target.format == "onnx"):
         from archspec.backends.keras.verify import run_shapes
 
         shapes = run_shapes(graph, resolved.doc)
     require_keras(backend)  # after the spec's and options' own errors: a core install checks them
+    weights_file = None
+    if weights is not None:  # HDF5, read with h5py: a Keras install's (E803 where it is no weights)
+        with stage(f"reading {os.fspath(weights)}"):
+            weights_file = pretrained.read(weights)
     with stage(f"building the Keras model ({backend})"):
         model = compile(graph, backend=backend)
     loaded = None

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from archspec.backends.keras import memory
 from archspec.core.errors import (
@@ -26,6 +24,9 @@ from archspec.core.units import Shape, compact, elements
 from archspec.frontend.loader import Document
 from archspec.ir.graph import Graph
 
+if TYPE_CHECKING:
+    import numpy as np
+
 BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
 #: the sizes tried, in order, for a height or width the spec leaves unknown (`null`) when the
 #: model must run (--verify, an ONNX export): ImageNet's first, then (after the inputs' known
@@ -33,8 +34,9 @@ BATCH = 2  # > 1, so that the artefact's batch dimension is exercised too
 SIZES = (224, 256, 299, 192, 160, 128, 96, 64, 32)
 UNKNOWN_SIZE = SIZES[0]
 
-
-Batch = dict[str, np.ndarray]
+#: inputs by name (numpy is imported where arrays are made: `build` calls run_shapes on a
+#: core install too, which has no numpy, to report its errors before E005)
+Batch = dict[str, "np.ndarray"]
 
 
 def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
@@ -126,6 +128,8 @@ def compare(
 ) -> float:
     """The max abs difference over every output between `model` and the artefact at `path`,
     on `ref` (from `reference`; computed here, at `shapes`, if not given)."""
+    import numpy as np
+
     inputs, expected = ref if ref is not None else reference(model, shapes=shapes)
     got = RUNNERS[fmt](path, model, inputs)
     if len(got) != len(expected):
@@ -145,6 +149,8 @@ def random_batch(
     """Standard-normal float32 inputs of the model's shapes, by input name (fixed seed). An
     unknown height or width is taken from `shapes` (run_shapes of the model's graph), else it
     is UNKNOWN_SIZE."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     out = {}
     for name, t in zip(input_names(model), model.inputs, strict=True):
@@ -192,6 +198,8 @@ def _as_list(outputs: Any) -> list[np.ndarray]:
 def _numpy(tensor: Any) -> np.ndarray:
     """A backend's tensor as a NumPy array: TensorFlow's and JAX's convert as they are; a
     PyTorch tensor (which may require grad, and live on a GPU) is detached and moved first."""
+    import numpy as np
+
     if hasattr(tensor, "detach") and hasattr(tensor, "cpu"):
         tensor = tensor.detach().cpu()
     return np.asarray(tensor)
@@ -230,6 +238,7 @@ def _run_tflite(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
 
 
 def _run_onnx(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
+    import numpy as np
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -29,11 +29,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import ArchspecError, Diagnostic, usage_error
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: the layouts, as messages name them
 LEGACY = "keras.applications HDF5"
@@ -284,6 +285,8 @@ def _text(value: Any) -> str:
 
 
 def _legacy_layers(group: Any) -> Iterator[FileLayer]:
+    import numpy as np  # here: check_file runs on a core install, which has no numpy
+
     for name in map(_text, group.attrs["layer_names"]):
         layer = group[name]
         arrays = tuple(np.asarray(layer[_text(w)]) for w in layer.attrs.get("weight_names", []))
@@ -299,6 +302,8 @@ def _keras3_layers(layers: Any) -> Iterator[FileLayer]:
         m = re.fullmatch(r"(.*?)(?:_(\d+))?", key)
         assert m is not None
         return (m.group(1), int(m.group(2) or -1) + 1)
+
+    import numpy as np
 
     for key in sorted(layers, key=order):
         variables = layers[key].get("vars")
