@@ -286,3 +286,16 @@ def test_unrelated_networks_pair_no_blocks_of_different_types():
              api.analyze(ROOT / "specs" / "resnet50.yaml"))  # fmt: skip
     pairs = [r for r in d.blocks if r.old and r.new]
     assert pairs and all(r.old.type == r.new.type for r in pairs)
+
+
+def test_blocks_named_after_their_model_match_across_members():
+    """ConvNeXt names every block after the model (`convnext_tiny_stem`): tiny against small
+    matched nothing by name and paired 25 blocks by position as renames (a walkthrough)."""
+    d = diff(api.analyze("convnext_tiny"), api.analyze("convnext_small"))
+    assert d.counts == {"changed": 1, "added": 18, "removed": 0, "unchanged": 29}
+    added = [r.new.name for r in d.blocks if r.status == "added"]
+    assert added == [f"convnext_small_stage_2_block_{k}" for k in range(9, 27)]
+    (changed,) = [r for r in d.blocks if r.status == "changed"]
+    assert changed.notes == ("inputs: convnext_tiny_stage_2_block_8 -> "
+                             "convnext_small_stage_2_block_26",)  # fmt: skip
+    assert not any("renamed" in n for r in d.blocks for n in r.notes)

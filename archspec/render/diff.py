@@ -1,8 +1,9 @@
 """`archspec diff`: what a change to a spec did to the network, from the static graph IR.
 
-Blocks are matched by name, then the rest by position; each pair is compared on type, key
-parameters, inputs, layers, output shape, parameters and MACs. Rendered as text, JSON, or
-Markdown fit for a pull-request comment. No TensorFlow.
+Blocks are matched by name (without the model's name in front, where every block has it), then
+the rest by position; each pair is compared on type, key parameters, inputs, layers, output
+shape, parameters and MACs. Rendered as text, JSON, or Markdown fit for a pull-request comment.
+No TensorFlow.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ def diff(old: Graph, new: Graph) -> Diff:
     """Compare two analysed specs."""
     old_facts = _facts(old)
     new_facts = _facts(new)
-    pairs = _match([(b.name, b.type) for b in old_facts], [(b.name, b.type) for b in new_facts])
+    old_keys, new_keys = _keys(old, old_facts), _keys(new, new_facts)
+    pairs = _match(list(zip(old_keys, (b.type for b in old_facts), strict=True)),
+                   list(zip(new_keys, (b.type for b in new_facts), strict=True)))  # fmt: skip
     renamed = {old_facts[i].name: new_facts[j].name for i, j in pairs.items()}
     rows: list[BlockChange] = []
     matched_new = {j: i for i, j in pairs.items()}
@@ -117,7 +120,7 @@ def diff(old: Graph, new: Graph) -> Diff:
         if i is None:
             rows.append(BlockChange("added", None, nb))
         else:
-            rows.append(_compare(old_facts[i], nb, renamed))
+            rows.append(_compare(old_facts[i], nb, renamed, old_keys[i] == new_keys[j]))
     rows += [BlockChange("removed", old_facts[i], None) for i in removed]
     counts = {s: sum(r.status == s for r in rows)
               for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
@@ -127,6 +130,16 @@ def diff(old: Graph, new: Graph) -> Diff:
 def _facts(graph: Graph) -> list[BlockFacts]:
     owner = {n: b.name for b in graph.blocks for n in b.nodes}
     return [BlockFacts.of(b, graph, owner) for b in graph.blocks]
+
+
+def _keys(graph: Graph, facts: list[BlockFacts]) -> list[str]:
+    """The blocks' names to match by: without the model's name and `_` in front where every
+    block's name has them (keras.applications' ConvNeXt names its layers so: the members'
+    `convnext_tiny_stem` and `convnext_small_stem` are one block)."""
+    prefix = f"{graph.name}_"
+    if facts and all(f.name.startswith(prefix) for f in facts):
+        return [f.name.removeprefix(prefix) for f in facts]
+    return [f.name for f in facts]
 
 
 def _match(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> dict[int, int]:
@@ -162,9 +175,11 @@ def _params(summary: str) -> dict[str, str]:
     return out
 
 
-def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str]) -> BlockChange:
+def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str], same_name: bool = True
+             ) -> BlockChange:  # fmt: skip
+    """`same_name`: the two are one block by name, whatever the model's name before it."""
     notes: list[str] = []
-    if a.name != b.name:
+    if not same_name:
         notes.append(f"renamed: {a.name} -> {b.name}")
     if a.type != b.type:  # a different block: its parameters and layers are not comparable
         notes.append(f"type: {_typed(a)} -> {_typed(b)}")
