@@ -271,6 +271,8 @@ def test_cli_png_collapsed_lr(tmp_path: Path):
         (["-o", "missing/m.svg"], "folder missing does not exist"),
         (["-o", "m.svg", "--rankdir", "BT"], "--rankdir must be one of TB, LR"),
         (["-o", "m.pdf"], "PDF needs a system Graphviz"),
+        # the page runs top to bottom: LR was ignored without a word (a walkthrough)
+        (["-o", "m.html", "--rankdir", "lr"], "--rankdir LR: an .html page is laid out top to"),
     ],
 )
 def test_cli_usage_errors(args: list[str], message: str, tmp_path: Path):

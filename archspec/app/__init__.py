@@ -377,6 +377,9 @@ def plot(
     page = target.suffix.lower() == ".html"
     if not page:
         dot.output_format(target)
+    elif rankdir.upper() == "LR":  # not taken quietly: the page's layout runs top to bottom
+        raise usage_error("E003", "--rankdir LR: an .html page is laid out top to bottom",
+                          hint="leave --rankdir out, or draw an .svg or .png")  # fmt: skip
     not_a_folder(target, "model.html" if page else "diagram.svg")
     if os.path.lexists(target) and not force:
         raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")

@@ -176,7 +176,7 @@ def blocks(
 
 
 @command(
-    "plot resnet50 -o resnet50.html --collapse",
+    "plot resnet50 -o resnet50.html",
     spec=True,
     short="Draw SPEC as .svg, .png, .dot or an .html page (no TensorFlow).",
 )
@@ -186,9 +186,10 @@ def plot(
         "Graphviz), .html (interactive). Default: <spec file stem>.svg here (with --set: "
         "<stem>_<values>.svg).")] = None,
     force: Force = False,
-    collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block.")] = False,
+    collapse: Annotated[bool, typer.Option("--collapse", help="Draw one box per block (an "
+        ".html page starts so and opens a block on a click).")] = False,
     rankdir: Annotated[str, typer.Option("--rankdir", metavar="TB|LR",
-        help="Layout: TB (top to bottom) or LR.")] = "TB",
+        help="Layout: TB (top to bottom) or LR (not for .html).")] = "TB",
     quiet: Quiet = False,
     *,
     opts: SpecOptions,
