@@ -102,6 +102,7 @@ def test_invalid_spec_in_check_is_counted(tmp_path):
         (["build", str(VGG), "--tolerance", "1e-5x"], "--tolerance '1e-5x': expected a number"),
         (["build", str(VGG), "-o", "m.h5"], "HDF5"),
         (["blocks", "vggg"], "unknown block type `vggg`"),
+        (["blocks", "LayerNormalization"], "did you mean `layer_norm`?"),  # Keras's name
         (["bogus"], "No such command"),
         (["check", str(VGG), "--no-such-flag"], "No such option"),
     ],

@@ -58,6 +58,38 @@ def test_keys_types_and_names_in_another_case(block, col, hint):
     assert at(d) == (4, col) and d.hint == hint
 
 
+@pytest.mark.parametrize(
+    ("block", "hint"),
+    [  # a review: the first four were all "did you mean `normalization`?" (valid, and another
+       # layer), the keys `se_ratio`, the paper's names `residual` or nothing
+        ("{type: LayerNormalization}", "layer_norm"),
+        ("{type: layer_normalization}", "layer_norm"),
+        ("{type: GroupNormalization, groups: 1}", "group_norm"),
+        ("{type: group_normalisation}", "group_norm"),
+        ("{type: MaxPooling2D}", "max_pool"),
+        ("{type: SeparableConv2D, filters: 4, kernel: 3}", "separable_conv"),
+        ("{type: squeeze_excite}", "se"),
+        ("{type: squeeze_excitaton}", "se"),  # near another name
+        ("{type: inverted_residual, filters: 8}", "mbconv"),
+        ("{type: mbconv, filters: 8, expand_ratio: 2}", "expansion"),
+        ("{type: mbconv, filters: 8, drop_rate: 0.2}", "dropout"),
+        ("{type: Conv, filters: 8, kernel: 3}", "conv"),  # the type's own name still wins
+        ("{type: normalisation}", "normalization"),
+    ],
+)  # fmt: skip
+def test_keras_and_paper_names_of_types_and_keys(block, hint):
+    d = diagnose(HEAD + f"  - {block}\n")
+    assert d.code in ("E205", "E201") and d.hint == f"did you mean `{hint}`?", d
+
+
+def test_a_keras_key_name_in_defaults():
+    d = diagnose(HEAD.replace("blocks:", "defaults: {mbconv: {expand_ratio: 2}}\nblocks:")
+                 + "  - {type: mbconv, filters: 8}\n")  # fmt: skip
+    assert (
+        d.path == ("defaults", "mbconv", "expand_ratio") and d.hint == "did you mean `expansion`?"
+    )
+
+
 def test_a_reference_in_another_case():
     d = diagnose(HEAD + "  - {type: conv, name: stem, filters: 8, kernel: 3}\n"
                  "  - {type: conv, name: step, filters: 8, kernel: 3, inputs: Stem}\n")  # fmt: skip

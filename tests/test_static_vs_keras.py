@@ -68,6 +68,22 @@ def test_block_static_equals_keras(keras, kind):
 
 
 @pytest.mark.keras
+def test_a_types_keras_names_are_layers_it_emits(keras):
+    """A block type's `aliases` that name a Keras layer class (the hint for `type:
+    LayerNormalization`) name one that its example emits: a wrong one cannot slip in."""
+    checked = 0
+    for kind, cls in REGISTRY.items():
+        graph = archspec.analyze(archspec.load(text=example_spec(kind)))
+        emitted = {type(n.op.emit(keras, "probe")).__name__ for b in graph.blocks
+                   if b.type == kind for n in (graph.nodes[m] for m in b.nodes)}  # fmt: skip
+        for alias in cls.aliases:
+            if hasattr(keras.layers, alias):
+                assert alias in emitted, (kind, alias, emitted)
+                checked += 1
+    assert checked >= 24
+
+
+@pytest.mark.keras
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_spec_static_equals_keras(keras, compiled_specs, path):
     graph, model = compiled_specs.get(path)  # built once per session, shared with test_zoo

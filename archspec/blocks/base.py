@@ -109,6 +109,11 @@ class Block(BaseModel):
     unsummarized: ClassVar[frozenset[str]] = frozenset()
     #: whether `repeat` and `repeat_names` apply (not to `spec`, which is included once)
     repeatable: ClassVar[bool] = True
+    #: other names a user may write for this type (Keras's layer class, as `Conv2D`, or the
+    #: module's name in papers): an unknown type that is one of them is hinted as this type
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: other names of keys (Keras's argument names: mbconv's `expand_ratio`), for the same hint
+    key_aliases: ClassVar[dict[str, str]] = {}
 
     type: str = Field(description="The block type.")
     name: Identifier | None = Field(

@@ -76,6 +76,12 @@ class MBConv(Block):
         "{type: mbconv, filters: 4, expansion: 3, kernel: 5, se_ratio: 0.25, dropout: 0.2, "
         "activation: swish, bn_momentum: 0.9, roles: {dwconv: dwconv2}}"
     )
+    aliases: ClassVar[tuple[str, ...]] = ("inverted_residual", "fused_mbconv")
+    #: keras.applications' block arguments (efficientnet.py's `block`)
+    key_aliases: ClassVar[dict[str, str]] = {
+        "expand_ratio": "expansion", "filters_out": "filters", "kernel_size": "kernel",
+        "drop_rate": "dropout", "id_skip": "skip",
+    }  # fmt: skip
     type: Literal["mbconv"] = "mbconv"
     filters: PositiveInt = Field(description="Output channels.")
     expansion: Expansion = Field(

@@ -56,6 +56,11 @@ class SqueezeExcite(Block):
 
     family = "mobile"
     example: ClassVar[str] = "{type: se, ratio: 0.25, activation: swish}"
+    aliases: ClassVar[tuple[str, ...]] = (
+        "squeeze_excite",
+        "squeeze_excitation",
+        "squeeze_and_excitation",
+    )
     type: Literal["se"] = "se"
     filters: PositiveInt | None = Field(
         default=None, description="The squeeze width (the reducing conv's filters); or `ratio`."

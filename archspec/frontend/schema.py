@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,8 +28,8 @@ from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     SpecError,
+    closest,
     describe,
-    did_you_mean,
     format_path,
     reset_hint_budget,
 )
@@ -201,6 +202,16 @@ def validate_spec(doc: Document) -> SpecModel:
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 
+def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:
+    """The hint for an unknown block type: the nearest of `types` or of their other names
+    (Keras's `LayerNormalization` and `layer_normalisation` are `layer_norm`, not
+    `normalization`); None where none is near."""
+    names = {a: k for k in types if k in REGISTRY for a in REGISTRY[k].aliases}
+    names |= {k: k for k in types}
+    near = closest(kind, names)
+    return None if near is None else f"did you mean `{names[near]}`?"
+
+
 def _near_type(key: str) -> bool:
     """Whether `key` is `type` misspelled (`typ`, `tpye`, `Type`; not `style`)."""
     import difflib
@@ -231,7 +242,7 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
                 "E205",
                 f"{format_path(path)}.type: unknown block type {describe(kind)}",
                 (*path, "type"),
-                hint=did_you_mean(str(kind), REGISTRY)
+                hint=type_hint(str(kind))
                 or "see `archspec blocks` for the types; nothing in a spec names Python code",
             )
         ]

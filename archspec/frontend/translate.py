@@ -177,7 +177,8 @@ def translate(
     }
     keys = {at: list(m.model_fields) if m else fields for at, m in inside.items()}
     hints = {
-        path: did_you_mean(str(path[-1]), keys[path[:-1]])
+        path: (other_name(model, str(path[0])) if len(path) == 1 else None)
+        or did_you_mean(str(path[-1]), keys[path[:-1]])
         for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
     }
@@ -297,6 +298,13 @@ def translate(
             message = f"{where}: expected {' or '.join(expected)}, received {received}"
         out.append(doc.diag(code, message, base + path, hint=hint))
     return out
+
+
+def other_name(model: Any, key: str) -> str | None:
+    """The hint for a block's key written under another name of it (its type's `key_aliases`:
+    mbconv's `expand_ratio`, Keras's name, is `expansion`), or None."""
+    name = getattr(model, "key_aliases", {}).get(key)
+    return f"did you mean `{name}`?" if name else None
 
 
 def _takes(model: type[BaseModel] | None, key: str, value: Any) -> bool:

@@ -174,15 +174,16 @@ def blocks_table(types: Sequence[str] = ()) -> None:
     """The block types (all, or `types`): parameters, defaults, descriptions; then the plugins
     that failed to load, when all are listed. An unknown type is a usage error (exit 2)."""
     from archspec.blocks import PLUGIN_ERRORS
-    from archspec.core.errors import did_you_mean, usage_error
+    from archspec.core.errors import usage_error
     from archspec.frontend.jsonschema import block_rows, block_types
+    from archspec.frontend.schema import type_hint
 
     known = block_types()
     for kind in types:
         if kind not in known:
             raise usage_error(
                 "E003", f"unknown block type `{kind}`",
-                hint=did_you_mean(kind, known) or "run `archspec blocks` for the list",
+                hint=type_hint(kind, known) or "run `archspec blocks` for the list",
             )  # fmt: skip
     listed = list(dict.fromkeys(types) or known)  # a type asked for twice is listed once
     once = [k for k in listed if not known[k].repeatable]

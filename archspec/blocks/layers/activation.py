@@ -33,6 +33,7 @@ class ActivationBlock(Block):
     """An Activation layer."""
 
     example: ClassVar[str] = "{type: activation, activation: swish}"
+    aliases: ClassVar[tuple[str, ...]] = ("Activation",)
     type: Literal["activation"] = "activation"
     activation: ActivationName = Field(description="Keras activation name.")
 

@@ -37,6 +37,7 @@ class AddBlock(MultiInput):
 
     #: `a` and `b` are two parallel convs the tests put before a merge block's example
     example: ClassVar[str] = "{type: add, inputs: [a, b]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Add",)
     type: Literal["add"] = "add"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

@@ -47,6 +47,7 @@ class ConcatBlock(MultiInput):
 
     #: `a` and `b` are two parallel convs the tests put before a merge block's example
     example: ClassVar[str] = "{type: concat, inputs: [a, b]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Concatenate",)
     type: Literal["concat"] = "concat"
     axis: int = Field(default=-1, description="Axis, counting the batch as 0; -1 is channels.")
 

@@ -164,6 +164,7 @@ class Conv(Block):
         "{type: conv, filters: 6, kernel: [3, 1], dilation: [2, 1], padding: valid, groups: 2, "
         "batch_norm: true, bn_scale: false, activation: relu}"
     )
+    aliases: ClassVar[tuple[str, ...]] = ("Conv2D",)
     type: Literal["conv"] = "conv"
     filters: PositiveInt = Field(description="Number of output channels.")
     kernel: Size = Field(description="Kernel size: an int or [height, width].")

@@ -75,6 +75,7 @@ class Crop(Block):
     """Cropping2D: removes rows at the top and bottom and columns at the left and right."""
 
     example: ClassVar[str] = "{type: crop, cropping: [[1, 2], [0, 3]]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Cropping2D",)
     type: Literal["crop"] = "crop"
     cropping: Annotated[
         NonNegativeInt

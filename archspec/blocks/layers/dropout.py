@@ -35,6 +35,7 @@ class DropoutBlock(Block):
     """Dropout (active in training only)."""
 
     example: ClassVar[str] = "{type: dropout, rate: 0.5}"
+    aliases: ClassVar[tuple[str, ...]] = ("Dropout",)
     type: Literal["dropout"] = "dropout"
     rate: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         description="Fraction of the inputs to drop, 0 <= rate < 1."

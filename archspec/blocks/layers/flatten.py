@@ -29,6 +29,7 @@ class FlattenBlock(Block):
     """Flatten to a vector."""
 
     example: ClassVar[str] = "{type: flatten}"
+    aliases: ClassVar[tuple[str, ...]] = ("Flatten",)
     type: Literal["flatten"] = "flatten"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

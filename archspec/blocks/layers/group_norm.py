@@ -61,6 +61,7 @@ class GroupNormBlock(Block):
     params)."""
 
     example: ClassVar[str] = "{type: group_norm, groups: 2}"
+    aliases: ClassVar[tuple[str, ...]] = ("GroupNormalization",)
     type: Literal["group_norm"] = "group_norm"
     groups: PositiveInt = Field(description="Number of channel groups; it must divide channels.")
     epsilon: Epsilon = Field(default=1e-3, description="Added to the variance (> 0, < 1).")

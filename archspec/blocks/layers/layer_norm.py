@@ -43,6 +43,7 @@ class LayerNormBlock(Block):
     channels, then scaled and offset per channel (2 x channels params)."""
 
     example: ClassVar[str] = "{type: layer_norm, epsilon: 1.0e-6}"
+    aliases: ClassVar[tuple[str, ...]] = ("LayerNormalization",)
     type: Literal["layer_norm"] = "layer_norm"
     epsilon: Epsilon = Field(default=1e-3, description="Added to the variance (> 0, < 1).")
 

@@ -57,6 +57,7 @@ class MultiplyBlock(MultiInput):
     channel gate of shape (1, 1, C) on an (H, W, C) input)."""
 
     example: ClassVar[str] = "{type: multiply, inputs: [a, b]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Multiply",)
     type: Literal["multiply"] = "multiply"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

@@ -70,6 +70,7 @@ class NormalizationBlock(Block):
     and a sample count), set later by Keras's `adapt` or by loading weights."""
 
     example: ClassVar[str] = "{type: normalization}"
+    aliases: ClassVar[tuple[str, ...]] = ("Normalization",)
     type: Literal["normalization"] = "normalization"
     mean: PerChannel | None = Field(
         default=None, description="The mean: a number, or one per channel; with `variance`."

@@ -59,6 +59,7 @@ class MaxPool(_Pool):
     """MaxPooling2D."""
 
     example: ClassVar[str] = "{type: max_pool, pool: 3, strides: 2, padding: same}"
+    aliases: ClassVar[tuple[str, ...]] = ("MaxPooling2D",)
     type: Literal["max_pool"] = "max_pool"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
@@ -70,6 +71,7 @@ class AvgPool(_Pool):
     """AveragePooling2D."""
 
     example: ClassVar[str] = "{type: avg_pool}"
+    aliases: ClassVar[tuple[str, ...]] = ("AveragePooling2D",)
     type: Literal["avg_pool"] = "avg_pool"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

@@ -74,6 +74,7 @@ class RescalingBlock(Block):
     """Rescaling: x * scale + offset, for instance 1/255 to bring pixels to [0, 1]."""
 
     example: ClassVar[str] = "{type: rescaling, scale: 0.5, offset: [-1, 0, 0.5, 2]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Rescaling",)
     type: Literal["rescaling"] = "rescaling"
     scale: PerChannel = Field(description="The factor: a number, or one number per channel.")
     offset: PerChannel = Field(

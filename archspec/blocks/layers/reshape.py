@@ -62,6 +62,7 @@ class ReshapeBlock(Block):
     """Reshape to `target_shape` (without the batch); the total size must not change."""
 
     example: ClassVar[str] = "{type: reshape, target_shape: [-1, 4]}"
+    aliases: ClassVar[tuple[str, ...]] = ("Reshape",)
     type: Literal["reshape"] = "reshape"
     target_shape: Annotated[list[int], Field(min_length=1, max_length=8)] = Field(
         description="The output shape without the batch: positive ints, and at most one -1 "

@@ -49,6 +49,7 @@ class UpSample(Block):
     along the height and the width."""
 
     example: ClassVar[str] = "{type: upsample, size: [2, 3], interpolation: bilinear}"
+    aliases: ClassVar[tuple[str, ...]] = ("UpSampling2D",)
     type: Literal["upsample"] = "upsample"
     size: Size = Field(default=2, description="Upsampling factor: an int or [height, width].")
     interpolation: Literal["nearest", "bilinear"] = Field(

@@ -14,6 +14,7 @@ from archspec.core.errors import Diagnostic, SpecError, did_you_mean
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.define import COMMON
 from archspec.frontend.schema import SpecModel
+from archspec.frontend.translate import other_name
 
 
 def check_defaults(doc: Document, model: SpecModel) -> None:
@@ -39,7 +40,8 @@ def check_defaults(doc: Document, model: SpecModel) -> None:
                     + (f"`{key}` cannot have a default" if common
                        else f"`{kind}` has no parameter `{key}`"),
                     ("defaults", kind, key), key=True,
-                    hint=None if common else did_you_mean(key, allowed)
+                    hint=None if common else other_name(REGISTRY.get(kind), key)
+                    or did_you_mean(key, allowed)
                     or "its parameters: " + ", ".join(allowed)))  # fmt: skip
     if diags:
         raise SpecError(diags)
