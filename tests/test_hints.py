@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -16,7 +18,7 @@ from archspec.core.errors import (
 from archspec.frontend import loader
 from archspec.frontend.loader import load_text
 from archspec.frontend.schema import ONE_INPUT
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write
 
 HEAD = "name: m\ninput: [32, 32, 3]\nblocks:\n"
 
@@ -796,3 +798,48 @@ def test_no_key_is_guessed_where_unknown_and_missing_keys_do_not_pair_up(block):
 def test_a_list_of_shapes_or_of_named_shapes_given_as_inputs_gets_the_mapping(written, hint):
     d = diagnose(f"name: m\ninputs: {written}\nblocks:\n  - {{type: flatten}}\n")
     assert (d.code, d.path, d.hint) == ("E202", ("inputs",), hint)
+
+
+# -- errors lowering finds get the notes resolve gives its own ---------------------------------
+
+
+def lowering_error(text: str, sets: tuple[str, ...] = (), tmp: Path | None = None) -> Diagnostic:
+    with pytest.raises(SpecError) as e:
+        if tmp is None:
+            archspec.analyze(archspec.load(text=text, sets=sets))
+        else:
+            archspec.analyze(write(tmp, text, "outer.yaml"), sets=sets)
+    (d,) = [d for d in e.value.diagnostics if d.severity == "error"]  # (the unused `define`)
+    assert d.code == "E401", d
+    return d
+
+
+GROUPS = ("name: g\ninput: [8, 8, 8]\nparams: {g: 1}\ndefine:\n  unit:\n    params: {gg: 1}\n"
+          "    blocks:\n      - {type: conv, filters: 12, kernel: 3, groups: \"${gg}\"}\n"
+          "blocks:\n")  # fmt: skip
+
+
+def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
+    # a review: E401 (groups that do not divide the channels) had none of these notes, and an
+    # error in a value from `defaults` stood at a block line without that key
+    d = lowering_error(GROUPS + '  - {type: conv, filters: 12, kernel: 3, groups: "${g}"}\n',
+                       ("g=3",))  # fmt: skip
+    assert d.path == ("blocks", 0, "groups") and [r.message for r in d.related] == [
+        "`g` comes from --set g=3"
+    ]
+    d = lowering_error(GROUPS + "  - {type: unit, gg: 5}\n")
+    assert d.path == ("define", "unit", "blocks", 0, "groups")
+    assert [r.message for r in d.related] == ["`gg` is 5 (an integer), from blocks[0].gg",
+                                              "in the block used at blocks[0]"]  # fmt: skip
+    d = lowering_error(GROUPS.replace("params: {g: 1}", "defaults: {group_norm: {groups: 3}}")
+                       + "  - {type: group_norm}\n")  # fmt: skip
+    assert (d.path, d.line) == (("defaults", "group_norm", "groups"), 3)
+    assert [r.message for r in d.related] == ["the default is used by blocks[0]"]
+    # an included spec's `set` gave `filters`, which the message names beside `groups`
+    write(tmp_path, "name: inner\ninput: [8, 8, 8]\nparams: {width: 8}\nblocks:\n"
+          '  - {type: conv, filters: "${width}", kernel: 3, groups: 2}\n', "inner.yaml")  # fmt: skip
+    d = lowering_error("name: o\ninput: [8, 8, 8]\nblocks:\n"
+                       "  - {type: spec, path: inner.yaml, set: {width: 15}}\n", tmp=tmp_path)  # fmt: skip
+    assert "15 output channels (`filters`)" in d.message
+    assert [r.message for r in d.related] == ["`width` comes from blocks[0].set.width",
+                                              "in the spec included by blocks[0]"]  # fmt: skip

@@ -66,7 +66,14 @@ from archspec.frontend.resolve.errors import (
     with_warnings,
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
-from archspec.frontend.resolve.origins import given, included_set, with_origin_notes, written_as
+from archspec.frontend.resolve.origins import (
+    given,
+    included_set,
+    lowered,
+    seen,
+    with_origin_notes,
+    written_as,
+)
 from archspec.frontend.resolve.params import (
     apply_params,
     deferred,
@@ -89,7 +96,8 @@ from archspec.frontend.resolve.shapes import SHAPE, Shapes
 from archspec.frontend.schema import SpecModel, validate_block
 from archspec.frontend.translate import translate
 
-__all__ = ["Item", "Resolved", "parse_sets", "placed", "resolve", "with_use", "with_warnings"]
+__all__ = ["Item", "Resolved", "lowered", "parse_sets", "placed", "resolve", "with_use",
+           "with_warnings"]  # fmt: skip
 
 
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
@@ -235,7 +243,7 @@ class _Expansion:
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
             )
-            self.items.append(Item(final, path, scope.groups, scope.use))
+            self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env)))
             refs = [name]
         if not block.repeat:
             self.names.drop(block, refs, path, scope)
@@ -423,9 +431,9 @@ class _Expansion:
             block = b.model_copy(update={"name": renamed,
                                          "inputs": [final[r] for r in b.inputs]})  # fmt: skip
             inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
-            self.items.append(Item(block, item.path, (*scope.groups, (name, include.KIND),
-                                                      *inside), item.use,
-                                   item.doc or inner_doc, (*item.notes, note)))  # fmt: skip
+            groups = (*scope.groups, (name, include.KIND), *inside)
+            self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
+                                   (*item.notes, note), item.seen))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
         for key, inner_name in shown.items():

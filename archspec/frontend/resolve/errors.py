@@ -78,7 +78,7 @@ def defined_here(doc: Document, kind: str) -> Related:
     return Related(f"`{kind}` is defined here", doc.file, *(pos or (None, None)))
 
 
-def written_at(doc: Document, kind: str, key: str) -> KeyPath:
+def default_at(doc: Document, kind: str, key: str) -> KeyPath:
     """Where a key that a block of type `kind` took from `defaults` is written: its type's
     `defaults.<kind>.<key>`, else (a `bn_*` key, defaults.py's `inherited`) under
     `defaults.batch_norm`."""
@@ -97,13 +97,13 @@ def at_default(
     if key is None:  # about the block as a whole: note the defaults its message names
         named = [k for k in sorted(defaulted) if f"`{k}`" in d.message]
         return dataclasses.replace(d, related=(*d.related, *(
-            Related(f"`{k}` comes from `{format_path(written_at(doc, kind, k)[:2])}` (`{k}: "
+            Related(f"`{k}` comes from `{format_path(default_at(doc, kind, k)[:2])}` (`{k}: "
                     "null` in the block drops it)", doc.file,
-                    *(doc.locate(written_at(doc, kind, k)) or (None, None)))
+                    *(doc.locate(default_at(doc, kind, k)) or (None, None)))
             for k in named)))  # fmt: skip
     if key not in defaulted or not isinstance(key, str):
         return d
-    where: KeyPath = (*written_at(doc, kind, key), *d.path[len(path) + 1 :])
+    where: KeyPath = (*default_at(doc, kind, key), *d.path[len(path) + 1 :])
     pos = doc.locate(where)
     used = doc.locate(path)
     note = Related(f"the default is used by {format_path(path)}", doc.file,

@@ -11,6 +11,7 @@ one use of a user-defined block are expanded (`written_as`).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +20,7 @@ from typing import Any, NamedTuple
 from archspec.core.errors import Diagnostic, KeyPath, Related, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.errors import SetNote
+from archspec.frontend.resolve.errors import SetNote, at_default, default_at
 from archspec.frontend.translate import number_hint, written_at
 
 #: a file, line and column
@@ -225,3 +226,41 @@ def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diag
             (noted.hint or "").startswith("wrap the expression in"):  # fmt: skip
         return dataclasses.replace(noted, hint=None)
     return noted
+
+
+#: what the `${...}` of one expanded block saw: its names, and PARAMS and GIVEN then
+Seen = tuple[dict[str, Any], tuple[Document | None, dict[str, Origin]],
+             tuple[str | None, dict[str, tuple[Any, str]]]]  # fmt: skip
+
+
+def seen(env: dict[str, Any]) -> Seen:
+    """What a block expanded now with the names `env` sees, kept with it (`Item.seen`)."""
+    return env, PARAMS.get(), GIVEN.get()
+
+
+def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagnostic:
+    """`d`, an error that lowering found at a key of a block of type `kind` (`groups: 3` does
+    not divide the channels), with the notes resolve gives its own errors: where the values its
+    `${...}` read came from (`saw`), or, for a value from `defaults`, placed there."""
+    key = d.path[-1] if d.path else None
+    if isinstance(key, str) and d.path not in doc.positions:  # not written: from `defaults`
+        found = default_at(doc, kind, key) in doc.positions
+        return at_default(doc, d, d.path[:-1], kind, {key}) if found else d
+    if saw is None:
+        return d
+    env, params, values = saw
+    # the other keys of the block that the message names (`filters` of "groups 2 does not
+    # divide the 15 output channels (`filters`)")
+    block = d.path[:-1] if isinstance(key, str) else d.path
+    named = [(*block, k) for k in dict.fromkeys(re.findall(r"`(\w+)`", d.message))
+             if (*block, k) != d.path and (*block, k) in doc.positions]  # fmt: skip
+    outer, inner = PARAMS.set(params), GIVEN.set(values)
+    try:
+        d = with_origin_notes(doc, d, env)
+        for path in named:
+            other = with_origin_notes(doc, dataclasses.replace(d, path=path, related=()), env)
+            d = dataclasses.replace(d, related=(*d.related, *other.related))
+        return d
+    finally:
+        GIVEN.reset(inner)
+        PARAMS.reset(outer)

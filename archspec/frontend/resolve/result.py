@@ -4,12 +4,15 @@ the evaluated params and the warnings (`Resolved`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, Related
 from archspec.frontend.loader import Document
 from archspec.frontend.schema import SpecModel
+
+if TYPE_CHECKING:
+    from archspec.frontend.resolve.origins import Seen
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Item:
     #: the notes at the blocks that include it, innermost first
     doc: Document | None = None
     notes: tuple[Related, ...] = ()
+    #: what its `${...}` saw (origins.seen), for the notes of an error lowering finds in it
+    seen: Seen | None = None
 
     @property
     def group(self) -> tuple[str, str] | None:

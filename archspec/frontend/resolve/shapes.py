@@ -25,6 +25,7 @@ from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.frontend.lowering import Lowering
 from archspec.frontend.resolve.errors import placed
+from archspec.frontend.resolve.origins import Seen, lowered
 from archspec.frontend.schema import SpecModel
 
 IN_SHAPE = "in_shape"
@@ -55,6 +56,8 @@ class _Lowered(Protocol):
     def doc(self) -> Document | None: ...
     @property
     def notes(self) -> tuple[Related, ...]: ...
+    @property
+    def seen(self) -> Seen | None: ...
 
 
 class Shapes:
@@ -81,6 +84,8 @@ class Shapes:
         for item in self.items[self.done :]:
             problem = self.lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                raise SpecError(placed(item.doc or self.doc, problem, item.use, item.notes))
+                where = item.doc or self.doc
+                problem = lowered(where, problem, item.block.type, item.seen)
+                raise SpecError(placed(where, problem, item.use, item.notes))
             self.done += 1
         return self.lowering.shape(name)
