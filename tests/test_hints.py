@@ -843,3 +843,19 @@ def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
     assert "15 output channels (`filters`)" in d.message
     assert [r.message for r in d.related] == ["`width` comes from blocks[0].set.width",
                                               "in the spec included by blocks[0]"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("top", "path", "col", "hint"),
+    [  # a review: "params.2x: expected an identifier ..., received 3 (an integer)" at the value
+        ("params: {2x: 3}\n", ("params", "2x"), 10, None),
+        ("params: {my-p: 3}\n", ("params", "my-p"), 10, "write `my_p`"),
+        ("define:\n  3d:\n    blocks: [{type: flatten}]\n", ("define", "3d"), 3, None),
+    ],
+)  # fmt: skip
+def test_a_key_that_is_no_identifier_is_reported_as_the_key(top, path, col, hint):
+    d = diagnose(HEAD.replace("blocks:\n", top + "blocks:\n") + "  - {type: flatten}\n")
+    assert (d.code, d.path, d.line, d.col, d.hint) == ("E202", path, 4 if path[0] == "define"
+                                                       else 3, col, hint)  # fmt: skip
+    assert d.message == (f"{'.'.join(path)}: the key `{path[-1]}` is not an identifier "
+                         "(letters, digits and _, not starting with a digit)")  # fmt: skip

@@ -215,6 +215,17 @@ def translate(
                     key=True,
                 )
             )
+        elif e["loc"][-1:] == ("[key]",):  # a mapping's key (`params: {2x: 3}`), not its value
+            key = str(path[-1])
+            text = _EXPECTED.get(kind) or (
+                f"a name of at most {e['ctx']['max_length']} characters"
+                if kind == "string_too_long"
+                else e["msg"].removeprefix("Input should be ")
+            )
+            shown = key if len(key) <= 40 else key[:40] + "..."
+            out.append(doc.diag("E202", f"{format_path(base + path)}: the key `{shown}` is not "
+                                f"{text}", base + path, key=True,
+                                hint=_text_hint(key, {kind})))  # fmt: skip
         elif kind == "value_error" and isinstance(e["ctx"].get("error"), KeyValueError):
             at = (*base, *path, e["ctx"]["error"].key)
             out.append(doc.diag("E204", f"{format_path(at)}: {e['ctx']['error']}", at,
