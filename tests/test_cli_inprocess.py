@@ -100,6 +100,8 @@ def test_invalid_spec_in_check_is_counted(tmp_path):
         (["build", str(VGG), "--verify"], "--format and --verify need an output: -o PATH"),
         (["build", str(VGG), "--tolerance", "-1"], "--tolerance must be >= 0"),
         (["build", str(VGG), "--tolerance", "1e-5x"], "--tolerance '1e-5x': expected a number"),
+        # it was ignored without --verify (a walkthrough)
+        (["build", str(VGG), "--tolerance", "0.1"], "--tolerance is what --verify accepts"),
         (["build", str(VGG), "-o", "m.h5"], "HDF5"),
         (["blocks", "vggg"], "unknown block type `vggg`"),
         (["blocks", "LayerNormalization"], "did you mean `layer_norm`?"),  # Keras's name

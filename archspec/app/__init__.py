@@ -142,6 +142,10 @@ def compile(
     return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets), name)
 
 
+#: the largest output difference `build --verify` accepts unless told (--tolerance)
+DEFAULT_TOLERANCE = 1e-4
+
+
 @dataclass
 class Build:
     """A spec compiled to Keras by `build`, with where `export` will save it."""
@@ -156,7 +160,7 @@ class Build:
     shapes: dict[str, Shape] | None = None
     force: bool = False
     verify: bool = False
-    tolerance: float = 1e-4
+    tolerance: float = DEFAULT_TOLERANCE
     #: the weights loaded into the model (`weights=`), None without
     weights: Loaded | None = None
     #: the Keras backend that built the model: tensorflow, jax or torch
@@ -172,7 +176,7 @@ def build(
     force: bool = False,
     format: str | None = None,
     verify: bool = False,
-    tolerance: float = 1e-4,
+    tolerance: float | None = None,
     weights: str | os.PathLike[str] | None = None,
     status: Status | None = None,
     backend: str | None = None,
@@ -196,8 +200,12 @@ def build(
 
     if output is None and (format is not None or verify):
         raise usage_error("E003", "--format and --verify need an output: -o PATH")
-    if not tolerance >= 0:
+    if tolerance is not None and not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
+    if tolerance is not None and not verify:  # not ignored without a word
+        raise usage_error("E003", "--tolerance is what --verify accepts: it needs --verify",
+                          hint="add --verify (with -o PATH), or leave --tolerance out")  # fmt: skip
+    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
     from archspec.backends.keras.backend import check_loaded, choose
     from archspec.backends.keras.save import check_target
 

@@ -85,9 +85,9 @@ def build(
         help="keras, savedmodel, tflite or onnx (default: from the output's suffix).")] = None,
     verify: Annotated[bool, typer.Option("--verify",
         help="Reload the saved model and compare its outputs with Keras's.")] = False,
-    tolerance: Annotated[float, typer.Option("--tolerance", metavar="T",
-        parser=options.number("--tolerance", "1e-5"),
-        help="Max abs difference --verify accepts.")] = 1e-4,
+    tolerance: Annotated[float | None, typer.Option("--tolerance", metavar="T",
+        parser=options.number("--tolerance", "1e-5"), show_default=False,
+        help="Max abs difference --verify accepts (default: 1e-4).")] = None,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
     weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
         "applications' or Keras 3's .weights.h5) or a .keras archive.",
@@ -106,7 +106,7 @@ def build(
         backend=backend)  # fmt: skip
     console.build_summary(built.graph, built.model if layers else None, built.weights, quiet)
     if built.target is not None:
-        console.saved_summary(api.export(built, status=console.status), tolerance, quiet)
+        console.saved_summary(api.export(built, status=console.status), built.tolerance, quiet)
 
 
 @command(
