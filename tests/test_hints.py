@@ -859,3 +859,17 @@ def test_a_key_that_is_no_identifier_is_reported_as_the_key(top, path, col, hint
                                                        else 3, col, hint)  # fmt: skip
     assert d.message == (f"{'.'.join(path)}: the key `{path[-1]}` is not an identifier "
                          "(letters, digits and _, not starting with a digit)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [  # a review: "expected a value >= 1 or a value >= 1.0", and "an integer or a value >= 1.0"
+       # for 0.5, which an integer 0 would not fix either
+        ("0", "expected a value >= 1, received 0 (an integer)"),
+        ("0.5", "expected a value >= 1.0, received 0.5 (a number)"),
+        ("2000", "expected a value <= 1024, received 2000 (an integer)"),
+    ],
+)  # fmt: skip
+def test_an_int_or_float_range_says_its_bound_once(value, expected):
+    d = diagnose(HEAD + f"  - {{type: mbconv, filters: 4, expansion: {value}}}\n")
+    assert d.message == f"blocks[0].expansion: {expected}"
