@@ -120,6 +120,18 @@ def test_reshape_of_another_size_is_e401_at_target_shape() -> None:
     assert str(e).startswith("reshape to [5, -1]: the input (8, 8, 3) has 192 values, not a")
 
 
+def test_reshape_of_an_unknown_size_that_no_size_fits_is_e401() -> None:
+    # a review: 96 values from (?, 16, 8) (a multiple of 128) passed check, and the model
+    # built could never run
+    e = shape_error(Reshape((4, 4, 6)), (None, 16, 8))
+    assert (e.code, e.key) == ("E401", "target_shape")
+    assert str(e) == ("reshape to [4, 4, 6] needs 96 values; the input (?, 16, 8) has a "
+                      "multiple of 128 (its known sizes' product), whatever its unknown sizes, "
+                      "and 96 is none")  # fmt: skip
+    assert run(Reshape((2, 16, 8)), (None, 16, 8)) == ((2, 16, 8), Cost())  # an unknown 2 fits
+    assert run(Reshape((4, 4, 6)), (None, None, 8)) == ((4, 4, 6), Cost())  # 12 = 3 x 4, say
+
+
 def test_separable_conv_limits() -> None:
     e = limit_error(SeparableConv2D(filters=65, kernel=(3, 3)), Limits(width=64))
     assert (e.code, e.value) == ("E707", 65)

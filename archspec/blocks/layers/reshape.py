@@ -22,12 +22,23 @@ class Reshape(Op):
 
     def infer(self, shapes: list[Shape]) -> Shape:
         shape = shapes[0]
-        if None in shape:
-            # Keras: the size cannot be checked; -1 stays unknown, the other sizes are taken
-            return tuple(None if d == -1 else d for d in self.target_shape)
         total = math.prod(d for d in shape if d is not None)
         given = math.prod(d for d in self.target_shape if d != -1)
         target = "[" + ", ".join(str(d) for d in self.target_shape) + "]"
+        if None in shape:
+            # Keras: the size cannot be checked; -1 stays unknown, the other sizes are taken.
+            # Without -1 the input's size is a multiple of its known sizes' product, which the
+            # target's must be too, at some size of the unknown ones
+            if -1 not in self.target_shape and given % total:
+                raise ShapeError(
+                    f"reshape to {target} needs {given:,} values; the input {message(shape)} "
+                    f"has a multiple of {total:,} (its known sizes' product), whatever its "
+                    f"unknown sizes, and {given:,} is none",
+                    key="target_shape",
+                    hint=f"choose sizes whose product is a multiple of {total:,}, or -1 in one "
+                    "place for the size that fits",
+                )
+            return tuple(None if d == -1 else d for d in self.target_shape)
         if -1 not in self.target_shape:
             if given != total:
                 raise ShapeError(
