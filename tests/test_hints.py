@@ -540,6 +540,12 @@ def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected)
     ("input: [8, 8, 3]\nblocks:\n  - {type: flatten}\n  - {type: conv, filters: 4, kernel: 3}\n",
      "a flatten, global pool or dense layer before it made a vector: image layers come before "
      "those"),
+    # a review: after a reshape it said "give `input` as [H, W, C]", which it was
+    ("input: [8, 8, 4]\nblocks:\n  - {type: reshape, target_shape: [8, 32]}\n"
+     "  - {type: conv, filters: 4, kernel: 3}\n",
+     "a reshape before it gave this shape: reshape to [height, width, channels] for image layers"),
+    ("input: [8, 32]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "the model's input is no image: give `input` as [H, W, C] for images"),
 ])  # fmt: skip
 def test_an_image_layer_on_a_vector_says_where_the_vector_came_from(spec, hint):
     d = diagnose("name: m\n" + spec)

@@ -78,10 +78,12 @@ class Lowering:
 
 def _hint(e: ShapeError | LimitExceeded, block: Block, inputs: list[Shape]) -> str | None:
     """An op's hint, fitted to the block: `padding: same` only where it has that key; the model
-    input's shape where the block reads a vector input (`inputs`: the model inputs it reads)."""
+    input's shape where the block reads one that is no image (`inputs`: the model inputs it
+    reads): no flatten or reshape made its shape."""
     hint = e.hint
-    if e.code == "E403" and any(len(s) == 1 for s in inputs):  # no flatten made this vector
-        return "the model's input is a vector: give `input` as [H, W, C] for images"
+    if e.code == "E403" and any(len(s) != 3 for s in inputs):
+        what = "a vector" if any(len(s) == 1 for s in inputs) else "no image"
+        return f"the model's input is {what}: give `input` as [H, W, C] for images"
     field = type(block).model_fields.get("padding")
     same = field is not None and get_args(field.annotation) == get_args(Padding)
     if hint == collapse_hint(padding=True) and not same:

@@ -131,7 +131,8 @@ def image(shape: Shape, what: str) -> Shape:
             hint="a flatten, global pool or dense layer before it made a vector: image layers "
             "come before those"
             if len(shape) == 1
-            else "give `input` as [H, W, C] for images",
+            else "a reshape before it gave this shape: reshape to [height, width, channels] "
+            "for image layers",
             code="E403",
         )
     return shape
