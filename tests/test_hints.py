@@ -879,3 +879,15 @@ def test_a_key_that_is_no_identifier_is_reported_as_the_key(top, path, col, hint
 def test_an_int_or_float_range_says_its_bound_once(value, expected):
     d = diagnose(HEAD + f"  - {{type: mbconv, filters: 4, expansion: {value}}}\n")
     assert d.message == f"blocks[0].expansion: {expected}"
+
+
+@pytest.mark.parametrize("block", [
+    '{type: conv, filters: "${int(w)}", kernel: 1}',  # it said only "int() takes numbers"
+    '{type: dropout, rate: "${w}"}',  # its hint said "(without quotes)" of a `${w}` the spec wrote
+])  # fmt: skip
+def test_a_param_yaml_read_as_text_is_hinted_where_it_is_written(block):
+    d = diagnose(HEAD.replace("blocks:", "params: {w: 1e3}\nblocks:") + f"  - {block}\n")
+    assert d.hint == "`w` is the text `1e3`: YAML reads `1e3` as text; write `1.0e+3`"
+    assert [(r.message, r.line, r.col) for r in d.related] == [
+        ("`w` is written at params.w", 3, 13)
+    ]

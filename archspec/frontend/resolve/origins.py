@@ -146,6 +146,16 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
              if k in read and k not in inside and _same(local.get(k), value)]  # fmt: skip
     hint = next(filter(None, (_value_hint(k, v, item) for k, v, item in items)), None)
     notes: list[Related] = [n for k, _, item in items for n in set_notes(k, item)]
+    # a spec param YAML read as text (`w: 1e3`): the hint a value written there would get
+    for k in sorted(read - inside.keys() - sets.keys()):
+        text = local.get(k)
+        at = ("params", k)
+        found = number_hint(text, quoted=at in doc.quoted) if isinstance(text, str) else None
+        written = doc.data.get("params", {}) if isinstance(doc.data, dict) else {}
+        if found is not None and at in doc.positions and _same(written.get(k), text):
+            hint = hint or f"`{k}` is the text `{text}`: {found}"
+            notes.append(Related(f"`{k}` is written at params.{k}", doc.file,
+                                 *doc.positions[at]))  # fmt: skip
     if d.code != "E502":  # (an undefined name: the values of the others do not matter)
         notes += _param_notes(doc, read, local, inside, sets)
     if not notes:
