@@ -53,9 +53,12 @@ def with_defaults(
     """The block `raw` of type `kind` with the defaults for its type filled in, and the keys that
     came from `defaults`. A block that emits batch norms then takes `defaults.batch_norm`'s
     values for the `bn_*` keys it has and does not set (`epsilon` for `bn_epsilon`)."""
-    values = dict(model.defaults.get(kind, {}))
+    own, batch_norm = model.defaults.get(kind), model.defaults.get("batch_norm")
+    if not own and not batch_norm:  # most blocks of most specs
+        return raw, set()
+    values = dict(own or {})
     block = {**values, **raw}
-    for key, value in inherited(kind, block, model.defaults.get("batch_norm", {})).items():
+    for key, value in inherited(kind, block, batch_norm or {}).items():
         if key not in block:
             block[key] = values[key] = value
     return block, set(values) - set(raw)
