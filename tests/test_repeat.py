@@ -218,6 +218,10 @@ def test_a_letter_name_that_clashes_is_a_duplicate_name():
     )
     d = error(text)
     assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
+    # it did not say which block has the name (a review)
+    assert [(r.message, r.line) for r in d.related] == [
+        ("`bb` is the name of copy 2 of 2 of blocks[0]", 4)
+    ]
 
 
 @pytest.mark.parametrize("later", [

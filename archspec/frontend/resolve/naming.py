@@ -16,11 +16,12 @@ layer-name prefixes) and, like the names a spec gives, at most NAME_CHARS (128) 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import get_args
 
 from archspec.blocks import Block
 from archspec.blocks.base import Identifier, repeat_template
-from archspec.core.errors import Diagnostic, KeyPath, SpecError, format_path
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
@@ -38,7 +39,8 @@ class Names:
     def __init__(self, doc: Document, inputs: list[str]) -> None:
         self.doc = doc
         self.inputs = set(inputs)
-        self.final: set[str] = set(inputs)
+        #: final name -> the block that took it, its copy (from 0) and how many (None: an input)
+        self.final: dict[str, tuple[KeyPath, int, int] | None] = dict.fromkeys(inputs)
 
     def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
              scope: Scope, names: str = "number") -> str:  # fmt: skip
@@ -60,7 +62,7 @@ class Names:
             raise self.too_long(final, given, path, scope)
         if final in self.final:
             raise self.taken(final, path, scope)
-        self.final.add(final)
+        self.final[final] = (path, copy, repeat)
         scope.names.setdefault(local, final)
         return final
 
@@ -70,9 +72,19 @@ class Names:
             return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is the "
                         "name of a model input", (*path, "name"), use=scope.use,
                         hint="give the block another `name`")  # fmt: skip
-        return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
-                    "used", (*path, "name"), hint="give one of the blocks another `name`",
-                    use=scope.use)  # fmt: skip
+        error = fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
+                     "used", (*path, "name"), hint="give one of the blocks another `name`",
+                     use=scope.use)  # fmt: skip
+        first = self.final.get(final)
+        if first is None:
+            return error
+        at, copy, repeat = first  # `cb`, after `{name: c, repeat: 3, repeat_names: letters}`
+        what = f"copy {copy + 1} of {repeat} of {format_path(at)}" if repeat > 1 else \
+            format_path(at)  # fmt: skip
+        note = Related(f"`{final}` is the name of {what}", self.doc.file,
+                       *(self.doc.locate(at) or (None, None)))  # fmt: skip
+        (d,) = error.diagnostics
+        return SpecError(dataclasses.replace(d, related=(note, *d.related)))
 
     def too_long(self, final: str, given: str | None, path: KeyPath, scope: Scope
                  ) -> SpecError:  # fmt: skip
@@ -98,7 +110,7 @@ class Names:
             final = scope.prefix + block.name
             if final in self.final:
                 raise self.taken(final, path, scope)
-            self.final.add(final)
+            self.final[final] = (path, 0, 0)
 
 
 def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
