@@ -186,10 +186,11 @@ def test_an_output_inside_a_user_defined_block_names_its_instance():
     said `conv4` for a misspelt conv3_blok4, and nothing for conv3_block4."""
     head = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: resnet, " \
            "outputs: [NAME]}\n"  # fmt: skip
-    inside = ("`conv3_block4` is inside `conv3` (a `stage` block); outputs name top-level "
-              "blocks: `conv3` gives the output of its last block")  # fmt: skip
-    for name, hint in [("conv3_block4", inside),
-                       ("conv3_blok4", "did you mean `conv3_block4`? " + inside),
+    inside = ("inside `conv3` (a `stage` block): outputs name top-level blocks, and `conv3` "
+              "gives the output of its last block")  # fmt: skip
+    # (a misspelt one was "did you mean `conv3_block4`?" and then told it cannot be named)
+    for name, hint in [("conv3_block4", "`conv3_block4` is " + inside),
+                       ("conv3_blok4", "the nearest name, `conv3_block4`, is " + inside),
                        ("avg_pol", "did you mean `avg_pool`?")]:  # fmt: skip
         with pytest.raises(SpecError) as e:
             api.analyze(api.load(text=head.replace("NAME", name)))

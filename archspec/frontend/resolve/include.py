@@ -346,10 +346,11 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
             # the name meant may be inside a user-defined block
             near = ref if ref in inside else close if close in inside else None
             if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
-                outer, kind = inside[near]
-                hint = (f"{hint + ' ' if hint else ''}`{near}` is inside `{outer}` (a `{kind}` "
-                        f"block); outputs name top-level blocks: `{outer}` gives the output of "
-                        "its last block")  # fmt: skip
+                outer, kind = inside[near]  # (not "did you mean" a name that cannot be given)
+                nearest = "" if near == ref else f"the nearest name, `{near}`, is "
+                hint = (f"{nearest or f'`{near}` is '}inside `{outer}` (a `{kind}` block): "
+                        f"outputs name top-level blocks, and `{outer}` gives the output of its "
+                        "last block")  # fmt: skip
             raise fail(doc, "E301", f"{format_path(where)}: the included spec has no top-level "
                        f"block `{ref}`", where, hint=hint)  # fmt: skip
         if names[ref] in model.input_shapes:
