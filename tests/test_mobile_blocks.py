@@ -323,3 +323,24 @@ def test_mbconv_roles_name_layers_and_stay_out_of_the_summary():
         "{type: mbconv, filters: 16, roles: {dwconv: depthwise}}")))  # fmt: skip
     (b,) = graph.blocks
     assert "depthwise" in " ".join(b.nodes) and b.summary == "filters=16"
+
+
+def test_mbconv_keys_that_change_nothing_are_w302():
+    """A review: `se_activation` without a squeeze-excitation, and `dropout` with `skip: none`,
+    were taken without a word (the layers they shape are not there)."""
+    graph = analyze((8, 8, 4), "{type: mbconv, filters: 4, se_activation: relu, se_gate: hard_sigmoid}",
+                    "{type: mbconv, filters: 4, skip: none, dropout: 0.2}",
+                    "{type: mbconv, filters: 4, se_ratio: 0.25, se_gate: hard_sigmoid, dropout: 0.2}",
+                    # strides 2: no skip here, but the later copies of a stage have it
+                    "{type: mbconv, filters: 4, strides: 2, dropout: 0.2}")  # fmt: skip
+    found = [(w.code, w.path, w.message.split(": ", 1)[1]) for w in graph.warnings]
+    assert found == [
+        ("W302", ("blocks", 0, "se_activation"), "`se_activation` changes nothing without a "
+         "squeeze-excitation (`se_ratio` > 0 or `se_filters`)"),
+        ("W302", ("blocks", 0, "se_gate"), "`se_gate` changes nothing without a "
+         "squeeze-excitation (`se_ratio` > 0 or `se_filters`)"),
+        ("W302", ("blocks", 1, "dropout"), "`dropout` changes nothing with `skip: none` (the "
+         "dropout is on the skip's path)"),
+    ]  # fmt: skip
+    assert not any(n.op.__class__.__name__ == "Dropout" for b in graph.blocks[:2]
+                   for n in (graph.nodes[m] for m in b.nodes))  # fmt: skip

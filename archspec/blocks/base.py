@@ -150,12 +150,13 @@ class Block(BaseModel):
         """Add this block's layers to the graph; return the name of the output tensor."""
         raise NotImplementedError
 
-    def inert(self) -> list[str]:
-        """The keys given that change nothing (warning W302): the `bn_*` keys of a block whose
-        `batch_norm` is false."""
+    def inert(self) -> dict[str, tuple[str, str]]:
+        """The keys given that change nothing (warning W302), each with what it lacks and the
+        hint: the `bn_*` keys of a block whose `batch_norm` is false. A type adds its own."""
         if getattr(self, "batch_norm", True) is not False:
-            return []
-        return sorted(k for k in self.model_fields_set if k.startswith("bn_"))
+            return {}
+        why = ("without `batch_norm: true`", "add `batch_norm: true`, or remove it")
+        return {k: why for k in sorted(self.model_fields_set) if k.startswith("bn_")}
 
     def summary(self) -> str:
         """The key parameters, for summaries and diagrams."""

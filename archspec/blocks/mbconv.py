@@ -133,6 +133,22 @@ class MBConv(Block):
     roles: dict[str, RoleName] = Field(default={}, description=_ROLES_DOC)
     unsummarized = frozenset({"roles"})
 
+    def inert(self) -> dict[str, tuple[str, str]]:
+        """Beside the base's: the squeeze-excitation's keys without one, and `dropout` with
+        `skip: none` (it sits before the skip's add). Not `dropout` where strides > 1 or the
+        channels change: a repeated block (EfficientNet's stages) writes it for every copy,
+        and the copies after the first have the skip."""
+        found = super().inert()
+        given = self.model_fields_set
+        if self.se_ratio == 0 and self.se_filters is None:
+            found |= {k: ("without a squeeze-excitation (`se_ratio` > 0 or `se_filters`)",
+                          "add `se_ratio` or `se_filters`, or remove it")
+                      for k in ("se_activation", "se_gate") if k in given}  # fmt: skip
+        if "dropout" in given and self.dropout and self.skip == "none":
+            found["dropout"] = ("with `skip: none` (the dropout is on the skip's path)",
+                                "remove it, or the `skip: none`")  # fmt: skip
+        return found
+
     @field_validator("roles")
     @classmethod
     def _known_roles(cls, roles: dict[str, str]) -> dict[str, str]:

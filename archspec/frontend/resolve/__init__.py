@@ -274,14 +274,15 @@ class _Expansion:
     def inert(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
         """W302 for each key the block itself gives that changes nothing (not for one from
         `defaults`, which serve blocks with and without batch norm alike)."""
-        for key in sorted(block.inert(), key=lambda k: self.doc.locate((*path, k)) or (0, 0)):
+        inert = block.inert()
+        for key in sorted(inert, key=lambda k: self.doc.locate((*path, k)) or (0, 0)):
             where: KeyPath = (*path, key)
             # once per place: a user-defined block's uses, or repeated copies, share it
             if key not in defaulted and where not in {w.path for w in self.warnings}:
+                lacks, hint = inert[key]
                 self.warnings.append(with_use(self.doc, self.doc.diag(
-                    "W302", f"{format_path(where)}: `{key}` changes nothing without "
-                    "`batch_norm: true`", where, hint="add `batch_norm: true`, or remove it",
-                    key=True, severity="warning"), scope.use))  # fmt: skip
+                    "W302", f"{format_path(where)}: `{key}` changes nothing {lacks}", where,
+                    hint=hint, key=True, severity="warning"), scope.use))  # fmt: skip
 
     def again(self, source: Any, env: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
               copy: int, repeat: int) -> tuple[Any, set[str]]:  # fmt: skip
