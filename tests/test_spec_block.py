@@ -526,3 +526,18 @@ def test_a_zoo_network_included_with_its_familys_param_names_the_family(tmp_path
                       "the family: `path: resnet`")  # fmt: skip
     d = error(write(tmp_path, spec.replace("resnet50", "vgg16"), "v.yaml")).diagnostics[0]
     assert d.hint == "it has no params"
+
+
+def test_an_include_output_named_twice_is_e302_as_at_the_top(tmp_path):
+    # a review: `outputs: [c, c]` was E302 at the top level and taken in a `spec` block
+    write(tmp_path, "name: b\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: c, filters: 4, "
+          "kernel: 1}\n", "b.yaml")  # fmt: skip
+    d = error(write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n"
+                    "  - {type: spec, path: b.yaml, outputs: [c, c]}\n")).diagnostics[0]  # fmt: skip
+    assert (d.code, d.path, d.hint) == (
+        "E302",
+        ("blocks", 0, "outputs", 1),
+        "name each output once",
+    )
+    assert d.message == ("blocks[0].outputs[1] `c` and blocks[0].outputs[0] `c` both name the "
+                         "block `c`")  # fmt: skip

@@ -357,5 +357,10 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
             where = (*path, "outputs", k)
             raise fail(doc, "E301", f"{format_path(where)}: `{ref}` has `repeat: 0` and "
                        "passes on the included spec's input", where)  # fmt: skip
+        if ref in out:  # as the top-level `outputs` (scope.read_outputs)
+            where, j = (*path, "outputs", k), use.outputs.index(ref)
+            raise fail(doc, "E302", f"{format_path(where)} `{ref}` and "
+                       f"{format_path((*path, 'outputs', j))} `{ref}` both name the block "
+                       f"`{ref}`", where, hint="name each output once")  # fmt: skip
         out[ref] = names[ref]
     return out
