@@ -299,3 +299,20 @@ def test_blocks_named_after_their_model_match_across_members():
     assert changed.notes == ("inputs: convnext_tiny_stage_2_block_8 -> "
                              "convnext_small_stage_2_block_26",)  # fmt: skip
     assert not any("renamed" in n for r in d.blocks for n in r.notes)
+
+
+def test_a_key_written_another_way_or_changing_nothing_is_no_change(tmp_path: Path):
+    """A walkthrough: `kernel: 3` against `[3, 3]` (and `strides: [1, 1]` against the default)
+    was "1 changed", and so was a `bn_epsilon` that changes nothing without batch norm, which
+    `render` leaves out: a spec against its rendered self was not `no change`."""
+    head = "name: x\ninput: [8, 8, 4]\nblocks:\n"
+    old = write(tmp_path, head + "  - {type: conv, name: c, filters: 4, kernel: 3, "
+                "bn_epsilon: 0.01}\n", "old.yaml")  # fmt: skip
+    new = write(tmp_path, head + "  - {type: conv, name: c, filters: 4, kernel: [3, 3], "
+                "strides: [1, 1]}\n", "new.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(new))
+    assert d.counts["unchanged"] == 1 and not d.changed
+    other = write(tmp_path, head + "  - {type: conv, name: c, filters: 4, kernel: [3, 1]}\n",
+                  "other.yaml")  # fmt: skip
+    (row,) = diff(api.analyze(old), api.analyze(other)).blocks
+    assert row.status == "changed" and row.notes[0] == "kernel: 3 -> [3,1]"

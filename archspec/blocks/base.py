@@ -159,8 +159,9 @@ class Block(BaseModel):
         return {k: why for k in sorted(self.model_fields_set) if k.startswith("bn_")}
 
     def summary(self) -> str:
-        """The key parameters, for summaries and diagrams."""
-        skip = set(Block.model_fields) | self.unsummarized
+        """The key parameters, for summaries and diagrams (not the keys that change nothing:
+        `inert`)."""
+        skip = set(Block.model_fields) | self.unsummarized | self.inert().keys()
         return ", ".join(
             f"{k}={_fmt(v)}"
             for k, v in self.model_dump(exclude_defaults=True).items()

@@ -165,6 +165,12 @@ def _default(type_: str, key: str) -> str:
     return "(default)" if text is None else text
 
 
+def _same(a: str, b: str) -> bool:
+    """Whether two values of a key, as a summary writes them, are one: equal, or a size and the
+    pair of it (`kernel: 3` and `[3, 3]`: a key that takes either reads them alike)."""
+    return a == b or b == f"[{a},{a}]" or a == f"[{b},{b}]"
+
+
 def _params(summary: str) -> dict[str, str]:
     """'n_filters=64, n_conv=2' -> {'n_filters': '64', 'n_conv': '2'}."""
     out: dict[str, str] = {}
@@ -186,9 +192,12 @@ def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str], same_name: b
     else:
         pa, pb = _params(a.summary), _params(b.summary)
         for key in [*pa, *(k for k in pb if k not in pa)]:
-            if pa.get(key) != pb.get(key):  # a summary leaves defaults out: show their values
-                default = _default(a.type, key)
-                notes.append(f"{key}: {pa.get(key, default)} -> {pb.get(key, default)}")
+            if pa.get(key) == pb.get(key):
+                continue
+            default = _default(a.type, key)  # a summary leaves defaults out: show them
+            old, new = pa.get(key, default), pb.get(key, default)
+            if not _same(old, new):
+                notes.append(f"{key}: {old} -> {new}")
     if tuple(renamed.get(i, i) for i in a.inputs) != b.inputs:
         notes.append(f"inputs: {', '.join(a.inputs)} -> {', '.join(b.inputs)}")
     if a.type == b.type:
