@@ -541,3 +541,11 @@ def test_an_include_output_named_twice_is_e302_as_at_the_top(tmp_path):
     )
     assert d.message == ("blocks[0].outputs[1] `c` and blocks[0].outputs[0] `c` both name the "
                          "block `c`")  # fmt: skip
+
+
+def test_repeat_on_a_spec_block_is_reported_at_repeat(tmp_path):
+    # a review: the error stood at the block
+    write(tmp_path, "name: b\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n", "b.yaml")
+    d = error(write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n"
+                    "  - {type: spec, path: b.yaml, repeat: 2}\n")).diagnostics[0]  # fmt: skip
+    assert (d.code, d.path, d.line, d.col) == ("E204", ("blocks", 0, "repeat"), 4, 32)

@@ -27,6 +27,7 @@ from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
     KeyPath,
+    KeyValueError,
     SpecError,
     closest,
     describe,
@@ -117,6 +118,7 @@ class Define(_Strict):
 
 
 ONE_INPUT = "give exactly one of `input` (one shape) and `inputs` (named shapes)"
+BOTH_INPUTS = f"`input` is given too: {ONE_INPUT}"
 
 
 class SpecModel(_Strict):
@@ -153,7 +155,9 @@ class SpecModel(_Strict):
 
     @model_validator(mode="after")
     def _one_input_key(self) -> SpecModel:
-        if (self.input is None) == (self.inputs is None):
+        if self.input is not None and self.inputs is not None:  # at the second key
+            raise KeyValueError(BOTH_INPUTS, "inputs")
+        if self.input is None and self.inputs is None:
             raise ValueError(ONE_INPUT)
         return self
 
@@ -195,10 +199,11 @@ def validate_spec(doc: Document) -> SpecModel:
         diags = translate(e, data, doc, (), "the spec", list(SpecModel.model_fields), SpecModel)
         # pydantic runs the model's own check only when every field is valid: the input rule is
         # reported with the fields' errors here, so that one run shows all of the top level's
-        one_input = f"top level: {ONE_INPUT}"
         absent = data.get("input") is None, data.get("inputs") is None
-        if absent[0] == absent[1] and all(d.message != one_input for d in diags):
-            diags.append(doc.diag("E204", one_input, ()))
+        if absent == (True, True) and all(d.message != f"top level: {ONE_INPUT}" for d in diags):
+            diags.append(doc.diag("E204", f"top level: {ONE_INPUT}", ()))
+        if absent == (False, False) and all(d.path != ("inputs",) for d in diags):
+            diags.append(doc.diag("E204", f"inputs: {BOTH_INPUTS}", ("inputs",), key=True))
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
 
 

@@ -47,6 +47,7 @@ from archspec.core.errors import (
     ArchspecError,
     Diagnostic,
     KeyPath,
+    KeyValueError,
     Related,
     SpecError,
     closest,
@@ -95,8 +96,11 @@ class SpecUse(Block):
 
     @model_validator(mode="after")
     def _once(self) -> SpecUse:
-        if self.repeat != 1 or self.repeat_names != "number":
-            raise ValueError("a `spec` block is included once: no `repeat` or `repeat_names`")
+        if self.repeat != 1 or self.repeat_names != "number":  # at the key
+            raise KeyValueError(
+                "a `spec` block is included once: no `repeat` or `repeat_names`",
+                "repeat" if self.repeat != 1 else "repeat_names",
+            )
         return self
 
 
