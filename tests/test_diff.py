@@ -316,3 +316,17 @@ def test_a_key_written_another_way_or_changing_nothing_is_no_change(tmp_path: Pa
                   "other.yaml")  # fmt: skip
     (row,) = diff(api.analyze(old), api.analyze(other)).blocks
     assert row.status == "changed" and row.notes[0] == "kernel: 3 -> [3,1]"
+
+
+def test_blocks_named_after_the_model_still_match_by_their_own_names(tmp_path: Path):
+    """A review of the ConvNeXt matching: renaming the model alone made `renamed: m_c1 ->
+    m_c1` twice, and a real rename (`m_c1` -> `c1`, which changes Keras's layer names) was
+    `no change`."""
+    text = ("name: m\ninput: [8, 8, 4]\nblocks:\n  - {type: conv, name: m_c1, filters: 4, "
+            "kernel: 1}\n  - {type: conv, name: m_c2, filters: 4, kernel: 1}\n")  # fmt: skip
+    old = api.analyze(write(tmp_path, text, "a.yaml"))
+    d = diff(old, api.analyze(write(tmp_path, text.replace("name: m\n", "name: n\n"), "b.yaml")))
+    assert d.counts["unchanged"] == 2 and not any(r.notes for r in d.blocks)
+    d = diff(old, api.analyze(write(tmp_path, text.replace("name: m_c1,", "name: c1,"), "c.yaml")))
+    assert d.counts == {"changed": 1, "added": 0, "removed": 0, "unchanged": 1}
+    assert d.blocks[0].notes == ("renamed: m_c1 -> c1",)

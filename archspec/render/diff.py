@@ -106,8 +106,12 @@ def diff(old: Graph, new: Graph) -> Diff:
     old_facts = _facts(old)
     new_facts = _facts(new)
     old_keys, new_keys = _keys(old, old_facts), _keys(new, new_facts)
-    pairs = _match(list(zip(old_keys, (b.type for b in old_facts), strict=True)),
-                   list(zip(new_keys, (b.type for b in new_facts), strict=True)))  # fmt: skip
+    pairs = _match(
+        [(b.name, k, b.type) for b, k in zip(old_facts, old_keys, strict=True)],
+        [(b.name, k, b.type) for b, k in zip(new_facts, new_keys, strict=True)],
+    )
+    # one name: the same, or both named after their model alike (`convnext_tiny_stem`)
+    stripped = old_keys != [b.name for b in old_facts] and new_keys != [b.name for b in new_facts]
     renamed = {old_facts[i].name: new_facts[j].name for i, j in pairs.items()}
     rows: list[BlockChange] = []
     matched_new = {j: i for i, j in pairs.items()}
@@ -120,7 +124,8 @@ def diff(old: Graph, new: Graph) -> Diff:
         if i is None:
             rows.append(BlockChange("added", None, nb))
         else:
-            rows.append(_compare(old_facts[i], nb, renamed, old_keys[i] == new_keys[j]))
+            same = old_facts[i].name == nb.name or (stripped and old_keys[i] == new_keys[j])
+            rows.append(_compare(old_facts[i], nb, renamed, same))
     rows += [BlockChange("removed", old_facts[i], None) for i in removed]
     counts = {s: sum(r.status == s for r in rows)
               for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
@@ -142,15 +147,22 @@ def _keys(graph: Graph, facts: list[BlockFacts]) -> list[str]:
     return [f.name for f in facts]
 
 
-def _match(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> dict[int, int]:
-    """old index -> new index, of (name, type) pairs: by name, then the unmatched ones by
-    position where their types agree (two unrelated networks paired a conv with a zero_pad as
-    a rename)."""
-    new_index = {n: j for j, (n, _) in enumerate(new)}
-    pairs = {i: new_index[n] for i, (n, _) in enumerate(old) if n in new_index}
-    taken = set(pairs.values())
+def _match(old: list[tuple[str, str, str]], new: list[tuple[str, str, str]]
+           ) -> dict[int, int]:  # fmt: skip
+    """old index -> new index, of (name, key, type) triples (`_keys`): by name, then the
+    unmatched ones by key, then by position where their types agree (two unrelated networks
+    paired a conv with a zero_pad as a rename)."""
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for part in (0, 1):  # the name, then the key
+        index = {t[part]: j for j, t in enumerate(new) if j not in taken}
+        for i, t in enumerate(old):
+            j = index.get(t[part])
+            if i not in pairs and j is not None and j not in taken:
+                pairs[i] = j
+                taken.add(j)
     for i in range(min(len(old), len(new))):
-        if i not in pairs and i not in taken and old[i][1] == new[i][1]:
+        if i not in pairs and i not in taken and old[i][2] == new[i][2]:
             pairs[i] = i
             taken.add(i)
     return pairs
