@@ -73,6 +73,7 @@ def test_keys_types_and_names_in_another_case(block, col, hint):
         ("{type: squeeze_excite}", "se"),
         ("{type: squeeze_excitaton}", "se"),  # near another name
         ("{type: inverted_residual, filters: 8}", "mbconv"),
+        ("{type: fused_mbconv, filters: 8}", "mbconv` with `fused: true"),  # not the plain one
         ("{type: mbconv, filters: 8, expand_ratio: 2}", "expansion"),
         ("{type: mbconv, filters: 8, drop_rate: 0.2}", "dropout"),
         ("{type: Conv, filters: 8, kernel: 3}", "conv"),  # the type's own name still wins
@@ -542,13 +543,19 @@ def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected)
     ("input: [10]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
      "the model's input is a vector: give `input` as [H, W, C] for images"),
     ("input: [8, 8, 3]\nblocks:\n  - {type: flatten}\n  - {type: conv, filters: 4, kernel: 3}\n",
-     "a flatten, global pool or dense layer before it made a vector: image layers come before "
-     "those"),
-    # a review: after a reshape it said "give `input` as [H, W, C]", which it was
+     "`flatten_1` (flatten) before it made a vector: image layers go before it"),
+    # a review: after a reshape it said "give `input` as [H, W, C]", which it was; a reshape
+    # to a vector was "a flatten, global pool or dense layer"; and through a layer that keeps
+    # the rank (MNIST's [28, 28] and a rescaling) the model's input was not seen
     ("input: [8, 8, 4]\nblocks:\n  - {type: reshape, target_shape: [8, 32]}\n"
+     "  - {type: activation, activation: relu}\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "`reshape_1` (reshape 8x32) before it made this shape: image layers need (height, width, "
+     "channels)"),
+    ("input: [28, 28]\nblocks:\n  - {type: reshape, target_shape: [784]}\n"
      "  - {type: conv, filters: 4, kernel: 3}\n",
-     "a reshape before it gave this shape: reshape to [height, width, channels] for image layers"),
-    ("input: [8, 32]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "`reshape_1` (reshape 784) before it made a vector: image layers go before it"),
+    ("input: [28, 28]\nblocks:\n  - {type: rescaling, scale: 0.5}\n"
+     "  - {type: conv, filters: 4, kernel: 3}\n",
      "the model's input is no image: give `input` as [H, W, C] for images"),
 ])  # fmt: skip
 def test_an_image_layer_on_a_vector_says_where_the_vector_came_from(spec, hint):
@@ -853,6 +860,10 @@ def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
     assert "15 output channels (`filters`)" in d.message
     assert [r.message for r in d.related] == ["`width` comes from blocks[0].set.width",
                                               "in the spec included by blocks[0]"]  # fmt: skip
+    # a name both keys read is noted once (a review saw it twice)
+    d = lowering_error(GROUPS + '  - {type: conv, filters: "${g}", kernel: 3, groups: "${g // 5}"}\n',
+                       ("g=16",))  # fmt: skip
+    assert [r.message for r in d.related] == ["`g` comes from --set g=16"]
 
 
 @pytest.mark.parametrize(

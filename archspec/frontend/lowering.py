@@ -60,11 +60,7 @@ class Lowering:
                 e.code,
                 f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
                 (*path, key) if key else path,
-                hint=_hint(
-                    e,
-                    block,
-                    [self.graph.shape_of(t) for t in info.inputs if t in self.graph.inputs],
-                ),
+                hint=self._rank_hint(info.inputs) if e.code == "E403" else _hint(e, block),
             )
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
@@ -75,15 +71,27 @@ class Lowering:
         """The output shape of the block (or the input) with final name `name`."""
         return self.graph.shape_of(self.tensors[name])
 
-
-def _hint(e: ShapeError | LimitExceeded, block: Block, inputs: list[Shape]) -> str | None:
-    """An op's hint, fitted to the block: `padding: same` only where it has that key; the model
-    input's shape where the block reads one that is no image (`inputs`: the model inputs it
-    reads): no flatten or reshape made its shape."""
-    hint = e.hint
-    if e.code == "E403" and any(len(s) != 3 for s in inputs):
-        what = "a vector" if any(len(s) == 1 for s in inputs) else "no image"
+    def _rank_hint(self, inputs: list[str]) -> str:
+        """E403's hint (an image layer on another rank): what gave its input that rank, the
+        layer that changed it (going back through the layers that keep it: a rescaling), or
+        the model's input."""
+        tensor = inputs[0]
+        rank = len(self.graph.shape_of(tensor))
+        while tensor not in self.graph.inputs:
+            node = self.graph.nodes[tensor]
+            if not node.inputs or len(self.graph.shape_of(node.inputs[0])) != rank:
+                made = f"`{node.name}` ({node.op.label()}) before it made"
+                if rank == 1:
+                    return f"{made} a vector: image layers go before it"
+                return f"{made} this shape: image layers need (height, width, channels)"
+            tensor = node.inputs[0]
+        what = "a vector" if rank == 1 else "no image"
         return f"the model's input is {what}: give `input` as [H, W, C] for images"
+
+
+def _hint(e: ShapeError | LimitExceeded, block: Block) -> str | None:
+    """An op's hint, fitted to the block: `padding: same` only where it has that key."""
+    hint = e.hint
     field = type(block).model_fields.get("padding")
     same = field is not None and get_args(field.annotation) == get_args(Padding)
     if hint == collapse_hint(padding=True) and not same:

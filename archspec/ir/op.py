@@ -131,8 +131,7 @@ def image(shape: Shape, what: str) -> Shape:
             hint="a flatten, global pool or dense layer before it made a vector: image layers "
             "come before those"
             if len(shape) == 1
-            else "a reshape before it gave this shape: reshape to [height, width, channels] "
-            "for image layers",
+            else "image layers need (height, width, channels)",
             code="E403",
         )
     return shape
