@@ -126,8 +126,7 @@ def test_reshape_of_an_unknown_size_that_no_size_fits_is_e401() -> None:
     e = shape_error(Reshape((4, 4, 6)), (None, 16, 8))
     assert (e.code, e.key) == ("E401", "target_shape")
     assert str(e) == ("reshape to [4, 4, 6] needs 96 values; the input (?, 16, 8) has a "
-                      "multiple of 128 (its known sizes' product), whatever its unknown sizes, "
-                      "and 96 is none")  # fmt: skip
+                      "multiple of 128 values at any size, and 96 is not one")  # fmt: skip
     assert run(Reshape((2, 16, 8)), (None, 16, 8)) == ((2, 16, 8), Cost())  # an unknown 2 fits
     assert run(Reshape((4, 4, 6)), (None, None, 8)) == ((4, 4, 6), Cost())  # 12 = 3 x 4, say
 

@@ -317,3 +317,13 @@ def test_build_without_keras_exits_2_with_the_pip_command(tmp_path: Path) -> Non
         r = subprocess.run([*run, *extra], capture_output=True, text=True, cwd=tmp_path, env=env)
         assert r.returncode == 2 and f"error[{code}]" in r.stderr, (extra, r.stderr)
     assert not (tmp_path / "m.keras").exists()
+
+
+def test_a_network_in_two_spellings_beside_its_savedmodel_folder_is_checked_once(
+    tmp_path: Path,
+) -> None:
+    # a review: with `./resnet50/` (a SavedModel, no specs) it was checked twice
+    (tmp_path / "resnet50").mkdir()
+    r = run_cli("check", "resnet50", "ResNet50", "-f", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [f["file"] for f in json.loads(r.stdout)["files"]] == ["resnet50"]

@@ -541,6 +541,13 @@ def test_an_include_output_named_twice_is_e302_as_at_the_top(tmp_path):
     )
     assert d.message == ("blocks[0].outputs[1] `c` and blocks[0].outputs[0] `c` both name the "
                          "block `c`")  # fmt: skip
+    # two names of one block: a repeated block's name and its last copy's (a review)
+    write(tmp_path, "name: r\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: st, filters: 4, "
+          "kernel: 1, repeat: 2}\n", "r.yaml")  # fmt: skip
+    d = error(write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, path: "
+                    "r.yaml, outputs: [st, st_2]}\n", "h2.yaml")).diagnostics[0]  # fmt: skip
+    assert (d.code, d.path) == ("E302", ("blocks", 0, "outputs", 1))
+    assert d.message.endswith("`st_2` and blocks[0].outputs[0] `st` both name the block `st_2`")
 
 
 def test_repeat_on_a_spec_block_is_reported_at_repeat(tmp_path):

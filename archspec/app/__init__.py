@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import usage_error
-from archspec.core.limits import DEFAULT, Limits
+from archspec.core.limits import DEFAULT, TOLERANCE, Limits
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
@@ -142,10 +142,6 @@ def compile(
     return to_keras(spec if isinstance(spec, Graph) else analyze(spec, sets), name)
 
 
-#: the largest output difference `build --verify` accepts unless told (--tolerance)
-DEFAULT_TOLERANCE = 1e-4
-
-
 @dataclass
 class Build:
     """A spec compiled to Keras by `build`, with where `export` will save it."""
@@ -160,7 +156,7 @@ class Build:
     shapes: dict[str, Shape] | None = None
     force: bool = False
     verify: bool = False
-    tolerance: float = DEFAULT_TOLERANCE
+    tolerance: float = TOLERANCE
     #: the weights loaded into the model (`weights=`), None without
     weights: Loaded | None = None
     #: the Keras backend that built the model: tensorflow, jax or torch
@@ -205,7 +201,7 @@ def build(
     if tolerance is not None and not verify:  # not ignored without a word
         raise usage_error("E003", "--tolerance is what --verify accepts: it needs --verify",
                           hint="add --verify (with -o PATH), or leave --tolerance out")  # fmt: skip
-    tolerance = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    tolerance = TOLERANCE if tolerance is None else tolerance
     from archspec.backends.keras.backend import check_loaded, choose
     from archspec.backends.keras.save import check_target
 

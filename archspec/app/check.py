@@ -207,7 +207,8 @@ def run(
     for name in given:
         try:
             for f in find_specs([name], skipped):
-                member = named(f.name) if not f.suffix and not os.path.lexists(f) else None
+                # a zoo name (not a file of that name; a SavedModel folder of it is no spec)
+                member = named(f.name) if not f.suffix and not os.path.isfile(f) else None
                 if member is None or member not in members:
                     found.setdefault(f, None)
                     members.update([member] if member else [])

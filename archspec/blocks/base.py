@@ -112,6 +112,8 @@ class Block(BaseModel):
     #: other names a user may write for this type (Keras's layer class, as `Conv2D`, or the
     #: module's name in papers): an unknown type that is one of them is hinted as this type
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: the keys an alias stands for beside the type (`fused_mbconv`: `fused: true`), for its hint
+    alias_keys: ClassVar[dict[str, str]] = {}
     #: other names of keys (Keras's argument names: mbconv's `expand_ratio`), for the same hint
     key_aliases: ClassVar[dict[str, str]] = {}
 

@@ -77,6 +77,7 @@ class MBConv(Block):
         "activation: swish, bn_momentum: 0.9, roles: {dwconv: dwconv2}}"
     )
     aliases: ClassVar[tuple[str, ...]] = ("inverted_residual", "fused_mbconv")
+    alias_keys: ClassVar[dict[str, str]] = {"fused_mbconv": "fused: true"}
     #: keras.applications' block arguments (efficientnet.py's `block`)
     key_aliases: ClassVar[dict[str, str]] = {
         "expand_ratio": "expansion", "filters_out": "filters", "kernel_size": "kernel",

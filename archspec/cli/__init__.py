@@ -15,6 +15,7 @@ from archspec import __version__
 from archspec.cli import options
 from archspec.cli.options import Force, Format, Output, Quiet, SetOption, SpecArg, SpecOptions
 from archspec.core.errors import STATE
+from archspec.core.limits import TOLERANCE
 
 BuildFormat = Literal["keras", "savedmodel", "tflite", "onnx"]
 CheckFormat = Literal["text", "json", "github", "sarif"]
@@ -87,7 +88,7 @@ def build(
         help="Reload the saved model and compare its outputs with Keras's.")] = False,
     tolerance: Annotated[float | None, typer.Option("--tolerance", metavar="T",
         parser=options.number("--tolerance", "1e-5"), show_default=False,
-        help="Max abs difference --verify accepts (default: 1e-4).")] = None,
+        help=f"Max abs difference --verify accepts (default: {TOLERANCE:g}).")] = None,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
     weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
         "applications' or Keras 3's .weights.h5) or a .keras archive.",

@@ -31,6 +31,8 @@ from archspec.core.units import parse_quantity
 
 #: Bytes per activation element: float32, the Keras default.
 BYTES_PER_ELEMENT = 4
+#: the largest output difference `build --verify` accepts unless told (--tolerance)
+TOLERANCE = 1e-4
 #: The largest integer TensorFlow takes in a layer's attributes and shapes (int32).
 INT32_MAX = 2**31 - 1
 

@@ -11,7 +11,7 @@ from archspec.core.errors import Diagnostic, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve import Resolved, lowered, placed, with_warnings
+from archspec.frontend.resolve import Resolved, lowering_error, with_warnings
 from archspec.ir.graph import Graph
 
 
@@ -29,9 +29,8 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         for item in resolved.items:
             problem = lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                where = item.doc or doc
-                problem = lowered(where, problem, item.block.type, item.seen)
-                raise SpecError(placed(where, problem, item.use, item.notes))
+                raise lowering_error(item.doc or doc, problem, item.block.type, item.seen,
+                                     item.use, item.notes)  # fmt: skip
         graph, tensors = lowering.graph, lowering.tensors
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]

@@ -155,7 +155,7 @@ class SpecModel(_Strict):
 
     @model_validator(mode="after")
     def _one_input_key(self) -> SpecModel:
-        if self.input is not None and self.inputs is not None:  # at the second key
+        if self.input is not None and self.inputs is not None:  # at `inputs`
             raise KeyValueError(BOTH_INPUTS, "inputs")
         if self.input is None and self.inputs is None:
             raise ValueError(ONE_INPUT)
@@ -214,7 +214,10 @@ def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:
     names = {a: k for k in types if k in REGISTRY for a in REGISTRY[k].aliases}
     names |= {k: k for k in types}
     near = closest(kind, names)
-    return None if near is None else f"did you mean `{names[near]}`?"
+    if near is None:
+        return None
+    keys = REGISTRY[names[near]].alias_keys.get(near) if names[near] in REGISTRY else None
+    return f"did you mean `{names[near]}`" + (f" with `{keys}`?" if keys else "?")
 
 
 def _near_type(key: str) -> bool:

@@ -217,14 +217,13 @@ def translate(
             )
         elif e["loc"][-1:] == ("[key]",):  # a mapping's key (`params: {2x: 3}`), not its value
             key = str(path[-1])
-            text = _EXPECTED.get(kind) or (
-                f"a name of at most {e['ctx']['max_length']} characters"
-                if kind == "string_too_long"
-                else e["msg"].removeprefix("Input should be ")
-            )
             shown = key if len(key) <= 40 else key[:40] + "..."
-            out.append(doc.diag("E202", f"{format_path(base + path)}: the key `{shown}` is not "
-                                f"{text}", base + path, key=True,
+            what = f"{format_path((*base, *path[:-1], shown))}: the key `{shown}`"
+            if kind == "string_too_long":
+                what += f" has {len(key):,} characters, more than {e['ctx']['max_length']}"
+            else:
+                what += f" is not {_EXPECTED.get(kind) or e['msg']}"
+            out.append(doc.diag("E202", what, base + path, key=True,
                                 hint=_text_hint(key, {kind})))  # fmt: skip
         elif kind == "value_error" and isinstance(e["ctx"].get("error"), KeyValueError):
             at = (*base, *path, e["ctx"]["error"].key)

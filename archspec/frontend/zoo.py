@@ -180,15 +180,18 @@ def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | Non
 
 def network_family(path: str | os.PathLike[str], param: str) -> tuple[str, str] | None:
     """The zoo family, with `param`, of which the zoo network at `path` is a member under the
-    same name (`resnet50`: `resnet` and `50`), and its value there; None where it is none (a
-    `--set depth=101` on `resnet50` means the family)."""
+    same name, and what says so (`resnet50`: `resnet`, and "`resnet50` is the zoo family
+    `resnet` at depth=50"); None where it is none (a `--set depth=101` on `resnet50` means the
+    family: the hints of params.py and include.py go on from there)."""
     file = Path(path)
     zoo = files()
     own = zoo.get(file.stem)
     if own is None or is_family(own) or os.path.realpath(own) != os.path.realpath(file):
         return None
     found = _member(folded(file.stem), zoo)
-    return (found[0], found[2]) if found is not None and found[1] == param else None
+    if found is None or found[1] != param:
+        return None
+    return found[0], f"`{file.stem}` is the zoo family `{found[0]}` at {param}={found[2]}"
 
 
 def _member(wanted: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:

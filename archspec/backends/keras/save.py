@@ -35,7 +35,7 @@ from archspec.core.files import (
     temp_path,
     terminated_cleanly,
 )
-from archspec.core.limits import BYTES_PER_ELEMENT
+from archspec.core.limits import BYTES_PER_ELEMENT, TOLERANCE
 from archspec.core.units import Shape, compact
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
@@ -225,7 +225,7 @@ def export(
     *,
     force: bool = False,
     verify: bool = False,
-    tolerance: float = 1e-4,
+    tolerance: float = TOLERANCE,
     status: Status | None = None,
     reference: Any = None,
     shapes: dict[str, Shape] | None = None,

@@ -32,8 +32,7 @@ class Reshape(Op):
             if -1 not in self.target_shape and given % total:
                 raise ShapeError(
                     f"reshape to {target} needs {given:,} values; the input {message(shape)} "
-                    f"has a multiple of {total:,} (its known sizes' product), whatever its "
-                    f"unknown sizes, and {given:,} is none",
+                    f"has a multiple of {total:,} values at any size, and {given:,} is not one",
                     key="target_shape",
                     hint=f"choose sizes whose product is a multiple of {total:,}, or -1 in one "
                     "place for the size that fits",

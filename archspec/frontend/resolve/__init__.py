@@ -69,7 +69,7 @@ from archspec.frontend.resolve.naming import Names, check_count, check_letters
 from archspec.frontend.resolve.origins import (
     given,
     included_set,
-    lowered,
+    lowering_error,
     seen,
     with_origin_notes,
     written_as,
@@ -96,7 +96,7 @@ from archspec.frontend.resolve.shapes import SHAPE, Shapes
 from archspec.frontend.schema import SpecModel, validate_block
 from archspec.frontend.translate import translate
 
-__all__ = ["Item", "Resolved", "lowered", "parse_sets", "placed", "resolve", "with_use",
+__all__ = ["Item", "Resolved", "lowering_error", "parse_sets", "placed", "resolve", "with_use",
            "with_warnings"]  # fmt: skip
 
 

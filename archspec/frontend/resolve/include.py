@@ -258,12 +258,10 @@ def _family(file: str, key: str) -> str | None:
     """Where the included spec is a zoo network that a zoo family has as a member, and `set`
     gives that family's param (`path: resnet50` with `depth`): the family to name."""
     found = zoo.network_family(file, key)
-    if found is None:
-        return None
-    family, value = found
     return (
-        f"`{Path(file).stem}` is the zoo family `{family}` at {key}={value}; for another, "
-        f"include the family: `path: {family}`"
+        None
+        if found is None
+        else f"{found[1]}; for another, include the family: `path: {found[0]}`"
     )
 
 
@@ -361,10 +359,11 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
             where = (*path, "outputs", k)
             raise fail(doc, "E301", f"{format_path(where)}: `{ref}` has `repeat: 0` and "
                        "passes on the included spec's input", where)  # fmt: skip
-        if ref in out:  # as the top-level `outputs` (scope.read_outputs)
-            where, j = (*path, "outputs", k), use.outputs.index(ref)
+        if names[ref] in out.values():  # as the top-level `outputs` (scope.read_outputs)
+            first = next(r for r in out if out[r] == names[ref])
+            where, j = (*path, "outputs", k), use.outputs.index(first)
             raise fail(doc, "E302", f"{format_path(where)} `{ref}` and "
-                       f"{format_path((*path, 'outputs', j))} `{ref}` both name the block "
-                       f"`{ref}`", where, hint="name each output once")  # fmt: skip
+                       f"{format_path((*path, 'outputs', j))} `{first}` both name the block "
+                       f"`{names[ref]}`", where, hint="name each output once")  # fmt: skip
         out[ref] = names[ref]
     return out

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from archspec.core.errors import Diagnostic, KeyPath, Related, describe, format_path
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.errors import SetNote, at_default, default_at
+from archspec.frontend.resolve.errors import SetNote, at_default, default_at, placed
 from archspec.frontend.translate import number_hint, written_at
 
 #: a file, line and column
@@ -248,6 +248,13 @@ def seen(env: dict[str, Any]) -> Seen:
     return env, PARAMS.get(), GIVEN.get()
 
 
+def lowering_error(doc: Document, d: Diagnostic, kind: str, saw: Seen | None,
+                   use: KeyPath | None, notes: tuple[Related, ...]) -> SpecError:  # fmt: skip
+    """The error to raise for `d`, found by lowering in a block of type `kind` of `doc` (the
+    spec it stands in): `lowered`'s notes, then `placed`'s (its use site, its includes)."""
+    return SpecError(placed(doc, lowered(doc, d, kind, saw), use, notes))
+
+
 def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagnostic:
     """`d`, an error that lowering found at a key of a block of type `kind` (`groups: 3` does
     not divide the channels), with the notes resolve gives its own errors: where the values its
@@ -269,7 +276,8 @@ def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagno
         d = with_origin_notes(doc, d, env)
         for path in named:
             other = with_origin_notes(doc, dataclasses.replace(d, path=path, related=()), env)
-            d = dataclasses.replace(d, related=(*d.related, *other.related))
+            related = dict.fromkeys((*d.related, *other.related))  # a name both keys read: once
+            d = dataclasses.replace(d, related=tuple(related))
         return d
     finally:
         GIVEN.reset(inner)

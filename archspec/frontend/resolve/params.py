@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from archspec.blocks import Block
@@ -88,13 +87,10 @@ def _family(file: str | None, item: str) -> str | None:
     family's param (`resnet50 --set depth=101`): the family to name."""
     name, text = split_set(item)
     found = zoo.network_family(file, name) if file else None
-    if not file or found is None:
+    if found is None:
         return None
-    family, value = found
-    return (
-        f"`{Path(file).stem}` is the zoo family `{family}` at {name}={value}; for another, "
-        f"name the family: `{family} {option(item)} {name}={text.strip()}`"
-    )
+    family, said = found
+    return f"{said}; for another, name the family: `{family} {option(item)} {name}={text.strip()}`"
 
 
 def _listed(params: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ class Item:
     doc: Document | None = None
     notes: tuple[Related, ...] = ()
     #: what its `${...}` saw (origins.seen), for the notes of an error lowering finds in it
-    seen: Seen | None = None
+    seen: Seen | None = field(default=None, compare=False, repr=False)
 
     @property
     def group(self) -> tuple[str, str] | None:

@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from archspec.blocks import Block
-from archspec.core.errors import KeyPath, Related, SpecError
+from archspec.core.errors import KeyPath, Related
 from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve.errors import placed
-from archspec.frontend.resolve.origins import Seen, lowered
+from archspec.frontend.resolve.origins import Seen, lowering_error
 from archspec.frontend.schema import SpecModel
 
 IN_SHAPE = "in_shape"
@@ -84,8 +83,7 @@ class Shapes:
         for item in self.items[self.done :]:
             problem = self.lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                where = item.doc or self.doc
-                problem = lowered(where, problem, item.block.type, item.seen)
-                raise SpecError(placed(where, problem, item.use, item.notes))
+                raise lowering_error(item.doc or self.doc, problem, item.block.type, item.seen,
+                                     item.use, item.notes)  # fmt: skip
             self.done += 1
         return self.lowering.shape(name)
