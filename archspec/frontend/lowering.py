@@ -80,7 +80,7 @@ class Lowering:
         while tensor not in self.graph.inputs:
             node = self.graph.nodes[tensor]
             if not node.inputs or len(self.graph.shape_of(node.inputs[0])) != rank:
-                made = f"`{node.name}` ({node.op.label()}) before it made"
+                made = f"`{node.name}` ({node.op.describe()}) before it made"
                 if rank == 1:
                     return f"{made} a vector: image layers go before it"
                 return f"{made} this shape: image layers need (height, width, channels)"
