@@ -66,6 +66,15 @@ def test_stdin_for_check_render_and_diff():
     assert r.exit_code == 0 and "no change" in r.stdout
 
 
+def test_an_error_in_standard_input_shows_its_line():
+    # a review: there was no file to read the line from, so none was shown
+    broken = "name: x\ninput: [8, 8, 4]\nblocks:\n  - {type: conv, filters: 0, kernel: 3}\n"
+    r = run("check", "-", stdin=broken)
+    assert r.exit_code == 1
+    assert "<stdin>:4:27: error[E204]" in r.stderr
+    assert "    4 |   - {type: conv, filters: 0, kernel: 3}\n      |" in r.stderr
+
+
 def test_stdin_errors_name_stdin():
     for command in ("check", "render", "plot", "build"):
         args = ["-o", "unused.svg"] if command == "plot" else []

@@ -13,6 +13,10 @@ from typing import Literal
 
 KeyPath = tuple[str | int, ...]
 
+#: the text of each spec read under a name that is no file (`<stdin>`, `<spec>`), the last one
+#: of each: the renderers show its lines under its errors, as they read a file's from disk
+SOURCES: dict[str, str] = {}
+
 #: set by the CLI's --debug: tracebacks of internal errors and converters' output are shown
 STATE: dict[str, bool] = {"debug": False}
 

@@ -21,7 +21,15 @@ from typing import Any
 
 import yaml
 
-from archspec.core.errors import Diagnostic, KeyPath, SpecError, describe, format_path, usage_error
+from archspec.core.errors import (
+    SOURCES,
+    Diagnostic,
+    KeyPath,
+    SpecError,
+    describe,
+    format_path,
+    usage_error,
+)
 from archspec.core.limits import DEFAULT, Limits
 from archspec.frontend.syntax import BREAK, syntax_error
 
@@ -146,6 +154,8 @@ def load_bytes(raw: bytes, file: str = "<spec>", limits: Limits | None = None) -
 
 def load_text(text: str, file: str = "<spec>", limits: Limits | None = None) -> Document:
     """Load one YAML document whose top level is a mapping."""
+    if file.startswith("<") and file.endswith(">"):  # no file to show lines from (SOURCES)
+        SOURCES[file] = text
     bad = _NON_PRINTABLE.search(text)
     if bad:  # found before parsing, so that the error has a position (the reader's has none)
         line, col = text_position(text, bad.start())

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from archspec.core.errors import Diagnostic, Related
+from archspec.core.errors import SOURCES, Diagnostic, Related
 from archspec.core.units import human, macs_str, shape_str
 from archspec.ir.graph import Graph, Stride
 
@@ -91,8 +91,16 @@ def more_line(omitted: Sequence[Diagnostic], where: str = " in this file") -> st
     return f"... and {' and '.join(parts)}{where}"
 
 
-@lru_cache(maxsize=8)
 def _source_lines(file: str) -> tuple[str, ...]:
+    """The lines of the spec `file`: standard input's (`check -`) or a text given to the API
+    as read (core.errors.SOURCES: not cached, the next text may differ), else from disk."""
+    if file in SOURCES:
+        return tuple(SOURCES[file][: 1 << 20].splitlines())
+    return _file_lines(file)
+
+
+@lru_cache(maxsize=8)
+def _file_lines(file: str) -> tuple[str, ...]:
     try:
         with open(file, encoding="utf-8-sig", errors="replace") as f:
             return tuple(f.read(1 << 20).splitlines())
