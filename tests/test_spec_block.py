@@ -556,3 +556,15 @@ def test_repeat_on_a_spec_block_is_reported_at_repeat(tmp_path):
     d = error(write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n"
                     "  - {type: spec, path: b.yaml, repeat: 2}\n")).diagnostics[0]  # fmt: skip
     assert (d.code, d.path, d.line, d.col) == ("E204", ("blocks", 0, "repeat"), 4, 32)
+
+
+def test_an_include_path_without_its_suffix_is_hinted_to_the_file_beside(tmp_path):
+    # a review: `path: bb` beside bb.yaml was hinted with the zoo's names only
+    write(tmp_path, "name: b\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten}\n", "bb.yaml")
+    d = error(write(tmp_path, "name: h\ninput: [8, 8, 3]\nblocks:\n"
+                    "  - {type: spec, path: bb}\n")).diagnostics[0]  # fmt: skip
+    assert (d.code, d.hint) == ("E505", "did you mean `bb.yaml`?")
+    # read from standard input, the path is relative to the current folder, not "this spec"
+    with pytest.raises(SpecError) as e:
+        api.load(text="name: h\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, path: zzqq}\n")
+    assert e.value.diagnostics[0].hint.startswith("give a path relative to the current folder")

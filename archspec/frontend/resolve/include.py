@@ -174,12 +174,16 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
     hint: str | None
     if "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
         hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
-    else:
-        hint = did_you_mean(word, zoo_names())
+    else:  # `bb` beside `bb.yaml`: a path names a file with its suffix
+        beside = [
+            f"{use.path}{x}" for x in (".yaml", ".yml") if (folder / f"{use.path}{x}").is_file()
+        ]
+        hint = f"did you mean `{beside[0]}`?" if beside else did_you_mean(word, zoo_names())
     place = "the current folder" if str(folder) == "." else folder  # not `in .`
+    spec = "the current folder" if doc.file.startswith("<") else "this spec"  # `check -`
     raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {place}, "
                "nor a zoo spec of that name", where,
-               hint=hint or "give a path relative to this spec, or a zoo name: "
+               hint=hint or f"give a path relative to {spec}, or a zoo name: "
                + ", ".join(zoo_names()))  # fmt: skip
 
 
