@@ -56,10 +56,17 @@ def _natural(path: Path) -> list[int | str]:
 
 def files() -> dict[str, Path]:
     """Zoo name -> spec file: the networks in natural order, then the families."""
+    return dict(_found())
+
+
+@cache
+def _found() -> tuple[tuple[str, Path], ...]:
+    """The zoo's files, looked for once per process: a SPEC that names the zoo is looked up
+    by the folder search, `check`'s dedupe and loading."""
     top, families = root(), root() / FAMILIES
     found = sorted(top.glob("*.yaml"), key=_natural)
     found += sorted(families.glob("*.yaml"), key=_natural)
-    return {p.stem: p for p in found}
+    return tuple((p.stem, p) for p in found)
 
 
 def is_family(path: Path) -> bool:
