@@ -29,8 +29,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         for item in resolved.items:
             problem = lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                raise lowering_error(item.doc or doc, problem, item.block.type, item.seen,
-                                     item.use, item.notes)  # fmt: skip
+                raise lowering_error(doc, problem, item)
         graph, tensors = lowering.graph, lowering.tensors
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]

@@ -105,13 +105,15 @@ def diff(old: Graph, new: Graph) -> Diff:
     """Compare two analysed specs."""
     old_facts = _facts(old)
     new_facts = _facts(new)
-    old_keys, new_keys = _keys(old, old_facts), _keys(new, new_facts)
+    old_prefix, new_prefix = _prefix(old, old_facts), _prefix(new, new_facts)
+    old_keys = [b.name.removeprefix(old_prefix) for b in old_facts]
+    new_keys = [b.name.removeprefix(new_prefix) for b in new_facts]
     pairs = _match(
         [(b.name, k, b.type) for b, k in zip(old_facts, old_keys, strict=True)],
         [(b.name, k, b.type) for b, k in zip(new_facts, new_keys, strict=True)],
     )
     # one name: the same, or both named after their model alike (`convnext_tiny_stem`)
-    stripped = old_keys != [b.name for b in old_facts] and new_keys != [b.name for b in new_facts]
+    stripped = bool(old_prefix and new_prefix)
     renamed = {old_facts[i].name: new_facts[j].name for i, j in pairs.items()}
     rows: list[BlockChange] = []
     matched_new = {j: i for i, j in pairs.items()}
@@ -137,19 +139,17 @@ def _facts(graph: Graph) -> list[BlockFacts]:
     return [BlockFacts.of(b, graph, owner) for b in graph.blocks]
 
 
-def _keys(graph: Graph, facts: list[BlockFacts]) -> list[str]:
-    """The blocks' names to match by: without the model's name and `_` in front where every
-    block's name has them (keras.applications' ConvNeXt names its layers so: the members'
-    `convnext_tiny_stem` and `convnext_small_stem` are one block)."""
+def _prefix(graph: Graph, facts: list[BlockFacts]) -> str:
+    """What to take off the blocks' names to match them by: the model's name and `_` where
+    every block's name begins so (keras.applications' ConvNeXt names its layers so: the
+    members' `convnext_tiny_stem` and `convnext_small_stem` are one block), else nothing."""
     prefix = f"{graph.name}_"
-    if facts and all(f.name.startswith(prefix) for f in facts):
-        return [f.name.removeprefix(prefix) for f in facts]
-    return [f.name for f in facts]
+    return prefix if facts and all(f.name.startswith(prefix) for f in facts) else ""
 
 
 def _match(old: list[tuple[str, str, str]], new: list[tuple[str, str, str]]
            ) -> dict[int, int]:  # fmt: skip
-    """old index -> new index, of (name, key, type) triples (`_keys`): by name, then the
+    """old index -> new index, of (name, key, type) triples (key: `_prefix` off): by name, then the
     unmatched ones by key, then by position where their types agree (two unrelated networks
     paired a conv with a zero_pad as a rename)."""
     pairs: dict[int, int] = {}

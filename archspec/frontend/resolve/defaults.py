@@ -58,18 +58,18 @@ def with_defaults(
         return raw, set()
     values = dict(own or {})
     block = {**values, **raw}
-    for key, value in inherited(kind, block, batch_norm or {}).items():
+    for key, value in _inherited(kind, block, batch_norm or {}).items():
         if key not in block:
             block[key] = values[key] = value
     return block, set(values) - set(raw)
 
 
-def inherited(kind: str, block: dict[str, Any], batch_norm: dict[str, Any]) -> dict[str, Any]:
+def _inherited(kind: str, block: dict[str, Any], batch_norm: dict[str, Any]) -> dict[str, Any]:
     """`defaults.batch_norm`'s values as the `bn_*` keys of `block`, of type `kind`, where it
     emits batch norms (`mbconv` always, `conv` with `batch_norm: true`); none for a
     user-defined type, whose inner `batch_norm` blocks take them themselves."""
     cls = REGISTRY.get(kind)
-    if cls is None or kind == "batch_norm" or not batch_norm:
+    if cls is None or kind == "batch_norm":
         return {}
     switch = cls.model_fields.get("batch_norm")
     if block.get("batch_norm", True if switch is None else switch.default) is not True:

@@ -80,7 +80,7 @@ def defined_here(doc: Document, kind: str) -> Related:
 
 def default_at(doc: Document, kind: str, key: str) -> KeyPath:
     """Where a key that a block of type `kind` took from `defaults` is written: its type's
-    `defaults.<kind>.<key>`, else (a `bn_*` key, defaults.py's `inherited`) under
+    `defaults.<kind>.<key>`, else (a `bn_*` key, defaults.py's `_inherited`) under
     `defaults.batch_norm`."""
     own: KeyPath = ("defaults", kind, key)
     if own in doc.positions or not key.startswith("bn_"):

@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
+from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
@@ -248,11 +249,28 @@ def seen(env: dict[str, Any]) -> Seen:
     return env, PARAMS.get(), GIVEN.get()
 
 
-def lowering_error(doc: Document, d: Diagnostic, kind: str, saw: Seen | None,
-                   use: KeyPath | None, notes: tuple[Related, ...]) -> SpecError:  # fmt: skip
-    """The error to raise for `d`, found by lowering in a block of type `kind` of `doc` (the
-    spec it stands in): `lowered`'s notes, then `placed`'s (its use site, its includes)."""
-    return SpecError(placed(doc, lowered(doc, d, kind, saw), use, notes))
+class _Resolved(Protocol):
+    """What `lowering_error` reads of a resolved block (result.Item, which imports this)."""
+
+    @property
+    def block(self) -> Block: ...
+    @property
+    def doc(self) -> Document | None: ...
+    @property
+    def use(self) -> KeyPath | None: ...
+    @property
+    def notes(self) -> tuple[Related, ...]: ...
+    @property
+    def seen(self) -> Seen | None: ...
+
+
+def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> SpecError:
+    """The error to raise for `d`, found by lowering in the resolved block `item` (of `doc`, or
+    of the included spec it stands in): `lowered`'s notes, then `placed`'s (its use site, its
+    includes)."""
+    where = item.doc or doc
+    return SpecError(placed(where, lowered(where, d, item.block.type, item.seen), item.use,
+                            item.notes))  # fmt: skip
 
 
 def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagnostic:

@@ -17,14 +17,13 @@ and limits), so a spec that does not read shapes is never lowered here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from archspec.blocks import Block
-from archspec.core.errors import KeyPath, Related
 from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve.origins import Seen, lowering_error
+from archspec.frontend.resolve.origins import lowering_error
+from archspec.frontend.resolve.result import Item
 from archspec.frontend.schema import SpecModel
 
 IN_SHAPE = "in_shape"
@@ -42,27 +41,10 @@ def bindings(shape: Shape) -> dict[str, Any]:
     return {IN_SHAPE: list(shape), IN_CHANNELS: shape[-1] if shape else None}
 
 
-class _Lowered(Protocol):
-    @property
-    def block(self) -> Block: ...
-    @property
-    def path(self) -> KeyPath: ...
-    @property
-    def groups(self) -> tuple[tuple[str, str], ...]: ...
-    @property
-    def use(self) -> KeyPath | None: ...
-    @property
-    def doc(self) -> Document | None: ...
-    @property
-    def notes(self) -> tuple[Related, ...]: ...
-    @property
-    def seen(self) -> Seen | None: ...
-
-
 class Shapes:
     """The shapes of the blocks expanded so far (`items`, which grows), lowered on demand."""
 
-    def __init__(self, doc: Document, model: SpecModel, items: Sequence[_Lowered]) -> None:
+    def __init__(self, doc: Document, model: SpecModel, items: Sequence[Item]) -> None:
         self.doc = doc
         self.model = model
         self.items = items
@@ -83,7 +65,6 @@ class Shapes:
         for item in self.items[self.done :]:
             problem = self.lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                raise lowering_error(item.doc or self.doc, problem, item.block.type, item.seen,
-                                     item.use, item.notes)  # fmt: skip
+                raise lowering_error(self.doc, problem, item)
             self.done += 1
         return self.lowering.shape(name)
