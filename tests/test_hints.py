@@ -85,6 +85,15 @@ def test_keras_and_paper_names_of_types_and_keys(block, hint):
     assert d.code in ("E205", "E201") and d.hint == f"did you mean `{hint}`?", d
 
 
+def test_an_unknown_type_is_named_as_written():
+    """A type that is a word is quoted as the spec writes it (`x`), as every other name is;
+    another kind of value is described (a walkthrough: 'LayerNormalization' (a string))."""
+    d = diagnose(HEAD + "  - {type: LayerNormalization}\n")
+    assert d.message.endswith("unknown block type `LayerNormalization`"), d.message
+    d = diagnose(HEAD + "  - {type: 3}\n")
+    assert d.message.endswith("unknown block type 3 (an integer)"), d.message
+
+
 def test_a_keras_key_name_in_defaults():
     d = diagnose(HEAD.replace("blocks:", "defaults: {mbconv: {expand_ratio: 2}}\nblocks:")
                  + "  - {type: mbconv, filters: 8}\n")  # fmt: skip

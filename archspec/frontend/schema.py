@@ -248,7 +248,8 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
         return [
             doc.diag(
                 "E205",
-                f"{format_path(path)}.type: unknown block type {describe(kind)}",
+                f"{format_path(path)}.type: unknown block type "
+                + (f"`{kind}`" if isinstance(kind, str) else describe(kind)),
                 (*path, "type"),
                 hint=type_hint(str(kind))
                 or "see `archspec blocks` for the types; nothing in a spec names Python code",
