@@ -332,10 +332,12 @@ def test_collapse_of_a_model_that_is_one_instance_draws_what_it_holds():
 
 
 def test_collapsed_taps_of_an_instance_name_their_blocks():
-    # the backbone hands out three tensors: each edge says which block it comes from
+    # the backbone hands out three tensors: each edge says which block it comes from, by the
+    # name it has in the box's spec (`backbone.conv3_block4`), not repeating the box's name:
+    # side by side, two full names touched
     edges = _edges(source(FPN, collapse=True))
     label = edges[("group:backbone", "lateral3")]
-    assert 'label=" backbone_conv3_block4\\n 28x28x512"' in label
+    assert 'label=" conv3_block4\\n 28x28x512"' in label
     # an encoder stage of the U-Net hands out one tensor (to the next stage and its decoder)
     unet = _edges(source(UNET, collapse=True))
     assert 'label=" 568x568x64"' in unet[("group:enc1", "group:dec1")]
