@@ -187,6 +187,19 @@ def test_inception_branches_start_side_by_side_in_order():
         assert [a for a, _ in order] + [order[-1][1]] == [f"hdr:{block}", *heads], chain
 
 
+def test_the_main_path_of_a_deep_network_is_drawn_straight():
+    """The longest path through the layers is one column: DenseNet-121's dense layers drifted
+    sideways by a few points each (540 pt from top to bottom, a PNG three times as wide as
+    its drawing) under graphviz-pure, pushed aside by the skips into each concat."""
+    graph = api.analyze(ROOT / "specs/families/densenet.yaml")
+    svg = dot.render(dot.to_pydot(graph), "svg").decode()
+    xs = [float(x) for x in re.findall(
+        r"<title>conv\d_block\d+_concat</title>\n<path[^>]*/>\n<text[^>]* x=\"([-\d.]+)\"", svg
+    )]  # fmt: skip
+    assert len(xs) == 58  # the 6 + 12 + 24 + 16 dense layers
+    assert max(xs) - min(xs) < 20, (min(xs), max(xs))
+
+
 def test_collapse_draws_one_box_per_block():
     graph = api.analyze(ROOT / "specs/vgg16.yaml")
     source = dot.to_pydot(graph, collapse=True).to_string()

@@ -5,7 +5,8 @@ cluster (name, type, key parameters, params and MACs) holding its layers, inside
 each user-defined block instance or included spec, nested as they are (dot_groups.py); `collapse`
 draws one box per top-level block or instance instead. Edges carry tensor shapes where the shape
 changes and wherever they enter another block (an unlabelled edge carries the shape of the
-labelled edge above it). Residual shortcuts and skips are dashed and kept off the main path;
+labelled edge above it). Residual shortcuts and skips are dashed and kept off the main path,
+which is drawn as one straight column;
 Inception branches sit side by side in emission order. Palettes and labels: dot_style.py.
 
 Diagrams are bounded (bounds.py, E712: checked before layout, with a `--collapse` hint), and a
@@ -111,6 +112,7 @@ def _terminal(name: str, label: str) -> pydot.Node:
 
 def _expanded(g: pydot.Dot, graph: Graph) -> None:
     shortcut = _shortcut_edges(graph)
+    spine = _spine(graph)
     ids = Ids()
 
     def draw(into: pydot.Graph, units: list[Instance | BlockInfo]) -> None:
@@ -120,7 +122,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
                 draw(box, u.children)
                 into.add_subgraph(box)
             else:
-                into.add_subgraph(_block_cluster(graph, u, ids("block", u.name)))
+                into.add_subgraph(_block_cluster(graph, u, ids("block", u.name), spine))
 
     draw(g, nest(graph.blocks))
     labelled: set[str] = set()
@@ -137,7 +139,23 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
         g.add_edge(pydot.Edge(quote(out), quote(f"out:{k}"), label=shape_label(graph, out)))
 
 
-def _block_cluster(graph: Graph, b: BlockInfo, cluster_id: str) -> pydot.Subgraph:
+def _spine(graph: Graph) -> set[str]:
+    """The layers of the longest path into the deepest output: one Graphviz `group`, which dot
+    draws as a straight column. Without it a deep network's column drifts sideways, pushed a
+    little by each skip (DenseNet-121's by 540 pt from top to bottom)."""
+    depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
+    for node in graph.nodes.values():  # nodes are in order: inputs come first
+        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
+    path: set[str] = set()
+    tensor = max(graph.outputs, key=depth.__getitem__, default=None)
+    while tensor in graph.nodes:
+        path.add(tensor)
+        tensor = max(graph.nodes[tensor].inputs, key=depth.__getitem__, default=None)
+    return path
+
+
+def _block_cluster(graph: Graph, b: BlockInfo, cluster_id: str, spine: set[str]
+                   ) -> pydot.Subgraph:  # fmt: skip
     pal = palette(b.type)
     cluster = pydot.Subgraph(  # Graphviz draws a subgraph named cluster_* as a box
         quote(cluster_id),
@@ -158,7 +176,10 @@ def _block_cluster(graph: Graph, b: BlockInfo, cluster_id: str) -> pydot.Subgrap
     heads = []
     for n in b.nodes:
         node = graph.nodes[n]
-        cluster.add_node(pydot.Node(quote(n), label=quote(node.op.describe()), color=pal.border))
+        attrs: dict[str, Any] = {"label": quote(node.op.describe()), "color": pal.border}
+        if n in spine:
+            attrs["group"] = "spine"
+        cluster.add_node(pydot.Node(quote(n), **attrs))
         if all(graph.nodes.get(i, node).block != b.name or i in graph.inputs for i in node.inputs):
             heads.append(n)
     # The header shares the first rank with the block's first layer(s), to their left, so
