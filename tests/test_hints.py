@@ -875,6 +875,20 @@ def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
     assert [r.message for r in d.related] == ["`g` comes from --set g=16"]
 
 
+def test_a_set_value_written_as_an_expression_is_noted_too():
+    """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
+    gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`
+    told the user to wrap the spec's `${n}` in int(...) where the fix is the `--set`."""
+    text = ("name: z\ninput: [8]\nparams: {n: 10, m: 2}\nblocks:\n"
+            '  - {type: dense, units: "${n}"}\n  - {type: dense, units: "${n * m}"}\n')  # fmt: skip
+    for item in ("n=-1", "n=${-1}", "m=${-1}", "n=${1 + 0.5}"):
+        with pytest.raises(SpecError) as e:
+            archspec.analyze(archspec.load(text=text, sets=[item]))
+        d = e.value.diagnostics[0]
+        assert f"`{item[0]}` comes from --set {item}" in [r.message for r in d.related], (item, d)
+        assert "int(" not in (d.hint or ""), (item, d.hint)
+
+
 @pytest.mark.parametrize(
     ("top", "path", "col", "hint"),
     [  # a review: "params.2x: expected an identifier ..., received 3 (an integer)" at the value

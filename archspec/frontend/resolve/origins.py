@@ -94,6 +94,14 @@ def given(file: str | None, values: dict[str, tuple[Any, str]]) -> Iterator[None
         GIVEN.reset(token)
 
 
+def evaluated(doc: Document, name: str, value: Any) -> None:
+    """A `--set` value written as an expression (`--set 'n=${2 * 8}'`), noted as what it gave:
+    the notes compare the value a spec's `${...}` read with the one `GIVEN` holds."""
+    file, values = GIVEN.get()
+    if file == doc.file and name in values:
+        values[name] = (value, values[name][1])
+
+
 def _given(doc: Document) -> dict[str, tuple[Any, str]]:
     """`GIVEN`'s values where `doc` is the spec being resolved, else none."""
     file, values = GIVEN.get()

@@ -40,7 +40,7 @@ from archspec.core.units import shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, fail, with_use
-from archspec.frontend.resolve.origins import given, option, with_origins
+from archspec.frontend.resolve.origins import evaluated, given, option, with_origins
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import SpecModel, validate_spec
@@ -164,6 +164,8 @@ def apply_params(doc: Document, sets: Sequence[str]
                     raise
                 item = next(s for s in last_sets(sets) if set_name(s) == name)
                 raise _set_error(e.diagnostics[0], item, doc.file) from None
+            if name in given:
+                evaluated(doc, name, params[name])
             check_value(doc, params[name], ("params", name))
     elif sets:
         parse_sets(sets, {}, doc.file)
