@@ -875,6 +875,20 @@ def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
     assert [r.message for r in d.related] == ["`g` comes from --set g=16"]
 
 
+def test_a_channels_first_input_that_collapses_is_hinted_channels_last():
+    """A walkthrough (a user from PyTorch): `input: [3, 32, 32]` failed at the second pool with
+    "the height collapses to 0", and nothing said the input reads as 3 rows of 32 channels."""
+    body = "  - {type: conv, filters: 16, kernel: 3, padding: same}\n  - {type: max_pool}\n" * 2
+    d = diagnose("name: m\ninput: [3, 32, 32]\nblocks:\n" + body)
+    assert d.code == "E402"
+    assert d.hint == (
+        "`input` [3, 32, 32] is height 3, width 32 and 32 channels: images are "
+        "channels last, [H, W, C]; a 3-channel image of 32 x 32 is [32, 32, 3]"
+    )
+    d = diagnose("name: m\ninput: [8, 32, 3]\nblocks:\n" + body * 2)  # small, not channels first
+    assert d.code == "E402" and "channels last" not in (d.hint or "")
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

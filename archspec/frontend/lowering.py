@@ -15,7 +15,7 @@ from archspec.blocks import Block
 from archspec.blocks.base import Padding
 from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
 from archspec.core.limits import Limits
-from archspec.core.units import Shape
+from archspec.core.units import Shape, shape_str
 from archspec.frontend.bounds import CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
 from archspec.ir.graph import BlockInfo, Graph
@@ -30,6 +30,7 @@ class Lowering:
         check_inputs(doc, inputs, named, limits)
         self.doc = doc
         self.limits = limits
+        self.named = named
         self.graph = Graph(name=name, inputs=inputs)
         #: final block name -> its output tensor
         self.tensors: dict[str, str] = {n: n for n in self.graph.inputs}
@@ -60,7 +61,9 @@ class Lowering:
                 e.code,
                 f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
                 (*path, key) if key else path,
-                hint=self._rank_hint(info.inputs) if e.code == "E403" else _hint(e, block),
+                hint=self._rank_hint(info.inputs)
+                if e.code == "E403"
+                else (e.code == "E402" and self._layout_hint()) or _hint(e, block),
             )
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
@@ -87,6 +90,18 @@ class Lowering:
             tensor = node.inputs[0]
         what = "a vector" if rank == 1 else "no image"
         return f"the model's input is {what}: give `input` as [H, W, C] for images"
+
+    def _layout_hint(self) -> str | None:
+        """E402's hint (a size collapses) where an input looks channels first, as PyTorch
+        writes it: [3, 32, 32] is 3 rows of 32 channels here."""
+        for name, shape in self.graph.inputs.items():
+            if len(shape) == 3 and shape[0] in (1, 3, 4) and (shape[2] or 0) > 4:
+                key = f"inputs.{name}" if self.named else "input"
+                c, h, w = shape
+                return (f"`{key}` {shape_str(shape, 'spec')} is height {c}, width {h} and {w} "
+                        f"channels: images are channels last, [H, W, C]; a {c}-channel image "
+                        f"of {h} x {w} is {shape_str((h, w, c), 'spec')}")  # fmt: skip
+        return None
 
 
 def _hint(e: ShapeError | LimitExceeded, block: Block) -> str | None:
