@@ -103,6 +103,23 @@ def test_include_by_zoo_name_feature_info_and_pruning():
     assert "backbone_predictions" not in graph.nodes
 
 
+def test_a_listed_output_that_nothing_reads_is_dropped_with_a_warning(tmp_path):
+    """A walkthrough: a backbone-only spec listing three taps built one output, and said nothing
+    of the two it dropped (an ordinary block that feeds nothing gets W301)."""
+    head = ("name: h\ninput: [32, 32, 3]\nblocks:\n"
+            "  - {type: spec, name: bb, path: small.yaml, outputs: [stem, mid, deep]}\n")  # fmt: skip
+    graph = api.analyze(pair(tmp_path, head))
+    assert [graph.shape_of(o) for o in graph.outputs] == [(16, 16, 8)]  # `bb` is `bb.stem`
+    assert [(w.code, w.path, w.hint) for w in graph.warnings] == [
+        ("W301", ("blocks", 0, "outputs", k), f"read it in a later block (`inputs: bb.{name}`) "
+         "or list it in the model's `outputs`") for k, name in ((1, "mid"), (2, "deep"))
+    ]  # fmt: skip
+    # listed in the model's outputs, or read by a later block: no warning
+    graph = api.analyze(pair(tmp_path, head + "  - {type: flatten, inputs: bb.deep}\n"
+                             "outputs: [bb.mid, flatten_1]\n"))  # fmt: skip
+    assert not graph.warnings
+
+
 def test_check_table_and_no_tensorflow():
     code = (
         "import sys\nfrom archspec.cli import main\n"

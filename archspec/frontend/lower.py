@@ -42,7 +42,8 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
 
 def _prune(graph: Graph, resolved: Resolved) -> None:
     """Drop what does not reach an output, as Keras does, and warn about it (not about the
-    blocks of an included spec: a backbone cut at its exposed outputs is meant)."""
+    blocks of an included spec: a backbone cut at its exposed outputs is meant; but about an
+    output that its block's `outputs` lists)."""
     live: set[str] = set()
     stack = list(graph.outputs)
     while stack:
@@ -64,6 +65,15 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                 "W301", f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
                 b.path, severity="warning",
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
+            ))  # fmt: skip
+    # an output a `spec` block lists goes with a warning: it was asked for
+    outputs = {b.name: b.output for b in graph.blocks}
+    for block, (at, name) in resolved.taps.items():
+        if outputs[block] not in live:
+            warnings.append(doc.diag(
+                "W301", f"{format_path(at)}: `{name}` feeds no output; Keras drops it", at,
+                severity="warning", hint=f"read it in a later block (`inputs: {name}`) or list "
+                f"it in the model's `outputs`",
             ))  # fmt: skip
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]

@@ -112,7 +112,9 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
             outputs = expansion.run()
         except ArchspecError as e:  # the warnings found so far are reported with it, after it
             raise with_warnings(e, expansion.warnings) from None
-    return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings)
+    return Resolved(
+        doc, model, expansion.items, outputs, params, expansion.warnings, expansion.taps
+    )
 
 
 class _Expansion:
@@ -142,6 +144,8 @@ class _Expansion:
         self.items: list[Item] = []
         self.diags: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
+        #: a `spec` block's outputs as listed: final block name -> `outputs[k]`, `bb.name`
+        self.taps: dict[str, tuple[KeyPath, str]] = {}
         self.names = Names(doc, list(model.input_shapes))
         #: the user-defined blocks being expanded, outermost first (to catch recursion)
         self.stack: list[str] = []
@@ -440,4 +444,6 @@ class _Expansion:
         for key, inner_name in shown.items():
             scope.names[f"{local}.{key}"] = final[inner_name]
         scope.names[local] = final[next(iter(shown.values()))]
+        for k, ref in enumerate(use.outputs or ()):
+            self.taps[final[shown[ref]]] = ((*path, "outputs", k), f"{local}.{ref}")
         scope.previous = scope.names[local]

@@ -50,3 +50,6 @@ class Resolved:
     params: dict[str, Any] = field(default_factory=dict)
     #: findings that do not stop the build (W302: a key that changes nothing)
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: the outputs a `spec` block lists: final block name -> its `outputs[k]` key, and the
+    #: name later blocks read it by (`backbone.conv4_block6`)
+    taps: dict[str, tuple[KeyPath, str]] = field(default_factory=dict)
