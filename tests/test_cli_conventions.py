@@ -277,7 +277,10 @@ def test_format_case_is_ignored(tmp_path):
     r = run("diff", VGG, VGG, "--format", "MARKDOWN")
     assert r.exit_code == 0 and r.stdout.startswith("**archspec diff**")
     r = run("build", VGG, "-f", "Keras")  # accepted; then: an output is needed
-    assert r.exit_code == 2 and "--format and --verify need an output" in r.stderr
+    # (named as given: it said "--format and --verify" of one of them, a walkthrough)
+    assert r.exit_code == 2 and "--format needs an output: -o PATH" in r.stderr
+    r = run("build", VGG, "-f", "keras", "--verify")
+    assert r.exit_code == 2 and "--format and --verify need an output: -o PATH" in r.stderr
 
 
 @pytest.mark.parametrize("command", ["build", "schema", "plot"])

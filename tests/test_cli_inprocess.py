@@ -97,7 +97,7 @@ def test_invalid_spec_in_check_is_counted(tmp_path):
             "--format must be one of text, json, markdown; received 'html'",
         ),
         (["plot", str(VGG), "-o", "v.bmp"], "cannot tell the diagram format"),
-        (["build", str(VGG), "--verify"], "--format and --verify need an output: -o PATH"),
+        (["build", str(VGG), "--verify"], "--verify needs an output: -o PATH"),
         (["build", str(VGG), "--tolerance", "-1"], "--tolerance must be >= 0"),
         (["build", str(VGG), "--tolerance", "1e-5x"], "--tolerance '1e-5x': expected a number"),
         # it was ignored without --verify (a walkthrough)

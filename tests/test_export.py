@@ -197,7 +197,7 @@ def test_cli_replaces_a_savedmodel_folder_with_force(tmp_path, keras):
             ["-o", "m.keras", "--format", "pdf"],
             "--format must be one of keras, savedmodel, tflite, onnx; received 'pdf'",
         ),
-        (["--verify"], "need an output"),
+        (["--verify"], "--verify needs an output"),
         (["-o", "m.keras", "--tolerance", "-1"], "--tolerance must be >= 0"),
     ],
 )

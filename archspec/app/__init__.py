@@ -195,7 +195,9 @@ def build(
     from archspec.frontend.expect import evaluate
 
     if output is None and (format is not None or verify):
-        raise usage_error("E003", "--format and --verify need an output: -o PATH")
+        given = [o for o, on in (("--format", format is not None), ("--verify", verify)) if on]
+        verb = "needs" if len(given) == 1 else "need"
+        raise usage_error("E003", f"{' and '.join(given)} {verb} an output: -o PATH")
     if tolerance is not None and not tolerance >= 0:
         raise usage_error("E003", f"--tolerance must be >= 0. Received: {tolerance}")
     if tolerance is not None and not verify:  # not ignored without a word
