@@ -315,7 +315,8 @@ def test_outputs_still_say_did_you_mean_when_one_is_close():
 def test_a_merge_without_inputs_names_the_blocks_it_could_read(kind):
     d = diagnose(HEAD + "  - {type: conv, name: a, filters: 8, kernel: 3}\n"
                  f"  - {{type: conv, name: b, filters: 8, kernel: 3}}\n  - {{type: {kind}}}\n")  # fmt: skip
-    assert d.code == "E204" and at(d) == (6, 5)
+    # E303, as README's table says of a wrong number of inputs (it was E204, a walkthrough)
+    assert d.code == "E303" and at(d) == (6, 5)
     assert d.message == f"blocks[2]: `{kind}` needs `inputs`: a list of two or more block names"
     assert d.hint == ("name two or more earlier blocks, e.g. `inputs: [a, b]`; it can read "
                       "(nearest first): b, a, input")  # fmt: skip
