@@ -890,6 +890,21 @@ def test_a_channels_first_input_that_collapses_is_hinted_channels_last():
     assert d.code == "E402" and "channels last" not in (d.hint or "")
 
 
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [  # a walkthrough: `letter` got the rule and no hint
+        ("letter", "did you mean `letters`?"),
+        ("numbers", "did you mean `number`?"),
+        ("k", 'a counter goes in a template with `{name}`: `"{name}_{k}"`'),
+        ("{name}{k}{i}", None),
+    ],
+)
+def test_repeat_names_near_a_word_or_a_bare_counter_is_hinted(value, hint):
+    d = diagnose(HEAD + f"  - {{type: conv, filters: 8, kernel: 3, repeat: 2, "
+                 f"repeat_names: '{value}'}}\n")  # fmt: skip
+    assert d.code == "E204" and d.path[-1] == "repeat_names" and d.hint == hint, d
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

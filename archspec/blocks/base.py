@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from archspec.core.errors import HintedValueError, did_you_mean
 from archspec.ir.graph import Builder
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -73,10 +74,15 @@ def repeat_template(value: str) -> str:
             )
     counters = [f for f in fields if f != "name"]
     if fields.count("name") != 1 or len(counters) != 1:
-        raise ValueError(
+        hint = did_you_mean(value, REPEAT_WORDS)  # `letter`: a word, misspelt
+        counter = value.strip("{}")
+        if hint is None and counter in REPEAT_COUNTERS:  # `k`: a counter without the template
+            hint = f'a counter goes in a template with `{{name}}`: `"{{name}}_{{{counter}}}"`'
+        raise HintedValueError(
             f"`{value}` is not `number`, `letters` or a template with `{{name}}` once and "
             "exactly one of `{k}` (from 1), `{i}` (from 0) or `{letter}`: e.g. `{name}{k}`, "
-            "`{name}_{i}`"
+            "`{name}_{i}`",
+            hint,
         )
     counter = "a" if counters[0] == "letter" else "1"
     sample = template.replace("{name}", "block").replace(f"{{{counters[0]}}}", counter)

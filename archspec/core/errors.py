@@ -233,14 +233,21 @@ class LimitExceeded(UnplacedError):
         return keys[0] if keys else None
 
 
-class KeyValueError(ValueError):
+class HintedValueError(ValueError):
+    """A validator's finding with a hint, which the schema reports with it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class KeyValueError(HintedValueError):
     """A validator's finding about one key of a mapping-valued field (mbconv's `roles`): the
     schema reports it at that key, with `hint`, rather than at the whole field."""
 
     def __init__(self, message: str, key: str, hint: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, hint)
         self.key = key
-        self.hint = hint
 
 
 def usage_error(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from archspec.core.errors import (
     Diagnostic,
+    HintedValueError,
     KeyPath,
     KeyValueError,
     describe,
@@ -309,6 +310,9 @@ def translate(
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
         if base + path == ("inputs",) and isinstance(value, list):
             hint = _inputs_hint(value)
+        found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
+        if isinstance(found, HintedValueError) and found.hint:
+            hint = found.hint
         if code == "E204" and len(errs) == 1 and errs[0]["type"] == "value_error":
             message = f"{where}: {expected[0]}"
         else:
