@@ -905,6 +905,17 @@ def test_repeat_names_near_a_word_or_a_bare_counter_is_hinted(value, hint):
     assert d.code == "E204" and d.path[-1] == "repeat_names" and d.hint == hint, d
 
 
+def test_outputs_written_as_one_name_is_hinted_as_a_list():
+    # a walkthrough: `outputs: dense_1` (as `inputs: dense_1` is allowed) said only "expected a
+    # list"; so did an included spec's
+    d = diagnose(HEAD + "  - {type: conv, filters: 8, kernel: 3}\noutputs: conv_1\n")
+    assert d.code == "E202" and d.hint == "write a list: `outputs: [conv_1]`"
+    d = diagnose(HEAD + "  - {type: spec, name: bb, path: resnet50, outputs: conv2_block1}\n")
+    assert (
+        d.path == ("blocks", 0, "outputs") and d.hint == "write a list: `outputs: [conv2_block1]`"
+    )
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`
