@@ -916,6 +916,28 @@ def test_outputs_written_as_one_name_is_hinted_as_a_list():
     )
 
 
+@pytest.mark.parametrize(
+    ("reads", "passes", "hint"),
+    [  # a walkthrough: `input` with two inputs was "did you mean `input_2`?", and `input_1`
+       # with one "did you mean `input`?", at the definition, where the use is to change
+        ("input", "[p, a]", "the use at blocks[2] passes 2 inputs, which its blocks read as "
+         "`input_1`, `input_2`"),
+        ("input_3", "[p, a]", "the use at blocks[2] passes 2 inputs, which its blocks read as "
+         "`input_1`, `input_2`"),
+        ("input_1", "p", "the use at blocks[2] passes one input, which its blocks read as "
+         "`input`; pass several there (`inputs: [a, b]`) to read `input_1`, `input_2`, ..."),
+    ],
+)  # fmt: skip
+def test_a_definitions_input_names_follow_what_its_use_passes(reads, passes, hint):
+    d = diagnose("name: u\ninput: [16, 16, 8]\ndefine:\n  up:\n    blocks:\n"
+                 f"      - {{type: upsample, inputs: {reads}}}\n"
+                 "      - {type: concat, inputs: [upsample_1, input]}\n"
+                 "blocks:\n  - {type: conv, name: a, filters: 8, kernel: 3, padding: same}\n"
+                 f"  - {{type: max_pool, name: p}}\n  - {{type: up, inputs: {passes}}}\n")  # fmt: skip
+    assert d.code == "E301" and d.path == ("define", "up", "blocks", 0, "inputs"), d
+    assert d.hint == hint
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

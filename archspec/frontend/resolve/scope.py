@@ -7,6 +7,7 @@ local. A reference is to an input or an earlier block of the same scope.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,7 +98,8 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
                    if ref == block.name else
                    "is a later block; a block can only read earlier ones" if later
                    else "is not an input or an earlier block"),
-                where, hint=None if later else did_you_mean(ref, scope.names), use=scope.use,
+                where, use=scope.use, hint=None if later else
+                _instance_input(ref, scope) or did_you_mean(ref, scope.names),
             )  # fmt: skip
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
@@ -107,6 +109,24 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
             hint="merge several inputs with an `add` or `concat` block first", use=scope.use,
         )  # fmt: skip
     return out
+
+
+def _instance_input(ref: str, scope: Scope) -> str | None:
+    """The hint for `input` or `input_<k>` in a user-defined block whose use passes another
+    number of inputs: one is `input`, several are `input_1`, `input_2`, ..."""
+    if scope.use is None or not re.fullmatch(r"input(_\d+)?", ref):
+        return None
+    given = [n for n in scope.names if re.fullmatch(r"input_\d+", n)]  # bound in order
+    use = format_path(scope.use)
+    if "input" in scope.names and ref != "input":
+        return (
+            f"the use at {use} passes one input, which its blocks read as `input`; pass "
+            "several there (`inputs: [a, b]`) to read `input_1`, `input_2`, ..."
+        )
+    if given and ref not in given:
+        return (f"the use at {use} passes {len(given)} inputs, which its blocks read as "
+                + ", ".join(f"`{n}`" for n in given))  # fmt: skip
+    return None
 
 
 def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
