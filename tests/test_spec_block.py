@@ -120,6 +120,27 @@ def test_a_listed_output_that_nothing_reads_is_dropped_with_a_warning(tmp_path):
     assert not graph.warnings
 
 
+def test_a_set_of_an_included_specs_param_names_the_block_to_give_it_to(tmp_path):
+    """A walkthrough: `check fpn.yaml --set depth=101` said "did you mean `width`?" (the FPN's
+    own param); `depth` is the included ResNet's, given in its block's `set`."""
+    r = run_cli("check", str(FPN), "--set", "depth=101")
+    assert r.returncode == 2 and "--set depth: the spec has no param `depth`" in r.stderr
+    assert ("hint: in the spec that blocks[0] (`backbone`) includes, `resnet50` is the zoo "
+            "family `resnet` at depth=50: give `path: resnet` and `set: {depth: 101}` there"
+            ) in r.stderr, r.stderr  # fmt: skip
+    # a param that no included spec has keeps the usual hint
+    r = run_cli("check", str(FPN), "--set", "widht=8")
+    assert r.returncode == 2 and "did you mean `width`?" in r.stderr
+    # the included spec's own param (small.yaml's width)
+    head = pair(tmp_path, "name: h\ninput: [32, 32, 3]\nblocks:\n"
+                "  - {type: spec, name: bb, path: small.yaml}\n")  # fmt: skip
+    r = run_cli("check", str(head), "--set", "width=4")
+    assert (
+        "hint: `width` is a param of the spec that blocks[0] (`bb`) includes: give it in "
+        "that block's `set` (`set: {width: 4}`)"
+    ) in r.stderr, r.stderr
+
+
 def test_check_table_and_no_tensorflow():
     code = (
         "import sys\nfrom archspec.cli import main\n"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -104,7 +105,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     """Everything between loading and lowering. Raises SpecError with all diagnostics found."""
     source = doc.data.get("blocks")
     with setting(doc, sets):
-        doc, params, failed = apply_params(doc, sets)
+        doc, params, failed = apply_params(doc, sets, partial(include.included_param, doc))
         model = validated(doc, failed)
         expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
                                failed=failed)  # fmt: skip

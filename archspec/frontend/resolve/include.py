@@ -59,7 +59,7 @@ from archspec.core.units import Shape, shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
-from archspec.frontend.resolve.params import parse_sets
+from archspec.frontend.resolve.params import parse_sets, split_set
 from archspec.frontend.resolve.scope import Scope
 from archspec.frontend.schema import SpecModel
 from archspec.frontend.translate import translate
@@ -186,6 +186,35 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
                "nor a zoo spec of that name", where,
                hint=hint or f"give a path relative to {spec}, or a zoo name: "
                + ", ".join(zoo_names()))  # fmt: skip
+
+
+def included_param(doc: Document, item: str) -> str | None:
+    """The hint for a `--set` of a param that `doc` lacks (`fpn.yaml --set depth=101`) where a
+    spec it includes has it, or is a zoo network of a family that has it: what to give the
+    `spec` block instead."""
+    name, value = split_set(item)
+    blocks = doc.data.get("blocks") if isinstance(doc.data, dict) else None
+    for k, raw in enumerate(blocks if isinstance(blocks, list) else []):
+        if (
+            not isinstance(raw, dict)
+            or raw.get("type") != KIND
+            or not isinstance(raw.get("path"), str)
+        ):
+            continue
+        at = f"blocks[{k}]" + (f" (`{raw['name']}`)" if isinstance(raw.get("name"), str) else "")
+        try:
+            file, _ = find(doc, SpecUse.model_construct(path=raw["path"]), ("blocks", k, "path"))
+            params = read_file(file).data.get("params")
+        except ArchspecError:
+            continue
+        if isinstance(params, dict) and name in params:
+            return (f"`{name}` is a param of the spec that {at} includes: give it in that "
+                    f"block's `set` (`set: {{{name}: {value.strip()}}}`)")  # fmt: skip
+        found = zoo.network_family(file, name)
+        if found is not None:
+            return (f"in the spec that {at} includes, {found[1]}: give `path: {found[0]}` and "
+                    f"`set: {{{name}: {value.strip()}}}` there")  # fmt: skip
+    return None
 
 
 @dataclass

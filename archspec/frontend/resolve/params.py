@@ -22,7 +22,7 @@ limits on nesting depth and size (values.py).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,10 +55,12 @@ FIXED = frozenset(Block.model_fields)
 
 
 def parse_sets(
-    sets: Sequence[str], params: dict[str, Any], file: str | None = None
-) -> dict[str, Any]:
+    sets: Sequence[str], params: dict[str, Any], file: str | None = None,
+    elsewhere: Callable[[str], str | None] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """`["width=32", "stages=[2, 2]"]` -> {"width": 32, "stages": [2, 2]}: each value is read as
-    a strict YAML scalar or flow value; the name must be one of the spec's params."""
+    a strict YAML scalar or flow value; the name must be one of the spec's params (`elsewhere`:
+    the hint for an item whose param another spec has, include.included_param)."""
     out: dict[str, Any] = {}
     for item in sets:
         name, value = split_set(item, file)
@@ -68,9 +70,10 @@ def parse_sets(
                     "E503",
                     f"{option(item)} {name}: the spec has no param `{name}`",
                     file=file,
-                    hint=did_you_mean(name, params) or _family(file, item) or _listed(params),
+                    hint=(elsewhere and elsewhere(item)) or did_you_mean(name, params)
+                    or _family(file, item) or _listed(params),
                 )
-            )
+            )  # fmt: skip
         try:
             doc = load_text(f"v: {value}", f"{option(item)} {name}")
         except SpecError as e:
@@ -144,17 +147,19 @@ def _quietly_parsed(sets: Sequence[str]) -> dict[str, Any]:
         return {}
 
 
-def apply_params(doc: Document, sets: Sequence[str]
+def apply_params(doc: Document, sets: Sequence[str],
+                 elsewhere: Callable[[str], str | None] | None = None,
                  ) -> tuple[Document, dict[str, Any], dict[int, list[Diagnostic]]]:  # fmt: skip
     """The document with `--set` applied and `${...}` substituted outside `params` and `define`,
     the evaluated params, and the top-level blocks whose `${...}` failed: index -> the errors
-    (such a block stays as written; the caller reports them with the other blocks' errors)."""
+    (such a block stays as written; the caller reports them with the other blocks' errors).
+    `elsewhere`: as for parse_sets."""
     data = doc.data
     raw_params = data.get("params", {})
     params: dict[str, Any] = {}
     if isinstance(raw_params, dict):
         reserved(doc, raw_params, ("params",))
-        given = parse_sets(sets, raw_params, doc.file)
+        given = parse_sets(sets, raw_params, doc.file, elsewhere)
         raw_params = {**raw_params, **given}
         for name, value in raw_params.items():
             try:
@@ -168,7 +173,7 @@ def apply_params(doc: Document, sets: Sequence[str]
                 evaluated(doc, name, params[name])
             check_value(doc, params[name], ("params", name))
     elif sets:
-        parse_sets(sets, {}, doc.file)
+        parse_sets(sets, {}, doc.file, elsewhere)
     top: dict[str, Any] = {}
     errors: list[Diagnostic] = []  # of the other top-level keys, and of whole blocks
     failed: dict[int, list[Diagnostic]] = {}
