@@ -938,6 +938,14 @@ def test_a_definitions_input_names_follow_what_its_use_passes(reads, passes, hin
     assert d.hint == hint
 
 
+def test_a_count_with_a_lower_case_suffix_is_hinted():
+    # a walkthrough: `max_params: 1m` got the rule and no hint
+    d = diagnose("name: b\ninput: [8]\nblocks:\n  - {type: dense, units: 4}\n"
+                 "budget: {max_params: 2.5m}\n")  # fmt: skip
+    assert d.path == ("budget", "max_params")
+    assert d.hint == "write `2.5M`: the suffixes are K, M, G and T"
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from archspec.core.errors import HintedValueError
+
 #: a dimension; None where it is unknown
 Dim = int | None
 Shape = tuple[Dim, ...]
@@ -33,7 +35,13 @@ def parse_count(value: int | str) -> int:
     m = _COUNT.fullmatch(value)
     number = float(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] if m else math.nan
     if not math.isfinite(number):  # no match, or 400 digits read as a float
-        raise ValueError(f"expected a count like 25600000 or '25.6M', received {value!r}")
+        upper = value.upper()  # `1m`: the suffixes are capitals (`m` is no milli here either)
+        raise HintedValueError(
+            f"expected a count like 25600000 or '25.6M', received {value!r}",
+            f"write `{upper.strip()}`: the suffixes are K, M, G and T"
+            if upper != value and _COUNT.fullmatch(upper)
+            else None,
+        )
     return round(number)
 
 
