@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from archspec import app as api
+from archspec.app.check import check_file
 from archspec.core.errors import SpecError
 from archspec.render.diff import diff, format_text
 from tests.conftest import ROOT, run_cli, write
@@ -139,6 +140,22 @@ def test_a_set_of_an_included_specs_param_names_the_block_to_give_it_to(tmp_path
         "hint: `width` is a param of the spec that blocks[0] (`bb`) includes: give it in "
         "that block's `set` (`set: {width: 4}`)"
     ) in r.stderr, r.stderr
+
+
+def test_expect_names_an_output_as_outputs_does(tmp_path):
+    """A walkthrough: `expect.output_shape` took `bb_deep` (the block's name) and refused
+    `bb.deep`, the name the top-level `outputs` gives it."""
+    head = HEAD.replace("outputs: [merged, bb]", "outputs: [merged, bb.deep]")
+    good = head + "expect:\n  output_shape: {merged: [8, 8, 8], bb.deep: [4, 4, 16]}\n"
+    assert not check_file(pair(tmp_path, good)).diagnostics
+    bad = head + "expect:\n  output_shape: {merged: [8, 8, 8], bb.deep: [4, 4, 8], bb.dep: [1]}\n"
+    found = check_file(pair(tmp_path, bad)).diagnostics
+    assert [(d.code, d.path[-1], d.hint) for d in found] == [
+        ("E602", "bb.deep", "if the model is right, write `bb.deep: [4, 4, 16]`"),
+        ("E602", "bb.dep", "did you mean `bb.deep`?"),
+    ]
+    old = head + "expect:\n  output_shape: {merged: [8, 8, 8], bb_deep: [4, 4, 16]}\n"
+    assert not check_file(pair(tmp_path, old)).diagnostics  # the block's name still works
 
 
 def test_check_table_and_no_tensorflow():

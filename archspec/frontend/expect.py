@@ -138,7 +138,9 @@ def evaluate(
                 )
         if spec.expect.output_shape is not None:
             shapes = dict(zip(outputs, graph.output_shapes.values(), strict=True))
-            out.extend(_check_output_shape(doc, shapes, spec.expect.output_shape))
+            # an output as `outputs` names it (`bb.out_relu`, of the block `bb_out_relu`)
+            written = dict(zip(spec.outputs, outputs, strict=True)) if spec.outputs else {}
+            out.extend(_check_output_shape(doc, shapes, spec.expect.output_shape, written))
     return out
 
 
@@ -162,7 +164,10 @@ def _check_output_shape(
     doc: Document,
     actual: dict[str, Shape],
     expected: list[int | None] | dict[str, list[int | None]],
+    written: dict[str, str],
 ) -> list[Diagnostic]:
+    """E602 for each output shape that differs from `expected`; `written`: an output's name as
+    the top-level `outputs` lists it -> its block's (a mapping's keys may be either)."""
     names = list(actual)
     path: KeyPath = ("expect", "output_shape")
     if isinstance(expected, list):
@@ -192,7 +197,8 @@ def _check_output_shape(
     out: list[Diagnostic] = []
     for name, shape_expected in expected.items():
         where: KeyPath = (*path, name)
-        if name not in actual:
+        got = actual.get(written.get(name, name))
+        if got is None:
             from archspec.core.errors import did_you_mean
 
             out.append(
@@ -200,18 +206,19 @@ def _check_output_shape(
                     "E602",
                     f"expect.output_shape.{name}: `{name}` is not an output of the model",
                     where,
-                    hint=did_you_mean(name, actual) or "outputs: " + ", ".join(actual),
+                    hint=did_you_mean(name, [*written, *actual])
+                    or "outputs: " + ", ".join(written or actual),
                     key=True,
                 )
             )
-        elif tuple(shape_expected) != tuple(actual[name]):
+        elif tuple(shape_expected) != tuple(got):
             out.append(
                 doc.diag(
                     "E602",
                     f"expect.output_shape.{name}: expected {_spec_shape(shape_expected)}, the "
-                    f"output has shape {_spec_shape(actual[name])} (without the batch dimension)",
+                    f"output has shape {_spec_shape(got)} (without the batch dimension)",
                     where,
-                    hint=f"if the model is right, write `{name}: {_spec_shape(actual[name])}`",
+                    hint=f"if the model is right, write `{name}: {_spec_shape(got)}`",
                 )
             )
     return out
