@@ -318,20 +318,6 @@ def test_a_key_written_another_way_or_changing_nothing_is_no_change(tmp_path: Pa
     assert row.status == "changed" and row.notes[0] == "kernel: 3 -> [3,1]"
 
 
-def test_a_dropout_that_a_strided_mbconv_has_no_place_for_is_no_change(tmp_path: Path):
-    """A walkthrough: `diff efficientnet_b0 efficientnet_b1` listed `dropout: 0.0125 ->
-    0.0173913` on block2a, a stride-2 mbconv: it has no skip, so no dropout layer either. Its
-    copies at stride 1 keep the key (and the layer)."""
-    head = "name: x\ninput: [8, 8, 4]\nblocks:\n"
-    block = "  - {{type: mbconv, name: m, filters: 4, strides: {s}, dropout: {p}}}\n"
-    for strides, changed in ((2, False), (1, True)):
-        old = write(tmp_path, head + block.format(s=strides, p=0.1), "old.yaml")
-        new = write(tmp_path, head + block.format(s=strides, p=0.2), "new.yaml")
-        d = diff(api.analyze(old), api.analyze(new))
-        assert bool(d.changed) is changed, (strides, d.blocks)
-        assert not any(d.code == "W302" for d in api.analyze(old).warnings)  # no warning
-
-
 def test_blocks_named_after_the_model_still_match_by_their_own_names(tmp_path: Path):
     """A review of the ConvNeXt matching: renaming the model alone made `renamed: m_c1 ->
     m_c1` twice, and a real rename (`m_c1` -> `c1`, which changes Keras's layer names) was

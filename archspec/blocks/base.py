@@ -166,15 +166,10 @@ class Block(BaseModel):
         why = ("without `batch_norm: true`", "add `batch_norm: true`, or remove it")
         return {k: why for k in sorted(self.model_fields_set) if k.startswith("bn_")}
 
-    def idle(self) -> frozenset[str]:
-        """Keys given that change nothing, as `inert`'s, but no warning: a repeated block writes
-        them for every copy, and they work in the others (mbconv's `dropout` at strides 2)."""
-        return frozenset()
-
     def summary(self) -> str:
         """The key parameters, for summaries and diagrams (not the keys that change nothing:
-        `inert`, `idle`)."""
-        skip = set(Block.model_fields) | self.unsummarized | self.inert().keys() | self.idle()
+        `inert`)."""
+        skip = set(Block.model_fields) | self.unsummarized | self.inert().keys()
         return ", ".join(
             f"{k}={_fmt(v)}"
             for k, v in self.model_dump(exclude_defaults=True).items()

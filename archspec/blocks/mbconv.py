@@ -138,7 +138,7 @@ class MBConv(Block):
         """Beside the base's: the squeeze-excitation's keys without one, and `dropout` with
         `skip: none` (it sits before the skip's add). Not `dropout` where strides > 1 or the
         channels change: a repeated block (EfficientNet's stages) writes it for every copy,
-        and the copies after the first have the skip (`idle`)."""
+        and the copies after the first have the skip."""
         found = super().inert()
         given = self.model_fields_set
         if self.se_ratio == 0 and self.se_filters is None:
@@ -149,10 +149,6 @@ class MBConv(Block):
             found["dropout"] = ("with `skip: none` (the dropout is on the skip's path)",
                                 "remove it, or the `skip: none`")  # fmt: skip
         return found
-
-    def idle(self) -> frozenset[str]:
-        """`dropout` at strides > 1: there is no skip, so no dropout layer."""
-        return frozenset({"dropout"}) if self.strides > 1 else frozenset()
 
     @field_validator("roles")
     @classmethod
