@@ -112,13 +112,25 @@ def test_a_listed_output_that_nothing_reads_is_dropped_with_a_warning(tmp_path):
     graph = api.analyze(pair(tmp_path, head))
     assert [graph.shape_of(o) for o in graph.outputs] == [(16, 16, 8)]  # `bb` is `bb.stem`
     assert [(w.code, w.path, w.hint) for w in graph.warnings] == [
-        ("W301", ("blocks", 0, "outputs", k), f"read it in a later block (`inputs: bb.{name}`) "
+        ("W301", ("blocks", 0, "outputs", k), f"read it from a later block (`inputs: bb.{name}`) "
          "or list it in the model's `outputs`") for k, name in ((1, "mid"), (2, "deep"))
     ]  # fmt: skip
     # listed in the model's outputs, or read by a later block: no warning
     graph = api.analyze(pair(tmp_path, head + "  - {type: flatten, inputs: bb.deep}\n"
-                             "outputs: [bb.mid, flatten_1]\n"))  # fmt: skip
+                             "outputs: [bb, bb.mid, flatten_1]\n"))  # fmt: skip
     assert not graph.warnings
+    # a review: a tap that the included spec's later blocks read (`stem`, under `mid`) is no
+    # more read by this spec for that: the warning does not depend on the list's order
+    for listed, read, unread in [("[deep, mid, stem]", "bb", ["mid", "stem"]),
+                                 ("[stem, mid]", "bb.mid", ["stem"]),
+                                 ("[mid, deep]", "bb.deep", ["mid"])]:  # fmt: skip
+        text = (head.replace("[stem, mid, deep]", listed)
+                + f"  - {{type: flatten, inputs: {read}}}\n")  # fmt: skip
+        graph = api.analyze(pair(tmp_path, text))
+        assert [w.message.split("`")[1] for w in graph.warnings] == [f"bb.{n}" for n in unread], (
+            listed,
+            read,
+        )
 
 
 def test_a_set_of_an_included_specs_param_names_the_block_to_give_it_to(tmp_path):

@@ -66,15 +66,24 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                 b.path, severity="warning",
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
             ))  # fmt: skip
-    # an output a `spec` block lists goes with a warning: it was asked for
-    outputs = {b.name: b.output for b in graph.blocks}
-    for block, (at, name) in resolved.taps.items():
-        if outputs[block] not in live:
-            warnings.append(doc.diag(
-                "W301", f"{format_path(at)}: `{name}` feeds no output; Keras drops it", at,
-                severity="warning", hint=f"read it in a later block (`inputs: {name}`) or list "
-                f"it in the model's `outputs`",
-            ))  # fmt: skip
+    # an output a `spec` block lists that no output needs goes with a warning (it was asked
+    # for): one that no layer outside the included spec reads, whatever its own layers read
+    if resolved.taps:
+        outer = {b.name: b.groups[:1] for b in graph.blocks}  # the top-level instance
+        read = set(graph.outputs)
+        for node in graph.nodes.values():
+            here = outer[node.block]
+            if node.name in live:
+                read.update(i for i in node.inputs if i in graph.nodes
+                            and outer[graph.nodes[i].block] != here)  # fmt: skip
+        outputs = {b.name: b.output for b in graph.blocks}
+        for block, (at, name) in resolved.taps.items():
+            if outputs[block] not in read:
+                warnings.append(doc.diag(
+                    "W301", f"{format_path(at)}: `{name}` feeds no output; Keras drops it", at,
+                    severity="warning", hint=f"read it from a later block (`inputs: {name}`) or "
+                    "list it in the model's `outputs`",
+                ))  # fmt: skip
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
     graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
