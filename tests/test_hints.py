@@ -883,11 +883,16 @@ def test_a_channels_first_input_that_collapses_is_hinted_channels_last():
     d = diagnose("name: m\ninput: [3, 32, 32]\nblocks:\n" + body)
     assert d.code == "E402"
     assert d.hint == (
-        "`input` [3, 32, 32] is height 3, width 32 and 32 channels: images are "
-        "channels last, [H, W, C]; a 3-channel image of 32 x 32 is [32, 32, 3]"
+        "`input` [3, 32, 32] is height 3, width 32 and 32 channels: images are channels last, "
+        "[H, W, C]; a 3-channel image of 32 x 32 is [32, 32, 3]. Else: use a larger input, "
+        "fewer stride-2 steps, or padding: same"
     )
-    d = diagnose("name: m\ninput: [8, 32, 3]\nblocks:\n" + body * 2)  # small, not channels first
-    assert d.code == "E402" and "channels last" not in (d.hint or "")
+    # a review: inputs that are no square image with few channels keep the usual hint alone
+    for shape in ("[8, 32, 3]", "[4, 4, 256]", "[1, 100, 40]", "[3, null, 32]"):
+        d = diagnose(f"name: m\ninput: {shape}\nblocks:\n" + body * 4)
+        assert d.code == "E402" and d.hint == (
+            "use a larger input, fewer stride-2 steps, or padding: same"
+        ), (shape, d.hint)
 
 
 @pytest.mark.parametrize(

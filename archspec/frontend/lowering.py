@@ -63,7 +63,7 @@ class Lowering:
                 (*path, key) if key else path,
                 hint=self._rank_hint(info.inputs)
                 if e.code == "E403"
-                else (e.code == "E402" and self._layout_hint()) or _hint(e, block),
+                else _joined(self._layout_hint() if e.code == "E402" else None, _hint(e, block)),
             )
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
@@ -92,16 +92,26 @@ class Lowering:
         return f"the model's input is {what}: give `input` as [H, W, C] for images"
 
     def _layout_hint(self) -> str | None:
-        """E402's hint (a size collapses) where an input looks channels first, as PyTorch
-        writes it: [3, 32, 32] is 3 rows of 32 channels here."""
-        for name, shape in self.graph.inputs.items():
-            if len(shape) == 3 and shape[0] in (1, 3, 4) and (shape[2] or 0) > 4:
-                key = f"inputs.{name}" if self.named else "input"
-                c, h, w = shape
-                return (f"`{key}` {shape_str(shape, 'spec')} is height {c}, width {h} and {w} "
-                        f"channels: images are channels last, [H, W, C]; a {c}-channel image "
-                        f"of {h} x {w} is {shape_str((h, w, c), 'spec')}")  # fmt: skip
-        return None
+        """E402's hint (a size collapses) where the one input looks like a square image
+        channels first, as PyTorch writes it: [3, 32, 32] is 3 rows of 32 channels here."""
+        if len(self.graph.inputs) != 1:
+            return None
+        ((name, shape),) = self.graph.inputs.items()
+        if len(shape) != 3 or shape[0] not in (1, 3, 4) or shape[1] != shape[2] or \
+                (shape[2] or 0) < 8:  # fmt: skip
+            return None
+        key = f"inputs.{name}" if self.named else "input"
+        c, h, w = shape
+        return (f"`{key}` {shape_str(shape, 'spec')} is height {c}, width {h} and {w} channels: "
+                f"images are channels last, [H, W, C]; a {c}-channel image of {h} x {w} is "
+                f"{shape_str((h, w, c), 'spec')}")  # fmt: skip
+
+
+def _joined(first: str | None, then: str | None) -> str | None:
+    """Two hints, the more specific first."""
+    if first is None:
+        return then
+    return f"{first}. Else: {then}" if then else first
 
 
 def _hint(e: ShapeError | LimitExceeded, block: Block) -> str | None:
