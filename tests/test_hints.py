@@ -92,6 +92,8 @@ def test_an_unknown_type_is_named_as_written():
     assert d.message.endswith("unknown block type `LayerNormalization`"), d.message
     d = diagnose(HEAD + "  - {type: 3}\n")
     assert d.message.endswith("unknown block type 3 (an integer)"), d.message
+    d = diagnose(HEAD + "  - {type: ' '}\n")  # a review: "unknown block type ` `"
+    assert d.message.endswith("unknown block type ' ' (a string)"), d.message
 
 
 def test_a_keras_key_name_in_defaults():
@@ -919,6 +921,8 @@ def test_outputs_written_as_one_name_is_hinted_as_a_list():
     assert (
         d.path == ("blocks", 0, "outputs") and d.hint == "write a list: `outputs: [conv2_block1]`"
     )
+    d = diagnose(HEAD + "  - {type: conv, filters: 8, kernel: 3}\noutputs: ''\n")
+    assert d.hint is None  # a review: `outputs: []` is no list to write
 
 
 @pytest.mark.parametrize(

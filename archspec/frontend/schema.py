@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
@@ -249,7 +250,11 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
             doc.diag(
                 "E205",
                 f"{format_path(path)}.type: unknown block type "
-                + (f"`{kind}`" if isinstance(kind, str) else describe(kind)),
+                + (
+                    f"`{kind}`"
+                    if isinstance(kind, str) and re.fullmatch(r"[\w.-]+", kind)
+                    else describe(kind)
+                ),
                 (*path, "type"),
                 hint=type_hint(str(kind))
                 or "see `archspec blocks` for the types; nothing in a spec names Python code",

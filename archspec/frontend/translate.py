@@ -310,7 +310,7 @@ def translate(
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
         if base + path == ("inputs",) and isinstance(value, list):
             hint = _inputs_hint(value)
-        if path[-1:] == ("outputs",) and isinstance(value, str) and "${" not in value:
+        if path[-1:] == ("outputs",) and isinstance(value, str) and re.fullmatch(r"[\w.]+", value):
             hint = f"write a list: `outputs: [{value}]`"  # (`inputs` takes one name alone)
         found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
         if isinstance(found, HintedValueError) and found.hint:

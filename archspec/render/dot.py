@@ -6,7 +6,7 @@ each user-defined block instance or included spec, nested as they are (dot_group
 draws one box per top-level block or instance instead. Edges carry tensor shapes where the shape
 changes and wherever they enter another block (an unlabelled edge carries the shape of the
 labelled edge above it). Residual shortcuts and skips are dashed and kept off the main path,
-which is drawn as one straight column;
+which is kept in one column where the layout allows;
 Inception branches sit side by side in emission order. Palettes and labels: dot_style.py.
 
 Diagrams are bounded (bounds.py, E712: checked before layout, with a `--collapse` hint), and a

@@ -167,9 +167,9 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
         source = owner.get(src, f"in:{src}")
         label = shape_label(graph, src)
         if source.startswith("group:") and len(handed[source]) > 1:
-            # the block's name inside the box (`conv3_block4` of `backbone`), as the spec reads
-            # it (`backbone.conv3_block4`): two full names side by side touched. Names are
-            # identifiers: nothing to escape; \n is DOT's line break
+            # the block's name inside the box (`conv3_block4` of `backbone`, which the spec
+            # reads as `backbone.conv3_block4` where it lists that block): two full names side
+            # by side touched. Names are identifiers: nothing to escape; \n is DOT's line break
             block = graph.nodes[src].block.removeprefix(source.removeprefix("group:") + "_")
             label = f'" {block}\\n {dims(graph.shape_of(src))}"'
         attrs: dict[str, Any] = {"label": label}
