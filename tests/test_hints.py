@@ -955,6 +955,26 @@ def test_a_count_with_a_lower_case_suffix_is_hinted():
     assert d.hint == "write `2.5M`: the suffixes are K, M, G and T"
 
 
+@pytest.mark.parametrize(
+    ("blocks", "path"),
+    [  # a fuzzer: each was an internal error (IndexError), where a conv's was already E303
+        ("  - {type: unit, inputs: []}\n", ("blocks", 0, "inputs")),
+        ('  - {type: conv, filters: "${in_channels}", kernel: 1, inputs: []}\n',
+         ("blocks", 0, "inputs")),
+        ("  - {type: outer}\n", ("define", "outer", "blocks", 0, "inputs")),
+        ("  - {type: conv, filters: 4, kernel: 1, inputs: []}\n", ("blocks", 0, "inputs")),
+    ],
+)  # fmt: skip
+def test_an_empty_inputs_list_is_e303_at_inputs(blocks, path):
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text="name: t\ninput: [8, 8, 3]\ndefine:\n"
+            "  unit:\n    blocks:\n      - {type: conv, name: c, filters: 4, kernel: 1}\n"
+            "  outer:\n    blocks:\n      - {type: unit, name: i, inputs: []}\n"
+            "blocks:\n" + blocks))  # fmt: skip
+    (d,) = [d for d in e.value.diagnostics if d.severity == "error"]  # (W303: unused ones)
+    assert d.code == "E303" and d.path == path, d
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`
