@@ -79,12 +79,10 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
             )  # fmt: skip
         return [scope.previous]
     refs = [block.inputs] if isinstance(block.inputs, str) else list(block.inputs)
-    if not refs:  # (a built-in type with one input says so below, with its count)
-        if block.n_inputs is None:
-            raise fail(doc, "E303", f"{format_path((*path, 'inputs'))}: an empty list reads "
-                       "nothing", (*path, "inputs"), use=scope.use,
-                       hint="name the blocks it reads, or leave `inputs` out to read the block "
-                       "before")  # fmt: skip
+    if not refs and block.n_inputs is None:  # (a type with one input says so below)
+        raise fail(doc, "E303", f"{format_path((*path, 'inputs'))}: an empty list reads nothing",
+                   (*path, "inputs"), use=scope.use, hint="name the blocks it reads, or leave "
+                   "`inputs` out to read the block before")  # fmt: skip
     out = []
     for k, ref in enumerate(refs):
         where: KeyPath = (
