@@ -11,6 +11,7 @@ import pytest
 from archspec import app as api
 from archspec.app.check import check_file
 from archspec.core.errors import SpecError
+from archspec.core.limits import Limits
 from archspec.render.diff import diff, format_text
 from tests.conftest import ROOT, run_cli, write
 
@@ -131,6 +132,34 @@ def test_a_listed_output_that_nothing_reads_is_dropped_with_a_warning(tmp_path):
             listed,
             read,
         )
+
+
+def test_a_spec_block_that_nothing_reads_warns_once_at_the_block(tmp_path):
+    """A fuzzer and a review: an included spec that feeds no output went without a word (an
+    unused conv gets W301); listed outputs of it warned each, but not at the block."""
+    for listed in ("", ", outputs: [mid, deep]"):
+        head = ("name: h\ninput: [32, 32, 3]\nblocks:\n"
+                f"  - {{type: spec, name: bb, path: small.yaml{listed}}}\n"
+                "  - {type: conv, name: c, filters: 4, kernel: 3, inputs: input}\n")  # fmt: skip
+        graph = api.analyze(pair(tmp_path, head))
+        assert [(w.code, w.path, w.message) for w in graph.warnings] == [
+            ("W301", ("blocks", 0), "blocks[0]: the spec block `bb` feeds no output; Keras "
+             "drops it")
+        ], listed  # fmt: skip
+
+
+def test_a_total_over_a_limit_in_an_included_spec_stands_at_its_block(tmp_path):
+    """A fuzzer: E710 (the parameters pass the limit) crossed inside an included spec stood at
+    the included spec's path (`blocks[17]` of resnet50.yaml) on a line of this one."""
+    head = ("name: h\ninput: [224, 224, 3]\nblocks:\n"
+            + "  - {type: activation, activation: relu}\n" * 18
+            + "  - {type: spec, path: resnet50, name: backbone}\n")  # fmt: skip
+    spec = write(tmp_path, head, "h.yaml")
+    with pytest.raises(SpecError) as e:
+        api.analyze(spec, limits=Limits(params=10_000_000))
+    (d,) = e.value.diagnostics
+    assert d.code == "E710" and d.path == ("blocks", 18) and d.line == 22, d
+    assert d.message.startswith("blocks[18] (`backbone_conv5_block1`): the parameters pass")
 
 
 def test_a_set_of_an_included_specs_param_names_the_block_to_give_it_to(tmp_path):

@@ -175,13 +175,17 @@ def _largest(value: object) -> int | None:
 # -- after lowering ------------------------------------------------------------------------
 
 
-def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
+def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT,
+                 includes: dict[str, KeyPath] | None = None) -> None:  # fmt: skip
     """Estimated parameters (E710) and activation memory (E711) of the whole model, from the
-    static IR, reported at the block where the running total crosses the limit."""
+    static IR, reported at the block where the running total crosses the limit (a block of
+    an included spec: at its `spec` block, `includes`: the name of its group -> that key)."""
     params = activations = 0
     for shape in graph.inputs.values():
         activations += elements(shape) * BYTES_PER_ELEMENT
     for block in graph.blocks:
+        top = block.groups[0] if block.groups else ("", "")
+        path = (includes or {}).get(top[0], block.path) if top[1] == "spec" else block.path
         for name in block.nodes:
             node = graph.nodes[name]
             params += node.params
@@ -190,9 +194,9 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
             raise SpecError(
                 doc.diag(
                     "E710",
-                    f"{format_path(block.path)} (`{block.name}`): the parameters pass the limit "
+                    f"{format_path(path)} (`{block.name}`): the parameters pass the limit "
                     f"of {compact(limits.params)} here ({compact(graph.params)} in total)",
-                    block.path,
+                    path,
                     hint="raise the limit with --max-params if this model is real",
                 )
             )
@@ -203,11 +207,11 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT) -> None:
             raise SpecError(
                 doc.diag(
                     "E711",
-                    f"{format_path(block.path)} (`{block.name}`): the activation memory passes "
+                    f"{format_path(path)} (`{block.name}`): the activation memory passes "
                     f"the limit of {compact(limits.activation_bytes, True)} here "
                     f"({compact(total_activations * BYTES_PER_ELEMENT, True)} in total: every "
                     "layer's output in float32 at batch size 1)",
-                    block.path,
+                    path,
                     hint="raise the limit with --max-activation-memory if this model is real",
                 )
             )

@@ -34,7 +34,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]
         _prune(graph, resolved)
-        check_totals(doc, graph, limits)
+        check_totals(doc, graph, limits, {g: i.path for g, i in resolved.includes.items()})
     except SpecError as e:  # the warnings found so far (_prune's too) are reported after it
         raise with_warnings(e, warnings) from None
     return graph
@@ -66,18 +66,26 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                 b.path, severity="warning",
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
             ))  # fmt: skip
-    # an output a `spec` block lists that no output needs goes with a warning (it was asked
-    # for): one that no layer outside the included spec reads, whatever its own layers read
-    if resolved.taps:
-        outer = {b.name: b.groups[:1] for b in graph.blocks}  # the top-level instance
-        read = set(graph.outputs)
-        for node in graph.nodes.values():
-            here = outer[node.block]
-            if node.name in live:
-                read.update(i for i in node.inputs if i in graph.nodes
-                            and outer[graph.nodes[i].block] != here)  # fmt: skip
-        outputs = {b.name: b.output for b in graph.blocks}
-        for block, (at, name) in resolved.taps.items():
+    # a `spec` block that feeds no output warns at the block; an output it lists that no
+    # output needs warns at the list (it was asked for): one that no layer outside the included
+    # spec reads, whatever its own layers read
+    outer = {b.name: b.groups[:1] for b in graph.blocks}  # the top-level instance
+    read = set(graph.outputs)
+    for node in graph.nodes.values():
+        here = outer[node.block]
+        if node.name in live:
+            read.update(i for i in node.inputs
+                        if i in graph.nodes and outer[graph.nodes[i].block] != here)  # fmt: skip
+    outputs = {b.name: b.output for b in graph.blocks}
+    for group, included in resolved.includes.items():
+        if not any(outer[b] == ((group, "spec"),) and o in live for b, o in outputs.items()):
+            warnings.append(doc.diag(
+                "W301", f"{format_path(included.path)}: the spec block `{group}` feeds no "
+                "output; Keras drops it", included.path, severity="warning",
+                hint="read it from a later block (`inputs`) or list it in `outputs`",
+            ))  # fmt: skip
+            continue
+        for block, (at, name) in included.taps.items():
             if outputs[block] not in read:
                 warnings.append(doc.diag(
                     "W301", f"{format_path(at)}: `{name}` feeds no output; Keras drops it", at,

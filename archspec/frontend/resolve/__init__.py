@@ -84,7 +84,7 @@ from archspec.frontend.resolve.params import (
     substitute_block,
     validated,
 )
-from archspec.frontend.resolve.result import Item, Resolved
+from archspec.frontend.resolve.result import Included, Item, Resolved
 from archspec.frontend.resolve.scope import (
     Scope,
     bind,
@@ -113,9 +113,8 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
             outputs = expansion.run()
         except ArchspecError as e:  # the warnings found so far are reported with it, after it
             raise with_warnings(e, expansion.warnings) from None
-    return Resolved(
-        doc, model, expansion.items, outputs, params, expansion.warnings, expansion.taps
-    )
+    return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings,
+                    expansion.includes)  # fmt: skip
 
 
 class _Expansion:
@@ -145,8 +144,8 @@ class _Expansion:
         self.items: list[Item] = []
         self.diags: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
-        #: a `spec` block's outputs as listed: final block name -> `outputs[k]`, `bb.name`
-        self.taps: dict[str, tuple[KeyPath, str]] = {}
+        #: the top-level `spec` blocks, by the name of their group (result.Included)
+        self.includes: dict[str, Included] = {}
         self.names = Names(doc, list(model.input_shapes))
         #: the user-defined blocks being expanded, outermost first (to catch recursion)
         self.stack: list[str] = []
@@ -445,6 +444,7 @@ class _Expansion:
         for key, inner_name in shown.items():
             scope.names[f"{local}.{key}"] = final[inner_name]
         scope.names[local] = final[next(iter(shown.values()))]
-        for k, ref in enumerate(use.outputs or ()):
-            self.taps[final[shown[ref]]] = ((*path, "outputs", k), f"{local}.{ref}")
+        taps = {final[shown[r]]: ((*path, "outputs", k), f"{local}.{r}")
+                for k, r in enumerate(use.outputs or ())}  # fmt: skip
+        self.includes[name] = Included(path, taps)
         scope.previous = scope.names[local]

@@ -50,6 +50,14 @@ class Resolved:
     params: dict[str, Any] = field(default_factory=dict)
     #: findings that do not stop the build (W302: a key that changes nothing)
     warnings: list[Diagnostic] = field(default_factory=list)
-    #: the outputs a `spec` block lists: final block name -> its `outputs[k]` key, and the
-    #: name later blocks read it by (`backbone.conv4_block6`)
-    taps: dict[str, tuple[KeyPath, str]] = field(default_factory=dict)
+    #: the top-level `spec` blocks, by the name of their group (BlockInfo.groups)
+    includes: dict[str, Included] = field(default_factory=dict)
+
+
+@dataclass
+class Included:
+    """A top-level `spec` block: its key, and the outputs it lists, final block name -> the
+    `outputs[k]` key and the name later blocks read it by (`backbone.conv4_block6`)."""
+
+    path: KeyPath
+    taps: dict[str, tuple[KeyPath, str]]
