@@ -975,6 +975,12 @@ def test_an_empty_inputs_list_is_e303_at_inputs(blocks, path):
     assert d.code == "E303" and d.path == path, d
 
 
+def test_the_defined_names_of_a_block_that_reads_its_shape_are_listed_once():
+    # a fuzzer: "defined names: copy, in_shape, in_channels, in_shape, in_channels"
+    d = diagnose(HEAD + '  - {type: conv, filters: 8, kernel: "${in_channels + nosuch}"}\n')
+    assert d.code == "E502" and d.hint == "defined names: copy, in_shape, in_channels", d.hint
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

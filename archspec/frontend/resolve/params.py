@@ -329,8 +329,13 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             if e.code == "E502" and str(e).startswith(f"`{COPY}`"):
                 hint = (f"`{COPY}` is bound in a block's own keys, not in "
                         + ", ".join(sorted(FIXED)) + ", params or defaults")  # fmt: skip
-            elif (defer or SHAPE in env) and hint and hint.startswith("defined names: "):
-                hint = f"{hint}, {IN_SHAPE}, {IN_CHANNELS}"  # a block's: bound when read
+            elif (
+                (defer or SHAPE in env)
+                and hint
+                and hint.startswith("defined names: ")
+                and IN_SHAPE not in local
+            ):  # a block's: bound when read (once: a fuzzer)
+                hint = f"{hint}, {IN_SHAPE}, {IN_CHANNELS}"
             d = doc.diag(e.code, f"{format_path(path)}: in `{_quoted(value)}`: {e}", path,
                          hint=hint)  # fmt: skip
             d = with_origins(doc, d, m.group(1), local)
