@@ -981,6 +981,15 @@ def test_the_defined_names_of_a_block_that_reads_its_shape_are_listed_once():
     assert d.code == "E502" and d.hint == "defined names: copy, in_shape, in_channels", d.hint
 
 
+def test_defaults_for_spec_blocks_say_they_take_none():
+    # a fuzzer: "unknown block type `spec`", did you mean `se`?
+    d = diagnose(HEAD.replace("blocks:", "defaults: {spec: {any_size: true}}\nblocks:")
+                 + "  - {type: conv, filters: 8, kernel: 3}\n")  # fmt: skip
+    assert d.path == ("defaults", "spec") and d.message == (
+        "defaults.spec: `spec` blocks take no defaults"
+    )
+
+
 def test_a_set_value_written_as_an_expression_is_noted_too():
     """A walkthrough: `--set 'n=${-1}'` lost the note `n comes from --set ...` that `--set n=-1`
     gets (the note compared the value read with the text given), and `--set 'n=${1 + 0.5}'`

@@ -12,6 +12,7 @@ from typing import Any
 from archspec.blocks import REGISTRY
 from archspec.core.errors import Diagnostic, SpecError, did_you_mean
 from archspec.frontend.loader import Document
+from archspec.frontend.resolve import include
 from archspec.frontend.resolve.define import COMMON
 from archspec.frontend.schema import SpecModel
 from archspec.frontend.translate import other_name
@@ -25,6 +26,12 @@ def check_defaults(doc: Document, model: SpecModel) -> None:
             allowed = [k for k in REGISTRY[kind].model_fields if k not in COMMON]
         elif kind in model.define:
             allowed = list(model.define[kind].params)
+        elif kind == include.KIND:  # a block type, but one with nothing to default
+            diags.append(doc.diag(
+                "E205", f"defaults.{kind}: `{kind}` blocks take no defaults", ("defaults", kind),
+                hint="give `set`, `outputs` or `any_size` in each `spec` block", key=True,
+            ))  # fmt: skip
+            continue
         else:
             diags.append(doc.diag(
                 "E205", f"defaults.{kind}: unknown block type `{kind}`", ("defaults", kind),
