@@ -138,6 +138,12 @@ def test_long_line_excerpt_is_a_window_around_the_column():
     assert text.excerpt("short", 3) == ("short", 2)
 
 
+def test_the_caret_counts_wide_characters_as_two_columns():
+    # a fuzzer: under `name: 模型x` the caret stood two columns left of the `x`
+    assert text.excerpt("name: 模型x", 9) == ("name: 模型x", 10)
+    assert text.excerpt("e\u0301x", 3) == ("e\u0301x", 1)  # a combining accent takes none
+
+
 # -- the cap in every format ----------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from unicodedata import combining, east_asian_width
 
 from archspec.core.errors import SOURCES, Diagnostic, Related
 from archspec.core.units import human, macs_str, shape_str
@@ -110,7 +111,8 @@ def _file_lines(file: str) -> tuple[str, ...]:
 
 def excerpt(line: str, col: int | None) -> tuple[str, int | None]:
     """A source line as shown (escaped; a window of WINDOW characters around the column, with
-    `...` where cut, if it is longer than LONG_LINE) and the caret's offset in it."""
+    `...` where cut, if it is longer than LONG_LINE) and the caret's offset in it, in terminal
+    columns (a wide character, CJK's, takes two)."""
     c = 0 if col is None else max(col - 1, 0)
     if len(line) <= LONG_LINE:
         start, end = 0, len(line)
@@ -124,7 +126,13 @@ def excerpt(line: str, col: int | None) -> tuple[str, int | None]:
     text = pre + escape(line[start:end]) + ("..." if end < len(line) else "")
     if col is None:
         return text, None
-    return text, len(pre) + len(escape(line[start : min(c, end)])) + beyond
+    return text, len(pre) + _columns(escape(line[start : min(c, end)])) + beyond
+
+
+def _columns(text: str) -> int:
+    """The columns `text` takes in a terminal: two for a wide character, none for a combining
+    one."""
+    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _where(file: str | None, line: int | None, col: int | None) -> str:
