@@ -42,8 +42,8 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
 
 def _prune(graph: Graph, resolved: Resolved) -> None:
     """Drop what does not reach an output, as Keras does, and warn about it (not about the
-    blocks of an included spec: a backbone cut at its exposed outputs is meant; but about an
-    output that its block's `outputs` lists)."""
+    blocks of an included spec, a backbone cut at its exposed outputs: about the `spec` block
+    and the outputs it lists, `_unread_includes`)."""
     live: set[str] = set()
     stack = list(graph.outputs)
     while stack:
@@ -66,9 +66,20 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                 b.path, severity="warning",
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
             ))  # fmt: skip
-    # a `spec` block that feeds no output warns at the block; an output it lists that no
-    # output needs warns at the list (it was asked for): one that no layer outside the included
-    # spec reads, whatever its own layers read
+    warnings += _unread_includes(graph, resolved, live)
+    graph.warnings.extend(warnings)
+    graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
+    graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
+
+
+def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
+    """W301 for a top-level `spec` block that feeds no output, at the block, and for an output
+    it lists that no output needs, at the list (it was asked for): one that no layer outside the
+    included spec reads, whatever the included spec's own layers read."""
+    if not resolved.includes:
+        return []
+    doc = resolved.doc
+    warnings: list[Diagnostic] = []
     outer = {b.name: b.groups[:1] for b in graph.blocks}  # the top-level instance
     read = set(graph.outputs)
     for node in graph.nodes.values():
@@ -92,6 +103,4 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                     severity="warning", hint=f"read it from a later block (`inputs: {name}`) or "
                     "list it in the model's `outputs`",
                 ))  # fmt: skip
-    graph.warnings.extend(warnings)
-    graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
-    graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
+    return warnings
