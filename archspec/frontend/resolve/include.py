@@ -15,8 +15,9 @@
   `<name>_<inner layer name>`), grouped under this block (dot.py draws a cluster); those no
   output needs are pruned by lower without a warning.
 - `outputs` (default: the included spec's outputs) are exposed: later blocks read one as
-  `<name>.<inner name>`, and `<name>` alone is the first. One listed that no output needs is
-  pruned with a warning (W301, lower.py).
+  `<name>.<inner name>`, and `<name>` alone is the first. One listed that nothing outside the
+  included spec reads, and a `spec` block that feeds no output, are pruned with a warning (W301,
+  lower.py).
 - A `spec` block stands in the top-level `blocks` only (not inside `define`), and is not
   repeated.
 - Errors inside the included file point into it, with a note at the including block (`noting`,
