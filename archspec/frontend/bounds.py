@@ -184,8 +184,8 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT,
     for shape in graph.inputs.values():
         activations += elements(shape) * BYTES_PER_ELEMENT
     for block in graph.blocks:
-        top = block.groups[0] if block.groups else ("", "")
-        path = (includes or {}).get(top[0], block.path) if top[1] == "spec" else block.path
+        top = block.group
+        path = (includes or {}).get(top[0], block.path) if top and top[1] == "spec" else block.path
         for name in block.nodes:
             node = graph.nodes[name]
             params += node.params

@@ -80,7 +80,7 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
         return []
     doc = resolved.doc
     warnings: list[Diagnostic] = []
-    outer = {b.name: b.groups[:1] for b in graph.blocks}  # the top-level instance
+    outer = {b.name: b.group for b in graph.blocks}  # the top-level instance
     read = set(graph.outputs)
     for node in graph.nodes.values():
         here = outer[node.block]
@@ -89,7 +89,7 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                         if i in graph.nodes and outer[graph.nodes[i].block] != here)  # fmt: skip
     outputs = {b.name: b.output for b in graph.blocks}
     for group, included in resolved.includes.items():
-        if not any(outer[b] == ((group, "spec"),) and o in live for b, o in outputs.items()):
+        if not any(outer[b] == (group, "spec") and o in live for b, o in outputs.items()):
             warnings.append(doc.diag(
                 "W301", f"{format_path(included.path)}: the spec block `{group}` feeds no "
                 "output; Keras drops it", included.path, severity="warning",

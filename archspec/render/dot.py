@@ -32,7 +32,7 @@ from archspec.core.errors import usage_error
 from archspec.core.units import macs_str
 from archspec.ir.graph import BlockInfo, Graph, Instance, Node, nest
 from archspec.render.bounds import check_size
-from archspec.render.dot_groups import Ids, collapsed, group_box
+from archspec.render.dot_groups import Ids, collapsed, depths, group_box
 from archspec.render.dot_groups import shortcut_edges as _shortcut_edges
 from archspec.render.dot_style import (
     EXTRA_FAMILIES,
@@ -143,9 +143,7 @@ def _spine(graph: Graph) -> set[str]:
     """The layers of the longest path into the deepest output: one Graphviz `group`, which dot
     draws as a straight column. Without it a deep network's column drifts sideways, pushed a
     little by each skip (DenseNet-121's by 540 pt from top to bottom)."""
-    depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
-    for node in graph.nodes.values():  # nodes are in order: inputs come first
-        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
+    depth = depths(graph)
     path: set[str] = set()
     tensor = max(graph.outputs, key=depth.__getitem__, default=None)
     while tensor in graph.nodes:

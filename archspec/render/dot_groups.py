@@ -56,6 +56,14 @@ def group_box(ids: Ids, g: Instance) -> pydot.Subgraph:
 # ---------------------------------------------------------------- skips
 
 
+def depths(graph: Graph) -> dict[str, int]:
+    """Each tensor's longest path from the model's inputs, in layers (an input: 0)."""
+    depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
+    for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
+        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
+    return depth
+
+
 def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     """The edges of residual shortcuts and skips. For each `add`, an input whose longest path
     from the model's inputs is shorter than another input's is a shortcut. For each `concat`, an
@@ -65,7 +73,7 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     branches of an Inception module, made side by side at one size, are not. So is the branch of
     layers above it, up to the tensor it forks from. Works for the residual blocks and for skips
     written by hand with `add` and `concat` blocks."""
-    depth: dict[str, int] = dict.fromkeys(graph.inputs, 0)
+    depth = depths(graph)
     #: the smallest height x width on any path from the model's inputs (None: not known), along
     #: the paths that carry an image: a squeezed tensor does not pass its size on to a layer that
     #: reads it. Squeezed: a vector, a global pool's output, and a 1x1 map made from squeezed
@@ -77,7 +85,6 @@ def shortcut_edges(graph: Graph) -> set[tuple[str, str]]:
     low: dict[str, int | None] = {n: _area(s) for n, s in graph.inputs.items()}
     squeezed = {n for n, s in graph.inputs.items() if len(s) != 3}
     for node in graph.nodes.values():  # blocks only read earlier ones: nodes are in order
-        depth[node.name] = 1 + max((depth[i] for i in node.inputs), default=0)
         area = _area(node.shape)
         if (
             len(node.shape) != 3

@@ -141,13 +141,14 @@ def zoo_names() -> list[str]:
     return sorted(zoo.files())
 
 
-def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
-    """The file `use.path` names: relative to `doc`'s folder, else a zoo spec (zoo.named: a
-    family member's name is its family, with the `--set` item that picks the member)."""
+def find(doc: Document, text: str, path: KeyPath) -> tuple[Path, str | None]:
+    """The file that the `path` key (at `path`) names, `text`: relative to `doc`'s folder, else a
+    zoo spec (zoo.named: a family member's name is its family, with the `--set` item that
+    picks the member)."""
     folder = Path(doc.file).parent if not doc.file.startswith("<") else Path.cwd()
     where: KeyPath = (*path, "path")
     try:
-        candidate = folder / use.path
+        candidate = folder / text
         if candidate.is_file():
             # only a spec is read: the file itself (through any symlink) must be a regular
             # .yaml / .yml file, so that no other file's text (/proc/self/environ, a key)
@@ -158,32 +159,30 @@ def find(doc: Document, use: SpecUse, path: KeyPath) -> tuple[Path, str | None]:
             ):
                 # a link's target (a link in a folder above it is not the path's own doing)
                 link = f"; it links to `{real.name}`" if candidate.is_symlink() else ""
-                raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is not a spec file "
+                raise fail(doc, "E505", f"{format_path(where)}: `{text}` is not a spec file "
                            f"(a .yaml or .yml file){link}", where,
                            hint="include spec files only")  # fmt: skip
             return candidate, None
-        stem = re.sub(r"\.ya?ml$", "", use.path)  # `resnet50.yaml`: the zoo's, as `resnet50`
+        stem = re.sub(r"\.ya?ml$", "", text)  # `resnet50.yaml`: the zoo's, as `resnet50`
         named = zoo.named(stem) if re.fullmatch(r"[\w-]+", stem) else None
         if os.path.lexists(candidate) and named is None:  # a folder, a device
             kind = "a folder" if candidate.is_dir() else "a special file (a device, FIFO or socket)"
-            raise fail(doc, "E505", f"{format_path(where)}: `{use.path}` is {kind}, not a spec "
+            raise fail(doc, "E505", f"{format_path(where)}: `{text}` is {kind}, not a spec "
                        "file", where, hint="include a .yaml or .yml spec file")  # fmt: skip
         if named is not None:
             return named
     except (OSError, ValueError):  # a NUL byte, a name too long
         pass
-    word = re.sub(r"\.ya?ml$", "", use.path)
+    word = re.sub(r"\.ya?ml$", "", text)
     hint: str | None
-    if "/" in use.path or use.path.endswith((".yaml", ".yml")):  # a file beside it first
-        hint = zoo.sibling(Path(use.path), folder, doc.file) or did_you_mean(word, zoo_names())
+    if "/" in text or text.endswith((".yaml", ".yml")):  # a file beside it first
+        hint = zoo.sibling(Path(text), folder, doc.file) or did_you_mean(word, zoo_names())
     else:  # `bb` beside `bb.yaml`: a path names a file with its suffix
-        beside = [
-            f"{use.path}{x}" for x in (".yaml", ".yml") if (folder / f"{use.path}{x}").is_file()
-        ]
+        beside = [f"{text}{x}" for x in (".yaml", ".yml") if (folder / f"{text}{x}").is_file()]
         hint = f"did you mean `{beside[0]}`?" if beside else did_you_mean(word, zoo_names())
     place = "the current folder" if str(folder) == "." else folder  # not `in .`
     spec = "the current folder" if doc.file.startswith("<") else "this spec"  # `check -`
-    raise fail(doc, "E505", f"{format_path(where)}: no spec file `{use.path}` in {place}, "
+    raise fail(doc, "E505", f"{format_path(where)}: no spec file `{text}` in {place}, "
                "nor a zoo spec of that name", where,
                hint=hint or f"give a path relative to {spec}, or a zoo name: "
                + ", ".join(zoo_names()))  # fmt: skip
@@ -204,7 +203,7 @@ def included_param(doc: Document, item: str) -> str | None:
             continue
         at = f"blocks[{k}]" + (f" (`{raw['name']}`)" if isinstance(raw.get("name"), str) else "")
         try:
-            file, _ = find(doc, SpecUse.model_construct(path=raw["path"]), ("blocks", k, "path"))
+            file, _ = find(doc, raw["path"], ("blocks", k))
             params = read_file(file).data.get("params")
         except ArchspecError:
             continue
@@ -232,7 +231,7 @@ def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
     """The included file read (with `doc`'s limits; once per `tree`), the chain of files
     including it, and the `--set` item of a family member named (`find`). `chain`: the files
     that include `doc`, outermost first, then `doc` itself."""
-    file, member = find(doc, use, path)
+    file, member = find(doc, use.path, path)
     key = os.path.realpath(file)
     where: KeyPath = (*path, "path")
     if key in chain:
