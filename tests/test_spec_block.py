@@ -271,6 +271,10 @@ def test_unknown_exposed_name_did_you_mean(tmp_path):
     head = HEAD.replace("inputs: bb.deep}", "inputs: bb.stem}")
     d = error(pair(tmp_path, head)).diagnostics[0]
     assert "it exposes: mid, deep" in str(d.hint)
+    # a new user: a block the included spec has, but `outputs` does not list, was "did you
+    # mean" the nearest listed one, which is another block
+    assert str(d.hint).startswith("`stem` is a block of the included spec: list it in "
+                                  "blocks[0].outputs"), d.hint  # fmt: skip
     head = HEAD.replace("outputs: [mid, deep]", "outputs: [mid, deeep]")
     d = error(pair(tmp_path, head)).diagnostics[0]
     assert d.path == ("blocks", 0, "outputs", 1) and d.hint == "did you mean `deep`?"

@@ -441,6 +441,8 @@ class _Expansion:
                                    (*item.notes, note), item.seen))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
+        scope.listable[local] = (path, [n for n in inner.scope.names
+                                        if n not in model.input_shapes])  # fmt: skip
         for key, inner_name in shown.items():
             scope.names[f"{local}.{key}"] = final[inner_name]
         scope.names[local] = final[next(iter(shown.values()))]

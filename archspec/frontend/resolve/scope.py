@@ -37,6 +37,9 @@ class Scope:
     #: `spec` blocks (local name) -> the names of the included blocks they expose, which read
     #: as `<name>.<exposed>` (in `names` too)
     exposed: dict[str, list[str]] = field(default_factory=dict)
+    #: `spec` blocks (local name) -> where they stand, and the included spec's top-level blocks
+    #: (what their `outputs` may list)
+    listable: dict[str, tuple[KeyPath, list[str]]] = field(default_factory=dict)
     #: name -> how many blocks of this scope gave themselves that name so far: two may (a block
     #: and a repeated one whose copies are `<name>_1`, ...), but then the name reads neither
     given: Counter[str] = field(default_factory=Counter)
@@ -138,10 +141,13 @@ def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
     head, _, tail = ref.partition(".")
     if head in scope.exposed:
         shown = scope.exposed[head]
+        at, blocks = scope.listable.get(head, ((), []))
+        listed = f"list it in {format_path((*at, 'outputs'))} (it exposes: {', '.join(shown)})"
+        hint = (f"`{tail}` is a block of the included spec: {listed}" if tail in blocks else
+                (did_you_mean(tail, shown) or "it exposes: " + ", ".join(shown))
+                + " (list more in its `outputs`)")  # fmt: skip
         return fail(doc, "E301", f"{format_path(where)}: the `spec` block `{head}` exposes no "
-                    f"`{tail}`", where, use=scope.use,
-                    hint=(did_you_mean(tail, shown) or "it exposes: " + ", ".join(shown))
-                    + " (list more in its `outputs`)")  # fmt: skip
+                    f"`{tail}`", where, use=scope.use, hint=hint)  # fmt: skip
     return fail(doc, "E301", f"{format_path(where)}: `{head}` is not an earlier `spec` block; "
                 "`<name>.<block>` reads an output a `spec` block exposes", where, use=scope.use,
                 hint=did_you_mean(head, scope.exposed) if scope.exposed else None)  # fmt: skip
