@@ -1044,3 +1044,28 @@ def test_a_param_yaml_read_as_text_is_hinted_where_it_is_written(block):
     assert [(r.message, r.line, r.col) for r in d.related] == [
         ("`w` is written at params.w", 3, 13)
     ]
+
+
+@pytest.mark.parametrize(
+    ("merge", "received"),
+    [  # a walkthrough: "received (32, 32, 8), (32, 32, 16)" left the user to work out which
+       # input of four gave which shape
+        ("{type: add, inputs: [a, b]}", "add needs inputs of equal shapes; "
+         "received `a` (32, 32, 8), `b` (32, 32, 16)"),
+        ("{type: add, inputs: [a, f]}", "add needs inputs of equal shapes; "
+         "received `a` (32, 32, 8), `f` (8192)"),
+        ("{type: concat, inputs: [a, input, s, b]}", "concat needs inputs that are equal but "
+         "for the concatenation axis; received `a` (32, 32, 8), `input` (32, 32, 3), "
+         "`s` (16, 16, 8), `b` (32, 32, 16)"),
+        ("{type: multiply, inputs: [a, b]}", "multiply needs inputs of equal shapes, or 1 "
+         "where they differ; received `a` (32, 32, 8), `b` (32, 32, 16)"),
+    ],
+)  # fmt: skip
+def test_a_merge_blocks_mismatch_names_each_input_with_its_shape(merge, received):
+    d = diagnose(HEAD + "  - {type: conv, name: a, filters: 8, kernel: 3}\n"
+                 "  - {type: conv, name: b, filters: 16, kernel: 3, inputs: input}\n"
+                 "  - {type: conv, name: s, filters: 8, kernel: 3, strides: 2, inputs: input}\n"
+                 "  - {type: flatten, name: f, inputs: a}\n"
+                 f"  - {merge}\n")  # fmt: skip
+    assert (d.code, d.path, d.line) == ("E401", ("blocks", 4), 8)
+    assert d.message.split(": ", 1)[1] == received

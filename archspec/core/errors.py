@@ -195,6 +195,10 @@ class ShapeError(UnplacedError):
     """An op cannot take its input shapes (E401 shape mismatch, E402 collapse, E403 rank, E404
     unknown size, E302 name clash)."""
 
+    #: inputs that do not fit each other (ir.op.mismatch): what they need, and their shapes
+    #: in order; lowering names each shape's input where a merge block's inputs are the spec's
+    mismatch: tuple[str, Sequence[tuple[int | None, ...]]] | None = None
+
 
 class LimitExceeded(UnplacedError):
     """A quantity is over a limit (E705-E711); lowering positions it at the block, and at the

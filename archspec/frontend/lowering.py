@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import get_args
 
 from archspec.blocks import Block
-from archspec.blocks.base import Padding
+from archspec.blocks.base import MultiInput, Padding
 from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, shape_str
 from archspec.frontend.bounds import CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
 from archspec.ir.graph import BlockInfo, Graph
-from archspec.ir.op import collapse_hint
+from archspec.ir.op import collapse_hint, message
 
 
 class Lowering:
@@ -59,7 +59,7 @@ class Lowering:
                 key = e.key if e.key in fields else None
             return (doc or self.doc).diag(
                 e.code,
-                f"{format_path(path)} (`{block.name}`, {block.type}): {e}",
+                f"{format_path(path)} (`{block.name}`, {block.type}): {_named(e, block)}",
                 (*path, key) if key else path,
                 hint=self._rank_hint(info.inputs)
                 if e.code == "E403"
@@ -105,6 +105,17 @@ class Lowering:
         return (f"`{key}` {shape_str(shape, 'spec')} is height {c}, width {h} and {w} channels: "
                 f"images are channels last, [H, W, C]; a {c}-channel image of {h} x {w} is "
                 f"{shape_str((h, w, c), 'spec')}")  # fmt: skip
+
+
+def _named(e: ShapeError | LimitExceeded, block: Block) -> str:
+    """The error's text; a merge block's inputs that do not fit each other are named with
+    their shapes (`left` (8, 8, 8), `right` (8, 8, 16)), as the spec writes them."""
+    if isinstance(e, ShapeError) and e.mismatch and isinstance(block, MultiInput):
+        what, shapes = e.mismatch
+        if isinstance(block.inputs, list) and len(block.inputs) == len(shapes):
+            named = zip(block.inputs, shapes, strict=True)
+            return f"{what}; received " + ", ".join(f"`{n}` {message(s)}" for n, s in named)
+    return str(e)
 
 
 def _joined(first: str | None, then: str | None) -> str | None:

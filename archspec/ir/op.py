@@ -37,6 +37,7 @@ __all__ = [
     "image",
     "known",
     "message",
+    "mismatch",
     "product",
     "window",
 ]
@@ -114,12 +115,19 @@ def known(shape: Shape, what: str) -> tuple[int, ...]:
     return shape  # type: ignore[return-value]
 
 
+def mismatch(what: str, shapes: list[Shape], hint: str | None = None) -> ShapeError:
+    """E401 for inputs that do not fit each other: `what` they need, and the shapes received."""
+    e = ShapeError(f"{what}; received " + ", ".join(message(s) for s in shapes), hint=hint)
+    e.mismatch = (what, shapes)
+    return e
+
+
 def agree(shapes: list[Shape], what: str, skip: int | None = None) -> None:
     """Inputs that must be equal on every axis (but `skip`): an unknown dimension agrees with
     anything, as in Keras."""
     for i, dims in enumerate(zip(*shapes, strict=True)):
         if i != skip and len({d for d in dims if d is not None}) > 1:
-            raise ShapeError(f"{what}; received " + ", ".join(message(s) for s in shapes))
+            raise mismatch(what, shapes)
 
 
 def image(shape: Shape, what: str) -> Shape:

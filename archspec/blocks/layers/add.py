@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from archspec.blocks.base import MultiInput, register
-from archspec.core.errors import ShapeError
 from archspec.core.units import Shape
 from archspec.ir.graph import Builder
-from archspec.ir.op import Op, agree, message
+from archspec.ir.op import Op, agree, mismatch
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class Add(Op):
     def infer(self, shapes: list[Shape]) -> Shape:
         what = "add needs inputs of equal shapes"
         if len({len(s) for s in shapes}) != 1:
-            raise ShapeError(f"{what}; received " + ", ".join(message(s) for s in shapes))
+            raise mismatch(what, shapes)
         agree(shapes, what)
         # Keras: a dimension unknown in any input is unknown in the sum
         return tuple(None if None in dims else dims[0] for dims in zip(*shapes, strict=True))

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from archspec.blocks.base import MultiInput, register
-from archspec.core.errors import ShapeError
 from archspec.core.units import Shape
 from archspec.ir.graph import Builder
-from archspec.ir.op import Op, message
+from archspec.ir.op import Op, mismatch
 
 
 def broadcast(shapes: list[Shape], what: str) -> Shape:
@@ -27,9 +26,10 @@ def broadcast(shapes: list[Shape], what: str) -> Shape:
             elif i == 1 or j == 1:
                 dims.append(j if i == 1 else i)
             elif i != j:
-                raise ShapeError(
-                    f"{what}; received " + ", ".join(message(s) for s in shapes),
-                    hint="a gate of shape (1, 1, C) multiplies an (H, W, C) input channel-wise",
+                raise mismatch(
+                    what,
+                    shapes,
+                    "a gate of shape (1, 1, C) multiplies an (H, W, C) input channel-wise",
                 )
             else:
                 dims.append(i)
