@@ -1069,3 +1069,18 @@ def test_a_merge_blocks_mismatch_names_each_input_with_its_shape(merge, received
                  f"  - {merge}\n")  # fmt: skip
     assert (d.code, d.path, d.line) == ("E401", ("blocks", 4), 8)
     assert d.message.split(": ", 1)[1] == received
+
+
+@pytest.mark.parametrize(
+    ("tail", "key", "hint"),
+    [  # a walkthrough: `c_2` after `repeat_names: letters` had no hint at all
+        ("  - {type: flatten, inputs: c_2}\n", ("blocks", 1, "inputs"), "copy 2 is `cb`"),
+        ("  - {type: flatten, inputs: c_9}\n", ("blocks", 1, "inputs"), "there are 3"),
+        ("outputs: [c_1]\n", ("outputs", 0), "copy 1 is `ca`"),
+    ],
+)  # fmt: skip
+def test_a_copy_read_by_number_after_letters_names_the_copies(tail, key, hint):
+    d = diagnose(HEAD + "  - {type: conv, name: c, filters: 8, kernel: 3, repeat: 3, "
+                 "repeat_names: letters}\n" + tail)  # fmt: skip
+    assert (d.code, d.path) == ("E301", key)
+    assert d.hint == f"the copies of `c` are named `ca`, `cb`, `cc` (its `repeat_names`): {hint}"

@@ -57,6 +57,8 @@ class Names:
                 scope.given[given] += 1
             local = (given if names == "number" and repeat == 1
                      else fill(repeat_template(names), given, copy))  # fmt: skip
+            if names != "number":
+                scope.copies.setdefault(given, []).append(local)
         final = scope.prefix + local
         if len(final) > NAME_CHARS:
             raise self.too_long(final, given, path, scope)

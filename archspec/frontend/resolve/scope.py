@@ -43,6 +43,9 @@ class Scope:
     #: name -> how many blocks of this scope gave themselves that name so far: two may (a block
     #: and a repeated one whose copies are `<name>_1`, ...), but then the name reads neither
     given: Counter[str] = field(default_factory=Counter)
+    #: a block's name -> its copies' names, where they are not `<name>_1`, ...
+    #: (`repeat_names: letters` or a template): the hint for `<name>_2`
+    copies: dict[str, list[str]] = field(default_factory=dict)
 
 
 def declared(blocks: list[Any]) -> set[str]:
@@ -106,7 +109,8 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
                    "is a later block; a block can only read earlier ones" if later
                    else "is not an input or an earlier block"),
                 where, use=scope.use, hint=None if later else
-                _instance_input(ref, scope) or did_you_mean(ref, scope.names),
+                _instance_input(ref, scope) or copy_named(ref, scope)
+                or did_you_mean(ref, scope.names),
             )  # fmt: skip
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
@@ -134,6 +138,20 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
         return (f"the use at {use} passes {len(given)} inputs, which its blocks read as "
                 + ", ".join(f"`{n}`" for n in given))  # fmt: skip
     return None
+
+
+def copy_named(ref: str, scope: Scope) -> str | None:
+    """The hint for `<name>_<k>` where the copies of the repeated block `name` are named
+    otherwise (`repeat_names: letters`: `ca`, `cb`, ...): what they are, and the k-th."""
+    head, _, k = ref.rpartition("_")
+    copies = scope.copies.get(head)
+    if not copies or not k.isdigit():
+        return None
+    shown = ", ".join(f"`{c}`" for c in copies[:3]) + (", ..." if len(copies) > 3 else "")
+    pick = int(k) - 1
+    which = f": copy {k} is `{copies[pick]}`" if 0 <= pick < len(copies) else \
+        f": there are {len(copies)}"  # fmt: skip
+    return f"the copies of `{head}` are named {shown} (its `repeat_names`){which}"
 
 
 def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
@@ -190,7 +208,8 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
         if ref not in scope.names or ref in model.input_shapes:
             blocks = [n for n in scope.names if n not in model.input_shapes]
             raise fail(doc, "E301", f"outputs[{k}]: `{ref}` is not a block", ("outputs", k),
-                       hint=did_you_mean(ref, blocks) or listed(blocks))  # fmt: skip
+                       hint=copy_named(ref, scope) or did_you_mean(ref, blocks)
+                       or listed(blocks))  # fmt: skip
         outs.append(scope.names[ref])
     first: dict[str, int] = {}
     for k, out in enumerate(outs):  # at the second naming, with the first
