@@ -507,6 +507,13 @@ def test_a_set_value_that_reads_a_set_of_the_including_spec_notes_both(tmp_path)
     ("./family.yml", "did you mean `family.yaml`?"),  # it listed the zoo's names
     ("sub/famly.yaml", "did you mean `sub/family.yaml`?"),
     ("resnt50", "did you mean `resnet50`?"),  # a bare name: the zoo, as before
+    # a walkthrough: "did you mean `efficientnet`?", the family and not the member written
+    ("x/efficientnet_b3.yaml", "`efficientnet_b3` is a zoo network: write "
+     "`path: efficientnet_b3`, without a folder"),
+    ("specs/resnet50.yaml", "`resnet50` is a zoo network: write `path: resnet50`, without a "
+     "folder"),
+    ("sub/x/resnet50.yaml", "`resnet50` is a zoo network: write `path: resnet50`, without a "
+     "folder"),
 ])  # fmt: skip
 def test_a_mistyped_include_path_suggests_the_file_beside_it(tmp_path, given, hint):
     (tmp_path / "sub").mkdir()

@@ -176,7 +176,11 @@ def find(doc: Document, text: str, path: KeyPath) -> tuple[Path, str | None]:
     word = re.sub(r"\.ya?ml$", "", text)
     hint: str | None
     if "/" in text or text.endswith((".yaml", ".yml")):  # a file beside it first
-        hint = zoo.sibling(Path(text), folder, doc.file) or did_you_mean(word, zoo_names())
+        name = Path(word).name  # `x/efficientnet_b3.yaml`: a zoo name has no folder
+        hint = zoo.sibling(Path(text), folder, doc.file) or (
+            f"`{name}` is a zoo network: write `path: {name}`, without a folder"
+            if re.fullmatch(r"[\w-]+", name) and zoo.named(name) is not None
+            else did_you_mean(word, zoo_names()))  # fmt: skip
     else:  # `bb` beside `bb.yaml`: a path names a file with its suffix
         beside = [f"{text}{x}" for x in (".yaml", ".yml") if (folder / f"{text}{x}").is_file()]
         hint = f"did you mean `{beside[0]}`?" if beside else did_you_mean(word, zoo_names())
