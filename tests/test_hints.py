@@ -963,6 +963,9 @@ def test_a_count_with_a_lower_case_suffix_is_hinted():
          ("blocks", 0, "inputs")),
         ("  - {type: outer}\n", ("define", "outer", "blocks", 0, "inputs")),
         ("  - {type: conv, filters: 4, kernel: 1, inputs: []}\n", ("blocks", 0, "inputs")),
+        # a walkthrough: a merge block's stood at the block, a conv's at `[]`
+        ("  - {type: add, inputs: []}\n", ("blocks", 0, "inputs")),
+        ("  - {type: concat, inputs: [input]}\n", ("blocks", 0, "inputs")),
     ],
 )  # fmt: skip
 def test_an_empty_inputs_list_is_e303_at_inputs(blocks, path):
@@ -973,6 +976,8 @@ def test_an_empty_inputs_list_is_e303_at_inputs(blocks, path):
             "blocks:\n" + blocks))  # fmt: skip
     (d,) = [d for d in e.value.diagnostics if d.severity == "error"]  # (W303: unused ones)
     assert d.code == "E303" and d.path == path, d
+    if "type: conv" in blocks:  # it was "merge several inputs with an `add` ... first"
+        assert d.hint.startswith("name the block"), d.hint
 
 
 def test_the_defined_names_of_a_block_that_reads_its_shape_are_listed_once():

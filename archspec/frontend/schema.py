@@ -267,8 +267,10 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
         diags = translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields), model)
         inputs = raw.get("inputs")
         if issubclass(model, MultiInput) and not (isinstance(inputs, list) and len(inputs) > 1):
-            hint = merge_hint(kind, names or {})  # a wrong number of inputs: E303
-            diags = [dataclasses.replace(d, code="E303", hint=hint)
+            hint = merge_hint(kind, names or {})  # a wrong number of inputs: E303, at
+            given = "inputs" in raw  # `inputs` where it is given (`inputs: []`, as a conv's)
+            diags = [(doc.diag("E303", d.message, (*path, "inputs"), hint=hint) if given else
+                      dataclasses.replace(d, code="E303", hint=hint))
                      if d.path == path and d.code == "E204" else d for d in diags]  # fmt: skip
         return diags
 

@@ -116,8 +116,9 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
     if block.n_inputs is not None and len(out) != block.n_inputs:
         raise fail(
             doc, "E303", f"{format_path(path)}: a `{block.type}` block reads one input, "
-            f"received {len(out)}", (*path, "inputs"),
-            hint="merge several inputs with an `add` or `concat` block first", use=scope.use,
+            f"received {len(out)}", (*path, "inputs"), use=scope.use,
+            hint="merge several inputs with an `add` or `concat` block first" if out else
+            "name the block it reads, or leave `inputs` out to read the block before",
         )  # fmt: skip
     return out
 
