@@ -191,6 +191,36 @@ def test_render_round_trips_definitions_and_sets(tmp_path):
     assert list(again.nodes) == list(original.nodes) and again.cost == original.cost
 
 
+def test_render_names_expected_output_shapes_as_its_outputs(tmp_path):
+    # a walkthrough: `outputs: [stage_b, head]` rendered beside `output_shape: {stage: ...}`,
+    # which check refused (E602), as it did `backbone.conv3_block2` beside its `_` spelling
+    spec = write(
+        tmp_path,
+        """\
+name: r
+input: [64, 64, 3]
+define:
+  u:
+    blocks:
+      - {type: conv, name: a, filters: 8, kernel: 3}
+      - {type: conv, name: b, filters: 8, kernel: 3}
+blocks:
+  - {type: spec, name: bb, path: resnet18, any_size: true, outputs: [conv3_block2]}
+  - {type: u, name: stage, inputs: input}
+outputs: [stage, bb.conv3_block2]
+expect: {output_shape: {stage: [64, 64, 8], bb.conv3_block2: [8, 8, 128]}}
+""",
+    )
+    assert run_cli("check", str(spec)).returncode == 0
+    rendered = run_cli("render", str(spec))
+    assert rendered.returncode == 0, rendered.stderr
+    assert "expect: {output_shape: {stage_b: [64, 64, 8], bb_conv3_block2: [8, 8, 128]}}" in (
+        rendered.stdout
+    )
+    again = run_cli("check", str(write(tmp_path, rendered.stdout, "rendered.yaml")))
+    assert again.returncode == 0, again.stderr
+
+
 def test_render_leaves_out_keys_that_change_nothing(tmp_path):
     """A `bn_*` key from `defaults` reaches blocks without batch norm too, silently (W302 is for
     keys a block gives itself); written into them, it would warn on the rendered spec."""

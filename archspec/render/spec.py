@@ -43,6 +43,16 @@ def _needed(resolved: Resolved) -> list[Item]:
             or i.group is None or i.group[1] != "spec"]  # fmt: skip
 
 
+def _renamed(value: dict[str, Any], m: Any, resolved: Resolved) -> dict[str, Any]:
+    """`budget` or `expect` with `expect.output_shape`'s keys named as the rendered `outputs`
+    names them (`stage` -> `stage_b`, `backbone.conv3_block2` -> `backbone_conv3_block2`)."""
+    shapes = value.get("output_shape")
+    if not isinstance(shapes, dict) or m.outputs is None:
+        return value
+    final = dict(zip(m.outputs, resolved.outputs, strict=True))
+    return {**value, "output_shape": {final.get(k, k): v for k, v in shapes.items()}}
+
+
 def render_spec(resolved: Resolved, source: str | None = None) -> str:
     """The expanded spec's YAML text."""
     m = resolved.model
@@ -80,5 +90,7 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
     for key in ("budget", "expect"):
         value = getattr(m, key)
         if value is not None:
-            lines.append(f"{key}: {_flow(value.model_dump(exclude_none=True))}")
+            lines.append(
+                f"{key}: {_flow(_renamed(value.model_dump(exclude_none=True), m, resolved))}"
+            )
     return "\n".join(lines) + "\n"
