@@ -190,6 +190,50 @@ def test_unused_block_is_a_warning_not_an_error(tmp_path: Path) -> None:
     assert r.stdout.splitlines()[-1].endswith("1 valid, 1 warning")
 
 
+def test_an_unused_user_defined_block_is_one_warning_at_its_use(tmp_path: Path) -> None:
+    # a walkthrough: two unused uses gave four W301, all at the definition's blocks, with no
+    # word of the use and a hint (`inputs: s1_a`) that E301 then refused
+    spec = write(
+        tmp_path,
+        """\
+name: w
+input: [32, 32, 3]
+define:
+  u:
+    blocks:
+      - {type: conv, name: a, filters: 8, kernel: 3}
+      - {type: conv, name: b, filters: 8, kernel: 3}
+  v:
+    blocks:
+      - {type: conv, name: side, filters: 8, kernel: 3}
+      - {type: conv, name: main, filters: 8, kernel: 3, inputs: input}
+blocks:
+  - {type: conv, name: c, filters: 8, kernel: 3}
+  - {type: u, name: s1, inputs: c}
+  - {type: u, name: s2, inputs: c}
+  - {type: v, name: t1, inputs: c}
+  - {type: v, name: t2, inputs: t1}
+""",
+    )
+    result = check.check_file(spec)
+    assert result.ok
+    s1, s2, side = result.warnings
+    assert (s1.code, s1.path, s1.line, s1.message) == (
+        "W301",
+        ("blocks", 1),
+        14,
+        "blocks[1]: block `s1` (u) feeds no output; Keras drops it",
+    )
+    assert (s2.path, s2.hint) == (("blocks", 2), s1.hint)
+    assert "`inputs`" in s1.hint and "`outputs`" in s1.hint  # a hint that can be followed
+    assert (side.code, side.path, side.line) == ("W301", ("define", "v", "blocks", 0), 10)
+    assert side.message == ("define.v.blocks[0]: block `t1_side` (and `t2_side`) feeds no later "
+                            "block of its definition; Keras drops it")  # fmt: skip
+    assert [(r.message, r.line) for r in side.related] == [
+        ("in the block used at blocks[3]", 16), ("in the block used at blocks[4]", 17)
+    ]  # fmt: skip
+
+
 # -- budget and expect ----------------------------------------------------------------------
 
 MODEL = """\

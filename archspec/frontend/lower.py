@@ -7,12 +7,12 @@ it (and, inside a user-defined block, at its use site too).
 
 from __future__ import annotations
 
-from archspec.core.errors import Diagnostic, SpecError, format_path
+from archspec.core.errors import Diagnostic, KeyPath, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
-from archspec.frontend.resolve import Resolved, lowering_error, with_warnings
-from archspec.ir.graph import Graph
+from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
+from archspec.ir.graph import BlockInfo, Graph
 
 
 def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
@@ -58,18 +58,70 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
             path = ("inputs", name) if resolved.model.inputs else ("input",)
             warnings.append(doc.diag("W301", f"input `{name}` feeds no output", path,
                                      severity="warning"))  # fmt: skip
-    for b in graph.blocks:
-        # the blocks of an included spec (`type: spec`) that no output needs go silently
-        if not any(n in live for n in b.nodes) and (b.group is None or b.group[1] != "spec"):
+    dead = [b for b in graph.blocks if not any(n in live for n in b.nodes)]
+    for b in dead:
+        if b.group is None:
             warnings.append(doc.diag(
                 "W301", f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
-                b.path, severity="warning",
-                hint="read it from a later block (`inputs`) or list it in `outputs`",
+                b.path, severity="warning", hint=_READ,
             ))  # fmt: skip
+    if any(b.group is not None and b.group[1] != "spec" for b in dead):
+        warnings += _unread_instances(graph, resolved, dead)
     warnings += _unread_includes(graph, resolved, live)
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
     graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
+
+
+_READ = "read it from a later block (`inputs`) or list it in `outputs`"
+
+
+def _unread_instances(graph: Graph, resolved: Resolved, dead: list[BlockInfo]
+                      ) -> list[Diagnostic]:  # fmt: skip
+    """W301 for the blocks of user-defined blocks that feed no output: a whole instance at its
+    use (`blocks[2]`: `s2` feeds no output), where a later block can read it; a block inside
+    one that its definition leaves unread at the definition, with a note at each use. One
+    warning per place, naming the first block and how many more. (The blocks of an included
+    spec, `type: spec`, go silently: see `_unread_includes`.)"""
+    doc = resolved.doc
+    unread = {b.name for b in dead}
+    uses = {i.group: i.use for i in resolved.items if i.group is not None}
+    whole = {b.group for b in dead} - {b.group for b in graph.blocks if b.name not in unread}
+    at_use: dict[KeyPath, list[tuple[str, str]]] = {}  # use -> its unread instances
+    inside: dict[KeyPath, list[BlockInfo]] = {}  # definition's block -> its unread copies
+    for b in dead:
+        if b.group is None or b.group[1] == "spec":
+            continue
+        use = uses[b.group]
+        if b.group not in whole or use is None:
+            inside.setdefault(b.path, []).append(b)
+        elif b.group not in at_use.setdefault(use, []):
+            at_use[use].append(b.group)
+    warnings = []
+    for use, groups in at_use.items():
+        (name, kind), names = groups[0], [g[0] for g in groups]
+        warnings.append(doc.diag(
+            "W301", f"{format_path(use)}: block `{name}` ({kind}){_more(names)} feeds no output; "
+            "Keras drops it", use, severity="warning", hint=_READ,
+        ))  # fmt: skip
+    for path, blocks in inside.items():
+        names = [b.name for b in blocks]
+        d = doc.diag(
+            "W301", f"{format_path(path)}: block `{names[0]}`{_more(names)} feeds no later block "
+            "of its definition; Keras drops it", path, severity="warning",
+            hint="read it from a later block of the definition (`inputs`), or remove it",
+        )  # fmt: skip
+        for use in dict.fromkeys(uses[b.group] for b in blocks if b.group is not None):
+            d = with_use(doc, d, use)
+        warnings.append(d)
+    return warnings
+
+
+def _more(names: list[str]) -> str:
+    """` (and `b`)`, ` (and 3 more)`: what follows the first of several names."""
+    if len(names) == 1:
+        return ""
+    return f" (and `{names[1]}`)" if len(names) == 2 else f" (and {len(names) - 1} more)"
 
 
 def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
