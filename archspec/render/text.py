@@ -218,7 +218,7 @@ def stride_str(stride: tuple[Stride, Stride] | None) -> str:
 
 
 def outputs_table(graph: Graph, names: Sequence[str] = ()) -> str:
-    """One row per model output: name (as `outputs` names it; `names`, else the layer's), its
+    """One row per model output: its block's name (`names`, else the layer's), its
     layer, shape, channels and stride relative to the input (Graph.feature_info)."""
     rows = [("output", "layer", "shape", "channels", "stride")]
     infos = graph.feature_info()
