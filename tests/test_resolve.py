@@ -256,7 +256,11 @@ blocks:
 def test_a_recursive_definition_is_an_error():
     d = error(RECURSIVE)
     assert d.code == "E504"
-    assert d.message == "recursive user-defined block: wrap -> pair -> wrap"
+    # with its key path first, as every other message (a walkthrough)
+    assert (
+        d.message
+        == "define.pair.blocks[1].type: recursive user-defined block: wrap -> pair -> wrap"
+    )
     assert (d.path, d.line, d.col) == (("define", "pair", "blocks", 1, "type"), 7, 16)
     assert [(r.message, r.line, r.col) for r in d.related] == [("`wrap` is defined here", 8, 3)]
 

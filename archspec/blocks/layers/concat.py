@@ -11,7 +11,7 @@ from archspec.blocks.base import MultiInput, register
 from archspec.core.errors import ShapeError
 from archspec.core.units import Shape
 from archspec.ir.graph import Builder
-from archspec.ir.op import Op, agree, message
+from archspec.ir.op import Op, agree, message, mismatch
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,15 @@ class Concat(Op):
     def infer(self, shapes: list[Shape]) -> Shape:
         rank = len(shapes[0])
         axis = self.axis + rank if self.axis < 0 else self.axis - 1  # spec axes count the batch
-        if not 0 <= axis < rank or any(len(s) != rank for s in shapes):
+        if any(len(s) != rank for s in shapes):
+            raise mismatch("concat needs inputs of one rank", shapes)
+        if not 0 <= axis < rank:
+            batch = "the batch axis, which concat does not join" if self.axis == 0 else "no axis"
             raise ShapeError(
-                f"concat axis {self.axis} does not fit inputs "
-                + ", ".join(message(s) for s in shapes),
+                f"concat axis {self.axis} of inputs {', '.join(message(s) for s in shapes)} "
+                f"is {batch}",
                 key="axis",
+                hint=f"the axes are 1 to {rank}, or -{rank} to -1 (the channels are -1)",
             )
         agree(shapes, "concat needs inputs that are equal but for the concatenation axis", axis)
         sizes = [s[axis] for s in shapes]

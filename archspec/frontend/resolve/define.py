@@ -107,7 +107,8 @@ def check_use(
     if kind in stack:
         chain = " -> ".join([*stack, kind])
         raise SpecError(dataclasses.replace(
-            doc.diag("E504", f"recursive user-defined block: {chain}", (*path, "type")),
+            doc.diag("E504", f"{format_path((*path, 'type'))}: recursive user-defined block: "
+                     f"{chain}", (*path, "type")),
             related=(note,)))  # fmt: skip
     if len(stack) >= MAX_NESTING:
         chain = " -> ".join([*stack[:3], "...", *stack[-2:], kind])
