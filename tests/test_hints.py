@@ -1089,3 +1089,15 @@ def test_a_copy_read_by_number_after_letters_names_the_copies(tail, key, hint):
                  "repeat_names: letters}\n" + tail)  # fmt: skip
     assert (d.code, d.path) == ("E301", key)
     assert d.hint == f"the copies of `c` are named `ca`, `cb`, `cc` (its `repeat_names`): {hint}"
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("h_swish", "hard_swish"),  # a walkthrough: MobileNetV3's name got "did you mean `swish`?"
+    ("H-Swish", "hard_swish"),
+    ("hsigmoid", "hard_sigmoid"),
+    ("identity", "linear"),
+    ("sigmod", "sigmoid"),  # the others as before
+])  # fmt: skip
+def test_an_activation_by_another_librarys_name_is_hinted(written, meant):
+    d = diagnose(HEAD + f"  - {{type: conv, filters: 8, kernel: 3, activation: {written}}}\n")
+    assert (d.code, d.hint) == ("E204", f"did you mean `{meant}`?")

@@ -36,6 +36,11 @@ ACTIVATIONS = (
     "sparse_plus", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
 )  # fmt: skip
 ActivationName = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+#: what papers and other libraries call some of them (MobileNetV3's h-swish), for the hint
+ACTIVATION_SPELLINGS = {
+    "h_swish": "hard_swish", "hswish": "hard_swish", "h_sigmoid": "hard_sigmoid",
+    "hsigmoid": "hard_sigmoid", "lrelu": "leaky_relu", "identity": "linear", "none": "linear",
+}  # fmt: skip
 
 #: Keras's built-in initializer names (tests check each against keras.initializers.get).
 INITIALIZERS = (

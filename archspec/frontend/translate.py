@@ -13,6 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from archspec.blocks.base import ACTIVATION_SPELLINGS
 from archspec.core.errors import (
     Diagnostic,
     HintedValueError,
@@ -293,7 +294,8 @@ def translate(
             expected = [t for t in expected if t != _EXPECTED["int_type"]]
         if isinstance(value, str) and any(e["type"] == "literal_error" for e in errs):
             options = re.findall(r"'([^']*)'", errs[0].get("ctx", {}).get("expected", ""))
-            hint = did_you_mean(value, options)
+            other = ACTIVATION_SPELLINGS.get(value.lower().replace("-", "_"))
+            hint = f"did you mean `{other}`?" if other in options else did_you_mean(value, options)
         if isinstance(value, str):
             hint = _text_hint(value, {e["type"] for e in errs}) or hint
         numeric = {e["type"] for e in errs} & {"int_type", "float_type"}
