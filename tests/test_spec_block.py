@@ -506,6 +506,7 @@ def test_a_set_value_that_reads_a_set_of_the_including_spec_notes_both(tmp_path)
 @pytest.mark.parametrize(("given", "hint"), [
     ("./family.yml", "did you mean `family.yaml`?"),  # it listed the zoo's names
     ("sub/famly.yaml", "did you mean `sub/family.yaml`?"),
+    ("FAMILY.yaml", "did you mean `family.yaml`?"),  # a walkthrough: it listed the zoo's names
     ("resnt50", "did you mean `resnet50`?"),  # a bare name: the zoo, as before
     # a walkthrough: "did you mean `efficientnet`?", the family and not the member written
     ("x/efficientnet_b3.yaml", "`efficientnet_b3` is a zoo network: write "

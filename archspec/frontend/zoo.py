@@ -151,8 +151,9 @@ def sibling(path: Path, base: Path | None = None, other: str | None = None) -> s
                      and os.path.realpath(e.path) != skip}  # fmt: skip
     except OSError:
         return None
-    close = difflib.get_close_matches(path.stem, list(stems), n=1, cutoff=0.75)
-    return f"did you mean `{path.with_name(stems[close[0]])}`?" if close else None
+    lowered = {stem.lower(): stem for stem in stems}  # `MNV3.yaml` beside `mnv3.yaml`
+    close = difflib.get_close_matches(path.stem.lower(), list(lowered), n=1, cutoff=0.75)
+    return f"did you mean `{path.with_name(stems[lowered[close[0]]])}`?" if close else None
 
 
 def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
