@@ -170,6 +170,17 @@ def test_cli_exports_two_headed_model_to_onnx_and_verifies(tmp_path):
     assert os.listdir(tmp_path) == ["m.onnx"]
 
 
+def test_verify_of_grouped_convs_prints_no_tensorflow_warning(tmp_path):
+    # a walkthrough: "WARNING:tensorflow:5 out of the last 5 calls to <function conv.<locals>.
+    # _conv_xla ...> triggered tf.function retracing", twice, on a ConvNeXt-like spec with -q
+    convs = "".join(f"  - {{type: conv, filters: 8, kernel: 3, groups: {g}}}\n"
+                    for g in (8, 4, 2, 8, 4, 2, 1))  # fmt: skip
+    spec = write(tmp_path, "name: g\ninput: [16, 16, 8]\nblocks:\n" + convs)
+    r = run_cli("build", str(spec), "-o", str(tmp_path / "g.keras"), "--verify", "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+
+
 def test_cli_replaces_a_savedmodel_folder_with_force(tmp_path, keras):
     out = tmp_path / "model"
     (out / "variables").mkdir(parents=True)

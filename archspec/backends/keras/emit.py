@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from archspec.backends.keras import memory
+from archspec.core.errors import STATE
 from archspec.core.limits import BYTES_PER_ELEMENT
 from archspec.core.units import compact
 from archspec.ir.graph import Graph
@@ -35,6 +37,9 @@ def import_keras(backend: str | None = None) -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ["KERAS_BACKEND"] = name
+    if not STATE["debug"]:  # TensorFlow's Python warnings too ("... triggered tf.function
+        # retracing", from a grouped conv's every call): --debug shows them
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     import keras
 
     return keras
