@@ -1101,3 +1101,19 @@ def test_a_copy_read_by_number_after_letters_names_the_copies(tail, key, hint):
 def test_an_activation_by_another_librarys_name_is_hinted(written, meant):
     d = diagnose(HEAD + f"  - {{type: conv, filters: 8, kernel: 3, activation: {written}}}\n")
     assert (d.code, d.hint) == ("E204", f"did you mean `{meant}`?")
+
+
+@pytest.mark.parametrize(("use", "hint"), [
+    # a walkthrough: a definition that read an outer block by its name got no hint
+    ("  - {type: up, name: u1, inputs: enc2}\n",
+     "`enc2` is what the use at blocks[1] passes in: read it here as `input`"),
+    ("  - {type: conv, name: other, filters: 8, kernel: 3}\n  - {type: up, inputs: other}\n",
+     "a user-defined block reads its own names only: its inputs (`input`) and its earlier "
+     "blocks; to read a block outside it, pass it in `inputs` at blocks[2]"),
+])  # fmt: skip
+def test_a_definition_reading_an_outer_name_is_told_its_names_are_its_own(use, hint):
+    d = diagnose(HEAD.replace("blocks:", "define:\n  up:\n    blocks:\n"
+                 "      - {type: conv, name: reduce, filters: 8, kernel: 1}\n"
+                 "      - {type: concat, inputs: [reduce, enc2]}\nblocks:")
+                 + "  - {type: conv, name: enc2, filters: 8, kernel: 3}\n" + use)  # fmt: skip
+    assert (d.code, d.path, d.hint) == ("E301", ("define", "up", "blocks", 1, "inputs", 1), hint)

@@ -110,7 +110,7 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
                    else "is not an input or an earlier block"),
                 where, use=scope.use, hint=None if later else
                 _instance_input(ref, scope) or copy_named(ref, scope)
-                or did_you_mean(ref, scope.names),
+                or did_you_mean(ref, scope.names) or _outside(ref, scope),
             )  # fmt: skip
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
@@ -139,6 +139,23 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
         return (f"the use at {use} passes {len(given)} inputs, which its blocks read as "
                 + ", ".join(f"`{n}`" for n in given))  # fmt: skip
     return None
+
+
+def _outside(ref: str, scope: Scope) -> str | None:
+    """The hint for a name a user-defined block does not have (a block outside it, `enc2`):
+    its names are its own; a block outside comes in through the use's `inputs`."""
+    if scope.use is None:
+        return None
+    use = format_path(scope.use)
+    passed = [local for local in scope.names if re.fullmatch(r"input(_\d+)?", local)]
+    for local in passed:
+        if scope.names[local] == ref:
+            return f"`{ref}` is what the use at {use} passes in: read it here as `{local}`"
+    shown = ", ".join(f"`{n}`" for n in passed)
+    return (
+        f"a user-defined block reads its own names only: its inputs ({shown}) and its "
+        f"earlier blocks; to read a block outside it, pass it in `inputs` at {use}"
+    )
 
 
 def copy_named(ref: str, scope: Scope) -> str | None:
