@@ -289,3 +289,16 @@ def test_check_of_a_spec_with_shape_names_imports_no_tensorflow(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_reserved_params_are_reported_together():
+    # a walkthrough: three reserved names took three runs of check, one error each
+    with pytest.raises(SpecError) as e:
+        lower(run("name: t\ninput: [4]\nparams: {copy: 1, in_channels: 2}\ndefine:\n  d:\n"
+                  "    params: {k: 3, copy: 0}\n    blocks: [{type: dense, units: 2}]\n"
+                  "blocks:\n  - {type: d}\n"))  # fmt: skip
+    assert [(d.code, d.path, d.line) for d in e.value.diagnostics] == [
+        ("E501", ("params", "copy"), 3),
+        ("E501", ("params", "in_channels"), 3),
+        ("E501", ("define", "d", "params", "copy"), 6),
+    ]

@@ -54,7 +54,9 @@ class Use(Block):
 def check_names(doc: Document, model: SpecModel) -> None:
     """A definition may not take a built-in block type's name, nor have a param `copy`."""
     for name, definition in model.define.items():
-        reserved(doc, definition.params, ("define", name, "params"))
+        found = reserved(doc, definition.params, ("define", name, "params"))
+        if found:
+            raise SpecError(found)
         if name in REGISTRY or name == "spec":  # `spec`: include.py
             raise fail(doc, "E504", f"define.{name}: `{name}` is a built-in block type",
                        ("define", name), hint="choose another name", key=True)  # fmt: skip

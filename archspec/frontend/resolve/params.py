@@ -39,7 +39,7 @@ from archspec.core.errors import (
 from archspec.core.units import shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, load_text
-from archspec.frontend.resolve.errors import by_position, fail, with_use
+from archspec.frontend.resolve.errors import by_position, with_use
 from archspec.frontend.resolve.origins import evaluated, given, option, with_origins
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
@@ -158,7 +158,14 @@ def apply_params(doc: Document, sets: Sequence[str],
     raw_params = data.get("params", {})
     params: dict[str, Any] = {}
     if isinstance(raw_params, dict):
-        reserved(doc, raw_params, ("params",))
+        # the definitions' too, to report them all at once (check_names checks them again)
+        found = reserved(doc, raw_params, ("params",))
+        defined = data.get("define")
+        for name, d in (defined if isinstance(defined, dict) else {}).items():
+            if isinstance(d, dict) and isinstance(d.get("params"), dict):
+                found += reserved(doc, d["params"], ("define", name, "params"))
+        if found:
+            raise SpecError(found)
         given = parse_sets(sets, raw_params, doc.file, elsewhere)
         raw_params = {**raw_params, **given}
         for name, value in raw_params.items():
@@ -237,19 +244,18 @@ def _set_error(d: Diagnostic, item: str, file: str) -> UsageError:
         f"params.{name}: "), file=file, hint=d.hint))  # fmt: skip
 
 
-def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> None:
-    """No param (of the spec, or of a definition at `path`) may be named `copy`, `in_shape` or
-    `in_channels`."""
-    if COPY in params:
-        raise fail(doc, "E501", f"{format_path((*path, COPY))}: `{COPY}` is reserved: in a "
-                   "block's expressions it is the index of the copy of a repeated block",
-                   (*path, COPY), hint="rename the param", key=True)  # fmt: skip
-    for name in sorted(NAMES & set(params)):
-        raise fail(doc, "E501", f"{format_path((*path, name))}: `{name}` is reserved: in a "
-                   "block's expressions it is the "
-                   + ("shape" if name == IN_SHAPE else "channel count")
-                   + " of the block's input", (*path, name), hint="rename the param",
-                   key=True)  # fmt: skip
+def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> list[Diagnostic]:
+    """E501 for each param (of the spec, or of a definition at `path`) named `copy`,
+    `in_shape` or `in_channels`."""
+    found = []
+    for name in sorted({COPY, *NAMES} & set(params)):
+        what = ("index of the copy of a repeated block" if name == COPY else
+                "shape of the block's input" if name == IN_SHAPE else
+                "channel count of the block's input")  # fmt: skip
+        found.append(doc.diag("E501", f"{format_path((*path, name))}: `{name}` is reserved: in a "
+                              f"block's expressions it is the {what}", (*path, name),
+                              hint="rename the param", key=True))  # fmt: skip
+    return found
 
 
 def has_expr(block: Any) -> bool:
