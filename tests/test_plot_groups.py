@@ -331,13 +331,24 @@ def test_collapse_of_a_model_that_is_one_instance_draws_what_it_holds():
     assert "convnext_tiny_stage_0_block_0" in boxes and "convnext_tiny_head_dense" in boxes
 
 
-def test_collapsed_taps_of_an_instance_name_their_blocks():
+def test_collapsed_taps_of_an_instance_name_their_blocks(tmp_path):
     # the backbone hands out three tensors: each edge says which block it comes from, by the
     # name it has in the box's spec (`backbone.conv3_block4`), not repeating the box's name:
     # side by side, two full names touched
     edges = _edges(source(FPN, collapse=True))
     label = edges[("group:backbone", "lateral3")]
     assert 'label=" conv3_block4\\n 28x28x512"' in label
+    # a tap that is a stage (a user-defined block) inside: the stage's name, as the spec reads
+    # it (`backbone.conv4`); it was the stage's last block, `conv4_block2`
+    spec = write(tmp_path, "name: tap\ninput: [224, 224, 3]\nblocks:\n"
+                 "  - {type: spec, name: backbone, path: resnet, set: {depth: 18}, "
+                 "outputs: [conv4, conv5]}\n"
+                 "  - {type: global_avg_pool, name: p4, inputs: backbone.conv4}\n"
+                 "  - {type: global_avg_pool, name: p5, inputs: backbone.conv5}\n"
+                 "  - {type: concat, inputs: [p4, p5]}\n")  # fmt: skip
+    stages = _edges(source(spec, collapse=True))
+    assert 'label=" conv4\\n 14x14x256"' in stages[("group:backbone", "p4")]
+    assert 'label=" conv5\\n 7x7x512"' in stages[("group:backbone", "p5")]
     # an encoder stage of the U-Net hands out one tensor (to the next stage and its decoder)
     unet = _edges(source(UNET, collapse=True))
     assert 'label=" 568x568x64"' in unet[("group:enc1", "group:dec1")]

@@ -170,6 +170,7 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
     handed: dict[str, set[str]] = {}
     for src, _, _ in edges:
         handed.setdefault(owner.get(src, ""), set()).add(src)
+    info = {b.name: b for b in graph.blocks} if any(len(h) > 1 for h in handed.values()) else {}
     for src, here, skips in edges:
         source = owner.get(src, f"in:{src}")
         label = shape_label(graph, src)
@@ -177,7 +178,10 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
             # the block's name inside the box (`conv3_block4` of `backbone`, which the spec
             # reads as `backbone.conv3_block4` where it lists that block): two full names side
             # by side touched. Names are identifiers: nothing to escape; \n is DOT's line break
-            block = graph.nodes[src].block.removeprefix(source.removeprefix("group:") + "_")
+            # (a tap that is an instance of a user-defined block inside: the instance's name)
+            groups = info[graph.nodes[src].block].groups if info else ()
+            inner = groups[1][0] if len(groups) > 1 else graph.nodes[src].block
+            block = inner.removeprefix(source.removeprefix("group:") + "_")
             label = f'" {block}\\n {dims(graph.shape_of(src))}"'
         attrs: dict[str, Any] = {"label": label}
         if all(skips):
