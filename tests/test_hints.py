@@ -843,6 +843,20 @@ def lowering_error(text: str, sets: tuple[str, ...] = (), tmp: Path | None = Non
     return d
 
 
+def test_a_lowering_error_far_from_the_set_value_notes_the_sets():
+    # the E401 of an `add` whose input `a` a --set widened: the add reads no param, so no note
+    # said the spec was checked with other values than its own
+    spec = ("name: s\ninput: [8, 8, 3]\nparams: {w: 8, unused: 1}\nblocks:\n"
+            '  - {type: conv, name: a, filters: "${w}", kernel: 3}\n'
+            "  - {type: conv, name: b, filters: 16, kernel: 3, inputs: input}\n"
+            "  - {type: add, inputs: [a, b]}\n")  # fmt: skip
+    d = lowering_error(spec, ("w=4", "unused=2", "w=12"))
+    assert [r.message for r in d.related] == [
+        "the spec was checked with --set w=12 --set unused=2"  # the ones that count
+    ]
+    assert lowering_error(spec).related == ()  # without --set, no note
+
+
 GROUPS = ("name: g\ninput: [8, 8, 8]\nparams: {g: 1}\ndefine:\n  unit:\n    params: {gg: 1}\n"
           "    blocks:\n      - {type: conv, filters: 12, kernel: 3, groups: \"${gg}\"}\n"
           "blocks:\n")  # fmt: skip

@@ -7,11 +7,14 @@ it (and, inside a user-defined block, at its use site too).
 
 from __future__ import annotations
 
-from archspec.core.errors import Diagnostic, KeyPath, SpecError, format_path
+import dataclasses
+
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
+from archspec.frontend.resolve.origins import option
 from archspec.ir.graph import BlockInfo, Graph
 
 
@@ -29,7 +32,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         for item in resolved.items:
             problem = lowering.add(item.block, item.path, item.groups, item.doc)
             if problem is not None:
-                raise lowering_error(doc, problem, item)
+                raise _noting_sets(lowering_error(doc, problem, item), resolved.sets)
         graph, tensors = lowering.graph, lowering.tensors
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]
@@ -38,6 +41,18 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     except SpecError as e:  # the warnings found so far (_prune's too) are reported after it
         raise with_warnings(e, warnings) from None
     return graph
+
+
+def _noting_sets(e: SpecError, sets: tuple[str, ...]) -> SpecError:
+    """An error lowering found (a shape, a limit) in a spec checked with `--set`: a note with
+    the values, unless a note names one already (the block read it). A value that changes an
+    earlier block's channels shows only later, in a block that never reads it."""
+    (d,) = e.diagnostics
+    shown = [f"{option(s)} {s}" for s in sets]
+    if not sets or any(s in r.message for r in d.related for s in shown):
+        return e
+    note = Related("the spec was checked with " + " ".join(shown))
+    return SpecError(dataclasses.replace(d, related=(*d.related, note)))
 
 
 def _prune(graph: Graph, resolved: Resolved) -> None:

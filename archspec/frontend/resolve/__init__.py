@@ -79,6 +79,7 @@ from archspec.frontend.resolve.params import (
     apply_params,
     deferred,
     has_expr,
+    last_sets,
     parse_sets,
     setting,
     substitute_block,
@@ -114,7 +115,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
         except ArchspecError as e:  # the warnings found so far are reported with it, after it
             raise with_warnings(e, expansion.warnings) from None
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings,
-                    expansion.includes)  # fmt: skip
+                    expansion.includes, tuple(last_sets(sets)))  # fmt: skip
 
 
 class _Expansion:

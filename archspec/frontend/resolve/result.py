@@ -52,6 +52,8 @@ class Resolved:
     warnings: list[Diagnostic] = field(default_factory=list)
     #: the top-level `spec` blocks, by the name of their group (BlockInfo.groups)
     includes: dict[str, Included] = field(default_factory=dict)
+    #: the `--set` items that count (a name's last), for the note of an error lowering finds
+    sets: tuple[str, ...] = ()
 
 
 @dataclass
