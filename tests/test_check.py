@@ -227,11 +227,48 @@ blocks:
     assert (s2.path, s2.hint) == (("blocks", 2), s1.hint)
     assert "`inputs`" in s1.hint and "`outputs`" in s1.hint  # a hint that can be followed
     assert (side.code, side.path, side.line) == ("W301", ("define", "v", "blocks", 0), 10)
-    assert side.message == ("define.v.blocks[0]: block `t1_side` (and `t2_side`) feeds no later "
-                            "block of its definition; Keras drops it")  # fmt: skip
+    assert side.message == ("define.v.blocks[0]: block `side` feeds no later block of its "
+                            "definition; Keras drops it")  # fmt: skip
     assert [(r.message, r.line) for r in side.related] == [
         ("in the block used at blocks[3]", 16), ("in the block used at blocks[4]", 17)
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("inner", "uses", "message", "notes"), [
+    # a review: an instance inside a definition that nothing there reads was warned at the
+    # inner definition's blocks, which do read each other
+    ("{type: inner, name: s}", "  - {type: outer, name: o1}\n  - {type: outer, name: o2}\n",
+     "define.outer.blocks[0]: block `s` (inner) feeds no later block of its definition",
+     ["in the block used at blocks[1]", "in the block used at blocks[2]"]),
+    ("{type: inner, name: s, repeat: 2}", "  - {type: outer, name: o1}\n",
+     "define.outer.blocks[0]: the 2 copies of `s` (inner) feed no later block of its definition",
+     ["in the block used at blocks[1]"]),
+    # a use repeated, which nothing reads: the name it is written with, not `s_1`
+    ("{type: conv, name: s, filters: 8, kernel: 3}",
+     "  - {type: inner, name: t, repeat: 3}\n  - {type: outer, name: o1, inputs: c}\n",
+     "blocks[1]: the 3 copies of `t` (inner) feed no output", []),
+])  # fmt: skip
+def test_unused_nested_and_repeated_instances_are_warned_where_written(
+    tmp_path: Path, inner: str, uses: str, message: str, notes: list[str]
+) -> None:
+    spec = write(
+        tmp_path,
+        f"""\
+name: w
+input: [32, 32, 3]
+define:
+  inner: {{blocks: [{{type: conv, name: a, filters: 8, kernel: 3}}, {{type: conv, name: b, filters: 8, kernel: 3}}]}}
+  outer: {{blocks: [{inner}, {{type: conv, name: m, filters: 8, kernel: 3, inputs: input}}]}}
+blocks:
+  - {{type: conv, name: c, filters: 8, kernel: 3}}
+"""
+        + uses,
+    )
+    result = check.check_file(spec)
+    assert result.ok
+    (d,) = [w for w in result.warnings if w.message.startswith(message.split(":")[0] + ":")]
+    assert (d.code, d.message) == ("W301", message + "; Keras drops it")
+    assert [r.message for r in d.related] == notes
 
 
 # -- budget and expect ----------------------------------------------------------------------

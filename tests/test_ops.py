@@ -144,13 +144,14 @@ def test_merges_of_unequal_shapes_are_e401() -> None:
     assert str(e).startswith("concat needs inputs that are equal but for the concatenation axis")
     e = shape_error(Concat(axis=5), (8, 8, 4), (8, 8, 4))
     assert (e.code, e.key) == ("E401", "axis")
-    assert str(e) == "concat axis 5 of inputs (8, 8, 4), (8, 8, 4) is no axis"
+    assert str(e) == "concat axis 5 of inputs (8, 8, 4), (8, 8, 4) is out of range"
     assert e.hint == "the axes are 1 to 3, or -3 to -1 (the channels are -1)"
     # a walkthrough: axis 0 said only "does not fit", as 5 and -4 did
     e = shape_error(Concat(axis=0), (8, 8, 4), (8, 8, 4))
     assert (e.key, str(e)) == (
         "axis", "concat axis 0 of inputs (8, 8, 4), (8, 8, 4) is the batch axis, which concat "
         "does not join")  # fmt: skip
+    assert shape_error(Concat(axis=2), (4,), (4,)).hint == "the only axis is 1, or -1"
     e = shape_error(Concat(), (8, 8, 4), (4,))
     assert (e.key, str(e)) == (None, "concat needs inputs of one rank; received (8, 8, 4), (4)")
 

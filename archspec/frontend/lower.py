@@ -14,7 +14,9 @@ from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
+from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
+from archspec.frontend.translate import written_at
 from archspec.ir.graph import BlockInfo, Graph
 
 
@@ -30,7 +32,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     try:
         lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
         for item in resolved.items:
-            problem = lowering.add(item.block, item.path, item.groups, item.doc)
+            problem = lowering.add(item.block, item.path, item.groups, item.doc, item.written)
             if problem is not None:
                 raise _noting_sets(lowering_error(doc, problem, item), resolved.sets)
         graph, tensors = lowering.graph, lowering.tensors
@@ -93,50 +95,52 @@ _READ = "read it from a later block (`inputs`) or list it in `outputs`"
 
 def _unread_instances(graph: Graph, resolved: Resolved, dead: list[BlockInfo]
                       ) -> list[Diagnostic]:  # fmt: skip
-    """W301 for the blocks of user-defined blocks that feed no output: a whole instance at its
-    use (`blocks[2]`: `s2` feeds no output), where a later block can read it; a block inside
-    one that its definition leaves unread at the definition, with a note at each use. One
-    warning per place, naming the first block and how many more. (The blocks of an included
-    spec, `type: spec`, go silently: see `_unread_includes`.)"""
+    """W301 for the blocks of user-defined blocks that feed no output, once per place: at the
+    use of the outermost instance that feeds nothing as a whole (`blocks[2]`: `s` feeds no
+    output; inside a definition, `define.outer.blocks[0]`: `s` feeds no later block of it),
+    else at the definition's block that its definition leaves unread; with a note at each
+    top-level use it happened in. (The blocks of an included spec, `type: spec`, go silently:
+    see `_unread_includes`.)"""
     doc = resolved.doc
     unread = {b.name for b in dead}
-    uses = {i.group: i.use for i in resolved.items if i.group is not None}
-    whole = {b.group for b in dead} - {b.group for b in graph.blocks if b.name not in unread}
-    at_use: dict[KeyPath, list[tuple[str, str]]] = {}  # use -> its unread instances
-    inside: dict[KeyPath, list[BlockInfo]] = {}  # definition's block -> its unread copies
+    items = {i.block.name: i for i in resolved.items}
+    alive = {b.groups[:k] for b in graph.blocks if b.name not in unread
+             for k in range(1, len(b.groups) + 1)}  # fmt: skip
+    places: dict[KeyPath, tuple[str, list[str], list[KeyPath]]] = {}  # -> kind, copies, uses
     for b in dead:
-        if b.group is None or b.group[1] == "spec":
+        item = items[b.name]
+        if not b.groups or any(kind == KIND for _, kind in b.groups) or \
+                len(item.at) != len(b.groups):  # fmt: skip
             continue
-        use = uses[b.group]
-        if b.group not in whole or use is None:
-            inside.setdefault(b.path, []).append(b)
-        elif b.group not in at_use.setdefault(use, []):
-            at_use[use].append(b.group)
+        level = next((k for k in range(len(b.groups)) if b.groups[: k + 1] not in alive), None)
+        if level is None:  # the definition leaves the block unread
+            place, kind, name = b.path, "", b.name.removeprefix(b.groups[-1][0] + "_")
+        else:
+            place, (name, kind) = item.at[level], b.groups[level]
+            if level:
+                name = name.removeprefix(b.groups[level - 1][0] + "_")
+        _, copies, uses = places.setdefault(place, (kind, [], []))
+        if name not in copies:
+            copies.append(name)
+        if item.at[0] not in uses:
+            uses.append(item.at[0])
     warnings = []
-    for use, groups in at_use.items():
-        (name, kind), names = groups[0], [g[0] for g in groups]
-        warnings.append(doc.diag(
-            "W301", f"{format_path(use)}: block `{name}` ({kind}){_more(names)} feeds no output; "
-            "Keras drops it", use, severity="warning", hint=_READ,
-        ))  # fmt: skip
-    for path, blocks in inside.items():
-        names = [b.name for b in blocks]
+    for place, (kind, copies, uses) in places.items():
+        local = written_at(doc.data, (*place, "name"))
+        name = local if isinstance(local, str) and len(copies) > 1 else copies[0]
+        what = (f"the {len(copies)} copies of `{name}` ({kind}) feed" if len(copies) > 1
+                and kind else f"block `{name}`{f' ({kind})' if kind else ''} feeds")  # fmt: skip
+        top = place[0] == "blocks"
+        into = "output" if top else "later block of its definition"
         d = doc.diag(
-            "W301", f"{format_path(path)}: block `{names[0]}`{_more(names)} feeds no later block "
-            "of its definition; Keras drops it", path, severity="warning",
-            hint="read it from a later block of the definition (`inputs`), or remove it",
+            "W301", f"{format_path(place)}: {what} no {into}; Keras drops it", place,
+            severity="warning", hint=_READ if top else "read it from a later block of the "
+            "definition (`inputs`), or remove it",
         )  # fmt: skip
-        for use in dict.fromkeys(uses[b.group] for b in blocks if b.group is not None):
+        for use in uses if not top else ():
             d = with_use(doc, d, use)
         warnings.append(d)
     return warnings
-
-
-def _more(names: list[str]) -> str:
-    """` (and `b`)`, ` (and 3 more)`: what follows the first of several names."""
-    if len(names) == 1:
-        return ""
-    return f" (and `{names[1]}`)" if len(names) == 2 else f" (and {len(names) - 1} more)"
 
 
 def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:

@@ -9,6 +9,7 @@ site.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import get_args
 
 from archspec.blocks import Block
@@ -36,10 +37,12 @@ class Lowering:
         self.tensors: dict[str, str] = {n: n for n in self.graph.inputs}
 
     def add(self, block: Block, path: KeyPath, groups: tuple[tuple[str, str], ...],
-            doc: Document | None = None) -> Diagnostic | None:  # fmt: skip
+            doc: Document | None = None, written: Sequence[str] = ()
+            ) -> Diagnostic | None:  # fmt: skip
         """Add the layers of one validated, named block with explicit inputs; what is wrong with
         it (a shape error, a limit), at the block's key where one is to blame, or None. `doc`:
-        the file the block stands in, if not this one (a block of an included spec)."""
+        the file the block stands in, if not this one (a block of an included spec); `written`:
+        its inputs as the spec writes them, if a list (a merge block's error names them)."""
         assert block.name is not None and isinstance(block.inputs, list)
         info = BlockInfo(
             name=block.name,
@@ -59,7 +62,7 @@ class Lowering:
                 key = e.key if e.key in fields else None
             return (doc or self.doc).diag(
                 e.code,
-                f"{format_path(path)} (`{block.name}`, {block.type}): {_named(e, block)}",
+                f"{format_path(path)} (`{block.name}`, {block.type}): {_named(e, block, written)}",
                 (*path, key) if key else path,
                 hint=self._rank_hint(info.inputs)
                 if e.code == "E403"
@@ -107,13 +110,13 @@ class Lowering:
                 f"{shape_str((h, w, c), 'spec')}")  # fmt: skip
 
 
-def _named(e: ShapeError | LimitExceeded, block: Block) -> str:
+def _named(e: ShapeError | LimitExceeded, block: Block, written: Sequence[str]) -> str:
     """The error's text; a merge block's inputs that do not fit each other are named with
-    their shapes (`left` (8, 8, 8), `right` (8, 8, 16)), as the spec writes them."""
+    their shapes (`left` (8, 8, 8), `right` (8, 8, 16)), as the spec writes them (`written`)."""
     if isinstance(e, ShapeError) and e.mismatch and isinstance(block, MultiInput):
         what, shapes = e.mismatch
-        if isinstance(block.inputs, list) and len(block.inputs) == len(shapes):
-            named = zip(block.inputs, shapes, strict=True)
+        if len(written) == len(shapes):
+            named = zip(written, shapes, strict=True)
             return f"{what}; received " + ", ".join(f"`{n}` {message(s)}" for n, s in named)
     return str(e)
 

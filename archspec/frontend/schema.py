@@ -268,10 +268,15 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
         inputs = raw.get("inputs")
         if issubclass(model, MultiInput) and not (isinstance(inputs, list) and len(inputs) > 1):
             hint = merge_hint(kind, names or {})  # a wrong number of inputs: E303, at
-            given = "inputs" in raw  # `inputs` where it is given (`inputs: []`, as a conv's)
-            diags = [(doc.diag("E303", d.message, (*path, "inputs"), hint=hint) if given else
-                      dataclasses.replace(d, code="E303", hint=hint))
-                     if d.path == path and d.code == "E204" else d for d in diags]  # fmt: skip
+            at = (*path, "inputs")  # `inputs` where it is given (`inputs: []`, as a conv's)
+
+            def e303(d: Diagnostic) -> Diagnostic:
+                if "inputs" not in raw:
+                    return dataclasses.replace(d, code="E303", hint=hint)
+                text = format_path(at) + d.message.removeprefix(format_path(path))
+                return doc.diag("E303", text, at, hint=hint)
+
+            diags = [e303(d) if d.path == path and d.code == "E204" else d for d in diags]
         return diags
 
 

@@ -25,12 +25,15 @@ class Concat(Op):
         if any(len(s) != rank for s in shapes):
             raise mismatch("concat needs inputs of one rank", shapes)
         if not 0 <= axis < rank:
-            batch = "the batch axis, which concat does not join" if self.axis == 0 else "no axis"
+            batch = "the batch axis, which concat does not join" if self.axis == 0 else \
+                "out of range"  # fmt: skip
             raise ShapeError(
                 f"concat axis {self.axis} of inputs {', '.join(message(s) for s in shapes)} "
                 f"is {batch}",
                 key="axis",
-                hint=f"the axes are 1 to {rank}, or -{rank} to -1 (the channels are -1)",
+                hint=f"the axes are 1 to {rank}, or -{rank} to -1 (the channels are -1)"
+                if rank > 1
+                else "the only axis is 1, or -1",
             )
         agree(shapes, "concat needs inputs that are equal but for the concatenation axis", axis)
         sizes = [s[axis] for s in shapes]

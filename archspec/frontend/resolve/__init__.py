@@ -248,7 +248,9 @@ class _Expansion:
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
             )
-            self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env)))
+            self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env),
+                                   at=scope.at, written=tuple(block.inputs)  # a list:
+                                   if isinstance(block.inputs, list) else ()))  # fmt: skip
             refs = [name]
         if not block.repeat:
             self.names.drop(block, refs, path, scope)
@@ -439,7 +441,8 @@ class _Expansion:
             inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
             groups = (*scope.groups, (name, include.KIND), *inside)
             self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
-                                   (*item.notes, note), item.seen))  # fmt: skip
+                                   (*item.notes, note), item.seen,
+                                   written=item.written))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
         scope.listable[local] = (path, [n for n in inner.scope.names

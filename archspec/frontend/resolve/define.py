@@ -222,4 +222,6 @@ def inner_scope(
         declared=declared(definition.blocks),
         groups=(*outer.groups, (name, kind)),
         use=outer.use or path,
+        at=(*outer.at, path),
+        outer=outer,
     )

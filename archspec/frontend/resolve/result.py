@@ -32,6 +32,10 @@ class Item:
     notes: tuple[Related, ...] = ()
     #: what its `${...}` saw (origins.seen), for the notes of an error lowering finds in it
     seen: Seen | None = field(default=None, compare=False, repr=False)
+    #: where each of `groups` is used (W301 for an unread instance), and the inputs as the
+    #: block writes them (`[s, c]`, where `block.inputs` has the final `[s_b, c_2]`)
+    at: tuple[KeyPath, ...] = field(default=(), compare=False, repr=False)
+    written: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def group(self) -> tuple[str, str] | None:

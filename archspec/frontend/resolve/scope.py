@@ -46,6 +46,10 @@ class Scope:
     #: a block's name -> its copies' names, where they are not `<name>_1`, ...
     #: (`repeat_names: letters` or a template): the hint for `<name>_2`
     copies: dict[str, list[str]] = field(default_factory=dict)
+    #: where each of `groups` is used (the outermost's is `use`), and the scope around this
+    #: one (None at the top level): the hint for a name of that scope read in here
+    at: tuple[KeyPath, ...] = ()
+    outer: Scope | None = None
 
 
 def declared(blocks: list[Any]) -> set[str]:
@@ -115,10 +119,11 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
         raise fail(
-            doc, "E303", f"{format_path(path)}: a `{block.type}` block reads one input, "
-            f"received {len(out)}", (*path, "inputs"), use=scope.use,
+            doc, "E303", f"{format_path((*path, 'inputs'))}: a `{block.type}` block reads one "
+            f"input, received {len(out)}", (*path, "inputs"), use=scope.use,
             hint="merge several inputs with an `add` or `concat` block first" if out else
-            "name the block it reads, or leave `inputs` out to read the block before",
+            "name the block it reads" + (", or leave `inputs` out to read the block before"
+                                         if scope.previous is not None else ""),
         )  # fmt: skip
     return out
 
@@ -142,19 +147,17 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
 
 
 def _outside(ref: str, scope: Scope) -> str | None:
-    """The hint for a name a user-defined block does not have (a block outside it, `enc2`):
-    its names are its own; a block outside comes in through the use's `inputs`."""
-    if scope.use is None:
+    """The hint for a name of the scope around a user-defined block read inside it (`enc2`):
+    the name the use passes it in under (`input`), or to pass it in that use's `inputs`."""
+    if scope.outer is None or ref not in scope.outer.names:
         return None
-    use = format_path(scope.use)
-    passed = [local for local in scope.names if re.fullmatch(r"input(_\d+)?", local)]
-    for local in passed:
-        if scope.names[local] == ref:
+    use = format_path(scope.at[-1])
+    for local, final in scope.names.items():
+        if re.fullmatch(r"input(_\d+)?", local) and final == scope.outer.names[ref]:
             return f"`{ref}` is what the use at {use} passes in: read it here as `{local}`"
-    shown = ", ".join(f"`{n}`" for n in passed)
     return (
-        f"a user-defined block reads its own names only: its inputs ({shown}) and its "
-        f"earlier blocks; to read a block outside it, pass it in `inputs` at {use}"
+        f"`{ref}` is outside this user-defined block, whose names are its own: pass it in "
+        f"`inputs` at {use} to read it here"
     )
 
 
@@ -167,9 +170,13 @@ def copy_named(ref: str, scope: Scope) -> str | None:
         return None
     shown = ", ".join(f"`{c}`" for c in copies[:3]) + (", ..." if len(copies) > 3 else "")
     pick = int(k) - 1
-    which = f": copy {k} is `{copies[pick]}`" if 0 <= pick < len(copies) else \
-        f": there are {len(copies)}"  # fmt: skip
-    return f"the copies of `{head}` are named {shown} (its `repeat_names`){which}"
+    if not 0 <= pick < len(copies):
+        return (f"the copies of `{head}` are named {shown} (its `repeat_names`): there "
+                + ("is one" if len(copies) == 1 else f"are {len(copies)}"))  # fmt: skip
+    which = f"copy {k} is `{copies[pick]}`"
+    if f"{head}{k}" in copies and copies[pick] != f"{head}{k}":  # `{name}{i}`: c0, c1, c2
+        which += f"; `{head}{k}` is copy {copies.index(f'{head}{k}') + 1}"
+    return f"the copies of `{head}` are named {shown} (its `repeat_names`): {which}"
 
 
 def _dotted(doc: Document, ref: str, where: KeyPath, scope: Scope) -> SpecError:
