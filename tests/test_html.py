@@ -57,6 +57,17 @@ def test_totals_in_the_header() -> None:
     assert "predictions 1000" in header
 
 
+def test_a_share_of_unknown_macs_is_not_zero(tmp_path: Path) -> None:
+    # a walkthrough: with an input of unknown size, a block read `? MACs` and `0.0% MACs`
+    spec = write(tmp_path, "name: a\ninput: [null, null, 3]\nblocks:\n"
+                 "  - {type: conv, filters: 8, kernel: 3}\n  - {type: global_avg_pool}\n"
+                 "  - {type: dense, units: 4}\n")  # fmt: skip
+    text = to_html(archspec.analyze(spec))
+    shares = re.findall(r'<div class="pct">([^<]*)</div>', text)
+    assert len(shares) == 3 and all(s.endswith(" · ? MACs") for s in shares), shares
+    assert "0.0% MACs" not in text
+
+
 def test_spec_lines_and_nesting() -> None:
     resolved = archspec.load(ROOT / "specs/examples/unet.yaml")
     graph = archspec.analyze(resolved)

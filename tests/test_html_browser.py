@@ -216,3 +216,20 @@ def test_the_first_block_in_an_open_instance_box_is_fed(browser: Any, tmp_path: 
     assert ends == [["conv3_block1", True, True], ["conv2_block3", True, True]]
     assert problems == []
     page.close()
+
+
+@pytest.mark.parametrize("width", [500, 800])
+def test_the_totals_wrap_in_a_narrow_window(browser: Any, tmp_path: Path, width: int) -> None:
+    """A walkthrough: each total was `nowrap` and they were joined without a break between
+    them, so at 800 px the FPN page's `inputs` ran off the header, out of reach."""
+    page, _, problems = open_page(browser, "specs/examples/fpn.yaml", tmp_path)
+    page.set_viewport_size({"width": width, "height": 800})
+    right = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-total]')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    assert right <= width
+    header = page.evaluate("document.querySelector('header').getBoundingClientRect().bottom")
+    assert page.evaluate("document.getElementById('vp').getBoundingClientRect().top") >= header - 1
+    assert problems == []
+    page.close()

@@ -81,11 +81,13 @@ class _Page:
 
     def share(self, params: int, macs: int | None) -> str:
         pp = 100 * params / self.total_params if self.total_params else 0.0
-        mp = 100 * macs / self.total_macs if self.total_macs and macs is not None else 0.0
-        title = f"{pp:.1f}% of params, " + (f"{mp:.1f}% of MACs" if macs is not None else "MACs ?")
+        known = macs is not None and self.total_macs is not None
+        mp = 100 * macs / self.total_macs if known and self.total_macs and macs else 0.0
+        share = f"{mp:.1f}% MACs" if known else "? MACs"  # an input of unknown size
+        title = f"{pp:.1f}% of params, " + (f"{mp:.1f}% of MACs" if known else "MACs ?")
         return (f'<div class="bars" title="{_e(title)}"><i class="bp" style="width:{pp:.2f}%">'
                 f'</i><i class="bm" style="width:{mp:.2f}%"></i></div>'
-                f'<div class="pct">{pp:.1f}% params · {mp:.1f}% MACs</div>')  # fmt: skip
+                f'<div class="pct">{pp:.1f}% params · {share}</div>')  # fmt: skip
 
     def cost(self, params: int, macs: int | None) -> str:
         text = f"{params:,} params" if params < 10_000 else f"{human(params)} params"
