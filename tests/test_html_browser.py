@@ -233,3 +233,44 @@ def test_the_totals_wrap_in_a_narrow_window(browser: Any, tmp_path: Path, width:
     assert page.evaluate("document.getElementById('vp').getBoundingClientRect().top") >= header - 1
     assert problems == []
     page.close()
+
+
+@pytest.mark.parametrize(("spec", "group", "want"), [
+    # a walkthrough: dec1 showed only the input from dec2 (its skip from enc1 missing) and the
+    # line of its first inner block in `define`; the backbone showed one output, its last
+    ("specs/examples/unet.yaml", "dec1",
+     ["dec2_conv_conv2_relu 196x196x128", "enc1_conv2_relu 568x568x64",
+      "dec1_conv_conv2_relu 388x388x64", "unet.yaml:69"]),
+    ("specs/examples/fpn.yaml", "backbone",
+     ["backbone_conv3_block4_out 28x28x512", "backbone_conv4_block6_out 14x14x1024",
+      "backbone_conv5_block3_out 7x7x2048", "fpn.yaml:14"]),
+])  # fmt: skip
+def test_an_instances_details_show_all_it_reads_and_hands_out(
+    browser: Any, tmp_path: Path, spec: str, group: str, want: list[str]
+) -> None:
+    page, _, problems = open_page(browser, spec, tmp_path)
+    page.locator(f'[data-group="{group}"] > .ghd').first.hover()
+    text = page.inner_text("#info")
+    assert all(w in text for w in want), text
+    assert problems == []
+    page.close()
+
+
+def test_arcs_that_meet_at_a_block_keep_apart(browser: Any, tmp_path: Path) -> None:
+    """A walkthrough: pooled -> joined and joined -> box ran in one lane, ending and starting
+    at the same height of `joined`: one line from `pooled` down to `box`, as if it fed `box`."""
+    page, _, problems = open_page(browser, "specs/examples/two_heads.yaml", tmp_path)
+    arcs = page.evaluate(
+        """() => [...document.querySelectorAll('#ov path.arc')].map(p => {
+          const n = p.getAttribute('d').match(/[-\\d.]+/g).map(Number);
+          // M right sy H x-6 Q x sy x sy+6 V dy-6 Q x dy x-6 dy H right
+          return {x: n[3], from: n[1], to: n[11]};  // its lane, start and end heights
+        })"""
+    )
+    assert len(arcs) >= 3, arcs
+    for a in arcs:
+        for b in arcs:
+            if a is not b and abs(a["to"] - b["from"]) < 20:  # one ends where the other starts
+                assert abs(a["x"] - b["x"]) >= 11, (a, b)
+    assert problems == []
+    page.close()

@@ -51,7 +51,8 @@ def _asset(name: str) -> str:
 def spec_lines(resolved: Any) -> dict[str, str]:
     """Block name -> `file:line` where the block is written, from a resolved spec
     (`archspec.load(...)`): inside a user-defined block, the line in its `define`, followed by
-    where the instance is used; inside an included spec, that spec's file."""
+    where the instance is used; inside an included spec, that spec's file. And instance name
+    -> where it is used (a top-level `spec` block: its line)."""
     out: dict[str, str] = {}
     top = resolved.doc
     for item in resolved.items:
@@ -63,6 +64,15 @@ def spec_lines(resolved: Any) -> dict[str, str]:
             if use:
                 where += f" (used at {top.file}:{use[0]})"
         out[item.block.name] = where
+        # an instance: where it is used (the outermost in the spec, one inside in `define`)
+        for (group, kind), at in zip(item.groups, item.at or (item.use,), strict=False):
+            pos = top.locate(at) if at is not None and kind != "spec" else None
+            if group not in out and pos:
+                out[group] = f"{top.file}:{pos[0]}"
+    for group, included in resolved.includes.items():
+        pos = top.locate(included.path)
+        if pos:
+            out[group] = f"{top.file}:{pos[0]}"
     return out
 
 
@@ -163,7 +173,8 @@ def _data(graph: Graph, lines: Mapping[str, str], shortcut: set[tuple[str, str]]
         c = b.cost(graph)
         blocks[b.name] = {"t": b.type, "s": b.summary, "i": ins(b.inputs), "o": _dims(b.shape),
                           "p": c.params, "tr": c.trainable, "m": c.macs,
-                          "l": lines.get(b.name, ""), "g": b.group}  # fmt: skip
+                          "l": lines.get(b.name, ""),  # the instance it is directly in:
+                          "g": b.groups[-1] if b.groups else None}  # fmt: skip
         into: dict[str, list[Any]] = {}  # source block -> [label, all reads are shortcuts]
         for n in b.nodes:
             for src in graph.nodes[n].inputs:
@@ -175,7 +186,29 @@ def _data(graph: Graph, lines: Mapping[str, str], shortcut: set[tuple[str, str]]
         edges.extend([owner, b.name, label, dashed] for owner, (label, dashed) in into.items())
     for k, out in enumerate(graph.outputs):
         edges.append([graph.nodes[out].block, f"out:{k}", _dims(graph.shape_of(out)), False])
-    return {"n": layers, "b": blocks, "e": edges}
+    return {"n": layers, "b": blocks, "e": edges, "g": _groups(graph, lines, ins)}
+
+
+def _groups(graph: Graph, lines: Mapping[str, str], ins: Any) -> dict[str, Any]:
+    """Per instance (a user-defined block's, an included spec's): what it reads from outside
+    (an encoder's skip too), what it hands out (a backbone's taps, each model output in it)
+    and where it is written (its use, not its first block's line)."""
+    readers: dict[str, set[str]] = {}
+    for node in graph.nodes.values():
+        for i in node.inputs:
+            readers.setdefault(i, set()).add(node.name)
+    outputs = set(graph.outputs)
+    out: dict[str, Any] = {}
+    todo = [u for u in nest(graph.blocks) if isinstance(u, Instance)]
+    while todo:
+        g = todo.pop()
+        todo += [u for u in g.children if isinstance(u, Instance)]
+        nodes = [n for b in g.blocks() for n in b.nodes]
+        inside = set(nodes)
+        read = dict.fromkeys(i for n in nodes for i in graph.nodes[n].inputs if i not in inside)
+        given = [n for n in nodes if n in outputs or readers.get(n, set()) - inside]
+        out[g.name] = {"i": ins(list(read)), "o": ins(given), "l": lines.get(g.name, "")}
+    return out
 
 
 def _json(data: Any) -> str:

@@ -133,16 +133,19 @@
         again = false;
         for (var j = 0; j < placed.length; j++) {
           var p = placed[j];
-          if (p.lo < a.hi && a.lo < p.hi && Math.abs(p.x - x) < 11) { x = p.x + 12; again = true; }
+          // arcs that share a block too: one lane each, or one would run on into the other
+          if (p.lo <= a.hi && a.lo <= p.hi && Math.abs(p.x - x) < 11) { x = p.x + 12; again = true; }
         }
       }
       a.x = x; placed.push(a);
-      var sy = Math.min(a.S.t + 14, (a.S.t + a.S.b) / 2), dy = Math.min(a.T.t + 14, (a.T.t + a.T.b) / 2);
+      // an arc leaves its block low and enters high: one that leaves a block and one that
+      // enters it do not share a line
+      var sy = Math.max(a.S.b - 14, (a.S.t + a.S.b) / 2), dy = Math.min(a.T.t + 14, (a.T.t + a.T.b) / 2);
       var path = "M" + a.S.r + " " + sy + "H" + (x - 6) + "Q" + x + " " + sy + " " + x + " " + (sy + 6) +
         "V" + (dy - 6) + "Q" + x + " " + dy + " " + (x - 6) + " " + dy + "H" + (a.T.r + 1);
       svgEl("path", { d: path, class: "arc " + a.cls, "marker-end": "url(#arrow)" }, g);
-      if (a.label) {
-        var t = svgEl("text", { x: x + 3, y: (sy + dy) / 2 + 3 }, g);
+      if (a.label) {  // beside its lane, near where it leaves (mid-way, other arcs came in)
+        var t = svgEl("text", { x: x + 3, y: sy + (dy > sy ? 16 : -8) }, g);
         t.textContent = a.label;
       }
     });
@@ -200,12 +203,12 @@
         ["in", d.g ? esc(d.g[0] + " (" + d.g[1] + ")") : ""], ["spec", esc(d.l)]]);
     } else {
       var names = Array.prototype.map.call(el.querySelectorAll("[data-block]"), function (e) { return e.dataset.block; });
-      var p = 0, tr = 0, m = 0, first = D.b[names[0]] || {}, last = D.b[names[names.length - 1]] || {};
+      var p = 0, tr = 0, m = 0, g = D.g[el.dataset.group] || {i: [], o: [], l: ""};
       names.forEach(function (x) { var d = D.b[x]; p += d.p; tr += d.tr; m = m === null || d.m === null ? null : m + d.m; });
       html = "<h3>" + esc(el.dataset.group) + "</h3>" + rows([
-        ["type", esc(el.dataset.gtype)], ["blocks", String(names.length)], ["inputs", inputs(first.i || [])],
-        ["output", "<b>" + esc(last.o || "") + "</b>"], ["params", fmt(p) + " (" + fmt(tr) + " trainable)"],
-        ["MACs", fmt(m)], ["spec", esc(first.l || "")]]);
+        ["type", esc(el.dataset.gtype)], ["blocks", String(names.length)], ["inputs", inputs(g.i)],
+        [g.o.length > 1 ? "outputs" : "output", inputs(g.o)], ["params", fmt(p) + " (" + fmt(tr) + " trainable)"],
+        ["MACs", fmt(m)], ["spec", esc(g.l)]]);
     }
     info.innerHTML = html; info.hidden = false;
   }
