@@ -12,6 +12,7 @@ import pytest
 
 import archspec
 from archspec.ir.graph import nest
+from archspec.render.dot import find_renderer
 from archspec.render.html import plot_html, spec_lines, to_html
 from tests.conftest import write
 from tests.test_plot_groups import NESTED
@@ -136,6 +137,20 @@ def test_without_graphviz_layers_are_stacked() -> None:
     graph = archspec.analyze(archspec.load(ROOT / "specs/seed/inception_two_modules.yaml"))
     lay = layouts(graph, set(), None)
     assert {n for b in lay.values() for n in b.nodes} == set(graph.nodes)
+
+
+def test_a_one_layer_block_is_fed_from_its_top() -> None:
+    # a walkthrough: an open one-layer block (`stem`, `head`) had no edge into its layer, and
+    # the layer sat at the block's left, away from where the edge between blocks arrives
+    from archspec.render.html_layout import layouts
+
+    graph = archspec.analyze(archspec.load(ROOT / "specs/vgg16.yaml"))
+    lay = layouts(graph, set(), find_renderer())["predictions"]
+    ((_, (x, y, w, _h)),) = lay.nodes.items()
+    (edge,) = lay.edges
+    ends = [float(v) for v in re.findall(r"[-\d.]+", edge.d)]
+    assert ends == pytest.approx([lay.width / 2, 0.0, lay.width / 2, y], abs=0.1)
+    assert x + w / 2 == pytest.approx(lay.width / 2)
 
 
 def test_every_shortcut_is_drawn_inside_its_open_block() -> None:

@@ -274,3 +274,16 @@ def test_arcs_that_meet_at_a_block_keep_apart(browser: Any, tmp_path: Path) -> N
                 assert abs(a["x"] - b["x"]) >= 11, (a, b)
     assert problems == []
     page.close()
+
+
+def test_an_open_blocks_layers_stand_under_where_its_edge_arrives(browser: Any, tmp_path: Path
+                                                                   ) -> None:  # fmt: skip
+    """A walkthrough: a one-layer block's layer sat at the block's left, with no edge into it;
+    the edge between blocks arrives at the block's middle."""
+    page, _, problems = open_page(browser, "specs/vgg16.yaml", tmp_path)
+    page.click('button[data-act="open"]')
+    block = page.locator('[data-block="predictions"]').bounding_box()
+    layer = page.locator('[data-layer="predictions"]').bounding_box()
+    assert abs((layer["x"] + layer["width"] / 2) - (block["x"] + block["width"] / 2)) < 2
+    assert problems == []
+    page.close()

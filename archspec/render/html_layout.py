@@ -190,15 +190,17 @@ def _edge(e: dict[str, Any], by_id: dict[int, dict[str, Any]], x0: float, y1: fl
 
 
 def stacked(graph: Graph, b: BlockInfo) -> Layout:
-    """The fallback: the block's layers one under another, widths estimated from their text."""
+    """The fallback, and a one-layer block's layout: the layers one under another, widths
+    estimated from their text, fed from the top as Graphviz's ports feed the others (a
+    one-layer block had no edge into its layer)."""
     gap, h, pad = 14 * SCALE, 22 * SCALE, 6 * SCALE
     widths = [(len(graph.nodes[n].op.describe()) * CHAR_PT + 12) * SCALE for n in b.nodes]
     width = max(widths, default=0) + 2 * pad
-    lay = Layout(width=width, height=pad * 2 + len(b.nodes) * (h + gap) - gap)
+    lay = Layout(width=width, height=gap + pad + len(b.nodes) * (h + gap) - gap)
     for k, (n, w) in enumerate(zip(b.nodes, widths, strict=True)):
-        lay.nodes[n] = ((width - w) / 2, pad + k * (h + gap), w, h)
-    for k in range(1, len(b.nodes)):
-        x, y = width / 2, pad + k * (h + gap)
+        lay.nodes[n] = ((width - w) / 2, gap + k * (h + gap), w, h)
+    for k in range(len(b.nodes)):
+        x, y = width / 2, gap + k * (h + gap)
         lay.edges.append(Edge(f"M{x:.1f} {y - gap:.1f}L{x:.1f} {y:.1f}", False))
     return lay
 
