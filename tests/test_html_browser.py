@@ -287,3 +287,23 @@ def test_an_open_blocks_layers_stand_under_where_its_edge_arrives(browser: Any, 
     assert abs((layer["x"] + layer["width"] / 2) - (block["x"] + block["width"] / 2)) < 2
     assert problems == []
     page.close()
+
+
+def test_escape_unpins_the_details_and_fit_shows_a_tall_model(browser: Any, tmp_path: Path
+                                                              ) -> None:  # fmt: skip
+    """A walkthrough: a pinned details panel stayed (Escape and a click beside the model did
+    nothing), and `fit` stopped at 3% with ResNet-152 open, 1,200 px of it out of view."""
+    page, _, problems = open_page(browser, "specs/resnet152.yaml", tmp_path)
+    page.fill("#q", "conv1_conv")
+    page.press("#q", "Enter")  # the search pins its first match's details
+    assert page.is_visible("#info")
+    page.keyboard.press("Tab")  # out of the search box
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#info")
+    page.click('button[data-act="open"]')
+    page.click('button[data-act="fit"]')
+    box = page.locator("#cv").bounding_box()
+    view = page.locator("#vp").bounding_box()
+    assert box["y"] >= view["y"] - 1 and box["y"] + box["height"] <= view["y"] + view["height"] + 1
+    assert problems == []
+    page.close()

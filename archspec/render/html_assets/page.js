@@ -19,14 +19,16 @@
   // ------------------------------------------------------------ pan and zoom
   var tx = 20, ty = 0, k = 1;
   function apply() { cv.style.transform = "translate(" + tx + "px," + ty + "px) scale(" + k + ")"; }
+  // as far out as zooming goes: ResNet-152 with every block open (40,000 px tall) still fits
+  var MIN_ZOOM = 0.005;
   function zoomAt(f, x, y) {
-    var nk = Math.min(4, Math.max(0.03, k * f));
+    var nk = Math.min(4, Math.max(MIN_ZOOM, k * f));
     tx = x - (x - tx) * nk / k; ty = y - (y - ty) * nk / k; k = nk; apply();
   }
   function vpSize() { return [vp.clientWidth, vp.clientHeight]; }
-  function fit() {  // the whole model in view (at most 1:1; as far out as zooming goes)
+  function fit() {  // the whole model in view (at most 1:1)
     var s = vpSize(), w = cv.offsetWidth, h = cv.offsetHeight;
-    k = Math.max(0.03, Math.min(1, s[0] / w, s[1] / h));
+    k = Math.max(MIN_ZOOM, Math.min(1, s[0] / w, s[1] / h));
     tx = (s[0] - w * k) / 2; ty = Math.max(0, (s[1] - h * k) / 2); apply();
   }
   function place() { vp.style.top = top.offsetHeight + "px"; }
@@ -271,11 +273,13 @@
       // a new text searches at once (the typing pause may not have run yet); the same text steps
       if (q.value.trim().toLowerCase() !== searched) search();
       else go(e.shiftKey ? -1 : 1);
-    } else if (e.key === "Escape") { q.value = ""; clearHits(); }
+    } else if (e.key === "Escape") { q.value = ""; clearHits(); unpin(); }
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== q) { e.preventDefault(); q.focus(); }
+    else if (e.key === "Escape" && document.activeElement !== q) unpin();  // the details
   });
+  vp.addEventListener("click", function (e) { if (!cv.contains(e.target)) unpin(); });
 
   // ------------------------------------------------------------ buttons
   top.addEventListener("click", function (e) {
@@ -285,7 +289,7 @@
     if (act === "in") zoomAt(1.25, s[0] / 2, s[1] / 2);
     else if (act === "out") zoomAt(0.8, s[0] / 2, s[1] / 2);
     else if (act === "fit") fit();
-    else if (act === "one") { k = 1; apply(); }
+    else if (act === "one") zoomAt(1 / k, s[0] / 2, s[1] / 2);  // about the middle
     else if (act === "open") setAll(true);
     else if (act === "close") setAll(false);
   });
