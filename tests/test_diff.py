@@ -280,6 +280,19 @@ def test_an_input_made_fixed_is_a_change(tmp_path: Path):
     assert "| input shape | (None, None, None, 3) → (None, 64, 64, 3) |" in format_markdown(d)
 
 
+def test_the_markdown_summary_writes_no_change_and_an_unknown_figure_alike():
+    # a walkthrough: "params **+0**, MACs **0**" for a rename, and "MACs **?**" without the
+    # figure that was known
+    text = "name: p\ninput: {shape}\nblocks:\n  - {{type: conv, name: {name}, filters: 8, kernel: 3}}\n"
+    a = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="c")))
+    renamed = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="d")))
+    free = api.analyze(api.load(text=text.format(shape="[null, null, 3]", name="c")))
+    assert "params **0**, MACs **0**;" in format_markdown(diff(a, renamed))
+    # MACs by hand: 32 x 32 positions x (3 x 3 x 3) x 8 filters = 221,184
+    assert "params **0**, MACs **221.18K -> ?**;" in format_markdown(diff(a, free))
+    assert "MACs **? -> 221.18K**;" in format_markdown(diff(free, a))
+
+
 def test_unrelated_networks_pair_no_blocks_of_different_types():
     """MobileNetV2 against ResNet-50 paired a conv with a zero_pad (and 21 more) by position."""
     d = diff(api.analyze(ROOT / "specs" / "mobilenet_v2.yaml"),

@@ -244,11 +244,17 @@ def _layer_notes(a: BlockFacts, b: BlockFacts) -> list[str]:
 
 
 def _delta(a: int | None, b: int | None, fmt: str = "count") -> str:
-    if a is None or b is None:  # MACs that depend on an input size that is not fixed
-        return "?"
+    """`+1,000, +0.50%`; `0` for none (count and human alike); `?` where a figure is unknown
+    (MACs that depend on an input size that is not fixed), with the known one beside it."""
+    if a is None or b is None:
+        known = a if b is None else b
+        shown = "?" if known is None else f"{known:,}" if fmt == "count" else human(known)
+        return "?" if a is b else f"{shown} -> ?" if b is None else f"? -> {shown}"
     d = b - a
-    text = f"{d:+,}" if fmt == "count" else ("+" if d > 0 else "-" if d < 0 else "") + human(abs(d))
-    return f"{text}, {d / a:+.2%}" if a and d else text
+    if not d:
+        return "0"
+    text = f"{d:+,}" if fmt == "count" else ("+" if d > 0 else "-") + human(abs(d))
+    return f"{text}, {d / a:+.2%}" if a else text
 
 
 def _span(
