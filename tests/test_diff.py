@@ -293,6 +293,19 @@ def test_the_markdown_summary_writes_no_change_and_an_unknown_figure_alike():
     assert "MACs **? -> 221.18K**;" in format_markdown(diff(free, a))
 
 
+def test_a_block_changed_by_an_earlier_one_says_its_input_shape_changed():
+    # a walkthrough: widening `stem` marked the dense head changed, with no line saying why
+    text = ("name: p\ninput: [8, 8, 3]\nblocks:\n  - {{type: conv, name: stem, filters: {f}, "
+            "kernel: 3}}\n  - {{type: global_avg_pool, name: pool}}\n"
+            "  - {{type: dense, name: head, units: 4}}\n")  # fmt: skip
+    d = diff(api.analyze(api.load(text=text.format(f=16))),
+             api.analyze(api.load(text=text.format(f=32))))  # fmt: skip
+    rows = {r.name: r for r in d.blocks}
+    assert rows["head"].notes == ("input shape: (None, 16) -> (None, 32)",)
+    # the pool has no params: its output shape moved with its input's
+    assert rows["pool"].status == "changed" and "input shape" in rows["pool"].notes[0]
+
+
 def test_unrelated_networks_pair_no_blocks_of_different_types():
     """MobileNetV2 against ResNet-50 paired a conv with a zero_pad (and 21 more) by position."""
     d = diff(api.analyze(ROOT / "specs" / "mobilenet_v2.yaml"),

@@ -32,6 +32,8 @@ class BlockFacts:
     macs: int | None
     #: layer name -> its kind and essentials (`conv 3x3, 64 relu`)
     layers: dict[str, str]
+    #: the shapes it reads: a block can change with nothing of its own changed
+    in_shapes: tuple[Shape, ...] = ()
 
     @classmethod
     def of(cls, b: BlockInfo, graph: Graph, owner: dict[str, str]) -> BlockFacts:
@@ -45,6 +47,7 @@ class BlockFacts:
             params=c.params,
             macs=c.macs,
             layers={n: graph.nodes[n].op.describe() for n in b.nodes},
+            in_shapes=tuple(graph.shape_of(i) for i in b.inputs),
         )
 
 
@@ -214,7 +217,10 @@ def _compare(a: BlockFacts, b: BlockFacts, renamed: dict[str, str], same_name: b
         notes.append(f"inputs: {', '.join(a.inputs)} -> {', '.join(b.inputs)}")
     if a.type == b.type:
         notes += _layer_notes(a, b)
-    same = not notes and (a.shape, a.params, a.macs) == (b.shape, b.params, b.macs)
+    figures = (a.shape, a.params, a.macs) == (b.shape, b.params, b.macs)
+    if not figures and a.in_shapes != b.in_shapes:  # why: what an earlier change did to it
+        notes.append(f"input shape: {_shapes(a.in_shapes)} -> {_shapes(b.in_shapes)}")
+    same = not notes and figures
     return BlockChange("unchanged" if same else "changed", a, b, tuple(notes))
 
 
