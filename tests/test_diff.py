@@ -306,6 +306,19 @@ def test_a_block_changed_by_an_earlier_one_says_its_input_shape_changed():
     assert rows["pool"].status == "changed" and "input shape" in rows["pool"].notes[0]
 
 
+def test_a_layer_that_only_took_another_name_is_one_rename():
+    # a walkthrough: `batch_norm: true` on `stem` printed `- stem: conv 3x3, 16` and
+    # `+ stem_conv: conv 3x3, 16`, one layer as a removal and an addition
+    text = "name: p\ninput: [8, 8, 3]\nblocks:\n  - {{type: conv, name: stem, filters: 16, kernel: 3{bn}}}\n"
+    d = diff(api.analyze(api.load(text=text.format(bn=""))),
+             api.analyze(api.load(text=text.format(bn=", batch_norm: true"))))  # fmt: skip
+    assert d.blocks[0].notes == (
+        "batch_norm: false -> true",
+        "~ stem -> stem_conv: conv 3x3, 16",
+        "+ stem_bn: batch norm",
+    )
+
+
 def test_unrelated_networks_pair_no_blocks_of_different_types():
     """MobileNetV2 against ResNet-50 paired a conv with a zero_pad (and 21 more) by position."""
     d = diff(api.analyze(ROOT / "specs" / "mobilenet_v2.yaml"),

@@ -234,14 +234,25 @@ def _local(layer: str, block: str) -> str:
 
 
 def _layer_notes(a: BlockFacts, b: BlockFacts) -> list[str]:
-    """Layers removed, added and changed, matched by their name within the block."""
+    """Layers removed, added and changed, matched by their name within the block; a layer
+    that only took another name (a conv's `stem` is `stem_conv` once it has a batch norm) is
+    one renamed layer, not a removal and an addition."""
     old = {_local(n, a.name): (n, t) for n, t in a.layers.items()}
     new = {_local(n, b.name): (n, t) for n, t in b.layers.items()}
-    notes = [f"- {n}: {t}" for k, (n, t) in old.items() if k not in new]
+    gone = [(n, t) for k, (n, t) in old.items() if k not in new]
+    came = [(n, t) for k, (n, t) in new.items() if k not in old]
+    notes = []
+    for n, t in gone:
+        same = next((m for m, u in came if u == t), None)
+        if same is None:
+            notes.append(f"- {n}: {t}")
+        else:
+            notes.append(f"~ {n} -> {same}: {t}")
+            came = [(m, u) for m, u in came if m != same]
     for k, (n, t) in new.items():
-        if k not in old:
+        if k not in old and (n, t) in came:
             notes.append(f"+ {n}: {t}")
-        elif old[k][1] != t:
+        elif k in old and old[k][1] != t:
             notes.append(f"~ {n}: {old[k][1]} -> {t}")
     return notes
 
