@@ -961,6 +961,18 @@ def test_a_definitions_input_names_follow_what_its_use_passes(reads, passes, hin
     assert d.hint == hint
 
 
+def test_a_nested_definitions_input_names_name_the_use_inside_the_outer_one():
+    # a re-read: the hint named the outermost use (blocks[0]), not the one that passes them
+    d = diagnose("name: u\ninput: [16, 16, 8]\ndefine:\n  inner:\n    blocks:\n"
+                 "      - {type: conv, filters: 8, kernel: 1, inputs: input_2}\n"
+                 "  outer:\n    blocks:\n      - {type: inner}\n"
+                 "blocks:\n  - {type: outer}\n")  # fmt: skip
+    assert d.code == "E301" and d.hint == (
+        "the use at define.outer.blocks[0] passes one input, which its blocks read as `input`; "
+        "pass several there (`inputs: [a, b]`) to read `input_1`, `input_2`, ..."
+    )
+
+
 def test_a_count_with_a_lower_case_suffix_is_hinted():
     # a walkthrough: `max_params: 1m` got the rule and no hint
     d = diagnose("name: b\ninput: [8]\nblocks:\n  - {type: dense, units: 4}\n"

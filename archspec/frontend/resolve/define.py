@@ -221,7 +221,6 @@ def inner_scope(
         previous=refs[0] if len(refs) == 1 else None,
         declared=declared(definition.blocks),
         groups=(*outer.groups, (name, kind)),
-        use=outer.use or path,
         at=(*outer.at, path),
         outer=outer,
     )

@@ -30,10 +30,8 @@ class Scope:
     #: local names declared anywhere in this block list (to tell "later" from "unknown")
     declared: set[str]
     counters: Counter[str] = field(default_factory=Counter)
-    #: the user-defined block instances this is in, outermost first (final name, type each),
-    #: and where the outermost is used
+    #: the user-defined block instances this is in, outermost first (final name, type each)
     groups: tuple[tuple[str, str], ...] = ()
-    use: KeyPath | None = None
     #: `spec` blocks (local name) -> the names of the included blocks they expose, which read
     #: as `<name>.<exposed>` (in `names` too)
     exposed: dict[str, list[str]] = field(default_factory=dict)
@@ -46,10 +44,15 @@ class Scope:
     #: a block's name -> its copies' names, where they are not `<name>_1`, ...
     #: (`repeat_names: letters` or a template): the hint for `<name>_2`
     copies: dict[str, list[str]] = field(default_factory=dict)
-    #: where each of `groups` is used (the outermost's is `use`), and the scope around this
-    #: one (None at the top level): the hint for a name of that scope read in here
+    #: where each of `groups` is used, and the scope around this one (None at the top
+    #: level): the hint for a name of that scope read in here
     at: tuple[KeyPath, ...] = ()
     outer: Scope | None = None
+
+    @property
+    def use(self) -> KeyPath | None:
+        """Where the outermost instance this is in is used (errors get a note there)."""
+        return self.at[0] if self.at else None
 
 
 def declared(blocks: list[Any]) -> set[str]:
@@ -134,7 +137,7 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
     if scope.use is None or not re.fullmatch(r"input(_\d+)?", ref):
         return None
     given = [n for n in scope.names if re.fullmatch(r"input_\d+", n)]  # bound in order
-    use = format_path(scope.use)
+    use = format_path(scope.at[-1])  # the use that passes them: the nearest
     if "input" in scope.names and ref != "input":
         return (
             f"the use at {use} passes one input, which its blocks read as `input`; pass "
