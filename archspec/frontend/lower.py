@@ -82,7 +82,7 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
                 "W301", f"{format_path(b.path)}: block `{b.name}` feeds no output; Keras drops it",
                 b.path, severity="warning", hint=_READ,
             ))  # fmt: skip
-    if any(b.group is not None and b.group[1] != "spec" for b in dead):
+    if any(b.group is not None and b.group[1] != KIND for b in dead):
         warnings += _unread_instances(graph, resolved, dead)
     warnings += _unread_includes(graph, resolved, live)
     graph.warnings.extend(warnings)

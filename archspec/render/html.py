@@ -64,10 +64,11 @@ def spec_lines(resolved: Any) -> dict[str, str]:
             if use:
                 where += f" (used at {top.file}:{use[0]})"
         out[item.block.name] = where
-        # an instance: where it is used (the outermost in the spec, one inside in `define`)
-        for (group, kind), at in zip(item.groups, item.at or (item.use,), strict=False):
-            pos = top.locate(at) if at is not None and kind != "spec" else None
-            if group not in out and pos:
+        # an instance: where it is used (the outermost in the spec, one inside in `define`;
+        # the blocks of an included spec have no `at`: its `spec` block's line is below)
+        for (group, _), at in zip(item.groups, item.at, strict=False):
+            pos = top.locate(at) if group not in out else None
+            if pos:
                 out[group] = f"{top.file}:{pos[0]}"
     for group, included in resolved.includes.items():
         pos = top.locate(included.path)
@@ -155,8 +156,9 @@ class _Page:
         self.out.append("</div></div>")
 
 
-def _data(graph: Graph, lines: Mapping[str, str], shortcut: set[tuple[str, str]]) -> Any:
-    """What the script shows on hover and the edges between blocks."""
+def _data(graph: Graph, lines: Mapping[str, str], shortcut: set[tuple[str, str]],
+          units: list[Instance | BlockInfo]) -> Any:  # fmt: skip
+    """What the script shows on hover and the edges between blocks (`units`: nest's)."""
 
     def ins(names: list[str]) -> list[list[str]]:
         return [[i, _dims(graph.shape_of(i))] for i in names]
@@ -186,10 +188,11 @@ def _data(graph: Graph, lines: Mapping[str, str], shortcut: set[tuple[str, str]]
         edges.extend([owner, b.name, label, dashed] for owner, (label, dashed) in into.items())
     for k, out in enumerate(graph.outputs):
         edges.append([graph.nodes[out].block, f"out:{k}", _dims(graph.shape_of(out)), False])
-    return {"n": layers, "b": blocks, "e": edges, "g": _groups(graph, lines, ins)}
+    return {"n": layers, "b": blocks, "e": edges, "g": _groups(graph, lines, ins, units)}
 
 
-def _groups(graph: Graph, lines: Mapping[str, str], ins: Any) -> dict[str, Any]:
+def _groups(graph: Graph, lines: Mapping[str, str], ins: Any,
+            units: list[Instance | BlockInfo]) -> dict[str, Any]:  # fmt: skip
     """Per instance (a user-defined block's, an included spec's): what it reads from outside
     (an encoder's skip too), what it hands out (a backbone's taps, each model output in it)
     and where it is written (its use, not its first block's line)."""
@@ -199,7 +202,7 @@ def _groups(graph: Graph, lines: Mapping[str, str], ins: Any) -> dict[str, Any]:
             readers.setdefault(i, set()).add(node.name)
     outputs = set(graph.outputs)
     out: dict[str, Any] = {}
-    todo = [u for u in nest(graph.blocks) if isinstance(u, Instance)]
+    todo = [u for u in units if isinstance(u, Instance)]
     while todo:
         g = todo.pop()
         todo += [u for u in g.children if isinstance(u, Instance)]
@@ -228,7 +231,9 @@ def to_html(graph: Graph, source: str | None = None, lines: Mapping[str, str] | 
     for name, shape in graph.inputs.items():
         page.out.append(f'<div class="term" data-input="{_e(name)}"><b>{_e(name)}</b>'
                         f"<br>{_e(_dims(shape))}</div>")  # fmt: skip
-    page.children(nest(graph.blocks))
+    units = nest(graph.blocks)
+    page.children(units)
+    data = _json(_data(graph, lines, shortcut, units))
     for k, out in enumerate(graph.outputs):
         page.out.append(f'<div class="term" data-output="out:{k}"><b>output</b> {_e(out)}'
                         f"<br>{_e(_dims(graph.shape_of(out)))}</div>")  # fmt: skip
@@ -262,7 +267,7 @@ def to_html(graph: Graph, source: str | None = None, lines: Mapping[str, str] | 
 <main id="vp"><div id="cv"><svg id="ov">{ARROW}</svg>
 <div id="col">{"".join(page.out)}</div></div></main>
 <aside id="info" hidden></aside>
-<script type="application/json" id="archspec-data">{_json(_data(graph, lines, shortcut))}</script>
+<script type="application/json" id="archspec-data">{data}</script>
 <script>{_asset("page.js")}</script>
 </body></html>
 """

@@ -43,13 +43,13 @@ def _needed(resolved: Resolved) -> list[Item]:
             or i.group is None or i.group[1] != "spec"]  # fmt: skip
 
 
-def _renamed(value: dict[str, Any], m: Any, resolved: Resolved) -> dict[str, Any]:
+def _renamed(value: dict[str, Any], resolved: Resolved) -> dict[str, Any]:
     """`budget` or `expect` with `expect.output_shape`'s keys named as the rendered `outputs`
     names them (`stage` -> `stage_b`, `backbone.conv3_block2` -> `backbone_conv3_block2`)."""
-    shapes = value.get("output_shape")
-    if not isinstance(shapes, dict) or m.outputs is None:
+    shapes, written = value.get("output_shape"), resolved.model.outputs
+    if not isinstance(shapes, dict) or written is None:
         return value
-    final = dict(zip(m.outputs, resolved.outputs, strict=True))
+    final = dict(zip(written, resolved.outputs, strict=True))
     return {**value, "output_shape": {final.get(k, k): v for k, v in shapes.items()}}
 
 
@@ -90,7 +90,5 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
     for key in ("budget", "expect"):
         value = getattr(m, key)
         if value is not None:
-            lines.append(
-                f"{key}: {_flow(_renamed(value.model_dump(exclude_none=True), m, resolved))}"
-            )
+            lines.append(f"{key}: {_flow(_renamed(value.model_dump(exclude_none=True), resolved))}")
     return "\n".join(lines) + "\n"
