@@ -1160,7 +1160,8 @@ def test_an_activation_by_another_librarys_name_is_hinted(written, meant):
     ("  dec:\n    blocks:\n      - {type: conv, name: enc2, filters: 8, kernel: 3}\n"
      "      - {type: up, inputs: enc2}\n", "  - {type: dec}\n",
      "`enc2` is what the use at define.dec.blocks[1] passes in: read it here as `input`"),
-    ("", "  - {type: up}\n", None),  # a name nowhere: no hint that it is outside
+    # a name nowhere: not that it is outside, but what the definition can read
+    ("", "  - {type: up}\n", "it can read, nearest first: `reduce`, `input`"),
 ])  # fmt: skip
 def test_a_definition_reading_an_outer_name_is_told_its_names_are_its_own(define, blocks, hint):
     d = diagnose(HEAD.replace("blocks:", "define:\n  up:\n    blocks:\n"

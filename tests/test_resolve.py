@@ -213,6 +213,21 @@ def test_a_reference_to_an_unknown_block_says_did_you_mean():
     assert d.related == ()
 
 
+def test_a_reference_to_a_name_close_to_nothing_lists_the_readable_names_nearest_first():
+    blocks = "".join(f"  - {{type: flatten, name: b{i}}}\n" for i in range(14))
+    d = error(CBR + blocks + "  - {type: dense, units: 3, inputs: zzz}\n")
+    assert (d.code, d.path) == ("E301", ("blocks", 14, "inputs"))
+    names = ", ".join(f"`b{i}`" for i in range(13, 1, -1))
+    assert d.hint == f"it can read, nearest first: {names}, ... (15 in all)"
+    d = error(CBR + "  - {type: flatten, name: flat}\n  - {type: dense, units: 3, inputs: zzz}\n")
+    assert d.hint == "it can read, nearest first: `flat`, `input`"
+    # inside a definition: its own names, not the including scope's
+    text = CBR.replace('"${filters}"}', '"${filters}", inputs: zzz}', 1)
+    d = error(text + "  - {type: flatten, name: flat}\n  - {type: cbr, filters: 4}\n")
+    assert (d.code, d.path) == ("E301", ("define", "cbr", "blocks", 0, "inputs"))
+    assert d.hint == "it can read, nearest first: `input`"
+
+
 def test_a_reference_to_a_later_block_or_an_unknown_output():
     text = CBR + "  - {type: add, inputs: [input, b]}\n  - {type: flatten, name: b}\n"
     d = error(text)

@@ -117,7 +117,8 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
                    else "is not an input or an earlier block"),
                 where, use=scope.use, hint=None if later else
                 _instance_input(ref, scope) or copy_named(ref, scope)
-                or did_you_mean(ref, scope.names) or _outside(ref, scope),
+                or did_you_mean(ref, scope.names) or _outside(ref, scope)
+                or _readable(scope),
             )  # fmt: skip
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
@@ -248,6 +249,15 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
                        hint="name each output once")  # fmt: skip
         first[out] = k
     return outs
+
+
+def _readable(scope: Scope, most: int = 12) -> str:
+    """E301's hint where nothing is close: the names a block can read here, the nearest (the
+    latest bound) first, as a long spec's reader looks back from the block."""
+    names = list(reversed(scope.names))
+    shown = ", ".join(f"`{n}`" for n in names[:most])
+    more = f", ... ({len(names)} in all)" if len(names) > most else ""
+    return f"it can read, nearest first: {shown}{more}"
 
 
 def listed(blocks: list[str], most: int = 20) -> str:
