@@ -261,3 +261,137 @@ def test_a_keras_archive_is_named_as_one(keras, tmp_path):
     assert "hint: the file may be truncated or damaged: copy it again" in r.stderr
     r = run("build", RESNET50, "--weights", archive)  # another model's: the label says which
     assert r.exit_code == 1 and f"weights file {archive} (Keras 3 .keras archive)" in r.stderr
+
+
+# --- a file into a `spec` block: a new head on a pretrained backbone --------------------------
+
+#: ResNet-50 cut after conv4 (its conv5 layers are pruned), with a new 10-class head
+CLASSIFIER = """\
+archspec: 1
+name: classifier
+input: [224, 224, 3]
+blocks:
+  - {type: spec, name: backbone, path: resnet50, outputs: [conv4_block6]}
+  - {type: global_avg_pool}
+  - {type: dense, name: head, units: 10, activation: softmax}
+"""
+
+
+@pytest.fixture(scope="module")
+def resnet50_notop(keras, tmp_path_factory) -> Iterator[tuple[Any, dict[str, Path]]]:
+    reference = randomised(keras.applications.ResNet50(weights=None, include_top=False), seed=5)
+    yield reference, write_both(reference, tmp_path_factory.mktemp("resnet50_notop"))
+    keras.backend.clear_session()
+
+
+def test_a_backbone_file_loads_into_its_spec_block_alone(keras, resnet50_notop, tmp_path):
+    """keras.applications' `_notop` file into the `spec` block: the backbone's outputs are the
+    reference's, its layers past the cut are left unused, the head keeps its initial weights."""
+    reference, files = resnet50_notop
+    spec = tmp_path / "classifier.yaml"
+    spec.write_text(CLASSIFIER)
+    weighted = [layer.name for layer in reference.layers if layer.weights]
+    past = [n for n in weighted if n.startswith("conv5_")]  # what the spec prunes
+    batch = np.random.default_rng(2).uniform(-1, 1, (2, 224, 224, 3)).astype("float32")
+    expected = keras.Model(reference.inputs, reference.get_layer("conv4_block6_out").output)(batch)
+    for layout, path in files.items():
+        built = archspec.build(spec, weights={"backbone": path})
+        (loaded,) = built.weights
+        assert (loaded.part, loaded.by_name, loaded.by_order) == (
+            "backbone", len(weighted) - len(past), 0
+        ), layout  # fmt: skip
+        assert loaded.unused == len(past) > 0
+        assert built.unloaded == ("head",)
+        model = built.model
+        tap = keras.Model(model.inputs, model.get_layer("backbone_conv4_block6_out").output)
+        diff = float(np.max(np.abs(np.asarray(tap(batch)) - np.asarray(expected))))
+        print(f"\nbackbone from {layout}: max abs difference at conv4_block6_out {diff}")
+        assert diff <= ATOL, (layout, diff)
+        keras.backend.clear_session()
+    out = tmp_path / "classifier.keras"
+    r = run("build", spec, "--weights", f"backbone={files['legacy']}", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    n = len(weighted) - len(past)
+    assert (
+        f"Loaded weights: {files['legacy']} (keras.applications HDF5) into `backbone`: {n} "
+        f"layers, {n} by name; {len(past)} of the file's are not in `backbone` (not loaded)"
+    ) in r.stdout
+    assert "Initial weights: 1 weighted layer no file loaded (head)" in r.stdout
+    assert out.exists()
+
+
+def test_a_backbone_file_of_another_network_or_given_whole_is_exit_1(keras, resnet50_notop,
+                                                                      tmp_path):  # fmt: skip
+    """A file that does not fit the `spec` block names our layer and the name it looked for;
+    a backbone's file given for the whole model is told to name the block."""
+    files = resnet50_notop[1]
+    spec = tmp_path / "vgg_head.yaml"
+    spec.write_text(CLASSIFIER.replace("path: resnet50, outputs: [conv4_block6]",
+                                       "path: vgg16, outputs: [block2]"))  # fmt: skip
+    out = tmp_path / "out.keras"
+    r = run("build", spec, "--weights", f"backbone={files['legacy']}", "-o", out)
+    assert r.exit_code == 1 and "error[E803]" in r.stderr, r.stderr
+    assert "does not fit the `spec` block `backbone`: 4 weighted layers there" in r.stderr
+    assert (
+        "`backbone_block1_conv1` [3x3x3x64, 64] vs nothing in the file named `block1_conv1`"
+    ) in r.stderr
+    assert "hint: a file goes into `backbone` by layer name" in r.stderr
+    spec.write_text(CLASSIFIER)
+    r = run("build", spec, "--weights", files["legacy"], "-o", out)
+    assert (
+        r.exit_code == 1 and "error[E803]" in r.stderr and "does not fit `classifier`" in (r.stderr)
+    )
+    assert "hint: to load it into the `spec` block `backbone` alone (its layers by name), give " \
+        "--weights backbone=FILE" in r.stderr  # fmt: skip
+    assert "Traceback" not in r.stderr and not out.exists()
+
+
+def test_a_part_that_is_no_spec_block_is_exit_2_before_keras(tmp_path):
+    """In a fresh process: exit 2 (E003) with a did-you-mean, before TensorFlow or Keras."""
+    spec = tmp_path / "classifier.yaml"
+    spec.write_text(CLASSIFIER)
+    code = (
+        "import sys\n"
+        "from archspec.cli import app\n"
+        "for arg in ['bakbone=nowhere.h5', 'bb=nowhere.h5']:\n"
+        "    try:\n"
+        "        app(['build', sys.argv[1], '--weights', arg])\n"
+        "    except SystemExit as e:\n"
+        "        print(e.code)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "print(bad)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(spec)], capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert r.stdout.split() == ["2", "2", "[]"], r.stdout + r.stderr
+    assert (
+        "error[E003]: --weights bakbone=...: `bakbone` is not a `spec` block of `classifier`\n"
+        "  hint: did you mean `backbone`?"
+    ) in r.stderr
+    assert "`bb` is not a `spec` block of `classifier`\n  hint: its `spec` blocks: `backbone`" \
+        in r.stderr  # fmt: skip
+    r = run("build", RESNET50, "--weights", "backbone=nowhere.h5")
+    assert r.exit_code == 2 and "this spec includes none: give the file alone" in r.stderr
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (["a.h5"], Path("a.h5")),
+    (["backbone=a.h5", "head=b.h5"], {"backbone": Path("a.h5"), "head": Path("b.h5")}),
+    (["./x=y.h5"], Path("x=y.h5")),  # a file with `=` in its name: written with a folder
+    (["backbone=a.h5", "backbone=b.h5"], "--weights backbone=... is given twice"),
+    (["a.h5", "b.h5"], "--weights FILE loads the whole model: give it once"),
+    (["a.h5", "backbone=b.h5"], "--weights FILE loads the whole model: give it once"),
+    (["backbone="], "cannot read an empty path (--weights)"),
+])  # fmt: skip
+def test_the_weights_option_is_one_file_or_one_per_spec_block(given, expected):
+    from archspec.cli.options import weights
+    from archspec.core.errors import ArchspecError
+
+    if isinstance(expected, str):
+        with pytest.raises(ArchspecError) as e:
+            weights(given)
+        assert expected in e.value.diagnostics[0].message
+    else:
+        assert weights(given) == expected

@@ -7,13 +7,13 @@ import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archspec.core.errors import usage_error
+from archspec.core.errors import ArchspecError, usage_error
 from archspec.core.limits import DEFAULT, TOLERANCE, Limits
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
@@ -25,7 +25,7 @@ from archspec.ir.graph import Graph
 
 if TYPE_CHECKING:
     from archspec.backends.keras.save import Saved, Status, Target
-    from archspec.backends.keras.weights import Loaded
+    from archspec.backends.keras.weights import Loaded, Part
     from archspec.core.units import Shape
     from archspec.frontend.zoo import Entry as ZooEntry
 
@@ -157,8 +157,11 @@ class Build:
     force: bool = False
     verify: bool = False
     tolerance: float = TOLERANCE
-    #: the weights loaded into the model (`weights=`), None without
-    weights: Loaded | None = None
+    #: the weights files loaded into the model (`weights=`), in the order given
+    weights: tuple[Loaded, ...] = ()
+    #: the weighted layers that no file loaded, where files went into `spec` blocks (a new
+    #: head on a pretrained backbone: the head's), in layer order
+    unloaded: tuple[str, ...] = ()
     #: the Keras backend that built the model: tensorflow, jax or torch
     backend: str = "tensorflow"
 
@@ -173,7 +176,7 @@ def build(
     format: str | None = None,
     verify: bool = False,
     tolerance: float | None = None,
-    weights: str | os.PathLike[str] | None = None,
+    weights: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]] | None = None,
     status: Status | None = None,
     backend: str | None = None,
 ) -> Build:
@@ -184,10 +187,13 @@ def build(
     onnx; default from the suffix), `verify` and `tolerance` are for the export. `weights`: a
     keras.applications .h5 or Keras 3 .weights.h5 file loaded into the model, by layer name
     where the names match and in order otherwise, every shape checked (a missing file is exit 2
-    before Keras is imported; a file that does not fit is E803). `status(message)` is a context
-    manager shown around slow work. The spec's `budget` and `expect` hold as `archspec check`
-    has them: E601/E602/E603 (exit 1) before Keras is imported. Raises ArchspecError (E005 where
-    TensorFlow and Keras are not installed, once the spec and the options are found valid).
+    before Keras is imported; a file that does not fit is E803); or {`spec` block: file}, each
+    file loaded into that block's layers by name (a block the spec has not is E003, exit 2,
+    before Keras is imported), the others keeping their initial weights. `status(message)` is
+    a context manager shown around slow work. The spec's `budget` and `expect` hold as
+    `archspec check` has them: E601/E602/E603 (exit 1) before Keras is imported. Raises
+    ArchspecError (E005 where TensorFlow and Keras are not installed, once the spec and the
+    options are found valid).
     `backend`: tensorflow, jax or torch (default: KERAS_BACKEND where set, else tensorflow); an
     unknown one is E003, one Keras cannot switch to in this process E003, an export it cannot
     write E004, one not installed E005, all before Keras is imported."""
@@ -217,27 +223,77 @@ def build(
         raise SpecError(failed)
     format = format.lower() if format is not None else None  # the case of check's and diff's
     target = check_target(output, force, format, verify, backend) if output is not None else None
-    if weights is not None:
-        from archspec.backends.keras import weights as pretrained
-
-        weights = pretrained.check_file(weights)  # E001 before Keras is looked for
+    files = _weights(weights, graph)  # E003 and E001 before Keras is looked for
     shapes = None
     if target is not None and (verify or target.format == "onnx"):
         from archspec.backends.keras.verify import run_shapes
 
         shapes = run_shapes(graph, resolved.doc)
     require_keras(backend)  # after the spec's and options' own errors: a core install checks them
-    weights_file = None
-    if weights is not None:  # HDF5, read with h5py: a Keras install's (E803 where it is no weights)
-        with stage(f"reading {os.fspath(weights)}"):
-            weights_file = pretrained.read(weights)
+    from archspec.backends.keras import weights as pretrained
+
+    read = []
+    for path, part in files:  # HDF5, read with h5py: a Keras install's (E803 if it is no weights)
+        with stage(f"reading {path}"):
+            read.append((pretrained.read(path), part))
     with stage(f"building the Keras model ({backend})"):
         model = compile(graph, backend=backend)
-    loaded = None
-    if weights_file is not None:
-        with stage(f"loading {weights_file.path}"):
-            loaded = pretrained.load(model, weights_file)
-    return Build(resolved, graph, model, target, shapes, force, verify, tolerance, loaded, backend)
+    loaded: tuple[Loaded, ...] = ()
+    unloaded: tuple[str, ...] = ()
+    if read:
+        with stage("loading " + ", ".join(os.fspath(p) for p, _ in files)):
+            try:
+                loaded = pretrained.load(model, read)
+            except ArchspecError as e:
+                blocks = list(_spec_blocks(graph))
+                if blocks and read[0][1] is None:  # a backbone's file, given for the whole model
+                    e.diagnostics[0] = dataclasses.replace(e.diagnostics[0], hint=(
+                        f"to load it into the `spec` block `{blocks[0]}` alone (its layers "
+                        f"by name), give --weights {blocks[0]}=FILE"))  # fmt: skip
+                raise
+        if any(part is not None for _, part in read):
+            took = set().union(*(done.layers for done in loaded))
+            unloaded = tuple(layer.name for layer in model.layers
+                             if layer.weights and layer.name not in took)  # fmt: skip
+    return Build(resolved, graph, model, target, shapes, force, verify, tolerance, loaded,
+                 unloaded, backend)  # fmt: skip
+
+
+def _spec_blocks(graph: Graph) -> dict[str, set[str]]:
+    """The graph's `spec` blocks (included specs), each with its layers' names."""
+    parts: dict[str, set[str]] = {}
+    for block in graph.blocks:
+        if block.group is not None and block.group[1] == "spec":
+            parts.setdefault(block.group[0], set()).update(block.nodes)
+    return parts
+
+
+def _weights(
+    weights: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]] | None, graph: Graph
+) -> list[tuple[Path, Part | None]]:
+    """`build`'s `weights`, each file checked readable (E001): the file for the whole model, or
+    each file with the `spec` block it goes into (a name that is none: E003)."""
+    from archspec.backends.keras.weights import Part, check_file
+    from archspec.core.errors import did_you_mean
+
+    if weights is None:
+        return []
+    if not isinstance(weights, Mapping):
+        return [(check_file(weights), None)]
+    parts = _spec_blocks(graph)
+    out: list[tuple[Path, Part | None]] = []
+    for name, path in weights.items():
+        if name not in parts:
+            listed = ", ".join(f"`{p}`" for p in parts)
+            raise usage_error(
+                "E003",
+                f"--weights {name}=...: `{name}` is not a `spec` block of `{graph.name}`",
+                hint=(did_you_mean(name, parts) or f"its `spec` blocks: {listed}") if parts
+                else "NAME=FILE loads a file into an included spec (`type: spec`); this spec "
+                "includes none: give the file alone to load the whole model",
+            )  # fmt: skip
+        out.append((check_file(path), Part(name, frozenset(parts[name]))))
+    return out
 
 
 def export(built: Build, status: Status | None = None) -> Saved:

@@ -90,9 +90,9 @@ def build(
         parser=options.number("--tolerance", "1e-5"), show_default=False,
         help=f"Max abs difference --verify accepts (default: {TOLERANCE:g}).")] = None,
     layers: Annotated[bool, typer.Option("--layers", help="Print Keras's layer table.")] = False,
-    weights: Annotated[Path | None, typer.Option(metavar="FILE", help="Load weights: a .h5 (keras."
-        "applications' or Keras 3's .weights.h5) or a .keras archive.",
-        parser=options.path_parser("--weights", "name a weights file (.h5 or .keras)"))] = None,
+    weights: Annotated[list[str] | None, typer.Option(metavar="[NAME=]FILE", help="Load weights:"
+        " a .h5 (keras.applications' or Keras 3's .weights.h5) or a .keras archive; NAME=FILE "
+        "into the `spec` block NAME only (repeatable).")] = None,
     backend: Annotated[str | None, typer.Option(metavar="NAME", help="Keras backend: tensorflow, "
         "jax or torch (default: $KERAS_BACKEND, else tensorflow).")] = None, quiet: Quiet = False,
     *, opts: SpecOptions,
@@ -103,9 +103,10 @@ def build(
     from archspec.render import console
 
     built = api.build(spec, output, sets=opts.sets, limits=opts.limits, force=force, format=fmt,
-        verify=verify, tolerance=tolerance, weights=weights, status=console.status,
-        backend=backend)  # fmt: skip
-    console.build_summary(built.graph, built.model if layers else None, built.weights, quiet)
+        verify=verify, tolerance=tolerance, status=console.status, backend=backend,
+        weights=options.weights(weights))  # fmt: skip
+    console.build_summary(built.graph, built.model if layers else None, built.weights,
+                          built.unloaded, quiet)  # fmt: skip
     if built.target is not None:
         console.saved_summary(api.export(built, status=console.status), built.tolerance, quiet)
 

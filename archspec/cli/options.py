@@ -4,6 +4,7 @@ that reads a spec --set and the limit flags (it gets them as `opts: SpecOptions`
 import functools
 import inspect
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_args
@@ -41,6 +42,35 @@ def path_parser(what: str, hint: str, writes: bool = False, spec: bool = False
         return Path(value)
 
     return parse
+
+
+def weights(values: list[str] | None) -> Path | dict[str, Path] | None:
+    """`--weights`, given as FILE (the whole model) or as NAME=FILE, once per `spec` block
+    (a file whose name has `=` in it is written `./a=b.h5`); usage errors (E003) for a mix of
+    the two, a FILE given twice, or a block named twice."""
+    if not values:
+        return None
+    whole: list[str] = []
+    parts: dict[str, Path] = {}
+    empty = path_parser("--weights", "name a weights file (.h5 or .keras)")
+    for value in values:
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", value)
+        empty(value if m is None else m.group(2))  # E001 for an empty path
+        if m is None:
+            whole.append(value)
+        elif m.group(1) in parts:
+            raise usage_error("E003", f"--weights {m.group(1)}=... is given twice",
+                              hint="give one file per `spec` block")  # fmt: skip
+        else:
+            parts[m.group(1)] = Path(m.group(2))
+    if len(whole) > 1 or (whole and parts):
+        raise usage_error(
+            "E003",
+            "--weights FILE loads the whole model: give it once, without NAME=FILE",
+            hint="NAME=FILE loads a file into the `spec` block NAME (a backbone); give one "
+            "per block",
+        )
+    return Path(whole[0]) if whole else parts
 
 
 def choice(flag: str, names: Any) -> Callable[[str], str]:

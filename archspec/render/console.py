@@ -219,13 +219,15 @@ def blocks_table(types: Sequence[str] = ()) -> None:
 def build_summary(
     graph: Graph,
     model: Any = None,
-    weights: Any = None,
+    weights: Sequence[Any] = (),
+    unloaded: Sequence[str] = (),
     quiet: bool = False,
     backend: str | None = None,
 ) -> None:
     """Keras's per-layer table of `model` (if given), then the block table (headed by the Keras
     `backend` that built the model: by default, that of the Keras imported in this process) and
-    the totals, then the `weights` loaded (if any, their `describe()`); nothing with `quiet`."""
+    the totals, then the `weights` files loaded (their `describe()`) and the weighted layers
+    that none loaded (`unloaded`: a new head on a pretrained backbone); nothing with `quiet`."""
     from archspec.render import text
 
     keras = sys.modules.get("keras")  # the model's, imported by then; never imported here
@@ -241,8 +243,12 @@ def build_summary(
     out(text.summary_table(graph))
     out()
     out(text.totals(graph))
-    if weights is not None:
-        out(f"Loaded weights: {weights.describe()}")
+    for loaded in weights:
+        out(f"Loaded weights: {loaded.describe()}")
+    if unloaded:
+        shown = ", ".join(unloaded[:5]) + (", ..." if len(unloaded) > 5 else "")
+        n = len(unloaded)
+        out(f"Initial weights: {n} weighted layer{'' if n == 1 else 's'} no file loaded ({shown})")
 
 
 def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> None:

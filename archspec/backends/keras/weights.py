@@ -17,6 +17,11 @@ weighted layer of the model with the i-th unpaired one of the file (in a Keras 3
 `layers/` keeps no global order, the i-th of the same class, as Keras's own `load_weights`
 pairs them). Any difference (a layer missing on either side, a shape that differs) is E803
 (exit 1) naming the first layers that differ, and nothing is assigned.
+
+A file can also go into one `spec` block (`--weights backbone=resnet50_notop.h5`): its layers,
+named `<block>_<name in the file>`, are paired by name alone; the file's layers the block has no
+layer for (a backbone cut before its end) are left unused, and the layers outside the block
+keep their initial weights.
 """
 
 from __future__ import annotations
@@ -71,19 +76,43 @@ class WeightsFile:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A `spec` block a weights file goes into: its name and its Keras layers' names."""
+
+    name: str
+    layers: frozenset[str]
+
+    def inner(self, layer: str) -> str:
+        """Our layer's name in the included spec: `backbone_conv1_conv` -> `conv1_conv`."""
+        return layer[len(self.name) + 1 :]
+
+
+@dataclass(frozen=True)
 class Loaded:
-    """What `load` did: the file, its layout, how many layers were paired by name and by order."""
+    """What `load` did: the file, its layout, how many layers were paired by name and by order,
+    the `spec` block it went into (None: the whole model), how many of the file's layers that
+    block has none for, and our layers that took its weights."""
 
     path: Path
     layout: str
     by_name: int
     by_order: int
+    part: str | None = None
+    unused: int = 0
+    layers: frozenset[str] = frozenset()
 
     def describe(self) -> str:
-        """`resnet50.h5 (keras.applications HDF5): 107 layers by name`."""
+        """`resnet50.h5 (keras.applications HDF5): 107 layers, 107 by name`; into a part:
+        `... into `backbone`: 86 layers, 86 by name; 20 of the file's are not in `backbone``."""
         how = [f"{n} by {w}" for n, w in ((self.by_name, "name"), (self.by_order, "order")) if n]
         total = self.by_name + self.by_order
-        return f"{self.path} ({self.layout}): {total} layers, " + " and ".join(how or ["none"])
+        into = f" into `{self.part}`" if self.part else ""
+        text = f"{self.path} ({self.layout}){into}: {total} layers, " + " and ".join(
+            how or ["none"]
+        )
+        if self.unused:
+            text += f"; {self.unused} of the file's are not in `{self.part}` (not loaded)"
+        return text
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -127,23 +156,41 @@ def read(path: str | os.PathLike[str]) -> WeightsFile:
     )
 
 
-def load(model: Any, weights: WeightsFile) -> Loaded:
-    """Assign `weights` to `model`'s layers (see the module's docstring for the pairing). Checks
-    every pair first: on any difference, E803 and the model is left as it was."""
-    ours = [layer for layer in model.layers if layer.weights]
-    by_class = weights.layout in (KERAS3, ARCHIVE) and all(f.group for f in weights.layers)
-    pairs = _pair(ours, list(weights.layers), by_class)
-    differences = [(a, b) for a, b, _ in pairs if a is None or b is None or _shapes(a) != b.shapes]
-    if differences:
-        raise _mismatch(model, weights, len(ours), differences)
-    for layer, file_layer, _ in pairs:
-        assert layer is not None and file_layer is not None
-        for variable, array in zip(_variables(layer), file_layer.arrays, strict=True):
-            variable.assign(array.astype(variable.dtype, copy=False))
-        if hasattr(layer, "finalize_state"):  # Normalization: its mean and variance tensors
-            layer.finalize_state()
-    by_name = sum(named for _, _, named in pairs)
-    return Loaded(weights.path, weights.layout, by_name, len(pairs) - by_name)
+def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[Loaded, ...]:
+    """Assign each weights file to `model`'s layers, or to those of the `spec` block with it
+    (see the module's docstring for the pairing). Checks every pair of every file first: on
+    any difference, E803 and the model is left as it was."""
+    weighted = [layer for layer in model.layers if layer.weights]
+    matched = []
+    for weights, part in files:
+        if part is None:
+            by_class = weights.layout in (KERAS3, ARCHIVE) and all(f.group for f in weights.layers)
+            ours = weighted
+            pairs = _pair(ours, list(weights.layers), by_class)
+        else:
+            names = {f.name: f for f in weights.layers}
+            ours = [layer for layer in weighted if layer.name in part.layers]
+            pairs = [(a, names.get(part.inner(a.name)), True) for a in ours]
+        differences = [(a, b) for a, b, _ in pairs
+                       if a is None or b is None or _shapes(a) != b.shapes]  # fmt: skip
+        if differences:
+            raise _mismatch(model, weights, len(ours), differences, part)
+        matched.append((weights, part, pairs))
+    done = []
+    for weights, part, pairs in matched:
+        for layer, file_layer, _ in pairs:
+            assert layer is not None and file_layer is not None
+            for variable, array in zip(_variables(layer), file_layer.arrays, strict=True):
+                variable.assign(array.astype(variable.dtype, copy=False))
+            if hasattr(layer, "finalize_state"):  # Normalization: its mean and variance tensors
+                layer.finalize_state()
+        by_name = sum(named for _, _, named in pairs)
+        done.append(Loaded(
+            weights.path, weights.layout, by_name, len(pairs) - by_name,
+            part.name if part else None, len(weights.layers) - len(pairs),
+            frozenset(a.name for a, _, _ in pairs if a is not None),
+        ))  # fmt: skip
+    return tuple(done)
 
 
 # --- pairing --------------------------------------------------------------------------------
@@ -196,27 +243,38 @@ def _mismatch(
     weights: WeightsFile,
     count: int,
     differences: Sequence[tuple[Any, FileLayer | None]],
+    part: Part | None = None,
 ) -> ArchspecError:
     def ours(layer: Any) -> str:
         return f"`{layer.name}` {_show(_shapes(layer))}" if layer is not None else "no layer"
 
-    def theirs(f: FileLayer | None) -> str:
+    def theirs(a: Any, f: FileLayer | None) -> str:
+        if f is not None:
+            return f"the file's `{f.name}` {_show(f.shapes)}"
         return (
-            f"the file's `{f.name}` {_show(f.shapes)}" if f is not None else "nothing in the file"
+            f"nothing in the file named `{part.inner(a.name)}`" if part else "nothing in the file"
         )
 
-    shown = "; ".join(f"{ours(a)} vs {theirs(b)}" for a, b in differences[:SHOWN])
+    shown = "; ".join(f"{ours(a)} vs {theirs(a, b)}" for a, b in differences[:SHOWN])
     more = len(differences) - SHOWN
+    if part is None:
+        what, here = f"`{model.name}`", "here"
+        hint = ("pass the weights of the network this spec builds (the zoo's layer names are "
+                "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)")  # fmt: skip
+    else:
+        what, here = f"the `spec` block `{part.name}`", "there"
+        hint = (f"a file goes into `{part.name}` by layer name: pass the weights of the spec it "
+                "includes (a backbone without its classifier takes keras.applications' "
+                "`_notop` file)")  # fmt: skip
     return _error(
         weights.path,
-        f"weights file {weights.path} ({weights.layout}) does not fit `{model.name}`: "
-        f"{count} weighted layers here, {len(weights.layers)} in the file; "
+        f"weights file {weights.path} ({weights.layout}) does not fit {what}: "
+        f"{count} weighted layers {here}, {len(weights.layers)} in the file; "
         f"{len(differences)} mismatch{'' if len(differences) == 1 else 'es'} (a pair of "
         f"layers whose shapes differ, or a layer with no partner), first: {shown}"
         + (f" (and {more} more)" if more > 0 else "")
         + "; nothing was loaded or written",
-        "pass the weights of the network this spec builds (the zoo's layer names are "
-        "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)",
+        hint,
     )  # fmt: skip
 
 
