@@ -78,6 +78,21 @@ def test_keys_types_and_names_in_another_case(block, col, hint):
         ("{type: mbconv, filters: 8, drop_rate: 0.2}", "dropout"),
         ("{type: Conv, filters: 8, kernel: 3}", "conv"),  # the type's own name still wins
         ("{type: normalisation}", "normalization"),
+        # a walkthrough: PyTorch's and other common names got another layer or nothing
+        ("{type: global_pool}", "global_avg_pool"),  # was max_pool
+        ("{type: AdaptiveAvgPool2d}", "global_avg_pool"),
+        ("{type: ReLU}", "activation` with `activation: relu"),  # was nothing
+        ("{type: LeakyReLU}", "activation` with `activation: leaky_relu"),
+        ("{type: swish}", "activation` with `activation: swish"),
+        ("{type: Linear, units: 10}", "dense"),
+        ("{type: fc, units: 10}", "dense"),
+        ("{type: BatchNorm2d}", "batch_norm"),
+        ("{type: dw_conv, kernel: 3}", "depthwise_conv"),  # was conv
+        ("{type: sep_conv, filters: 4, kernel: 3}", "separable_conv"),
+        ("{type: ConvTranspose2d, filters: 4, kernel: 2}", "conv_transpose"),
+        ("{type: BasicBlock, n_filters: 8}", "residual"),
+        ("{type: bottleneck_block, n_filters: 8}", "bottleneck"),  # was preact_bottleneck
+        ("{type: ZeroPad2d}", "zero_pad"),
     ],
 )  # fmt: skip
 def test_keras_and_paper_names_of_types_and_keys(block, hint):

@@ -65,6 +65,7 @@ class Residual(_Residual):
     example: ClassVar[str] = (
         "{type: residual, n_filters: 8, strides: 2, batch_norm: true, use_bias: false}"
     )
+    aliases: ClassVar[tuple[str, ...]] = ("res_block", "resblock", "basic_block")
     type: Literal["residual"] = "residual"
     batch_norm: bool = Field(default=False, description="The ResNet paper's basic block when true.")
 
@@ -98,6 +99,7 @@ class Bottleneck(_Residual):
     BN, add, relu."""
 
     example: ClassVar[str] = "{type: bottleneck, n_filters: 4, strides: 2}"
+    aliases: ClassVar[tuple[str, ...]] = ("bottleneck_block",)
     type: Literal["bottleneck"] = "bottleneck"
     expansion: PositiveInt = Field(
         default=4, description="Output channels = expansion x n_filters."

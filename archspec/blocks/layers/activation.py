@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from archspec.blocks.base import ActivationName, Block, register
+from archspec.blocks.base import ACTIVATIONS, ActivationName, Block, register
 from archspec.core.units import Shape
 from archspec.ir.graph import Builder
 from archspec.ir.op import Op
@@ -33,7 +33,12 @@ class ActivationBlock(Block):
     """An Activation layer."""
 
     example: ClassVar[str] = "{type: activation, activation: swish}"
-    aliases: ClassVar[tuple[str, ...]] = ("Activation",)
+    #: an activation's name as a layer (`type: relu`, PyTorch's `ReLU`): hinted as this type
+    #: with the `activation:` to write (`linear` is PyTorch's Linear: a dense layer)
+    aliases: ClassVar[tuple[str, ...]] = ("Activation", *(a for a in ACTIVATIONS if a != "linear"))
+    alias_keys: ClassVar[dict[str, str]] = {
+        a: f"activation: {a}" for a in ACTIVATIONS if a != "linear"
+    }
     type: Literal["activation"] = "activation"
     activation: ActivationName = Field(description="Keras activation name.")
 

@@ -51,7 +51,7 @@ class BatchNormBlock(Block):
     """BatchNormalization (Keras counts its moving mean and variance as non-trainable params)."""
 
     example: ClassVar[str] = "{type: batch_norm, epsilon: 1.001e-5, center: false}"
-    aliases: ClassVar[tuple[str, ...]] = ("BatchNormalization",)
+    aliases: ClassVar[tuple[str, ...]] = ("BatchNormalization", "bn", "batchnorm2d")
     type: Literal["batch_norm"] = "batch_norm"
     epsilon: BnEpsilon = 1e-3
     momentum: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(

@@ -109,7 +109,7 @@ class ConvTranspose(Block):
         "{type: conv_transpose, filters: 6, kernel: [3, 2], strides: [2, 3], padding: valid, "
         "batch_norm: true, activation: relu}"
     )
-    aliases: ClassVar[tuple[str, ...]] = ("Conv2DTranspose",)
+    aliases: ClassVar[tuple[str, ...]] = ("Conv2DTranspose", "convtranspose2d", "deconv")
     type: Literal["conv_transpose"] = "conv_transpose"
     filters: PositiveInt = Field(description="Number of output channels.")
     kernel: Size = Field(description="Kernel size: an int or [height, width].")

@@ -53,7 +53,7 @@ class DenseBlock(Block):
     """A fully connected layer on the last axis."""
 
     example: ClassVar[str] = "{type: dense, units: 7, activation: softmax}"
-    aliases: ClassVar[tuple[str, ...]] = ("Dense",)
+    aliases: ClassVar[tuple[str, ...]] = ("Dense", "linear", "fc", "fully_connected")
     type: Literal["dense"] = "dense"
     units: PositiveInt = Field(description="Number of output units.")
     activation: ActivationName = Field(default="linear", description="Keras activation name.")

@@ -116,7 +116,7 @@ class DepthwiseConv(Block):
         "{type: depthwise_conv, kernel: [3, 5], strides: 2, depth_multiplier: 2, "
         "batch_norm: true, activation: relu6, use_bias: false}"
     )
-    aliases: ClassVar[tuple[str, ...]] = ("DepthwiseConv2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("DepthwiseConv2D", "depthwise", "dw_conv", "dwconv")
     type: Literal["depthwise_conv"] = "depthwise_conv"
     kernel: Size = Field(description="Kernel size: an int or [height, width].")
     strides: Size = Field(default=1, description="Strides: an int or [height, width].")

@@ -42,7 +42,13 @@ class GlobalAvgPool(Block):
     """GlobalAveragePooling2D: (H, W, C) -> (C), or (1, 1, C) with `keepdims`."""
 
     example: ClassVar[str] = "{type: global_avg_pool}"
-    aliases: ClassVar[tuple[str, ...]] = ("GlobalAveragePooling2D",)
+    aliases: ClassVar[tuple[str, ...]] = (
+        "GlobalAveragePooling2D",
+        "gap",
+        "global_pool",
+        "global_average_pool",
+        "adaptive_avg_pool2d",
+    )
     type: Literal["global_avg_pool"] = "global_avg_pool"
     keepdims: bool = Field(default=False, description=_KEEPDIMS)
 
@@ -55,7 +61,7 @@ class GlobalMaxPool(Block):
     """GlobalMaxPooling2D: (H, W, C) -> (C), or (1, 1, C) with `keepdims`."""
 
     example: ClassVar[str] = "{type: global_max_pool, keepdims: true}"
-    aliases: ClassVar[tuple[str, ...]] = ("GlobalMaxPooling2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("GlobalMaxPooling2D", "adaptive_max_pool2d")
     type: Literal["global_max_pool"] = "global_max_pool"
     keepdims: bool = Field(default=False, description=_KEEPDIMS)
 

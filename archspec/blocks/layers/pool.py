@@ -59,7 +59,7 @@ class MaxPool(_Pool):
     """MaxPooling2D."""
 
     example: ClassVar[str] = "{type: max_pool, pool: 3, strides: 2, padding: same}"
-    aliases: ClassVar[tuple[str, ...]] = ("MaxPooling2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("MaxPooling2D", "maxpool2d")
     type: Literal["max_pool"] = "max_pool"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
@@ -71,7 +71,7 @@ class AvgPool(_Pool):
     """AveragePooling2D."""
 
     example: ClassVar[str] = "{type: avg_pool}"
-    aliases: ClassVar[tuple[str, ...]] = ("AveragePooling2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("AveragePooling2D", "avgpool2d")
     type: Literal["avg_pool"] = "avg_pool"
 
     def expand(self, b: Builder, inputs: list[str]) -> str:

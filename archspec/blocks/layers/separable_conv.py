@@ -107,7 +107,7 @@ class SeparableConv(Block):
         "{type: separable_conv, filters: 6, kernel: [3, 5], strides: 2, depth_multiplier: 2, "
         "batch_norm: true, bn_momentum: 0.9, activation: relu, use_bias: false}"
     )
-    aliases: ClassVar[tuple[str, ...]] = ("SeparableConv2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("SeparableConv2D", "separable", "sep_conv", "sepconv")
     type: Literal["separable_conv"] = "separable_conv"
     filters: PositiveInt = Field(description="Number of output channels (of the pointwise conv).")
     kernel: Size = Field(description="Depthwise kernel size: an int or [height, width].")

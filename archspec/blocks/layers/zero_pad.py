@@ -38,7 +38,7 @@ class ZeroPad(Block):
     """ZeroPadding2D."""
 
     example: ClassVar[str] = "{type: zero_pad, padding: [[1, 2], [0, 3]]}"
-    aliases: ClassVar[tuple[str, ...]] = ("ZeroPadding2D",)
+    aliases: ClassVar[tuple[str, ...]] = ("ZeroPadding2D", "pad", "padding", "zeropad2d")
     type: Literal["zero_pad"] = "zero_pad"
     padding: (
         NonNegativeInt
