@@ -1137,6 +1137,9 @@ def test_a_copy_read_by_number_after_letters_names_the_copies(tail, key, hint):
     (1, "letters", "the copies of `c` are named `ca` (its `repeat_names`): there is one"),
     (3, '"{name}{i}"', "the copies of `c` are named `c0`, `c1`, `c2` (its `repeat_names`): "
      "copy 2 is `c1`; `c2` is copy 3"),
+    # a walkthrough: no copies at all got no hint
+    (0, "letters", "`c` has `repeat: 0`: it makes no copies, and `c` passes on its input"),
+    (0, "number", "`c` has `repeat: 0`: it makes no copies, and `c` passes on its input"),
 ])  # fmt: skip
 def test_a_copy_read_by_number_is_hinted_for_each_naming(repeat, names, hint):
     d = diagnose(HEAD + f"  - {{type: conv, name: c, filters: 8, kernel: 3, repeat: {repeat}, "

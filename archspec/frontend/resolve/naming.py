@@ -109,6 +109,7 @@ class Names:
                        hint="give it one input, or a repeat of 1 or more")  # fmt: skip
         if block.name is not None:
             scope.given[block.name] += 1
+            scope.copies.setdefault(block.name, [])  # none: `c_1` is hinted so
             final = scope.prefix + block.name
             if final in self.final:
                 raise self.taken(final, path, scope)

@@ -42,7 +42,7 @@ class Scope:
     #: and a repeated one whose copies are `<name>_1`, ...), but then the name reads neither
     given: Counter[str] = field(default_factory=Counter)
     #: a block's name -> its copies' names, where they are not `<name>_1`, ...
-    #: (`repeat_names: letters` or a template): the hint for `<name>_2`
+    #: (`repeat_names: letters` or a template), or none (`repeat: 0`): the hint for `<name>_2`
     copies: dict[str, list[str]] = field(default_factory=dict)
     #: where each of `groups` is used, and the scope around this one (None at the top
     #: level): the hint for a name of that scope read in here
@@ -170,8 +170,10 @@ def copy_named(ref: str, scope: Scope) -> str | None:
     otherwise (`repeat_names: letters`: `ca`, `cb`, ...): what they are, and the k-th."""
     head, _, k = ref.rpartition("_")
     copies = scope.copies.get(head)
-    if not copies or not k.isdigit():
+    if copies is None or not k.isdigit():
         return None
+    if not copies:
+        return f"`{head}` has `repeat: 0`: it makes no copies, and `{head}` passes on its input"
     shown = ", ".join(f"`{c}`" for c in copies[:3]) + (", ..." if len(copies) > 3 else "")
     pick = int(k) - 1
     if not 0 <= pick < len(copies):
