@@ -307,3 +307,51 @@ def test_escape_unpins_the_details_and_fit_shows_a_tall_model(browser: Any, tmp_
     assert box["y"] >= view["y"] - 1 and box["y"] + box["height"] <= view["y"] + view["height"] + 1
     assert problems == []
     page.close()
+
+
+def test_the_keyboard_walks_opens_and_shows_blocks(browser: Any, tmp_path: Path) -> None:
+    """A walkthrough: only the search reached blocks from the keyboard. Tab walks the blocks in
+    order, pinning each one's details and panning it into view; Enter and Space open and close
+    it as a click does, and an open block's layers are walked too."""
+    page, graph, problems = open_page(browser, "specs/resnet50.yaml", tmp_path)
+
+    def focused() -> str:
+        return page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.dataset.layer || (e.parentElement.dataset.block) || ''; }"
+        )
+
+    def in_view() -> bool:
+        return page.evaluate(
+            "() => { const r = document.activeElement.getBoundingClientRect(),"
+            " v = document.getElementById('vp').getBoundingClientRect();"
+            " return r.top >= v.top && r.bottom <= v.bottom; }"
+        )
+
+    for _ in range(20):  # past the search box and the buttons
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.getElementById('cv').contains(document.activeElement)"):
+            break
+    first = graph.blocks[0]
+    assert focused() == first.name
+    assert page.is_visible("#info") and page.inner_text("#info h3") == first.name
+    page.keyboard.press("Enter")
+    assert (
+        page.locator(f'[data-block="{first.name}"]').get_attribute("class").split().count("open")
+        == 1
+    )
+    page.keyboard.press("Tab")
+    assert focused() == first.nodes[0] and page.inner_text("#info h3") == first.nodes[0]
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press(" ")
+    assert "open" not in page.locator(f'[data-block="{first.name}"]').get_attribute("class")
+    page.keyboard.press("Tab")
+    assert focused() == graph.blocks[1].name  # the closed block's layers are skipped
+    last = graph.blocks[-1].name
+    for _ in range(len(graph.blocks) - 2):  # far below the first screen: panned into view
+        page.keyboard.press("Tab")
+    assert focused() == last and in_view() and page.inner_text("#info h3") == last
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#info")
+    assert problems == []
+    page.close()

@@ -281,6 +281,28 @@
   });
   vp.addEventListener("click", function (e) { if (!cv.contains(e.target)) unpin(); });
 
+  // ------------------------------------------------------------ keyboard
+  // Tab walks the instances' and blocks' headers and an open block's layers, in order (a closed
+  // one's are not shown, so not reached); the focused one's details are pinned and it is
+  // brought into view; Enter or Space does what a click does. Focus by the mouse pins nothing.
+  document.querySelectorAll(".hd,.ghd,[data-layer]").forEach(function (e) { e.tabIndex = 0; });
+  var keyed = false;
+  document.addEventListener("keydown", function () { keyed = true; }, true);
+  document.addEventListener("pointerdown", function () { keyed = false; }, true);
+  cv.addEventListener("focusin", function (e) {
+    vp.scrollTop = 0; vp.scrollLeft = 0;  // the browser scrolls to what it focuses: pan instead
+    if (!keyed) return;
+    var t = e.target, el = t.dataset.layer ? t : t.parentElement;
+    pin(el);
+    var r = t.getBoundingClientRect(), v = vp.getBoundingClientRect();
+    if (r.top < v.top || r.bottom > v.bottom || r.left < v.left || r.right > v.right) reveal(t);
+  });
+  cv.addEventListener("keydown", function (e) {
+    if ((e.key === "Enter" || e.key === " ") && e.target.tabIndex === 0 && e.target !== cv) {
+      e.preventDefault(); e.target.click();
+    }
+  });
+
   // ------------------------------------------------------------ buttons
   top.addEventListener("click", function (e) {
     var b = e.target.closest("button");
