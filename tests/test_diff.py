@@ -369,3 +369,34 @@ def test_blocks_named_after_the_model_still_match_by_their_own_names(tmp_path: P
     d = diff(old, api.analyze(write(tmp_path, text.replace("name: m_c1,", "name: c1,"), "c.yaml")))
     assert d.counts == {"changed": 1, "added": 0, "removed": 0, "unchanged": 1}
     assert d.blocks[0].notes == ("renamed: m_c1 -> c1",)
+
+
+def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
+    """The last notes: `path: resnet50 -> resnet101` (or `depth` in `set`) appeared nowhere, only
+    its effect on the included blocks; `any_size: true` on a backbone at its size was no change
+    at all."""
+    fpn = (ROOT / "specs/examples/fpn.yaml").read_text()
+    old = write(tmp_path, fpn, "old.yaml")
+    deeper = write(tmp_path, fpn.replace("path: resnet50,", "path: resnet101,"), "deeper.yaml")
+    any_size = write(tmp_path, fpn.replace("path: resnet50,", "path: resnet50, any_size: true,"),
+                     "any.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(deeper))
+    assert [(s.status, s.name, s.notes) for s in d.specs] == [
+        ("changed", "backbone", ("path: resnet50 -> resnet101",))
+    ]
+    text = format_text(d).splitlines()
+    assert text[1:4] == ["", "~  backbone (spec): path: resnet50 -> resnet101", ""]
+    assert "- ~ `backbone` (spec): `path: resnet50 → resnet101`" in format_markdown(d)
+    assert to_json(d)["specs"] == [
+        {"status": "changed", "name": "backbone", "notes": ["path: resnet50 -> resnet101"]}
+    ]
+    d = diff(api.analyze(old), api.analyze(any_size))
+    assert d.changed and [s.notes for s in d.specs] == [("any_size: false -> true",)]
+    assert d.counts["changed"] == d.counts["added"] == 0  # its blocks are the same
+    d = diff(api.analyze(old), api.analyze(old))
+    assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
+    head = ("name: c\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, name: bb, path: resnet{set}}}\n"
+            "  - {{type: dense, units: 3}}\n")  # fmt: skip
+    d = diff(api.analyze(api.load(text=head.format(set=""))),
+             api.analyze(api.load(text=head.format(set=", set: {depth: 101}"))))  # fmt: skip
+    assert [s.notes for s in d.specs] == [("set: {} -> {depth:101}",)]

@@ -38,6 +38,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         graph, tensors = lowering.graph, lowering.tensors
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]
+        graph.includes = {name: i.summary for name, i in resolved.includes.items()}
         _prune(graph, resolved)
         check_totals(doc, graph, limits, {g: i.path for g, i in resolved.includes.items()})
     except SpecError as e:  # the warnings found so far (_prune's too) are reported after it

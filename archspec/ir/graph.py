@@ -103,6 +103,8 @@ class Graph:
     outputs: list[str] = field(default_factory=list)
     #: findings that do not stop the build (a block that feeds nothing, ...)
     warnings: list[Diagnostic] = field(default_factory=list)
+    #: the `spec` blocks (included specs): name -> their own keys (`path=resnet50, ...`)
+    includes: dict[str, str] = field(default_factory=dict)
 
     def shape_of(self, name: str) -> Shape:
         return self.inputs[name] if name in self.inputs else self.nodes[name].shape

@@ -2,8 +2,9 @@
 
 Blocks are matched by name (without the model's name in front, where every block has it), then
 the rest by position; each pair is compared on type, key parameters, inputs, layers, output
-shape, parameters and MACs. Rendered as text, JSON, or Markdown fit for a pull-request comment.
-No TensorFlow.
+shape, parameters and MACs. `spec` blocks (included specs), whose blocks are compared one by one
+with the rest, are compared on their own keys too (`path: resnet50 -> resnet101`), by name.
+Rendered as text, JSON, or Markdown fit for a pull-request comment. No TensorFlow.
 """
 
 from __future__ import annotations
@@ -69,6 +70,17 @@ class BlockChange:
 
 
 @dataclass(frozen=True)
+class SpecChange:
+    """A `spec` block before and after, on its own keys (its `path`, `set`, `outputs`,
+    `any_size`), which no row of its blocks shows: one note per key that differs, or its keys
+    where it is added or removed."""
+
+    status: Status
+    name: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Totals:
     """A model's totals, as Keras counts them."""
 
@@ -97,11 +109,17 @@ class Diff:
     old: Totals
     new: Totals
     counts: dict[str, int] = field(default_factory=dict)
+    #: the `spec` blocks of either side, by name
+    specs: list[SpecChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        """Whether anything differs (blocks or totals)."""
-        return self.old != self.new or any(b.status != "unchanged" for b in self.blocks)
+        """Whether anything differs (blocks, `spec` blocks' keys or totals)."""
+        return (
+            self.old != self.new
+            or any(b.status != "unchanged" for b in self.blocks)
+            or any(s.status != "unchanged" for s in self.specs)
+        )
 
 
 def diff(old: Graph, new: Graph) -> Diff:
@@ -134,7 +152,29 @@ def diff(old: Graph, new: Graph) -> Diff:
     rows += [BlockChange("removed", old_facts[i], None) for i in removed]
     counts = {s: sum(r.status == s for r in rows)
               for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
-    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts)
+    specs = _spec_changes(old.includes, new.includes)
+    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs)
+
+
+def _spec_changes(old: dict[str, str], new: dict[str, str]) -> list[SpecChange]:
+    """The `spec` blocks of both sides (name -> their keys as a summary writes them), by name."""
+    from archspec.frontend.resolve.include import SpecUse
+
+    out = []
+    for name in [*new, *(n for n in old if n not in new)]:
+        if name not in old or name not in new:
+            keys = _params(new.get(name) or old[name])
+            out.append(SpecChange("added" if name in new else "removed", name,
+                                  tuple(f"{k}: {v}" for k, v in keys.items())))  # fmt: skip
+            continue
+        pa, pb = _params(old[name]), _params(new[name])
+        notes = tuple(
+            f"{k}: {pa.get(k, SpecUse.default_text(k))} -> {pb.get(k, SpecUse.default_text(k))}"
+            for k in [*pa, *(k for k in pb if k not in pa)]
+            if pa.get(k) != pb.get(k)
+        )
+        out.append(SpecChange("changed" if notes else "unchanged", name, notes))
+    return out
 
 
 def _facts(graph: Graph) -> list[BlockFacts]:
@@ -355,7 +395,13 @@ def format_text(d: Diff) -> str:
             notes[len(rows)] = r.notes
             rows.append((_MARK[r.status], *_row_cells(r)))
     widths = [max(len(row[k]) for row in rows) for k in range(6)]
-    lines = [head, ""] if len(rows) > 1 else [head]  # no table when only the inputs differ
+    # a `spec` block's own keys, above the rows of its blocks; no table when only the inputs
+    # (or only those keys) differ
+    specs = [f"{_MARK[s.status]}  {s.name} (spec): {'; '.join(s.notes)}"
+             for s in d.specs if s.status != "unchanged"]  # fmt: skip
+    lines = [head, "", *specs] if specs else [head]
+    if len(rows) > 1:
+        lines.append("")
     for k, row in enumerate(rows if len(rows) > 1 else []):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         if k == 0:
@@ -383,6 +429,11 @@ def format_markdown(d: Diff) -> str:
         f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
         f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
     ]
+    specs = [s for s in d.specs if s.status != "unchanged"]
+    if specs:  # a `spec` block's own keys
+        lines.append("")
+        lines += [f"- {_MARK[s.status]} `{s.name}` (spec): "
+                  + "; ".join(_md(f"`{n}`") for n in s.notes) for s in specs]  # fmt: skip
     if any(r.status != "unchanged" for r in d.blocks):
         lines += [
             "",
@@ -432,6 +483,7 @@ def to_json(d: Diff) -> dict[str, Any]:
             "macs": None if d.new.macs is None or d.old.macs is None else d.new.macs - d.old.macs,
         },
         "counts": d.counts,
+        "specs": [{"status": s.status, "name": s.name, "notes": list(s.notes)} for s in d.specs],
         "blocks": [
             {
                 "status": r.status,

@@ -452,5 +452,5 @@ class _Expansion:
         scope.names[local] = final[next(iter(shown.values()))]
         taps = {final[shown[r]]: ((*path, "outputs", k), f"{local}.{r}")
                 for k, r in enumerate(use.outputs or ())}  # fmt: skip
-        self.includes[name] = Included(path, taps)
+        self.includes[name] = Included(path, taps, use.summary())
         scope.previous = scope.names[local]
