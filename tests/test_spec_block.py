@@ -304,6 +304,34 @@ def test_an_output_inside_a_user_defined_block_names_its_instance():
     }
 
 
+@pytest.mark.parametrize(("path", "name", "hint"), [
+    # a walkthrough: a layer's name got "did you mean `top_activation`?", a stage's `conv1`,
+    # and a name near nothing no hint at all
+    ("efficientnet", "block3a_expand_activation", "`block3a_expand_activation` is named as a "
+     "layer of the block `block3a`: a `spec` block exposes top-level blocks' outputs (after "
+     "their last layer), not a layer"),
+    ("resnet50", "conv4_block6_2_conv", "`conv4_block6_2_conv` is named as a layer of the block "
+     "`conv4_block6`: a `spec` block exposes top-level blocks' outputs (after their last "
+     "layer), not a layer"),
+    ("resnet50", "conv4", "no block is named `conv4`; 6 begin with it, `conv4_block1` ... "
+     "`conv4_block6`: the last gives the output of them all"),
+    ("resnet50", "layer3", "the blocks: conv1_pad, conv1, pool1_pad, pool1_pool, conv2_block1, "
+     "conv2_block2, conv2_block3, conv3_block1, conv3_block2, conv3_block3, conv3_block4, "
+     "conv4_block1, conv4_block2, conv4_block3, conv4_block4, conv4_block5, conv4_block6, "
+     "conv5_block1, conv5_block2, conv5_block3, ... (22 in all)"),
+    ("mobilenet_v2", "block_13_expand_relu", "`block_13_expand_relu` is inside `block_13` (an "
+     "`inverted_residual_s2` block): outputs name top-level blocks, and `block_13` gives the "
+     "output of its last block"),  # "(a `inverted_residual_s2` block)"
+])  # fmt: skip
+def test_an_output_named_as_a_layer_or_a_stage_is_told_what_it_names(path, name, hint):
+    text = (f"name: h\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, name: bb, path: {path}, "
+            f"outputs: [{name}]}}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.analyze(api.load(text=text))
+    d = e.value.diagnostics[0]
+    assert (d.code, d.hint) == ("E301", hint)
+
+
 def test_input_shape_mismatch_shows_both(tmp_path):
     head = "name: h\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: resnet50}\n"
     d = error(write(tmp_path, head)).diagnostics[0]

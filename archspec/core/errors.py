@@ -261,6 +261,11 @@ def usage_error(
     return UsageError(Diagnostic(code=code, message=message, hint=hint, file=file))
 
 
+def a_block(kind: str) -> str:
+    """ "a `conv` block", "an `add` block"."""
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} `{kind}` block"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, or None: one that differs only in case (`Relu` ->
     `relu`) wins, then one that differs in case, `_` or `-` (`LeakyReLU` -> `leaky_relu`), then

@@ -30,6 +30,7 @@ from archspec.core.errors import (
     KeyPath,
     KeyValueError,
     SpecError,
+    a_block,
     closest,
     describe,
     format_path,
@@ -264,7 +265,7 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
     try:
         return model.model_validate(raw)
     except ValidationError as e:
-        diags = translate(e, raw, doc, path, f"a `{kind}` block", list(model.model_fields), model)
+        diags = translate(e, raw, doc, path, a_block(kind), list(model.model_fields), model)
         inputs = raw.get("inputs")
         if issubclass(model, MultiInput) and not (isinstance(inputs, list) and len(inputs) > 1):
             hint = merge_hint(kind, names or {})  # a wrong number of inputs: E303, at

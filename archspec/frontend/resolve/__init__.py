@@ -42,6 +42,7 @@ from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     SpecError,
+    a_block,
     format_path,
 )
 from archspec.frontend.loader import Document
@@ -321,7 +322,7 @@ class _Expansion:
             try:
                 common = Use.model_validate({k: raw[k] for k in COMMON if k in raw})
             except ValidationError as e:
-                what = f"a `{kind}` block"
+                what = a_block(kind)
                 diags = translate(e, raw, self.doc, path, what, [*COMMON])
                 self.reject([with_use(self.doc, d, scope.use) for d in diags])
                 return None

@@ -20,6 +20,7 @@ from archspec.core.errors import (
     Diagnostic,
     KeyPath,
     SpecError,
+    a_block,
     closest,
     did_you_mean,
     format_path,
@@ -122,7 +123,7 @@ def check_use(
     try:
         common = Use.model_validate({k: raw[k] for k in COMMON if k in raw})
     except ValidationError as e:
-        return translate(e, raw, doc, path, f"a `{kind}` block", [*COMMON])
+        return translate(e, raw, doc, path, a_block(kind), [*COMMON])
     allowed = [*COMMON, *definition.params]
     known = set(allowed)  # membership in a set: 20,000 unknown keys stay linear
     names = list(definition.params)

@@ -52,6 +52,7 @@ from archspec.core.errors import (
     KeyValueError,
     Related,
     SpecError,
+    a_block,
     closest,
     did_you_mean,
     format_path,
@@ -61,7 +62,7 @@ from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.params import parse_sets, split_set
-from archspec.frontend.resolve.scope import Scope
+from archspec.frontend.resolve.scope import Scope, listed
 from archspec.frontend.schema import SpecModel
 from archspec.frontend.translate import translate
 
@@ -368,6 +369,28 @@ def _input_params(written: Any) -> list[str]:
     return read if expr.holds(rest, tainted) else []
 
 
+def _tap_hint(ref: str, close: str | None, blocks: list[str],
+              inside: dict[str, tuple[str, str]]) -> str | None:  # fmt: skip
+    """The hint for an output that names no block, where it is named as a layer within one
+    (`block_13_expand_relu`: a walkthrough got `block_13`, another tensor, or `top_activation`)
+    and the closest name (`close`) is not a block's of that one (`conv3_blok4`: `conv3_block4`),
+    or where it begins the names of several (`conv4`: `conv4_block1` ... `conv4_block6`)."""
+    owner = max((b for b in [*blocks, *inside] if ref.startswith(b + "_")), key=len, default=None)
+    if owner is not None and not (close or "").startswith(owner + "_"):
+        outer = f" (inside `{inside[owner][0]}`)" if owner not in blocks else ""
+        return (
+            f"`{ref}` is named as a layer of the block `{owner}`{outer}: a `spec` block "
+            "exposes top-level blocks' outputs (after their last layer), not a layer"
+        )
+    stage = [b for b in blocks if b.startswith(ref + "_")]
+    if len(stage) > 1:
+        return (
+            f"no block is named `{ref}`; {len(stage)} begin with it, `{stage[0]}` ... "
+            f"`{stage[-1]}`: the last gives the output of them all"
+        )
+    return None
+
+
 def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],
             outputs: list[str], inside: dict[str, tuple[str, str]]) -> dict[str, str]:  # fmt: skip
     """Exposed name -> final inner name: `use.outputs` (names of its top-level blocks, `names`
@@ -388,9 +411,11 @@ def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names:
             if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
                 outer, kind = inside[near]  # (not "did you mean" a name that cannot be given)
                 nearest = "" if near == ref else f"the nearest name, `{near}`, is "
-                hint = (f"{nearest or f'`{near}` is '}inside `{outer}` (a `{kind}` block): "
+                hint = (f"{nearest or f'`{near}` is '}inside `{outer}` ({a_block(kind)}): "
                         f"outputs name top-level blocks, and `{outer}` gives the output of its "
                         "last block")  # fmt: skip
+            if ref not in inside:
+                hint = _tap_hint(ref, close, blocks, inside) or hint or listed(blocks)
             raise fail(doc, "E301", f"{format_path(where)}: the included spec has no top-level "
                        f"block `{ref}`", where, hint=hint)  # fmt: skip
         if names[ref] in model.input_shapes:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.blocks import Block
-from archspec.core.errors import KeyPath, SpecError, did_you_mean, format_path
+from archspec.core.errors import KeyPath, SpecError, a_block, did_you_mean, format_path
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.schema import SpecModel
@@ -123,7 +123,7 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
         out.append(scope.names[ref])
     if block.n_inputs is not None and len(out) != block.n_inputs:
         raise fail(
-            doc, "E303", f"{format_path((*path, 'inputs'))}: a `{block.type}` block reads one "
+            doc, "E303", f"{format_path((*path, 'inputs'))}: {a_block(block.type)} reads one "
             f"input, received {len(out)}", (*path, "inputs"), use=scope.use,
             hint="merge several inputs with an `add` or `concat` block first" if out else
             "name the block it reads" + (", or leave `inputs` out to read the block before"
