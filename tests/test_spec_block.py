@@ -704,3 +704,21 @@ def test_an_include_path_without_its_suffix_is_hinted_to_the_file_beside(tmp_pat
     with pytest.raises(SpecError) as e:
         api.load(text="name: h\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, path: zzqq}\n")
     assert e.value.diagnostics[0].hint.startswith("give a path relative to the current folder")
+
+
+def test_a_backbones_classifier_read_by_a_new_head_is_warned():
+    """A walkthrough: a zoo network included whole, then a 5-class dense, checked ok: its
+    1000-way softmax fed the new head. W304 at the `spec` block; a cut backbone, or a model
+    that is the whole network, gets none."""
+    head = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: resnet50%s}\n"
+    graph = api.analyze(api.load(text=head % "" + "  - {type: dense, name: head, units: 5}\n"))
+    (w,) = graph.warnings
+    assert (w.code, w.path, w.severity) == ("W304", ("blocks", 0), "warning")
+    assert w.message == (
+        "blocks[0]: `head` reads the softmax of the classifier of the spec block `bb` "
+        "(`bb_predictions`)"
+    )
+    assert w.hint and "list a block before its classifier in its `outputs`" in w.hint
+    cut = head % ", outputs: [avg_pool]" + "  - {type: dense, name: head, units: 5}\n"
+    assert api.analyze(api.load(text=cut)).warnings == []
+    assert api.analyze(api.load(text=head % "")).warnings == []  # the network itself

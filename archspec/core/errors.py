@@ -87,6 +87,7 @@ CODES: dict[str, str] = {
     "W301": "input or block feeds nothing",
     "W302": "a key that changes nothing",
     "W303": "a definition no block uses",
+    "W304": "a `spec` block's softmax classifier read by a later block",
 }
 
 

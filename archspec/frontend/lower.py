@@ -147,18 +147,21 @@ def _unread_instances(graph: Graph, resolved: Resolved, dead: list[BlockInfo]
 def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
     """W301 for a top-level `spec` block that feeds no output, at the block, and for an output
     it lists that no output needs, at the list (it was asked for): one that no layer outside the
-    included spec reads, whatever the included spec's own layers read."""
+    included spec reads, whatever the included spec's own layers read. W304 for its softmax
+    read by a later block: a backbone whose classifier was not cut off (`outputs`)."""
     if not resolved.includes:
         return []
     doc = resolved.doc
     warnings: list[Diagnostic] = []
     outer = {b.name: b.group for b in graph.blocks}  # the top-level instance
-    read = set(graph.outputs)
+    readers: dict[str, str] = {}  # a layer read from outside its instance -> the first block
     for node in graph.nodes.values():
         here = outer[node.block]
         if node.name in live:
-            read.update(i for i in node.inputs
-                        if i in graph.nodes and outer[graph.nodes[i].block] != here)  # fmt: skip
+            for i in node.inputs:
+                if i in graph.nodes and outer[graph.nodes[i].block] != here:
+                    readers.setdefault(i, node.block)
+    read = set(graph.outputs) | set(readers)
     outputs = {b.name: b.output for b in graph.blocks}
     for group, included in resolved.includes.items():
         if not any(outer[b] == (group, "spec") and o in live for b, o in outputs.items()):
@@ -168,6 +171,16 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
             ))  # fmt: skip
             continue
+        for tensor, reader in readers.items():
+            op = graph.nodes[tensor].op
+            if outer[graph.nodes[tensor].block] == (group, "spec") and \
+                    getattr(op, "activation", None) == "softmax":  # fmt: skip
+                warnings.append(doc.diag(
+                    "W304", f"{format_path(included.path)}: `{reader}` reads the softmax of the "
+                    f"classifier of the spec block `{group}` (`{tensor}`)", included.path,
+                    severity="warning", hint="to use it as a backbone, list a block before its "
+                    "classifier in its `outputs` (the features a new head reads)",
+                ))  # fmt: skip
         for block, (at, name) in included.taps.items():
             if outputs[block] not in read:
                 warnings.append(doc.diag(
