@@ -123,6 +123,22 @@ def test_resnet50_both_layouts(keras, resnet50, tmp_path):
     assert all(d <= ATOL for d in diffs.values()), diffs
 
 
+def test_convnext_tiny_both_layouts(keras, tmp_path):
+    """A walkthrough: Keras's ConvNeXt nests its stem and downsampling layers (Sequential
+    models: `convnext_tiny_stem/convnext_tiny_stem_conv/kernel`), and its files were E803."""
+    reference = randomised(keras.applications.ConvNeXtTiny(weights=None))
+    files = write_both(reference, tmp_path)
+    diffs = {}
+    for layout, path in files.items():
+        built = archspec.build("convnext_tiny", weights=path)
+        (loaded,) = built.weights
+        assert loaded.by_name == sum(1 for layer in built.model.layers if layer.weights)
+        diffs[layout] = max_difference(keras, built.model, reference, 0, 255)
+        del built
+    print(f"\nconvnext_tiny: max abs difference of the outputs {diffs}")
+    assert all(d <= ATOL for d in diffs.values()), diffs
+
+
 def test_efficientnet_b0_both_layouts(keras, tmp_path):
     """Our `mbconv` has no ZeroPadding2D nor Reshape layers where Keras has them: weightless
     layers take no part in the pairing."""
@@ -316,14 +332,15 @@ def test_a_backbone_file_loads_into_its_spec_block_alone(keras, resnet50_notop, 
         f"Loaded weights: {files['legacy']} (keras.applications HDF5) into `backbone`: {n} "
         f"layers, {n} by name; {len(past)} of the file's are not in `backbone` (not loaded)"
     ) in r.stdout
-    assert "Initial weights: 1 weighted layer no file loaded (head)" in r.stdout
+    assert "Initial weights kept: 1 weighted layer (head)" in r.stdout
     assert out.exists()
 
 
 def test_a_backbone_file_of_another_network_or_given_whole_is_exit_1(keras, resnet50_notop,
                                                                       tmp_path):  # fmt: skip
-    """A file that does not fit the `spec` block names our layer and the name it looked for;
-    a backbone's file given for the whole model is told to name the block."""
+    """A file that does not fit the `spec` block names our layer and the file's it was paired
+    with (in order: no name matched); a backbone's file given for the whole model is told to
+    name the block, and a `_notop` file given to a block with a classifier to cut it."""
     files = resnet50_notop[1]
     spec = tmp_path / "vgg_head.yaml"
     spec.write_text(CLASSIFIER.replace("path: resnet50, outputs: [conv4_block6]",
@@ -332,10 +349,17 @@ def test_a_backbone_file_of_another_network_or_given_whole_is_exit_1(keras, resn
     r = run("build", spec, "--weights", f"backbone={files['legacy']}", "-o", out)
     assert r.exit_code == 1 and "error[E803]" in r.stderr, r.stderr
     assert "does not fit the `spec` block `backbone`: 4 weighted layers there" in r.stderr
-    assert (
-        "`backbone_block1_conv1` [3x3x3x64, 64] vs nothing in the file named `block1_conv1`"
-    ) in r.stderr
-    assert "hint: a file goes into `backbone` by layer name" in r.stderr
+    assert "`backbone_block1_conv1` [3x3x3x64, 64] vs the file's `conv1_conv` [7x7x3x64, 64]" in (
+        r.stderr
+    )
+    assert "hint: pass the weights of the spec `backbone` includes" in r.stderr
+    spec.write_text(CLASSIFIER.replace(", outputs: [conv4_block6]", "")  # its classifier too
+                    .replace("  - {type: global_avg_pool}\n", ""))  # fmt: skip
+    r = run("build", spec, "--weights", f"backbone={files['legacy']}", "-o", out)
+    assert r.exit_code == 1 and "`backbone_predictions` [2048x1000, 1000] vs nothing in the " \
+        "file named `predictions` (nor left to pair in order)" in r.stderr  # fmt: skip
+    assert "hint: if the file is a backbone's without its classifier (`_notop`), cut `backbone` " \
+        "before the classifier: list the block its head reads in its `outputs`" in r.stderr  # fmt: skip
     spec.write_text(CLASSIFIER)
     r = run("build", spec, "--weights", files["legacy"], "-o", out)
     assert (
@@ -373,7 +397,7 @@ def test_a_part_that_is_no_spec_block_is_exit_2_before_keras(tmp_path):
     assert "`bb` is not a `spec` block of `classifier`\n  hint: its `spec` blocks: `backbone`" \
         in r.stderr  # fmt: skip
     r = run("build", RESNET50, "--weights", "backbone=nowhere.h5")
-    assert r.exit_code == 2 and "this spec includes none: give the file alone" in r.stderr
+    assert r.exit_code == 2 and "this spec includes none" in r.stderr
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -395,3 +419,55 @@ def test_the_weights_option_is_one_file_or_one_per_spec_block(given, expected):
         assert expected in e.value.diagnostics[0].message
     else:
         assert weights(given) == expected
+
+
+def test_a_part_pairs_in_order_where_names_differ_and_takes_its_own_saved_model(keras, tmp_path):
+    """A walkthrough: Inception-v3's and Xception's `_notop` files were E803 in a `spec` block
+    (the zoo names the layers Keras numbers), though the whole model took them in order; and a
+    model saved from the same spec (names with the block's in front) did not load back."""
+    model, files = tiny_files(keras, tmp_path)  # the VGG block, its layers renamed or unnamed
+    spec = tmp_path / "head.yaml"
+    spec.write_text(f"name: head\ninput: [256, 256, 3]\nblocks:\n  - {{type: spec, name: bb, "
+                    f"path: {VGG}}}\n  - {{type: global_avg_pool}}\n  - {{type: dense, name: "
+                    "out, units: 2}\n")  # fmt: skip
+    for path in files.values():
+        built = archspec.build(spec, weights={"bb": path})
+        (loaded,) = built.weights
+        assert (loaded.by_name, loaded.by_order, built.unloaded) == (0, 2, ("out",))
+        ours = [w for layer in built.model.layers if layer.name.startswith("bb_")
+                for w in layer.get_weights()]  # fmt: skip
+        for a, b in zip(ours, model.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    saved = tmp_path / "head.keras"
+    assert run("build", spec, "--weights", f"bb={files['legacy']}", "-o", saved).exit_code == 0
+    again = archspec.build(spec, weights={"bb": saved})
+    assert (again.weights[0].by_name, again.weights[0].by_order) == (2, 0)
+    assert again.weights[0].unused == 1  # the head's dense, outside `bb`
+
+
+def test_the_weights_option_says_how_to_name_a_block(tmp_path):
+    """`m.bb=x.h5`, `bb:x.h5` and `=x.h5` were read as file names, "not found" with no hint;
+    a block that feeds no output, or a rendered spec (its included blocks written out), was told
+    it is no `spec` block and to give the file alone, which fails too."""
+    for value in ("m.bb=x.h5", "bb:x.h5", "=x.h5"):
+        r = run("build", RESNET50, "--weights", value)
+        assert r.exit_code == 2 and f"error[E001]: weights file {value}: not found" in r.stderr
+        assert "hint: to load x.h5 into a `spec` block, write NAME=FILE" in r.stderr
+    spec = tmp_path / "dead.yaml"
+    spec.write_text(CLASSIFIER.replace("  - {type: global_avg_pool}", "  - {type: global_avg_pool,"
+                                       " inputs: input}"))  # fmt: skip
+    r = run("build", spec, "--weights", "backbone=x.h5")
+    assert r.exit_code == 2 and "the `spec` block `backbone` feeds no output, so its layers " \
+        "were left out (W301): nothing takes the file" in r.stderr  # fmt: skip
+    spec.write_text(CLASSIFIER)
+    rendered = tmp_path / "rendered.yaml"
+    rendered.write_text(archspec.app.expand(spec))
+    r = run("build", rendered, "--weights", "backbone=x.h5")
+    assert r.exit_code == 2 and "this spec includes none (`render` writes the blocks of one " \
+        "out): load the file into the spec that includes it" in r.stderr  # fmt: skip
+
+
+def test_a_home_folder_after_a_blocks_name_is_expanded():
+    from archspec.cli.options import weights
+
+    assert weights(["bb=~/x.h5"]) == {"bb": Path.home() / "x.h5"}  # sh leaves `bb=~/...`

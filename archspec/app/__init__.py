@@ -283,14 +283,19 @@ def _weights(
     parts = _spec_blocks(graph)
     out: list[tuple[Path, Part | None]] = []
     for name, path in weights.items():
+        if name in graph.includes and name not in parts:
+            raise usage_error("E003", f"--weights {name}=...: the `spec` block `{name}` feeds no "
+                              "output, so its layers were left out (W301): nothing takes the "
+                              "file", hint="read it from a later block (`inputs`)")  # fmt: skip
         if name not in parts:
             listed = ", ".join(f"`{p}`" for p in parts)
             raise usage_error(
                 "E003",
                 f"--weights {name}=...: `{name}` is not a `spec` block of `{graph.name}`",
                 hint=(did_you_mean(name, parts) or f"its `spec` blocks: {listed}") if parts
-                else "NAME=FILE loads a file into an included spec (`type: spec`); this spec "
-                "includes none: give the file alone to load the whole model",
+                else "NAME=FILE loads a file into an included spec (`type: spec`), and this "
+                "spec includes none (`render` writes the blocks of one out): load the file "
+                "into the spec that includes it",
             )  # fmt: skip
         out.append((check_file(path), Part(name, frozenset(parts[name]))))
     return out

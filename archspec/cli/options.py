@@ -57,12 +57,20 @@ def weights(values: list[str] | None) -> Path | dict[str, Path] | None:
         m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", value)
         empty(value if m is None else m.group(2))  # E001 for an empty path
         if m is None:
+            near = re.fullmatch(r"([^/=:]*)[=:](.+)", value)  # `m.bb=x.h5`, `bb:x.h5`, `=x.h5`
+            if near and not os.path.exists(value):
+                raise usage_error(
+                    "E001", f"weights file {value}: not found",
+                    hint=f"to load {near.group(2)} into a `spec` block, write NAME=FILE with the "
+                    "block's name as written at the top level (letters, digits and `_`)",
+                    file=value,
+                )  # fmt: skip
             whole.append(value)
         elif m.group(1) in parts:
             raise usage_error("E003", f"--weights {m.group(1)}=... is given twice",
                               hint="give one file per `spec` block")  # fmt: skip
         else:
-            parts[m.group(1)] = Path(m.group(2))
+            parts[m.group(1)] = Path(m.group(2)).expanduser()  # the shell leaves `b=~/x.h5`
     if len(whole) > 1 or (whole and parts):
         raise usage_error(
             "E003",

@@ -248,7 +248,7 @@ def build_summary(
     if unloaded:
         shown = ", ".join(unloaded[:5]) + (", ..." if len(unloaded) > 5 else "")
         n = len(unloaded)
-        out(f"Initial weights: {n} weighted layer{'' if n == 1 else 's'} no file loaded ({shown})")
+        out(f"Initial weights kept: {n} weighted layer{'' if n == 1 else 's'} ({shown})")
 
 
 def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> None:

@@ -19,9 +19,9 @@ pairs them). Any difference (a layer missing on either side, a shape that differ
 (exit 1) naming the first layers that differ, and nothing is assigned.
 
 A file can also go into one `spec` block (`--weights backbone=resnet50_notop.h5`): its layers,
-named `<block>_<name in the file>`, are paired by name alone; the file's layers the block has no
-layer for (a backbone cut before its end) are left unused, and the layers outside the block
-keep their initial weights.
+named `<block>_<name in the file>` (or as they are, in a file saved from the same spec), are
+paired by name and the others in order as above; the file's layers left over (a backbone cut
+before its end) go unused, and the layers outside the block keep their initial weights.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,14 +163,17 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
     weighted = [layer for layer in model.layers if layer.weights]
     matched = []
     for weights, part in files:
+        by_class = weights.layout in (KERAS3, ARCHIVE) and all(f.group for f in weights.layers)
         if part is None:
-            by_class = weights.layout in (KERAS3, ARCHIVE) and all(f.group for f in weights.layers)
             ours = weighted
             pairs = _pair(ours, list(weights.layers), by_class)
-        else:
-            names = {f.name: f for f in weights.layers}
+        else:  # a layer's name in the included spec, or as it is (a file saved from this spec)
+            names = {f.name for f in weights.layers}
             ours = [layer for layer in weighted if layer.name in part.layers]
-            pairs = [(a, names.get(part.inner(a.name)), True) for a in ours]
+            within = {a.name: a.name if a.name in names else part.inner(a.name) for a in ours}
+            pairs = _pair(ours, list(weights.layers), by_class, within)
+            # the file's layers past the part's (a backbone cut before its end) go unused
+            pairs = [(a, b, named) for a, b, named in pairs if a is not None]
         differences = [(a, b) for a, b, _ in pairs
                        if a is None or b is None or _shapes(a) != b.shapes]  # fmt: skip
         if differences:
@@ -197,12 +200,17 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
 
 
 def _pair(
-    ours: list[Any], theirs: list[FileLayer], by_class: bool
+    ours: list[Any],
+    theirs: list[FileLayer],
+    by_class: bool,
+    within: Mapping[str, str] = {},
 ) -> list[tuple[Any, FileLayer | None, bool]]:
     """(our layer or None, the file's or None, paired by name) in our layer order; the file's
-    layers that nothing pairs with come last."""
+    layers that nothing pairs with come last. `within`: our layer's name in the file, where it
+    is another."""
     names = {f.name: f for f in theirs}
-    named = {id(layer): names[layer.name] for layer in ours if layer.name in names}
+    key = {id(layer): within.get(layer.name, layer.name) for layer in ours}
+    named = {id(layer): names[key[id(layer)]] for layer in ours if key[id(layer)] in names}
     used = {id(f) for f in named.values()}
     queues: dict[str, list[FileLayer]] = {}
     for f in theirs:
@@ -251,9 +259,9 @@ def _mismatch(
     def theirs(a: Any, f: FileLayer | None) -> str:
         if f is not None:
             return f"the file's `{f.name}` {_show(f.shapes)}"
-        return (
-            f"nothing in the file named `{part.inner(a.name)}`" if part else "nothing in the file"
-        )
+        if part is None:
+            return "nothing in the file"
+        return f"nothing in the file named `{part.inner(a.name)}` (nor left to pair in order)"
 
     shown = "; ".join(f"{ours(a)} vs {theirs(a, b)}" for a, b in differences[:SHOWN])
     more = len(differences) - SHOWN
@@ -261,10 +269,15 @@ def _mismatch(
         what, here = f"`{model.name}`", "here"
         hint = ("pass the weights of the network this spec builds (the zoo's layer names are "
                 "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)")  # fmt: skip
+    elif all(b is None for _, b in differences):  # the file ends before the part does
+        what, here = f"the `spec` block `{part.name}`", "there"
+        hint = (f"if the file is a backbone's without its classifier (`_notop`), cut "
+                f"`{part.name}` before the classifier: list the block its head reads in its "
+                "`outputs`")  # fmt: skip
     else:
         what, here = f"the `spec` block `{part.name}`", "there"
-        hint = (f"a file goes into `{part.name}` by layer name: pass the weights of the spec it "
-                "includes (a backbone without its classifier takes keras.applications' "
+        hint = (f"pass the weights of the spec `{part.name}` includes (by layer name, the others "
+                "in order; a backbone without its classifier takes keras.applications' "
                 "`_notop` file)")  # fmt: skip
     return _error(
         weights.path,
@@ -343,13 +356,21 @@ def _text(value: Any) -> str:
 
 
 def _legacy_layers(group: Any) -> Iterator[FileLayer]:
+    """The weighted layers, in the file's order; a nested model's (ConvNeXt's stem, a
+    Sequential whose weights are `stem/stem_conv/kernel`, ...) as its own layers, which is how
+    archspec emits them."""
     import numpy as np  # here: check_file runs on a core install, which has no numpy
 
     for name in map(_text, group.attrs["layer_names"]):
         layer = group[name]
-        arrays = tuple(np.asarray(layer[_text(w)]) for w in layer.attrs.get("weight_names", []))
-        if arrays:
-            yield FileLayer(name, "", arrays)
+        weights = [_text(w) for w in layer.attrs.get("weight_names", [])]
+        # `outer/inner/kernel`: a nested model's layer; `layer/kernel` a layer's own weight
+        nested = all(w.count("/") >= 2 for w in weights)
+        inner = [w.split("/")[-2] if nested else name for w in weights]
+        for sub in dict.fromkeys(inner):
+            arrays = tuple(np.asarray(layer[w]) for w, i in zip(weights, inner, strict=True)
+                           if i == sub)  # fmt: skip
+            yield FileLayer(sub, "", arrays)
 
 
 def _keras3_layers(layers: Any) -> Iterator[FileLayer]:
@@ -364,6 +385,9 @@ def _keras3_layers(layers: Any) -> Iterator[FileLayer]:
     import numpy as np
 
     for key in sorted(layers, key=order):
+        nested = layers[key].get("layers")
+        if nested is not None:  # a nested model (ConvNeXt's stem): its layers, as archspec's
+            yield from _keras3_layers(nested)
         variables = layers[key].get("vars")
         if variables is None or not len(variables):
             continue
