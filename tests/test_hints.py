@@ -907,12 +907,44 @@ def test_a_lowering_error_notes_where_its_values_came_from(tmp_path: Path):
     assert [r.message for r in d.related] == ["`g` comes from --set g=16"]
 
 
+@pytest.mark.parametrize(("inputs", "key"), [
+    ("input: [3, 224, 224]", ("input",)),
+    ("inputs: {image: [1, 64, 64], mask: [64, 64, 1]}", ("inputs", "image")),
+])  # fmt: skip
+def test_a_channels_first_input_is_warned(inputs, key):
+    """A walkthrough: `input: [3, 224, 224]` (PyTorch's layout) checked ok, 224 channels wide;
+    an error came only where a size collapsed. W305 at the input, the model still built."""
+    graph = archspec.analyze(archspec.load(
+        text=f"name: m\n{inputs}\nblocks:\n  - {{type: conv, filters: 8, kernel: 3, inputs: "
+        f"{key[-1]}}}\n"))  # fmt: skip
+    (w,) = [w for w in graph.warnings if w.code == "W305"]  # (`mask`, unread: W301)
+    assert (w.code, w.path, w.severity) == ("W305", key, "warning")
+    c, h = (3, 224) if key == ("input",) else (1, 64)
+    assert w.message == (f"{'.'.join(key)}: [{c}, {h}, {h}] is height {c}, width {h} and {h} "
+                         "channels: it looks channels first")  # fmt: skip
+    assert w.hint == (f"images are channels last, [H, W, C]; a {c}-channel image of {h} x {h} is "
+                      f"[{h}, {h}, {c}]")  # fmt: skip
+
+
+@pytest.mark.parametrize("inputs", ["input: [1, 224, 224, 3]", "inputs: {x: [null, 64, 64, 3]}"])
+def test_an_input_with_a_batch_size_is_told_it_is_left_out(inputs):
+    d = diagnose(f"name: m\n{inputs}\nblocks:\n  - {{type: flatten}}\n")
+    assert (
+        d.code == "E204"
+        and d.hint is not None
+        and d.hint.startswith("the batch size is left out: [")
+    )
+    assert "None" not in d.message  # `received [null, 64, 64, 3]`, as YAML writes it
+
+
 def test_a_channels_first_input_that_collapses_is_hinted_channels_last():
     """A walkthrough (a user from PyTorch): `input: [3, 32, 32]` failed at the second pool with
     "the height collapses to 0", and nothing said the input reads as 3 rows of 32 channels."""
     body = "  - {type: conv, filters: 16, kernel: 3, padding: same}\n  - {type: max_pool}\n" * 2
-    d = diagnose("name: m\ninput: [3, 32, 32]\nblocks:\n" + body)
-    assert d.code == "E402"
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text="name: m\ninput: [3, 32, 32]\nblocks:\n" + body))
+    d, w = e.value.diagnostics  # and W305 at the input, as any channels-first input has
+    assert (d.code, w.code, w.path) == ("E402", "W305", ("input",))
     assert d.hint == (
         "`input` [3, 32, 32] is height 3, width 32 and 32 channels: images are channels last, "
         "[H, W, C]; a 3-channel image of 32 x 32 is [32, 32, 3]. Else: use a larger input, "

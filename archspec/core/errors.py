@@ -88,6 +88,7 @@ CODES: dict[str, str] = {
     "W302": "a key that changes nothing",
     "W303": "a definition no block uses",
     "W304": "a `spec` block's softmax classifier read by a later block",
+    "W305": "an input that looks channels first ([3, 224, 224])",
 }
 
 
@@ -407,7 +408,18 @@ def describe(value: object) -> str:
 
 
 def _short(value: object) -> str:
+    text = _yaml_text(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _yaml_text(value: object) -> str:
+    """A value as YAML writes it inline: `true`, `null`, `[1, null]`, `{a: 1}`."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_yaml_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_text(v)}" for k, v in value.items()) + "}"
+    return repr(value) if isinstance(value, str) else str(value)

@@ -95,19 +95,25 @@ class Lowering:
         return f"the model's input is {what}: give `input` as [H, W, C] for images"
 
     def _layout_hint(self) -> str | None:
-        """E402's hint (a size collapses) where the one input looks like a square image
-        channels first, as PyTorch writes it: [3, 32, 32] is 3 rows of 32 channels here."""
+        """E402's hint (a size collapses) where the one input looks channels first."""
         if len(self.graph.inputs) != 1:
             return None
         ((name, shape),) = self.graph.inputs.items()
-        if len(shape) != 3 or shape[0] not in (1, 3, 4) or shape[1] != shape[2] or \
-                (shape[2] or 0) < 8:  # fmt: skip
-            return None
+        layout = channels_first(shape)
         key = f"inputs.{name}" if self.named else "input"
-        c, h, w = shape
-        return (f"`{key}` {shape_str(shape, 'spec')} is height {c}, width {h} and {w} channels: "
-                f"images are channels last, [H, W, C]; a {c}-channel image of {h} x {w} is "
-                f"{shape_str((h, w, c), 'spec')}")  # fmt: skip
+        return None if layout is None else f"`{key}` {layout[0]}: {layout[1]}"
+
+
+def channels_first(shape: Shape) -> tuple[str, str] | None:
+    """Where an input looks like a square image channels first, as PyTorch writes it, what it
+    is here ([3, 32, 32] is 3 rows of 32 columns and 32 channels), and what to write."""
+    if len(shape) != 3 or shape[0] not in (1, 3, 4) or shape[1] != shape[2] or \
+            (shape[2] or 0) < 8:  # fmt: skip
+        return None
+    c, h, w = shape
+    return (f"{shape_str(shape, 'spec')} is height {c}, width {h} and {w} channels",
+            f"images are channels last, [H, W, C]; a {c}-channel image of {h} x {w} is "
+            f"{shape_str((h, w, c), 'spec')}")  # fmt: skip
 
 
 def _named(e: ShapeError | LimitExceeded, block: Block, written: Sequence[str]) -> str:

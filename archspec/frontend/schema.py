@@ -206,7 +206,21 @@ def validate_spec(doc: Document) -> SpecModel:
             diags.append(doc.diag("E204", f"top level: {ONE_INPUT}", ()))
         if absent == (False, False) and all(d.path != ("inputs",) for d in diags):
             diags.append(doc.diag("E204", f"inputs: {BOTH_INPUTS}", ("inputs",), key=True))
+        diags = [_batch_hint(d, data) for d in diags]
         raise SpecError(sorted(diags, key=lambda d: (d.line or 0, d.col or 0))) from None
+
+
+def _batch_hint(d: Diagnostic, data: dict[str, Any]) -> Diagnostic:
+    """An input of four sizes whose first is 1 or null (`[1, 224, 224, 3]`, as a batch of one
+    is written elsewhere) is told that the batch size is left out."""
+    value: Any = data
+    for k in d.path:
+        value = value.get(k) if isinstance(value, dict) else None
+    top = d.path[:1] == ("input",) or (d.path[:1] == ("inputs",) and len(d.path) == 2)
+    if not top or not isinstance(value, list) or len(value) != 4 or value[0] not in (1, None):
+        return d
+    sizes = ", ".join("null" if v is None else str(v) for v in value[1:])
+    return dataclasses.replace(d, hint=f"the batch size is left out: [{sizes}]")
 
 
 def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:
