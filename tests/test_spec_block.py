@@ -722,3 +722,27 @@ def test_a_backbones_classifier_read_by_a_new_head_is_warned():
     cut = head % ", outputs: [avg_pool]" + "  - {type: dense, name: head, units: 5}\n"
     assert api.analyze(api.load(text=cut)).warnings == []
     assert api.analyze(api.load(text=head % "")).warnings == []  # the network itself
+
+
+def test_an_unknown_key_of_a_spec_block_lists_the_keys_it_takes():
+    """A walkthrough: the list offered `repeat` and `repeat_names`, which a `spec` block
+    refuses (E505)."""
+    text = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, path: resnet50, foo: 1}\n"
+    with pytest.raises(SpecError) as e:
+        api.load(text=text)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.hint) == (
+        "E201", "allowed keys: type, name, inputs, path, set, outputs, any_size"
+    )  # fmt: skip
+
+
+def test_an_output_that_a_set_value_names_notes_where_it_came_from():
+    """A walkthrough: `outputs: ["${cut}"]` with `--set cut=layer4` got no note, as an error
+    a block's `${...}` causes has."""
+    text = ("name: h\nparams: {cut: stem}\ninput: [8, 8, 3]\nblocks:\n"
+            "  - {type: conv, name: stem, filters: 3, kernel: 3}\noutputs: [\"${cut}\"]\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.load(text=text, sets=["cut=layer4"])
+    (d,) = e.value.diagnostics
+    assert d.code == "E301" and d.message == "outputs[0]: `layer4` is not a block"
+    assert [r.message for r in d.related] == ["`cut` comes from --set cut=layer4"]

@@ -189,7 +189,11 @@ class _Expansion:
             ) from None
         if self.diags:
             raise by_position(self.diags, self.doc.file)
-        return read_outputs(self.doc, self.model, scope)
+        try:
+            return read_outputs(self.doc, self.model, scope)
+        except SpecError as e:  # `outputs: ["${cut}"]`: where the value it read came from
+            raise SpecError([with_origin_notes(self.doc, d, self.params)
+                             for d in e.diagnostics]) from None  # fmt: skip
 
     def reject(self, diags: list[Diagnostic]) -> None:
         """Record what is wrong with a block's own keys; later blocks are only validated."""

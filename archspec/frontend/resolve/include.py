@@ -117,7 +117,8 @@ def check(doc: Document, raw: Any, path: KeyPath, scope: Scope) -> SpecUse | lis
     try:
         return SpecUse.model_validate(raw)
     except ValidationError as e:
-        return translate(e, raw, doc, path, "a `spec` block", list(SpecUse.model_fields), SpecUse)
+        keys = [k for k in SpecUse.model_fields if k not in ("repeat", "repeat_names")]  # E505
+        return translate(e, raw, doc, path, "a `spec` block", keys, SpecUse)
 
 
 def including(doc: Document, path: KeyPath) -> Related:
