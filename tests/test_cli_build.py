@@ -163,6 +163,11 @@ def test_save_then_refuse_then_force(tmp_path, keras):
         (["build", "missing.yaml"], "no such file"),
         (["build", str(SEED / "vgg_one_block.yaml"), "-o", "nowhere/m.keras"], "does not exist"),
         (["build", str(SEED / "vgg_one_block.yaml"), "-o", "m.h5"], "HDF5"),
+        # a walkthrough: Keras 3's weights file was refused as "the legacy HDF5 format"
+        (
+            ["build", str(SEED / "vgg_one_block.yaml"), "-o", "m.weights.h5"],
+            "writes whole models, not weights alone\n  hint: save as m.keras: it holds the weights",
+        ),
         (["build"], "Missing argument"),
     ],
 )

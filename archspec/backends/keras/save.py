@@ -94,6 +94,12 @@ def format_of(path: Path, fmt: str | None = None) -> str:
     """The format for `path`: `fmt` if given (it must agree with a known suffix), else from
     the suffix (none: a SavedModel folder). Raises UsageError (exit 2)."""
     suffix = path.suffix.lower()
+    if path.name.lower().endswith(".weights.h5"):  # Keras 3's weights file, not legacy HDF5
+        raise usage_error(
+            "E002", f"cannot write {path}: `build` writes whole models, not weights alone",
+            hint=f"save as {path.name[: -len('.weights.h5')] or 'model'}.keras: it holds the "
+            "weights, and `--weights` reads a .keras file as it reads a .weights.h5",
+        )  # fmt: skip
     if suffix in REFUSED:
         raise usage_error("E002", f"cannot write {path}: {REFUSED[suffix]}")
     known = {s: f for f, s in FORMATS.items() if s}
