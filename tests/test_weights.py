@@ -154,6 +154,30 @@ def test_efficientnet_b0_both_layouts(keras, tmp_path):
     assert all(d <= ATOL for d in diffs.values()), diffs
 
 
+def test_efficientnet_b0_as_keras_builds_it_for_imagenet_weights(keras, tmp_path, monkeypatch):
+    """A walkthrough: with weights="imagenet" Keras adds a Rescaling after its Normalization,
+    which the zoo's spec lacked, so ImageNet weights loaded into it gave other outputs, unsaid.
+    `--set imagenet=true` builds that graph. The reference is Keras's own imagenet graph, its
+    download replaced by a file of random weights (nothing is fetched)."""
+    import keras.src.applications.efficientnet as efficientnet
+
+    source = randomised(keras.applications.EfficientNetB0(weights=None), seed=4)
+    files = write_both(source, tmp_path)
+    monkeypatch.setattr(efficientnet.file_utils, "get_file",
+                        lambda *args, **kwargs: str(files["legacy"]))  # fmt: skip
+    reference = keras.applications.EfficientNetB0(weights="imagenet")
+    assert [type(layer).__name__ for layer in reference.layers[1:4]] == [
+        "Rescaling", "Normalization", "Rescaling"
+    ]  # fmt: skip
+    built = archspec.build(EFFICIENTNET, sets=["variant=b0", "imagenet=true"],
+                           weights=files["legacy"])  # fmt: skip
+    diff = max_difference(keras, built.model, reference, 0, 255)
+    plain = archspec.build(EFFICIENTNET, sets=["variant=b0"], weights=files["legacy"])
+    without = max_difference(keras, plain.model, reference, 0, 255)
+    print(f"\nEfficientNet-B0, imagenet graph: max difference {diff}; without: {without}")
+    assert diff <= ATOL < without
+
+
 def test_another_network_is_exit_1_and_writes_nothing(keras, tmp_path):
     other = keras.applications.VGG16(weights=None, include_top=False)
     files = write_both(other, tmp_path)
