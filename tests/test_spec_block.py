@@ -280,48 +280,45 @@ def test_unknown_exposed_name_did_you_mean(tmp_path):
     assert d.path == ("blocks", 0, "outputs", 1) and d.hint == "did you mean `deep`?"
 
 
-def test_an_output_inside_a_user_defined_block_names_its_instance():
+def test_an_output_inside_a_user_defined_block_is_named_by_its_final_name():
     """The ResNet family file writes its stages as a user-defined `stage`: conv3_block4 (a
-    top-level block of the zoo's resnet50.yaml) is inside the instance conv3 there. The hint
-    said `conv4` for a misspelt conv3_blok4, and nothing for conv3_block4."""
-    head = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: resnet, " \
+    top-level block of the zoo's resnet50.yaml) is inside the instance conv3 there, and the zoo's
+    ConvNeXt is one instance (`convnext_tiny`). A walkthrough: nothing inside an instance could
+    be named, so ConvNeXt could not be cut at all; a block inside one is named by its final
+    name (as `render` writes it), and a misspelt one gets did-you-mean."""
+    head = "name: h\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: PATH, " \
            "outputs: [NAME]}\n"  # fmt: skip
-    inside = ("inside `conv3` (a `stage` block): outputs name top-level blocks, and `conv3` "
-              "gives the output of its last block")  # fmt: skip
-    # (a misspelt one was "did you mean `conv3_block4`?" and then told it cannot be named)
-    for name, hint in [("conv3_block4", "`conv3_block4` is " + inside),
-                       ("conv3_blok4", "the nearest name, `conv3_block4`, is " + inside),
+    for path, name, shape in [("resnet", "conv3_block4", (28, 28, 512)),
+                              ("resnet", "conv3", (28, 28, 512)),  # the instance: its last
+                              ("convnext_tiny", "convnext_tiny_stage_2_block_8", (14, 14, 384)),
+                              ("mobilenet_v2", "block_13_expand_relu", (14, 14, 576))]:  # fmt: skip
+        graph = api.analyze(api.load(text=head.replace("PATH", path).replace("NAME", name)))
+        assert list(graph.output_shapes.values()) == [shape], (path, name)
+    for name, hint in [("conv3_blok4", "did you mean `conv3_block4`?"),
                        ("avg_pol", "did you mean `avg_pool`?")]:  # fmt: skip
         with pytest.raises(SpecError) as e:
-            api.analyze(api.load(text=head.replace("NAME", name)))
+            api.analyze(api.load(text=head.replace("PATH", "resnet").replace("NAME", name)))
         d = e.value.diagnostics[0]
-        assert d.message == (
-            f"blocks[0].outputs[0]: the included spec has no top-level block `{name}`"
-        )
+        assert d.message == f"blocks[0].outputs[0]: the included spec has no block `{name}`"
         assert (d.code, d.hint) == ("E301", hint)
-    assert api.analyze(api.load(text=head.replace("NAME", "conv3"))).output_shapes == {
-        "bb_conv3_block4_out": (28, 28, 512)  # stride 8, 128 x 4 channels
-    }
 
 
 @pytest.mark.parametrize(("path", "name", "hint"), [
     # a walkthrough: a layer's name got "did you mean `top_activation`?", a stage's `conv1`,
     # and a name near nothing no hint at all
     ("efficientnet", "block3a_expand_activation", "`block3a_expand_activation` is named as a "
-     "layer of the block `block3a`: a `spec` block exposes top-level blocks' outputs (after "
-     "their last layer), not a layer"),
+     "layer of the block `block3a`: a `spec` block exposes whole blocks' outputs (after their "
+     "last layer), not a layer within one"),
     ("resnet50", "conv4_block6_2_conv", "`conv4_block6_2_conv` is named as a layer of the block "
-     "`conv4_block6`: a `spec` block exposes top-level blocks' outputs (after their last "
-     "layer), not a layer"),
+     "`conv4_block6`: a `spec` block exposes whole blocks' outputs (after their last layer), "
+     "not a layer within one"),
     ("resnet50", "conv4", "no block is named `conv4`; 6 begin with it, `conv4_block1` ... "
      "`conv4_block6`: the last gives the output of them all"),
     ("resnet50", "layer3", "the blocks: conv1_pad, conv1, pool1_pad, pool1_pool, conv2_block1, "
      "conv2_block2, conv2_block3, conv3_block1, conv3_block2, conv3_block3, conv3_block4, "
      "conv4_block1, conv4_block2, conv4_block3, conv4_block4, conv4_block5, conv4_block6, "
      "conv5_block1, conv5_block2, conv5_block3, ... (22 in all)"),
-    ("mobilenet_v2", "block_13_expand_relu", "`block_13_expand_relu` is inside `block_13` (an "
-     "`inverted_residual_s2` block): outputs name top-level blocks, and `block_13` gives the "
-     "output of its last block"),  # "(a `inverted_residual_s2` block)"
+    ("mobilenet_v2", "block_13_expand_rel", "did you mean `block_13_expand_relu`?"),
 ])  # fmt: skip
 def test_an_output_named_as_a_layer_or_a_stage_is_told_what_it_names(path, name, hint):
     text = (f"name: h\ninput: [224, 224, 3]\nblocks:\n  - {{type: spec, name: bb, path: {path}, "

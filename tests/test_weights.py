@@ -137,6 +137,20 @@ def test_convnext_tiny_both_layouts(keras, tmp_path):
         del built
     print(f"\nconvnext_tiny: max abs difference of the outputs {diffs}")
     assert all(d <= ATOL for d in diffs.values()), diffs
+    # and as a backbone cut after stage 2: a block inside the one user-defined block the zoo's
+    # ConvNeXt is (a walkthrough: nothing in it could be named, so nothing could be cut)
+    spec = tmp_path / "head.yaml"
+    spec.write_text("name: head\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: bb, path: "
+                    "convnext_tiny, outputs: [convnext_tiny_stage_2_block_8]}\n  - {type: "
+                    "global_avg_pool}\n  - {type: dense, name: out, units: 5}\n")  # fmt: skip
+    built = archspec.build(spec, weights={"bb": files["legacy"]})
+    tap = next(b.output for b in built.graph.blocks if b.name == "bb_convnext_tiny_stage_2_block_8")
+    batch = np.random.default_rng(3).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
+    ours = keras.Model(built.model.inputs, built.model.get_layer(tap).output)(batch)
+    end = reference.get_layer("convnext_tiny_downsampling_block_2").input  # stage 2's output
+    theirs = keras.Model(reference.inputs, end)(batch)
+    assert ours.shape == theirs.shape == (2, 14, 14, 384)
+    assert float(np.max(np.abs(np.asarray(ours) - np.asarray(theirs)))) <= ATOL
 
 
 def test_efficientnet_b0_both_layouts(keras, tmp_path):

@@ -52,7 +52,6 @@ from archspec.core.errors import (
     KeyValueError,
     Related,
     SpecError,
-    a_block,
     closest,
     did_you_mean,
     format_path,
@@ -373,7 +372,7 @@ def _input_params(written: Any) -> list[str]:
 def _tap_hint(ref: str, close: str | None, blocks: list[str],
               inside: dict[str, tuple[str, str]]) -> str | None:  # fmt: skip
     """The hint for an output that names no block, where it is named as a layer within one
-    (`block_13_expand_relu`: a walkthrough got `block_13`, another tensor, or `top_activation`)
+    (`block3a_expand_activation`: a walkthrough got "did you mean `top_activation`?")
     and the closest name (`close`) is not a block's of that one (`conv3_blok4`: `conv3_block4`),
     or where it begins the names of several (`conv4`: `conv4_block1` ... `conv4_block6`)."""
     owner = max((b for b in [*blocks, *inside] if ref.startswith(b + "_")), key=len, default=None)
@@ -381,7 +380,7 @@ def _tap_hint(ref: str, close: str | None, blocks: list[str],
         outer = f" (inside `{inside[owner][0]}`)" if owner not in blocks else ""
         return (
             f"`{ref}` is named as a layer of the block `{owner}`{outer}: a `spec` block "
-            "exposes top-level blocks' outputs (after their last layer), not a layer"
+            "exposes whole blocks' outputs (after their last layer), not a layer within one"
         )
     stage = [b for b in blocks if b.startswith(ref + "_")]
     if len(stage) > 1:
@@ -395,39 +394,33 @@ def _tap_hint(ref: str, close: str | None, blocks: list[str],
 def exposed(doc: Document, use: SpecUse, path: KeyPath, model: SpecModel, names: dict[str, str],
             outputs: list[str], inside: dict[str, tuple[str, str]]) -> dict[str, str]:  # fmt: skip
     """Exposed name -> final inner name: `use.outputs` (names of its top-level blocks, `names`
-    mapping them), or the included spec's `outputs` (`outputs`: their final names). `inside`:
-    the final name of each block within a user-defined block -> that instance (name, type)."""
+    mapping them, or the final names of blocks within a user-defined block, `inside`: each ->
+    that instance (name, type)), or the included spec's `outputs` (`outputs`: final names)."""
     blocks = [n for n in names if n not in model.input_shapes]
     if use.outputs is None:
         written = model.outputs or outputs
         return {(w if "." not in w else o): o for w, o in zip(written, outputs, strict=True)}
     out: dict[str, str] = {}
     for k, ref in enumerate(use.outputs):
-        if ref not in blocks:
-            where: KeyPath = (*path, "outputs", k)
-            close = None if ref in inside else closest(ref, [*blocks, *inside])
-            hint = None if close is None else f"did you mean `{close}`?"
-            # the name meant may be inside a user-defined block
-            near = ref if ref in inside else close if close in inside else None
-            if near:  # ResNet's conv3_block4 is in the `stage` conv3 of the family file
-                outer, kind = inside[near]  # (not "did you mean" a name that cannot be given)
-                nearest = "" if near == ref else f"the nearest name, `{near}`, is "
-                hint = (f"{nearest or f'`{near}` is '}inside `{outer}` ({a_block(kind)}): "
-                        f"outputs name top-level blocks, and `{outer}` gives the output of its "
-                        "last block")  # fmt: skip
-            if ref not in inside:
-                hint = _tap_hint(ref, close, blocks, inside) or hint or listed(blocks)
-            raise fail(doc, "E301", f"{format_path(where)}: the included spec has no top-level "
-                       f"block `{ref}`", where, hint=hint)  # fmt: skip
-        if names[ref] in model.input_shapes:
-            where = (*path, "outputs", k)
+        where: KeyPath = (*path, "outputs", k)
+        if ref not in blocks and ref not in inside:
+            close = closest(ref, [*blocks, *inside])
+            hint = (
+                _tap_hint(ref, close, blocks, inside)
+                or (None if close is None else f"did you mean `{close}`?")
+                or listed(blocks)
+            )
+            raise fail(doc, "E301", f"{format_path(where)}: the included spec has no block "
+                       f"`{ref}`", where, hint=hint)  # fmt: skip
+        final = names[ref] if ref in blocks else ref  # ResNet's conv3_block4, in the stage conv3
+        if final in model.input_shapes:
             raise fail(doc, "E301", f"{format_path(where)}: `{ref}` has `repeat: 0` and "
                        "passes on the included spec's input", where)  # fmt: skip
-        if names[ref] in out.values():  # as the top-level `outputs` (scope.read_outputs)
-            first = next(r for r in out if out[r] == names[ref])
-            where, j = (*path, "outputs", k), use.outputs.index(first)
+        if final in out.values():  # as the top-level `outputs` (scope.read_outputs)
+            first = next(r for r in out if out[r] == final)
+            j = use.outputs.index(first)
             raise fail(doc, "E302", f"{format_path(where)} `{ref}` and "
                        f"{format_path((*path, 'outputs', j))} `{first}` both name the block "
-                       f"`{names[ref]}`", where, hint="name each output once")  # fmt: skip
-        out[ref] = names[ref]
+                       f"`{final}`", where, hint="name each output once")  # fmt: skip
+        out[ref] = final
     return out
