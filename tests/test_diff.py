@@ -399,4 +399,9 @@ def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
             "  - {{type: dense, units: 3}}\n")  # fmt: skip
     d = diff(api.analyze(api.load(text=head.format(set=""))),
              api.analyze(api.load(text=head.format(set=", set: {depth: 101}"))))  # fmt: skip
-    assert [s.notes for s in d.specs] == [("set: {} -> {depth:101}",)]
+    assert [s.notes for s in d.specs] == [("set: {} -> {depth: 101}",)]
+    # a review: `set` was compared as text, so the same values in another order were a change
+    two = head.format(set=", set: {depth: 101, eps: {101: 0.001}}")
+    d = diff(api.analyze(api.load(text=two)),
+             api.analyze(api.load(text=head.format(set=", set: {eps: {101: 0.001}, depth: 101}"))))  # fmt: skip
+    assert not d.changed and [s.status for s in d.specs] == ["unchanged"]

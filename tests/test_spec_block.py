@@ -719,6 +719,16 @@ def test_a_backbones_classifier_read_by_a_new_head_is_warned():
     cut = head % ", outputs: [avg_pool]" + "  - {type: dense, name: head, units: 5}\n"
     assert api.analyze(api.load(text=cut)).warnings == []
     assert api.analyze(api.load(text=head % "")).warnings == []  # the network itself
+    # a review: legitimate reads of a softmax are not warned: asked for in `outputs`, or read
+    # by a layer without weights (an ensemble's `add`)
+    asked = head % ", outputs: [avg_pool, predictions]" + \
+        "  - {type: dense, name: head, units: 5, inputs: bb.predictions}\n"  # fmt: skip
+    graph = api.analyze(api.load(text=asked))
+    assert [w.code for w in graph.warnings] == ["W301"]  # avg_pool, unread: as before
+    ensemble = ("name: e\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, name: a, path: resnet50}"
+                "\n  - {type: spec, name: b, path: resnet50, inputs: input}\n"
+                "  - {type: add, inputs: [a, b]}\n")  # fmt: skip
+    assert api.analyze(api.load(text=ensemble)).warnings == []
 
 
 def test_an_unknown_key_of_a_spec_block_lists_the_keys_it_takes():

@@ -171,7 +171,7 @@ def test_efficientnet_b0_both_layouts(keras, tmp_path):
 def test_efficientnet_b0_as_keras_builds_it_for_imagenet_weights(keras, tmp_path, monkeypatch):
     """A walkthrough: with weights="imagenet" Keras adds a Rescaling after its Normalization,
     which the zoo's spec lacked, so ImageNet weights loaded into it gave other outputs, unsaid.
-    `--set imagenet=true` builds that graph. The reference is Keras's own imagenet graph, its
+    `--set imagenet_weights=true` builds that graph. The reference is Keras's own imagenet graph, its
     download replaced by a file of random weights (nothing is fetched)."""
     import keras.src.applications.efficientnet as efficientnet
 
@@ -183,7 +183,7 @@ def test_efficientnet_b0_as_keras_builds_it_for_imagenet_weights(keras, tmp_path
     assert [type(layer).__name__ for layer in reference.layers[1:4]] == [
         "Rescaling", "Normalization", "Rescaling"
     ]  # fmt: skip
-    built = archspec.build(EFFICIENTNET, sets=["variant=b0", "imagenet=true"],
+    built = archspec.build(EFFICIENTNET, sets=["variant=b0", "imagenet_weights=true"],
                            weights=files["legacy"])  # fmt: skip
     diff = max_difference(keras, built.model, reference, 0, 255)
     plain = archspec.build(EFFICIENTNET, sets=["variant=b0"], weights=files["legacy"])
@@ -256,6 +256,33 @@ def test_by_order_when_names_differ(keras, tmp_path):
         loaded = keras.saving.load_model(out, safe_mode=True)
         for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_keras2_layer_names_with_a_slash_stay_whole(keras, tmp_path):
+    """Keras 2's files name layers `conv1/conv` (DenseNet) or `Conv/BatchNorm` (MobileNetV3),
+    their weights `conv1/conv/kernel:0`: a review found them read as nested models, both
+    layers named `conv` (a ConvNeXt file's `stem/stem_conv/kernel` is one)."""
+    import h5py
+
+    spec = tmp_path / "two.yaml"  # a layer named as the file's would be, cut at the `/`
+    spec.write_text("name: two\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: conv, filters: 8,"
+                    " kernel: 3}\n  - {type: conv, name: conv_2, filters: 16, kernel: 3}\n")  # fmt: skip
+    model = randomised(archspec.compile(spec), seed=5)
+    legacy = tmp_path / "keras2.h5"
+    weighted = [layer for layer in model.layers if layer.weights]
+    names = [f"block{k}/conv" for k in range(1, len(weighted) + 1)]
+    with h5py.File(legacy, "w") as f:
+        f.attrs["layer_names"] = [n.encode() for n in names]
+        for name, layer in zip(names, weighted, strict=True):
+            group = f.require_group(name)
+            keys = [f"{name}/{v.name}:0" for v in layer.weights]
+            group.attrs["weight_names"] = [k.encode() for k in keys]
+            for key, value in zip(keys, layer.get_weights(), strict=True):
+                group[key] = value
+    built = archspec.build(spec, weights=legacy)
+    assert (built.weights[0].by_name, built.weights[0].by_order) == (0, len(weighted))
+    for a, b in zip(built.model.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_not_weights(tmp_path):
@@ -501,8 +528,9 @@ def test_the_weights_option_says_how_to_name_a_block(tmp_path):
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(archspec.app.expand(spec))
     r = run("build", rendered, "--weights", "backbone=x.h5")
-    assert r.exit_code == 2 and "this spec includes none (`render` writes the blocks of one " \
-        "out): load the file into the spec that includes it" in r.stderr  # fmt: skip
+    assert r.exit_code == 2 and "this spec includes none: give the file alone to load the " \
+        "whole model (a spec `render` wrote has an include's blocks written out: load the file " \
+        "into the spec that includes it)" in r.stderr  # fmt: skip
 
 
 def test_a_home_folder_after_a_blocks_name_is_expanded():

@@ -294,8 +294,9 @@ def _weights(
                 f"--weights {name}=...: `{name}` is not a `spec` block of `{graph.name}`",
                 hint=(did_you_mean(name, parts) or f"its `spec` blocks: {listed}") if parts
                 else "NAME=FILE loads a file into an included spec (`type: spec`), and this "
-                "spec includes none (`render` writes the blocks of one out): load the file "
-                "into the spec that includes it",
+                "spec includes none: give the file alone to load the whole model (a spec "
+                "`render` wrote has an include's blocks written out: load the file into the "
+                "spec that includes it)",
             )  # fmt: skip
         out.append((check_file(path), Part(name, frozenset(parts[name]))))
     return out

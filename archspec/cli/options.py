@@ -50,11 +50,13 @@ def weights(values: list[str] | None) -> Path | dict[str, Path] | None:
     the two, a FILE given twice, or a block named twice."""
     if not values:
         return None
+    from archspec.blocks.base import IDENTIFIER  # (pydantic: not for --help)
+
     whole: list[str] = []
     parts: dict[str, Path] = {}
     empty = path_parser("--weights", "name a weights file (.h5 or .keras)")
     for value in values:
-        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", value)
+        m = re.fullmatch(f"({IDENTIFIER.strip('^$')})=(.*)", value)
         empty(value if m is None else m.group(2))  # E001 for an empty path
         if m is None:
             near = re.fullmatch(r"([^/=:]*)[=:](.+)", value)  # `m.bb=x.h5`, `bb:x.h5`, `=x.h5`

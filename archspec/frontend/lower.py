@@ -45,7 +45,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         graph, tensors = lowering.graph, lowering.tensors
         graph.warnings = warnings
         graph.outputs = [tensors[o] for o in resolved.outputs]
-        graph.includes = {name: i.summary for name, i in resolved.includes.items()}
+        graph.includes = {name: i.keys for name, i in resolved.includes.items()}
         _prune(graph, resolved)
         check_totals(doc, graph, limits, {g: i.path for g, i in resolved.includes.items()})
     except SpecError as e:  # the warnings found so far (_prune's too) are reported after it
@@ -161,13 +161,13 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
     doc = resolved.doc
     warnings: list[Diagnostic] = []
     outer = {b.name: b.group for b in graph.blocks}  # the top-level instance
-    readers: dict[str, str] = {}  # a layer read from outside its instance -> the first block
+    readers: dict[str, str] = {}  # a layer read from outside its instance -> the first reader
     for node in graph.nodes.values():
         here = outer[node.block]
         if node.name in live:
             for i in node.inputs:
                 if i in graph.nodes and outer[graph.nodes[i].block] != here:
-                    readers.setdefault(i, node.block)
+                    readers.setdefault(i, node.name)
     read = set(graph.outputs) | set(readers)
     outputs = {b.name: b.output for b in graph.blocks}
     for group, included in resolved.includes.items():
@@ -179,15 +179,18 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
             ))  # fmt: skip
             continue
         for tensor, reader in readers.items():
-            op = graph.nodes[tensor].op
-            if outer[graph.nodes[tensor].block] == (group, "spec") and \
-                    getattr(op, "activation", None) == "softmax":  # fmt: skip
-                warnings.append(doc.diag(
-                    "W304", f"{format_path(included.path)}: `{reader}` reads the softmax of the "
-                    f"classifier of the spec block `{group}` (`{tensor}`)", included.path,
-                    severity="warning", hint="to use it as a backbone, list a block before its "
-                    "classifier in its `outputs` (the features a new head reads)",
-                ))  # fmt: skip
+            # its own outputs, not ones it was asked for, a softmax read by a layer with weights
+            # (a new head; not an ensemble's `add`, or an `upsample` after a segmentation map)
+            if included.taps or outer[graph.nodes[tensor].block] != (group, "spec") or \
+                    getattr(graph.nodes[tensor].op, "activation", None) != "softmax" or \
+                    not graph.nodes[reader].params:  # fmt: skip
+                continue
+            warnings.append(doc.diag(
+                "W304", f"{format_path(included.path)}: `{graph.nodes[reader].block}` reads the "
+                f"softmax of the classifier of the spec block `{group}` (`{tensor}`)",
+                included.path, severity="warning", hint="to use it as a backbone, list a block "
+                "before its classifier in its `outputs` (the features a new head reads)",
+            ))  # fmt: skip
         for block, (at, name) in included.taps.items():
             if outputs[block] not in read:
                 warnings.append(doc.diag(

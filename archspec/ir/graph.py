@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from archspec.core.errors import Diagnostic, KeyPath, ShapeError, UnplacedError
 from archspec.core.units import Dim, Shape
@@ -103,8 +104,9 @@ class Graph:
     outputs: list[str] = field(default_factory=list)
     #: findings that do not stop the build (a block that feeds nothing, ...)
     warnings: list[Diagnostic] = field(default_factory=list)
-    #: the `spec` blocks (included specs): name -> their own keys (`path=resnet50, ...`)
-    includes: dict[str, str] = field(default_factory=dict)
+    #: the `spec` blocks (included specs): name -> their own keys that are not their defaults
+    #: (`{"path": "resnet50", "set": {"depth": 101}}`)
+    includes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def shape_of(self, name: str) -> Shape:
         return self.inputs[name] if name in self.inputs else self.nodes[name].shape

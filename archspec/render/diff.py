@@ -156,25 +156,41 @@ def diff(old: Graph, new: Graph) -> Diff:
     return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs)
 
 
-def _spec_changes(old: dict[str, str], new: dict[str, str]) -> list[SpecChange]:
-    """The `spec` blocks of both sides (name -> their keys as a summary writes them), by name."""
+def _spec_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
+                  ) -> list[SpecChange]:  # fmt: skip
+    """The `spec` blocks of both sides (name -> their keys that are not defaults), by name:
+    values compared as values (`set` in another order is the same)."""
     from archspec.frontend.resolve.include import SpecUse
+
+    def default(key: str) -> Any:
+        return SpecUse.model_fields[key].get_default(call_default_factory=True)
 
     out = []
     for name in [*new, *(n for n in old if n not in new)]:
         if name not in old or name not in new:
-            keys = _params(new.get(name) or old[name])
+            keys = new.get(name) or old[name]
             out.append(SpecChange("added" if name in new else "removed", name,
-                                  tuple(f"{k}: {v}" for k, v in keys.items())))  # fmt: skip
+                                  tuple(f"{k}: {_text(v)}" for k, v in keys.items())))  # fmt: skip
             continue
-        pa, pb = _params(old[name]), _params(new[name])
+        a, b = old[name], new[name]
         notes = tuple(
-            f"{k}: {pa.get(k, SpecUse.default_text(k))} -> {pb.get(k, SpecUse.default_text(k))}"
-            for k in [*pa, *(k for k in pb if k not in pa)]
-            if pa.get(k) != pb.get(k)
+            f"{k}: {_text(a.get(k, default(k)))} -> {_text(b.get(k, default(k)))}"
+            for k in [*a, *(k for k in b if k not in a)]
+            if a.get(k, default(k)) != b.get(k, default(k))
         )
         out.append(SpecChange("changed" if notes else "unchanged", name, notes))
     return out
+
+
+def _text(value: Any) -> str:
+    """A key's value as a spec writes it: `resnet50`, `{depth: 101}`, `[conv3, conv4]`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return (
+        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    )
 
 
 def _facts(graph: Graph) -> list[BlockFacts]:

@@ -111,7 +111,8 @@ class Loaded:
             how or ["none"]
         )
         if self.unused:
-            text += f"; {self.unused} of the file's are not in `{self.part}` (not loaded)"
+            verb = "is" if self.unused == 1 else "are"
+            text += f"; {self.unused} of the file's {verb} not in `{self.part}` (not loaded)"
         return text
 
 
@@ -364,9 +365,13 @@ def _legacy_layers(group: Any) -> Iterator[FileLayer]:
     for name in map(_text, group.attrs["layer_names"]):
         layer = group[name]
         weights = [_text(w) for w in layer.attrs.get("weight_names", [])]
-        # `outer/inner/kernel`: a nested model's layer; `layer/kernel` a layer's own weight
-        nested = all(w.count("/") >= 2 for w in weights)
-        inner = [w.split("/")[-2] if nested else name for w in weights]
+        # after the layer's own name (Keras 2's DenseNet names layers `conv1/conv`), `kernel`
+        # is its own weight, `inner/kernel` one of a nested model's layer `inner`
+        rest = [w.removeprefix(name + "/") for w in weights]
+        nested = all(
+            w.startswith(name + "/") and "/" in r for w, r in zip(weights, rest, strict=True)
+        )
+        inner = [r.split("/")[0] if nested else name for r in rest]
         for sub in dict.fromkeys(inner):
             arrays = tuple(np.asarray(layer[w]) for w, i in zip(weights, inner, strict=True)
                            if i == sub)  # fmt: skip

@@ -457,5 +457,6 @@ class _Expansion:
         scope.names[local] = final[next(iter(shown.values()))]
         taps = {final[shown[r]]: ((*path, "outputs", k), f"{local}.{r}")
                 for k, r in enumerate(use.outputs or ())}  # fmt: skip
-        self.includes[name] = Included(path, taps, use.summary())
+        self.includes[name] = Included(path, taps, use.model_dump(
+            exclude_defaults=True, include={"path", "set", "outputs", "any_size"}))  # fmt: skip
         scope.previous = scope.names[local]

@@ -64,8 +64,9 @@ class Resolved:
 class Included:
     """A top-level `spec` block: its key, and the outputs it lists, final block name -> the
     `outputs[k]` key and the name later blocks read it by (`backbone.conv4_block6`); its own
-    keys as a block summary writes them (`path=resnet50, set={depth:101}`: what `diff` shows)."""
+    keys that are not their defaults (`{"path": "resnet50", "set": {"depth": 101}}`: what `diff`
+    compares)."""
 
     path: KeyPath
     taps: dict[str, tuple[KeyPath, str]]
-    summary: str = ""
+    keys: dict[str, Any] = field(default_factory=dict)
