@@ -335,10 +335,17 @@ def test_the_keyboard_walks_opens_and_shows_blocks(browser: Any, tmp_path: Path)
     first = graph.blocks[0]
     assert focused() == first.name
     assert page.is_visible("#info") and page.inner_text("#info h3") == first.name
+    head = page.locator(f'[data-block="{first.name}"] > .hd')
+    assert (head.get_attribute("role"), head.get_attribute("aria-expanded")) == ("button", "false")
     page.keyboard.press("Enter")
     assert (
         page.locator(f'[data-block="{first.name}"]').get_attribute("class").split().count("open")
         == 1
+    )
+    page.wait_for_function(  # and says so to a screen reader
+        f"() => document.querySelector('[data-block=\"{first.name}\"] > .hd')"
+        ".getAttribute('aria-expanded') === 'true'",
+        timeout=5_000,
     )
     page.keyboard.press("Tab")
     assert focused() == first.nodes[0] and page.inner_text("#info h3") == first.nodes[0]

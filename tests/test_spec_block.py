@@ -313,7 +313,7 @@ def test_an_output_inside_a_user_defined_block_is_named_by_its_final_name():
      "`conv4_block6`: a `spec` block exposes whole blocks' outputs (after their last layer), "
      "not a layer within one"),
     ("resnet50", "conv4", "no block is named `conv4`; 6 begin with it, `conv4_block1` ... "
-     "`conv4_block6`: the last gives the output of them all"),
+     "`conv4_block6`: where they run one after another, the last gives their output"),
     ("resnet50", "layer3", "the blocks: conv1_pad, conv1, pool1_pad, pool1_pool, conv2_block1, "
      "conv2_block2, conv2_block3, conv3_block1, conv3_block2, conv3_block3, conv3_block4, "
      "conv4_block1, conv4_block2, conv4_block3, conv4_block4, conv4_block5, conv4_block6, "

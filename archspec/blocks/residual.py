@@ -66,6 +66,8 @@ class Residual(_Residual):
         "{type: residual, n_filters: 8, strides: 2, batch_norm: true, use_bias: false}"
     )
     aliases: ClassVar[tuple[str, ...]] = ("res_block", "resblock", "basic_block")
+    #: torchvision's BasicBlock has batch norm, the tutorial's module (the default) none
+    alias_keys: ClassVar[dict[str, str]] = {"basic_block": "batch_norm: true"}
     type: Literal["residual"] = "residual"
     batch_norm: bool = Field(default=False, description="The ResNet paper's basic block when true.")
 

@@ -386,7 +386,7 @@ def _tap_hint(ref: str, close: str | None, blocks: list[str],
     if len(stage) > 1:
         return (
             f"no block is named `{ref}`; {len(stage)} begin with it, `{stage[0]}` ... "
-            f"`{stage[-1]}`: the last gives the output of them all"
+            f"`{stage[-1]}`: where they run one after another, the last gives their output"
         )
     return None
 

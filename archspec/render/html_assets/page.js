@@ -15,6 +15,7 @@
   document.querySelectorAll("[data-input]").forEach(function (e) { ends.set("in:" + e.dataset.input, e); });
   document.querySelectorAll("[data-output]").forEach(function (e) { ends.set(e.dataset.output, e); });
   function elOf(key) { return byBlock.get(key) || ends.get(key); }
+  var heads = document.querySelectorAll(".hd,.ghd");
 
   // ------------------------------------------------------------ pan and zoom
   var tx = 20, ty = 0, k = 1;
@@ -83,6 +84,8 @@
     requestAnimationFrame(function () { pending = false; draw(); });
   }
   function draw() {
+    // a header says, to a screen reader, whether its block or instance box is open
+    heads.forEach(function (h) { h.setAttribute("aria-expanded", h.parentElement.classList.contains("open")); });
     var c = cv.getBoundingClientRect();
     function box(el) {
       var r = el.getBoundingClientRect();
@@ -286,6 +289,7 @@
   // one's are not shown, so not reached); the focused one's details are pinned and it is
   // brought into view; Enter or Space does what a click does. Focus by the mouse pins nothing.
   document.querySelectorAll(".hd,.ghd,[data-layer]").forEach(function (e) { e.tabIndex = 0; });
+  heads.forEach(function (h) { h.setAttribute("role", "button"); });
   var keyed = false;
   document.addEventListener("keydown", function () { keyed = true; }, true);
   document.addEventListener("pointerdown", function () { keyed = false; }, true);
