@@ -926,11 +926,16 @@ def test_a_channels_first_input_is_warned(inputs, key):
                       f"[{h}, {h}, {c}]")  # fmt: skip
 
 
-@pytest.mark.parametrize("inputs", ["input: [1, 224, 224, 3]", "inputs: {x: [null, 64, 64, 3]}"])
-def test_an_input_with_a_batch_size_is_told_it_is_left_out(inputs):
+@pytest.mark.parametrize(("inputs", "hint"), [
+    ("input: [1, 224, 224, 3]", "the batch size is left out: [224, 224, 3]"),
+    ("inputs: {x: [null, 64, 64, 3]}", "the batch size is left out: [64, 64, 3]"),
+    # an audit: PyTorch's NCHW was told [3, 224, 224], which W305 then warns about
+    ("input: [1, 3, 224, 224]", "the batch size is left out, and images are channels last: "
+     "[224, 224, 3]"),
+])  # fmt: skip
+def test_an_input_with_a_batch_size_is_told_it_is_left_out(inputs, hint):
     d = diagnose(f"name: m\n{inputs}\nblocks:\n  - {{type: flatten}}\n")
-    sizes = "224, 224, 3" if "224" in inputs else "64, 64, 3"
-    assert (d.code, d.hint) == ("E204", f"the batch size is left out: [{sizes}]")
+    assert (d.code, d.hint) == ("E204", hint)
     assert "None" not in d.message  # `received [null, 64, 64, 3]`, as YAML writes it
 
 

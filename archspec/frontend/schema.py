@@ -219,8 +219,14 @@ def _batch_hint(d: Diagnostic, data: dict[str, Any]) -> Diagnostic:
     top = d.path[:1] == ("input",) or (d.path[:1] == ("inputs",) and len(d.path) == 2)
     if not top or not isinstance(value, list) or len(value) != 4 or value[0] not in (1, None):
         return d
-    sizes = ", ".join("null" if v is None else str(v) for v in value[1:])
-    return dataclasses.replace(d, hint=f"the batch size is left out: [{sizes}]")
+    dims = value[1:]
+    if dims[0] in (1, 3, 4) and dims[1] == dims[2] and isinstance(dims[2], int) and dims[2] >= 8:
+        dims = [*dims[1:], dims[0]]  # [1, 3, 224, 224], PyTorch's NCHW: channels last too
+        also = ", and images are channels last"
+    else:
+        also = ""
+    sizes = ", ".join("null" if v is None else str(v) for v in dims)
+    return dataclasses.replace(d, hint=f"the batch size is left out{also}: [{sizes}]")
 
 
 def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:
