@@ -230,12 +230,13 @@ def build(
 
         shapes = run_shapes(graph, resolved.doc)
     require_keras(backend)  # after the spec's and options' own errors: a core install checks them
-    from archspec.backends.keras import weights as pretrained
-
     read = []
-    for path, part in files:  # HDF5, read with h5py: a Keras install's (E803 if it is no weights)
-        with stage(f"reading {path}"):
-            read.append((pretrained.read(path), part))
+    if files:  # HDF5, read with h5py: a Keras install's (E803 where it is no weights)
+        from archspec.backends.keras import weights as pretrained
+
+        for path, part in files:
+            with stage(f"reading {path}"):
+                read.append((pretrained.read(path), part))
     with stage(f"building the Keras model ({backend})"):
         model = compile(graph, backend=backend)
     loaded: tuple[Loaded, ...] = ()

@@ -109,6 +109,13 @@ def shape_str(shape: Sequence[Dim], style: ShapeStyle = "keras") -> str:
     return "[" + ", ".join("null" if d is None else str(d) for d in shape) + "]"
 
 
+def channels_first(shape: Sequence[object]) -> bool:
+    """Whether a shape looks like a square image written channels first, as PyTorch writes
+    it: `[3, 224, 224]` (here: 3 rows, 224 columns, 224 channels)."""
+    return (len(shape) == 3 and shape[0] in (1, 3, 4) and shape[1] == shape[2]
+            and isinstance(shape[2], int) and shape[2] >= 8)  # fmt: skip
+
+
 def product(*factors: Dim) -> int | None:
     """The product of `factors`, or None if one is unknown (the MACs of a layer whose output
     size is not known until run time)."""

@@ -12,7 +12,7 @@ import dataclasses
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
-from archspec.frontend.lowering import Lowering, channels_first
+from archspec.frontend.lowering import Lowering, layout_text
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
 from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
@@ -31,7 +31,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     warnings = list(resolved.warnings)
     for name, shape in model.input_shapes.items():  # W305: [3, 224, 224], PyTorch's layout
         key: KeyPath = ("inputs", name) if model.inputs is not None else ("input",)
-        layout = channels_first(shape)
+        layout = layout_text(shape)
         if layout is not None:
             warnings.append(doc.diag("W305", f"{format_path(key)}: {layout[0]}: it looks "
                                      "channels first", key, severity="warning",
@@ -169,6 +169,10 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                 if i in graph.nodes and outer[graph.nodes[i].block] != here:
                     readers.setdefault(i, node.name)
     read = set(graph.outputs) | set(readers)
+    # W304's candidates: a softmax read from outside its instance by a layer with weights (a new
+    # head; not an ensemble's `add`, or an `upsample` after a segmentation map)
+    heads = [(t, r) for t, r in readers.items() if graph.nodes[r].params
+             and getattr(graph.nodes[t].op, "activation", None) == "softmax"]  # fmt: skip
     outputs = {b.name: b.output for b in graph.blocks}
     for group, included in resolved.includes.items():
         if not any(outer[b] == (group, "spec") and o in live for b, o in outputs.items()):
@@ -178,12 +182,8 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                 hint="read it from a later block (`inputs`) or list it in `outputs`",
             ))  # fmt: skip
             continue
-        for tensor, reader in readers.items():
-            # its own outputs, not ones it was asked for, a softmax read by a layer with weights
-            # (a new head; not an ensemble's `add`, or an `upsample` after a segmentation map)
-            if included.taps or outer[graph.nodes[tensor].block] != (group, "spec") or \
-                    getattr(graph.nodes[tensor].op, "activation", None) != "softmax" or \
-                    not graph.nodes[reader].params:  # fmt: skip
+        for tensor, reader in heads:  # its own outputs, not ones it was asked for (`taps`)
+            if included.taps or outer[graph.nodes[tensor].block] != (group, "spec"):
                 continue
             warnings.append(doc.diag(
                 "W304", f"{format_path(included.path)}: `{graph.nodes[reader].block}` reads the "

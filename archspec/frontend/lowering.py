@@ -16,7 +16,7 @@ from archspec.blocks import Block
 from archspec.blocks.base import MultiInput, Padding
 from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
 from archspec.core.limits import Limits
-from archspec.core.units import Shape, shape_str
+from archspec.core.units import Shape, channels_first, shape_str
 from archspec.frontend.bounds import CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
 from archspec.ir.graph import BlockInfo, Graph
@@ -99,16 +99,15 @@ class Lowering:
         if len(self.graph.inputs) != 1:
             return None
         ((name, shape),) = self.graph.inputs.items()
-        layout = channels_first(shape)
+        layout = layout_text(shape)
         key = f"inputs.{name}" if self.named else "input"
         return None if layout is None else f"`{key}` {layout[0]}: {layout[1]}"
 
 
-def channels_first(shape: Shape) -> tuple[str, str] | None:
-    """Where an input looks like a square image channels first, as PyTorch writes it, what it
-    is here ([3, 32, 32] is 3 rows of 32 columns and 32 channels), and what to write."""
-    if len(shape) != 3 or shape[0] not in (1, 3, 4) or shape[1] != shape[2] or \
-            (shape[2] or 0) < 8:  # fmt: skip
+def layout_text(shape: Shape) -> tuple[str, str] | None:
+    """Where an input looks channels first (units.channels_first), what it is here ([3, 32, 32]
+    is 3 rows of 32 columns and 32 channels), and what to write."""
+    if not channels_first(shape):
         return None
     c, h, w = shape
     return (f"{shape_str(shape, 'spec')} is height {c}, width {h} and {w} channels",

@@ -36,7 +36,7 @@ from archspec.core.errors import (
     format_path,
     reset_hint_budget,
 )
-from archspec.core.units import Shape, parse_count
+from archspec.core.units import Shape, channels_first, parse_count, shape_str
 from archspec.frontend.loader import Document
 from archspec.frontend.translate import translate
 
@@ -220,13 +220,11 @@ def _batch_hint(d: Diagnostic, data: dict[str, Any]) -> Diagnostic:
     if not top or not isinstance(value, list) or len(value) != 4 or value[0] not in (1, None):
         return d
     dims = value[1:]
-    if dims[0] in (1, 3, 4) and dims[1] == dims[2] and isinstance(dims[2], int) and dims[2] >= 8:
-        dims = [*dims[1:], dims[0]]  # [1, 3, 224, 224], PyTorch's NCHW: channels last too
-        also = ", and images are channels last"
-    else:
-        also = ""
-    sizes = ", ".join("null" if v is None else str(v) for v in dims)
-    return dataclasses.replace(d, hint=f"the batch size is left out{also}: [{sizes}]")
+    also = ""
+    if channels_first(dims):  # [1, 3, 224, 224], PyTorch's NCHW: channels last too
+        dims, also = [*dims[1:], dims[0]], ", and images are channels last"
+    return dataclasses.replace(d, hint=f"the batch size is left out{also}: "
+                               f"{shape_str(dims, 'spec')}")  # fmt: skip
 
 
 def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from archspec.core.units import Shape, human, macs_str, shape_str
 from archspec.ir.graph import BlockInfo, Graph
+from archspec.render.spec import flow
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
@@ -170,27 +171,16 @@ def _spec_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
         if name not in old or name not in new:
             keys = new.get(name) or old[name]
             out.append(SpecChange("added" if name in new else "removed", name,
-                                  tuple(f"{k}: {_text(v)}" for k, v in keys.items())))  # fmt: skip
+                                  tuple(f"{k}: {flow(v)}" for k, v in keys.items())))  # fmt: skip
             continue
         a, b = old[name], new[name]
         notes = tuple(
-            f"{k}: {_text(a.get(k, default(k)))} -> {_text(b.get(k, default(k)))}"
+            f"{k}: {flow(a.get(k, default(k)))} -> {flow(b.get(k, default(k)))}"
             for k in [*a, *(k for k in b if k not in a)]
             if a.get(k, default(k)) != b.get(k, default(k))
         )
         out.append(SpecChange("changed" if notes else "unchanged", name, notes))
     return out
-
-
-def _text(value: Any) -> str:
-    """A key's value as a spec writes it: `resnet50`, `{depth: 101}`, `[conv3, conv4]`."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_text(v) for v in value) + "]"
-    return (
-        "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    )
 
 
 def _facts(graph: Graph) -> list[BlockFacts]:

@@ -196,10 +196,7 @@ def _groups(graph: Graph, lines: Mapping[str, str], ins: Any,
     """Per instance (a user-defined block's, an included spec's): what it reads from outside
     (an encoder's skip too), what it hands out (a backbone's taps, each model output in it)
     and where it is written (its use, not its first block's line)."""
-    readers: dict[str, set[str]] = {}
-    for node in graph.nodes.values():
-        for i in node.inputs:
-            readers.setdefault(i, set()).add(node.name)
+    readers = graph.consumers()
     outputs = set(graph.outputs)
     out: dict[str, Any] = {}
     todo = [u for u in units if isinstance(u, Instance)]
@@ -209,7 +206,7 @@ def _groups(graph: Graph, lines: Mapping[str, str], ins: Any,
         nodes = [n for b in g.blocks() for n in b.nodes]
         inside = set(nodes)
         read = dict.fromkeys(i for n in nodes for i in graph.nodes[n].inputs if i not in inside)
-        given = [n for n in nodes if n in outputs or readers.get(n, set()) - inside]
+        given = [n for n in nodes if n in outputs or not inside.issuperset(readers[n])]
         out[g.name] = {"i": ins(list(read)), "o": ins(given), "l": lines.get(g.name, "")}
     return out
 

@@ -14,7 +14,7 @@ import yaml
 from archspec.frontend.resolve import Item, Resolved
 
 
-def _flow(value: Any) -> str:
+def flow(value: Any) -> str:
     """One line of YAML for `value`, quoted where YAML would read it otherwise (`'null'`)."""
     text = yaml.safe_dump(
         value, default_flow_style=True, width=1 << 16, sort_keys=False, allow_unicode=True
@@ -61,14 +61,14 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         "defaults applied,",
         "# repeats and user-defined blocks expanded.",
         "archspec: 1",
-        f"name: {_flow(m.name)}",
+        f"name: {flow(m.name)}",
     ]
     if m.description is not None:
-        lines.append("description: " + _flow(m.description))
+        lines.append("description: " + flow(m.description))
     if m.input is not None:
-        lines.append(f"input: {_flow(m.input)}")
+        lines.append(f"input: {flow(m.input)}")
     else:
-        lines.append(f"inputs: {_flow(m.inputs)}")
+        lines.append(f"inputs: {flow(m.inputs)}")
     lines.append("blocks:")
     previous = next(iter(m.input_shapes)) if len(m.input_shapes) == 1 else None
     items = _needed(resolved)
@@ -83,12 +83,12 @@ def render_spec(resolved: Resolved, source: str | None = None) -> str:
         entry.update(
             {k: v for k, v in b.model_dump(exclude_defaults=True).items() if k not in skip}
         )
-        lines.append(f"  - {_flow(entry)}")
+        lines.append(f"  - {flow(entry)}")
         previous = b.name
     if m.outputs is not None or resolved.outputs != [items[-1].block.name]:
-        lines.append(f"outputs: {_flow(resolved.outputs)}")
+        lines.append(f"outputs: {flow(resolved.outputs)}")
     for key in ("budget", "expect"):
         value = getattr(m, key)
         if value is not None:
-            lines.append(f"{key}: {_flow(_renamed(value.model_dump(exclude_none=True), resolved))}")
+            lines.append(f"{key}: {flow(_renamed(value.model_dump(exclude_none=True), resolved))}")
     return "\n".join(lines) + "\n"

@@ -192,7 +192,7 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
         done.append(Loaded(
             weights.path, weights.layout, by_name, len(pairs) - by_name,
             part.name if part else None, len(weights.layers) - len(pairs),
-            frozenset(a.name for a, _, _ in pairs if a is not None),
+            frozenset(a.name for a, _, _ in pairs),
         ))  # fmt: skip
     return tuple(done)
 
