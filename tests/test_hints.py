@@ -584,10 +584,25 @@ def test_a_union_error_is_the_arm_the_value_was_meant_for(padding, at, expected)
     ("input: [28, 28]\nblocks:\n  - {type: rescaling, scale: 0.5}\n"
      "  - {type: conv, filters: 4, kernel: 3}\n",
      "the model's input is no image: give `input` as [H, W, C] for images"),
+    # a walkthrough: an uncut backbone's pooling was blamed as any layer, with no word of the
+    # spec block's `outputs`; the tap named is the block before the pooling, which loads
+    ("input: [224, 224, 3]\nblocks:\n  - {type: spec, path: resnet50, name: bb}\n"
+     "  - {type: conv, filters: 4, kernel: 3}\n",
+     "the spec block `bb` ends in a vector (`bb_avg_pool`, global avg pool): to read its image "
+     "features, cut it before that with `outputs: [conv5_block3]`"),
+    ("input: [224, 224, 3]\nblocks:\n  - {type: spec, path: convnext_tiny, name: bb}\n"
+     "  - {type: upsample}\n",
+     "the spec block `bb` ends in a vector (`bb_convnext_tiny_head_gap`, global avg pool): to "
+     "read its image features, cut it before that with "
+     "`outputs: [convnext_tiny_stage_3_block_2]`"),
 ])  # fmt: skip
 def test_an_image_layer_on_a_vector_says_where_the_vector_came_from(spec, hint):
     d = diagnose("name: m\n" + spec)
     assert (d.code, d.hint) == ("E403", hint)
+    if "outputs: [" in hint:  # the cut it suggests checks
+        cut = hint.split("`outputs: ")[1].rstrip("`")
+        fixed = spec.replace("name: bb}", f"name: bb, outputs: {cut}}}")
+        archspec.analyze(archspec.load(text="name: m\n" + fixed))  # raises where it fails
 
 
 @pytest.mark.parametrize("spec", [

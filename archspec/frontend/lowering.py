@@ -19,7 +19,7 @@ from archspec.core.limits import Limits
 from archspec.core.units import Shape, channels_first, shape_str
 from archspec.frontend.bounds import CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
-from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.graph import BlockInfo, Graph, Node
 from archspec.ir.op import collapse_hint, message
 
 
@@ -88,11 +88,26 @@ class Lowering:
             if not node.inputs or len(self.graph.shape_of(node.inputs[0])) != rank:
                 made = f"`{node.name}` ({node.op.describe()}) before it made"
                 if rank == 1:
-                    return f"{made} a vector: image layers go before it"
+                    return self._spec_hint(node) or f"{made} a vector: image layers go before it"
                 return f"{made} this shape: image layers need (height, width, channels)"
             tensor = node.inputs[0]
         what = "a vector" if rank == 1 else "no image"
         return f"the model's input is {what}: give `input` as [H, W, C] for images"
+
+    def _spec_hint(self, made: Node) -> str | None:
+        """E403's hint where a `spec` block's pooling or classifier made the vector (a backbone
+        not cut): the block before it to list in the spec block's `outputs`."""
+        blocks = {b.name: b for b in self.graph.blocks}
+        group = blocks[made.block].group
+        if group is None or group[1] != "spec" or not made.inputs:
+            return None
+        before = self.graph.nodes.get(made.inputs[0])
+        tap = blocks[before.block].name.removeprefix(group[0] + "_") if before else None
+        cut = f"`outputs: [{tap}]`" if tap else "its `outputs`"
+        return (
+            f"the spec block `{group[0]}` ends in a vector (`{made.name}`, "
+            f"{made.op.describe()}): to read its image features, cut it before that with {cut}"
+        )
 
     def _layout_hint(self) -> str | None:
         """E402's hint (a size collapses) where the one input looks channels first."""
