@@ -268,6 +268,12 @@ def a_block(kind: str) -> str:
     return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} `{kind}` block"
 
 
+def first_of(names: Sequence[str], most: int) -> str:
+    """The names joined by commas, the first `most` of them and how many in all."""
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, or None: one that differs only in case (`Relu` ->
     `relu`) wins, then one that differs in case, `_` or `-` (`LeakyReLU` -> `leaky_relu`), then

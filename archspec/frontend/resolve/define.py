@@ -23,6 +23,7 @@ from archspec.core.errors import (
     a_block,
     closest,
     did_you_mean,
+    first_of,
     format_path,
 )
 from archspec.frontend import expr
@@ -126,8 +127,7 @@ def check_use(
         return translate(e, raw, doc, path, a_block(kind), [*COMMON])
     allowed = [*COMMON, *definition.params]
     known = set(allowed)  # membership in a set: 20,000 unknown keys stay linear
-    names = list(definition.params)
-    listed = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+    listed = first_of(list(definition.params), 20)
     unknown = [key for key in raw if key not in known]
     meant = {closest(str(key), allowed) for key in unknown}  # `filter`: not also "needs"
     problems = [

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.blocks import Block
-from archspec.core.errors import KeyPath, SpecError, a_block, did_you_mean, format_path
+from archspec.core.errors import (
+    KeyPath,
+    SpecError,
+    a_block,
+    did_you_mean,
+    first_of,
+    format_path,
+)
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.schema import SpecModel
@@ -256,15 +263,12 @@ def read_outputs(doc: Document, model: SpecModel, scope: Scope) -> list[str]:
 def _readable(scope: Scope, most: int = 12) -> str:
     """E301's hint where nothing is close: the names a block can read here, the nearest (the
     latest bound) first, as a long spec's reader looks back from the block."""
-    names = list(reversed(scope.names))
-    shown = ", ".join(f"`{n}`" for n in names[:most])
-    more = f", ... ({len(names)} in all)" if len(names) > most else ""
-    return f"it can read, nearest first: {shown}{more}"
+    names = [f"`{n}`" for n in reversed(scope.names)]
+    return "it can read, nearest first: " + first_of(names, most)
 
 
 def listed(blocks: list[str], most: int = 20) -> str:
     """A hint listing the block names (the first `most`, and how many in all)."""
     if not blocks:
         return "no block has a name yet"
-    shown = ", ".join(blocks[:most])
-    return "the blocks: " + shown + (f", ... ({len(blocks)} in all)" if len(blocks) > most else "")
+    return "the blocks: " + first_of(blocks, most)
