@@ -405,3 +405,7 @@ def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
     d = diff(api.analyze(api.load(text=two)),
              api.analyze(api.load(text=head.format(set=", set: {eps: {101: 0.001}, depth: 101}"))))  # fmt: skip
     assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
+    # a `set` that gives the included spec's own default (ResNet's depth 50) changes nothing
+    d = diff(api.analyze(api.load(text=head.format(set=""))),
+             api.analyze(api.load(text=head.format(set=", set: {depth: 50}"))))  # fmt: skip
+    assert not d.changed and [s.status for s in d.specs] == ["unchanged"]

@@ -412,6 +412,8 @@ class _Expansion:
         refs = read_inputs(self.doc, use, path, scope)
         chain = self.chain or (os.path.realpath(self.doc.file),)
         inner_doc, chain, member = include.open_spec(self.doc, use, path, chain, self.tree)
+        own = inner_doc.data.get("params")  # its defaults: a `set` that repeats one changes nothing
+        own = own if isinstance(own, dict) else {}
         inner_doc = include.with_set(self.doc, use, path, inner_doc, member)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
@@ -457,6 +459,7 @@ class _Expansion:
         scope.names[local] = final[next(iter(shown.values()))]
         taps = {final[shown[r]]: ((*path, "outputs", k), f"{local}.{r}")
                 for k, r in enumerate(use.outputs or ())}  # fmt: skip
-        self.includes[name] = Included(path, taps, use.model_dump(
-            exclude_defaults=True, include={"path", "set", "outputs", "any_size"}))  # fmt: skip
+        keys = use.model_dump(exclude_defaults=True, include={"path", "set", "outputs", "any_size"})
+        keys["set"] = {k: v for k, v in use.set.items() if k not in own or own[k] != v}
+        self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}})
         scope.previous = scope.names[local]

@@ -64,8 +64,8 @@ class Resolved:
 class Included:
     """A top-level `spec` block: its key, and the outputs it lists, final block name -> the
     `outputs[k]` key and the name later blocks read it by (`backbone.conv4_block6`); its own
-    keys that are not their defaults (`{"path": "resnet50", "set": {"depth": 101}}`: what `diff`
-    compares)."""
+    keys that are not their defaults (`{"path": "resnet50", "set": {"depth": 101}}`, without a
+    `set` value that is the included spec's own: what `diff` compares)."""
 
     path: KeyPath
     taps: dict[str, tuple[KeyPath, str]]
