@@ -213,6 +213,47 @@ def test_a_missing_path_is_one_more_result_not_the_whole_report(folder: Path, fm
         assert "2 specs checked, 1 valid, 1 invalid (2 errors), 1 path not found" in r.stdout
 
 
+def test_sarif_uris_are_percent_encoded_and_whole_file_results_have_a_line(tmp_path: Path) -> None:
+    """A walkthrough: `odd dir/#hash?.yaml` and `100%.yml` were written as is, which a SARIF
+    validator rejects (`#` and `?` begin a URI's fragment and query); `a/../` stayed; a result
+    about a whole file had no region, where code scanning wants a start line."""
+    odd = tmp_path / "odd dir"
+    odd.mkdir()
+    write(odd, BAD, "#hash?.yaml")
+    write(odd, BAD, "100%.yml")
+    (odd / "link é.yaml").symlink_to("100%.yml")  # W101, about the file: no line of its own
+    r = run_cli("check", "-f", "sarif", "odd dir/../odd dir", cwd=tmp_path)
+    (run,) = json.loads(r.stdout)["runs"]
+    uris = [a["location"]["uri"] for a in run["artifacts"]]
+    assert sorted(uris) == ["odd%20dir/%23hash%3F.yaml", "odd%20dir/100%25.yml",
+                            "odd%20dir/link%20%C3%A9.yaml"]  # fmt: skip
+    (link,) = [x for x in run["results"] if x["ruleId"] == "W101"]
+    assert link["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+
+
+@pytest.mark.parametrize("fmt", ["json", "github", "sarif"])
+def test_a_usage_error_is_still_a_report(tmp_path: Path, fmt: str) -> None:
+    """`check empty/ -f sarif > x.sarif` wrote nothing to stdout (the error went to stderr):
+    CI's `if: always()` upload step then failed on an empty file."""
+    (tmp_path / "empty").mkdir()
+    r = run_cli("check", "-f", fmt, "empty", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    if fmt == "json":
+        report_ = json.loads(r.stdout)
+        assert not report_["ok"] and report_["files"][0]["errors"][0]["code"] == "E001"
+    elif fmt == "github":
+        assert r.stdout.startswith("::error title=archspec E001::no spec files found in empty")
+    else:  # about the run, not a file: a notification, and the run did not succeed
+        (run,) = json.loads(r.stdout)["runs"]
+        (invocation,) = run["invocations"]
+        assert run["results"] == [] and invocation["executionSuccessful"] is False
+        (note,) = invocation["toolExecutionNotifications"]
+        assert (note["level"], note["descriptor"]["id"]) == ("error", "E001")
+    # text: the error on stderr, as any usage error
+    r = run_cli("check", "empty", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "no spec files found" in r.stderr
+
+
 NOTED = """\
 name: noted
 input: [8, 8, 3]

@@ -141,9 +141,16 @@ def check(
 
     Prints each valid spec's totals. Exit 0: all valid, 1: any invalid, 2: usage or I/O error."""
     from archspec.app import check as checker
+    from archspec.core.errors import UsageError
+    from archspec.frontend.expect import FileResult
     from archspec.render import console
 
-    results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True)
+    try:
+        results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True)
+    except UsageError as e:  # no spec found, a bad --set: a CI job's report says so too
+        if fmt == "text":
+            raise
+        results = [FileResult("", list(e.diagnostics), exit_code=2, found=False)]
     console.check_output(results, fmt, table, quiet)
     raise typer.Exit(checker.exit_code(results))
 

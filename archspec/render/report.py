@@ -8,7 +8,7 @@ versioned by its `version` field: fields are only ever added.
 from __future__ import annotations
 
 import json
-import re
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -126,12 +126,14 @@ def outputs_list(result: FileResult) -> list[dict[str, Any]] | None:
 
 
 def to_json(results: Sequence[FileResult], table: bool = False) -> str:
-    """The JSON report: `{"version", "ok", "summary", "files": [...]}` (see the README). Per
-    file, the first text.MAX_SHOWN diagnostics; `omitted` counts the rest (the summary counts
-    all)."""
-    files = []
+    """The JSON report: `{"version", "ok", "summary", "files": [...], "skipped": [...]}` (see
+    the README). Per file, the first text.MAX_SHOWN diagnostics; `omitted` counts the rest (the
+    summary counts all)."""
+    files, skipped = [], []
     for r in results:
-        show, rest = shown(r.diagnostics, _json_size)
+        # W101 (what a folder search skipped) names its own path: listed apart, not in a file's
+        skipped += [diagnostic_dict(d) for d in r.diagnostics if d.code == "W101"]
+        show, rest = shown([d for d in r.diagnostics if d.code != "W101"], _json_size)
         entry: dict[str, Any] = {
             "file": r.file,
             "ok": r.ok,
@@ -149,6 +151,7 @@ def to_json(results: Sequence[FileResult], table: bool = False) -> str:
         "ok": all(r.ok for r in results),
         "summary": summary(results),
         "files": files,
+        "skipped": skipped,
     }
     return json.dumps(report, indent=2)
 
@@ -225,14 +228,15 @@ def to_github(results: Sequence[FileResult]) -> str:
 
 
 def _uri(file: str) -> str:
-    """A relative path as a URI reference with forward slashes (relative to the checkout)."""
-    p = Path(file)
+    """A relative path as a URI reference with forward slashes (relative to the checkout),
+    `..` resolved and percent-encoded (RFC 3986: `a b#1.yaml` is `a%20b%231.yaml`)."""
+    p = Path(os.path.normpath(file))
     if p.is_absolute():
         try:
             p = p.relative_to(Path.cwd())
         except ValueError:
             return p.as_uri()
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: quote(m.group()), p.as_posix())
+    return quote(p.as_posix(), safe="/")
 
 
 def _sarif_size(d: Diagnostic) -> int:
@@ -256,8 +260,10 @@ def _place(file: str | None, line: int | None, col: int | None, artifacts: dict[
     physical: dict[str, Any] = {
         "artifactLocation": {"uri": uri, "index": artifacts.setdefault(uri, len(artifacts))}
     }
-    if line is not None:
-        physical["region"] = {"startLine": line} | ({"startColumn": col} if col is not None else {})
+    # about the whole file (W101, E001, a size limit): its first line, as code scanning needs one
+    region = physical["region"] = {"startLine": line or 1}
+    if col is not None:
+        region["startColumn"] = col
     return {"physicalLocation": physical}
 
 
@@ -276,6 +282,7 @@ def to_sarif(results: Sequence[FileResult]) -> str:
     sarif_results = []
     artifacts: dict[str, int] = {}
     notes: list[dict[str, Any]] = []
+    failed = False
     for r in results:
         show, rest = shown(r.diagnostics, _sarif_size)
         if rest:
@@ -294,6 +301,11 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             if d.code in CODES:
                 entry["ruleIndex"] = codes.index(d.code)
             location = _place(d.file or r.file, d.line, d.col, artifacts)
+            if not location:  # about the run, not a file (no spec found, a bad --set)
+                notes.append({"level": d.severity, "message": {"text": text},
+                              "descriptor": {"id": d.code}})  # fmt: skip
+                failed = failed or d.severity == "error"
+                continue
             if d.path:
                 name = safe(format_path(_clipped_path(d.path)))
                 location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "member"}]
@@ -325,8 +337,9 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             }
         ],
     }
-    if notes:  # diagnostics left out of a file: "... and 12 more errors in spec.yaml"
-        invocation = {"executionSuccessful": True, "toolExecutionNotifications": notes}
+    if notes:  # diagnostics left out of a file ("... and 12 more errors in spec.yaml"), or
+        # about the run (no spec found, a bad --set: the run did not succeed)
+        invocation = {"executionSuccessful": not failed, "toolExecutionNotifications": notes}
         log["runs"][0]["invocations"] = [invocation]
     return json.dumps(log, indent=2)
 
