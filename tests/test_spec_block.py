@@ -416,6 +416,25 @@ def test_fpn_equals_plain_keras_on_resnet50(keras, size, tmp_path):
     assert "backbone_conv4_block6_out" in {layer.name for layer in model.layers}
 
 
+@pytest.mark.keras
+@pytest.mark.parametrize("size", [97, 100, 225])
+def test_mobilenet_v2_at_an_odd_size_pads_as_keras(keras, size, tmp_path):
+    """A walkthrough: the zoo's MobileNetV2 with `any_size: true` padded its stride-2 depthwise
+    convs ((0, 1), (0, 1)) at every size, where Keras's correct_pad gives ((1, 1), (1, 1)) on an
+    odd one: at 100 x 100 its output was 3 x 3, Keras's 4 x 4, with no warning."""
+    import numpy as np
+
+    spec = write(tmp_path, f"name: m\ninput: [{size}, {size}, 3]\nblocks:\n  - {{type: spec, "
+                 "path: mobilenet_v2, name: bb, any_size: true, outputs: [out_relu]}\n")  # fmt: skip
+    base = keras.applications.MobileNetV2(include_top=False, weights=None,
+                                          input_shape=(size, size, 3))  # fmt: skip
+    assert api.analyze(spec).output_shapes == {"bb_out_relu": tuple(base.output.shape)[1:]}
+    model = api.compile(spec)
+    model.set_weights(base.get_weights())
+    x = np.random.default_rng(0).random((1, size, size, 3), dtype=np.float32)
+    assert np.abs(model.predict(x, verbose=0) - base.predict(x, verbose=0)).max() < 1e-5
+
+
 @pytest.mark.parametrize(("path", "says"), [
     ("/dev/null", "`/dev/null` is a special file (a device, FIFO or socket), not a spec file"),
     (".", "`.` is a folder, not a spec file"),
