@@ -1259,3 +1259,31 @@ def test_an_empty_inputs_list_with_several_model_inputs_is_not_told_to_leave_it_
                  "  - {type: conv, filters: 8, kernel: 3, inputs: []}\n")  # fmt: skip
     assert (d.code, d.path, d.hint) == ("E303", ("blocks", 0, "inputs"), "name the block it reads")
     assert d.message == "blocks[0].inputs: a `conv` block reads one input, received 0"
+
+
+STAGED = """\
+name: m
+input: [32, 32, 3]
+define:
+  stage:
+    params: {}
+    blocks:
+      - {type: conv, name: a, filters: 8, kernel: 3}
+      - {type: conv, name: b, filters: 8, kernel: 3, strides: 2}
+blocks:
+  - {type: stage, name: s1}
+  - {type: stage, name: s2}
+  - {type: global_avg_pool, inputs: READ}
+"""
+
+
+@pytest.mark.parametrize(("read", "hint"), [
+    ("s1_a", "`s1_a` is the block `a` within `s1` (a `stage`): from outside, an instance reads "
+     "only as its output (`s1`, after its last block)"),
+    ("s1_b", "`s1_b` is the last block of `s1` (a `stage`): read it as `s1`"),
+])  # fmt: skip
+def test_a_block_within_an_instance_read_from_outside(read, hint):
+    """A walkthrough's deep supervision read `s1_a` and was asked "did you mean `s1`?", another
+    tensor, with no word that blocks within an instance are not readable from outside."""
+    d = diagnose(STAGED.replace("READ", read))
+    assert (d.code, d.path, d.hint) == ("E301", ("blocks", 2, "inputs"), hint)

@@ -55,6 +55,9 @@ class Scope:
     #: level): the hint for a name of that scope read in here
     at: tuple[KeyPath, ...] = ()
     outer: Scope | None = None
+    #: a block within a user-defined block's instance, by the name it has out here (`s1_a`)
+    #: -> (its name in there, the instance's name, its type): the hint for reading it
+    inside: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def use(self) -> KeyPath | None:
@@ -123,7 +126,7 @@ def read_inputs(doc: Document, block: Block, path: KeyPath, scope: Scope) -> lis
                    "is a later block; a block can only read earlier ones" if later
                    else "is not an input or an earlier block"),
                 where, use=scope.use, hint=None if later else
-                _instance_input(ref, scope) or copy_named(ref, scope)
+                _instance_input(ref, scope) or copy_named(ref, scope) or _within(ref, scope)
                 or did_you_mean(ref, scope.names) or _outside(ref, scope)
                 or _readable(scope),
             )  # fmt: skip
@@ -155,6 +158,19 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
         return (f"the use at {use} passes {len(given)} inputs, which its blocks read as "
                 + ", ".join(f"`{n}`" for n in given))  # fmt: skip
     return None
+
+
+def _within(ref: str, scope: Scope) -> str | None:
+    """The hint for a block within an instance read from outside it (`s1_a`)."""
+    if ref not in scope.inside:
+        return None
+    name, instance, kind = scope.inside[ref]
+    if scope.names.get(instance) == scope.prefix + ref:
+        return f"`{ref}` is the last block of `{instance}` (a `{kind}`): read it as `{instance}`"
+    return (
+        f"`{ref}` is the block `{name}` within `{instance}` (a `{kind}`): from outside, an "
+        f"instance reads only as its output (`{instance}`, after its last block)"
+    )
 
 
 def _outside(ref: str, scope: Scope) -> str | None:
