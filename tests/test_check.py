@@ -427,3 +427,13 @@ def test_the_text_of_an_error_marks_the_warnings_it_holds(tmp_path):
         archspec.analyze(spec)
     first, second = str(e.value).splitlines()
     assert ": warning: " not in first and ": warning: blocks[0].bn_momentum: " in second
+
+
+def test_a_folder_search_finds_suffixes_in_any_case_and_skips_hidden_files(tmp_path: Path) -> None:
+    """A CI walkthrough: `B.YAML` was skipped without a word (a spec nobody checked)."""
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, GOOD, "B.YAML")
+    write(tmp_path, GOOD, "c.Yml")
+    write(tmp_path, "not: a spec\n", ".d.yaml")  # hidden, as the README says
+    found = check.find_specs([tmp_path])
+    assert sorted(p.name for p in found) == ["B.YAML", "a.yaml", "c.Yml"]

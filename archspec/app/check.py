@@ -123,7 +123,7 @@ def _scan(root: Path, warnings: list[Diagnostic]) -> list[Path]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            spec_name = os.path.splitext(entry.name)[1] in SPEC_SUFFIXES
+            spec_name = os.path.splitext(entry.name)[1].lower() in SPEC_SUFFIXES  # `A.YAML` too
             try:
                 if entry.is_symlink():
                     what = _link(entry.path)
