@@ -1251,6 +1251,14 @@ def test_a_merge_blocks_mismatch_names_its_inputs_as_written():
                  "  - {type: conv, name: c, filters: 8, kernel: 3, repeat: 2, inputs: input}\n"
                  "  - {type: add, inputs: [s, c]}\n")  # fmt: skip
     assert d.message.endswith("received `s` (32, 32, 16), `c` (32, 32, 8)"), d.message
+    # a walkthrough's U-Net: where a later block reads `in_channels`, the shapes are found while
+    # resolving, and that path named none of the inputs
+    d = diagnose(HEAD.replace("blocks:", "define:\n  up:\n    blocks:\n"
+                 "      - {type: max_pool, name: p, inputs: input}\n"
+                 "      - {type: concat, name: cat, inputs: [p, input]}\n"
+                 "      - {type: conv, filters: '${in_channels}', kernel: 1}\nblocks:")
+                 + "  - {type: up}\n")  # fmt: skip
+    assert d.message.endswith("received `p` (16, 16, 3), `input` (32, 32, 3)"), d.message
 
 
 def test_an_empty_inputs_list_with_several_model_inputs_is_not_told_to_leave_it_out():

@@ -63,7 +63,7 @@ class Shapes:
             self.lowering = Lowering(self.doc, m.name, m.input_shapes, m.inputs is not None,
                                      self.doc.limits)  # fmt: skip
         for item in self.items[self.done :]:
-            problem = self.lowering.add(item.block, item.path, item.groups, item.doc)
+            problem = self.lowering.add(item.block, item.path, item.groups, item.doc, item.written)
             if problem is not None:
                 raise lowering_error(self.doc, problem, item)
             self.done += 1
