@@ -349,6 +349,30 @@ def test_collapsed_taps_of_an_instance_name_their_blocks(tmp_path):
     stages = _edges(source(spec, collapse=True))
     assert 'label=" conv4\\n 14x14x256"' in stages[("group:backbone", "p4")]
     assert 'label=" conv5\\n 7x7x512"' in stages[("group:backbone", "p5")]
+    # the stages' blocks, as listed (the family's conv3_block4 was labelled `conv3`, its
+    # stage); a block within an instance (MobileNetV2's block_13_expand_relu in `block_13`,
+    # a walkthrough's U-Net encoder) by its own name, not the instance's
+    spec = write(tmp_path, "name: tap\ninput: [224, 224, 3]\nblocks:\n"
+                 "  - {type: spec, name: backbone, path: resnet, set: {depth: 18}, "
+                 "outputs: [conv4_block2, conv5_block1]}\n"
+                 "  - {type: global_avg_pool, name: p4, inputs: backbone.conv4_block2}\n"
+                 "  - {type: global_avg_pool, name: p5, inputs: backbone.conv5_block1}\n"
+                 "  - {type: concat, inputs: [p4, p5]}\n", "blocks.yaml")  # fmt: skip
+    blocks = _edges(source(spec, collapse=True))
+    assert 'label=" conv4_block2\\n 14x14x256"' in blocks[("group:backbone", "p4")]
+    assert 'label=" conv5_block1\\n 7x7x512"' in blocks[("group:backbone", "p5")]
+    spec = write(
+        tmp_path,
+        "name: tap\ninput: [224, 224, 3]\nblocks:\n"
+        "  - {type: spec, name: enc, path: mobilenet_v2, "
+        "outputs: [block_13_expand_relu, block_16]}\n"
+        "  - {type: upsample, name: up, inputs: enc.block_16}\n"
+        "  - {type: concat, inputs: [up, enc.block_13_expand_relu]}\n",
+        "mn.yaml",
+    )
+    within = _edges(source(spec, collapse=True))
+    assert 'label=" block_13_expand_relu\\n 14x14x576"' in within[("group:enc", "concat_1")]
+    assert 'label=" block_16\\n 7x7x320"' in within[("group:enc", "up")]
     # an encoder stage of the U-Net hands out one tensor (to the next stage and its decoder)
     unet = _edges(source(UNET, collapse=True))
     assert 'label=" 568x568x64"' in unet[("group:enc1", "group:dec1")]

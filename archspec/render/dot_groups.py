@@ -178,10 +178,14 @@ def collapsed(g: pydot.Dot, graph: Graph) -> None:
             # the block's name inside the box (`conv3_block4` of `backbone`, which the spec
             # reads as `backbone.conv3_block4` where it lists that block): two full names side
             # by side touched. Names are identifiers: nothing to escape; \n is DOT's line break
-            # (a tap that is an instance of a user-defined block inside: the instance's name)
+            # (a tap that is an instance of a user-defined block inside: the instance's name;
+            # a block within one, `block_13_expand_relu` in MobileNetV2's `block_13`: its own)
+            name = source.removeprefix("group:")
             groups = info[graph.nodes[src].block].groups if info else ()
-            inner = groups[1][0] if len(groups) > 1 else graph.nodes[src].block
-            block = inner.removeprefix(source.removeprefix("group:") + "_")
+            listed = [f"{name}_{o}" for o in graph.includes.get(name, {}).get("outputs", ())]
+            own = graph.nodes[src].block
+            inner = own if own in listed or len(groups) < 2 else groups[1][0]
+            block = inner.removeprefix(name + "_")
             label = f'" {block}\\n {dims(graph.shape_of(src))}"'
         attrs: dict[str, Any] = {"label": label}
         if all(skips):
