@@ -286,6 +286,25 @@ def test_a_definition_may_not_take_a_built_in_name():
     assert d.hint == "choose another name"
 
 
+@pytest.mark.parametrize("key", ["type", "name", "inputs", "repeat", "repeat_names"])
+def test_a_definitions_param_may_not_take_a_common_keys_name(key: str):
+    # a new user: `params: {repeat: 1}` with `{type: blk, repeat: 3}` repeated the instance
+    # three times and set the param to 3; a param `type` received the type's name
+    d = error(CBR.replace("{filters: null, k: 3}", f"{{filters: null, {key}: 3}}")
+              + "  - {type: cbr, filters: 2}\n")  # fmt: skip
+    assert (d.code, d.path, d.line, d.col) == ("E501", ("define", "cbr", "params", key), 8, 29)
+    assert d.message.startswith(f"define.cbr.params.{key}: `{key}` is reserved: at a use, "
+                                f"`{key}` is the use's own key (")  # fmt: skip
+    assert d.hint == "rename the param"
+
+
+def test_a_spec_param_may_take_a_common_keys_name():
+    # only a definition's params are set by a use's keys
+    r = run("name: t\ninput: [8]\nparams: {repeat: 2, name: d}\n"
+            "blocks:\n  - {type: dense, units: 2, repeat: '${repeat}', name: '${name}'}\n")  # fmt: skip
+    assert [i.block.name for i in r.items] == ["d_1", "d_2"]
+
+
 def test_a_use_with_an_unknown_or_missing_param():
     with pytest.raises(SpecError) as e:
         run(CBR + "  - {type: flatten}\n  - {type: cbr, width: 4}\n")

@@ -54,9 +54,10 @@ class Use(Block):
 
 
 def check_names(doc: Document, model: SpecModel) -> None:
-    """A definition may not take a built-in block type's name, nor have a param `copy`."""
+    """A definition may not take a built-in block type's name, nor have a param `copy` or one
+    named as a common key (`repeat`: params.reserved)."""
     for name, definition in model.define.items():
-        found = reserved(doc, definition.params, ("define", name, "params"))
+        found = reserved(doc, definition.params, ("define", name, "params"), use=True)
         if found:
             raise SpecError(found)
         if name in REGISTRY or name == "spec":  # `spec`: include.py
