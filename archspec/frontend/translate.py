@@ -314,6 +314,8 @@ def translate(
             hint = _inputs_hint(value)
         if path[-1:] == ("outputs",) and isinstance(value, str) and re.fullmatch(r"[\w.]+", value):
             hint = f"write a list: `outputs: [{value}]`"  # (`inputs` takes one name alone)
+        if isinstance(value, str) and any(e["type"] != "value_error" for e in errs):
+            hint = expression_hint(value) or hint  # `$(planes)`: "expected an integer" alone
         found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
         if isinstance(found, HintedValueError) and found.hint:
             hint = found.hint
@@ -409,6 +411,24 @@ def _text_hint(text: str, kinds: set[str]) -> str | None:
         dims = ", ".join(re.findall(r"\d+", text))
         return f"write a list: `[{dims}]`"
     return None
+
+
+#: text that looks like an expression in another tool's syntax (`$(x)`, `{x}`, `{{x}}`, `$x`,
+#: `$ {x}`, `#{x}`): its inside
+_MISTYPED = re.compile(
+    r"\s*(?:\$\((?P<paren>[^(){}$]*(?:\([^(){}$]*\)[^(){}$]*)*)\)"
+    r"|\{\{(?P<double>[^{}$]+)\}\}|[$#]?\s*\{(?P<brace>[^{}$]+)\}|\$(?P<bare>[A-Za-z_]\w*))\s*"
+)
+
+
+def expression_hint(text: str) -> str | None:
+    """The hint for text that looks like a mistyped `${...}` (`$(planes)`, `{planes}`,
+    `$planes`): how an expression is written."""
+    found = _MISTYPED.fullmatch(text) if len(text) <= 200 else None
+    inside = next((g.strip() for g in found.groups() if g is not None), "") if found else ""
+    if not inside:
+        return None
+    return f'an expression is written "${{{inside}}}", as the whole value'
 
 
 def number_hint(text: str, quoted: bool) -> str | None:
