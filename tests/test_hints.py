@@ -661,6 +661,16 @@ def test_a_mistyped_expression_is_hinted_at_any_key():
     assert (d.code, d.hint) == ("E204", 'an expression is written "${act}", as the whole value')
 
 
+def test_a_string_compared_in_an_expression_hints_at_a_table_param():
+    d = diagnose(
+        "name: m\ninput: [8, 8, 3]\nparams: {mode: nearest}\nblocks:\n"
+        "  - {type: conv, filters: \"${2 if mode == 'nearest' else 4}\", kernel: 3}\n"
+    )
+    assert (d.code, d.path) == ("E501", ("blocks", 0, "filters"))
+    assert d.hint == ("strings are not compared: give a table param keyed by `mode`'s values "
+                      "(`by_mode: {nearest: ..., ...}`) and read `${by_mode[mode]}`")  # fmt: skip
+
+
 @pytest.mark.parametrize(("spec", "hint"), [
     # in a definition's block: `<in_shape>`, the internal placeholder, was listed
     ("define:\n  u:\n    params: {f: 4}\n    blocks:\n      - {type: conv, filters: '${g}', "
