@@ -349,6 +349,36 @@ def test_expect_message_names_expected_and_actual(tmp_path: Path) -> None:
     assert "expected [7], the output `head` has shape [10]" in shape.message
 
 
+@pytest.mark.parametrize(("lines", "hint"), [
+    # a new user's `output_shape: [None, 1000]`: "expected an integer, received 'None'", alone
+    ("  output_shape: [None, 10]\n", "leave out the batch dimension: `output_shape: [10]` "
+     "(an unknown size is `null`; YAML reads `None` as text)"),
+    ("  output_shape: {head: [none, 10]}\n", "leave out the batch dimension: `head: [10]` "
+     "(an unknown size is `null`; YAML reads `None` as text)"),
+    ("  output_shape: [10, None]\n", "an unknown size is `null`; YAML reads `None` as text"),
+    # refused as `budget` takes it, and not a word of why
+    ("  params: 261.45K\n", "`expect.params` is compared exactly: write the whole count, as "
+     "`check` prints it; a rounded figure such as `261.45K` is for `budget.max_params` (and "
+     "`expect.macs`, compared at the precision written)"),
+])  # fmt: skip
+def test_expect_written_as_elsewhere_is_told_why_not(tmp_path: Path, lines: str, hint: str):
+    result = check.check_file(write(tmp_path, EXPECT + lines))
+    assert [(d.code, d.hint) for d in result.errors] == [("E202", hint)]
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("384.5M", "384.57M"),  # it suggested `macs: 384566528` for a figure written with a suffix
+    ("1G", "384.57M"),
+    ("384566527", "384566528"),
+])  # fmt: skip
+def test_expect_macs_suggests_the_form_written(tmp_path: Path, written: str, hint: str):
+    result = check.check_file(write(tmp_path, EXPECT + f"  macs: {written}\n"))
+    assert [(d.code, d.hint) for d in result.errors] == [
+        ("E602", f"if the model is right, write `macs: {hint}`")
+    ]
+    assert result.graph is not None and expect.matches(hint, result.graph.cost.macs or 0)
+
+
 def test_matches_at_the_written_precision() -> None:
     assert expect.matches(25_557_032, 25_557_032)
     assert not expect.matches(25_557_032, 25_557_033)

@@ -149,6 +149,23 @@ def test_refused(source, code, words):
     assert words in str(e.value)
 
 
+@pytest.mark.parametrize(("source", "hint"), [
+    # refused as documented, but with no word of what does the job: a table param
+    ("width == 'nearest'", "strings are not compared: give a table param keyed by `width`'s "
+     "values (`by_width: {nearest: ..., ...}`) and read `${by_width[width]}`"),
+    ("2 if 'a b' != flag else 4", "strings are not compared: give a table param keyed by "
+     "`flag`'s values (`by_flag: {'a b': ..., ...}`) and read `${by_flag[flag]}`"),
+    ("'x' == 'y'", "strings are not compared: give a table param keyed by the value "
+     "(`table: {x: ..., ...}`) and read `${table[value]}`"),
+    ("width if flag else 'a'", "a string is allowed only as a quoted mapping key: `table['a']`"),
+])  # fmt: skip
+def test_a_refused_string_hints_at_a_table(source, hint):
+    with pytest.raises(ExprError) as e:
+        evaluate(source, ENV)
+    assert (e.value.code, e.value.hint) == ("E501", hint)
+    assert "only numbers are allowed as literals" in str(e.value)
+
+
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 @pytest.mark.parametrize("func", ["ceil", "floor", "int", "round"])
 def test_non_finite_params_are_refused_by_integer_functions(func, value):

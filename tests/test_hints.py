@@ -635,6 +635,42 @@ def test_a_partial_expression_is_not_taken_as_text(value, why, hint):
     assert d.hint == hint
 
 
+@pytest.mark.parametrize(("value", "meant"), [
+    # a new user: "expected an integer, received '$(planes)'", and no word of `${...}`
+    ('"$(planes)"', "planes"), ('"{planes}"', "planes"), ("'{{ planes }}'", "planes"),
+    ('"$planes"', "planes"), ('"$ {planes}"', "planes"), ('"#{planes}"', "planes"),
+    ('"$(int(planes * 2))"', "int(planes * 2)"), ('"{planes // 2}"', "planes // 2"),
+])  # fmt: skip
+def test_an_expression_in_another_syntax_is_told_how_to_write_it(value, meant):
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nparams: {{planes: 4}}\nblocks:\n"
+                 f"  - {{type: conv, filters: {value}, kernel: 3}}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E202", ("blocks", 0, "filters"))
+    assert d.hint == f'an expression is written "${{{meant}}}", as the whole value'
+
+
+@pytest.mark.parametrize("value", ['"planes"', '"$"', '"{}"', '"a{b}c"', '"$(a"'])
+def test_other_text_is_not_taken_for_an_expression(value):
+    d = diagnose(f"name: m\ninput: [8, 8, 3]\nblocks:\n"
+                 f"  - {{type: conv, filters: {value}, kernel: 3}}\n")  # fmt: skip
+    assert d.code == "E202" and d.hint is None
+
+
+def test_a_mistyped_expression_is_hinted_at_any_key():
+    d = diagnose("name: m\ninput: [8, 8, 3]\nblocks:\n"
+                 "  - {type: conv, filters: 2, kernel: 3, activation: '{act}'}\n")  # fmt: skip
+    assert (d.code, d.hint) == ("E204", 'an expression is written "${act}", as the whole value')
+
+
+def test_a_string_compared_in_an_expression_hints_at_a_table_param():
+    d = diagnose(
+        "name: m\ninput: [8, 8, 3]\nparams: {mode: nearest}\nblocks:\n"
+        "  - {type: conv, filters: \"${2 if mode == 'nearest' else 4}\", kernel: 3}\n"
+    )
+    assert (d.code, d.path) == ("E501", ("blocks", 0, "filters"))
+    assert d.hint == ("strings are not compared: give a table param keyed by `mode`'s values "
+                      "(`by_mode: {nearest: ..., ...}`) and read `${by_mode[mode]}`")  # fmt: skip
+
+
 @pytest.mark.parametrize(("spec", "hint"), [
     # in a definition's block: `<in_shape>`, the internal placeholder, was listed
     ("define:\n  u:\n    params: {f: 4}\n    blocks:\n      - {type: conv, filters: '${g}', "

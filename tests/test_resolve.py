@@ -286,6 +286,73 @@ def test_a_definition_may_not_take_a_built_in_name():
     assert d.hint == "choose another name"
 
 
+@pytest.mark.parametrize("key", ["type", "name", "inputs", "repeat", "repeat_names"])
+def test_a_definitions_param_may_not_take_a_common_keys_name(key: str):
+    # a new user: `params: {repeat: 1}` with `{type: blk, repeat: 3}` repeated the instance
+    # three times and set the param to 3; a param `type` received the type's name
+    d = error(CBR.replace("{filters: null, k: 3}", f"{{filters: null, {key}: 3}}")
+              + "  - {type: cbr, filters: 2}\n")  # fmt: skip
+    assert (d.code, d.path, d.line, d.col) == ("E501", ("define", "cbr", "params", key), 8, 29)
+    assert d.message.startswith(f"define.cbr.params.{key}: `{key}` is reserved: at a use, "
+                                f"`{key}` is the use's own key (")  # fmt: skip
+    assert d.hint == "rename the param"
+
+
+WIDE = """\
+name: t
+input: [8, 8, 3]
+params: {planes: 100}
+defaults:
+  wide: {stride: 2}
+define:
+  wide:
+    params: {planes: 4, stride: 1, width: "${planes * 2}", step: "${stride if planes > 0 else 1}"}
+    blocks:
+      - {type: conv, name: c, filters: "${width}", kernel: 1, strides: "${step}"}
+blocks:
+"""
+
+
+def test_a_definitions_default_reads_the_params_before_it():
+    # a new user: `params: {planes: null, width: "${planes * 2}"}` was E502 "`planes` is not
+    # defined", hinting that "a param can read the params before it"
+    items = by_name(run(WIDE + "  - {type: wide, name: a, planes: 3}\n  - {type: wide, name: b}\n"
+                        "  - {type: wide, name: c, planes: 5, stride: 1}\n"))  # fmt: skip
+    # per use: the value given there, the definition's default (not the spec's `planes`), or
+    # the one `defaults` gave; not the first use's value kept for the others
+    assert [(items[n].block.filters, items[n].block.strides) for n in ("a_c", "b_c", "c_c")] \
+        == [(6, 2), (8, 2), (10, 1)]  # type: ignore[attr-defined]  # fmt: skip
+
+
+def test_a_definitions_default_may_not_read_itself_or_a_later_param():
+    later = WIDE.replace("{planes: 4, stride: 1, ", "{stride: 1, width: '${planes * 2}', "
+                         "planes: 4, ").replace(', width: "${planes * 2}"', "")  # fmt: skip
+    # the spec's `planes` is the one defined there (a default may pass a spec param on)
+    assert by_name(run(later + "  - {type: wide, planes: 3}\n"))["wide_1_c"].block.filters == 200
+    d = error(later.replace("params: {planes: 100}\n", "") + "  - {type: wide, planes: 3}\n")
+    assert (d.code, d.path) == ("E502", ("define", "wide", "params", "width"))
+    assert d.hint == ("`planes` is a later param of `wide`: a default reads only the params "
+                      "before it, and the spec's")  # fmt: skip
+    d = error(WIDE.replace('"${planes * 2}"', '"${width + 1}"') + "  - {type: wide}\n")
+    assert (d.code, d.path) == ("E502", ("define", "wide", "params", "width"))
+    assert d.hint is not None and d.hint.startswith("`width` is the param itself: ")
+
+
+def test_an_error_in_a_default_notes_where_the_earlier_param_it_read_came_from():
+    d = error(WIDE.replace("stride: 2", "planes: [1]") + "  - {type: wide, stride: 1}\n")
+    assert (d.code, d.path) == ("E501", ("define", "wide", "params", "width"))
+    assert [(r.message, r.line) for r in d.related] == [
+        ("`planes` is [1] (a list), from defaults.wide.planes", 5)
+    ]
+
+
+def test_a_spec_param_may_take_a_common_keys_name():
+    # only a definition's params are set by a use's keys
+    r = run("name: t\ninput: [8]\nparams: {repeat: 2, name: d}\n"
+            "blocks:\n  - {type: dense, units: 2, repeat: '${repeat}', name: '${name}'}\n")  # fmt: skip
+    assert [i.block.name for i in r.items] == ["d_1", "d_2"]
+
+
 def test_a_use_with_an_unknown_or_missing_param():
     with pytest.raises(SpecError) as e:
         run(CBR + "  - {type: flatten}\n  - {type: cbr, width: 4}\n")

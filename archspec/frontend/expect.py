@@ -88,6 +88,16 @@ def matches(expected: int | str, actual: int) -> bool:
     return round(actual / unit, decimals) == round(parse_count(expected) / unit, decimals)
 
 
+def _as_written(expected: int | str, actual: int) -> int | str:
+    """`actual` as `expect` wrote the figure: with a suffix (`4.71G`, as the summary shows it)
+    where it was written with one (`macs: 3.2G`) and that form matches, else whole."""
+    if isinstance(expected, str) and count_precision(expected) is not None:
+        rounded = human(actual)
+        if count_precision(rounded) is not None and matches(rounded, actual):
+            return rounded
+    return actual
+
+
 def evaluate(
     graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str]
 ) -> list[Diagnostic]:
@@ -127,13 +137,14 @@ def evaluate(
                 out.append(_unknown(doc, graph, ("expect", key)))
             elif not matches(expected, actual):
                 shown = f"{expected:,}" if isinstance(expected, int) else expected
+                fix = _as_written(expected, actual)
                 out.append(
                     doc.diag(
                         "E602",
                         f"expect.{key}: expected {shown} {_FIGURES[key]}, the model has "
                         f"{_n(actual)} (a difference of {actual - parse_count(expected):+,})",
                         ("expect", key),
-                        hint=f"if the model is right, write `{key}: {actual}`",
+                        hint=f"if the model is right, write `{key}: {fix}`",
                     )
                 )
         if spec.expect.output_shape is not None:

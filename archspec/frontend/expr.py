@@ -98,7 +98,7 @@ def evaluate(source: str, env: Mapping[str, Any]) -> Any:
     for name in lookups:  # in the order of the walk, up to the first refused construct
         _lookup(name, env)
     if refused is not None:
-        raise ExprError(refused)
+        raise ExprError(*refused)
     try:
         return _Eval(env).visit(tree)
     except RecursionError:
@@ -136,12 +136,13 @@ def names(source: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(source: str) -> tuple[ast.expr, tuple[str, ...], str | None, frozenset[str]]:
+def _parsed(source: str) -> tuple[ast.expr, tuple[str, ...], tuple[str, str, str | None] | None,
+                                  frozenset[str]]:  # fmt: skip
     """What evaluating `source` needs that does not depend on the names' values, worked out once
     per text (a family spec evaluates the same few expressions for every block): its tree, the
     names the whitelist walk looks up before the first refused construct, that construct's
-    message (None if there is none), and every name it reads. Raises ExprError where it does not
-    parse; the tree is never changed by evaluation."""
+    error (message, code and hint; None if there is none), and every name it reads. Raises
+    ExprError where it does not parse; the tree is never changed by evaluation."""
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as e:
@@ -155,7 +156,7 @@ def _parsed(source: str) -> tuple[ast.expr, tuple[str, ...], str | None, frozens
     try:
         _check_tree(tree.body, lookups)
     except ExprError as e:
-        return tree.body, tuple(lookups), str(e), read
+        return tree.body, tuple(lookups), (str(e), e.code, e.hint), read
     return tree.body, tuple(lookups), None, read
 
 
@@ -165,12 +166,17 @@ def _check_tree(root: ast.expr, lookups: list[str]) -> None:
     ones) in the order of the walk. Iterative: no recursion on deep trees."""
     keys: set[int] = set()  # quoted mapping keys: the only strings allowed
     functions: set[int] = set()  # the names of called functions (not looked up in env)
-    for node in ast.walk(root):
+    compared: dict[int, str | None] = {}  # a string compared: the name it is compared with
+    for node in ast.walk(root):  # (breadth first: a comparison before its operands)
         if isinstance(node, _PASSIVE):
             continue
         if isinstance(node, ast.Constant):
             if not (_number(node.value) or id(node) in keys):
-                raise ExprError(f"only numbers are allowed as literals, found {node.value!r}")
+                text = node.value if isinstance(node.value, str) else None
+                hint = None if text is None else _string_hint(text, compared[id(node)]) \
+                    if id(node) in compared else _KEY_HINT  # fmt: skip
+                raise ExprError(f"only numbers are allowed as literals, found {node.value!r}",
+                                hint=hint)  # fmt: skip
         elif isinstance(node, ast.Name):
             if id(node) not in functions:
                 lookups.append(node.id)
@@ -185,6 +191,12 @@ def _check_tree(root: ast.expr, lookups: list[str]) -> None:
                 raise ExprError(
                     f"`{_describe(node)}` is not allowed; the comparisons are < <= == != > >="
                 )
+            operands = [node.left, *node.comparators]
+            for k, x in enumerate(operands):
+                if isinstance(x, ast.Constant) and isinstance(x.value, str):
+                    near = [o.id for o in operands[max(k - 1, 0) : k + 2]
+                            if isinstance(o, ast.Name)]  # fmt: skip
+                    compared[id(x)] = near[0] if near else None
         elif isinstance(node, ast.BoolOp):
             pass
         elif isinstance(node, ast.Subscript):
@@ -406,6 +418,21 @@ def _check_power(base: Any, exp: Any) -> None:
         raise ExprError(f"exponent {exp} is too large")
     if abs(base) > 1 and exp > 0 and exp * math.log2(abs(base)) > MAX_INT_BITS:
         raise ExprError("result too large")
+
+
+#: the hint for a string in an expression (not a mapping key)
+_KEY_HINT = "a string is allowed only as a quoted mapping key: `table['a']`"
+
+
+def _string_hint(text: str, name: str | None) -> str:
+    """The hint for the string `text` compared with the param `name` (`mode == 'nearest'`):
+    a table param indexed by the value does what the comparison was for."""
+    text = text if re.fullmatch(r"[A-Za-z_][\w.-]*", text) else repr(text)  # as a YAML key
+    if name is None:
+        return ("strings are not compared: give a table param keyed by the value "
+                f"(`table: {{{text}: ..., ...}}`) and read `${{table[value]}}`")  # fmt: skip
+    return (f"strings are not compared: give a table param keyed by `{name}`'s values "
+            f"(`by_{name}: {{{text}: ..., ...}}`) and read `${{by_{name}[{name}]}}`")  # fmt: skip
 
 
 def _known(env: Mapping[str, Any]) -> str:

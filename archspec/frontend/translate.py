@@ -23,7 +23,7 @@ from archspec.core.errors import (
     did_you_mean,
     format_path,
 )
-from archspec.core.units import shape_str
+from archspec.core.units import count_precision, shape_str
 from archspec.frontend.loader import Document, plain_kind
 
 _EXPECTED = {
@@ -314,6 +314,10 @@ def translate(
             hint = _inputs_hint(value)
         if path[-1:] == ("outputs",) and isinstance(value, str) and re.fullmatch(r"[\w.]+", value):
             hint = f"write a list: `outputs: [{value}]`"  # (`inputs` takes one name alone)
+        if isinstance(value, str) and any(e["type"] != "value_error" for e in errs):
+            hint = expression_hint(value) or hint  # `$(planes)`: "expected an integer" alone
+        if (base + path)[:1] == ("expect",) and isinstance(value, str):
+            hint = _expect_hint(base + path, value, data, path) or hint
         found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
         if isinstance(found, HintedValueError) and found.hint:
             hint = found.hint
@@ -356,6 +360,28 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
     """A validator of `model`'s field `key` alone, made once (a spec may have many blocks)."""
     field = model.model_fields.get(key)
     return None if field is None else TypeAdapter(field.rebuild_annotation())
+
+
+def _expect_hint(where: KeyPath, value: str, data: Any, path: KeyPath) -> str | None:
+    """The hint for text in `expect`: a shape written with its batch dimension as `None`
+    (`output_shape: [None, 1000]`), and a rounded count where an exact one is compared
+    (`params: 11.7M`)."""
+    null = "an unknown size is `null`; YAML reads `None` as text"
+    if where[1:2] == ("output_shape",) and value.strip().lower() == "none" and where[-1] != 0:
+        return null
+    if where[1:2] == ("output_shape",) and value.strip().lower() == "none":
+        written = _value_at(data, path[:-1])
+        rest = written[1:] if isinstance(written, list) else []
+        dims = ", ".join("null" if d is None or str(d).strip().lower() == "none" else str(d)
+                         for d in rest)  # fmt: skip
+        key = where[-2] if len(where) > 3 else "output_shape"
+        return f"leave out the batch dimension: `{key}: [{dims}]` ({null})"
+    if where[1:] in (("params",), ("trainable_params",)) and count_precision(value):
+        return (f"`expect.{where[1]}` is compared exactly: write the whole count, as `check` "
+                f"prints it; a rounded figure such as `{value.strip()}` is for "
+                f"`budget.max_{where[1]}` (and `expect.macs`, compared at the precision "
+                "written)")  # fmt: skip
+    return None
 
 
 def _inputs_hint(value: list[Any]) -> str:
@@ -409,6 +435,24 @@ def _text_hint(text: str, kinds: set[str]) -> str | None:
         dims = ", ".join(re.findall(r"\d+", text))
         return f"write a list: `[{dims}]`"
     return None
+
+
+#: text that looks like an expression in another tool's syntax (`$(x)`, `{x}`, `{{x}}`, `$x`,
+#: `$ {x}`, `#{x}`): its inside
+_MISTYPED = re.compile(
+    r"\s*(?:\$\((?P<paren>[^(){}$]*(?:\([^(){}$]*\)[^(){}$]*)*)\)"
+    r"|\{\{(?P<double>[^{}$]+)\}\}|[$#]?\s*\{(?P<brace>[^{}$]+)\}|\$(?P<bare>[A-Za-z_]\w*))\s*"
+)
+
+
+def expression_hint(text: str) -> str | None:
+    """The hint for text that looks like a mistyped `${...}` (`$(planes)`, `{planes}`,
+    `$planes`): how an expression is written."""
+    found = _MISTYPED.fullmatch(text) if len(text) <= 200 else None
+    inside = next((g.strip() for g in found.groups() if g is not None), "") if found else ""
+    if not inside:
+        return None
+    return f'an expression is written "${{{inside}}}", as the whole value'
 
 
 def number_hint(text: str, quoted: bool) -> str | None:

@@ -374,7 +374,8 @@ class _Expansion:
                     raw = self.finish(pending, path, shaped, scope, kind, defaulted,
                                       (copy, common.repeat) if copy else None)  # fmt: skip
                 inner_env = use_env(self.doc, raw, kind, definition, self.params,
-                                    self.shapes.of(refs[0]), self.defaults, path)  # fmt: skip
+                                    self.shapes.of(refs[0]), self.defaults, path,
+                                    defaulted)  # fmt: skip
                 name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                        names=common.repeat_names)  # fmt: skip
                 inner = inner_scope(name, kind, refs, definition, scope, path)

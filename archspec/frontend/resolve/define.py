@@ -4,8 +4,9 @@ A defined block is used like a built-in one (with `name`, `inputs`, `repeat`) pl
 Each copy of a use opens a scope of its own: inner names are local, the inputs are `input` (or
 `input_1`, `input_2`, ...), and the layers are named `<instance name>_<inner name>_...`. A
 definition may use earlier ones; recursion is an error, and so are uses nested more than
-MAX_NESTING deep (the walk recurses per level). A param's default that does not read the
-input's shape is evaluated once per definition. The walk itself is in __init__.py.
+MAX_NESTING deep (the walk recurses per level). A param's default may read the params before
+it, as a spec's may; one that reads neither them nor the input's shape is evaluated once per
+definition. The walk itself is in __init__.py.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ class Use(Block):
 
 
 def check_names(doc: Document, model: SpecModel) -> None:
-    """A definition may not take a built-in block type's name, nor have a param `copy`."""
+    """A definition may not take a built-in block type's name, nor have a param `copy` or one
+    named as a common key (`repeat`: params.reserved)."""
     for name, definition in model.define.items():
-        found = reserved(doc, definition.params, ("define", name, "params"))
+        found = reserved(doc, definition.params, ("define", name, "params"), use=True)
         if found:
             raise SpecError(found)
         if name in REGISTRY or name == "spec":  # `spec`: include.py
@@ -152,14 +154,18 @@ def check_use(
 
 def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
             params: dict[str, Any], shape_of: ShapeOf, defaults: dict[tuple[str, str], Any],
-            at: KeyPath) -> dict[str, Any]:  # fmt: skip
+            at: KeyPath, defaulted: set[str] | frozenset[str] = frozenset()
+            ) -> dict[str, Any]:  # fmt: skip
     """The names `${...}` sees inside one use of `kind`: the spec's params, then the block's
     (given at the use, or their defaults in `define`), and `in_shape` / `in_channels`: the
-    shape `shape_of` gives, of the instance's first input (shapes.py). `at`: the use.
+    shape `shape_of` gives, of the instance's first input (shapes.py). `at`: the use;
+    `defaulted`: its params that came from `defaults`.
 
-    A default reads only the spec's params and the input's shape: one that does not read the
-    shape is evaluated once per definition, at its first use, and kept in `defaults` (by
-    definition and param); one that does is evaluated at every use."""
+    The params are taken in order, as the spec's are: a default reads the spec's params, the
+    input's shape, and the block's params before it (as given at this use, or defaulted), which
+    hide the spec's of the same name. One that reads neither the shape nor an earlier param is
+    evaluated once per definition, at its first use, and kept in `defaults` (by definition and
+    param); any other at every use."""
     env = dict(params)
     read: list[bool] = []
 
@@ -168,22 +174,44 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
         return shape_of()
 
     shaped = {**params, SHAPE: shape}
+    earlier: dict[str, Origin] = {}  # the block's params so far, and where each got its value
     for p, default in definition.params.items():
         where: KeyPath = ("define", kind, "params", p)
         if p in raw:
             env[p] = substitute(doc, raw[p], where, shaped, None)
+            check_value(doc, env[p], (*at, p))
         elif (kind, p) in defaults:
             env[p] = defaults[kind, p]
-            continue
         else:
             read.clear()
-            with written_as(doc, {}):  # it reads the spec's params, not an enclosing use's
-                env[p] = substitute(doc, default, where, shaped, None)
-            if not read:
+            mine = {k: env[k] for k in earlier}
+            with written_as(doc, earlier):  # notes on the earlier params it reads
+                try:
+                    env[p] = substitute(doc, default, where, {**shaped, **mine}, None)
+                except SpecError as e:
+                    raise _not_yet(e, default, list(definition.params), p, kind) from None
+            if not read and not expr.holds(default, set(mine)):
                 defaults[kind, p] = env[p]
-        check_value(doc, env[p], (*at, p) if p in raw else where)
+            check_value(doc, env[p], where)
+        earlier[p] = Origin(env[p], ("defaults", kind, p) if p in defaulted
+                            else (*at, p) if p in raw else where)  # fmt: skip
     env[SHAPE] = shape_of
     return env
+
+
+def _not_yet(e: SpecError, default: Any, order: list[str], p: str, kind: str) -> SpecError:
+    """`e`, an error in the default of `kind`'s param `p`, with the hint for a name that is
+    `p` itself or a later param of `kind` (undefined: a default reads only the params before
+    it)."""
+    d = e.diagnostics[0]
+    later = order[order.index(p) :]
+    found = [n for n in later if f"`{n}` is not defined" in d.message]
+    if d.code != "E502" or not found:
+        return e
+    name = found[0]
+    what = "the param itself" if name == p else f"a later param of `{kind}`"
+    hint = f"`{name}` is {what}: a default reads only the params before it, and the spec's"
+    return SpecError([dataclasses.replace(d, hint=hint), *e.diagnostics[1:]])
 
 
 def origins(doc: Document, raw: dict[str, Any], source: Any, defaulted: set[str], at: KeyPath,

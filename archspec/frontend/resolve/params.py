@@ -8,7 +8,8 @@ substitution runs again, per use, with the block's params added (see define.py).
 also sees `copy`, the 0-based index of the copy of a repeated block (0 for a block without
 `repeat`). Blocks are substituted here for copy 0; the walk substitutes the other copies of a
 block with expressions again from its source (`substitute_block`), after the limit on the number
-of blocks is checked. `copy` is reserved: no param may take the name.
+of blocks is checked. `copy` is reserved: no param may take the name. Nor may a definition's
+param take the name of a common key: the use's own key of that name would set it too.
 
 `in_shape` and `in_channels` (shapes.py): the `${...}` that read them are left as they are in
 blocks and `defaults` (`defer`) until the walk knows the block's input; elsewhere (`params`,
@@ -163,7 +164,7 @@ def apply_params(doc: Document, sets: Sequence[str],
         defined = data.get("define")
         for name, d in (defined if isinstance(defined, dict) else {}).items():
             if isinstance(d, dict) and isinstance(d.get("params"), dict):
-                found += reserved(doc, d["params"], ("define", name, "params"))
+                found += reserved(doc, d["params"], ("define", name, "params"), use=True)
         if found:
             raise SpecError(found)
         given = parse_sets(sets, raw_params, doc.file, elsewhere)
@@ -244,18 +245,36 @@ def _set_error(d: Diagnostic, item: str, file: str) -> UsageError:
         f"params.{name}: "), file=file, hint=d.hint))  # fmt: skip
 
 
-def reserved(doc: Document, params: dict[str, Any], path: KeyPath) -> list[Diagnostic]:
+def reserved(doc: Document, params: dict[str, Any], path: KeyPath,
+             use: bool = False) -> list[Diagnostic]:  # fmt: skip
     """E501 for each param (of the spec, or of a definition at `path`) named `copy`,
-    `in_shape` or `in_channels`."""
+    `in_shape` or `in_channels`; with `use` (a definition's), also for each named as a common
+    key (`type`, `name`, `inputs`, `repeat`, `repeat_names`): the use's own key of that name
+    would give it its value (`{type: blk, repeat: 3}` repeated the instance and set the param)."""
     found = []
-    for name in sorted({COPY, *NAMES} & set(params)):
-        what = ("index of the copy of a repeated block" if name == COPY else
-                "shape of the block's input" if name == IN_SHAPE else
-                "channel count of the block's input")  # fmt: skip
-        found.append(doc.diag("E501", f"{format_path((*path, name))}: `{name}` is reserved: in a "
-                              f"block's expressions it is the {what}", (*path, name),
-                              hint="rename the param", key=True))  # fmt: skip
+    common = FIXED if use else frozenset()
+    for name in sorted({COPY, *NAMES} & set(params)) + [k for k in params if k in common]:
+        if name in common:
+            why = (f"at a use, `{name}` is the use's own key ({_COMMON_ROLE.get(name, name)}), "
+                   "so it cannot also give the param its value")  # fmt: skip
+        else:
+            what = ("index of the copy of a repeated block" if name == COPY else
+                    "shape of the block's input" if name == IN_SHAPE else
+                    "channel count of the block's input")  # fmt: skip
+            why = f"in a block's expressions it is the {what}"
+        found.append(doc.diag("E501", f"{format_path((*path, name))}: `{name}` is reserved: "
+                              + why, (*path, name), hint="rename the param", key=True))  # fmt: skip
     return found
+
+
+#: what each common key does at a use of a block (`reserved`)
+_COMMON_ROLE = {
+    "type": "the block type used",
+    "name": "the instance's name",
+    "inputs": "what the instance reads",
+    "repeat": "how many times the instance is applied",
+    "repeat_names": "how its copies are named",
+}
 
 
 def has_expr(block: Any) -> bool:
