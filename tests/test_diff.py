@@ -409,3 +409,89 @@ def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
     d = diff(api.analyze(api.load(text=head.format(set=""))),
              api.analyze(api.load(text=head.format(set=", set: {depth: 50}"))))  # fmt: skip
     assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
+
+
+# ---------------------------------------------------------------- budget and expect
+
+
+def _checked(tmp_path: Path, name: str, budget: str = "", expect: str = "") -> Path:
+    """A conv 3x3, 3 -> 8 channels on 8x8: 3*3*3*8 + 8 = 224 params, 8*8*(3*3*3)*8 = 13,824
+    MACs."""
+    text = _spec("{type: conv, name: c, filters: 8, kernel: 3}")
+    text += f"budget: {{{budget}}}\n" if budget else ""
+    text += f"expect: {{{expect}}}\n" if expect else ""
+    return write(tmp_path, text, name)
+
+
+def _compared(old: Path, new: Path, format: str = "text") -> api.Compared:
+    return api.compare(old, new, format)
+
+
+def test_budget_and_expect_changes_are_shown(tmp_path: Path):
+    """A CI review: raising budget.max_params 12M -> 50M, adding max_macs or changing
+    expect.params read as "no change"."""
+    old = _checked(tmp_path, "old.yaml", "max_params: 12M", "params: 224")
+    new = _checked(tmp_path, "new.yaml", "max_params: 50M, max_macs: 1G", "params: 224")
+    r = _compared(old, new)
+    assert r.exit_code == 0 and not r.failures
+    lines = r.text.splitlines()
+    assert lines[:4] == ["m", "", "~  budget.max_params: 12M -> 50M",
+                         "+  budget.max_macs: (none) -> 1G"]  # fmt: skip
+    assert "no change" not in r.text
+    md = _compared(old, new, "markdown").text
+    assert "no architectural change" not in md
+    assert "- ~ `budget.max_params: 12M → 50M`" in md
+    assert "- + `budget.max_macs: (none) → 1G`" in md
+    data = json.loads(_compared(old, new, "json").text)
+    assert data["changed"] is True
+    assert data["checks"] == [
+        {"status": "changed", "key": "budget.max_params", "old": "12M", "new": "50M",
+         "note": "budget.max_params: 12M -> 50M"},
+        {"status": "added", "key": "budget.max_macs", "old": None, "new": "1G",
+         "note": "budget.max_macs: (none) -> 1G"},
+        {"status": "unchanged", "key": "expect.params", "old": 224, "new": 224,
+         "note": "expect.params: 224 -> 224"},
+    ]  # fmt: skip
+    assert data["new"]["checks_ok"] is True and data["new"]["failures"] == []
+    # removed, and an expect figure changed (224 -> 225 is wrong: NEW fails, below)
+    gone = _checked(tmp_path, "gone.yaml", "", "params: 224, macs: 13824")
+    text = _compared(old, gone).text
+    assert "-  budget.max_params: 12M -> (none)" in text
+    assert "+  expect.macs: (none) -> 13824" in text
+    # a limit written another way is the same limit
+    same = _checked(tmp_path, "same.yaml", "max_params: 12000000", "params: 224")
+    assert _compared(old, same).text.startswith("m: no change (224 params, 13.82K MACs")
+
+
+def test_a_spec_failing_its_budget_or_expect_is_said_and_new_exits_1(tmp_path: Path):
+    """A CI review: a NEW that fails its own budget passed `diff` silently (exit 0) while
+    `check` exits 1 on it."""
+    ok = _checked(tmp_path, "ok.yaml", "max_params: 1K", "params: 224")
+    over = _checked(tmp_path, "over.yaml", "max_params: 200", "params: 224")
+    r = _compared(ok, over)
+    assert r.exit_code == 1 and [d.code for d in r.failures] == ["E601"]
+    message = "budget.max_params: params 224 exceed the budget of 200 by 24 (12.0%)"
+    assert r.failures[0].message == message
+    lines = r.text.splitlines()
+    assert lines[2:4] == ["NEW fails its own budget or expect (exit 1):",
+                          f"  error[E601]: {message}"]  # fmt: skip
+    md = _compared(ok, over, "markdown").text
+    assert "**NEW fails its own budget or expect** (exit 1):" in md
+    assert f"- `E601` {message}" in md
+    data = json.loads(_compared(ok, over, "json").text)
+    assert data["new"]["checks_ok"] is False and data["old"]["checks_ok"] is True
+    assert [f["code"] for f in data["new"]["failures"]] == ["E601"]
+    # OLD failing is shown, and does not change the exit code
+    r = _compared(over, ok)
+    assert r.exit_code == 0 and "OLD fails its own budget or expect:" in r.text
+    # the same failing spec on both sides: no change, and the failure still said
+    wrong = _checked(tmp_path, "wrong.yaml", "", "params: 225")
+    r = _compared(wrong, wrong)
+    assert r.exit_code == 1 and r.text.startswith("m: no change")
+    assert "error[E602]: expect.params: expected 225 params, the model has 224" in r.text
+    # the command line: the diff on stdout, the failure on stderr as `check` shows it, exit 1
+    cli = run_cli("diff", str(ok), str(over), "-f", "json")
+    assert cli.returncode == 1 and json.loads(cli.stdout)["new"]["checks_ok"] is False
+    assert "error[E601]: budget.max_params" in cli.stderr
+    assert run_cli("check", str(over)).returncode == 1  # as check
+    assert run_cli("diff", str(over), str(ok)).returncode == 0

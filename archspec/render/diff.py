@@ -3,18 +3,23 @@
 Blocks are matched by name (without the model's name in front, where every block has it), then
 the rest by position; each pair is compared on type, key parameters, inputs, layers, output
 shape, parameters and MACs. `spec` blocks (included specs), whose blocks are compared one by one
-with the rest, are compared on their own keys too (`path: resnet50 -> resnet101`), by name.
+with the rest, are compared on their own keys too (`path: resnet50 -> resnet101`), by name, and
+so are the `budget` and `expect` keys, with what `check` finds of them on each side (E601-E603).
 Rendered as text, JSON, or Markdown fit for a pull-request comment. No TensorFlow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from archspec.core.units import Shape, human, macs_str, shape_str
+from archspec.core.errors import Diagnostic
+from archspec.core.units import Shape, human, macs_str, parse_count, shape_str
 from archspec.ir.graph import BlockInfo, Graph
 from archspec.render.spec import flow
+
+if TYPE_CHECKING:
+    from archspec.frontend.resolve import Resolved
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
@@ -82,6 +87,65 @@ class SpecChange:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """One side's `budget` and `expect` keys as written (`budget.max_params` -> `12M`), and what
+    `check` finds of them (E601-E603, frontend/expect.py's `evaluate`)."""
+
+    keys: dict[str, Any] = field(default_factory=dict)
+    failures: tuple[Diagnostic, ...] = ()
+
+    @classmethod
+    def of(cls, spec: Resolved, graph: Graph) -> Checks:
+        from archspec.frontend.expect import evaluate
+
+        keys = {
+            f"{part}.{k}": v
+            for part in ("budget", "expect")
+            if (written := getattr(spec.model, part)) is not None
+            for k, v in written.model_dump(exclude_none=True).items()
+        }
+        failed = evaluate(graph, spec.doc, spec.model, spec.outputs)
+        return cls(keys, tuple(d for d in failed if d.severity == "error"))
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    """A `budget` or `expect` key before and after (None where a side has not it)."""
+
+    key: str
+    old: Any
+    new: Any
+
+    @property
+    def status(self) -> Status:
+        if self.old is None or self.new is None:
+            return "added" if self.old is None else "removed"
+        same = (
+            parse_count(self.old) == parse_count(self.new)  # a limit: `12M` is 12000000
+            if self.key.startswith("budget.")
+            else self.old == self.new  # `expect.macs: 4G` and `4.0G` match at two precisions
+        )
+        return "unchanged" if same else "changed"
+
+    @property
+    def note(self) -> str:
+        def f(v: Any) -> str:
+            return "(none)" if v is None else flow(v)
+
+        return f"{self.key}: {f(self.old)} -> {f(self.new)}"
+
+
+def _check_changes(old: Checks, new: Checks) -> list[CheckChange]:
+    """Every key of either side, in the schema's order (`budget` first)."""
+    from archspec.frontend.schema import Budget, Expect
+
+    order = [f"{part}.{k}" for part, m in (("budget", Budget), ("expect", Expect))
+             for k in m.model_fields]  # fmt: skip
+    keys = sorted({*old.keys, *new.keys}, key=order.index)
+    return [CheckChange(k, old.keys.get(k), new.keys.get(k)) for k in keys]
+
+
+@dataclass(frozen=True)
 class Totals:
     """A model's totals, as Keras counts them."""
 
@@ -112,19 +176,31 @@ class Diff:
     counts: dict[str, int] = field(default_factory=dict)
     #: the `spec` blocks of either side, by name
     specs: list[SpecChange] = field(default_factory=list)
+    #: each side's `budget` and `expect`, and what `check` finds of them
+    old_checks: Checks = field(default_factory=Checks)
+    new_checks: Checks = field(default_factory=Checks)
+
+    @property
+    def checks(self) -> list[CheckChange]:
+        """The `budget` and `expect` keys of either side, unchanged ones included."""
+        return _check_changes(self.old_checks, self.new_checks)
 
     @property
     def changed(self) -> bool:
-        """Whether anything differs (blocks, `spec` blocks' keys or totals)."""
+        """Whether anything differs (blocks, `spec` blocks' keys, `budget` and `expect` keys, or
+        totals)."""
         return (
             self.old != self.new
             or any(b.status != "unchanged" for b in self.blocks)
             or any(s.status != "unchanged" for s in self.specs)
+            or any(c.status != "unchanged" for c in self.checks)
         )
 
 
-def diff(old: Graph, new: Graph) -> Diff:
-    """Compare two analysed specs."""
+def diff(old: Graph, new: Graph, old_checks: Checks | None = None,
+         new_checks: Checks | None = None) -> Diff:  # fmt: skip
+    """Compare two analysed specs; `*_checks`: their `budget` and `expect` (Checks.of), where
+    known."""
     old_facts = _facts(old)
     new_facts = _facts(new)
     old_prefix, new_prefix = _prefix(old, old_facts), _prefix(new, new_facts)
@@ -154,7 +230,8 @@ def diff(old: Graph, new: Graph) -> Diff:
     counts = {s: sum(r.status == s for r in rows)
               for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
     specs = _spec_changes(old.includes, new.includes)
-    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs)
+    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs,
+                old_checks or Checks(), new_checks or Checks())  # fmt: skip
 
 
 def _spec_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
@@ -390,10 +467,11 @@ def format_text(d: Diff) -> str:
     head = f"{d.old_name} -> {d.new_name}" if d.old_name != d.new_name else d.new_name
     if not d.changed:
         t = d.new
-        return (
+        line = (
             f"{head}: no change ({t.params:,} params, {macs_str(t.macs)} MACs, "
             f"output {_shapes(t.outputs)})"
         )
+        return "\n".join([line, *_failure_lines(d)])
     rows = [("", "block", "type", "output shape", "params", "MACs")]
     notes: dict[int, tuple[str, ...]] = {}
     for r in d.blocks:
@@ -405,7 +483,10 @@ def format_text(d: Diff) -> str:
     # (or only those keys) differ
     specs = [f"{_MARK[s.status]}  {s.name} (spec): {'; '.join(s.notes)}"
              for s in d.specs if s.status != "unchanged"]  # fmt: skip
-    lines = [head, "", *specs] if specs else [head]
+    specs += [f"{_MARK[c.status]}  {c.note}" for c in d.checks if c.status != "unchanged"]
+    failures = _failure_lines(d)
+    lines = [head, *(["", *failures] if failures else [])]
+    lines += ["", *specs] if specs else []
     if len(rows) > 1:
         lines.append("")
     for k, row in enumerate(rows if len(rows) > 1 else []):
@@ -418,6 +499,22 @@ def format_text(d: Diff) -> str:
     return "\n".join(lines)
 
 
+def _failure_lines(d: Diff, md: bool = False) -> list[str]:
+    """What `check` finds of each side's `budget` and `expect` (E601-E603): NEW's make the exit
+    code 1, OLD's are shown only."""
+    lines = []
+    for side, checks, effect in (("OLD", d.old_checks, ""), ("NEW", d.new_checks, " (exit 1)")):
+        if not checks.failures:
+            continue
+        if md:
+            lines += ["", f"**{side} fails its own budget or expect**{effect}:"]
+            lines += [f"- `{x.code}` {_md(x.message)}" for x in checks.failures]
+        else:
+            lines.append(f"{side} fails its own budget or expect{effect}:")
+            lines += [f"  error[{x.code}]: {x.message}" for x in checks.failures]
+    return lines
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("->", "→")
 
@@ -427,19 +524,23 @@ def format_markdown(d: Diff) -> str:
     a, b = d.old, d.new
     title = f"`{d.old_name}` → `{d.new_name}`" if d.old_name != d.new_name else f"`{d.new_name}`"
     if not d.changed:
-        return (
+        line = (
             f"**archspec diff** {title}: no architectural change "
             f"({b.params:,} params, {macs_str(b.macs)} MACs)."
         )
+        return "\n".join([line, *_failure_lines(d, md=True)])
     lines = [
         f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
         f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
+        *_failure_lines(d, md=True),
     ]
     specs = [s for s in d.specs if s.status != "unchanged"]
-    if specs:  # a `spec` block's own keys
+    checks = [c for c in d.checks if c.status != "unchanged"]
+    if specs or checks:  # a `spec` block's own keys; `budget` and `expect`
         lines.append("")
         lines += [f"- {_MARK[s.status]} `{s.name}` (spec): "
                   + "; ".join(_md(f"`{n}`") for n in s.notes) for s in specs]  # fmt: skip
+        lines += [f"- {_MARK[c.status]} {_md(f'`{c.note}`')}" for c in checks]
     if any(r.status != "unchanged" for r in d.blocks):
         lines += [
             "",
@@ -478,9 +579,14 @@ def to_json(d: Diff) -> dict[str, Any]:
             "input_shapes": [list(s) for s in t.inputs],
         }  # fmt: skip
 
+    def checked(c: Checks) -> dict[str, Any]:
+        from archspec.render.report import diagnostic_dict
+
+        return {"checks_ok": not c.failures, "failures": [diagnostic_dict(x) for x in c.failures]}
+
     return {
-        "old": {"name": d.old_name, **totals(d.old)},
-        "new": {"name": d.new_name, **totals(d.new)},
+        "old": {"name": d.old_name, **totals(d.old), **checked(d.old_checks)},
+        "new": {"name": d.new_name, **totals(d.new), **checked(d.new_checks)},
         "changed": d.changed,
         "delta": {
             "params": d.new.params - d.old.params,
@@ -490,6 +596,11 @@ def to_json(d: Diff) -> dict[str, Any]:
         },
         "counts": d.counts,
         "specs": [{"status": s.status, "name": s.name, "notes": list(s.notes)} for s in d.specs],
+        # `budget` and `expect` keys, as written (null where a side has not the key)
+        "checks": [
+            {"status": c.status, "key": c.key, "old": c.old, "new": c.new, "note": c.note}
+            for c in d.checks
+        ],
         "blocks": [
             {
                 "status": r.status,
