@@ -287,9 +287,10 @@ def test_the_markdown_summary_writes_no_change_and_an_unknown_figure_alike():
     a = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="c")))
     renamed = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="d")))
     free = api.analyze(api.load(text=text.format(shape="[null, null, 3]", name="c")))
-    assert "params **0**, MACs **0**;" in format_markdown(diff(a, renamed))
+    # a CI review: `params **0**` read as "the model has 0 params"
+    assert "params **unchanged**, MACs **unchanged**;" in format_markdown(diff(a, renamed))
     # MACs by hand: 32 x 32 positions x (3 x 3 x 3) x 8 filters = 221,184
-    assert "params **0**, MACs **221.18K -> ?**;" in format_markdown(diff(a, free))
+    assert "params **unchanged**, MACs **221.18K -> ?**;" in format_markdown(diff(a, free))
     assert "MACs **? -> 221.18K**;" in format_markdown(diff(free, a))
 
 
@@ -582,3 +583,32 @@ def test_a_large_gap_of_repeated_blocks_is_aligned_fast():
     assert time.perf_counter() - start < 10
     # a small gap is aligned in full: the one block not repeated is found
     assert _align(old[:50], [("dense", "", ""), *old[:50]], (True, True))[:2] == [(0, 1), (1, 2)]
+
+
+def test_markdown_fits_a_pull_request_comment(tmp_path: Path):
+    """A CI review: a 4,000-block diff made 910 KB of Markdown (GitHub takes 65,536 characters
+    in a comment), with the totals last."""
+    blocks = [f"{{type: conv, name: c{k}, filters: {{f}}, kernel: 1}}" for k in range(2000)]
+    text = "name: m\ninput: [8, 8, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+    d = diff(api.analyze(api.load(text=text.replace("{f}", "4"))),
+             api.analyze(api.load(text=text.replace("{f}", "5"))))  # fmt: skip
+    assert d.counts["changed"] == 2000
+    md = format_markdown(d)
+    assert len(md) < 60_000
+    lines = md.splitlines()
+    rows = [ln for ln in lines if ln.startswith("| ~ |")]
+    assert 0 < len(rows) <= 200
+    assert lines[-1] == (f"... and {2000 - len(rows)} more rows (`archspec diff -f json` lists "
+                         "every block).")  # fmt: skip
+    # the totals before the rows: conv 1x1, 3 -> 4 then 4 -> 4 (1999 of them), bias each:
+    # 16 + 1999 * 20 = 39,996 params; with 5 filters: 20 + 1999 * 30 = 59,990
+    totals = lines.index("| total | before → after |")
+    assert totals < lines.index(rows[0])
+    assert "| params | 39,996 → 59,990 (+19,994, +49.99%) |" in lines
+    # a row's notes are bounded too: 30 layers added to one block show 10 and a count
+    many = (
+        "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: vgg, name: v, n_filters: 4, n_conv: %d}\n"
+    )
+    d = diff(api.analyze(api.load(text=many % 1)), api.analyze(api.load(text=many % 31)))
+    (row,) = [ln for ln in format_markdown(d).splitlines() if ln.startswith("| ~ |")]
+    assert row.count("<br>") == 10 and row.endswith("... and 21 more |")

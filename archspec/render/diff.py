@@ -11,6 +11,7 @@ pull-request comment. No TensorFlow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
@@ -571,8 +572,29 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("->", "→")
 
 
+#: a pull-request comment's bound: GitHub takes 65,536 characters; rows past it are counted
+MD_CHARS = 60_000
+#: the most block rows, notes in a row, and characters in a note a comment shows
+MD_ROWS, MD_NOTES, MD_NOTE_CHARS = 200, 10, 300
+
+
+def _summary_delta(a: int | None, b: int | None, fmt: str = "count") -> str:
+    """A total's delta for the summary line: `unchanged` where it is the same (a bare `0` read
+    as "the model has 0 params"), else `_delta`'s `+1,000, +0.50%`."""
+    return "unchanged" if a == b and a is not None else _delta(a, b, fmt)
+
+
+def _clipped(notes: Sequence[str], most: int = MD_NOTES) -> list[str]:
+    from archspec.render.text import clip
+
+    shown = [clip(n, MD_NOTE_CHARS) for n in notes[:most]]
+    return shown + ([f"... and {len(notes) - most} more"] if len(notes) > most else [])
+
+
 def format_markdown(d: Diff) -> str:
-    """Markdown for a pull-request comment: a summary line, a table of changed blocks, totals."""
+    """Markdown for a pull-request comment: a summary line, the `spec` blocks', `budget` and
+    `expect` keys that changed, the totals, then a table of changed blocks: the first MD_ROWS
+    that fit in MD_CHARS characters, and how many more."""
     a, b = d.old, d.new
     title = f"`{d.old_name}` → `{d.new_name}`" if d.old_name != d.new_name else f"`{d.new_name}`"
     if not d.changed:
@@ -582,32 +604,41 @@ def format_markdown(d: Diff) -> str:
         )
         return "\n".join([line, *_failure_lines(d, md=True)])
     lines = [
-        f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
-        f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
+        f"**archspec diff** {title}: params **{_summary_delta(a.params, b.params)}**, "
+        f"MACs **{_summary_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
         *_failure_lines(d, md=True),
     ]
-    specs = [s for s in d.specs if s.status != "unchanged"]
-    checks = [c for c in d.checks if c.status != "unchanged"]
-    if specs or checks:  # a `spec` block's own keys; `budget` and `expect`
-        lines.append("")
-        lines += [f"- {_MARK[s.status]} `{s.name}` (spec): "
-                  + "; ".join(_md(f"`{n}`") for n in s.notes) for s in specs]  # fmt: skip
-        lines += [f"- {_MARK[c.status]} {_md(f'`{c.note}`')}" for c in checks]
-    if any(r.status != "unchanged" for r in d.blocks):
-        lines += [
-            "",
-            "| | block | type | output shape | params | MACs | what changed |",
-            "|---|---|---|---|---|---|---|",
-        ]
-    for r in d.blocks:
-        if r.status == "unchanged":
-            continue
-        name, type_, shape, params, macs = _row_cells(r)
-        what = "<br>".join(_md(f"`{n}`" if n[:1] in "+-~" else n) for n in r.notes)
-        cells = [_MARK[r.status], f"`{name}`", type_, shape, params, macs]
-        lines.append("| " + " | ".join([*(_md(c) for c in cells), what]) + " |")
+    keys = [f"{_MARK[s.status]} `{s.name}` (spec): " + "; ".join(_md(f"`{n}`") for n in
+            _clipped(s.notes)) for s in d.specs if s.status != "unchanged"]  # fmt: skip
+    keys += [f"{_MARK[c.status]} {_md(f'`{n}`')}" for c in d.checks if c.status != "unchanged"
+             for n in _clipped([c.note])]  # fmt: skip
+    if keys:  # a `spec` block's own keys; `budget` and `expect`
+        lines += ["", *(f"- {k}" for k in _clipped(keys, MD_ROWS))]
     lines += ["", "| total | before → after |", "|---|---|"]
     lines += [f"| {k} | {_md(v)} |" for k, v in _total_lines(d)]
+    changed = [r for r in d.blocks if r.status != "unchanged"]
+    if not changed:
+        return "\n".join(lines)
+    lines += [
+        "",
+        "| | block | type | output shape | params | MACs | what changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    room = MD_CHARS - sum(len(ln) + 1 for ln in lines) - 200  # the last line's
+    shown = 0
+    for r in changed[:MD_ROWS]:
+        name, type_, shape, params, macs = _row_cells(r)
+        what = "<br>".join(_md(f"`{n}`" if n[:1] in "+-~" else n) for n in _clipped(r.notes))
+        cells = [_MARK[r.status], f"`{name}`", type_, shape, params, macs]
+        row = "| " + " | ".join([*(_md(c) for c in cells), what]) + " |"
+        room -= len(row) + 1
+        if room < 0:
+            break
+        lines.append(row)
+        shown += 1
+    if shown < len(changed):
+        lines += ["", f"... and {len(changed) - shown} more rows (`archspec diff -f json` lists "
+                  "every block)."]  # fmt: skip
     return "\n".join(lines)
 
 
