@@ -612,3 +612,33 @@ def test_markdown_fits_a_pull_request_comment(tmp_path: Path):
     d = diff(api.analyze(api.load(text=many % 1)), api.analyze(api.load(text=many % 31)))
     (row,) = [ln for ln in format_markdown(d).splitlines() if ln.startswith("| ~ |")]
     assert row.count("<br>") == 10 and row.endswith("... and 21 more |")
+
+
+def test_an_invalid_spec_is_a_document_of_errors_in_json_and_markdown(tmp_path: Path):
+    """A CI review: `diff -f json` with an invalid spec printed nothing on stdout (exit 1); a bot
+    wants a JSON document of the errors."""
+    broken = write(tmp_path, _spec("{type: conv, filters: 8}"), "broken.yaml")
+    r = run_cli("diff", str(VGG16), str(broken), "-f", "json")
+    assert r.returncode == 1 and "needs `kernel`" in r.stderr  # stderr as before
+    out = json.loads(r.stdout)
+    assert out["version"] == 1
+    (error,) = out["errors"]
+    assert (
+        error["code"] == "E203" and error["message"] == "blocks[0]: a `conv` block needs `kernel`"
+    )
+    assert (error["file"], error["line"]) == (str(broken), 4)
+    assert error["notes"][0]["message"] == f"in NEW ({broken})"
+    md = run_cli("diff", str(VGG16), str(broken), "-f", "markdown")
+    assert md.returncode == 1
+    assert md.stdout.splitlines() == [
+        "**archspec diff**: not compared; the specs have errors:",
+        "",
+        f"- `E203` `{broken}:4:5` blocks[0]: a `conv` block needs `kernel`; in NEW ({broken})",
+    ]
+    missing = run_cli("diff", str(VGG16), str(tmp_path / "nowhere.yaml"), "-f", "json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["code"] == "E001"
+    text = run_cli("diff", str(VGG16), str(broken))  # text: stderr only, as before
+    assert text.returncode == 1 and text.stdout == ""
+    # a diff's JSON has the version too, and no errors
+    out = json.loads(run_cli("diff", str(VGG16), str(VGG19), "-f", "json").stdout)
+    assert out["version"] == 1 and out["errors"] == []

@@ -233,10 +233,17 @@ def diff(
 
     Exit 1 where NEW fails its own budget or expect (as check), the diff printed all the same."""
     from archspec import app as api
+    from archspec.core.errors import ArchspecError
     from archspec.render import console
+    from archspec.render.diff import error_document
 
-    result = api.compare(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
-                         new_sets=new_set or ())  # fmt: skip
+    try:
+        result = api.compare(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
+                             new_sets=new_set or ())  # fmt: skip
+    except ArchspecError as e:  # a bot reading stdout gets a document of the errors
+        if fmt.lower() != "text":
+            sys.stdout.write(error_document(e.diagnostics, fmt.lower()) + "\n")
+        raise
     sys.stdout.write(result.text + "\n")
     if result.failures:  # on stderr too, as `check` shows them: they set the exit code
         sys.stdout.flush()

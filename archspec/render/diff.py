@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
+#: the JSON's `version`: fields are only ever added
+JSON_VERSION = 1
 _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": " "}
 
 
@@ -668,6 +670,8 @@ def to_json(d: Diff) -> dict[str, Any]:
         return {"checks_ok": not c.failures, "failures": [diagnostic_dict(x) for x in c.failures]}
 
     return {
+        "version": JSON_VERSION,
+        "errors": [],
         "old": {"name": d.old_name, **totals(d.old), **checked(d.old_checks)},
         "new": {"name": d.new_name, **totals(d.new), **checked(d.new_checks)},
         "changed": d.changed,
@@ -695,3 +699,25 @@ def to_json(d: Diff) -> dict[str, Any]:
             for r in d.blocks
         ],
     }
+
+
+def error_document(errors: Sequence[Diagnostic], format: str) -> str:
+    """What `diff -f json` or `-f markdown` prints where a spec is invalid or an option wrong (no
+    comparison): JSON `{"version", "errors"}`, the errors as `check`'s JSON writes them (each
+    with a note naming its side), or a Markdown list of them."""
+    import json
+
+    from archspec.render.report import diagnostic_dict
+
+    if format == "json":
+        return json.dumps({"version": JSON_VERSION, "errors": [diagnostic_dict(e) for e in errors]},
+                          indent=2)  # fmt: skip
+    lines = ["**archspec diff**: not compared; the specs have errors:", ""]
+    for e in errors[:MD_ROWS]:
+        where = ":".join(str(x) for x in (e.file, e.line, e.col) if x is not None)
+        sides = [r.message for r in e.related if r.message.startswith(("in OLD", "in NEW"))]
+        text = "; ".join([" ".join(filter(None, [where and f"`{where}`", e.message])), *sides])
+        lines.append(f"- `{e.code}` {_md(_clipped([text])[0])}")
+    if len(errors) > MD_ROWS:
+        lines.append(f"- ... and {len(errors) - MD_ROWS} more")
+    return "\n".join(lines)
