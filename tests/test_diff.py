@@ -287,9 +287,10 @@ def test_the_markdown_summary_writes_no_change_and_an_unknown_figure_alike():
     a = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="c")))
     renamed = api.analyze(api.load(text=text.format(shape="[32, 32, 3]", name="d")))
     free = api.analyze(api.load(text=text.format(shape="[null, null, 3]", name="c")))
-    assert "params **0**, MACs **0**;" in format_markdown(diff(a, renamed))
+    # a CI review: `params **0**` read as "the model has 0 params"
+    assert "params **unchanged**, MACs **unchanged**;" in format_markdown(diff(a, renamed))
     # MACs by hand: 32 x 32 positions x (3 x 3 x 3) x 8 filters = 221,184
-    assert "params **0**, MACs **221.18K -> ?**;" in format_markdown(diff(a, free))
+    assert "params **unchanged**, MACs **221.18K -> ?**;" in format_markdown(diff(a, free))
     assert "MACs **? -> 221.18K**;" in format_markdown(diff(free, a))
 
 
@@ -409,3 +410,235 @@ def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
     d = diff(api.analyze(api.load(text=head.format(set=""))),
              api.analyze(api.load(text=head.format(set=", set: {depth: 50}"))))  # fmt: skip
     assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
+
+
+# ---------------------------------------------------------------- budget and expect
+
+
+def _checked(tmp_path: Path, name: str, budget: str = "", expect: str = "") -> Path:
+    """A conv 3x3, 3 -> 8 channels on 8x8: 3*3*3*8 + 8 = 224 params, 8*8*(3*3*3)*8 = 13,824
+    MACs."""
+    text = _spec("{type: conv, name: c, filters: 8, kernel: 3}")
+    text += f"budget: {{{budget}}}\n" if budget else ""
+    text += f"expect: {{{expect}}}\n" if expect else ""
+    return write(tmp_path, text, name)
+
+
+def _compared(old: Path, new: Path, format: str = "text") -> api.Compared:
+    return api.compare(old, new, format)
+
+
+def test_budget_and_expect_changes_are_shown(tmp_path: Path):
+    """A CI review: raising budget.max_params 12M -> 50M, adding max_macs or changing
+    expect.params read as "no change"."""
+    old = _checked(tmp_path, "old.yaml", "max_params: 12M", "params: 224")
+    new = _checked(tmp_path, "new.yaml", "max_params: 50M, max_macs: 1G", "params: 224")
+    r = _compared(old, new)
+    assert r.exit_code == 0 and not r.failures
+    lines = r.text.splitlines()
+    assert lines[:4] == ["m", "", "~  budget.max_params: 12M -> 50M",
+                         "+  budget.max_macs: (none) -> 1G"]  # fmt: skip
+    assert "no change" not in r.text
+    md = _compared(old, new, "markdown").text
+    assert "no architectural change" not in md
+    assert "- ~ `budget.max_params: 12M → 50M`" in md
+    assert "- + `budget.max_macs: (none) → 1G`" in md
+    data = json.loads(_compared(old, new, "json").text)
+    assert data["changed"] is True
+    assert data["checks"] == [
+        {"status": "changed", "key": "budget.max_params", "old": "12M", "new": "50M",
+         "note": "budget.max_params: 12M -> 50M"},
+        {"status": "added", "key": "budget.max_macs", "old": None, "new": "1G",
+         "note": "budget.max_macs: (none) -> 1G"},
+        {"status": "unchanged", "key": "expect.params", "old": 224, "new": 224,
+         "note": "expect.params: 224 -> 224"},
+    ]  # fmt: skip
+    assert data["new"]["checks_ok"] is True and data["new"]["failures"] == []
+    # removed, and an expect figure changed (224 -> 225 is wrong: NEW fails, below)
+    gone = _checked(tmp_path, "gone.yaml", "", "params: 224, macs: 13824")
+    text = _compared(old, gone).text
+    assert "-  budget.max_params: 12M -> (none)" in text
+    assert "+  expect.macs: (none) -> 13824" in text
+    # a limit written another way is the same limit
+    same = _checked(tmp_path, "same.yaml", "max_params: 12000000", "params: 224")
+    assert _compared(old, same).text.startswith("m: no change (224 params, 13.82K MACs")
+
+
+def test_a_spec_failing_its_budget_or_expect_is_said_and_new_exits_1(tmp_path: Path):
+    """A CI review: a NEW that fails its own budget passed `diff` silently (exit 0) while
+    `check` exits 1 on it."""
+    ok = _checked(tmp_path, "ok.yaml", "max_params: 1K", "params: 224")
+    over = _checked(tmp_path, "over.yaml", "max_params: 200", "params: 224")
+    r = _compared(ok, over)
+    assert r.exit_code == 1 and [d.code for d in r.failures] == ["E601"]
+    message = "budget.max_params: params 224 exceed the budget of 200 by 24 (12.0%)"
+    assert r.failures[0].message == message
+    lines = r.text.splitlines()
+    assert lines[2:4] == ["NEW fails its own budget or expect (exit 1):",
+                          f"  error[E601]: {message}"]  # fmt: skip
+    md = _compared(ok, over, "markdown").text
+    assert "**NEW fails its own budget or expect** (exit 1):" in md
+    assert f"- `E601` {message}" in md
+    data = json.loads(_compared(ok, over, "json").text)
+    assert data["new"]["checks_ok"] is False and data["old"]["checks_ok"] is True
+    assert [f["code"] for f in data["new"]["failures"]] == ["E601"]
+    # OLD failing is shown, and does not change the exit code
+    r = _compared(over, ok)
+    assert r.exit_code == 0 and "OLD fails its own budget or expect:" in r.text
+    # the same failing spec on both sides: no change, and the failure still said
+    wrong = _checked(tmp_path, "wrong.yaml", "", "params: 225")
+    r = _compared(wrong, wrong)
+    assert r.exit_code == 1 and r.text.startswith("m: no change")
+    assert "error[E602]: expect.params: expected 225 params, the model has 224" in r.text
+    # the command line: the diff on stdout, the failure on stderr as `check` shows it, exit 1
+    cli = run_cli("diff", str(ok), str(over), "-f", "json")
+    assert cli.returncode == 1 and json.loads(cli.stdout)["new"]["checks_ok"] is False
+    assert "error[E601]: budget.max_params" in cli.stderr
+    assert run_cli("check", str(over)).returncode == 1  # as check
+    assert run_cli("diff", str(over), str(ok)).returncode == 0
+
+
+# ---------------------------------------------------------------- renames
+
+
+def _rows(d) -> list[tuple[str, str | None, str | None]]:
+    return [(r.status, r.old.name if r.old else None, r.new.name if r.new else None)
+            for r in d.blocks]  # fmt: skip
+
+
+def test_a_rename_after_an_inserted_block_is_a_rename(tmp_path: Path):
+    """A CI review: inserting a block earlier and renaming a later one gave `+ new` and `- old`
+    (pairing was by index, and the index had moved)."""
+    old = write(tmp_path, _spec(
+        "{type: conv, name: stem, filters: 8, kernel: 3}",
+        "{type: conv, name: mid, filters: 8, kernel: 3}",
+        "{type: conv, name: tail, filters: 8, kernel: 1}",
+        "{type: flatten, name: flat}",
+    ), "old.yaml")  # fmt: skip
+    new = write(tmp_path, _spec(
+        "{type: conv, name: stem, filters: 8, kernel: 3}",
+        "{type: dropout, name: drop, rate: 0.1}",
+        "{type: conv, name: mid, filters: 8, kernel: 3}",
+        "{type: conv, name: last, filters: 8, kernel: 1}",
+        "{type: flatten, name: flat}",
+    ), "new.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(new))
+    assert _rows(d) == [
+        ("unchanged", "stem", "stem"),
+        ("added", None, "drop"),
+        ("changed", "mid", "mid"),  # its input: stem -> drop
+        ("changed", "tail", "last"),
+        ("unchanged", "flat", "flat"),  # its input renamed: the same input
+    ]
+    rows = {r.name: r for r in d.blocks}
+    assert rows["last"].notes == ("renamed: tail -> last",)
+    # renamed and changed too, between two blocks kept, and as the last block
+    changed = write(tmp_path, new.read_text().replace("name: last, filters: 8", "name: last, "
+                    "filters: 16"), "changed.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(changed))
+    assert ("changed", "tail", "last") in _rows(d)
+    last = write(tmp_path, new.read_text().replace("name: flat}", "name: flat2}"), "last.yaml")
+    d = diff(api.analyze(old), api.analyze(last))
+    assert _rows(d)[-1] == ("changed", "flat", "flat2")
+
+
+def test_two_unrelated_models_pair_no_blocks_as_renames(tmp_path: Path):
+    """A CI review: two unrelated models (no block name in common) got renames such as
+    `renamed: tb_c3 -> bb_a_expanded_conv_project`, blocks paired for their type and index."""
+    old = write(tmp_path, _spec(
+        "{type: conv, name: tb_c1, filters: 16, kernel: 3}",
+        "{type: conv, name: tb_c2, filters: 32, kernel: 3}",
+        "{type: conv, name: tb_c3, filters: 64, kernel: 3}",
+        "{type: global_avg_pool, name: tb_pool}",
+        "{type: dense, name: tb_head, units: 10}",
+    ), "old.yaml")  # fmt: skip
+    new = write(tmp_path, _spec(
+        "{type: conv, name: bb_stem, filters: 8, kernel: 3}",
+        "{type: conv, name: bb_a_expand, filters: 24, kernel: 1}",
+        "{type: conv, name: bb_a_expanded_conv_project, filters: 12, kernel: 1}",
+        "{type: global_avg_pool, name: bb_gap}",
+        "{type: dense, name: bb_out, units: 5}",
+    ), "new.yaml")  # fmt: skip
+    d = diff(api.analyze(old), api.analyze(new))
+    assert not any(n.startswith("renamed") for r in d.blocks for n in r.notes)
+    assert d.counts == {"changed": 0, "added": 5, "removed": 5, "unchanged": 0}
+    # a block the same in type and key parameters is one renamed, wherever the alignment has it
+    same = write(tmp_path, old.read_text().replace("tb_", "xx_"), "same.yaml")
+    d = diff(api.analyze(old), api.analyze(same))
+    assert d.counts == {"changed": 5, "added": 0, "removed": 0, "unchanged": 0}
+    assert [r.notes[0] for r in d.blocks] == [f"renamed: tb_{n} -> xx_{n}"
+                                              for n in ("c1", "c2", "c3", "pool", "head")]  # fmt: skip
+
+
+def test_a_large_gap_of_repeated_blocks_is_aligned_fast():
+    """4,000 convs of three kinds a side, no name in common, took 105 s to align in full."""
+    import time
+
+    from archspec.render.diff import _align
+
+    old = [("conv", f"filters={4 + k % 3}", "") for k in range(4000)]
+    new = [("conv", f"filters={5 + k % 3}", "") for k in range(4000)]
+    start = time.perf_counter()
+    assert _align(old, new, (False, False)) == []  # repeated: added and removed, not renamed
+    assert time.perf_counter() - start < 10
+    # a small gap is aligned in full: the one block not repeated is found
+    assert _align(old[:50], [("dense", "", ""), *old[:50]], (True, True))[:2] == [(0, 1), (1, 2)]
+
+
+def test_markdown_fits_a_pull_request_comment(tmp_path: Path):
+    """A CI review: a 4,000-block diff made 910 KB of Markdown (GitHub takes 65,536 characters
+    in a comment), with the totals last."""
+    blocks = [f"{{type: conv, name: c{k}, filters: {{f}}, kernel: 1}}" for k in range(2000)]
+    text = "name: m\ninput: [8, 8, 3]\nblocks:\n" + "".join(f"  - {b}\n" for b in blocks)
+    d = diff(api.analyze(api.load(text=text.replace("{f}", "4"))),
+             api.analyze(api.load(text=text.replace("{f}", "5"))))  # fmt: skip
+    assert d.counts["changed"] == 2000
+    md = format_markdown(d)
+    assert len(md) < 60_000
+    lines = md.splitlines()
+    rows = [ln for ln in lines if ln.startswith("| ~ |")]
+    assert 0 < len(rows) <= 200
+    assert lines[-1] == (f"... and {2000 - len(rows)} more rows (`archspec diff -f json` lists "
+                         "every block).")  # fmt: skip
+    # the totals before the rows: conv 1x1, 3 -> 4 then 4 -> 4 (1999 of them), bias each:
+    # 16 + 1999 * 20 = 39,996 params; with 5 filters: 20 + 1999 * 30 = 59,990
+    totals = lines.index("| total | before → after |")
+    assert totals < lines.index(rows[0])
+    assert "| params | 39,996 → 59,990 (+19,994, +49.99%) |" in lines
+    # a row's notes are bounded too: 30 layers added to one block show 10 and a count
+    many = (
+        "name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: vgg, name: v, n_filters: 4, n_conv: %d}\n"
+    )
+    d = diff(api.analyze(api.load(text=many % 1)), api.analyze(api.load(text=many % 31)))
+    (row,) = [ln for ln in format_markdown(d).splitlines() if ln.startswith("| ~ |")]
+    assert row.count("<br>") == 10 and row.endswith("... and 21 more |")
+
+
+def test_an_invalid_spec_is_a_document_of_errors_in_json_and_markdown(tmp_path: Path):
+    """A CI review: `diff -f json` with an invalid spec printed nothing on stdout (exit 1); a bot
+    wants a JSON document of the errors."""
+    broken = write(tmp_path, _spec("{type: conv, filters: 8}"), "broken.yaml")
+    r = run_cli("diff", str(VGG16), str(broken), "-f", "json")
+    assert r.returncode == 1 and "needs `kernel`" in r.stderr  # stderr as before
+    out = json.loads(r.stdout)
+    assert out["version"] == 1
+    (error,) = out["errors"]
+    assert (
+        error["code"] == "E203" and error["message"] == "blocks[0]: a `conv` block needs `kernel`"
+    )
+    assert (error["file"], error["line"]) == (str(broken), 4)
+    assert error["notes"][0]["message"] == f"in NEW ({broken})"
+    md = run_cli("diff", str(VGG16), str(broken), "-f", "markdown")
+    assert md.returncode == 1
+    assert md.stdout.splitlines() == [
+        "**archspec diff**: not compared; the specs have errors:",
+        "",
+        f"- `E203` `{broken}:4:5` blocks[0]: a `conv` block needs `kernel`; in NEW ({broken})",
+    ]
+    missing = run_cli("diff", str(VGG16), str(tmp_path / "nowhere.yaml"), "-f", "json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["errors"][0]["code"] == "E001"
+    text = run_cli("diff", str(VGG16), str(broken))  # text: stderr only, as before
+    assert text.returncode == 1 and text.stdout == ""
+    # a diff's JSON has the version too, and no errors
+    out = json.loads(run_cli("diff", str(VGG16), str(VGG19), "-f", "json").stdout)
+    assert out["version"] == 1 and out["errors"] == []

@@ -26,8 +26,10 @@ from archspec.ir.graph import Graph
 if TYPE_CHECKING:
     from archspec.backends.keras.save import Saved, Status, Target
     from archspec.backends.keras.weights import Loaded, Part
+    from archspec.core.errors import Diagnostic
     from archspec.core.units import Shape
     from archspec.frontend.zoo import Entry as ZooEntry
+    from archspec.render.diff import Checks
 
 #: A loaded spec: the document, its validated top level, its expanded blocks and outputs.
 Spec = Resolved
@@ -336,15 +338,19 @@ def member(name: str, sets: Sequence[str]) -> str:
 
 
 def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str], side: str,
-          limits: Limits | None) -> Graph:  # fmt: skip
-    """One side of `diff`, analyzed: its errors note the side (both may be one family file),
-    and a bad `--old-set` / `--new-set` is named as such, not as `--set`."""
+          limits: Limits | None) -> tuple[Graph, Checks]:  # fmt: skip
+    """One side of `diff`, analyzed, with its `budget` and `expect` evaluated as `check` does:
+    its errors note the side (both may be one family file), and a bad `--old-set` /
+    `--new-set` is named as such, not as `--set`."""
     from archspec.core.errors import ArchspecError, Related
     from archspec.frontend.resolve.origins import SetItem
+    from archspec.render.diff import Checks
 
     option = f"--{side.lower()}-set"
     try:
-        return analyze(spec, [*sets, *(SetItem(s, option) for s in own)], limits)
+        resolved = load(spec, sets=[*sets, *(SetItem(s, option) for s in own)], limits=limits)
+        graph = analyze(resolved)
+        return graph, Checks.of(resolved, graph)
     except ArchspecError as e:
         words = [os.fspath(spec), *(f"--set {s}" for s in sets), *(f"{option} {s}" for s in own)]
         note = Related(f"in {side} ({' '.join(words)})")
@@ -373,6 +379,19 @@ def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     return Path(name + ".svg")
 
 
+@dataclass(frozen=True)
+class Compared:
+    """What `archspec diff` prints, and NEW's failures of its own `budget` and `expect`
+    (E601-E603, as `check` finds them), which make its exit code 1; OLD's are only shown."""
+
+    text: str
+    failures: tuple[Diagnostic, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failures else 0
+
+
 def diff(
     old: str | os.PathLike[str],
     new: str | os.PathLike[str],
@@ -384,8 +403,23 @@ def diff(
     new_sets: Sequence[str] = (),
 ) -> str:
     """Two specs compared (`archspec diff`) as `format`: text, json, or markdown (a PR comment),
-    in any case: blocks added, removed and changed; params and MACs before and after. `sets`
-    apply to both specs, then `old_sets` to the old one and `new_sets` to the new one."""
+    in any case: blocks added, removed and changed; params and MACs before and after; `budget`
+    and `expect` keys, and each side's failures of them. `sets` apply to both specs, then
+    `old_sets` to the old one and `new_sets` to the new one. `compare` says the exit code too."""
+    return compare(old, new, format, sets, limits, old_sets=old_sets, new_sets=new_sets).text
+
+
+def compare(
+    old: str | os.PathLike[str],
+    new: str | os.PathLike[str],
+    format: str = "text",
+    sets: Sequence[str] = (),
+    limits: Limits | None = None,
+    *,
+    old_sets: Sequence[str] = (),
+    new_sets: Sequence[str] = (),
+) -> Compared:
+    """`diff`, with NEW's budget and expect failures apart (the CLI's exit code 1)."""
     import json
 
     from archspec.core.errors import ArchspecError, usage_error
@@ -407,17 +441,20 @@ def diff(
     if errors:
         worst = max(errors, key=lambda e: e.exit_code)  # a usage error (2) over a spec's (1)
         raise type(worst)([d for e in errors for d in e.diagnostics])
-    result = diffing.diff(*graphs)
+    (old_graph, old_checks), (new_graph, new_checks) = graphs
+    result = diffing.diff(old_graph, new_graph, old_checks, new_checks)
+    failures = new_checks.failures
     side_sets = last_sets([*sets, *old_sets]), last_sets([*sets, *new_sets])
     if format == "json":  # the names stay the models'; each side's --set values beside them
         out = diffing.to_json(result)
         out["old"]["sets"], out["new"]["sets"] = side_sets
-        return json.dumps(out, indent=2)
+        return Compared(json.dumps(out, indent=2), failures)
     if sets or old_sets or new_sets:  # one family's two members: the names say which
         old_name = " ".join([result.old_name, *side_sets[0]])  # member(): already the last
         new_name = " ".join([result.new_name, *side_sets[1]])  # values of each name
         result = dataclasses.replace(result, old_name=old_name, new_name=new_name)
-    return diffing.format_markdown(result) if format == "markdown" else diffing.format_text(result)
+    render = diffing.format_markdown if format == "markdown" else diffing.format_text
+    return Compared(render(result), failures)
 
 
 def plot(

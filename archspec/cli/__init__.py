@@ -229,11 +229,26 @@ def diff(
     *,
     opts: SpecOptions,
 ) -> None:  # fmt: skip
-    """Compare two specs: blocks added, removed, changed; params and MACs (--set: on both)."""
-    from archspec import app as api
+    """Compare two specs: blocks added, removed, changed; params and MACs (--set: on both).
 
-    sys.stdout.write(api.diff(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
-                              new_sets=new_set or ()) + "\n")  # fmt: skip
+    Exit 1 where NEW fails its own budget or expect (as check), the diff printed all the same."""
+    from archspec import app as api
+    from archspec.core.errors import ArchspecError
+    from archspec.render import console
+    from archspec.render.diff import error_document
+
+    try:
+        result = api.compare(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
+                             new_sets=new_set or ())  # fmt: skip
+    except ArchspecError as e:  # a bot reading stdout gets a document of the errors
+        if fmt.lower() != "text":
+            sys.stdout.write(error_document(e.diagnostics, fmt.lower()) + "\n")
+        raise
+    sys.stdout.write(result.text + "\n")
+    if result.failures:  # on stderr too, as `check` shows them: they set the exit code
+        sys.stdout.flush()
+        console.error_report(result.failures)
+    raise typer.Exit(result.exit_code)
 
 
 @command("zoo", short="List the model zoo's networks, which any SPEC may name.")

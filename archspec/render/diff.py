@@ -1,23 +1,33 @@
 """`archspec diff`: what a change to a spec did to the network, from the static graph IR.
 
 Blocks are matched by name (without the model's name in front, where every block has it), then
-the rest by position; each pair is compared on type, key parameters, inputs, layers, output
-shape, parameters and MACs. `spec` blocks (included specs), whose blocks are compared one by one
-with the rest, are compared on their own keys too (`path: resnet50 -> resnet101`), by name.
-Rendered as text, JSON, or Markdown fit for a pull-request comment. No TensorFlow.
+the rest by an alignment between those (renames); each pair is compared on type, key
+parameters, inputs, layers, output shape, parameters and MACs. `spec` blocks (included specs),
+whose blocks are compared one by one with the rest, are compared on their own keys too
+(`path: resnet50 -> resnet101`), by name, and so are the `budget` and `expect` keys, with what
+`check` finds of them on each side (E601-E603). Rendered as text, JSON, or Markdown fit for a
+pull-request comment. No TensorFlow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Literal
 
-from archspec.core.units import Shape, human, macs_str, shape_str
+from archspec.core.errors import Diagnostic
+from archspec.core.units import Shape, human, macs_str, parse_count, shape_str
 from archspec.ir.graph import BlockInfo, Graph
 from archspec.render.spec import flow
 
+if TYPE_CHECKING:
+    from archspec.frontend.resolve import Resolved
+
 Status = Literal["added", "removed", "changed", "unchanged"]
 FORMATS = ("text", "json", "markdown")
+#: the JSON's `version`: fields are only ever added
+JSON_VERSION = 1
 _MARK = {"added": "+", "removed": "-", "changed": "~", "unchanged": " "}
 
 
@@ -82,6 +92,65 @@ class SpecChange:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """One side's `budget` and `expect` keys as written (`budget.max_params` -> `12M`), and what
+    `check` finds of them (E601-E603, frontend/expect.py's `evaluate`)."""
+
+    keys: dict[str, Any] = field(default_factory=dict)
+    failures: tuple[Diagnostic, ...] = ()
+
+    @classmethod
+    def of(cls, spec: Resolved, graph: Graph) -> Checks:
+        from archspec.frontend.expect import evaluate
+
+        keys = {
+            f"{part}.{k}": v
+            for part in ("budget", "expect")
+            if (written := getattr(spec.model, part)) is not None
+            for k, v in written.model_dump(exclude_none=True).items()
+        }
+        failed = evaluate(graph, spec.doc, spec.model, spec.outputs)
+        return cls(keys, tuple(d for d in failed if d.severity == "error"))
+
+
+@dataclass(frozen=True)
+class CheckChange:
+    """A `budget` or `expect` key before and after (None where a side has not it)."""
+
+    key: str
+    old: Any
+    new: Any
+
+    @property
+    def status(self) -> Status:
+        if self.old is None or self.new is None:
+            return "added" if self.old is None else "removed"
+        same = (
+            parse_count(self.old) == parse_count(self.new)  # a limit: `12M` is 12000000
+            if self.key.startswith("budget.")
+            else self.old == self.new  # `expect.macs: 4G` and `4.0G` match at two precisions
+        )
+        return "unchanged" if same else "changed"
+
+    @property
+    def note(self) -> str:
+        def f(v: Any) -> str:
+            return "(none)" if v is None else flow(v)
+
+        return f"{self.key}: {f(self.old)} -> {f(self.new)}"
+
+
+def _check_changes(old: Checks, new: Checks) -> list[CheckChange]:
+    """Every key of either side, in the schema's order (`budget` first)."""
+    from archspec.frontend.schema import Budget, Expect
+
+    order = [f"{part}.{k}" for part, m in (("budget", Budget), ("expect", Expect))
+             for k in m.model_fields]  # fmt: skip
+    keys = sorted({*old.keys, *new.keys}, key=order.index)
+    return [CheckChange(k, old.keys.get(k), new.keys.get(k)) for k in keys]
+
+
+@dataclass(frozen=True)
 class Totals:
     """A model's totals, as Keras counts them."""
 
@@ -112,27 +181,39 @@ class Diff:
     counts: dict[str, int] = field(default_factory=dict)
     #: the `spec` blocks of either side, by name
     specs: list[SpecChange] = field(default_factory=list)
+    #: each side's `budget` and `expect`, and what `check` finds of them
+    old_checks: Checks = field(default_factory=Checks)
+    new_checks: Checks = field(default_factory=Checks)
+
+    @property
+    def checks(self) -> list[CheckChange]:
+        """The `budget` and `expect` keys of either side, unchanged ones included."""
+        return _check_changes(self.old_checks, self.new_checks)
 
     @property
     def changed(self) -> bool:
-        """Whether anything differs (blocks, `spec` blocks' keys or totals)."""
+        """Whether anything differs (blocks, `spec` blocks' keys, `budget` and `expect` keys, or
+        totals)."""
         return (
             self.old != self.new
             or any(b.status != "unchanged" for b in self.blocks)
             or any(s.status != "unchanged" for s in self.specs)
+            or any(c.status != "unchanged" for c in self.checks)
         )
 
 
-def diff(old: Graph, new: Graph) -> Diff:
-    """Compare two analysed specs."""
+def diff(old: Graph, new: Graph, old_checks: Checks | None = None,
+         new_checks: Checks | None = None) -> Diff:  # fmt: skip
+    """Compare two analysed specs; `*_checks`: their `budget` and `expect` (Checks.of), where
+    known."""
     old_facts = _facts(old)
     new_facts = _facts(new)
     old_prefix, new_prefix = _prefix(old, old_facts), _prefix(new, new_facts)
     old_keys = [b.name.removeprefix(old_prefix) for b in old_facts]
     new_keys = [b.name.removeprefix(new_prefix) for b in new_facts]
     pairs = _match(
-        [(b.name, k, b.type) for b, k in zip(old_facts, old_keys, strict=True)],
-        [(b.name, k, b.type) for b, k in zip(new_facts, new_keys, strict=True)],
+        [(b.name, k, *_signature(b)) for b, k in zip(old_facts, old_keys, strict=True)],
+        [(b.name, k, *_signature(b)) for b, k in zip(new_facts, new_keys, strict=True)],
     )
     # one name: the same, or both named after their model alike (`convnext_tiny_stem`)
     stripped = bool(old_prefix and new_prefix)
@@ -154,7 +235,8 @@ def diff(old: Graph, new: Graph) -> Diff:
     counts = {s: sum(r.status == s for r in rows)
               for s in ("changed", "added", "removed", "unchanged")}  # fmt: skip
     specs = _spec_changes(old.includes, new.includes)
-    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs)
+    return Diff(old.name, new.name, rows, Totals.of(old), Totals.of(new), counts, specs,
+                old_checks or Checks(), new_checks or Checks())  # fmt: skip
 
 
 def _spec_changes(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
@@ -196,11 +278,16 @@ def _prefix(graph: Graph, facts: list[BlockFacts]) -> str:
     return prefix if facts and all(f.name.startswith(prefix) for f in facts) else ""
 
 
-def _match(old: list[tuple[str, str, str]], new: list[tuple[str, str, str]]
-           ) -> dict[int, int]:  # fmt: skip
-    """old index -> new index, of (name, key, type) triples (key: `_prefix` off): by name, then the
-    unmatched ones by key, then by position where their types agree (two unrelated networks
-    paired a conv with a zero_pad as a rename)."""
+def _signature(b: BlockFacts) -> tuple[str, str, str]:
+    """What a block renamed and nothing else keeps: its type, key parameters and input shapes
+    (a global pool has no parameters: the shape it reads tells one from another's)."""
+    return b.type, b.summary, _shapes(b.in_shapes)
+
+
+def _match(old: list[tuple[str, ...]], new: list[tuple[str, ...]]) -> dict[int, int]:
+    """old index -> new index, of (name, key, *_signature) tuples (key: `_prefix` off): by
+    name, then the unmatched ones by key, then the rest by an alignment between the matched
+    ones (`_align`)."""
     pairs: dict[int, int] = {}
     taken: set[int] = set()
     for part in (0, 1):  # the name, then the key
@@ -210,11 +297,56 @@ def _match(old: list[tuple[str, str, str]], new: list[tuple[str, str, str]]
             if i not in pairs and j is not None and j not in taken:
                 pairs[i] = j
                 taken.add(j)
-    for i in range(min(len(old), len(new))):
-        if i not in pairs and i not in taken and old[i][2] == new[i][2]:
-            pairs[i] = i
-            taken.add(i)
+    # anchors: the pairs by name in the order of both sides (a block moved is no anchor)
+    anchors = [(-1, -1)]
+    for i, j in sorted(pairs.items()):
+        if j > anchors[-1][1]:
+            anchors.append((i, j))
+    anchors.append((len(old), len(new)))
+    for (i0, j0), (i1, j1) in pairwise(anchors):
+        a = [i for i in range(i0 + 1, i1) if i not in pairs]
+        b = [j for j in range(j0 + 1, j1) if j not in taken]
+        ends = (i0 >= 0, i1 < len(old))  # whether a pair by name bounds the gap
+        for i, j in _align([old[i][2:] for i in a], [new[j][2:] for j in b], ends):
+            pairs[a[i]] = b[j]
+            taken.add(b[j])
     return pairs
+
+
+#: the largest gap (OLD's blocks in it times NEW's) aligned in full: 500 x 500 takes 0.4 s
+_ALIGN_CELLS = 250_000
+
+
+def _align(old: list[tuple[str, ...]], new: list[tuple[str, ...]], ends: tuple[bool, bool]
+           ) -> list[tuple[int, int]]:  # fmt: skip
+    """The renames in one gap between blocks paired by name: `old` and `new` are the signatures
+    (`_signature`: type first) of the blocks left in it, aligned (difflib). Paired: blocks the
+    same but for their names where the alignment has them equal; and where it has a run
+    replaced one for one, the blocks of one type at one place in it, if a pair bounds the run
+    on both sides (a pair by name, one equal in the alignment, or the model's first or last
+    block beside a pair). `ends`: whether a pair by name bounds the gap before and after. Two
+    unrelated networks, with no block in common, pair none."""
+    from difflib import SequenceMatcher
+
+    # difflib's time grows as the product of the sides' lengths, and more where blocks repeat
+    # (4,000 convs of 3 kinds a side took 105 s): in a larger gap, a block repeated in over 1%
+    # of NEW's is not aligned (difflib's autojunk), so it is added or removed, not renamed
+    ops = SequenceMatcher(None, old, new, autojunk=len(old) * len(new) > _ALIGN_CELLS).get_opcodes()
+    out: list[tuple[int, int]] = []
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            out += [(i1 + n, j1 + n) for n in range(i2 - i1)]
+            continue
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            continue
+        before = ops[k - 1][0] == "equal" if k > 0 else ends[0]
+        after = ops[k + 1][0] == "equal" if k + 1 < len(ops) else ends[1]
+        # the model's start or end bounds a run only where the other side is a pair
+        before = before or (k == 0 and not ends[0] and after and ends[1])
+        after = after or (k + 1 == len(ops) and not ends[1] and before and ends[0])
+        if before and after:
+            out += [(i1 + n, j1 + n) for n in range(i2 - i1) if old[i1 + n][0] == new[j1 + n][0]]
+    return out
 
 
 def _default(type_: str, key: str) -> str:
@@ -390,10 +522,11 @@ def format_text(d: Diff) -> str:
     head = f"{d.old_name} -> {d.new_name}" if d.old_name != d.new_name else d.new_name
     if not d.changed:
         t = d.new
-        return (
+        line = (
             f"{head}: no change ({t.params:,} params, {macs_str(t.macs)} MACs, "
             f"output {_shapes(t.outputs)})"
         )
+        return "\n".join([line, *_failure_lines(d)])
     rows = [("", "block", "type", "output shape", "params", "MACs")]
     notes: dict[int, tuple[str, ...]] = {}
     for r in d.blocks:
@@ -405,7 +538,10 @@ def format_text(d: Diff) -> str:
     # (or only those keys) differ
     specs = [f"{_MARK[s.status]}  {s.name} (spec): {'; '.join(s.notes)}"
              for s in d.specs if s.status != "unchanged"]  # fmt: skip
-    lines = [head, "", *specs] if specs else [head]
+    specs += [f"{_MARK[c.status]}  {c.note}" for c in d.checks if c.status != "unchanged"]
+    failures = _failure_lines(d)
+    lines = [head, *(["", *failures] if failures else [])]
+    lines += ["", *specs] if specs else []
     if len(rows) > 1:
         lines.append("")
     for k, row in enumerate(rows if len(rows) > 1 else []):
@@ -418,43 +554,93 @@ def format_text(d: Diff) -> str:
     return "\n".join(lines)
 
 
+def _failure_lines(d: Diff, md: bool = False) -> list[str]:
+    """What `check` finds of each side's `budget` and `expect` (E601-E603): NEW's make the exit
+    code 1, OLD's are shown only."""
+    lines = []
+    for side, checks, effect in (("OLD", d.old_checks, ""), ("NEW", d.new_checks, " (exit 1)")):
+        if not checks.failures:
+            continue
+        if md:
+            lines += ["", f"**{side} fails its own budget or expect**{effect}:"]
+            lines += [f"- `{x.code}` {_md(x.message)}" for x in checks.failures]
+        else:
+            lines.append(f"{side} fails its own budget or expect{effect}:")
+            lines += [f"  error[{x.code}]: {x.message}" for x in checks.failures]
+    return lines
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("->", "→")
 
 
+#: a pull-request comment's bound: GitHub takes 65,536 characters; rows past it are counted
+MD_CHARS = 60_000
+#: the most block rows, notes in a row, and characters in a note a comment shows
+MD_ROWS, MD_NOTES, MD_NOTE_CHARS = 200, 10, 300
+
+
+def _summary_delta(a: int | None, b: int | None, fmt: str = "count") -> str:
+    """A total's delta for the summary line: `unchanged` where it is the same (a bare `0` read
+    as "the model has 0 params"), else `_delta`'s `+1,000, +0.50%`."""
+    return "unchanged" if a == b and a is not None else _delta(a, b, fmt)
+
+
+def _clipped(notes: Sequence[str], most: int = MD_NOTES) -> list[str]:
+    from archspec.render.text import clip
+
+    shown = [clip(n, MD_NOTE_CHARS) for n in notes[:most]]
+    return shown + ([f"... and {len(notes) - most} more"] if len(notes) > most else [])
+
+
 def format_markdown(d: Diff) -> str:
-    """Markdown for a pull-request comment: a summary line, a table of changed blocks, totals."""
+    """Markdown for a pull-request comment: a summary line, the `spec` blocks', `budget` and
+    `expect` keys that changed, the totals, then a table of changed blocks: the first MD_ROWS
+    that fit in MD_CHARS characters, and how many more."""
     a, b = d.old, d.new
     title = f"`{d.old_name}` → `{d.new_name}`" if d.old_name != d.new_name else f"`{d.new_name}`"
     if not d.changed:
-        return (
+        line = (
             f"**archspec diff** {title}: no architectural change "
             f"({b.params:,} params, {macs_str(b.macs)} MACs)."
         )
+        return "\n".join([line, *_failure_lines(d, md=True)])
     lines = [
-        f"**archspec diff** {title}: params **{_delta(a.params, b.params)}**, "
-        f"MACs **{_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
+        f"**archspec diff** {title}: params **{_summary_delta(a.params, b.params)}**, "
+        f"MACs **{_summary_delta(a.macs, b.macs, 'human')}**; blocks: {_count_line(d)}",
+        *_failure_lines(d, md=True),
     ]
-    specs = [s for s in d.specs if s.status != "unchanged"]
-    if specs:  # a `spec` block's own keys
-        lines.append("")
-        lines += [f"- {_MARK[s.status]} `{s.name}` (spec): "
-                  + "; ".join(_md(f"`{n}`") for n in s.notes) for s in specs]  # fmt: skip
-    if any(r.status != "unchanged" for r in d.blocks):
-        lines += [
-            "",
-            "| | block | type | output shape | params | MACs | what changed |",
-            "|---|---|---|---|---|---|---|",
-        ]
-    for r in d.blocks:
-        if r.status == "unchanged":
-            continue
-        name, type_, shape, params, macs = _row_cells(r)
-        what = "<br>".join(_md(f"`{n}`" if n[:1] in "+-~" else n) for n in r.notes)
-        cells = [_MARK[r.status], f"`{name}`", type_, shape, params, macs]
-        lines.append("| " + " | ".join([*(_md(c) for c in cells), what]) + " |")
+    keys = [f"{_MARK[s.status]} `{s.name}` (spec): " + "; ".join(_md(f"`{n}`") for n in
+            _clipped(s.notes)) for s in d.specs if s.status != "unchanged"]  # fmt: skip
+    keys += [f"{_MARK[c.status]} {_md(f'`{n}`')}" for c in d.checks if c.status != "unchanged"
+             for n in _clipped([c.note])]  # fmt: skip
+    if keys:  # a `spec` block's own keys; `budget` and `expect`
+        lines += ["", *(f"- {k}" for k in _clipped(keys, MD_ROWS))]
     lines += ["", "| total | before → after |", "|---|---|"]
     lines += [f"| {k} | {_md(v)} |" for k, v in _total_lines(d)]
+    changed = [r for r in d.blocks if r.status != "unchanged"]
+    if not changed:
+        return "\n".join(lines)
+    lines += [
+        "",
+        "| | block | type | output shape | params | MACs | what changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    room = MD_CHARS - sum(len(ln) + 1 for ln in lines) - 200  # the last line's
+    shown = 0
+    for r in changed[:MD_ROWS]:
+        name, type_, shape, params, macs = _row_cells(r)
+        what = "<br>".join(_md(f"`{n}`" if n[:1] in "+-~" else n) for n in _clipped(r.notes))
+        cells = [_MARK[r.status], f"`{name}`", type_, shape, params, macs]
+        row = "| " + " | ".join([*(_md(c) for c in cells), what]) + " |"
+        room -= len(row) + 1
+        if room < 0:
+            break
+        lines.append(row)
+        shown += 1
+    if shown < len(changed):
+        lines += ["", f"... and {len(changed) - shown} more rows (`archspec diff -f json` lists "
+                  "every block)."]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -478,9 +664,16 @@ def to_json(d: Diff) -> dict[str, Any]:
             "input_shapes": [list(s) for s in t.inputs],
         }  # fmt: skip
 
+    def checked(c: Checks) -> dict[str, Any]:
+        from archspec.render.report import diagnostic_dict
+
+        return {"checks_ok": not c.failures, "failures": [diagnostic_dict(x) for x in c.failures]}
+
     return {
-        "old": {"name": d.old_name, **totals(d.old)},
-        "new": {"name": d.new_name, **totals(d.new)},
+        "version": JSON_VERSION,
+        "errors": [],
+        "old": {"name": d.old_name, **totals(d.old), **checked(d.old_checks)},
+        "new": {"name": d.new_name, **totals(d.new), **checked(d.new_checks)},
         "changed": d.changed,
         "delta": {
             "params": d.new.params - d.old.params,
@@ -490,6 +683,11 @@ def to_json(d: Diff) -> dict[str, Any]:
         },
         "counts": d.counts,
         "specs": [{"status": s.status, "name": s.name, "notes": list(s.notes)} for s in d.specs],
+        # `budget` and `expect` keys, as written (null where a side has not the key)
+        "checks": [
+            {"status": c.status, "key": c.key, "old": c.old, "new": c.new, "note": c.note}
+            for c in d.checks
+        ],
         "blocks": [
             {
                 "status": r.status,
@@ -501,3 +699,25 @@ def to_json(d: Diff) -> dict[str, Any]:
             for r in d.blocks
         ],
     }
+
+
+def error_document(errors: Sequence[Diagnostic], format: str) -> str:
+    """What `diff -f json` or `-f markdown` prints where a spec is invalid or an option wrong (no
+    comparison): JSON `{"version", "errors"}`, the errors as `check`'s JSON writes them (each
+    with a note naming its side), or a Markdown list of them."""
+    import json
+
+    from archspec.render.report import diagnostic_dict
+
+    if format == "json":
+        return json.dumps({"version": JSON_VERSION, "errors": [diagnostic_dict(e) for e in errors]},
+                          indent=2)  # fmt: skip
+    lines = ["**archspec diff**: not compared; the specs have errors:", ""]
+    for e in errors[:MD_ROWS]:
+        where = ":".join(str(x) for x in (e.file, e.line, e.col) if x is not None)
+        sides = [r.message for r in e.related if r.message.startswith(("in OLD", "in NEW"))]
+        text = "; ".join([" ".join(filter(None, [where and f"`{where}`", e.message])), *sides])
+        lines.append(f"- `{e.code}` {_md(_clipped([text])[0])}")
+    if len(errors) > MD_ROWS:
+        lines.append(f"- ... and {len(errors) - MD_ROWS} more")
+    return "\n".join(lines)
