@@ -300,7 +300,10 @@ def test_a_path_given_twice_and_notes_past_the_bound(tmp_path: Path) -> None:
     assert [f["file"] for f in json.loads(r.stdout)["files"]] == ["nope.yaml"]
     r = run_cli("check", "-f", "sarif", "", cwd=tmp_path)
     (run,) = json.loads(r.stdout)["runs"]
-    assert run["artifacts"] == [] and "locations" not in run["results"][0]
+    # no file to stand at: a notification about the run, not a result
+    assert run["artifacts"] == run["results"] == []
+    note = run["invocations"][0]["toolExecutionNotifications"][0]
+    assert note["descriptor"]["id"] == "E001" and "empty path" in note["message"]["text"]
     from archspec.core.errors import Related
     from archspec.frontend.expect import FileResult
     from archspec.render.text import MAX_NOTES
