@@ -147,8 +147,10 @@ def check(
 
     try:
         results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True)
-    except UsageError as e:  # no spec found, a bad --set: a CI job's report says so too
-        if fmt == "text":
+    except UsageError as e:
+        # no spec found: a CI job's report says so too; a malformed --set is the command's
+        # mistake, reported alone as an unknown option is
+        if fmt == "text" or any(d.code == "E503" for d in e.diagnostics):
             raise
         results = [FileResult("", list(e.diagnostics), exit_code=2, found=False)]
     console.check_output(results, fmt, table, quiet)
