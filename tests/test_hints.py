@@ -1331,3 +1331,19 @@ def test_a_block_within_an_instance_read_from_outside(read, hint):
     tensor, with no word that blocks within an instance are not readable from outside."""
     d = diagnose(STAGED.replace("READ", read))
     assert (d.code, d.path, d.hint) == ("E301", ("blocks", 2, "inputs"), hint)
+
+
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("input: [None, None, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "an unknown size is `null`; YAML reads `None` as text"),
+    ("inputs: {a: [None, 8, 3]}\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
+     "an unknown size is `null`; YAML reads `None` as text"),
+    ("input: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, strides: None}\n",
+     "YAML reads `None` as text: leave the key out for its default"),
+])  # fmt: skip
+def test_pythons_none_is_told_apart_from_yamls_null(spec, hint):
+    """A walkthrough wrote `None` for an unknown size, as in Keras's Input((None, None, 3)): it
+    was told only "expected an integer, received 'None' (a string)"."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text="name: m\n" + spec)
+    assert e.value.diagnostics[0].hint == hint

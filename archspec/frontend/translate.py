@@ -316,6 +316,10 @@ def translate(
             hint = f"write a list: `outputs: [{value}]`"  # (`inputs` takes one name alone)
         if isinstance(value, str) and any(e["type"] != "value_error" for e in errs):
             hint = expression_hint(value) or hint  # `$(planes)`: "expected an integer" alone
+        if isinstance(value, str) and value.strip().lower() == "none":  # Python's spelling
+            shape = (base + path)[:1] in (("input",), ("inputs",))
+            hint = ("an unknown size is `null`; YAML reads `None` as text" if shape else
+                    "YAML reads `None` as text: leave the key out for its default")  # fmt: skip
         if (base + path)[:1] == ("expect",) and isinstance(value, str):
             hint = _expect_hint(base + path, value, data, path) or hint
         found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
