@@ -467,3 +467,24 @@ def test_a_folder_search_finds_suffixes_in_any_case_and_skips_hidden_files(tmp_p
     write(tmp_path, "not: a spec\n", ".d.yaml")  # hidden, as the README says
     found = check.find_specs([tmp_path])
     assert sorted(p.name for p in found) == ["B.YAML", "a.yaml", "c.Yml"]
+
+
+def test_exclude_leaves_names_and_paths_out_of_a_folder_search(tmp_path: Path) -> None:
+    """A CI walkthrough's monorepo: `archspec check .` failed on a training config beside the
+    specs, with no way to leave it out."""
+    (tmp_path / "models" / "sub").mkdir(parents=True)
+    (tmp_path / "configs").mkdir()
+    write(tmp_path / "models", GOOD, "a.yaml")
+    write(tmp_path / "models" / "sub", GOOD, "b.yaml")
+    write(tmp_path / "models", "lr: 0.1\n", "a_train.yaml")
+    write(tmp_path / "configs", "lr: 0.1\n", "train.yaml")
+    r = run_cli("check", ".", cwd=tmp_path)
+    assert r.returncode == 1 and "FAIL  configs/train.yaml" in r.stdout
+    r = run_cli("check", ".", "--exclude", "configs", "--exclude", "*_train.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "2 specs checked, 2 valid"
+    # a path below the folder searched (a trailing / too), and a folder given beside it
+    found = check.find_specs([tmp_path], exclude=["models/sub/", "configs", "*_train.yaml"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["models/a.yaml"]
+    found = check.find_specs([tmp_path / "models"], exclude=["sub"])
+    assert [p.name for p in found] == ["a.yaml", "a_train.yaml"]

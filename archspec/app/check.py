@@ -9,6 +9,7 @@ every renderer (text, JSON, GitHub, SARIF) reads the same data.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import gc
 import os
 import stat
@@ -26,7 +27,9 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 def find_specs(
-    paths: Iterable[str | os.PathLike[str]], warnings: list[Diagnostic] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    warnings: list[Diagnostic] | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[Path]:
     """Files as given; folders searched recursively for *.yaml / *.yml (hidden folders and
     files skipped), sorted; a bare zoo name (`resnet50`, `efficientnet_b3`) stays as given, so
@@ -35,7 +38,9 @@ def find_specs(
 
     A path given here is followed when it is a symlink (the caller asked for it); inside a
     folder nothing is followed or opened: a symlink, FIFO, device or socket is skipped with a
-    W101 warning added to `warnings` (a symlink to a file not named *.yaml / *.yml silently)."""
+    W101 warning added to `warnings` (a symlink to a file not named *.yaml / *.yml silently).
+    `exclude`: patterns (`fnmatch`) of what a folder search leaves out, each matched against an
+    entry's name and its path below the folder searched (`configs/*`, `*_train.yaml`)."""
     warn = warnings if warnings is not None else []
     out: list[Path] = []
     for raw in paths:
@@ -66,7 +71,7 @@ def find_specs(
             raise usage_error("E001", _missing(name, e), file=name) from None
         if stat.S_ISDIR(mode):
             before = len(warn)
-            found = sorted(_scan(Path(name), warn))
+            found = sorted(_scan(Path(name), warn, exclude))
             # a folder without specs named like a zoo network (`build resnet50 -o resnet50`
             # wrote a SavedModel): the network (a member by its name, as below); not where the
             # search skipped something (a link to a spec: that is no zoo network's folder)
@@ -93,8 +98,9 @@ def _missing(name: str, e: OSError | ValueError) -> str:
     return f"no such file or folder: {name}"
 
 
-def _scan(root: Path, warnings: list[Diagnostic]) -> list[Path]:
-    """The spec files under `root`, by lstat only: no link followed, no file opened."""
+def _scan(root: Path, warnings: list[Diagnostic], exclude: Sequence[str] = ()) -> list[Path]:
+    """The spec files under `root`, by lstat only: no link followed, no file opened; an entry
+    `exclude` matches (find_specs) is left out, a folder with all it holds."""
 
     skipped: list[Diagnostic] = []
 
@@ -121,7 +127,7 @@ def _scan(root: Path, warnings: list[Diagnostic]) -> list[Path]:
             skip(folder, f"cannot read folder: {e.strerror}")
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or _excluded(entry, str(root), exclude):
                 continue
             spec_name = os.path.splitext(entry.name)[1].lower() in SPEC_SUFFIXES  # `A.YAML` too
             try:
@@ -146,6 +152,15 @@ def _scan(root: Path, warnings: list[Diagnostic]) -> list[Path]:
 
 
 _LINK_HINT = "give the link's path itself to check what it points to"
+
+
+def _excluded(entry: os.DirEntry[str], root: str, patterns: Sequence[str]) -> bool:
+    """Whether a pattern matches the entry's name or its path below `root` (with `/`)."""
+    if not patterns:
+        return False
+    below = Path(os.path.relpath(entry.path, root)).as_posix()
+    return any(fnmatch.fnmatchcase(entry.name, p) or fnmatch.fnmatchcase(below, p.rstrip("/"))
+               for p in patterns)  # fmt: skip
 
 
 def _link(path: str) -> str:
@@ -190,6 +205,7 @@ def run(
     limits: Limits | None = None,
     *,
     short_lived: bool = False,
+    exclude: Sequence[str] = (),
 ) -> list[FileResult]:
     """Check every spec found under `paths` (`limits`: archspec/core/limits.py, default if None).
     A path that does not exist (E001) is one more result, with exit code 2, so that a mistyped
@@ -197,7 +213,8 @@ def run(
     spec is found and no path is wrong: folders without specs.
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
-    far are frozen for good and the cyclic garbage collector is paused while checking."""
+    far are frozen for good and the cyclic garbage collector is paused while checking.
+    `exclude`: what folder searches leave out (find_specs)."""
     for item in sets:  # a --set that is not NAME=VALUE: once, not once per file
         split_set(item)
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
@@ -206,7 +223,7 @@ def run(
     members: set[tuple[Path, str | None]] = set()  # `efficientnet_b3` and `EfficientNetB3`: one
     for name in given:
         try:
-            for f in find_specs([name], skipped):
+            for f in find_specs([name], skipped, exclude):
                 # a zoo name (not a file of that name; a SavedModel folder of it is no spec)
                 member = named(f.name) if not f.suffix and not os.path.isfile(f) else None
                 if member is None or member not in members:

@@ -133,6 +133,9 @@ def check(
         help="text (default), json, github (workflow annotations) or sarif (2.1.0).")] = "text",
     table: Annotated[bool, typer.Option("--table",
         help="Add the per-block table of each valid spec.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="PATTERN",
+        help="Leave out of folder searches what matches (a name or a path below the folder: "
+        "'configs', '*_train.yaml'); repeat for several.", show_default=False)] = None,
     quiet: Quiet = False,
     *,
     opts: SpecOptions,
@@ -146,7 +149,8 @@ def check(
     from archspec.render import console
 
     try:
-        results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True)
+        results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True,
+                              exclude=exclude or ())  # fmt: skip
     except UsageError as e:
         # no spec found: a CI job's report says so too; a malformed --set is the command's
         # mistake, reported alone as an unknown option is
