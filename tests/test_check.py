@@ -488,3 +488,15 @@ def test_exclude_leaves_names_and_paths_out_of_a_folder_search(tmp_path: Path) -
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["models/a.yaml"]
     found = check.find_specs([tmp_path / "models"], exclude=["sub"])
     assert [p.name for p in found] == ["a.yaml", "a_train.yaml"]
+
+
+def test_a_yaml_file_with_none_of_a_specs_keys_is_one_error_with_the_way_out(tmp_path: Path):
+    """Another tool's YAML in a folder searched got four errors (no `name`, no `blocks`, an
+    unknown key, no `input`) and no word of leaving it out; a spec's misspelt key is no such
+    file (`Name` is `name`)."""
+    (d,) = check.check_file(write(tmp_path, "lr: 0.1\nepochs: 3\n", "train.yaml")).diagnostics
+    assert (d.code, d.line) == ("E106", 1)
+    assert d.message.endswith("this file has none of a spec's keys (`lr`, `epochs`)")
+    assert d.hint is not None and "--exclude" in d.hint
+    codes = [x.code for x in check.check_file(write(tmp_path, "Name: x\nlr: 1\n")).diagnostics]
+    assert "E106" not in codes

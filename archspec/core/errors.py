@@ -35,7 +35,7 @@ CODES: dict[str, str] = {
     "E103": "YAML anchor or alias",
     "E104": "explicit YAML tag",
     "E105": "YAML merge key",
-    "E106": "not a spec document (empty, several documents, or top level not a mapping)",
+    "E106": "not a spec document (empty, several documents, top level not a mapping, no spec key)",
     "E107": "file is not UTF-8 text",
     # schema
     "E201": "unknown key",
