@@ -486,8 +486,13 @@ def test_exclude_leaves_names_and_paths_out_of_a_folder_search(tmp_path: Path) -
     # a path below the folder searched (a trailing / too), and a folder given beside it
     found = check.find_specs([tmp_path], exclude=["models/sub/", "configs", "*_train.yaml"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["models/a.yaml"]
-    found = check.find_specs([tmp_path / "models"], exclude=["sub"])
+    found = check.find_specs([tmp_path / "models"], exclude=["sub/"])  # a name at any depth
     assert [p.name for p in found] == ["a.yaml", "a_train.yaml"]
+    # a review: a folder named like a zoo network, all of it excluded, checked the network
+    (tmp_path / "vgg16").mkdir()
+    write(tmp_path / "vgg16", "lr: 0.1\n", "train.yaml")
+    r = run_cli("check", "vgg16", "--exclude", "train.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "no spec files found in vgg16" in r.stderr, r.stdout
 
 
 def test_a_yaml_file_with_none_of_a_specs_keys_is_one_error_with_the_way_out(tmp_path: Path):

@@ -406,9 +406,14 @@ def test_a_spec_blocks_own_keys_are_compared(tmp_path: Path):
     d = diff(api.analyze(api.load(text=two)),
              api.analyze(api.load(text=head.format(set=", set: {eps: {101: 0.001}, depth: 101}"))))  # fmt: skip
     assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
-    # a `set` that gives the included spec's own default (ResNet's depth 50) changes nothing
+    # a `set` that gives the included spec's own default (ResNet's depth 50) changes nothing,
+    # nor one that names the member included (a review: efficientnet_b3 and variant b3)
     d = diff(api.analyze(api.load(text=head.format(set=""))),
              api.analyze(api.load(text=head.format(set=", set: {depth: 50}"))))  # fmt: skip
+    assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
+    member = head.replace("path: resnet", "path: efficientnet_b3").replace("224", "300")
+    d = diff(api.analyze(api.load(text=member.format(set=""))),
+             api.analyze(api.load(text=member.format(set=", set: {variant: b3}"))))  # fmt: skip
     assert not d.changed and [s.status for s in d.specs] == ["unchanged"]
 
 

@@ -1347,3 +1347,19 @@ def test_pythons_none_is_told_apart_from_yamls_null(spec, hint):
     with pytest.raises(SpecError) as e:
         archspec.load(text="name: m\n" + spec)
     assert e.value.diagnostics[0].hint == hint
+
+
+def test_a_spec_block_whose_first_block_makes_the_vector_names_no_tap(tmp_path):
+    """A review: the tap named was the block before the spec block (`stem`), not one of it."""
+    (tmp_path / "inner.yaml").write_text("name: inner\ninput: [8, 8, 4]\nblocks:\n"
+                                         "  - {type: flatten}\n  - {type: dense, units: 4}\n")  # fmt: skip
+    outer = tmp_path / "outer.yaml"
+    outer.write_text("name: o\ninput: [8, 8, 3]\nblocks:\n"
+                     "  - {type: conv, name: stem, filters: 4, kernel: 3}\n"
+                     "  - {type: spec, name: bb, path: inner.yaml}\n"
+                     "  - {type: conv, filters: 4, kernel: 3}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(outer))
+    (d,) = e.value.diagnostics
+    assert (d.code, d.hint) == ("E403", "`bb_flatten_1` (flatten) before it made a vector: "
+                                "image layers go before it")  # fmt: skip

@@ -74,8 +74,10 @@ def find_specs(
             found = sorted(_scan(Path(name), warn, exclude))
             # a folder without specs named like a zoo network (`build resnet50 -o resnet50`
             # wrote a SavedModel): the network (a member by its name, as below); not where the
-            # search skipped something (a link to a spec: that is no zoo network's folder)
+            # search skipped or was told to leave out something (a link to a spec, a config
+            # --exclude names: that is no zoo network's folder)
             plain = not found and len(warn) == before and "/" not in name and os.sep not in name
+            plain = plain and not exclude
             if plain and named(name) is not None:
                 found = [Path(name)]
             out.extend(found)
@@ -155,12 +157,13 @@ _LINK_HINT = "give the link's path itself to check what it points to"
 
 
 def _excluded(entry: os.DirEntry[str], root: str, patterns: Sequence[str]) -> bool:
-    """Whether a pattern matches the entry's name or its path below `root` (with `/`)."""
+    """Whether a pattern matches the entry's name or its path below `root` (with `/`), case
+    sensitive; a trailing `/` is left out (`configs/` is `configs`, at any depth)."""
     if not patterns:
         return False
     below = Path(os.path.relpath(entry.path, root)).as_posix()
-    return any(fnmatch.fnmatchcase(entry.name, p) or fnmatch.fnmatchcase(below, p.rstrip("/"))
-               for p in patterns)  # fmt: skip
+    return any(fnmatch.fnmatchcase(entry.name, p.rstrip("/"))
+               or fnmatch.fnmatchcase(below, p.rstrip("/")) for p in patterns)  # fmt: skip
 
 
 def _link(path: str) -> str:

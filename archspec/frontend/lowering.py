@@ -101,12 +101,15 @@ class Lowering:
         group = blocks[made.block].group
         if group is None or group[1] != "spec" or not made.inputs:
             return None
-        before = self.graph.nodes.get(made.inputs[0])
-        tap = blocks[before.block].name.removeprefix(group[0] + "_") if before else None
-        cut = f"`outputs: [{tap}]`" if tap else "its `outputs`"
+        before = self.graph.nodes.get(made.inputs[0])  # in the spec block (not its first)
+        own = blocks[before.block] if before is not None else None
+        if own is None or own.group != group:  # its first block made it: nothing to cut at
+            return None
+        tap = own.name.removeprefix(group[0] + "_")
         return (
             f"the spec block `{group[0]}` ends in a vector (`{made.name}`, "
-            f"{made.op.describe()}): to read its image features, cut it before that with {cut}"
+            f"{made.op.describe()}): to read its image features, cut it before that with "
+            f"`outputs: [{tap}]`"
         )
 
     def _layout_hint(self) -> str | None:

@@ -416,8 +416,10 @@ class _Expansion:
         refs = read_inputs(self.doc, use, path, scope)
         chain = self.chain or (os.path.realpath(self.doc.file),)
         inner_doc, chain, member = include.open_spec(self.doc, use, path, chain, self.tree)
-        own = inner_doc.data.get("params")  # its defaults: a `set` that repeats one changes nothing
-        own = own if isinstance(own, dict) else {}
+        # its own values (a family member's included): a `set` that repeats one changes nothing
+        unset = include.with_set(self.doc, use.model_copy(update={"set": {}}), path, inner_doc,
+                                 member).data.get("params")  # fmt: skip
+        own = unset if isinstance(unset, dict) else {}
         inner_doc = include.with_set(self.doc, use, path, inner_doc, member)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
