@@ -1338,8 +1338,12 @@ def test_a_block_within_an_instance_read_from_outside(read, hint):
      "an unknown size is `null`; YAML reads `None` as text"),
     ("inputs: {a: [None, 8, 3]}\nblocks:\n  - {type: conv, filters: 4, kernel: 3}\n",
      "an unknown size is `null`; YAML reads `None` as text"),
-    ("input: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, strides: None}\n",
-     "YAML reads `None` as text: leave the key out for its default"),
+    # (a review: `filters` has no default, and an activation of None meant `linear`)
+    ("input: [8, 8, 3]\nblocks:\n  - {type: conv, filters: None, kernel: 3}\n",
+     "YAML reads `None` as text (YAML's is `null`); a key left out takes its default, where "
+     "it has one"),
+    ("input: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, kernel: 3, activation: None}\n",
+     "YAML reads `None` as text: for no activation, write `linear`"),
 ])  # fmt: skip
 def test_pythons_none_is_told_apart_from_yamls_null(spec, hint):
     """A walkthrough wrote `None` for an unknown size, as in Keras's Input((None, None, 3)): it

@@ -317,9 +317,13 @@ def translate(
         if isinstance(value, str) and any(e["type"] != "value_error" for e in errs):
             hint = expression_hint(value) or hint  # `$(planes)`: "expected an integer" alone
         if isinstance(value, str) and value.strip().lower() == "none":  # Python's spelling
-            shape = (base + path)[:1] in (("input",), ("inputs",))
-            hint = ("an unknown size is `null`; YAML reads `None` as text" if shape else
-                    "YAML reads `None` as text: leave the key out for its default")  # fmt: skip
+            if (base + path)[:1] in (("input",), ("inputs",)):
+                hint = NULL_SIZE
+            elif path[-1:] == ("activation",):
+                hint = "YAML reads `None` as text: for no activation, write `linear`"
+            else:
+                hint = ("YAML reads `None` as text (YAML's is `null`); a key left out takes its "
+                        "default, where it has one")  # fmt: skip
         if (base + path)[:1] == ("expect",) and isinstance(value, str):
             hint = _expect_hint(base + path, value, data, path) or hint
         found = errs[0].get("ctx", {}).get("error")  # a validator's own hint comes first
@@ -366,20 +370,23 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
     return None if field is None else TypeAdapter(field.rebuild_annotation())
 
 
+NULL_SIZE = "an unknown size is `null`; YAML reads `None` as text"
+
+
 def _expect_hint(where: KeyPath, value: str, data: Any, path: KeyPath) -> str | None:
     """The hint for text in `expect`: a shape written with its batch dimension as `None`
     (`output_shape: [None, 1000]`), and a rounded count where an exact one is compared
     (`params: 11.7M`)."""
-    null = "an unknown size is `null`; YAML reads `None` as text"
     if where[1:2] == ("output_shape",) and value.strip().lower() == "none" and where[-1] != 0:
-        return null
+        return NULL_SIZE
     if where[1:2] == ("output_shape",) and value.strip().lower() == "none":
         written = _value_at(data, path[:-1])
         rest = written[1:] if isinstance(written, list) else []
         dims = ", ".join("null" if d is None or str(d).strip().lower() == "none" else str(d)
                          for d in rest)  # fmt: skip
         key = where[-2] if len(where) > 3 else "output_shape"
-        return f"leave out the batch dimension: `{key}: [{dims}]` ({null})"
+        return (f"if the first is the batch dimension, leave it out: `{key}: [{dims}]`; "
+                f"{NULL_SIZE}")  # fmt: skip
     if where[1:] in (("params",), ("trainable_params",)) and count_precision(value):
         return (f"`expect.{where[1]}` is compared exactly: write the whole count, as `check` "
                 f"prints it; a rounded figure such as `{value.strip()}` is for "
