@@ -647,3 +647,9 @@ def test_an_invalid_spec_is_a_document_of_errors_in_json_and_markdown(tmp_path: 
     # a diff's JSON has the version too, and no errors
     out = json.loads(run_cli("diff", str(VGG16), str(VGG19), "-f", "json").stdout)
     assert out["version"] == 1 and out["errors"] == []
+    # a review: a malformed --set was a JSON document with the error twice (once per side);
+    # it is the command's mistake, alone on stderr, once, as `check` reports it
+    for option in ("--set", "--old-set"):
+        r = run_cli("diff", str(VGG16), str(VGG19), "-f", "json", option, "depth")
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.count("E503") == 1 and f"{option} 'depth': expected NAME=VALUE" in r.stderr

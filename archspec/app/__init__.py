@@ -432,6 +432,12 @@ def compare(
     format = format.lower()
     if os.fspath(old) == os.fspath(new) == STDIN_ARG:
         raise usage_error("E003", "standard input (`-`) can be read once: OLD or NEW, not both")
+    from archspec.frontend.resolve.origins import SetItem
+    from archspec.frontend.resolve.params import split_set
+
+    for item in [*sets, *(SetItem(s, "--old-set") for s in old_sets),
+                 *(SetItem(s, "--new-set") for s in new_sets)]:  # fmt: skip
+        split_set(item)  # not NAME=VALUE: the command's mistake, once (not once per side)
     graphs, errors = [], []
     for spec, own, side in ((old, old_sets, "OLD"), (new, new_sets, "NEW")):
         try:

@@ -246,8 +246,10 @@ def diff(
     try:
         result = api.compare(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
                              new_sets=new_set or ())  # fmt: skip
-    except ArchspecError as e:  # a bot reading stdout gets a document of the errors
-        if fmt.lower() != "text":
+    except ArchspecError as e:  # a bot reading stdout gets a document of the errors (not of a
+        # malformed --set: the command's mistake, reported alone as by `check`)
+        if fmt.lower() != "text" and not any(d.code == "E503" and d.file is None
+                                             for d in e.diagnostics):  # fmt: skip
             sys.stdout.write(error_document(e.diagnostics, fmt.lower()) + "\n")
         raise
     sys.stdout.write(result.text + "\n")

@@ -33,6 +33,7 @@ from archspec.core.errors import (
     a_block,
     closest,
     describe,
+    first_of,
     format_path,
     reset_hint_budget,
 )
@@ -199,11 +200,11 @@ def validate_spec(doc: Document) -> SpecModel:
     if keys and not any(k in SpecModel.model_fields or closest(k, SpecModel.model_fields)
                         for k in keys):  # fmt: skip
         # another tool's YAML (a training config) in a folder searched: one error, not four
-        shown = ", ".join(f"`{k}`" for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+        shown = first_of([f"`{k}`" for k in keys], 3)
         raise SpecError(doc.diag(
             "E106", f"a spec is a YAML mapping with `name`, `input` and `blocks`; this file has "
-            f"none of a spec's keys ({shown})", (), hint="where a folder search found it and it "
-            "is no spec, leave it out: `archspec check --exclude PATTERN`"))  # fmt: skip
+            f"none of a spec's keys ({shown})", (), hint="if it is another tool's YAML that "
+            "`archspec check` found in a folder, leave it out with --exclude PATTERN"))  # fmt: skip
     try:
         return SpecModel.model_validate(data)
     except ValidationError as e:

@@ -393,9 +393,7 @@ class _Expansion:
                 refs = [inner.previous]
                 # the copy's own name (`st_1`, `stb`) means its output, as `name` means the last
                 local = name[len(scope.prefix) :]
-                for own, final in inner.names.items():  # for E301's hint on `st_1_conv`
-                    if final.startswith(inner.prefix):  # not an input passed in
-                        scope.inside[final[len(scope.prefix) :]] = (own, local, kind)
+                scope.inside[local] = (kind, inner.names)  # for E301's hint on `st_1_conv`
                 if scope.names.get(local) == name:
                     scope.names[local] = inner.previous
         finally:

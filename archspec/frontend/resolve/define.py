@@ -174,7 +174,7 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
         return shape_of()
 
     shaped = {**params, SHAPE: shape}
-    earlier: dict[str, Origin] = {}  # the block's params so far, and where each got its value
+    earlier: list[str] = []  # the block's params so far
     for p, default in definition.params.items():
         where: KeyPath = ("define", kind, "params", p)
         if p in raw:
@@ -184,17 +184,23 @@ def use_env(doc: Document, raw: dict[str, Any], kind: str, definition: Define,
             env[p] = defaults[kind, p]
         else:
             read.clear()
-            mine = {k: env[k] for k in earlier}
-            with written_as(doc, earlier):  # notes on the earlier params it reads
+            # the earlier params it reads (rare: most defaults are numbers), with where each got
+            # its value for the notes of an error
+            reads = bool(earlier) and expr.holds(default, set(earlier))
+            mine = [k for k in earlier if expr.holds(default, {k})] if reads else []
+            seen = {k: Origin(env[k], ("defaults", kind, k) if k in defaulted
+                              else (*at, k) if k in raw else ("define", kind, "params", k))
+                    for k in mine}  # fmt: skip
+            names = {**shaped, **{k: env[k] for k in mine}} if mine else shaped
+            with written_as(doc, seen):  # (not an enclosing use's: it reads the spec's params)
                 try:
-                    env[p] = substitute(doc, default, where, {**shaped, **mine}, None)
+                    env[p] = substitute(doc, default, where, names, None)
                 except SpecError as e:
                     raise _not_yet(e, default, list(definition.params), p, kind) from None
-            if not read and not expr.holds(default, set(mine)):
+            if not read and not mine:
                 defaults[kind, p] = env[p]
             check_value(doc, env[p], where)
-        earlier[p] = Origin(env[p], ("defaults", kind, p) if p in defaulted
-                            else (*at, p) if p in raw else where)  # fmt: skip
+        earlier.append(p)
     env[SHAPE] = shape_of
     return env
 

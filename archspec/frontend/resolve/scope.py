@@ -55,9 +55,9 @@ class Scope:
     #: level): the hint for a name of that scope read in here
     at: tuple[KeyPath, ...] = ()
     outer: Scope | None = None
-    #: a block within a user-defined block's instance, by the name it has out here (`s1_a`)
-    #: -> (its name in there, the instance's name, its type): the hint for reading it
-    inside: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: each user-defined block's instance here (each copy) -> its type and the names inside it
+    #: (local -> final): the hint for a block within it read from out here (`s1_a`)
+    inside: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def use(self) -> KeyPath | None:
@@ -162,10 +162,18 @@ def _instance_input(ref: str, scope: Scope) -> str | None:
 
 def _within(ref: str, scope: Scope) -> str | None:
     """The hint for a block within an instance read from outside it (`s1_a`)."""
-    if ref not in scope.inside:
+    final = scope.prefix + ref
+    found = [
+        (own, instance, kind)
+        for instance, (kind, names) in scope.inside.items()
+        if ref.startswith(instance + "_")
+        for own, f in names.items()
+        if f == final
+    ]
+    if not found:
         return None
-    name, instance, kind = scope.inside[ref]
-    if scope.names.get(instance) == scope.prefix + ref:
+    name, instance, kind = found[0]
+    if scope.names.get(instance) == final:
         return f"`{ref}` is the last block of `{instance}` (a `{kind}`): read it as `{instance}`"
     return (
         f"`{ref}` is the block `{name}` within `{instance}` (a `{kind}`): from outside, an "
