@@ -506,3 +506,24 @@ def test_a_yaml_file_with_none_of_a_specs_keys_is_one_error_with_the_way_out(tmp
     assert d.hint is not None and "--exclude" in d.hint
     codes = [x.code for x in check.check_file(write(tmp_path, "Name: x\nlr: 1\n")).diagnostics]
     assert "E106" not in codes
+
+
+def test_strict_makes_every_warning_an_error(tmp_path: Path) -> None:
+    """A CI walkthrough: no way to fail a pull request on warnings (a block that feeds nothing,
+    W301, is often a wiring mistake)."""
+    unread = ("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, name: a, filters: 4, "
+              "kernel: 3}\n  - {type: conv, name: b, filters: 4, kernel: 3, inputs: input}\n")  # fmt: skip
+    spec = write(tmp_path, unread, "warn.yaml")
+    write(tmp_path, GOOD, "good.yaml")
+    (plain,) = check.run([spec])
+    assert plain.exit_code == 0 and [d.severity for d in plain.diagnostics] == ["warning"]
+    (strict,) = check.run([spec], strict=True)
+    assert strict.exit_code == 1 and not strict.ok
+    assert [(d.code, d.severity) for d in strict.diagnostics] == [("W301", "error")]
+    r = run_cli("check", "--strict", "-f", "json", ".", cwd=tmp_path)
+    report = json.loads(r.stdout)
+    assert (
+        r.returncode == 1 and report["summary"]["invalid"] == 1 and report["summary"]["valid"] == 1
+    )
+    r = run_cli("check", "--strict", "good.yaml", cwd=tmp_path)  # nothing to promote
+    assert r.returncode == 0

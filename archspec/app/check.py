@@ -8,6 +8,7 @@ every renderer (text, JSON, GitHub, SARIF) reads the same data.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fnmatch
 import gc
@@ -209,6 +210,7 @@ def run(
     *,
     short_lived: bool = False,
     exclude: Sequence[str] = (),
+    strict: bool = False,
 ) -> list[FileResult]:
     """Check every spec found under `paths` (`limits`: archspec/core/limits.py, default if None).
     A path that does not exist (E001) is one more result, with exit code 2, so that a mistyped
@@ -217,7 +219,8 @@ def run(
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking.
-    `exclude`: what folder searches leave out (find_specs)."""
+    `exclude`: what folder searches leave out (find_specs); `strict`: every warning is an
+    error (`--strict`), so that a spec with one is invalid."""
     for item in sets:  # a --set that is not NAME=VALUE: once, not once per file
         split_set(item)
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
@@ -242,19 +245,29 @@ def run(
                                                hint=hint)])  # fmt: skip
 
     def each() -> list[FileResult]:
-        return [r or check_file(f, sets, limits) for f, r in found.items()]
+        results = [r or check_file(f, sets, limits) for f, r in found.items()]
+        results = _report_skipped(results, skipped)
+        return [_strict(r) for r in results] if strict else results
 
     if not short_lived:
-        return _report_skipped(each(), skipped)
+        return each()
     # A short-lived process: the objects that importing pydantic and the block models created
     # live until it ends, and what checking creates is freed by reference counting. Without
     # the cyclic collector's passes over the growing document, the cost stays linear in blocks.
     gc.freeze()
     gc.disable()
     try:
-        return _report_skipped(each(), skipped)
+        return each()
     finally:
         gc.enable()  # for callers that run the app in their own process
+
+
+def _strict(result: FileResult) -> FileResult:
+    """`result` with its warnings made errors (`--strict`), invalid where it has one."""
+    result.diagnostics = [dataclasses.replace(d, severity="error") for d in result.diagnostics]
+    if result.exit_code == 0 and not result.ok:
+        result.exit_code = 1
+    return result
 
 
 def _report_skipped(results: list[FileResult], skipped: list[Diagnostic]) -> list[FileResult]:

@@ -136,6 +136,8 @@ def check(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", metavar="PATTERN",
         help="Leave out of folder searches what matches (a name or a path below the folder: "
         "'configs', '*_train.yaml'); repeat for several.", show_default=False)] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Make every warning an error: a "
+        "spec with one is invalid (exit 1).")] = False,
     quiet: Quiet = False,
     *,
     opts: SpecOptions,
@@ -150,7 +152,7 @@ def check(
 
     try:
         results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True,
-                              exclude=exclude or ())  # fmt: skip
+                              exclude=exclude or (), strict=strict)  # fmt: skip
     except UsageError as e:
         # no spec found: a CI job's report says so too; a malformed --set is the command's
         # mistake, reported alone as an unknown option is
