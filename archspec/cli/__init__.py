@@ -159,7 +159,7 @@ def check(
         if fmt == "text" or any(d.code == "E503" for d in e.diagnostics):
             raise
         results = [FileResult("", list(e.diagnostics), exit_code=2, found=False)]
-    console.check_output(results, fmt, table, quiet)
+    console.check_output(results, fmt, table, quiet, opts.sets)
     raise typer.Exit(checker.exit_code(results))
 
 

@@ -104,11 +104,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def check_output(
-    results: Sequence[FileResult], fmt: str, table: bool = False, quiet: bool = False
-) -> None:
-    """`archspec check`'s report in `fmt`: text (check_report), json, github or sarif; a spec
-    read from standard input (`-`) is named `<stdin>`."""
+def check_output(results: Sequence[FileResult], fmt: str, table: bool = False,
+                 quiet: bool = False, sets: Sequence[str] = ()) -> None:  # fmt: skip
+    """`archspec check`'s report in `fmt`: text (check_report), json, github or sarif (json
+    and sarif name the `--set` values, `sets`); a spec read from standard input (`-`) is named
+    `<stdin>`."""
     from archspec.render import report
 
     for r in results:
@@ -116,9 +116,9 @@ def check_output(
     if fmt == "text":
         check_report(results, table, quiet)
     elif fmt == "json":
-        out(report.to_json(results, table=table))
+        out(report.to_json(results, table=table, sets=sets))
     else:
-        out(report.to_github(results) if fmt == "github" else report.to_sarif(results))
+        out(report.to_github(results) if fmt == "github" else report.to_sarif(results, sets))
 
 
 def check_report(results: Sequence[CheckedFile], table: bool = False, quiet: bool = False) -> None:

@@ -125,10 +125,10 @@ def outputs_list(result: FileResult) -> list[dict[str, Any]] | None:
     ]
 
 
-def to_json(results: Sequence[FileResult], table: bool = False) -> str:
-    """The JSON report: `{"version", "ok", "summary", "files": [...], "skipped": [...]}` (see
-    the README). Per file, the first text.MAX_SHOWN diagnostics; `omitted` counts the rest (the
-    summary counts all)."""
+def to_json(results: Sequence[FileResult], table: bool = False, sets: Sequence[str] = ()) -> str:
+    """The JSON report: `{"version", "ok", "summary", "files": [...], "skipped": [...],
+    "sets": [...]}` (see the README; `sets`: the `--set` values checked with). Per file, the
+    first text.MAX_SHOWN diagnostics; `omitted` counts the rest (the summary counts all)."""
     files, skipped = [], []
     for r in results:
         # W101 (what a folder search skipped) names its own path: listed apart, not in a file's
@@ -152,6 +152,7 @@ def to_json(results: Sequence[FileResult], table: bool = False) -> str:
         "summary": summary(results),
         "files": files,
         "skipped": skipped,
+        "sets": [str(s) for s in sets],
     }
     return json.dumps(report, indent=2)
 
@@ -267,8 +268,10 @@ def _place(file: str | None, line: int | None, col: int | None, artifacts: dict[
     return {"physicalLocation": physical}
 
 
-def to_sarif(results: Sequence[FileResult]) -> str:
-    """A SARIF 2.1.0 log with one run; every error code is a rule with a stable id."""
+def to_sarif(results: Sequence[FileResult], sets: Sequence[str] = ()) -> str:
+    """A SARIF 2.1.0 log with one run; every error code is a rule with a stable id. Checked with
+    `--set` values (`sets`), the run's `automationDetails` id names them, so that code scanning
+    keeps each family member's findings apart (its category: `archspec/depth=18`)."""
     codes = list(CODES)
     rules = [
         {
@@ -337,6 +340,8 @@ def to_sarif(results: Sequence[FileResult]) -> str:
             }
         ],
     }
+    if sets:
+        log["runs"][0]["automationDetails"] = {"id": f"archspec/{' '.join(sets)}/"}
     if notes:  # diagnostics left out of a file ("... and 12 more errors in spec.yaml"), or
         # about the run (no spec found, a bad --set: the run did not succeed)
         invocation = {"executionSuccessful": not failed, "toolExecutionNotifications": notes}
