@@ -82,6 +82,10 @@ ENV = {
         ("abs(-3)", 3),
         ("abs(-2.5)", 2.5),
         ("round(-2.5)", -2),
+        # len of a list or mapping param (a walkthrough hard-coded RegNet's stage count)
+        ("len(stages)", len(ENV["stages"])),
+        ("len(table)", len(ENV["table"])),
+        ("stages[len(stages) - 1]", ENV["stages"][-1]),
     ],
 )
 def test_values_and_types(source, value):
@@ -137,6 +141,9 @@ def test_values_and_types(source, value):
         ("min()", "E501", "takes two or more numbers, or one list of numbers"),
         ("min(1)", "E501", "takes two or more numbers, or one list of numbers"),  # not Python's
         ("max(stages, 3)", "E501", "takes two or more numbers, or one list of numbers"),
+        ("len(width)", "E501", "len() takes one list or mapping"),
+        ("len(stages, table)", "E501", "len() takes one list or mapping"),
+        ("len()", "E501", "len() takes one list or mapping"),
         ("width +", "E501", "invalid expression"),
         ("(" * 240 + "1" + ")" * 240, "E501", "nested"),
         ("1+" * 300 + "1", "E501", "longer than"),

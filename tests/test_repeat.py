@@ -385,3 +385,14 @@ def test_a_merging_block_is_not_repeated(kind):
     assert f"`{kind}` merges its inputs, and a copy after the first would read one" in d.message
     run(PLAIN + "blocks:\n  - {type: conv, filters: 3, kernel: 3}\n"
         f"  - {{type: {kind}, inputs: [input, conv_1], repeat: 1}}\n")  # fmt: skip
+
+
+def test_a_repeat_count_from_a_list_params_length():
+    """A walkthrough's RegNet wrote `repeat: 4` beside `depths: [...]`: a `--set` of five
+    depths then used four, silently. `len()` takes the count from the list."""
+    text = ("name: m\nparams: {widths: [8, 16, 32]}\ninput: [32, 32, 3]\nblocks:\n"
+            "  - {type: conv, filters: '${widths[copy]}', kernel: 3, repeat: '${len(widths)}'}\n")  # fmt: skip
+    graph = archspec.analyze(archspec.load(text=text))
+    assert [b.shape[-1] for b in graph.blocks] == [8, 16, 32]
+    graph = archspec.analyze(archspec.load(text=text, sets=["widths=[4, 4, 4, 4, 4]"]))
+    assert [b.shape[-1] for b in graph.blocks] == [4] * 5

@@ -4,8 +4,9 @@ Allowed: numbers, names bound in the environment (params, and a user-defined blo
 `+ - * / // % **`, unary `-` and `+`, parentheses, indexing (`stages[2]`, and `table[depth]` or
 `table['a']` on a mapping param), comparisons `< <= == != > >=` (chained as in Python),
 `and`, `or`, `not`, the conditional `a if cond else b`, and the functions `min`, `max`, `round`,
-`int`, `ceil`, `floor`, `abs`. Everything else is refused: attribute access, other calls,
-comprehensions, lambdas, strings (but a quoted mapping key), `in`, `is`.
+`int`, `ceil`, `floor`, `abs` and `len` (of a list or mapping param). Everything else is
+refused: attribute access, other calls, comprehensions, lambdas, strings (but a quoted mapping
+key), `in`, `is`.
 
 The whole tree is checked before anything is evaluated, so a refused construct or an undefined
 name is an error even in a branch that is not taken. Evaluation then follows Python: `and`, `or`
@@ -80,8 +81,9 @@ _ARITY: dict[str, tuple[int, int] | None] = {
     "ceil": (1, 1),
     "floor": (1, 1),
     "abs": (1, 1),
+    "len": (1, 1),
 }
-_FUNC_NAMES = "min, max, round, int, ceil, floor and abs"
+_FUNC_NAMES = "min, max, round, int, ceil, floor, abs and len"
 
 #: node kinds checked by their parent (operators, contexts) or allowed as they are
 _PASSIVE = (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop, ast.IfExp)
@@ -276,6 +278,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "ceil": lambda x: _to_int("ceil", x, math.ceil),
     "floor": lambda x: _to_int("floor", x, math.floor),
     "abs": abs,
+    "len": len,
 }
 
 
@@ -395,6 +398,10 @@ class _Eval:
             raise ExprError("keyword arguments are not allowed")
         args = [self.visit(a) for a in node.args]
         name = node.func.id
+        if name == "len":  # of a list or mapping (`len(depths)`: a stage count from its list)
+            if len(args) != 1 or not isinstance(args[0], list | dict):
+                raise ExprError("len() takes one list or mapping (a param written as one)")
+            return len(args[0])
         arity = _ARITY[name]
         if arity is None:  # min, max: two or more numbers, or one list of them
             listed = len(args) == 1 and isinstance(args[0], list)
