@@ -219,7 +219,7 @@ def _combine(children):
     ops = st.sampled_from(["+", "-", "*", "/", "//", "%", "**", ".", "[", "(", ",", " if 1 else ",
                            "<", "<=", "==", "!=", ">", ">=", " and ", " or ", " in ", " is ",
                            " not in ", "<<", "&"])  # fmt: skip
-    funcs = st.sampled_from(["min", "max", "round", "int", "abs", "ceil", "floor", "eval",
+    funcs = st.sampled_from(["min", "max", "round", "int", "abs", "ceil", "floor", "len", "eval",
                              "getattr", "math.ceil", ""])  # fmt: skip
     return st.one_of(
         st.tuples(children, ops, children).map(lambda t: f"({t[0]}{t[1]}{t[2]})"),

@@ -121,6 +121,7 @@ EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1
                # comparisons, and/or/not, the conditional, ceil/floor/abs (valid and hostile)
                "${width > 32}", "${0 < width <= 64}", "${width if width > 8 else 8}",
                "${int(ceil(1.1 * 3))}", "${floor(width / 3)}", "${abs(-width)}",
+               "${len(width)}", "${len(stages) ** 99}", "${stages[len(stages) - 1]}",
                "${max(8, int(width * 1.1 + 4) // 8 * 8) + (8 if max(8, int(width * 1.1 + 4)"
                " // 8 * 8) < 0.9 * width * 1.1 else 0)}", "${width and not width or 2}",
                "${ceil(1e308)}", "${floor(1e309)}", "${round(5, -99999999)}",

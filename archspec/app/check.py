@@ -219,8 +219,9 @@ def run(
 
     `short_lived`: the caller is a process that ends soon after (the CLI); the objects alive so
     far are frozen for good and the cyclic garbage collector is paused while checking.
-    `exclude`: what folder searches leave out (find_specs); `strict`: every warning is an
-    error (`--strict`), so that a spec with one is invalid."""
+    `exclude`: what folder searches leave out (find_specs); `strict`: every warning of a spec
+    is an error (`--strict`), so that a spec with one is invalid (W101, what the folder search
+    skipped, is no spec's and stays a warning)."""
     for item in sets:  # a --set that is not NAME=VALUE: once, not once per file
         split_set(item)
     skipped: list[Diagnostic] = []  # W101: what the folder search skipped
@@ -246,8 +247,7 @@ def run(
 
     def each() -> list[FileResult]:
         results = [r or check_file(f, sets, limits) for f, r in found.items()]
-        results = _report_skipped(results, skipped)
-        return [_strict(r) for r in results] if strict else results
+        return _report_skipped([_strict(r) for r in results] if strict else results, skipped)
 
     if not short_lived:
         return each()

@@ -269,9 +269,9 @@ def _place(file: str | None, line: int | None, col: int | None, artifacts: dict[
 
 
 def to_sarif(results: Sequence[FileResult], sets: Sequence[str] = ()) -> str:
-    """A SARIF 2.1.0 log with one run; every error code is a rule with a stable id. Checked with
-    `--set` values (`sets`), the run's `automationDetails` id names them, so that code scanning
-    keeps each family member's findings apart (its category: `archspec/depth=18`)."""
+    """A SARIF 2.1.0 log with one run; every error code is a rule with a stable id. The run's
+    properties name the `--set` values (`sets`); its category is the upload's to give (GitHub's
+    upload-sarif sets one per job and matrix value where the log has none)."""
     codes = list(CODES)
     rules = [
         {
@@ -341,7 +341,7 @@ def to_sarif(results: Sequence[FileResult], sets: Sequence[str] = ()) -> str:
         ],
     }
     if sets:
-        log["runs"][0]["automationDetails"] = {"id": f"archspec/{' '.join(sets)}/"}
+        log["runs"][0]["properties"] = {"sets": [str(s) for s in sets]}
     if notes:  # diagnostics left out of a file ("... and 12 more errors in spec.yaml"), or
         # about the run (no spec found, a bad --set: the run did not succeed)
         invocation = {"executionSuccessful": not failed, "toolExecutionNotifications": notes}
