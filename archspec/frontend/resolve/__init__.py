@@ -414,11 +414,7 @@ class _Expansion:
         refs = read_inputs(self.doc, use, path, scope)
         chain = self.chain or (os.path.realpath(self.doc.file),)
         inner_doc, chain, member = include.open_spec(self.doc, use, path, chain, self.tree)
-        # its own values (a family member's included): a `set` that repeats one changes nothing
-        unset = include.with_set(self.doc, use.model_copy(update={"set": {}}), path, inner_doc,
-                                 member).data.get("params")  # fmt: skip
-        own = unset if isinstance(unset, dict) else {}
-        inner_doc = include.with_set(self.doc, use, path, inner_doc, member)
+        inner_doc, own = include.with_set(self.doc, use, path, inner_doc, member)
         note = include.including(self.doc, path)
         shape = self.shapes.shape(refs[0])
         values = included_set(self.doc, path, use.set)  # the notes of errors its values cause

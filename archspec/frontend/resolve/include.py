@@ -266,11 +266,13 @@ def open_spec(doc: Document, use: SpecUse, path: KeyPath, chain: tuple[str, ...]
 
 
 def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
-             member: str | None = None) -> Document:  # fmt: skip
+             member: str | None = None) -> tuple[Document, dict[str, Any]]:  # fmt: skip
     """The included document with `use.set` replacing its params (each must be one), after the
-    `--set` item `member` of a family member named by `path` (`efficientnet_b3`: variant=b3)."""
+    `--set` item `member` of a family member named by `path` (`efficientnet_b3`: variant=b3);
+    and its params before `use.set` (the member's own values: a `set` that repeats one changes
+    nothing)."""
     params = inner.data.get("params", {})
-    params = params if isinstance(params, dict) else {}
+    params = own = params if isinstance(params, dict) else {}
     if member is not None:
         # the value read as a --set value is (`depth=50`: 50, as the family's table keys are)
         ((param, typed),) = parse_sets([member], params, inner.file).items()
@@ -280,6 +282,7 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
             raise fail(doc, "E503", f"{format_path(at)}: `{use.path}` is the member {member} of "
                        f"the zoo family `{family}`; `set` would pick another", at, key=True,
                        hint=f"name the family: `path: {family}`")  # fmt: skip
+        own = {**params, param: typed}
         use = use.model_copy(update={"set": {param: typed, **use.set}})
     for key in use.set:
         if key not in params:
@@ -289,8 +292,8 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
                        or ("its params: " + ", ".join(params) if params
                            else "it has no params"))  # fmt: skip
     if not use.set:
-        return inner
-    return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}})
+        return inner, own
+    return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}}), own
 
 
 def _family(file: str, key: str) -> str | None:
