@@ -146,17 +146,15 @@ def check(
 
     Prints each valid spec's totals. Exit 0: all valid, 1: any invalid, 2: usage or I/O error."""
     from archspec.app import check as checker
-    from archspec.core.errors import UsageError
+    from archspec.core.errors import CommandError, UsageError
     from archspec.frontend.expect import FileResult
     from archspec.render import console
 
     try:
         results = checker.run(paths, sets=opts.sets, limits=opts.limits, short_lived=True,
                               exclude=exclude or (), strict=strict)  # fmt: skip
-    except UsageError as e:
-        # no spec found: a CI job's report says so too; a malformed --set is the command's
-        # mistake, reported alone as an unknown option is
-        if fmt == "text" or any(d.code == "E503" for d in e.diagnostics):
+    except UsageError as e:  # no spec found: a CI job's report says so too
+        if fmt == "text" or isinstance(e, CommandError):
             raise
         results = [FileResult("", list(e.diagnostics), exit_code=2, found=False)]
     console.check_output(results, fmt, table, quiet, opts.sets)
@@ -241,17 +239,15 @@ def diff(
 
     Exit 1 where NEW fails its own budget or expect (as check), the diff printed all the same."""
     from archspec import app as api
-    from archspec.core.errors import ArchspecError
+    from archspec.core.errors import ArchspecError, CommandError
     from archspec.render import console
     from archspec.render.diff import error_document
 
     try:
         result = api.compare(old, new, fmt, opts.sets, opts.limits, old_sets=old_set or (),
                              new_sets=new_set or ())  # fmt: skip
-    except ArchspecError as e:  # a bot reading stdout gets a document of the errors (not of a
-        # malformed --set: the command's mistake, reported alone as by `check`)
-        if fmt.lower() != "text" and not any(d.code == "E503" and d.file is None
-                                             for d in e.diagnostics):  # fmt: skip
+    except ArchspecError as e:  # a bot reading stdout gets a document of the errors
+        if fmt.lower() != "text" and not isinstance(e, CommandError):
             sys.stdout.write(error_document(e.diagnostics, fmt.lower()) + "\n")
         raise
     sys.stdout.write(result.text + "\n")

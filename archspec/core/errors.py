@@ -173,6 +173,11 @@ class UsageError(ArchspecError):
     exit_code = 2
 
 
+class CommandError(UsageError):
+    """A mistake in the command line itself, whatever the files (a `--set` that is not
+    NAME=VALUE): reported alone on stderr, as an unknown option is, never as a report."""
+
+
 class UnplacedError(Exception):
     """A user error found where no position is known (inside an op, a limit check, an
     expression). The stage that knows the position turns it into a Diagnostic: `code` is its

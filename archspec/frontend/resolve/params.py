@@ -30,6 +30,7 @@ from typing import Any
 from archspec.blocks import Block
 from archspec.core.errors import (
     ArchspecError,
+    CommandError,
     Diagnostic,
     KeyPath,
     SpecError,
@@ -117,8 +118,8 @@ def split_set(item: str, file: str | None = None) -> tuple[str, str]:
     if not sep or not name:
         hint = (f"give a value: {option(item)} {name}=VALUE" if name
                 else "give the param's name before `=`")  # fmt: skip
-        raise UsageError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
-                                    "NAME=VALUE", file=file, hint=hint))  # fmt: skip
+        raise CommandError(Diagnostic("E503", f"{option(item)} {str(item)!r}: expected "
+                                      "NAME=VALUE", file=file, hint=hint))  # fmt: skip
     return name, value
 
 
