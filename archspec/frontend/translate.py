@@ -377,9 +377,9 @@ def _expect_hint(where: KeyPath, value: str, data: Any, path: KeyPath) -> str | 
     """The hint for text in `expect`: a shape written with its batch dimension as `None`
     (`output_shape: [None, 1000]`), and a rounded count where an exact one is compared
     (`params: 11.7M`)."""
-    if where[1:2] == ("output_shape",) and value.strip().lower() == "none" and where[-1] != 0:
-        return NULL_SIZE
     if where[1:2] == ("output_shape",) and value.strip().lower() == "none":
+        if where[-1] != 0:  # not where a batch dimension would stand
+            return NULL_SIZE
         written = _value_at(data, path[:-1])
         rest = written[1:] if isinstance(written, list) else []
         dims = ", ".join("null" if d is None or str(d).strip().lower() == "none" else str(d)

@@ -11,6 +11,7 @@ pull-request comment. No TensorFlow.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -185,7 +186,7 @@ class Diff:
     old_checks: Checks = field(default_factory=Checks)
     new_checks: Checks = field(default_factory=Checks)
 
-    @property
+    @functools.cached_property
     def checks(self) -> list[CheckChange]:
         """The `budget` and `expect` keys of either side, unchanged ones included."""
         return _check_changes(self.old_checks, self.new_checks)
