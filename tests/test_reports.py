@@ -241,8 +241,11 @@ def test_a_usage_error_is_still_a_report(tmp_path: Path, fmt: str) -> None:
     if fmt == "json":
         report_ = json.loads(r.stdout)
         assert not report_["ok"] and report_["files"][0]["errors"][0]["code"] == "E001"
+        # no path was missing: the folder was found and held no spec
+        assert report_["summary"]["not_found"] == 0 and report_["summary"]["errors"] == 1
     elif fmt == "github":
         assert r.stdout.startswith("::error title=archspec E001::no spec files found in empty")
+        assert "not found" not in r.stdout.splitlines()[-1]  # the summary line
     else:  # about the run, not a file: a notification, and the run did not succeed
         (run,) = json.loads(r.stdout)["runs"]
         (invocation,) = run["invocations"]

@@ -159,7 +159,8 @@ def to_json(results: Sequence[FileResult], table: bool = False, sets: Sequence[s
 
 def summary(results: Sequence[FileResult]) -> dict[str, int]:
     """The counts: files found; valid, invalid and not checked (stopped by a usage or I/O
-    error, exit 2) among them; paths not found (E001); all errors and warnings."""
+    error, exit 2) among them; paths not found (E001; not the run's own "no spec found", which
+    has no file); all errors and warnings."""
     found = [r for r in results if r.found]
     unchecked = sum(r.exit_code == 2 for r in found)
     return {
@@ -167,7 +168,7 @@ def summary(results: Sequence[FileResult]) -> dict[str, int]:
         "valid": sum(r.ok for r in found),
         "invalid": sum(not r.ok for r in found) - unchecked,
         "not_checked": unchecked,
-        "not_found": len(results) - len(found),
+        "not_found": sum(not r.found and r.file != "" for r in results),
         "errors": sum(len(r.errors) for r in results),
         "warnings": sum(len(r.warnings) for r in results),
     }
