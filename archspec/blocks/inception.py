@@ -59,6 +59,11 @@ class Inception(Block):
     example: ClassVar[str] = (
         "{type: inception, f1: 4, f2_in: 3, f2_out: 5, f3_in: 2, f3_out: 3, f4_out: 6}"
     )
+    #: torchvision's names of the same filter counts
+    key_aliases: ClassVar[dict[str, str]] = {
+        "ch1x1": "f1", "ch3x3red": "f2_in", "ch3x3": "f2_out", "ch5x5red": "f3_in",
+        "ch5x5": "f3_out", "pool_proj": "f4_out",
+    }  # fmt: skip
     type: Literal["inception"] = "inception"
     f1: PositiveInt = Field(description="Filters of the 1x1 branch.")
     f2_in: PositiveInt = Field(description="Filters of the 1x1 reduction before the 3x3.")

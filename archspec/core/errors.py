@@ -89,6 +89,7 @@ CODES: dict[str, str] = {
     "W303": "a definition no block uses",
     "W304": "a `spec` block's softmax classifier read by a later block",
     "W305": "an input that looks channels first ([3, 224, 224])",
+    "W306": "a batch-norm momentum below 0.5 (PyTorch's convention: its 0.1 is Keras's 0.9)",
 }
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -38,6 +38,7 @@ from archspec.core.errors import (
     reset_hint_budget,
 )
 from archspec.core.units import Shape, channels_first, parse_count, shape_str
+from archspec.frontend import foreign
 from archspec.frontend.loader import Document
 from archspec.frontend.translate import translate
 
@@ -126,6 +127,9 @@ BOTH_INPUTS = f"`input` is given too: {ONE_INPUT}"
 
 class SpecModel(_Strict):
     """The top level of a spec file (blocks are validated one by one against the registry)."""
+
+    #: other tools' names of top-level keys (Keras's `input_shape`), for the unknown key's hint
+    key_aliases: ClassVar[dict[str, str]] = {"input_shape": "input", "layers": "blocks"}
 
     archspec: Literal[1] = Field(default=1, description="Format version; only 1 exists.")
     name: Identifier = Field(description="Model name; becomes the Keras model name.")
@@ -240,7 +244,10 @@ def _batch_hint(d: Diagnostic, data: dict[str, Any]) -> Diagnostic:
 def type_hint(kind: str, types: Iterable[str] = REGISTRY) -> str | None:
     """The hint for an unknown block type: the nearest of `types` or of their other names
     (Keras's `LayerNormalization` and `layer_normalisation` are `layer_norm`, not
-    `normalization`); None where none is near."""
+    `normalization`), or what stands for another tool's layer archspec has not
+    (`AdaptiveAvgPool2d`); None where none is near."""
+    if (foreign_hint := foreign.type_hint(kind)) is not None:
+        return foreign_hint
     names = {a: k for k in types if k in REGISTRY for a in REGISTRY[k].aliases}
     names |= {k: k for k in types}
     near = closest(kind, names)

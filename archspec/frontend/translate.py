@@ -24,6 +24,7 @@ from archspec.core.errors import (
     format_path,
 )
 from archspec.core.units import count_precision, shape_str
+from archspec.frontend import foreign
 from archspec.frontend.loader import Document, plain_kind
 
 _EXPECTED = {
@@ -310,6 +311,10 @@ def translate(
             hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
+        if path[-1:] == ("padding",) and type(value) in (int, list):  # PyTorch's `padding=1`
+            hint = foreign.PADDING
+        if isinstance(value, str) and value.startswith("(") and "${" not in value:
+            hint = foreign.TUPLE  # `kernel: (3, 3)` read as `(3` and a key `3)`
         if base + path == ("inputs",) and isinstance(value, list):
             hint = _inputs_hint(value)
         if path[-1:] == ("outputs",) and isinstance(value, str) and re.fullmatch(r"[\w.]+", value):
@@ -346,9 +351,13 @@ def _other_spelling(bound: Any) -> Any:
 
 def other_name(model: Any, key: str) -> str | None:
     """The hint for a block's key written under another name of it (its type's `key_aliases`:
-    mbconv's `expand_ratio`, Keras's name, is `expansion`), or None."""
+    mbconv's `expand_ratio`, Keras's name, is `expansion`; PyTorch's `out_channels` is a conv's
+    `filters`), or for another tool's key archspec has not (`in_channels`, `ceil_mode`), or
+    None."""
     name = getattr(model, "key_aliases", {}).get(key)
-    return f"did you mean `{name}`?" if name else None
+    if name:
+        return f"did you mean `{name}`?"
+    return foreign.key_hint(key, getattr(model, "model_fields", ()))
 
 
 def _takes(model: type[BaseModel] | None, key: str, value: Any) -> bool:

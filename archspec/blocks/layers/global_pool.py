@@ -47,8 +47,7 @@ class GlobalAvgPool(Block):
         "gap",
         "global_pool",
         "global_average_pool",
-        "adaptive_avg_pool2d",
-    )
+    )  # PyTorch's AdaptiveAvgPool2d: frontend/foreign.py (its output size may be another)
     type: Literal["global_avg_pool"] = "global_avg_pool"
     keepdims: bool = Field(default=False, description=_KEEPDIMS)
 
@@ -61,7 +60,7 @@ class GlobalMaxPool(Block):
     """GlobalMaxPooling2D: (H, W, C) -> (C), or (1, 1, C) with `keepdims`."""
 
     example: ClassVar[str] = "{type: global_max_pool, keepdims: true}"
-    aliases: ClassVar[tuple[str, ...]] = ("GlobalMaxPooling2D", "adaptive_max_pool2d")
+    aliases: ClassVar[tuple[str, ...]] = ("GlobalMaxPooling2D",)
     type: Literal["global_max_pool"] = "global_max_pool"
     keepdims: bool = Field(default=False, description=_KEEPDIMS)
 

@@ -102,6 +102,9 @@ from archspec.frontend.translate import translate
 __all__ = ["Item", "Resolved", "lowering_error", "parse_sets", "placed", "resolve", "with_use",
            "with_warnings"]  # fmt: skip
 
+#: the keys of a batch norm's momentum (W306 below 0.5)
+MOMENTUM = ("momentum", "bn_momentum")
+
 
 def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     """Everything between loading and lowering. Raises SpecError with all diagnostics found."""
@@ -276,6 +279,7 @@ class _Expansion:
             if letters is None:
                 if copy is None:  # the first copy
                     self.inert(result, path, scope, defaulted)
+                    self.momentum(result, path, scope, defaulted)
                 return result
             result = [letters]
         doc = self.doc
@@ -295,6 +299,27 @@ class _Expansion:
                 self.warnings.append(with_use(self.doc, self.doc.diag(
                     "W302", f"{format_path(where)}: `{key}` changes nothing {lacks}", where,
                     hint=hint, key=True, severity="warning"), scope.use))  # fmt: skip
+
+    def momentum(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
+        """W306 for a batch norm's momentum below 0.5, PyTorch's convention (the weight of the
+        new batch: its 0.1 is Keras's 0.9, the weight of the running statistics), at the key
+        that gives it: the block's own, or the `defaults` entry it came from."""
+        for key in MOMENTUM:
+            value = getattr(block, key, None)
+            if not isinstance(value, float | int) or value >= 0.5:
+                continue
+            where: KeyPath = (*path, key)
+            if key in defaulted:
+                kinds = ((block.type, key), ("batch_norm", "momentum"))
+                where = next((("defaults", *k) for k in kinds
+                              if ("defaults", *k) in self.doc.positions), where)  # fmt: skip
+            if where not in {w.path for w in self.warnings}:  # once per place
+                self.warnings.append(with_use(self.doc, self.doc.diag(
+                    "W306", f"{format_path(where)}: a batch-norm momentum of {value:g} keeps "
+                    f"{value:.0%} of the running statistics per batch: PyTorch writes momentum "
+                    "the other way round (its 0.1 is Keras's 0.9)", where,
+                    hint=f"if this is PyTorch's momentum, write {1 - value:g}", key=True,
+                    severity="warning"), scope.use))  # fmt: skip
 
     def again(self, source: Any, env: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
               copy: int, repeat: int) -> tuple[Any, set[str]]:  # fmt: skip
