@@ -4,6 +4,7 @@
     spec = archspec.load("specs/seed/vgg_three_blocks.yaml")
     graph = archspec.analyze(spec)      # static shapes, params, MACs; no TensorFlow
     model = archspec.compile(spec)      # a keras.Model
+    result = archspec.check(spec)       # errors and warnings, budget and expect: not raised
 
 Importing archspec never imports TensorFlow or Keras.
 """
@@ -16,19 +17,22 @@ from archspec.core.errors import ArchspecError, Diagnostic, SpecError, UsageErro
 
 if TYPE_CHECKING:
     from archspec.app import Spec, analyze, build, compile, export, load
+    from archspec.app.check import check_file as check
     from archspec.ir.graph import Graph
 
-#: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks
+#: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks:
+#: name -> (module, its name there)
 _LAZY = {"Spec": "archspec.app", "analyze": "archspec.app", "compile": "archspec.app",
          "load": "archspec.app", "build": "archspec.app", "export": "archspec.app",
-         "Graph": "archspec.ir.graph"}  # fmt: skip
+         "Graph": "archspec.ir.graph", "check": "archspec.app.check:check_file"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attr = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attr or name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'archspec' has no attribute {name!r}")
@@ -43,6 +47,7 @@ __all__ = [
     "UsageError",
     "analyze",
     "build",
+    "check",
     "compile",
     "export",
     "load",

@@ -536,3 +536,32 @@ def test_strict_makes_every_warning_an_error(tmp_path: Path) -> None:
     report = json.loads(r.stdout)
     assert r.returncode == 0 and report["ok"] and report["summary"]["valid"] == 1
     assert [(w["code"], w["severity"]) for w in report["skipped"]] == [("W101", "warning")]
+
+
+def test_the_python_api_checks_as_the_command_does_without_raising() -> None:
+    """A pipeline had no way to apply `budget` and `expect` without TensorFlow: `analyze`
+    ignores them and only `build` raised E601. `archspec.check` returns what `check` finds."""
+    import archspec
+
+    text = ("name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 8, kernel: 3}\n"
+            "  - {type: batch_norm, momentum: 0.1}\nbudget: {max_params: 100}\n")  # fmt: skip
+    result = archspec.check(archspec.load(text=text))
+    assert not result.ok and result.file == "<spec>" and result.graph is not None
+    # 3 x 3 x 3 x 8 + 8 = 224 params for the conv, 4 x 8 for the batch norm
+    assert [d.code for d in result.errors] == ["E601"] and "params 256" in result.errors[0].message
+    assert [d.code for d in result.warnings] == ["W306"]
+    # torchvision's 11,689,512 and 2 x 4,800 BN moving statistics (REFERENCE.md)
+    by_name = archspec.check("resnet", sets=["depth=18"])  # a zoo family's member
+    assert by_name.ok and by_name.graph is not None and by_name.graph.params == 11_699_112
+    missing = archspec.check("no_such_spec.yaml")  # a usage error is a result too
+    assert (missing.exit_code, missing.errors[0].code) == (2, "E001")
+
+
+@pytest.mark.parametrize("call", ["analyze", "compile", "check", "build"])
+def test_sets_with_a_spec_loaded_already_are_refused_not_ignored(call: str) -> None:
+    """`archspec.analyze(archspec.load("resnet"), sets=["depth=101"])` gave ResNet-50."""
+    import archspec
+
+    spec = archspec.load("resnet")
+    with pytest.raises(ValueError, match=r"give them to archspec.load\(path, sets=...\)"):
+        getattr(archspec, call)(spec, sets=["depth=101"])

@@ -109,8 +109,19 @@ def analyze(
     """The graph IR with static shapes, parameters and MACs. Never imports TensorFlow.
 
     The limits are those `spec` was loaded with, unless `limits` is given."""
+    loaded_already(spec, sets)
     s = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     return lower(s, limits)
+
+
+def loaded_already(spec: object, sets: Sequence[str]) -> None:
+    """ValueError where `sets` come with a Spec or Graph: they apply when a spec is loaded, and
+    would be ignored."""
+    if sets and isinstance(spec, Resolved | Graph):
+        raise ValueError(
+            f"sets={list(sets)!r} apply when a spec is loaded, and this one is: give them to "
+            "archspec.load(path, sets=...), or pass the path"
+        )
 
 
 #: the one command that installs what `build` and `compile` need (the README says the same)
@@ -136,6 +147,7 @@ def compile(
     keras.distribution on JAX)."""
     from archspec.backends.keras.backend import check_loaded, choose
 
+    loaded_already(spec, sets)
     name = choose(backend)
     check_loaded(name)
     require_keras(name)
@@ -218,6 +230,7 @@ def build(
     backend = choose(backend)
     check_loaded(backend)
     stage = status or (lambda _message: nullcontext())
+    loaded_already(spec, sets)
     resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
     failed = evaluate(graph, resolved.doc, resolved.model, resolved.outputs)

@@ -21,6 +21,7 @@ from archspec import app as api
 from archspec.core.errors import ArchspecError, Diagnostic, UsageError, usage_error
 from archspec.core.limits import Limits
 from archspec.frontend.expect import FileResult, evaluate
+from archspec.frontend.resolve import Resolved
 from archspec.frontend.resolve.params import split_set
 from archspec.frontend.zoo import named, resolve_spec
 
@@ -185,12 +186,15 @@ def _kind(mode: int) -> str:
 
 
 def check_file(
-    path: str | os.PathLike[str], sets: Sequence[str] = (), limits: Limits | None = None
+    path: str | os.PathLike[str] | api.Spec, sets: Sequence[str] = (), limits: Limits | None = None
 ) -> FileResult:
-    """Load, validate, resolve and lower one spec, then apply its budget and expectations."""
-    result = FileResult(file=os.fspath(path))
+    """Load, validate, resolve and lower one spec, then apply its budget and expectations: what
+    `archspec check` finds, returned, not raised (`archspec.check` in the Python API). `path`
+    may be a Spec already loaded (then `sets` must be empty: ValueError)."""
+    api.loaded_already(path, sets)
+    result = FileResult(file=path.doc.file if isinstance(path, Resolved) else os.fspath(path))
     try:
-        spec = api.load(path, sets=sets, limits=limits)
+        spec = path if isinstance(path, Resolved) else api.load(path, sets=sets, limits=limits)
         graph = api.analyze(spec)
     except ArchspecError as e:
         result.diagnostics = list(e.diagnostics)
