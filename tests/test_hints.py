@@ -701,6 +701,10 @@ def test_an_output_named_twice_is_placed_at_the_second_naming():
     ("sub/famm.yaml", "did you mean `sub/fam.yaml`?"),
     ("resnt50.yaml", "did you mean the zoo network `resnet50`? (`archspec zoo` lists them)"),
     ("nonexist.yaml", None),  # it said "did you mean the zoo network `convnext`"
+    ("alexnet", "a SPEC is a file or a zoo network's name: `archspec zoo` lists them"),  # was
+    # "did you mean the zoo network `mobilenet` or `googlenet` or `resnet`?"
+    ("effnet", "did you mean the zoo network `resnet` or `efficientnet`? "
+               "(`archspec zoo` lists them)"),  # still near at 0.67
     ("resnet50.yaml", "did you mean the zoo network `resnet50` or `resnet` or `resnet152`? "
                       "(`archspec zoo` lists them)"),  # its own name, not a file beside it
     ("resnt50", "did you mean the zoo network `resnet50` or `resnet` or `resnet152`? "

@@ -168,7 +168,8 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         return (f"`{name}` is a member of the zoo family `{family}`: give its name alone, "
                 f"`{name}`, or `{family} --set {param}={value}`")  # fmt: skip
     lowered = {name.lower(): name for name in zoo}
-    cutoff = 0.6 if bare else 0.8
+    # 0.65, not difflib's 0.6: `alexnet` met `mobilenet` and `googlenet` by their `net` alone
+    cutoff = 0.65 if bare else 0.8
     close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=cutoff)
     if close:
         names = " or ".join(f"`{lowered[c]}`" for c in close)
