@@ -565,3 +565,17 @@ def test_sets_with_a_spec_loaded_already_are_refused_not_ignored(call: str) -> N
     spec = archspec.load("resnet")
     with pytest.raises(ValueError, match=r"give them to archspec.load\(path, sets=...\)"):
         getattr(archspec, call)(spec, sets=["depth=101"])
+
+
+def test_api_errors_name_the_python_argument_beside_the_flag(tmp_path: Path) -> None:
+    """A pipeline calling `archspec.build(..., output)` was told `pass --force`."""
+    import archspec
+    from archspec.core.limits import Limits
+
+    (tmp_path / "m.keras").write_bytes(b"x")
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.build(ROOT / "specs" / "seed" / "vgg_one_block.yaml", tmp_path / "m.keras")
+    assert e.value.diagnostics[0].hint == "pass --force (in Python: force=True) to replace it"
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.analyze("resnet50", limits=Limits(params=1000))
+    assert "--max-params (in Python: limits=Limits(params=...))" in str(e.value.diagnostics[0].hint)

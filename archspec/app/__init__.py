@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import ArchspecError, usage_error
-from archspec.core.limits import DEFAULT, TOLERANCE, Limits
+from archspec.core.files import FORCE_HINT
+from archspec.core.limits import DEFAULT, TOLERANCE, Limits, raise_hint
 from archspec.frontend.loader import Document, load_bytes, load_text, read_file
 from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
@@ -80,10 +81,10 @@ def read_stdin(limits: Limits = DEFAULT) -> Document:
 
     raw = sys.stdin.buffer.read(limits.file_bytes + 1)
     if len(raw) > limits.file_bytes:
+        hint = "specs are small; " + raise_hint("--max-file-size", "if this one is real")
         raise SpecError(Diagnostic("E701", f"file is larger than the limit of "
                                    f"{limits.file_bytes:,} bytes", file=STDIN_NAME,
-                                   hint="specs are small; raise the limit with --max-file-size "
-                                   "if this one is real"))  # fmt: skip
+                                   hint=hint))  # fmt: skip
     return load_bytes(raw, STDIN_NAME, limits)
 
 
@@ -507,7 +508,7 @@ def plot(
                           hint="leave --rankdir out, or draw an .svg or .png")  # fmt: skip
     not_a_folder(target, "model.html" if page else "diagram.svg")
     if os.path.lexists(target) and not force:
-        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+        raise usage_error("E002", f"{target} exists", hint=FORCE_HINT)
     resolved = load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
     if sets:  # the title says which member of a family this is

@@ -40,6 +40,9 @@ from typing import Any
 
 from archspec.core.errors import STATE, usage_error
 
+#: the hint of E002 for an output that exists, for the CLI and the Python API
+FORCE_HINT = "pass --force (in Python: force=True) to replace it"
+
 
 def write_file(target: Path, data: bytes, force: bool = True) -> None:
     """Write `data` atomically: a temporary file beside `target`, synced, then renamed into
@@ -51,7 +54,7 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
         raise usage_error("E002", f"cannot write {target}: folder {folder} does not exist")
     not_a_folder(target)
     if os.path.lexists(target) and not force:
-        raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+        raise usage_error("E002", f"{target} exists", hint=FORCE_HINT)
     tmp = temp_path(target, "tmp")
     with terminated_cleanly() as pending:
         try:
@@ -253,7 +256,7 @@ def commit(tmp: Path, target: Path, force: bool = True) -> None:
         if not _renameat2(tmp, target, RENAME_NOREPLACE) and not os.path.lexists(target):
             os.rename(tmp, target)
         if os.path.lexists(tmp):
-            raise usage_error("E002", f"{target} exists", hint="pass --force to replace it")
+            raise usage_error("E002", f"{target} exists", hint=FORCE_HINT)
     elif not tmp.is_dir() and not (target.is_dir() and not target.is_symlink()):
         os.replace(tmp, target)
     elif _renameat2(tmp, target, RENAME_EXCHANGE):

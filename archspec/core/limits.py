@@ -82,6 +82,12 @@ OPTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+def raise_hint(flag: str, why: str = "if this model is real") -> str:
+    """The hint of a limit's error: its flag, and its `Limits` field for the Python API."""
+    text = f"raise the limit with {flag} (in Python: limits=Limits({OPTIONS[flag][0]}=...))"
+    return f"{text} {why}" if why else text
+
+
 def parse_option(flag: str, value: str) -> int:
     """The value of a limit flag: a count (`3G` = 3 x 10^9) or a size in bytes (`4M` = 4 MiB).
     A bad value is a usage error (exit 2)."""

@@ -8,7 +8,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
-from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, INT32_MAX, Limits
+from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, INT32_MAX, Limits, raise_hint
 from archspec.core.units import Shape, compact, elements
 from archspec.ir.graph import Builder
 from archspec.ir.op import Op
@@ -57,7 +57,7 @@ class CheckedBuilder(Builder):
             raise LimitExceeded(
                 "E705",
                 f"the spec expands to more than {lim.layers:,} layers",
-                hint="raise the limit with --max-layers if this model is real",
+                hint=raise_hint("--max-layers"),
             )
         op.check_limits(lim)
         check_integers(op, lim)
@@ -80,14 +80,14 @@ class CheckedBuilder(Builder):
                 "E710",
                 f"layer `{name}` alone has {compact(node.params)} parameters, more than the "
                 f"limit of {compact(lim.params)}",
-                hint="raise the limit with --max-params if this model is real",
+                hint=raise_hint("--max-params"),
             )
         if size > lim.activation_bytes:
             raise LimitExceeded(
                 "E711",
                 f"layer `{name}` alone outputs {compact(size, True)} of activations, more than "
                 f"the limit of {compact(lim.activation_bytes, True)}",
-                hint="raise the limit with --max-activation-memory if this model is real",
+                hint=raise_hint("--max-activation-memory"),
             )
         return name
 
@@ -197,7 +197,7 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT,
                     f"{format_path(path)} (`{block.name}`): the parameters pass the limit "
                     f"of {compact(limits.params)} here ({compact(graph.params)} in total)",
                     path,
-                    hint="raise the limit with --max-params if this model is real",
+                    hint=raise_hint("--max-params"),
                 )
             )
         if activations > limits.activation_bytes:
@@ -212,6 +212,6 @@ def check_totals(doc: Document, graph: Graph, limits: Limits = DEFAULT,
                     f"({compact(total_activations * BYTES_PER_ELEMENT, True)} in total: every "
                     "layer's output in float32 at batch size 1)",
                     path,
-                    hint="raise the limit with --max-activation-memory if this model is real",
+                    hint=raise_hint("--max-activation-memory"),
                 )
             )

@@ -30,7 +30,7 @@ from archspec.core.errors import (
     format_path,
     usage_error,
 )
-from archspec.core.limits import DEFAULT, Limits
+from archspec.core.limits import DEFAULT, Limits, raise_hint
 from archspec.frontend.syntax import BREAK, syntax_error
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -129,7 +129,7 @@ def read_file(path: str | os.PathLike[str], limits: Limits | None = None) -> Doc
                 "E701",
                 f"file is larger than the limit of {max_bytes:,} bytes",
                 file=name,
-                hint="specs are small; raise the limit with --max-file-size if this one is real",
+                hint="specs are small; " + raise_hint("--max-file-size", "if this one is real"),
             )
         )
     return load_bytes(raw, name, limits)

@@ -25,6 +25,7 @@ from archspec.backends.keras import memory
 from archspec.backends.keras.emit import deep_recursion
 from archspec.core.errors import ArchspecError, Diagnostic, usage_error
 from archspec.core.files import (
+    FORCE_HINT,
     clean_leftovers,
     commit,
     disk_size,
@@ -185,7 +186,7 @@ def check_target(
         _check_folder_target(target, format_)
     if os.path.lexists(target) and not force:
         restored = "".join(f"{c}; " for c in cleaned if c.startswith("restored"))
-        raise usage_error("E002", f"{path} exists", hint=restored + "pass --force to replace it")
+        raise usage_error("E002", f"{path} exists", hint=restored + FORCE_HINT)
     return Target(target, format_, cleaned)
 
 

@@ -19,7 +19,7 @@ from archspec.core.errors import (
     SpecError,
     format_path,
 )
-from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT
+from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, raise_hint
 from archspec.core.units import Shape, compact, elements
 from archspec.frontend.loader import Document
 from archspec.ir.graph import Graph
@@ -87,7 +87,7 @@ def check_run_memory(graph: Graph, at: dict[str, Shape], doc: Document | None) -
         )
         hint = (
             "give the input a smaller fixed height and width (in the spec or with --set), or "
-            "raise the limit with --max-activation-memory"
+            + raise_hint("--max-activation-memory", "")
         )
         if doc is None:
             raise SpecError(Diagnostic(code="E711", message=message, hint=hint))

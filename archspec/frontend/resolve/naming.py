@@ -22,6 +22,7 @@ from typing import get_args
 from archspec.blocks import Block
 from archspec.blocks.base import Identifier, repeat_template
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
+from archspec.core.limits import raise_hint
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
@@ -123,12 +124,12 @@ def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
     if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
         raise fail(doc, "E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
                    f"than the limit of {limit:,}", (*path, "repeat"), use=use,
-                   hint="lower `repeat`, or raise it with --max-blocks")  # fmt: skip
+                   hint="lower `repeat`, or " + raise_hint("--max-blocks", ""))  # fmt: skip
     if expanded + more > limit:
         raise fail(doc, "E705", f"{format_path(path)}: the spec expands to more than "
                    f"{limit:,} blocks", path, use=use,
-                   hint="lower `repeat` or include fewer specs, or raise the limit with "
-                   "--max-blocks")  # fmt: skip
+                   hint="lower `repeat` or include fewer specs, or "
+                   + raise_hint("--max-blocks", ""))  # fmt: skip
 
 
 def letter(k: int) -> str:
