@@ -19,7 +19,7 @@ import pkgutil
 import sys
 from importlib.metadata import entry_points
 
-from archspec.blocks.base import REGISTRY, Block, register
+from archspec.blocks.base import PLUGINS, REGISTRY, Block, register
 
 #: entry-point name -> why it failed to load (shown by `archspec blocks`)
 PLUGIN_ERRORS: dict[str, str] = {}
@@ -44,7 +44,10 @@ def _discover() -> None:
 
 
 def _load_plugins() -> None:
+    """Load each entry point; the block types it registers are noted in PLUGINS (errors name
+    the plugin of a type)."""
     for ep in entry_points(group="archspec.blocks"):
+        before = set(REGISTRY)
         try:
             obj = ep.load()
             is_block = isinstance(obj, type) and issubclass(obj, Block)
@@ -53,6 +56,9 @@ def _load_plugins() -> None:
         except Exception as e:  # a broken plugin must not break archspec
             PLUGIN_ERRORS[ep.name] = f"{type(e).__name__}: {e}"
             sys.stderr.write(f"archspec: plugin `{ep.name}` failed to load: {e}\n")
+        dist = ep.dist.name if ep.dist is not None else None
+        for kind in REGISTRY.keys() - before:
+            PLUGINS[kind] = (ep.name, dist)
 
 
 _discover()

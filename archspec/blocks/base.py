@@ -219,6 +219,28 @@ class MultiInput(Block):
 #: type name -> block model. Filled by `register` in the block modules.
 REGISTRY: dict[str, type[Block]] = {}
 
+#: the package of the built-in block types: any other module's is a plugin's
+BUILTIN = "archspec.blocks."
+
+#: block type -> the entry point (name, distribution) of the plugin that registered it; filled
+#: as the plugins load (blocks/__init__.py)
+PLUGINS: dict[str, tuple[str, str | None]] = {}
+
+
+def provider(cls: type[Block]) -> str | None:
+    """Who provides a block type, as messages name it: None for archspec's own; else
+    `plugin `dropout` (module `archspec_dropout`, distribution `archspec-dropout`)`, or
+    `plugin module `x`` for one registered without an entry point (a script's `@register`)."""
+    module = cls.__module__
+    if module.startswith(BUILTIN):
+        return None
+    entry = PLUGINS.get(cls.model_fields["type"].default)
+    if entry is None:
+        return f"plugin module `{module}`"
+    name, dist = entry
+    return f"plugin `{name}` (module `{module}`" + (f", distribution `{dist}`)" if dist else ")")
+
+
 B = TypeVar("B", bound=type[Block])
 
 

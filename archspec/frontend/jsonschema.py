@@ -21,7 +21,7 @@ import copy
 from typing import Any, Literal
 
 from archspec.blocks import REGISTRY, Block
-from archspec.blocks.base import IDENTIFIER
+from archspec.blocks.base import IDENTIFIER, provider
 from archspec.core.units import COUNT_PATTERN
 from archspec.frontend.schema import SpecModel
 
@@ -89,12 +89,8 @@ def block_types(plugins: bool = True) -> dict[str, type[Block]]:
     false), then `spec` (another spec as a block, which the resolver expands: include.py)."""
     from archspec.frontend.resolve.include import KIND, SpecUse
 
-    own = {k: v for k, v in REGISTRY.items() if plugins or v.__module__.startswith(_BUILTIN)}
+    own = {k: v for k, v in REGISTRY.items() if plugins or provider(v) is None}
     return {**own, KIND: SpecUse}
-
-
-#: the package of the built-in blocks
-_BUILTIN = "archspec.blocks."
 
 
 def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
