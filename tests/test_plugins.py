@@ -167,3 +167,34 @@ def test_an_installed_plugin_is_named_by_its_entry_point_and_distribution(tmp_pa
         "`raises` (module `brokenplug.raises`, distribution `brokenplug`)) raised ValueError: "
         "explode needs at least 8 channels"
     ) in r.stderr
+
+
+CLASH = """\
+    from typing import ClassVar, Literal
+    from archspec.blocks import Block, register
+
+    @register
+    class MyIdentity(Block):
+        type: Literal["my_identity"] = "my_identity"
+        example: ClassVar[str] = "{type: my_identity}"
+
+        def expand(self, b, inputs):
+            return inputs[0]
+
+    @register
+    class Squeeze(Block):
+        type: Literal["se"] = "se"
+        example: ClassVar[str] = "{type: se}"
+"""
+
+
+def test_a_plugin_that_fails_part_way_registers_nothing(tmp_path: Path):
+    site = tmp_path / "site"
+    install(site, "clashplug", {"clash": "clashplug"}, {"clashplug/__init__.py": CLASH})
+    r = archspec_with(site, "blocks")
+    assert r.returncode == 0, r.stderr
+    assert "archspec: plugin `clash` failed to load: " in r.stderr
+    assert "my_identity" not in r.stdout and "Plugins that failed to load:" in r.stdout
+    text = SPEC.replace("{type: %s}", "{type: my_identity}")
+    r = archspec_with(site, "check", str(write(tmp_path, text)))
+    assert r.returncode == 1 and "error[E205]" in r.stderr

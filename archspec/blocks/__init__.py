@@ -45,7 +45,8 @@ def _discover() -> None:
 
 def _load_plugins() -> None:
     """Load each entry point; the block types it registers are noted in PLUGINS (errors name
-    the plugin of a type)."""
+    the plugin of a type). One that fails part-way registers nothing: the types it registered
+    before it failed are taken out again, as the stderr line says it is not loaded."""
     for ep in entry_points(group="archspec.blocks"):
         before = set(REGISTRY)
         try:
@@ -56,6 +57,8 @@ def _load_plugins() -> None:
         except Exception as e:  # a broken plugin must not break archspec
             PLUGIN_ERRORS[ep.name] = f"{type(e).__name__}: {e}"
             sys.stderr.write(f"archspec: plugin `{ep.name}` failed to load: {e}\n")
+            for kind in REGISTRY.keys() - before:
+                del REGISTRY[kind]
         dist = ep.dist.name if ep.dist is not None else None
         for kind in REGISTRY.keys() - before:
             PLUGINS[kind] = (ep.name, dist)
