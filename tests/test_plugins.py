@@ -16,10 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 import archspec
-from archspec.blocks import REGISTRY, Block
+from archspec.blocks import REGISTRY, Block, register
+from archspec.blocks.base import PLUGINS
 from archspec.blocks.vgg import VGG
 from archspec.cli import app
 from archspec.core.errors import STATE, SpecError
+from archspec.frontend.jsonschema import generate
 from archspec.ir.graph import Builder
 from archspec.ir.op import Op, Shape
 from tests.conftest import ROOT, write
@@ -198,3 +200,51 @@ def test_a_plugin_that_fails_part_way_registers_nothing(tmp_path: Path):
     text = SPEC.replace("{type: %s}", "{type: my_identity}")
     r = archspec_with(site, "check", str(write(tmp_path, text)))
     assert r.returncode == 1 and "error[E205]" in r.stderr
+
+
+class Swish(Block):
+    """A second `se`, or a second plugin's `swish2`."""
+
+    type: Literal["swish2"] = "swish2"
+    example: ClassVar[str] = "{type: swish2}"
+
+
+def test_a_clash_names_the_type_it_clashes_with(monkeypatch: pytest.MonkeyPatch):
+    class Squeeze(Block):
+        type: Literal["se"] = "se"
+
+    with pytest.raises(TypeError) as e:
+        register(Squeeze)
+    assert str(e.value) == (
+        f"block type `se` of `{__name__}.{Squeeze.__qualname__}` clashes with a built-in block "
+        "type; choose another type name"
+    )
+    # another plugin's, named by its entry point
+    monkeypatch.setitem(REGISTRY, "swish2", Swish)
+    monkeypatch.setitem(PLUGINS, "swish2", ("swish", "archspec-swish"))
+    with pytest.raises(TypeError, match="clashes with the block type of plugin `swish` "
+                       rf"\(module `{__name__}`, distribution `archspec-swish`\)"):  # fmt: skip
+        register(type("Again", (Swish,), {}))
+    assert REGISTRY["swish2"] is Swish
+
+
+def test_a_definition_named_as_a_plugin_type_names_the_plugin(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(REGISTRY, "swish2", Swish)
+    monkeypatch.setitem(PLUGINS, "swish2", ("swish", "archspec-swish"))
+    text = SPEC % "swish2" + "define:\n  swish2:\n    blocks:\n      - {type: batch_norm}\n"
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=text)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.message) == (
+        "E504",
+        "define.swish2: `swish2` is the block type of plugin `swish` (module "
+        f"`{__name__}`, distribution `archspec-swish`)",
+    )
+
+
+def test_the_schema_lists_the_plugins_types_apart(plugins: None):
+    text = generate()["$defs"]["Block"]["properties"]["type"]["description"]
+    builtin, theirs = text.split("; from plugins: ")
+    assert builtin.startswith("Built-in: ") and "conv" in builtin and "spec" in builtin
+    assert "explode" not in builtin and "costly" not in builtin
+    assert theirs == "costly, explode; or a type from `define`."

@@ -219,8 +219,9 @@ class MultiInput(Block):
 #: type name -> block model. Filled by `register` in the block modules.
 REGISTRY: dict[str, type[Block]] = {}
 
-#: the package of the built-in block types: any other module's is a plugin's
-BUILTIN = "archspec.blocks."
+#: archspec's own modules (the built-in block types'; `spec`'s model is the resolver's): a
+#: block type of any other module is a plugin's
+BUILTIN = "archspec."
 
 #: block type -> the entry point (name, distribution) of the plugin that registered it; filled
 #: as the plugins load (blocks/__init__.py)
@@ -250,6 +251,11 @@ def register(cls: B) -> B:
     if not isinstance(default, str):
         raise TypeError(f"{cls.__name__} needs `type: Literal[...] = ...`")
     if default in REGISTRY:
-        raise TypeError(f"block type {default!r} is registered twice")
+        owner = provider(REGISTRY[default])
+        raise TypeError(
+            f"block type `{default}` of `{cls.__module__}.{cls.__qualname__}` clashes with "
+            + ("a built-in block type" if owner is None else f"the block type of {owner}")
+            + "; choose another type name"
+        )
     REGISTRY[default] = cls
     return cls

@@ -93,6 +93,14 @@ def block_types(plugins: bool = True) -> dict[str, type[Block]]:
     return {**own, KIND: SpecUse}
 
 
+def _type_text(types: dict[str, type[Block]]) -> str:
+    """The description of a block's `type`: the built-in types, then the plugins' (if any)."""
+    own = sorted(k for k, v in types.items() if provider(v) is None)
+    plugins = sorted(types.keys() - set(own))
+    theirs = f"; from plugins: {', '.join(plugins)}" if plugins else ""
+    return f"Built-in: {', '.join(own)}{theirs}; or a type from `define`."
+
+
 def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
     """One block type's schema (its `$defs` moved into `defs`)."""
     schema = _hoist(model.model_json_schema(ref_template=_REF), defs)
@@ -202,7 +210,7 @@ def generate(dialect: Dialect = DEFAULT_DIALECT, plugins: bool = True) -> dict[s
         "properties": {
             "type": {
                 "type": "string",
-                "description": "Built-in: " + ", ".join(builtin) + "; or a type from `define`.",
+                "description": _type_text(types),
                 "anyOf": [{"enum": builtin}, {"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
             }
         },
