@@ -5,6 +5,7 @@ its .dist-info in a temporary folder on PYTHONPATH, run in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -248,3 +249,20 @@ def test_the_schema_lists_the_plugins_types_apart(plugins: None):
     assert builtin.startswith("Built-in: ") and "conv" in builtin and "spec" in builtin
     assert "explode" not in builtin and "costly" not in builtin
     assert theirs == "costly, explode; or a type from `define`."
+
+
+def test_plugins_that_registered_nothing_or_failed_are_noted_on_an_unknown_type(tmp_path: Path):
+    site = tmp_path / "site"
+    install(site, "mishplug", {"mish": "mishplug"}, {"mishplug/__init__.py": "class Mish: ...\n"})
+    install(site, "clashplug", {"clash": "clashplug"}, {"clashplug/__init__.py": CLASH})
+    r = archspec_with(site, "check", "-f", "json", str(write(tmp_path, SPEC % "mish2")))
+    assert r.returncode == 1
+    assert (
+        "archspec: warning: plugin `mish` (`mishplug`) registered no block type: its module "
+        "must define Block subclasses with `@archspec.blocks.register`"
+    ) in r.stderr
+    (d,) = json.loads(r.stdout)["files"][0]["errors"]
+    notes = sorted(n["message"] for n in d["notes"])
+    assert d["code"] == "E205" and len(notes) == 2, d
+    assert notes[0].startswith("plugin `clash` failed to load: TypeError: block type `se`")
+    assert notes[1] == "plugin `mish` (`mishplug`) registered no block type"
