@@ -251,6 +251,18 @@ def test_the_schema_lists_the_plugins_types_apart(plugins: None):
     assert theirs == "costly, explode; or a type from `define`."
 
 
+def test_a_plugin_that_imports_keras_is_warned_about(tmp_path: Path):
+    site = tmp_path / "site"
+    files = {"heavyplug/__init__.py": "    import keras\n" + EXPLODE, "keras/__init__.py": ""}
+    install(site, "heavyplug", {"heavy": "heavyplug"}, files)  # (a stand-in keras: fast)
+    r = archspec_with(site, "check", str(write(tmp_path, SPEC % "conv, filters: 2, kernel: 1")))
+    assert r.returncode == 0, r.stderr
+    assert (
+        "archspec: warning: plugin `heavy` imports keras when it is imported, so every archspec "
+        "command does"
+    ) in r.stderr
+
+
 def test_plugins_that_registered_nothing_or_failed_are_noted_on_an_unknown_type(tmp_path: Path):
     site = tmp_path / "site"
     install(site, "mishplug", {"mish": "mishplug"}, {"mishplug/__init__.py": "class Mish: ...\n"})

@@ -50,9 +50,11 @@ def _load_plugins() -> None:
     """Load each entry point; the block types it registers are noted in PLUGINS (errors name
     the plugin of a type). One that fails part-way registers nothing: the types it registered
     before it failed are taken out again, as the stderr line says it is not loaded. A warning
-    on stderr names one that registers no block type (noted on E205 too)."""
+    on stderr names one that registers no block type (noted on E205 too), and one that imports
+    Keras or TensorFlow (which every command then pays for)."""
     for ep in entry_points(group="archspec.blocks"):
         before = set(REGISTRY)
+        light = [m for m in _HEAVY if m not in sys.modules]
         try:
             obj = ep.load()
             is_block = isinstance(obj, type) and issubclass(obj, Block)
@@ -68,9 +70,19 @@ def _load_plugins() -> None:
                 EMPTY_PLUGINS[ep.name] = ep.value
                 _warn(ep.name, f"(`{ep.value}`) registered no block type: its module must "
                       "define Block subclasses with `@archspec.blocks.register`")  # fmt: skip
+        imported = [m for m in light if m in sys.modules]
+        if imported:
+            _warn(ep.name, f"imports {' and '.join(imported)} when it is imported, so every "
+                  "archspec command does (`check` and `plot` take seconds more): plugin "
+                  "modules must not import Keras at import time; an op's `emit` receives "
+                  "`keras`")  # fmt: skip
         dist = ep.dist.name if ep.dist is not None else None
         for kind in REGISTRY.keys() - before:
             PLUGINS[kind] = (ep.name, dist)
+
+
+#: what a plugin must not import at import time (what `archspec check` does without)
+_HEAVY = ("keras", "tensorflow")
 
 
 def _warn(plugin: str, what: str) -> None:
