@@ -24,7 +24,7 @@ from archspec.cli import app
 from archspec.core.errors import STATE, SpecError
 from archspec.frontend.jsonschema import generate
 from archspec.ir.graph import Builder
-from archspec.ir.op import Op, Shape
+from archspec.ir.op import Cost, Op, Shape
 from tests.conftest import ROOT, write
 
 SPEC = (
@@ -278,3 +278,38 @@ def test_plugins_that_registered_nothing_or_failed_are_noted_on_an_unknown_type(
     assert d["code"] == "E205" and len(notes) == 2, d
     assert notes[0].startswith("plugin `clash` failed to load: TypeError: block type `se`")
     assert notes[1] == "plugin `mish` (`mishplug`) registered no block type"
+
+
+@dataclass(frozen=True)
+class Silent(Costly):
+    """A plugin's op whose `emit` returns None, not a layer."""
+
+    def cost(self, shapes: list[Shape], out: Shape) -> Any:
+        return Cost()
+
+    def emit(self, keras: Any, name: str) -> Any:
+        return None
+
+
+class SilentBlock(Block):
+    type: Literal["silent"] = "silent"
+    example: ClassVar[str] = "{type: silent}"
+
+    def expand(self, b: Builder, inputs: list[str]) -> str:
+        return b.add("", Silent(), inputs[0])
+
+
+def test_an_emit_that_returns_no_layer_is_the_plugin_error(
+    keras: Any, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setitem(REGISTRY, "silent", SilentBlock)
+    graph = archspec.analyze(archspec.load(text=SPEC % "silent"))
+    with pytest.raises(SpecError) as e:
+        archspec.compile(graph)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.path) == ("E901", ("blocks", 1))
+    assert d.message == (
+        f"blocks[1]: block `silent_1` (type `silent`, from plugin module `{__name__}`): "
+        f"`Silent.emit` (module `{__name__}`) returned None (NoneType) for layer `silent_1`, "
+        "not a Keras layer"
+    )
