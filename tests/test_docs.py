@@ -114,3 +114,16 @@ def test_relative_links_resolve(doc: Path):
             elif unquote(fragment).lower() not in anchors(destination):
                 problems.append(f"{where}: no heading #{fragment} in {destination.name}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_error_codes_table_lists_every_code():
+    """README's "Error codes" table has a row per code of errors.CODES (`E701-E713`: a range)."""
+    from archspec.core.errors import CODES
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## Error codes") : text.index("## Guarantees")]
+    listed = []
+    for first, last in re.findall(r"^\| ([EW]\d{3})(?:-[EW](\d{3}))? \|", table, re.M):
+        end = int(last or first[1:])
+        listed += [f"{first[0]}{n:03d}" for n in range(int(first[1:]), end + 1)]
+    assert listed == list(CODES)

@@ -19,10 +19,13 @@ import pkgutil
 import sys
 from importlib.metadata import entry_points
 
-from archspec.blocks.base import REGISTRY, Block, register
+from archspec.blocks.base import PLUGINS, REGISTRY, Block, register
+from archspec.core.errors import Related
 
 #: entry-point name -> why it failed to load (shown by `archspec blocks`)
 PLUGIN_ERRORS: dict[str, str] = {}
+#: entry-point name -> its value (the module), for the plugins that registered no block type
+EMPTY_PLUGINS: dict[str, str] = {}
 
 
 def _discover() -> None:
@@ -44,7 +47,14 @@ def _discover() -> None:
 
 
 def _load_plugins() -> None:
+    """Load each entry point; the block types it registers are noted in PLUGINS (errors name
+    the plugin of a type). One that fails part-way registers nothing: the types it registered
+    before it failed are taken out again, as the stderr line says it is not loaded. A warning
+    on stderr names one that registers no block type (noted on E205 too), and one that imports
+    Keras or TensorFlow (which every command then pays for)."""
     for ep in entry_points(group="archspec.blocks"):
+        before = set(REGISTRY)
+        light = [m for m in _HEAVY if m not in sys.modules]
         try:
             obj = ep.load()
             is_block = isinstance(obj, type) and issubclass(obj, Block)
@@ -53,6 +63,38 @@ def _load_plugins() -> None:
         except Exception as e:  # a broken plugin must not break archspec
             PLUGIN_ERRORS[ep.name] = f"{type(e).__name__}: {e}"
             sys.stderr.write(f"archspec: plugin `{ep.name}` failed to load: {e}\n")
+            for kind in REGISTRY.keys() - before:
+                del REGISTRY[kind]
+        else:
+            if not is_block and not REGISTRY.keys() - before:
+                EMPTY_PLUGINS[ep.name] = ep.value
+                _warn(ep.name, f"(`{ep.value}`) registered no block type: its module must "
+                      "define Block subclasses with `@archspec.blocks.register`")  # fmt: skip
+        imported = [m for m in light if m in sys.modules]
+        if imported:
+            _warn(ep.name, f"imports {' and '.join(imported)} when it is imported, so every "
+                  "archspec command does (`check` and `plot` take seconds more): plugin "
+                  "modules must not import Keras at import time; an op's `emit` receives "
+                  "`keras`")  # fmt: skip
+        dist = ep.dist.name if ep.dist is not None else None
+        for kind in REGISTRY.keys() - before:
+            PLUGINS[kind] = (ep.name, dist)
+
+
+#: what a plugin must not import at import time (what `archspec check` does without)
+_HEAVY = ("keras", "tensorflow")
+
+
+def _warn(plugin: str, what: str) -> None:
+    sys.stderr.write(f"archspec: warning: plugin `{plugin}` {what}\n")
+
+
+def unknown_type_notes() -> tuple[Related, ...]:
+    """The notes of an unknown block type (E205): the plugins that failed to load or
+    registered nothing, one of which may have been meant to provide it."""
+    failed = [f"plugin `{n}` failed to load: {why}" for n, why in PLUGIN_ERRORS.items()]
+    empty = [f"plugin `{n}` (`{v}`) registered no block type" for n, v in EMPTY_PLUGINS.items()]
+    return tuple(Related(text) for text in (*failed, *empty))
 
 
 _discover()

@@ -219,6 +219,29 @@ class MultiInput(Block):
 #: type name -> block model. Filled by `register` in the block modules.
 REGISTRY: dict[str, type[Block]] = {}
 
+#: archspec's own modules (the built-in block types'; `spec`'s model is the resolver's): a
+#: block type of any other module is a plugin's
+BUILTIN = "archspec."
+
+#: block type -> the entry point (name, distribution) of the plugin that registered it; filled
+#: as the plugins load (blocks/__init__.py)
+PLUGINS: dict[str, tuple[str, str | None]] = {}
+
+
+def provider(cls: type[Block]) -> str | None:
+    """Who provides a block type, as messages name it: None for archspec's own; else
+    `plugin `dropout` (module `archspec_dropout`, distribution `archspec-dropout`)`, or
+    `plugin module `x`` for one registered without an entry point (a script's `@register`)."""
+    module = cls.__module__
+    if module.startswith(BUILTIN):
+        return None
+    entry = PLUGINS.get(cls.model_fields["type"].default)
+    if entry is None:
+        return f"plugin module `{module}`"
+    name, dist = entry
+    return f"plugin `{name}` (module `{module}`" + (f", distribution `{dist}`)" if dist else ")")
+
+
 B = TypeVar("B", bound=type[Block])
 
 
@@ -228,6 +251,11 @@ def register(cls: B) -> B:
     if not isinstance(default, str):
         raise TypeError(f"{cls.__name__} needs `type: Literal[...] = ...`")
     if default in REGISTRY:
-        raise TypeError(f"block type {default!r} is registered twice")
+        owner = provider(REGISTRY[default])
+        raise TypeError(
+            f"block type `{default}` of `{cls.__module__}.{cls.__qualname__}` clashes with "
+            + ("a built-in block type" if owner is None else f"the block type of {owner}")
+            + "; choose another type name"
+        )
     REGISTRY[default] = cls
     return cls

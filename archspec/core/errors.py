@@ -82,6 +82,8 @@ CODES: dict[str, str] = {
     "E802": "no input size at which the model runs, for --verify or an ONNX export",
     "E803": "a weights file does not fit the model (--weights)",
     "E804": "not enough memory to build, run or export the model (estimated before it starts)",
+    # plugins
+    "E901": "a plugin's block or op raised an error, or broke the op protocol",
     # warnings
     "W101": "a folder search skipped an entry (symlink, FIFO, device, unreadable folder)",
     "W301": "input or block feeds nothing",

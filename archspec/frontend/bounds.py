@@ -11,7 +11,7 @@ from archspec.core.errors import KeyPath, LimitExceeded, SpecError, format_path
 from archspec.core.limits import BYTES_PER_ELEMENT, DEFAULT, INT32_MAX, Limits, raise_hint
 from archspec.core.units import Shape, compact, elements
 from archspec.ir.graph import Builder
-from archspec.ir.op import Op
+from archspec.ir.op import Cost, Op
 
 if TYPE_CHECKING:
     from archspec.frontend.loader import Document
@@ -43,6 +43,11 @@ def check_inputs(doc: Document, shapes: dict[str, Shape], named: bool,
 # -- while lowering ------------------------------------------------------------------------
 
 
+class BrokenOp(TypeError):
+    """An op that does not keep the op protocol (its `cost` returned no Cost): a plugin's
+    mistake, reported at the block that added it (lowering.py), or archspec's bug."""
+
+
 class CheckedBuilder(Builder):
     """A Builder that refuses, layer by layer, what is over a limit, so that no block can build
     much before it is stopped (a `vgg` block with `n_conv: 1000000` stops at the layer limit)."""
@@ -63,6 +68,11 @@ class CheckedBuilder(Builder):
         check_integers(op, lim)
         name = super().add(role, op, *inputs)
         node = self.graph.nodes[name]
+        if type(node.cost) is not Cost and not isinstance(node.cost, Cost):  # a plugin's op
+            raise BrokenOp(
+                f"`{type(op).__name__}.cost` (module `{type(op).__module__}`) returned "
+                f"{node.cost!r} ({type(node.cost).__name__}), not an `archspec.ir.op.Cost`"
+            )
         size = BYTES_PER_ELEMENT  # elements(node.shape) * BYTES_PER_ELEMENT, in the same pass
         for d in node.shape:
             if d is None:

@@ -21,7 +21,7 @@ import copy
 from typing import Any, Literal
 
 from archspec.blocks import REGISTRY, Block
-from archspec.blocks.base import IDENTIFIER
+from archspec.blocks.base import IDENTIFIER, provider
 from archspec.core.units import COUNT_PATTERN
 from archspec.frontend.schema import SpecModel
 
@@ -89,12 +89,16 @@ def block_types(plugins: bool = True) -> dict[str, type[Block]]:
     false), then `spec` (another spec as a block, which the resolver expands: include.py)."""
     from archspec.frontend.resolve.include import KIND, SpecUse
 
-    own = {k: v for k, v in REGISTRY.items() if plugins or v.__module__.startswith(_BUILTIN)}
+    own = {k: v for k, v in REGISTRY.items() if plugins or provider(v) is None}
     return {**own, KIND: SpecUse}
 
 
-#: the package of the built-in blocks
-_BUILTIN = "archspec.blocks."
+def _type_text(types: dict[str, type[Block]]) -> str:
+    """The description of a block's `type`: the built-in types, then the plugins' (if any)."""
+    own = sorted(k for k, v in types.items() if provider(v) is None)
+    plugins = sorted(types.keys() - set(own))
+    theirs = f"; from plugins: {', '.join(plugins)}" if plugins else ""
+    return f"Built-in: {', '.join(own)}{theirs}; or a type from `define`."
 
 
 def block_schema(model: type[Block], defs: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +210,7 @@ def generate(dialect: Dialect = DEFAULT_DIALECT, plugins: bool = True) -> dict[s
         "properties": {
             "type": {
                 "type": "string",
-                "description": "Built-in: " + ", ".join(builtin) + "; or a type from `define`.",
+                "description": _type_text(types),
                 "anyOf": [{"enum": builtin}, {"pattern": IDENTIFIER}, {"pattern": EXPRESSION}],
             }
         },

@@ -13,11 +13,19 @@ from collections.abc import Sequence
 from typing import get_args
 
 from archspec.blocks import Block
-from archspec.blocks.base import MultiInput, Padding
-from archspec.core.errors import Diagnostic, KeyPath, LimitExceeded, ShapeError, format_path
+from archspec.blocks.base import MultiInput, Padding, provider
+from archspec.core.errors import (
+    STATE,
+    ArchspecError,
+    Diagnostic,
+    KeyPath,
+    LimitExceeded,
+    ShapeError,
+    format_path,
+)
 from archspec.core.limits import Limits
 from archspec.core.units import Shape, channels_first, shape_str
-from archspec.frontend.bounds import CheckedBuilder, check_inputs
+from archspec.frontend.bounds import BrokenOp, CheckedBuilder, check_inputs
 from archspec.frontend.loader import Document
 from archspec.ir.graph import BlockInfo, Graph, Node
 from archspec.ir.op import collapse_hint, message
@@ -68,6 +76,12 @@ class Lowering:
                 if e.code == "E403"
                 else _joined(self._layout_hint() if e.code == "E402" else None, _hint(e, block)),
             )
+        except Exception as e:  # a plugin's code: its error, at the block; archspec's: a bug
+            who = provider(type(block))
+            if who is None or isinstance(e, ArchspecError | MemoryError) or STATE["debug"]:
+                raise
+            return (doc or self.doc).diag("E901", _plugin_error(e, block, path, who), path,
+                                          hint=_PLUGIN_HINT)  # fmt: skip
         info.output, info.shape = out, self.graph.shape_of(out)
         self.graph.blocks.append(info)
         self.tensors[block.name] = out
@@ -142,6 +156,22 @@ def _named(e: ShapeError | LimitExceeded, block: Block, written: Sequence[str]) 
             named = zip(written, shapes, strict=True)
             return f"{what}; received " + ", ".join(f"`{n}` {message(s)}" for n, s in named)
     return str(e)
+
+
+#: the hint of an error raised by a plugin's block or op (E901)
+_PLUGIN_HINT = (
+    "the error is the plugin's, not archspec's (its message, or its author, says what the "
+    "block needs); run again with --debug for the traceback"
+)
+
+
+def _plugin_error(e: Exception, block: Block, path: KeyPath, who: str) -> str:
+    """E901's message: the block, its type and plugin, and what its code raised (or, for an
+    op that broke the op protocol, what it did)."""
+    head = f"{format_path(path)}: block `{block.name}` (type `{block.type}`, from {who})"
+    if isinstance(e, BrokenOp):
+        return f"{head}: {e}"
+    return f"{head} raised {type(e).__name__}" + (f": {e}" if str(e) else "")
 
 
 def _joined(first: str | None, then: str | None) -> str | None:

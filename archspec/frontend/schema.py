@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from archspec.blocks import REGISTRY, Block
+from archspec.blocks import REGISTRY, Block, unknown_type_notes
 from archspec.blocks.base import Identifier, MultiInput, PositiveInt, Reference
 from archspec.core.errors import (
     Diagnostic,
@@ -282,20 +282,18 @@ def validate_block(raw: Any, doc: Document, path: KeyPath, names: dict[str, str]
         return [doc.diag("E203", f"{format_path(path)}: a block needs `type`", path,
                          hint="built-in types: " + ", ".join(REGISTRY))]  # fmt: skip
     if not isinstance(kind, str) or kind not in REGISTRY:
-        return [
-            doc.diag(
-                "E205",
-                f"{format_path(path)}.type: unknown block type "
-                + (
-                    f"`{kind}`"
-                    if isinstance(kind, str) and re.fullmatch(r"[\w.-]+", kind)
-                    else describe(kind)
-                ),
-                (*path, "type"),
-                hint=type_hint(str(kind))
-                or "see `archspec blocks` for the types; nothing in a spec names Python code",
-            )
-        ]
+        shown = (
+            f"`{kind}`"
+            if isinstance(kind, str) and re.fullmatch(r"[\w.-]+", kind)
+            else describe(kind)
+        )
+        hint = (
+            type_hint(str(kind))
+            or "see `archspec blocks` for the types; nothing in a spec names Python code"
+        )
+        at = (*path, "type")
+        d = doc.diag("E205", f"{format_path(path)}.type: unknown block type {shown}", at, hint)
+        return [dataclasses.replace(d, related=unknown_type_notes())]
     model = REGISTRY[kind]
     try:
         return model.model_validate(raw)

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from archspec.backends.keras import memory
-from archspec.core.errors import STATE
+from archspec.blocks.base import BUILTIN, REGISTRY, provider
+from archspec.core.errors import STATE, Diagnostic, SpecError, format_path
 from archspec.core.limits import BYTES_PER_ELEMENT
 from archspec.core.units import compact
-from archspec.ir.graph import Graph
+from archspec.ir.graph import Graph, Node
 
 #: Python frames allowed per layer while Keras walks a model's graph (see deep_recursion), and
 #: on top of them
@@ -86,6 +87,8 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         }
         for node in graph.nodes.values():
             layer = node.op.emit(keras, node.name)
+            if not callable(layer):
+                raise _no_layer(graph, node, layer)
             args = [tensors[i] for i in node.inputs]
             tensors[node.name] = layer(args if node.op.multi_input else args[0])
         inputs = [tensors[n] for n in graph.inputs]
@@ -95,3 +98,29 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
             outputs=outputs[0] if len(outputs) == 1 else outputs,
             name=graph.name,
         )
+
+
+def _no_layer(graph: Graph, node: Node, value: object) -> Exception:
+    """An op's `emit` that returned no layer (None): a plugin's op is E901 at its block (by key
+    path: the graph has no file), as its other errors are (frontend/lowering.py); archspec's own
+    op, a bug (TypeError)."""
+    op = type(node.op)
+    what = (
+        f"`{op.__name__}.emit` (module `{op.__module__}`) returned {value!r} "
+        f"({type(value).__name__}) for layer `{node.name}`, not a Keras layer"
+    )
+    if op.__module__.startswith(BUILTIN):
+        return TypeError(what)
+    block = next(b for b in graph.blocks if b.name == node.block)
+    kind = REGISTRY.get(block.type)
+    who = (provider(kind) if kind else None) or f"plugin module `{op.__module__}`"
+    return SpecError(
+        Diagnostic(
+            "E901",
+            f"{format_path(block.path)}: block `{block.name}` (type `{block.type}`, from {who}): "
+            f"{what}",
+            path=block.path,
+            hint="the error is the plugin's, not archspec's: an op's `emit` returns the Keras "
+            "layer (`keras.layers....(name=name)`)",
+        )
+    )

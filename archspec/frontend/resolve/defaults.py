@@ -7,9 +7,10 @@ apply inside user-defined blocks too, and to the params of a user-defined block'
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from archspec.blocks import REGISTRY
+from archspec.blocks import REGISTRY, unknown_type_notes
 from archspec.core.errors import Diagnostic, SpecError, did_you_mean
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve import include
@@ -33,10 +34,10 @@ def check_defaults(doc: Document, model: SpecModel) -> None:
             ))  # fmt: skip
             continue
         else:
-            diags.append(doc.diag(
+            diags.append(dataclasses.replace(doc.diag(
                 "E205", f"defaults.{kind}: unknown block type `{kind}`", ("defaults", kind),
                 hint=did_you_mean(kind, [*REGISTRY, *model.define]),
-                key=True))  # fmt: skip
+                key=True), related=unknown_type_notes()))  # fmt: skip
             continue
         for key in values:
             if key not in allowed:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict, ValidationError
 
 from archspec.blocks import REGISTRY, Block
+from archspec.blocks.base import provider
 from archspec.core.errors import (
     Diagnostic,
     KeyPath,
@@ -55,15 +56,17 @@ class Use(Block):
 
 
 def check_names(doc: Document, model: SpecModel) -> None:
-    """A definition may not take a built-in block type's name, nor have a param `copy` or one
-    named as a common key (`repeat`: params.reserved)."""
+    """A definition may not take a block type's name (built-in or a plugin's), nor have a
+    param `copy` or one named as a common key (`repeat`: params.reserved)."""
     for name, definition in model.define.items():
         found = reserved(doc, definition.params, ("define", name, "params"), use=True)
         if found:
             raise SpecError(found)
         if name in REGISTRY or name == "spec":  # `spec`: include.py
-            raise fail(doc, "E504", f"define.{name}: `{name}` is a built-in block type",
-                       ("define", name), hint="choose another name", key=True)  # fmt: skip
+            owner = provider(REGISTRY[name]) if name in REGISTRY else None
+            what = "a built-in block type" if owner is None else f"the block type of {owner}"
+            raise fail(doc, "E504", f"define.{name}: `{name}` is {what}", ("define", name),
+                       hint="choose another name", key=True)  # fmt: skip
 
 
 def check_unused(doc: Document, model: SpecModel, source: list[Any] | None,
