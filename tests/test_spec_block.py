@@ -758,7 +758,7 @@ def test_an_unknown_key_of_a_spec_block_lists_the_keys_it_takes():
         api.load(text=text)
     (d,) = e.value.diagnostics
     assert (d.code, d.hint) == (
-        "E201", "allowed keys: type, name, inputs, path, set, outputs, any_size"
+        "E201", "allowed keys: type, name, inputs, trainable, path, set, outputs, any_size"
     )  # fmt: skip
 
 

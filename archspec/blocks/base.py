@@ -153,6 +153,14 @@ class Block(BaseModel):
         "other keys, `copy` is the copy's index from 0.",
     )
 
+    trainable: bool = Field(
+        default=True,
+        description="false freezes the block's layers (Keras's `layer.trainable = False`), "
+        "every layer within it for a user-defined block or a `spec` block (a backbone frozen "
+        "to fine-tune a new head): their parameters count as non-trainable, and a batch norm "
+        "among them runs in inference mode.",
+    )
+
     @field_validator("repeat_names")
     @classmethod
     def _repeat_names(cls, value: str) -> str:
@@ -174,7 +182,7 @@ class Block(BaseModel):
     def summary(self) -> str:
         """The key parameters, for summaries and diagrams (not the keys that change nothing:
         `inert`)."""
-        skip = set(Block.model_fields) | self.unsummarized | self.inert().keys()
+        skip = set(Block.model_fields) - {"trainable"} | self.unsummarized | self.inert().keys()
         return ", ".join(
             f"{k}={_fmt(v)}"
             for k, v in self.model_dump(exclude_defaults=True).items()

@@ -18,6 +18,7 @@ from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
 from archspec.frontend.translate import written_at
 from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.op import Cost
 
 
 def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
@@ -47,6 +48,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
         graph.outputs = [tensors[o] for o in resolved.outputs]
         graph.includes = {name: i.keys for name, i in resolved.includes.items()}
         _prune(graph, resolved)
+        _freeze(graph, resolved)
         check_totals(doc, graph, limits, {g: i.path for g, i in resolved.includes.items()})
     except SpecError as e:  # the warnings found so far (_prune's too) are reported after it
         raise with_warnings(e, warnings) from None
@@ -63,6 +65,23 @@ def _noting_sets(e: SpecError, sets: tuple[str, ...]) -> SpecError:
         return e
     note = Related("the spec was checked with " + " ".join(shown))
     return SpecError(dataclasses.replace(d, related=(*d.related, note)))
+
+
+def _freeze(graph: Graph, resolved: Resolved) -> None:
+    """The layers of a block whose `trainable` is false (its own, or a user-defined or `spec`
+    block's around it: a frozen backbone) are not trainable: every parameter counts as
+    non-trainable, as Keras counts a layer whose `trainable` is False (a batch norm's scale and
+    offset too)."""
+    frozen = {item.block.name for item in resolved.items if not item.block.trainable}
+    if not frozen:
+        return
+    for b in graph.blocks:
+        if b.name in frozen:
+            for name in b.nodes:
+                node = graph.nodes.get(name)  # None where _prune dropped it
+                if node is not None:
+                    node.trainable = False
+                    node.cost = Cost(0, node.cost.params, node.cost.macs)
 
 
 def _prune(graph: Graph, resolved: Resolved) -> None:

@@ -26,6 +26,9 @@ class Node:
     cost: Cost
     block: str
     role: str
+    #: False for a layer of a frozen `spec` block (`trainable: false`): Keras's
+    #: `layer.trainable`; its cost then counts every parameter as non-trainable
+    trainable: bool = True
 
     @property
     def params(self) -> int:

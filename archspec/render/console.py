@@ -188,11 +188,11 @@ def blocks_table(types: Sequence[str] = ()) -> None:
     listed = list(dict.fromkeys(types) or known)  # a type asked for twice is listed once
     once = [k for k in listed if not known[k].repeatable]
     if len(once) == len(listed):
-        out("Every block also takes: name, inputs (see `archspec schema`).")
+        out("Every block also takes: name, inputs, trainable (see `archspec schema`).")
     else:
         but = "".join(f" (`{k}`: no repeat)" for k in once)
-        out(f"Every block also takes: name, inputs, repeat, repeat_names{but} (see `archspec "
-            "schema`).")  # fmt: skip
+        out(f"Every block also takes: name, inputs, repeat, repeat_names{but}, trainable (see "
+            "`archspec schema`).")  # fmt: skip
     for kind in listed:
         model = known[kind]
         doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())

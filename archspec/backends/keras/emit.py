@@ -85,19 +85,25 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         tensors: dict[str, Any] = {
             name: keras.Input(shape=shape, name=name) for name, shape in graph.inputs.items()
         }
+        frozen = []  # set after the model is built: a weight's order stays its creation's
         for node in graph.nodes.values():
             layer = node.op.emit(keras, node.name)
             if not callable(layer):
                 raise _no_layer(graph, node, layer)
             args = [tensors[i] for i in node.inputs]
             tensors[node.name] = layer(args if node.op.multi_input else args[0])
+            if not node.trainable:
+                frozen.append(layer)
         inputs = [tensors[n] for n in graph.inputs]
         outputs = [tensors[n] for n in graph.outputs]
-        return keras.Model(
+        model = keras.Model(
             inputs=inputs[0] if len(inputs) == 1 else inputs,
             outputs=outputs[0] if len(outputs) == 1 else outputs,
             name=graph.name,
         )
+        for layer in frozen:  # `trainable: false`
+            layer.trainable = False
+        return model
 
 
 def _no_layer(graph: Graph, node: Node, value: object) -> Exception:

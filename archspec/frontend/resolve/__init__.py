@@ -255,6 +255,7 @@ class _Expansion:
                                    names=block.repeat_names)  # fmt: skip
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
+                | ({"trainable": False} if scope.frozen else {})  # within a frozen use
             )
             self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env),
                                    at=scope.at, written=tuple(block.inputs)  # a list:
@@ -403,7 +404,8 @@ class _Expansion:
                                     defaulted)  # fmt: skip
                 name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                        names=common.repeat_names)  # fmt: skip
-                inner = inner_scope(name, kind, refs, definition, scope, path)
+                inner = inner_scope(name, kind, refs, definition, scope, path,
+                                    not common.trainable)  # fmt: skip
                 where = origins(self.doc, raw, source, defaulted, path, kind, definition,
                                 inner_env, copy)  # fmt: skip
                 with written_as(self.doc, where):
@@ -468,8 +470,8 @@ class _Expansion:
             b = item.block
             assert b.name is not None and isinstance(b.inputs, list)
             renamed = self.names.name(final[b.name], b.type, 1, 0, path, hidden)
-            block = b.model_copy(update={"name": renamed,
-                                         "inputs": [final[r] for r in b.inputs]})  # fmt: skip
+            block = b.model_copy(update={"name": renamed, "inputs": [final[r] for r in b.inputs]}
+                                 | ({} if use.trainable else {"trainable": False}))  # fmt: skip
             inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
             groups = (*scope.groups, (name, include.KIND), *inside)
             self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
@@ -484,7 +486,9 @@ class _Expansion:
         scope.names[local] = final[next(iter(shown.values()))]
         taps = {final[shown[r]]: ((*path, "outputs", k), f"{local}.{r}")
                 for k, r in enumerate(use.outputs or ())}  # fmt: skip
-        keys = use.model_dump(exclude_defaults=True, include={"path", "set", "outputs", "any_size"})
+        keys = use.model_dump(
+            exclude_defaults=True, include={"path", "set", "outputs", "any_size", "trainable"}
+        )
         keys["set"] = {k: v for k, v in use.set.items() if k not in own or own[k] != v}
         self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}})
         scope.previous = scope.names[local]

@@ -248,9 +248,16 @@ def origins(doc: Document, raw: dict[str, Any], source: Any, defaulted: set[str]
 
 
 def inner_scope(
-    name: str, kind: str, refs: list[str], definition: Define, outer: Scope, path: KeyPath
+    name: str,
+    kind: str,
+    refs: list[str],
+    definition: Define,
+    outer: Scope,
+    path: KeyPath,
+    frozen: bool = False,
 ) -> Scope:
-    """The scope of one copy (final name `name`) of a use of `kind` at `path`, reading `refs`."""
+    """The scope of one copy (final name `name`) of a use of `kind` at `path`, reading `refs`;
+    `frozen`: the use's `trainable` is false (or an outer one's)."""
     names = {"input": refs[0]} if len(refs) == 1 else {
         f"input_{k}": r for k, r in enumerate(refs, 1)}  # fmt: skip
     return Scope(
@@ -261,4 +268,5 @@ def inner_scope(
         groups=(*outer.groups, (name, kind)),
         at=(*outer.at, path),
         outer=outer,
+        frozen=frozen or outer.frozen,
     )

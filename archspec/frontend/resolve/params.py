@@ -250,8 +250,9 @@ def reserved(doc: Document, params: dict[str, Any], path: KeyPath,
              use: bool = False) -> list[Diagnostic]:  # fmt: skip
     """E501 for each param (of the spec, or of a definition at `path`) named `copy`,
     `in_shape` or `in_channels`; with `use` (a definition's), also for each named as a common
-    key (`type`, `name`, `inputs`, `repeat`, `repeat_names`): the use's own key of that name
-    would give it its value (`{type: blk, repeat: 3}` repeated the instance and set the param)."""
+    key (`type`, `name`, `inputs`, `repeat`, `repeat_names`, `trainable`): the use's own key of
+    that name would give it its value (`{type: blk, repeat: 3}` repeated the instance and set
+    the param)."""
     found = []
     common = FIXED if use else frozenset()
     for name in sorted({COPY, *NAMES} & set(params)) + [k for k in params if k in common]:
@@ -275,6 +276,7 @@ _COMMON_ROLE = {
     "inputs": "what the instance reads",
     "repeat": "how many times the instance is applied",
     "repeat_names": "how its copies are named",
+    "trainable": "whether its layers are trained",
 }
 
 

@@ -58,6 +58,8 @@ class Scope:
     #: each user-defined block's instance here (each copy) -> its type and the names inside it
     #: (local -> final): the hint for a block within it read from out here (`s1_a`)
     inside: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    #: within a use whose `trainable` is false: every block here is frozen too
+    frozen: bool = False
 
     @property
     def use(self) -> KeyPath | None:

@@ -1,0 +1,121 @@
+"""`trainable: false` freezes a block's layers, or every layer within a user-defined or `spec`
+block (a backbone frozen to fine-tune a new head: a walkthrough had to walk `graph.blocks` and
+set Keras's `trainable` by hand). The static counts are compared with Keras's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.core.errors import SpecError
+from tests.conftest import run_cli, write
+
+BACKBONE = """\
+name: bb
+input: [32, 32, 3]
+blocks:
+  - {type: conv, name: stem, filters: 8, kernel: 3, batch_norm: true, activation: relu}
+  - {type: conv, name: body, filters: 16, kernel: 3, strides: 2, batch_norm: true}
+  - {type: global_avg_pool, name: pool}
+  - {type: dense, name: predictions, units: 10, activation: softmax}
+"""
+
+HEAD = """\
+name: head
+input: [32, 32, 3]
+define:
+  unit:
+    params: {f: 8}
+    blocks:
+      - {type: conv, name: a, filters: "${f}", kernel: 3, batch_norm: true}
+      - {type: conv, name: b, filters: "${f}", kernel: 1}
+blocks:
+  - {type: spec, name: backbone, path: bb.yaml, outputs: [body], trainable: false}
+  - {type: unit, name: frozen, f: 16, trainable: false, repeat: 2}
+  - {type: unit, name: live, f: 8}
+  - {type: conv, name: c, filters: 4, kernel: 1, batch_norm: true, trainable: false}
+  - {type: global_avg_pool, name: gap}
+  - {type: dense, name: out, units: 4}
+"""
+
+#: the blocks whose layers are frozen, as the spec says
+FROZEN = ("backbone_", "frozen_1_", "frozen_2_", "c_")
+
+
+def specs(tmp_path: Path) -> Path:
+    write(tmp_path, BACKBONE, "bb.yaml")
+    return write(tmp_path, HEAD, "head.yaml")
+
+
+def keras_counts(model: Any) -> tuple[int, int]:
+    return (sum(int(np.prod(w.shape)) for w in model.trainable_weights),
+            sum(int(np.prod(w.shape)) for w in model.non_trainable_weights))  # fmt: skip
+
+
+@pytest.mark.keras
+def test_frozen_blocks_count_as_keras_counts_them(tmp_path: Path) -> None:
+    graph = archspec.analyze(specs(tmp_path))
+    model = archspec.compile(graph)
+    assert keras_counts(model) == (graph.cost.trainable, graph.cost.non_trainable)
+    assert model.count_params() == graph.params
+    frozen = {layer.name for layer in model.layers if not layer.trainable}
+    assert frozen == {layer.name for layer in model.layers if layer.name.startswith(FROZEN)}
+    # the weights keep their order: an unfrozen build's weights give the same outputs
+    plain = archspec.compile(archspec.load(text=HEAD.replace(", trainable: false", ""),
+                                           path=tmp_path / "plain.yaml"))  # fmt: skip
+    assert keras_counts(plain)[0] > keras_counts(model)[0]
+    model.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    assert np.abs(np.asarray(model(x)) - np.asarray(plain(x))).max() == 0
+
+
+def test_render_keeps_what_is_frozen(tmp_path: Path) -> None:
+    """`render` expands user-defined and `spec` blocks: each of their blocks says it."""
+    head = specs(tmp_path)
+    rendered = run_cli("render", str(head))
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout.count("trainable: false") == 2 + 4 + 1  # backbone, 2 x 2 units, c
+    again = archspec.analyze(archspec.load(text=rendered.stdout))
+    graph = archspec.analyze(head)
+    assert (again.cost.trainable, again.cost.non_trainable) == (
+        graph.cost.trainable, graph.cost.non_trainable)  # fmt: skip
+    assert graph.cost.trainable < graph.params  # (it froze something)
+
+
+def test_diff_shows_a_backbone_frozen(tmp_path: Path) -> None:
+    head = specs(tmp_path)
+    before = write(tmp_path, HEAD.replace("outputs: [body], trainable: false", "outputs: [body]"),
+                   "before.yaml")  # fmt: skip
+    r = run_cli("diff", str(before), str(head))
+    assert "backbone (spec): trainable: true -> false" in r.stdout, r.stdout
+    assert "trainable  " in r.stdout and "->" in r.stdout.split("trainable  ")[1].splitlines()[0]
+
+
+def test_trainable_is_a_common_key() -> None:
+    """A definition's param may not be named `trainable` (the use's own key would take it),
+    and `trainable` takes a boolean."""
+    with pytest.raises(SpecError) as e:
+        archspec.load(text="name: m\ninput: [8, 8, 3]\ndefine:\n  u:\n    params: "
+                      "{trainable: true}\n    blocks:\n      - {type: flatten}\n"
+                      "blocks:\n  - {type: u}\n")  # fmt: skip
+    assert e.value.diagnostics[0].code == "E501"
+    with pytest.raises(SpecError) as e:
+        archspec.load(text="name: m\ninput: [8, 8, 3]\nblocks:\n  - {type: flatten, "
+                      "trainable: 0}\n")  # fmt: skip
+    assert [(d.code, d.path) for d in e.value.diagnostics] == [("E202", ("blocks", 0, "trainable"))]
+
+
+def test_a_param_freezes_or_unfreezes_the_backbone(tmp_path: Path) -> None:
+    """The README's second stage: `trainable: "${train_backbone}"`, unfrozen with --set."""
+    specs(tmp_path)
+    text = HEAD.replace("trainable: false}", 'trainable: "${train_backbone}"}', 1).replace(
+        "input:", "params: {train_backbone: false}\ninput:", 1)  # fmt: skip
+    head = write(tmp_path, text, "staged.yaml")
+    frozen = archspec.analyze(head)
+    unfrozen = archspec.analyze(head, sets=["train_backbone=true"])
+    assert frozen.params == unfrozen.params and frozen.cost.trainable < unfrozen.cost.trainable
+    assert frozen.cost == archspec.analyze(specs(tmp_path)).cost
