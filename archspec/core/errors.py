@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "E802": "no input size at which the model runs, for --verify or an ONNX export",
     "E803": "a weights file does not fit the model (--weights)",
     "E804": "not enough memory to build, run or export the model (estimated before it starts)",
+    "E805": "a plugin op's static figures (`infer`, `cost`) differ from the Keras layer it emits",
     # warnings
     "W101": "a folder search skipped an entry (symlink, FIFO, device, unreadable folder)",
     "W301": "input or block feeds nothing",

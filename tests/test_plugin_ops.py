@@ -1,0 +1,179 @@
+"""Plugin ops in `archspec build`: an op whose `infer`/`cost` disagree with the layer its `emit`
+returns is E805 (nothing written); a plugin layer whose weights live in sublayers reads from a
+Keras 3 `.weights.h5` as Keras's own `load_weights` does; a `.keras` model holding a plugin's
+layer class warns (W801) that loading it needs that class.
+
+The plugin's blocks are registered here for the test only (REGISTRY, monkeypatched), and the
+CLI runs in process so that it sees them. Figures compared are Keras's own (a layer built here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import archspec
+from archspec.blocks import REGISTRY
+from archspec.blocks.base import Block
+from archspec.cli import app
+from archspec.core.errors import ArchspecError
+from archspec.core.units import Shape
+from archspec.ir.graph import Builder
+from archspec.ir.op import Cost, Op
+from tests.conftest import write
+
+pytestmark = pytest.mark.keras
+
+HIDDEN = 4
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+# --- the test plugin: ops, their blocks, and a Keras layer with sublayers ----------------------
+
+
+@dataclass(frozen=True)
+class CountsTen(Op):
+    """Says 10 params; emits a layer without weights."""
+
+    def infer(self, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def cost(self, shapes: list[Shape], out: Shape) -> Cost:
+        return Cost(trainable=10)
+
+    def emit(self, keras: Any, name: str) -> Any:
+        return keras.layers.Activation("linear", name=name)
+
+
+@dataclass(frozen=True)
+class KeepsShape(Op):
+    """Says the shape is kept and nothing is learned; emits Dense(3)."""
+
+    def infer(self, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def emit(self, keras: Any, name: str) -> Any:
+        return keras.layers.Dense(3, name=name)
+
+
+@dataclass(frozen=True)
+class SharedMLP(Op):
+    """A channel MLP (CBAM's shared MLP): a custom Keras layer holding two Dense sublayers."""
+
+    hidden: int
+
+    def infer(self, shapes: list[Shape]) -> Shape:
+        return shapes[0]
+
+    def cost(self, shapes: list[Shape], out: Shape) -> Cost:
+        c = int(shapes[0][-1])  # type: ignore[arg-type]
+        return Cost(trainable=c * self.hidden + self.hidden + self.hidden * c + c)
+
+    def emit(self, keras: Any, name: str) -> Any:
+        return mlp_class(keras)(self.hidden, name=name)
+
+
+_MLP: dict[str, type] = {}
+
+
+def mlp_class(keras: Any) -> type:
+    """The plugin's Keras layer (defined once Keras is imported): weights only in sublayers."""
+    if "mlp" not in _MLP:
+
+        class SharedMLPLayer(keras.layers.Layer):  # type: ignore[misc, name-defined]
+            def __init__(self, hidden: int, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.hidden = hidden
+                self.fc1 = keras.layers.Dense(hidden, activation="relu", name="fc1")
+                self.fc2 = None
+
+            def build(self, shape: Any) -> None:
+                self.fc2 = keras.layers.Dense(shape[-1], name="fc2")
+                self.fc1.build(shape)
+                self.fc2.build((*shape[:-1], self.hidden))
+
+            def call(self, x: Any) -> Any:
+                return self.fc2(self.fc1(x))
+
+            def compute_output_shape(self, shape: Any) -> Any:
+                return shape
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "hidden": self.hidden}
+
+        _MLP["mlp"] = SharedMLPLayer
+    return _MLP["mlp"]
+
+
+def block(kind: str, op: Op) -> type[Block]:
+    """A one-layer block type `kind` that adds `op`."""
+    annotations = {"type": Literal[kind]}  # type: ignore[valid-type]
+
+    def expand(self: Block, b: Builder, inputs: list[str]) -> str:
+        return b.add("", op, inputs[0])
+
+    namespace = {"__annotations__": annotations, "type": kind, "expand": expand,
+                 "example": f"{{type: {kind}}}", "__module__": __name__}  # fmt: skip
+    return type(f"Block_{kind}", (Block,), namespace)
+
+
+@pytest.fixture
+def plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for kind, op in (("counts_ten", CountsTen()), ("keeps_shape", KeepsShape()),
+                     ("shared_mlp", SharedMLP(HIDDEN))):  # fmt: skip
+        monkeypatch.setitem(REGISTRY, kind, block(kind, op))
+    yield
+
+
+def spec(tmp_path: Path, kind: str) -> Path:
+    return write(tmp_path, f"name: m\ninput: [8, 8, 16]\nblocks:\n"
+                 f"  - {{type: conv, filters: 4, kernel: 1}}\n  - {{type: {kind}, name: odd}}\n"
+                 "  - {type: global_avg_pool}\n")  # fmt: skip
+
+
+# --- 1: an op's static figures against its layer ------------------------------------------------
+
+
+def test_an_op_whose_cost_differs_from_its_layer_is_e805(tmp_path, keras, plugin):
+    out = tmp_path / "m.keras"
+    r = run("build", spec(tmp_path, "counts_ten"), "-o", out)
+    assert r.exit_code == 1, r.output
+    # the layer's figures, as Keras counts them
+    layer = keras.layers.Activation("linear")
+    layer.build((None, 8, 8, 4))
+    assert "error[E805]" in r.stderr
+    message = " ".join(r.stderr.split())
+    assert "blocks[1]: layer `odd` of block `odd`" in message
+    assert f"CountsTen (module {__name__})" in message
+    assert "10 params (10 trainable, 0 non-trainable) (its `cost`)" in message
+    assert f"has {layer.count_params()} params" in message
+    assert (
+        "(Activation)" in message and "`infer`/`cost` disagrees with the layer it emits" in message
+    )
+    assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "spec.yaml"]
+
+
+def test_an_op_whose_shape_differs_from_its_layer_is_e805(tmp_path, keras, plugin):
+    with pytest.raises(ArchspecError) as e:
+        archspec.build(spec(tmp_path, "keeps_shape"))
+    (d,) = e.value.diagnostics
+    layer = keras.layers.Dense(3)
+    shape = tuple(layer(keras.Input((8, 8, 4))).shape)
+    assert d.code == "E805" and d.path == ("blocks", 1)
+    assert "output shape (None, 8, 8, 4) (its `infer`)" in d.message
+    assert f"output shape {shape}" in d.message
+    assert f"has {layer.count_params()} params" in d.message
+    assert "KeepsShape" in d.message and "(Dense)" in d.message
+
+
+def test_an_op_that_agrees_builds(tmp_path, keras, plugin):
+    built = archspec.build(spec(tmp_path, "shared_mlp"))
+    assert built.model.count_params() == built.graph.params
