@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -177,3 +178,44 @@ def test_an_op_whose_shape_differs_from_its_layer_is_e805(tmp_path, keras, plugi
 def test_an_op_that_agrees_builds(tmp_path, keras, plugin):
     built = archspec.build(spec(tmp_path, "shared_mlp"))
     assert built.model.count_params() == built.graph.params
+
+
+# --- 2: weights of a plugin layer kept in sublayers -----------------------------------------------
+
+
+def saved_weights(tmp_path: Path, kind: str = "shared_mlp") -> tuple[Any, Path]:
+    """A model of the test spec with random weights, and the .weights.h5 Keras saved of it."""
+    model = archspec.build(spec(tmp_path, kind)).model
+    rng = np.random.default_rng(0)
+    for v in model.weights:
+        v.assign(rng.normal(0, 0.5, v.shape).astype("float32"))
+    path = tmp_path / "x.weights.h5"
+    model.save_weights(str(path))
+    return model, path
+
+
+def test_a_plugin_layers_weights_in_sublayers_load_as_keras_loads_them(tmp_path, keras, plugin):
+    source, path = saved_weights(tmp_path)
+    # Keras's own load_weights into a fresh model is the reference
+    reference = archspec.build(spec(tmp_path, "shared_mlp")).model
+    reference.load_weights(str(path))
+    built = archspec.build(spec(tmp_path, "shared_mlp"), weights=path)
+    for ours, theirs, original in zip(built.model.weights, reference.weights, source.weights,
+                                      strict=True):  # fmt: skip
+        assert ours.path == theirs.path
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(ours.numpy(), original.numpy())
+    (loaded,) = built.weights
+    assert loaded.by_name == len([layer for layer in built.model.layers if layer.weights])
+
+
+def test_a_plugin_layers_sublayers_that_differ_are_e803(tmp_path, keras, plugin, monkeypatch):
+    _, path = saved_weights(tmp_path)
+    monkeypatch.setitem(REGISTRY, "shared_mlp", block("shared_mlp", SharedMLP(HIDDEN * 2)))
+    with pytest.raises(ArchspecError) as e:
+        archspec.build(spec(tmp_path, "shared_mlp"), weights=path)
+    (d,) = e.value.diagnostics
+    assert d.code == "E803"
+    c = 4  # the conv's filters: the MLP's width
+    assert f"`odd` [fc1: {c}x{HIDDEN * 2}, {HIDDEN * 2}; fc2: {HIDDEN * 2}x{c}, {c}]" in d.message
+    assert f"the file's `odd` [fc1: {c}x{HIDDEN}, {HIDDEN}; fc2: {HIDDEN}x{c}, {c}]" in d.message
