@@ -9,6 +9,9 @@ CLI runs in process so that it sees them. Figures compared are Keras's own (a la
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +29,7 @@ from archspec.core.errors import ArchspecError
 from archspec.core.units import Shape
 from archspec.ir.graph import Builder
 from archspec.ir.op import Cost, Op
-from tests.conftest import write
+from tests.conftest import ROOT, write
 
 pytestmark = pytest.mark.keras
 
@@ -78,8 +81,18 @@ class SharedMLP(Op):
         c = int(shapes[0][-1])  # type: ignore[arg-type]
         return Cost(trainable=c * self.hidden + self.hidden + self.hidden * c + c)
 
+    registered: bool = False
+
     def emit(self, keras: Any, name: str) -> Any:
-        return mlp_class(keras)(self.hidden, name=name)
+        cls = mlp_class(keras)
+        if self.registered:  # as a plugin registers its layer for loading
+            cls = _MLP.get("registered") or _MLP.setdefault(
+                "registered",
+                keras.saving.register_keras_serializable("archspec_test")(
+                    type("RegisteredMLPLayer", (cls,), {"__module__": __name__})
+                ),
+            )
+        return cls(self.hidden, name=name)
 
 
 _MLP: dict[str, type] = {}
@@ -129,7 +142,8 @@ def block(kind: str, op: Op) -> type[Block]:
 @pytest.fixture
 def plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for kind, op in (("counts_ten", CountsTen()), ("keeps_shape", KeepsShape()),
-                     ("shared_mlp", SharedMLP(HIDDEN))):  # fmt: skip
+                     ("shared_mlp", SharedMLP(HIDDEN)),
+                     ("registered_mlp", SharedMLP(HIDDEN, registered=True))):  # fmt: skip
         monkeypatch.setitem(REGISTRY, kind, block(kind, op))
     yield
 
@@ -219,3 +233,45 @@ def test_a_plugin_layers_sublayers_that_differ_are_e803(tmp_path, keras, plugin,
     c = 4  # the conv's filters: the MLP's width
     assert f"`odd` [fc1: {c}x{HIDDEN * 2}, {HIDDEN * 2}; fc2: {HIDDEN * 2}x{c}, {c}]" in d.message
     assert f"the file's `odd` [fc1: {c}x{HIDDEN}, {HIDDEN}; fc2: {HIDDEN}x{c}, {c}]" in d.message
+
+
+# --- 3: a .keras model holding a plugin's layer class -------------------------------------------
+
+
+def test_saving_a_plugin_layer_warns_how_to_load_it(tmp_path, keras, plugin):
+    out = tmp_path / "m.keras"
+    r = run("build", spec(tmp_path, "shared_mlp"), "-o", out, "--verify", "-q")
+    assert r.exit_code == 0, r.output
+    assert out.exists()
+    cls = mlp_class(keras)
+    message = " ".join(r.stderr.split())
+    assert f"warning[W801]: {out} holds layers whose classes are not Keras's own" in message
+    assert f"{__name__}.{cls.__qualname__} (`odd`)" in message
+    assert "@keras.saving.register_keras_serializable()" in message
+    assert f'custom_objects={{"{cls.__name__}": {cls.__name__}}}' in message
+    # what the warning says: in a process without the class Keras cannot load the file, and
+    # with the class given as custom_objects it can
+    code = f"import keras; keras.saving.load_model({str(out)!r})"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})  # fmt: skip
+    assert fresh.returncode != 0 and "Could not locate class" in fresh.stderr
+    loaded = keras.saving.load_model(str(out), custom_objects={cls.__name__: cls})
+    assert loaded.get_layer("odd").__class__ is cls
+
+
+def test_saving_a_registered_plugin_layer_says_to_import_its_module(tmp_path, keras, plugin):
+    out = tmp_path / "m.keras"
+    r = run("build", spec(tmp_path, "registered_mlp"), "-o", out)
+    assert r.exit_code == 0, r.output
+    message = " ".join(r.stderr.split())
+    assert f"warning[W801]: {out} holds layers" in message
+    assert f"{__name__}.RegisteredMLPLayer (`odd`)" in message
+    assert f"hint: import {__name__} before keras.saving.load_model" in message
+    assert "custom_objects" not in message
+
+
+def test_saving_built_in_layers_does_not_warn(tmp_path, keras, plugin):
+    out = tmp_path / "m.keras"
+    r = run("build", ROOT / "specs" / "seed" / "vgg_one_block.yaml", "-o", out, "-q")
+    assert r.exit_code == 0, r.output
+    assert "W801" not in r.stderr and out.exists()

@@ -90,6 +90,7 @@ CODES: dict[str, str] = {
     "W303": "a definition no block uses",
     "W304": "a `spec` block's softmax classifier read by a later block",
     "W305": "an input that looks channels first ([3, 224, 224])",
+    "W801": "a saved .keras model holds a plugin's layer classes: loading it needs them",
 }
 
 

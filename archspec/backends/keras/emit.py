@@ -103,6 +103,16 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         )
 
 
+def foreign_layers(model: Any) -> dict[type, list[str]]:
+    """The layers of `model` whose classes are not Keras's own (a plugin op's), by class: a
+    `.keras` file loads only where those classes are known."""
+    foreign: dict[type, list[str]] = {}
+    for layer in model.layers:
+        if not type(layer).__module__.startswith("keras"):
+            foreign.setdefault(type(layer), []).append(layer.name)
+    return foreign
+
+
 #: how many disagreeing layers E805 names, one diagnostic each
 SHOWN = 3
 
