@@ -114,3 +114,17 @@ def test_relative_links_resolve(doc: Path):
             elif unquote(fragment).lower() not in anchors(destination):
                 problems.append(f"{where}: no heading #{fragment} in {destination.name}")
     assert not problems, "\n".join(problems)
+
+
+def test_every_error_code_is_in_the_readmes_table():
+    """README's Error codes table has a row for every code of CODES, in CODES' order (the
+    limits E701-E713 share one row), and no other."""
+    from archspec.core.errors import CODES
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([EW]\d{3}(?:-E\d{3})?) \|", table, re.M)
+    codes = [c for c in CODES if not c.startswith("E7")]
+    limits = [c for c in CODES if c.startswith("E7")]
+    assert [r for r in rows if not r.startswith("E7")] == codes
+    assert rows.count(f"{limits[0]}-{limits[-1]}") == 1
