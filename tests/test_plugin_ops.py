@@ -275,3 +275,22 @@ def test_saving_built_in_layers_does_not_warn(tmp_path, keras, plugin):
     r = run("build", ROOT / "specs" / "seed" / "vgg_one_block.yaml", "-o", out, "-q")
     assert r.exit_code == 0, r.output
     assert "W801" not in r.stderr and out.exists()
+
+
+def test_a_weights_file_whose_groups_link_in_a_loop_is_e803(tmp_path):
+    """Sublayers are read by following groups: a file whose groups link back (HDF5 hard links)
+    is E803, not an endless walk."""
+    import h5py
+
+    from archspec.backends.keras import weights
+
+    path = tmp_path / "loop.weights.h5"
+    with h5py.File(path, "w") as f:
+        layer = f.create_group("layers/dense")
+        layer.create_group("vars").attrs["name"] = "dense"
+        layer["vars/0"] = np.zeros((2, 2), "float32")
+        layer.create_group("sub")["loop"] = layer  # a hard link back to the layer's group
+    with pytest.raises(ArchspecError) as e:
+        weights.read(path)
+    assert e.value.diagnostics[0].code == "E803"
+    assert "nested more than" in e.value.diagnostics[0].message

@@ -494,6 +494,8 @@ def _nested_vars(group: Any, path: str) -> Iterator[tuple[str, tuple[np.ndarray,
     path, in Keras's order (_attribute_key); a SeedGenerator's state (`seed_generator/vars`,
     a Dropout's) is no weight and is left out, as Keras's `layer.weights` leaves it out."""
     h5py = _h5py()
+    if path.count("/") >= MAX_NESTING:  # a file of groups linked in a loop, or a hostile one
+        raise ValueError(f"sublayers nested more than {MAX_NESTING} deep at {path}")
     for key in sorted(group, key=_attribute_key):
         child = group[key]
         if key in ("vars", "layers") or key.startswith("seed_generator"):
@@ -505,3 +507,7 @@ def _nested_vars(group: Any, path: str) -> Iterator[tuple[str, tuple[np.ndarray,
         if isinstance(variables, h5py.Group) and len(variables):
             yield inner, _arrays(variables)
         yield from _nested_vars(child, inner)
+
+
+#: how deep sublayers are read (E803 beyond: a file's groups may link in a loop)
+MAX_NESTING = 32
