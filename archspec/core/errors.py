@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "E802": "no input size at which the model runs, for --verify or an ONNX export",
     "E803": "a weights file does not fit the model (--weights)",
     "E804": "not enough memory to build, run or export the model (estimated before it starts)",
+    "E805": "a plugin op's static figures (`infer`, `cost`) differ from the Keras layer it emits",
     # plugins
     "E901": "a plugin's block or op raised an error, or broke the op protocol",
     # warnings
@@ -92,6 +93,7 @@ CODES: dict[str, str] = {
     "W304": "a `spec` block's softmax classifier read by a later block",
     "W305": "an input that looks channels first ([3, 224, 224])",
     "W306": "a batch-norm momentum below 0.5 (PyTorch's convention: its 0.1 is Keras's 0.9)",
+    "W801": "a saved .keras model holds a plugin's layer classes: loading it needs them",
 }
 
 

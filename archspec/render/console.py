@@ -66,6 +66,8 @@ class SavedModel(Protocol):
     def max_abs_diff(self) -> float | None: ...
     @property
     def cleaned(self) -> list[str]: ...
+    @property
+    def warnings(self) -> list[Diagnostic]: ...
 
 
 def out(line: str = "") -> None:
@@ -252,8 +254,8 @@ def build_summary(
 
 
 def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> None:
-    """Where the model was saved, its size, the parity check (if run), what was cleaned up
-    (only that with `quiet`)."""
+    """Where the model was saved, its size, the parity check (if run), what was cleaned up and
+    the warnings about the file (only those two with `quiet`), on stderr."""
     from archspec.render import text
 
     for note in saved.cleaned:
@@ -263,6 +265,9 @@ def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> N
     if saved.max_abs_diff is not None:
         diff = saved.max_abs_diff
         success(f"Verified: max abs difference {diff:.2g} (tolerance {tolerance:g})", quiet)
+    if saved.warnings:
+        sys.stdout.flush()
+        sys.stderr.write(text.format_diagnostics(saved.warnings, colour(sys.stderr)) + "\n")
 
 
 def failure(error: BaseException, debug: bool = False) -> int:

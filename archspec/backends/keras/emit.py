@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -11,10 +12,11 @@ from typing import Any
 
 from archspec.backends.keras import memory
 from archspec.blocks.base import BUILTIN, REGISTRY, provider
-from archspec.core.errors import STATE, Diagnostic, SpecError, format_path
+from archspec.core.errors import STATE, ArchspecError, Diagnostic, SpecError, format_path
 from archspec.core.limits import BYTES_PER_ELEMENT
-from archspec.core.units import compact
+from archspec.core.units import Shape, compact, shape_str
 from archspec.ir.graph import Graph, Node
+from archspec.ir.op import Cost
 
 #: Python frames allowed per layer while Keras walks a model's graph (see deep_recursion), and
 #: on top of them
@@ -78,9 +80,11 @@ def check_memory(graph: Graph) -> None:
 
 def to_keras(graph: Graph, backend: str | None = None) -> Any:
     """Build the keras.Model on `backend` (import_keras): one Keras layer per IR node, named as
-    the node. First E804 where the machine has not the memory for it (check_memory)."""
+    the node. First E804 where the machine has not the memory for it (check_memory); then E805
+    where a layer's params or output shape differ from its op's static figures (check_static)."""
     check_memory(graph)
     keras = import_keras(backend)
+    emitted: list[tuple[Node, Any, Any]] = []
     with deep_recursion(len(graph.nodes) + len(graph.inputs)):
         tensors: dict[str, Any] = {
             name: keras.Input(shape=shape, name=name) for name, shape in graph.inputs.items()
@@ -92,6 +96,7 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
                 raise _no_layer(graph, node, layer)
             args = [tensors[i] for i in node.inputs]
             tensors[node.name] = layer(args if node.op.multi_input else args[0])
+            emitted.append((node, layer, tensors[node.name]))
             if not node.trainable:
                 frozen.append(layer)
         inputs = [tensors[n] for n in graph.inputs]
@@ -103,6 +108,7 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         )
         for layer in frozen:  # `trainable: false`
             layer.trainable = False
+        check_static(graph, emitted)  # (a frozen layer's parameters are all non-trainable)
         return model
 
 
@@ -130,3 +136,94 @@ def _no_layer(graph: Graph, node: Node, value: object) -> Exception:
             "layer (`keras.layers....(name=name)`)",
         )
     )
+
+
+def foreign_layers(model: Any) -> dict[type, list[str]]:
+    """The layers of `model` whose classes are not Keras's own (a plugin op's), by class: a
+    `.keras` file loads only where those classes are known."""
+    foreign: dict[type, list[str]] = {}
+    for layer in model.layers:
+        if not type(layer).__module__.startswith("keras"):
+            foreign.setdefault(type(layer), []).append(layer.name)
+    return foreign
+
+
+#: how many disagreeing layers E805 names, one diagnostic each
+SHOWN = 3
+
+
+def check_static(graph: Graph, emitted: list[tuple[Node, Any, Any]]) -> None:
+    """E805 where a Keras layer disagrees with the op that emitted it: its parameters
+    (trainable, non-trainable) or its output shape differ from the op's `cost` and `infer`,
+    which `build`'s summary, budgets and `expect` use. A layer that reads one whose shape
+    differs is not named (its own figures follow from the wrong input). The built-in ops
+    always agree (tests/test_static_vs_keras.py), so this names a plugin's op. `emitted`:
+    (node, its layer, the layer's output tensor) per node; cheap: the variables' shapes, no
+    values."""
+    wrong = []
+    shifted: set[str] = set()  # layers whose output shape is not the op's: what reads them
+    for node, layer, output in emitted:  # gets other shapes too, and is not named for it
+        got = _figures(layer, output)
+        if got[2] != (None, *node.shape):
+            shifted.add(node.name)
+        if shifted.isdisjoint(node.inputs) and got != (
+            node.cost.trainable,
+            node.cost.non_trainable,
+            (None, *node.shape),
+        ):
+            wrong.append((node, layer, got))
+    if not wrong:
+        return
+    blocks = {b.name: b for b in graph.blocks}
+    diagnostics = []
+    for k, (node, layer, (trainable, non_trainable, shape)) in enumerate(wrong[:SHOWN]):
+        op = type(node.op)
+        block = blocks.get(node.block)
+        where = f"{format_path(block.path)}: " if block is not None and block.path else ""
+        said, has = [], []
+        if (trainable, non_trainable) != (node.cost.trainable, node.cost.non_trainable):
+            said.append(f"{_params(node.cost)} (its `cost`)")
+            has.append(_params(Cost(trainable, non_trainable)))
+        if shape != (None, *node.shape):
+            said.append(f"output shape {shape_str(node.shape)} (its `infer`)")
+            has.append(f"output shape {_shape(shape)}")
+        more = len(wrong) - SHOWN if k == SHOWN - 1 else 0
+        diagnostics.append(Diagnostic(
+            code="E805",
+            message=f"{where}layer `{node.name}` of block `{node.block}`: the op "
+            f"{op.__qualname__} (module {op.__module__}) says {' and '.join(said)}, but the "
+            f"Keras layer its `emit` returns ({type(layer).__qualname__}) has "
+            f"{' and '.join(has)}: the op's `infer`/`cost` disagrees with the layer it emits, "
+            "so the summary, budget and expect would use wrong figures; nothing was written"
+            + (f" (and {more} more layer{'s' * (more > 1)} disagree)" if more else ""),
+            path=block.path if block is not None else (),
+            hint=f"fix {op.__qualname__} in {op.__module__} (a plugin's op, not the spec): its "
+            "`infer` and `cost` must give the output shape and the parameters of the layer "
+            "its `emit` returns",
+        ))  # fmt: skip
+    raise ArchspecError(diagnostics)
+
+
+def _figures(layer: Any, output: Any) -> tuple[int, int, Shape | None]:
+    """A called layer's trainable and non-trainable parameters (as Keras counts them) and its
+    output shape with the batch (None: not one tensor)."""
+
+    def size(variables: Any) -> int:
+        return sum(math.prod(int(d) for d in v.shape) for v in variables)
+
+    shape = getattr(output, "shape", None)
+    return (size(layer.trainable_weights), size(layer.non_trainable_weights),
+            tuple(shape) if shape is not None else None)  # fmt: skip
+
+
+def _params(cost: Cost) -> str:
+    return (
+        f"{cost.params:,} params ({cost.trainable:,} trainable, {cost.non_trainable:,} "
+        "non-trainable)"
+    )
+
+
+def _shape(shape: Shape | None) -> str:
+    if shape is None:
+        return "no single output tensor"
+    return "(" + ", ".join(str(d) for d in shape) + ")"

@@ -22,7 +22,7 @@ from typing import Any
 
 from archspec.backends.keras import backend as backends
 from archspec.backends.keras import memory
-from archspec.backends.keras.emit import deep_recursion
+from archspec.backends.keras.emit import deep_recursion, foreign_layers, import_keras
 from archspec.core.errors import ArchspecError, Diagnostic, usage_error
 from archspec.core.files import (
     FORCE_HINT,
@@ -89,6 +89,8 @@ class Saved:
     size: int
     max_abs_diff: float | None = None
     cleaned: list[str] = field(default_factory=list)
+    #: what the user should know about the saved file (W801: a plugin's layer classes)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def format_of(path: Path, fmt: str | None = None) -> str:
@@ -274,6 +276,8 @@ def export(
                     )
             pending.check()  # a signal Keras's own code swallowed: nothing is written
             commit(tmp, target.path, force)
+            if target.format == "keras":
+                saved.warnings += foreign_classes(model, target.path)
             return saved
         except Exception as e:
             if _out_of_memory(e):
@@ -290,6 +294,48 @@ def export(
             raise usage_error("E002", f"cannot write {target.path}: {reason}") from e
         finally:
             remove(tmp)
+
+
+def foreign_classes(model: Any, path: Path) -> list[Diagnostic]:
+    """W801 where `model` has layers whose classes are not Keras's own (a plugin op's layer):
+    a `.keras` file names each layer's class, and `keras.saving.load_model` in a process that
+    does not know the class fails ("Could not locate class"). Names the layers and classes,
+    and how to load the file."""
+    foreign = foreign_layers(model)
+    if not foreign:
+        return []
+    keras = import_keras()  # the model's, imported by then
+
+    def shown(cls: type, names: list[str]) -> str:
+        layers = ", ".join(f"`{n}`" for n in names[:SHOWN_LAYERS])
+        more = len(names) - SHOWN_LAYERS
+        return f"{cls.__module__}.{cls.__qualname__} ({layers}{f' and {more} more' * (more > 0)})"
+
+    registered = [c for c in foreign if keras.saving.get_registered_object(
+        keras.saving.get_registered_name(c)) is c]  # fmt: skip
+    unregistered = [c for c in foreign if c not in registered]
+    modules = ", ".join(dict.fromkeys(c.__module__ for c in foreign))
+    hint = f"import {modules} before keras.saving.load_model"
+    if unregistered:
+        objects = ", ".join(f'"{c.__name__}": {c.__name__}' for c in unregistered)
+        hint = (f"register the class{'es' * (len(unregistered) > 1)} with "
+                "@keras.saving.register_keras_serializable() in the plugin and " + hint
+                + f", or pass custom_objects: keras.saving.load_model({str(path)!r}, "
+                f"custom_objects={{{objects}}})")  # fmt: skip
+    return [Diagnostic(
+        code="W801",
+        message=f"{path} holds layers whose classes are not Keras's own (a plugin's): "
+        + "; ".join(shown(c, n) for c, n in foreign.items())
+        + ": keras.saving.load_model can load it only where these classes are known (in a "
+        "process without them: \"Could not locate class\")",
+        file=str(path),
+        hint=hint,
+        severity="warning",
+    )]  # fmt: skip
+
+
+#: how many layers of one class W801 names
+SHOWN_LAYERS = 3
 
 
 def check_memory(model: Any, target: Target, verify: bool) -> None:

@@ -212,9 +212,13 @@ def _output_index(name: str) -> tuple[int, str]:
 
 
 def _run_keras(path: Path, model: Any, inputs: Batch) -> list[np.ndarray]:
-    from archspec.backends.keras.emit import import_keras
+    """The saved model's outputs; a plugin's layer classes given to Keras as the model has
+    them (the parity of the numbers is checked here; W801 says how to load such a file)."""
+    from archspec.backends.keras.emit import foreign_layers, import_keras
 
-    loaded = import_keras().saving.load_model(str(path), safe_mode=True)
+    keras = import_keras()
+    objects = {keras.saving.get_registered_name(c): c for c in foreign_layers(model)}
+    loaded = keras.saving.load_model(str(path), safe_mode=True, custom_objects=objects)
     return _as_list(loaded(_positional(model, inputs), training=False))
 
 

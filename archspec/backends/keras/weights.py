@@ -9,7 +9,12 @@ Two layouts are read:
   `weight_names`, in the layer's order (trainable, then non-trainable);
 - Keras 3's `.weights.h5` (`model.save_weights`; also inside a `.keras` archive):
   `layers/<class>_<n>/vars/0..k`, the layer's name an attribute of `vars` (Keras >= 3.10; older
-  files name layers only by class and counter).
+  files name layers only by class and counter). A layer whose weights live in sublayers (a
+  plugin's layer holding two Dense layers as `self.fc1`, `self.fc2`) keeps them under the
+  attribute's name, as Keras's `save_weights` walks it: `layers/shared_mlp/fc1/vars/0..k`
+  (sublayers in a list or dict: `<attribute>/<class>`, `<class>_1`, ...); such a layer's
+  variables are its own, then each sublayer's by path (Keras's order: private attributes last),
+  and the paths must match as the shapes do.
 
 Only layers with weights take part (Dropout, ZeroPadding2D, Reshape, ... are ignored on both
 sides). Layers are paired by name where the names match; the others in order: the i-th unpaired
@@ -60,10 +65,17 @@ class FileLayer:
     name: str
     group: str
     arrays: tuple[np.ndarray, ...]
+    #: the sublayer each array belongs to (`fc1`; "" for the layer's own), where the layer
+    #: keeps weights in sublayers (a Keras 3 file); empty for a layer whose weights are its own
+    paths: tuple[str, ...] = ()
 
     @property
     def shapes(self) -> Shapes:
         return tuple(tuple(a.shape) for a in self.arrays)
+
+    @property
+    def nested(self) -> bool:
+        return any(self.paths)
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,7 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
             pairs = _pair(ours, list(weights.layers), by_class, within)
             # the file's layers past the part's (a backbone cut before its end) go unused
             pairs = [(a, b, named) for a, b, named in pairs if a is not None]
-        differences = [(a, b) for a, b, _ in pairs
-                       if a is None or b is None or _shapes(a) != b.shapes]  # fmt: skip
+        differences = [(a, b) for a, b, _ in pairs if a is None or b is None or not _fits(a, b)]
         if differences:
             raise _mismatch(model, weights, len(ours), differences, part)
         matched.append((weights, part, pairs))
@@ -184,7 +195,8 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
     for weights, part, pairs in matched:
         for layer, file_layer, _ in pairs:
             assert layer is not None and file_layer is not None
-            for variable, array in zip(_variables(layer), file_layer.arrays, strict=True):
+            pairs_ = zip(_variables(layer, file_layer.nested), file_layer.arrays, strict=True)
+            for (_, variable), array in pairs_:
                 variable.assign(array.astype(variable.dtype, copy=False))
             if hasattr(layer, "finalize_state"):  # Normalization: its mean and variance tensors
                 layer.finalize_state()
@@ -228,13 +240,70 @@ def _pair(
     return out + [(None, f, False) for f in sorted(rest, key=theirs.index)]
 
 
-def _variables(layer: Any) -> list[Any]:
-    """A layer's variables in the order both layouts store them: trainable, then not."""
-    return [*layer.trainable_weights, *layer.non_trainable_weights]
+def _variables(layer: Any, nested: bool = False) -> list[tuple[str, Any]]:
+    """A layer's variables in the order both layouts store them: trainable, then not; with
+    `nested` (the file keeps the layer's weights in its sublayers), its own then each weighted
+    sublayer's, by path as Keras's `save_weights` walks them (_sublayers). Each with its
+    sublayer's path ("" for the layer's own)."""
+    if not nested:
+        return [("", v) for v in (*layer.trainable_weights, *layer.non_trainable_weights)]
+    return [(path, v) for path, own in _sublayers(layer) for v in own]
 
 
-def _shapes(layer: Any) -> Shapes:
-    return tuple(tuple(int(d) for d in v.shape) for v in _variables(layer))
+def _sublayers(layer: Any) -> list[tuple[str, list[Any]]]:
+    """(path, the variables Keras saves as its own) of `layer` ("") and of every sublayer with
+    variables, in Keras's order: a sublayer under the attribute that holds it (`fc1`), those of
+    a list or dict under `<attribute>/<snake_case class>[_n]`; attributes by name, private ones
+    last; a sublayer reached twice is saved once, where first reached (Keras's saving_lib)."""
+    seen: set[int] = set()
+    out: list[tuple[str, list[Any]]] = []
+
+    def own(obj: Any) -> list[Any]:
+        return [*obj._trainable_variables, *obj._non_trainable_variables]
+
+    def visit(obj: Any, path: str) -> None:
+        if hasattr(obj, "_trainable_variables") and hasattr(obj, "_non_trainable_variables"):
+            if id(obj) in seen:
+                return
+            seen.add(id(obj))
+            if own(obj) or not path:
+                out.append((path, own(obj)))
+            for attr in sorted(vars(obj), key=_attribute_key):
+                if attr != "_layers":  # Keras's own list of the same sublayers: not walked
+                    visit(vars(obj)[attr], _join(path, attr))
+        elif isinstance(obj, (list, tuple, dict)):
+            used: dict[str, int] = {}
+            for item in obj.values() if isinstance(obj, dict) else obj:
+                layer_like = hasattr(item, "_trainable_variables")
+                if layer_like or isinstance(item, (list, tuple, dict)):
+                    base = _class_key(item) if layer_like else "container"
+                    used[base] = used.get(base, -1) + 1
+                    visit(item, _join(path, base + (f"_{used[base]}" if used[base] else "")))
+
+    visit(layer, "")
+    return out
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _attribute_key(name: str) -> str:
+    """Keras's order of a saveable's attributes: by name, private ones last."""
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _fits(layer: Any, file_layer: FileLayer) -> bool:
+    """Whether the file's layer fits ours: the same shapes, and the same sublayers where the
+    file keeps the weights in sublayers."""
+    ours = _variables(layer, file_layer.nested)
+    if _shapes(layer, file_layer.nested) != file_layer.shapes:
+        return False
+    return not file_layer.nested or tuple(p for p, _ in ours) == file_layer.paths
+
+
+def _shapes(layer: Any, nested: bool = False) -> Shapes:
+    return tuple(tuple(int(d) for d in v.shape) for _, v in _variables(layer, nested))
 
 
 def _class_key(layer: Any) -> str:
@@ -254,17 +323,21 @@ def _mismatch(
     differences: Sequence[tuple[Any, FileLayer | None]],
     part: Part | None = None,
 ) -> ArchspecError:
-    def ours(layer: Any) -> str:
-        return f"`{layer.name}` {_show(_shapes(layer))}" if layer is not None else "no layer"
+    def ours(layer: Any, f: FileLayer | None) -> str:
+        if layer is None:
+            return "no layer"
+        nested = f is not None and f.nested
+        paths = tuple(p for p, _ in _variables(layer, nested)) if nested else ()
+        return f"`{layer.name}` {_show(_shapes(layer, nested), paths)}"
 
     def theirs(a: Any, f: FileLayer | None) -> str:
         if f is not None:
-            return f"the file's `{f.name}` {_show(f.shapes)}"
+            return f"the file's `{f.name}` {_show(f.shapes, f.paths)}"
         if part is None:
             return "nothing in the file"
         return f"nothing in the file named `{part.inner(a.name)}` (nor left to pair in order)"
 
-    shown = "; ".join(f"{ours(a)} vs {theirs(a, b)}" for a, b in differences[:SHOWN])
+    shown = "; ".join(f"{ours(a, b)} vs {theirs(a, b)}" for a, b in differences[:SHOWN])
     more = len(differences) - SHOWN
     if part is None:
         what, here = f"`{model.name}`", "here"
@@ -292,8 +365,14 @@ def _mismatch(
     )  # fmt: skip
 
 
-def _show(shapes: Shapes) -> str:
-    return "[" + ", ".join("x".join(map(str, s)) or "scalar" for s in shapes) + "]"
+def _show(shapes: Shapes, paths: tuple[str, ...] = ()) -> str:
+    """`[32x4, 4]`; with the sublayers' paths, `[fc1: 32x4, 4; fc2: 4x32, 32]`."""
+    if not any(paths):
+        return "[" + ", ".join("x".join(map(str, s)) or "scalar" for s in shapes) + "]"
+    parts: dict[str, list[str]] = {}
+    for path, s in zip(paths, shapes, strict=True):
+        parts.setdefault(path or "own", []).append("x".join(map(str, s)) or "scalar")
+    return "[" + "; ".join(f"{p}: {', '.join(v)}" for p, v in parts.items()) + "]"
 
 
 def _error(path: Path, message: str, hint: str) -> ArchspecError:
@@ -387,15 +466,48 @@ def _keras3_layers(layers: Any) -> Iterator[FileLayer]:
         assert m is not None
         return (m.group(1), int(m.group(2) or -1) + 1)
 
-    import numpy as np
-
     for key in sorted(layers, key=order):
         nested = layers[key].get("layers")
         if nested is not None:  # a nested model (ConvNeXt's stem): its layers, as archspec's
             yield from _keras3_layers(nested)
         variables = layers[key].get("vars")
-        if variables is None or not len(variables):
+        if variables is None:
             continue
-        arrays = tuple(np.asarray(variables[k]) for k in sorted(variables, key=int))
+        own = _arrays(variables)
+        subs = list(_nested_vars(layers[key], ""))
+        if not own and not subs:
+            continue
         name = _text(variables.attrs.get("name", key))
-        yield FileLayer(name, order(key)[0], arrays)
+        paths = tuple(p for p, arrays in [("", own), *subs] for _ in arrays) if subs else ()
+        arrays = (*own, *(a for _, group in subs for a in group))
+        yield FileLayer(name, order(key)[0], arrays, paths)
+
+
+def _arrays(variables: Any) -> tuple[np.ndarray, ...]:
+    import numpy as np
+
+    return tuple(np.asarray(variables[k]) for k in sorted(variables, key=int))
+
+
+def _nested_vars(group: Any, path: str) -> Iterator[tuple[str, tuple[np.ndarray, ...]]]:
+    """The variables a layer's sublayers keep under its group (`fc1/vars/0..k`), each with its
+    path, in Keras's order (_attribute_key); a SeedGenerator's state (`seed_generator/vars`,
+    a Dropout's) is no weight and is left out, as Keras's `layer.weights` leaves it out."""
+    h5py = _h5py()
+    if path.count("/") >= MAX_NESTING:  # a file of groups linked in a loop, or a hostile one
+        raise ValueError(f"sublayers nested more than {MAX_NESTING} deep at {path}")
+    for key in sorted(group, key=_attribute_key):
+        child = group[key]
+        if key in ("vars", "layers") or key.startswith("seed_generator"):
+            continue
+        if not isinstance(child, h5py.Group):
+            continue
+        inner = _join(path, key)
+        variables = child.get("vars")
+        if isinstance(variables, h5py.Group) and len(variables):
+            yield inner, _arrays(variables)
+        yield from _nested_vars(child, inner)
+
+
+#: how deep sublayers are read (E803 beyond: a file's groups may link in a loop)
+MAX_NESTING = 32
