@@ -579,3 +579,15 @@ def test_api_errors_name_the_python_argument_beside_the_flag(tmp_path: Path) -> 
     with pytest.raises(archspec.ArchspecError) as e:
         archspec.analyze("resnet50", limits=Limits(params=1000))
     assert "--max-params (in Python: limits=Limits(params=...))" in str(e.value.diagnostics[0].hint)
+
+
+def test_the_python_check_keeps_the_limits_and_refuses_a_graph() -> None:
+    """A review: `check(spec, limits=...)` ignored the limits for a loaded spec, and a Graph
+    failed on `os.fspath`."""
+    import archspec
+    from archspec.core.limits import Limits
+
+    loaded = archspec.check(archspec.load("resnet50"), limits=Limits(params=1000))
+    assert [d.code for d in loaded.errors] == ["E710"]
+    with pytest.raises(TypeError, match="not a Graph"):
+        archspec.check(archspec.analyze("resnet50"))

@@ -193,7 +193,9 @@ def test_blocks_lists_every_type_or_the_ones_asked():
     assert "n_filters" in r.stdout
     assert run("blocks", "vgg", "vgg").stdout.count("\nvgg: ") == 1  # asked twice, listed once
     # `spec` is included once: its common keys are name and inputs
-    assert run("blocks", "spec").stdout.startswith("Every block also takes: name, inputs (")
+    assert run("blocks", "spec").stdout.startswith(
+        "Every block also takes: name, inputs, trainable ("
+    )
     assert "repeat_names (`spec`: no repeat)" in run("blocks", "vgg", "spec").stdout
     # the names of a key of many names: listed for a type asked for, not in the whole list
     assert "One of: celu, elu, exponential, gelu" in run("blocks", "activation").stdout

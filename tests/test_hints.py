@@ -1474,3 +1474,41 @@ def test_pytorchs_batch_norm_momentum_is_a_warning_where_it_is_written():
             "if this is PyTorch's momentum, write 0.9",
         ),
     ]  # once for the two blocks the default reaches; none for 0.99
+
+
+def test_w306_in_a_spec_and_one_it_includes_at_the_same_key_path(tmp_path):
+    """A review: the included spec's W306 at `blocks[1].momentum` hid the including spec's at
+    the same key path (the warning was given once per key path, whatever the file)."""
+    write(tmp_path, "name: inner\ninput: [8, 8, 3]\nblocks:\n  - {type: conv, filters: 4, "
+          "kernel: 1}\n  - {type: batch_norm, momentum: 0.2}\n", "inner.yaml")  # fmt: skip
+    outer = write(tmp_path, "name: outer\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, "
+                  "path: inner.yaml}\n  - {type: batch_norm, momentum: 0.1}\n", "outer.yaml")  # fmt: skip
+    graph = archspec.analyze(outer)
+    found = sorted((Path(w.file).name, w.path, w.hint) for w in graph.warnings if w.code == "W306")
+    assert found == [
+        ("inner.yaml", ("blocks", 1, "momentum"), "if this is PyTorch's momentum, write 0.8"),
+        ("outer.yaml", ("blocks", 1, "momentum"), "if this is PyTorch's momentum, write 0.9"),
+    ]
+
+
+@pytest.mark.parametrize(("block", "hint"), [
+    # a review: the tuple hint took any string that began with `(`, over a better hint
+    ("{type: activation, activation: '(relu)'}", "did you mean `relu`?"),
+    # and the PyTorch padding hint told a `zero_pad` to put a `zero_pad` before itself
+    ("{type: zero_pad, padding: -1}", None),
+])  # fmt: skip
+def test_pytorch_hints_stay_where_they_apply(block, hint):
+    d = diagnose(HEAD + f"  - {block}\n")
+    assert d.hint == hint or (hint is None and "zero_pad` block before" not in (d.hint or "")), d
+
+
+@pytest.mark.parametrize(("block", "key", "says"), [
+    ("{type: transpose, filters: 4, kernel: 2}", "type", "`conv_transpose`"),
+    ("{type: batch_norm, affine: false}", "affine", "`scale: false` and `center: false`"),
+    ("{type: se, ratio: 0.25, sigmoid: true}", "sigmoid", "write `gate: sigmoid`"),
+])  # fmt: skip
+def test_pytorch_names_that_mean_something_else_here(block, key, says):
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text=HEAD + f"  - {block}\n"))
+    (d,) = [d for d in e.value.diagnostics if d.path[-1] == key]
+    assert says in (d.hint or ""), d

@@ -24,6 +24,7 @@ from archspec.frontend.expect import FileResult, evaluate
 from archspec.frontend.resolve import Resolved
 from archspec.frontend.resolve.params import split_set
 from archspec.frontend.zoo import named, resolve_spec
+from archspec.ir.graph import Graph
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -190,12 +191,16 @@ def check_file(
 ) -> FileResult:
     """Load, validate, resolve and lower one spec, then apply its budget and expectations: what
     `archspec check` finds, returned, not raised (`archspec.check` in the Python API). `path`
-    may be a Spec already loaded (then `sets` must be empty: ValueError)."""
+    may be a Spec already loaded (then `sets` must be empty: ValueError), not a Graph (which has
+    not the spec's `budget` and `expect`: TypeError)."""
     api.loaded_already(path, sets)
+    if isinstance(path, Graph):
+        raise TypeError("check() takes a path, a zoo name or a Spec (archspec.load), not a Graph: "
+                        "a Graph has not the spec's budget and expect")  # fmt: skip
     result = FileResult(file=path.doc.file if isinstance(path, Resolved) else os.fspath(path))
     try:
         spec = path if isinstance(path, Resolved) else api.load(path, sets=sets, limits=limits)
-        graph = api.analyze(spec)
+        graph = api.analyze(spec, limits=limits)
     except ArchspecError as e:
         result.diagnostics = list(e.diagnostics)
         result.exit_code = 2 if isinstance(e, UsageError) else 1

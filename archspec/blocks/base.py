@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from archspec.core.errors import HintedValueError, did_you_mean
+from archspec.core.errors import HintedValueError, KeyPath, did_you_mean, format_path
 from archspec.ir.graph import Builder
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -248,6 +248,11 @@ def provider(cls: type[Block]) -> str | None:
         return f"plugin module `{module}`"
     name, dist = entry
     return f"plugin `{name}` (module `{module}`" + (f", distribution `{dist}`)" if dist else ")")
+
+
+def plugin_block(path: KeyPath, name: str | None, kind: str, who: str) -> str:
+    """How E901 names a plugin's block: `blocks[1]: block `x` (type `t`, from plugin ...)`."""
+    return f"{format_path(path)}: block `{name}` (type `{kind}`, from {who})"
 
 
 B = TypeVar("B", bound=type[Block])

@@ -8,6 +8,7 @@ the names that are not any type's."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from archspec.core.errors import folded
@@ -19,7 +20,8 @@ _ADAPTIVE = (
 )
 _GAP = (
     "archspec has no channel shuffle, split, slice, permute or transpose layer yet (see the "
-    "README's 'What archspec cannot express yet'): ShuffleNet cannot be written"
+    "README's 'What archspec cannot express yet'): ShuffleNet cannot be written (a transposed "
+    "convolution is `conv_transpose`)"
 )
 _CONV_BN_ACT = (
     "`conv` with `batch_norm: true` and an `activation` is conv -> batch norm -> activation "
@@ -29,6 +31,10 @@ _DROP_PATH = (
     "stochastic depth is the identity at inference and has no parameters: leave it out "
     "(`mbconv`'s `dropout` is EfficientNet's, per sample)"
 )
+_AVG_ADAPTIVE = _ADAPTIVE.format(
+    pool="global_avg_pool", torch="AdaptiveAvgPool2d", window="avg_pool"
+)
+_NO_REFLECT = "there is no reflect or replicate padding: `zero_pad` pads with zeros"
 _PIXEL = (
     "there is no depth-to-space layer: an upsampling is `upsample` (nearest or bilinear) or "
     "`conv_transpose`"
@@ -37,8 +43,7 @@ _PIXEL = (
 #: block types of other tools that archspec has not, or has under a misleading near name:
 #: folded name (`folded`: no case, `_` or `-`) -> the hint
 TYPES: dict[str, str] = {
-    **dict.fromkeys(("adaptiveavgpool2d", "adaptiveavgpool"), _ADAPTIVE.format(
-        pool="global_avg_pool", torch="AdaptiveAvgPool2d", window="avg_pool")),
+    **dict.fromkeys(("adaptiveavgpool2d", "adaptiveavgpool"), _AVG_ADAPTIVE),
     **dict.fromkeys(("adaptivemaxpool2d", "adaptivemaxpool"), _ADAPTIVE.format(
         pool="global_max_pool", torch="AdaptiveMaxPool2d", window="max_pool")),
     **dict.fromkeys(("channelshuffle", "shuffle", "channelsplit", "split", "chunk", "slice",
@@ -50,8 +55,7 @@ TYPES: dict[str, str] = {
     "sequential": ("a spec's `blocks` are already applied in order; a group of blocks used "
                    "more than once is a user-defined block (`define`)"),
     "constantpad2d": "`zero_pad` pads with zeros (no other constant)",
-    **dict.fromkeys(("reflectionpad2d", "replicationpad2d", "reflectpad"),
-                    "there is no reflect or replicate padding: `zero_pad` pads with zeros"),
+    **dict.fromkeys(("reflectionpad2d", "replicationpad2d", "reflectpad"), _NO_REFLECT),
     **dict.fromkeys(("localresponsenorm", "lrn", "localresponsenormalization"),
                     "there is no local response normalization layer"),
 }  # fmt: skip
@@ -68,6 +72,9 @@ PADDING = (
     "`padding: valid` here"
 )
 TUPLE = "YAML has no tuples: write a pair as a list, `[3, 3]`, not `(3, 3)`"
+#: what YAML reads of `kernel: (3, 3)` in a flow mapping: `(3` (and a key `3)`), or a whole
+#: tuple where it is quoted or in block style
+TUPLE_START = re.compile(r"\(\s*-?\d+(\s*,\s*-?\d+)*\s*,?\s*\)?")
 _INFERRED = "the input's channels are inferred: leave `{key}` out"
 
 #: keys of other tools: their name in archspec, the first of these the block has
@@ -86,7 +93,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     "num_groups": ("groups",),
     "scale_factor": ("size",),
     "mode": ("interpolation",),
-    "affine": ("scale",),
 }
 
 #: keys with no counterpart: what to write instead (`{key}`: the key as written)
@@ -94,10 +100,10 @@ NO_KEYS: dict[str, str] = {
     **dict.fromkeys(("in_channels", "in_features", "num_features", "num_channels"), _INFERRED),
     "inplace": "leave `inplace` out: Keras has no in-place layers",
     "ceil_mode": CEIL_MODE,
-    "output_size": _ADAPTIVE.format(pool="global_avg_pool", torch="AdaptiveAvgPool2d",
-                                    window="avg_pool"),
-    "padding_mode": "there is no reflect or replicate padding: `zero_pad` pads with zeros",
+    "output_size": _AVG_ADAPTIVE,
+    "padding_mode": _NO_REFLECT,
     "track_running_stats": "leave it out: a batch norm always keeps its moving statistics",
+    "affine": "PyTorch's `affine=False` is `scale: false` and `center: false`",
 }  # fmt: skip
 
 #: activations written as a key (`relu: true`)
@@ -121,5 +127,7 @@ def key_hint(key: str, fields: Any) -> str | None:
     if key.endswith(")"):  # `kernel: (3, 3)` in a flow mapping: a key `3)`
         return TUPLE
     if key.casefold() in _ACTIVATIONS and "activation" in fields:
+        if key.casefold() == "sigmoid" and "gate" in fields:  # squeeze-excitation's gate
+            return "write `gate: sigmoid`"
         return f"write `activation: {key.casefold()}`"
     return None

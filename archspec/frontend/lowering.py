@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import get_args
 
 from archspec.blocks import Block
-from archspec.blocks.base import MultiInput, Padding, provider
+from archspec.blocks.base import MultiInput, Padding, plugin_block, provider
 from archspec.core.errors import (
     STATE,
     ArchspecError,
@@ -168,7 +168,7 @@ _PLUGIN_HINT = (
 def _plugin_error(e: Exception, block: Block, path: KeyPath, who: str) -> str:
     """E901's message: the block, its type and plugin, and what its code raised (or, for an
     op that broke the op protocol, what it did)."""
-    head = f"{format_path(path)}: block `{block.name}` (type `{block.type}`, from {who})"
+    head = plugin_block(path, block.name, block.type, who)
     if isinstance(e, BrokenOp):
         return f"{head}: {e}"
     return f"{head} raised {type(e).__name__}" + (f": {e}" if str(e) else "")

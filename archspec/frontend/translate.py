@@ -311,9 +311,10 @@ def translate(
             hint = ("the expression gives true or false (a comparison, `and`, `or`, `not`, or a "
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
-        if path[-1:] == ("padding",) and type(value) in (int, list):  # PyTorch's `padding=1`
+        if path == ("padding",) and type(value) in (int, list) and _takes(model, "padding", "same"):
+            # PyTorch's `padding=1` (not `zero_pad`'s, which takes numbers)
             hint = foreign.PADDING
-        if isinstance(value, str) and value.startswith("(") and "${" not in value:
+        if isinstance(value, str) and foreign.TUPLE_START.fullmatch(value):
             hint = foreign.TUPLE  # `kernel: (3, 3)` read as `(3` and a key `3)`
         if base + path == ("inputs",) and isinstance(value, list):
             hint = _inputs_hint(value)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from archspec.backends.keras import memory
-from archspec.blocks.base import BUILTIN, REGISTRY, provider
+from archspec.blocks.base import BUILTIN, REGISTRY, plugin_block, provider
 from archspec.core.errors import STATE, ArchspecError, Diagnostic, SpecError, format_path
 from archspec.core.limits import BYTES_PER_ELEMENT
 from archspec.core.units import Shape, compact, shape_str
@@ -129,8 +129,7 @@ def _no_layer(graph: Graph, node: Node, value: object) -> Exception:
     return SpecError(
         Diagnostic(
             "E901",
-            f"{format_path(block.path)}: block `{block.name}` (type `{block.type}`, from {who}): "
-            f"{what}",
+            f"{plugin_block(block.path, block.name, block.type, who)}: {what}",
             path=block.path,
             hint="the error is the plugin's, not archspec's: an op's `emit` returns the Keras "
             "layer (`keras.layers....(name=name)`)",
@@ -143,7 +142,8 @@ def foreign_layers(model: Any) -> dict[type, list[str]]:
     `.keras` file loads only where those classes are known."""
     foreign: dict[type, list[str]] = {}
     for layer in model.layers:
-        if not type(layer).__module__.startswith("keras"):
+        module = type(layer).__module__
+        if module != "keras" and not module.startswith("keras."):  # (not `keras_cv`'s)
             foreign.setdefault(type(layer), []).append(layer.name)
     return foreign
 

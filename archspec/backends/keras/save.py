@@ -271,7 +271,8 @@ def export(
                             f"Keras model: max abs difference {saved.max_abs_diff:.3g} > "
                             f"tolerance {tolerance:g}; nothing was written",
                             file=str(target.path),
-                            hint="raise --tolerance if this precision is expected",
+                            hint="raise --tolerance (in Python: tolerance=...) if this "
+                            "precision is expected",
                         )
                     )
             pending.check()  # a signal Keras's own code swallowed: nothing is written

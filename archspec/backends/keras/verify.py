@@ -63,7 +63,7 @@ def run_shapes(graph: Graph, doc: Document | None = None) -> dict[str, Shape]:
         f"width ({', '.join(map(str, dict.fromkeys((*SIZES, *known))))}), so it cannot be "
         "run to verify or export it"
     )
-    hint = "give the input a fixed height and width (in the spec or with --set)"
+    hint = "give the input a fixed height and width (in the spec or with --set; in Python: sets=)"
     if doc is None:
         raise ArchspecError(Diagnostic(code="E802", message=message, hint=hint))
     path = _unknown_input(graph, doc)
@@ -86,8 +86,8 @@ def check_run_memory(graph: Graph, at: dict[str, Shape], doc: Document | None) -
             f"limit of {compact(limit, True)} (every layer's output in float32 at batch size 1)"
         )
         hint = (
-            "give the input a smaller fixed height and width (in the spec or with --set), or "
-            + raise_hint("--max-activation-memory", "")
+            "give the input a smaller fixed height and width (in the spec or with --set; in "
+            "Python: sets=), or " + raise_hint("--max-activation-memory", "")
         )
         if doc is None:
             raise SpecError(Diagnostic(code="E711", message=message, hint=hint))
@@ -99,7 +99,7 @@ def check_run_memory(graph: Graph, at: dict[str, Shape], doc: Document | None) -
         f"the model's weights as it is built, and {BATCH} samples' activations of "
         f"{compact(per_sample, True)} each",
         hint="free memory or use a larger machine, or give the input a smaller fixed height "
-        "and width (in the spec or with --set)",
+        "and width (in the spec or with --set; in Python: sets=)",
     )
 
 

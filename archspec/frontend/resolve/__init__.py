@@ -295,11 +295,15 @@ class _Expansion:
         for key in sorted(inert, key=lambda k: self.doc.locate((*path, k)) or (0, 0)):
             where: KeyPath = (*path, key)
             # once per place: a user-defined block's uses, or repeated copies, share it
-            if key not in defaulted and where not in {w.path for w in self.warnings}:
+            if key not in defaulted and (self.doc.file, where) not in self.warned():
                 lacks, hint = inert[key]
                 self.warnings.append(with_use(self.doc, self.doc.diag(
                     "W302", f"{format_path(where)}: `{key}` changes nothing {lacks}", where,
                     hint=hint, key=True, severity="warning"), scope.use))  # fmt: skip
+
+    def warned(self) -> set[tuple[str | None, KeyPath]]:
+        """The places warned about so far (an included spec's are in its own file)."""
+        return {(w.file, w.path) for w in self.warnings}
 
     def momentum(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
         """W306 for a batch norm's momentum below 0.5, PyTorch's convention (the weight of the
@@ -314,7 +318,7 @@ class _Expansion:
                 kinds = ((block.type, key), ("batch_norm", "momentum"))
                 where = next((("defaults", *k) for k in kinds
                               if ("defaults", *k) in self.doc.positions), where)  # fmt: skip
-            if where not in {w.path for w in self.warnings}:  # once per place
+            if (self.doc.file, where) not in self.warned():  # once per place
                 self.warnings.append(with_use(self.doc, self.doc.diag(
                     "W306", f"{format_path(where)}: a batch-norm momentum of {value:g} keeps "
                     f"{value:.0%} of the running statistics per batch: PyTorch writes momentum "
