@@ -1512,3 +1512,12 @@ def test_pytorch_names_that_mean_something_else_here(block, key, says):
         archspec.analyze(archspec.load(text=HEAD + f"  - {block}\n"))
     (d,) = [d for d in e.value.diagnostics if d.path[-1] == key]
     assert says in (d.hint or ""), d
+
+
+@pytest.mark.parametrize("value", ["${1 if true else 2}", "${3 if 1 > 2 else null}", "${None}",
+                                   "${False}"])  # fmt: skip
+def test_true_false_and_null_in_an_expression_are_told_what_to_write(value):
+    """A walkthrough wrote `${... else null}` (MobileNetV3's optional squeeze-excitation) and
+    was told `null` is not defined, or that `None` is no number."""
+    d = diagnose(HEAD + f'  - {{type: max_pool, pool: 2, strides: "{value}"}}\n')
+    assert d.hint is not None and d.hint.startswith("an expression has no true, false or null"), d

@@ -175,8 +175,14 @@ def _check_tree(root: ast.expr, lookups: list[str]) -> None:
         if isinstance(node, ast.Constant):
             if not (_number(node.value) or id(node) in keys):
                 text = node.value if isinstance(node.value, str) else None
-                hint = None if text is None else _string_hint(text, compared[id(node)]) \
-                    if id(node) in compared else _KEY_HINT  # fmt: skip
+                if text is None:  # Python's None, True, False: the hint; 1j: none
+                    hint = (
+                        NO_LITERAL if node.value is None or isinstance(node.value, bool) else None
+                    )
+                elif id(node) in compared:
+                    hint = _string_hint(text, compared[id(node)])
+                else:
+                    hint = _KEY_HINT
                 raise ExprError(f"only numbers are allowed as literals, found {node.value!r}",
                                 hint=hint)  # fmt: skip
         elif isinstance(node, ast.Name):
@@ -216,14 +222,22 @@ def _check_tree(root: ast.expr, lookups: list[str]) -> None:
             raise ExprError(f"`{_describe(node)}` is not allowed in an expression")
 
 
+#: the hint for YAML's or Python's true, false and null in an expression, which has none
+NO_LITERAL = (
+    "an expression has no true, false or null: a comparison gives a boolean (`${depth > 50}`), "
+    "and a null is a param's value (`params: {none: null}`, then `${x if c else none}`)"
+)
+
+
 def _lookup(name: str, env: Mapping[str, Any]) -> Any:
     if name.startswith("__"):
         raise ExprError(f"`{name}` is not allowed in an expression")
     if name not in env:
         from archspec.core.errors import did_you_mean
 
+        hint = NO_LITERAL if name in ("true", "false", "null") else None
         raise ExprError(f"`{name}` is not defined", code="E502",
-                        hint=did_you_mean(name, env) or _known(env))  # fmt: skip
+                        hint=hint or did_you_mean(name, env) or _known(env))  # fmt: skip
     return env[name]
 
 
