@@ -285,3 +285,14 @@ def test_layer_scale_op():
     assert op.describe() == "layer scale 0.1"
     (d,) = errors((8, 8, 3), "{type: layer_scale, init: 0}")
     assert (d.code, d.path) == ("E204", ("blocks", 0, "init"))
+
+
+def test_defaults_batch_norm_reaches_a_vgg_blocks_batch_norms() -> None:
+    """A walkthrough wrote VGG-11 with BN and PyTorch's epsilon in `defaults.batch_norm`: it
+    checked ok and changed nothing, since `vgg` had no `bn_*` keys."""
+    spec = archspec.load(text="name: v\ninput: [32, 32, 3]\ndefaults: {batch_norm: "
+                         "{epsilon: 1.0e-5, momentum: 0.9}}\nblocks:\n  - {type: vgg, "
+                         "n_filters: 8, n_conv: 2, batch_norm: true}\n")  # fmt: skip
+    graph = archspec.analyze(spec)
+    bns = [n.op for n in graph.nodes.values() if n.role.startswith("bn")]
+    assert len(bns) == 2 and all((op.epsilon, op.momentum) == (1e-5, 0.9) for op in bns), bns

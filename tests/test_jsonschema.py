@@ -200,7 +200,15 @@ def test_blocks_command_lists_every_type_with_parameters() -> None:
     ]
     vgg = r.stdout.split("\nvgg: ")[1].split("\n\n")[0].splitlines()
     rows = {line.split()[0]: line for line in vgg[1:]}
-    assert set(rows) == {"n_filters", "n_conv", "kernel", "activation", "batch_norm"}
+    assert set(rows) == {
+        "n_filters",
+        "n_conv",
+        "kernel",
+        "activation",
+        "batch_norm",
+        "bn_epsilon",
+        "bn_momentum",
+    }
     assert "required" in rows["n_filters"] and "Filters of every conv" in rows["n_filters"]
     assert rows["kernel"].split()[1:5] == ["int", ">", "0", "or"] and " 3 " in rows["kernel"]
     assert " false " in rows["batch_norm"]

@@ -6,7 +6,16 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from archspec.blocks.base import ActivationName, Block, PositiveInt, Size, pair, register
+from archspec.blocks.base import (
+    ActivationName,
+    Block,
+    BnEpsilon,
+    BnMomentum,
+    PositiveInt,
+    Size,
+    pair,
+    register,
+)
 from archspec.blocks.layers.conv import Conv2D, conv_bn_act
 from archspec.blocks.layers.pool import Pool2D
 from archspec.ir.graph import Builder
@@ -21,7 +30,8 @@ class VGG(Block):
 
     family = "vgg"
     example: ClassVar[str] = (
-        "{type: vgg, n_filters: 8, n_conv: 2, batch_norm: true, activation: gelu}"
+        "{type: vgg, n_filters: 8, n_conv: 2, batch_norm: true, activation: gelu, "
+        "bn_epsilon: 1.0e-5}"
     )
     type: Literal["vgg"] = "vgg"
     n_filters: PositiveInt = Field(description="Filters of every conv in the block.")
@@ -29,6 +39,8 @@ class VGG(Block):
     kernel: Size = Field(default=3, description="Kernel size: an int or [height, width].")
     activation: ActivationName = Field(default="relu", description="Activation of each conv.")
     batch_norm: bool = Field(default=False, description="BatchNormalization after each conv.")
+    bn_epsilon: BnEpsilon = 1e-3
+    bn_momentum: BnMomentum = 0.99
 
     def expand(self, b: Builder, inputs: list[str]) -> str:
         x = inputs[0]
@@ -38,7 +50,6 @@ class VGG(Block):
                 kernel=pair(self.kernel),
                 activation=self.activation,
             )
-            x = conv_bn_act(
-                b, x, (f"conv{i}", f"bn{i}", f"{self.activation}{i}"), conv, self.batch_norm
-            )
+            roles = (f"conv{i}", f"bn{i}", f"{self.activation}{i}")
+            x = conv_bn_act(b, x, roles, conv, self.batch_norm, self.bn_epsilon, self.bn_momentum)
         return b.add("pool", Pool2D(kind="max", pool=(2, 2), strides=(2, 2)), x)
