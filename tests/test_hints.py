@@ -1521,3 +1521,20 @@ def test_true_false_and_null_in_an_expression_are_told_what_to_write(value):
     was told `null` is not defined, or that `None` is no number."""
     d = diagnose(HEAD + f'  - {{type: max_pool, pool: 2, strides: "{value}"}}\n')
     assert d.hint is not None and d.hint.startswith("an expression has no true, false or null"), d
+
+
+def test_a_defaults_entry_no_block_takes_a_value_from_is_a_warning():
+    """A walkthrough's `defaults.batch_norm` (PyTorch's epsilon) reached no batch norm and
+    checked ok; `defaults.conv` does not reach the convs a `vgg` block makes either."""
+    spec = HEAD.replace("blocks:", "defaults: {conv: {use_bias: false}, batch_norm: {epsilon: "
+                        "1.0e-5}, dense: {use_bias: false}}\nblocks:")  # fmt: skip
+    graph = archspec.analyze(archspec.load(text=spec + "  - {type: vgg, n_filters: 8, n_conv: "
+                                           "2}\n  - {type: flatten}\n  - {type: dense, units: 2}\n"))  # fmt: skip
+    found = [(w.code, w.path) for w in graph.warnings]
+    assert found == [("W302", ("defaults", "conv")), ("W302", ("defaults", "batch_norm"))]
+    # a batch norm that takes the epsilon: no warning about `defaults.batch_norm`
+    graph = archspec.analyze(archspec.load(text=spec + "  - {type: vgg, n_filters: 8, n_conv: "
+                                           "2, batch_norm: true}\n  - {type: conv, filters: 2, "
+                                           "kernel: 1}\n  - {type: flatten}\n  - {type: dense, "
+                                           "units: 2}\n"))  # fmt: skip
+    assert graph.warnings == []

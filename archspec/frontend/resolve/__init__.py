@@ -160,6 +160,8 @@ class _Expansion:
         self.broken = False
         #: the shapes `in_shape` and `in_channels` read, lowered on demand
         self.shapes = Shapes(doc, model, self.items)
+        #: the `defaults` entries (block types) some block took a value from
+        self.reached: set[str] = set()
 
     @property
     def count(self) -> int:
@@ -192,6 +194,7 @@ class _Expansion:
             ) from None
         if self.diags:
             raise by_position(self.diags, self.doc.file)
+        self.unreached()
         try:
             return read_outputs(self.doc, self.model, scope)
         except SpecError as e:  # `outputs: ["${cut}"]`: where the value it read came from
@@ -215,7 +218,7 @@ class _Expansion:
                 self.include(raw, path, scope)
             return
         if isinstance(kind, str):
-            raw, defaulted = with_defaults(raw, kind, self.model)
+            raw, defaulted = self.with_defaults(raw, kind)
             if kind in self.model.define:
                 self.instance(raw, path, scope, kind, source, env, defaulted)
                 return
@@ -301,6 +304,29 @@ class _Expansion:
                     "W302", f"{format_path(where)}: `{key}` changes nothing {lacks}", where,
                     hint=hint, key=True, severity="warning"), scope.use))  # fmt: skip
 
+    def with_defaults(self, raw: dict[str, Any], kind: str) -> tuple[dict[str, Any], set[str]]:
+        """defaults.with_defaults, noting which entries of `defaults` it took values from."""
+        raw, defaulted = with_defaults(raw, kind, self.model)
+        if defaulted:
+            own = self.model.defaults.get(kind, {})
+            if defaulted & own.keys():
+                self.reached.add(kind)
+            if defaulted - own.keys():  # `bn_*` keys from `defaults.batch_norm`
+                self.reached.add("batch_norm")
+        return raw, defaulted
+
+    def unreached(self) -> None:
+        """W302 for each `defaults` entry no block took a value from: it changes nothing (a
+        walkthrough's `defaults.batch_norm` for `vgg` blocks, which had no `bn_*` keys)."""
+        for kind in [k for k in self.model.defaults if k not in self.reached]:
+            where: KeyPath = ("defaults", kind)
+            self.warnings.append(self.doc.diag(
+                "W302", f"defaults.{kind}: changes nothing: no block takes a value from it",
+                where, key=True, severity="warning",
+                hint="a default reaches the blocks of its type, and `defaults.batch_norm` also "
+                "the `bn_*` keys of blocks with `batch_norm: true` (not the convs a `vgg` or "
+                "`residual` block makes: those take that block's own keys)"))  # fmt: skip
+
     def warned(self) -> set[tuple[str | None, KeyPath]]:
         """The places warned about so far (an included spec's are in its own file)."""
         return {(w.file, w.path) for w in self.warnings}
@@ -335,7 +361,7 @@ class _Expansion:
         except SpecError as e:
             raise SpecError([with_copy(self.doc, d, path, (copy, repeat))
                              for d in e.diagnostics]) from None  # fmt: skip
-        raw, defaulted = with_defaults(raw, kind, self.model)
+        raw, defaulted = self.with_defaults(raw, kind)
         if deferred(raw):  # from `defaults`
             raw = self.finish(raw, path, env, scope, kind, defaulted, (copy, repeat))
         return raw, defaulted
