@@ -1538,3 +1538,16 @@ def test_a_defaults_entry_no_block_takes_a_value_from_is_a_warning():
                                            "kernel: 1}\n  - {type: flatten}\n  - {type: dense, "
                                            "units: 2}\n"))  # fmt: skip
     assert graph.warnings == []
+
+
+def test_pytorchs_concat_dim_on_images_is_a_warning():
+    """A walkthrough's `axis: 1` (PyTorch's `dim=1`) joined two 28 x 28 maps into a 56 x 28
+    one and checked ok; on vectors, axis 1 is the features and gets no warning."""
+    spec = ("name: c\ninput: [28, 28, 64]\nblocks:\n  - {type: conv, name: a, filters: 64, "
+            "kernel: 1}\n  - {type: conv, name: b, filters: 64, kernel: 1, inputs: input}\n"
+            "  - {type: concat, inputs: [a, b], axis: 1}\n  - {type: global_avg_pool}\n"
+            "  - {type: dense, units: 4}\n  - {type: dense, units: 4, name: d2, inputs: dense_1}\n"
+            "  - {type: concat, inputs: [dense_1, d2], axis: 1}\n")  # fmt: skip
+    graph = archspec.analyze(archspec.load(text=spec))
+    assert [(w.code, w.path) for w in graph.warnings] == [("W307", ("blocks", 2, "axis"))]
+    assert graph.output_shapes == {"concat_2": (8,)}  # (the warning changes nothing)

@@ -44,7 +44,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
             if problem is not None:
                 raise _noting_sets(lowering_error(doc, problem, item), resolved.sets)
         graph, tensors = lowering.graph, lowering.tensors
-        graph.warnings = warnings
+        graph.warnings = warnings + _image_axes(resolved, graph)
         graph.outputs = [tensors[o] for o in resolved.outputs]
         graph.includes = {name: i.keys for name, i in resolved.includes.items()}
         _prune(graph, resolved)
@@ -65,6 +65,30 @@ def _noting_sets(e: SpecError, sets: tuple[str, ...]) -> SpecError:
         return e
     note = Related("the spec was checked with " + " ".join(shown))
     return SpecError(dataclasses.replace(d, related=(*d.related, note)))
+
+
+def _image_axes(resolved: Resolved, graph: Graph) -> list[Diagnostic]:
+    """W307 for a `concat` of images along their height or width (axis 1 or 2): PyTorch's
+    `torch.cat(..., dim=1)` joins channels, which are the last axis here (a walkthrough's
+    `axis: 1` joined two 28 x 28 maps into a 56 x 28 one, silently). Once per place."""
+    out: dict[tuple[str, KeyPath], Diagnostic] = {}
+    for item in resolved.items:
+        b = item.block
+        if b.type != "concat" or getattr(b, "axis", -1) not in (1, 2, -2, -3):
+            continue
+        node = graph.nodes.get(str(b.name))
+        if node is None or len(graph.shape_of(node.inputs[0])) != 3:  # images only
+            continue
+        doc = item.doc or resolved.doc
+        where: KeyPath = (*item.path, "axis")
+        axis = getattr(b, "axis")  # noqa: B009 (a concat's)
+        what = "height" if axis in (1, -3) else "width"
+        out.setdefault((doc.file, where), doc.diag(
+            "W307", f"{format_path(where)}: `axis: {axis}` joins the inputs along their "
+            f"{what}: images are channels last here, and PyTorch's `dim=1` (channels) is "
+            "`axis: -1`, the default", where, key=True, severity="warning",
+            hint="leave `axis` out to join the channels"))  # fmt: skip
+    return list(out.values())
 
 
 def _freeze(graph: Graph, resolved: Resolved) -> None:
