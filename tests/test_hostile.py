@@ -433,3 +433,40 @@ def test_found_by_fuzzing(line, code):
     else:
         text = f"name: m\n{line}\ninput: [8, 8, 3]\nblocks:\n  - {{type: flatten}}\n"
     assert _code(text)[0] == code
+
+
+def test_limits_are_checked_again_under_other_limits() -> None:
+    """Each distinct op is checked once per set of limits (bounds.py's _WITHIN): a spec found
+    within the default limits is still refused under lower ones."""
+    from archspec.core.errors import SpecError
+    from archspec.core.limits import Limits
+
+    text = "name: m\ninput: [16, 16, 3]\nblocks:\n  - {type: conv, filters: 8, kernel: 5}\n"
+    archspec.analyze(archspec.load(text=text))
+    with pytest.raises(SpecError) as e:
+        archspec.analyze(archspec.load(text=text, limits=Limits(kernel=3)))
+    assert e.value.diagnostics[0].code == "E708"
+
+
+def test_an_op_with_a_list_field_is_lowered_every_time() -> None:
+    """The caches of checked and inferred ops need hashable ops; a plugin's op with a list
+    field is not one, and is checked and inferred each time instead of failing."""
+    from archspec.frontend.bounds import CheckedBuilder
+    from archspec.ir.graph import BlockInfo, Graph
+    from archspec.ir.op import Cost, Op
+
+    @dataclass(frozen=True)
+    class Listed(Op):
+        sizes: list[int]
+
+        def infer(self, shapes):
+            return shapes[0]
+
+        def cost(self, shapes, out):
+            return Cost(trainable=sum(self.sizes))
+
+    graph = Graph("g", {"x": (4, 4, 3)})
+    b = CheckedBuilder(graph, BlockInfo("b", "t", ("blocks", 0), ["x"]))
+    first = b.add("one", Listed([1, 2]), "x")
+    second = b.add("two", Listed([3]), first)
+    assert graph.nodes[second].cost.params == 3 and graph.nodes[first].shape == (4, 4, 3)
