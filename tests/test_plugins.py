@@ -310,6 +310,32 @@ def test_an_emit_that_returns_no_layer_is_the_plugin_error(
     assert (d.code, d.path) == ("E901", ("blocks", 1))
     assert d.message == (
         f"blocks[1]: block `silent_1` (type `silent`, from plugin module `{__name__}`): "
-        f"`Silent.emit` (module `{__name__}`) returned None (NoneType) for layer `silent_1`, "
+        f"`Silent.emit` (module `{__name__}`) for layer `silent_1` returned None (NoneType), "
         "not a Keras layer"
     )
+
+
+@dataclass(frozen=True)
+class Loud(Silent):
+    """A plugin's op whose `emit` raises (an audit: an internal error, exit 3)."""
+
+    def emit(self, keras: Any, name: str) -> Any:
+        raise ValueError("emit exploded")
+
+
+class LoudBlock(SilentBlock):
+    type: Literal["loud"] = "loud"  # type: ignore[assignment]
+    example: ClassVar[str] = "{type: loud}"
+
+    def expand(self, b: Builder, inputs: list[str]) -> str:
+        return b.add("", Loud(), inputs[0])
+
+
+def test_an_emit_that_raises_is_the_plugin_error(keras: Any, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(REGISTRY, "loud", LoudBlock)
+    graph = archspec.analyze(archspec.load(text=SPEC % "loud"))
+    with pytest.raises(SpecError) as e:
+        archspec.compile(graph)
+    (d,) = e.value.diagnostics
+    assert (d.code, d.path) == ("E901", ("blocks", 1))
+    assert d.message.endswith("for layer `loud_1` raised ValueError: emit exploded"), d.message

@@ -119,3 +119,34 @@ def test_a_param_freezes_or_unfreezes_the_backbone(tmp_path: Path) -> None:
     unfrozen = archspec.analyze(head, sets=["train_backbone=true"])
     assert frozen.params == unfrozen.params and frozen.cost.trainable < unfrozen.cost.trainable
     assert frozen.cost == archspec.analyze(specs(tmp_path)).cost
+
+
+def test_the_mistakes_of_a_fine_tuning_walkthrough_are_told_what_to_write(tmp_path: Path) -> None:
+    """A walkthrough's mistakes, each told the fix: `trainable: "false"` (quoted), `set:
+    {trainable: false}` (the block's own key), a `--set` value the key refuses (its origin),
+    `sets="NAME=VALUE"` and `weights="backbone=FILE"` from Python (the command line's forms)."""
+    head = specs(tmp_path)
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=HEAD.replace("trainable: false}", 'trainable: "false"}', 1),
+                      path=tmp_path / "q.yaml")  # fmt: skip
+    assert e.value.diagnostics[0].hint == "write it without quotes: `trainable: false`"
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=HEAD.replace("trainable: false}", "set: {trainable: false}}", 1),
+                      path=tmp_path / "s.yaml")  # fmt: skip
+    assert e.value.diagnostics[0].hint == (
+        "`trainable` is the `spec` block's own key: write it beside `path`, not in `set`"
+    )
+    staged = write(tmp_path, HEAD.replace("trainable: false}", 'trainable: "${t}"}', 1).replace(
+        "input:", "params: {t: false}\ninput:", 1), "staged.yaml")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        archspec.load(staged, sets=["t=flase"])
+    assert [r.message for r in e.value.diagnostics[0].related] == ["`t` comes from --set t=flase"]
+    with pytest.raises(TypeError, match=r"sets=\['depth=101'\], not 'depth=101'"):
+        archspec.load("resnet", sets="depth=101")  # type: ignore[arg-type]
+    weights = write(tmp_path, "", "bb.weights.h5")
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.build(head, weights=f"backbone={weights}")
+    assert e.value.diagnostics[0].hint == (
+        f"for the `spec` block `backbone`, pass weights={{'backbone': '{weights}'}} (the "
+        "command line's `--weights backbone=FILE`)"
+    )

@@ -53,6 +53,9 @@ def load(
     `sets` are `name=value` overrides of the spec's `params` (the CLI's `--set`); `limits`
     replaces the default limits (archspec/core/limits.py); the document keeps them for the later
     stages."""
+    if isinstance(sets, str | Mapping):  # a str would be read character by character
+        raise TypeError(f"sets= takes a list of 'NAME=VALUE' strings, as --set: "
+                        f"sets=['depth=101'], not {sets!r}")  # fmt: skip
     lim = limits or DEFAULT
     if text is not None:
         doc = load_text(text, os.fspath(path) if path is not None else "<spec>", lim)

@@ -91,11 +91,18 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         }
         frozen = []  # set after the model is built: a weight's order stays its creation's
         for node in graph.nodes.values():
-            layer = node.op.emit(keras, node.name)
-            if not callable(layer):
-                raise _no_layer(graph, node, layer)
             args = [tensors[i] for i in node.inputs]
-            tensors[node.name] = layer(args if node.op.multi_input else args[0])
+            try:
+                layer = node.op.emit(keras, node.name)
+                if not callable(layer):
+                    raise _plugin_error(graph, node, f"returned {layer!r} "
+                                        f"({type(layer).__name__}), not a Keras layer")  # fmt: skip
+                tensors[node.name] = layer(args if node.op.multi_input else args[0])
+            except Exception as e:  # a plugin's op: E901 (archspec's own: a bug, raised)
+                if isinstance(e, ArchspecError | MemoryError) or STATE["debug"] or \
+                        type(node.op).__module__.startswith(BUILTIN):  # fmt: skip
+                    raise
+                raise _plugin_error(graph, node, f"raised {type(e).__name__}: {e}") from None
             emitted.append((node, layer, tensors[node.name]))
             if not node.trainable:
                 frozen.append(layer)
@@ -112,15 +119,12 @@ def to_keras(graph: Graph, backend: str | None = None) -> Any:
         return model
 
 
-def _no_layer(graph: Graph, node: Node, value: object) -> Exception:
-    """An op's `emit` that returned no layer (None): a plugin's op is E901 at its block (by key
-    path: the graph has no file), as its other errors are (frontend/lowering.py); archspec's own
-    op, a bug (TypeError)."""
+def _plugin_error(graph: Graph, node: Node, what: str) -> Exception:
+    """A plugin op's `emit` that returned no layer, or that (or its layer) raised: E901 at its
+    block (by key path: the graph has no file), as its other errors are (frontend/lowering.py);
+    from archspec's own op, a bug (TypeError)."""
     op = type(node.op)
-    what = (
-        f"`{op.__name__}.emit` (module `{op.__module__}`) returned {value!r} "
-        f"({type(value).__name__}) for layer `{node.name}`, not a Keras layer"
-    )
+    what = f"`{op.__name__}.emit` (module `{op.__module__}`) for layer `{node.name}` {what}"
     if op.__module__.startswith(BUILTIN):
         return TypeError(what)
     block = next(b for b in graph.blocks if b.name == node.block)
@@ -132,7 +136,7 @@ def _no_layer(graph: Graph, node: Node, value: object) -> Exception:
             f"{plugin_block(block.path, block.name, block.type, who)}: {what}",
             path=block.path,
             hint="the error is the plugin's, not archspec's: an op's `emit` returns the Keras "
-            "layer (`keras.layers....(name=name)`)",
+            "layer (`keras.layers....(name=name)`); run again with --debug for the traceback",
         )
     )
 

@@ -133,7 +133,11 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.is_file():
         what = "is a folder" if p.is_dir() else "not found"
-        raise usage_error("E001", f"weights file {p}: {what}", file=str(p))
+        part, sep, rest = str(path).partition("=")
+        hint = (f"for the `spec` block `{part}`, pass weights={{{part!r}: {rest!r}}} (the "
+                f"command line's `--weights {part}=FILE`)"
+                if sep and part.isidentifier() and Path(rest).is_file() else None)  # fmt: skip
+        raise usage_error("E001", f"weights file {p}: {what}", hint=hint, file=str(p))
     if not os.access(p, os.R_OK):
         raise usage_error("E001", f"weights file {p}: not readable", file=str(p))
     return p

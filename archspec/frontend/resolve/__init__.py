@@ -463,8 +463,8 @@ class _Expansion:
         """Expand a `spec` block (include.py): the included spec resolved on its own, its blocks
         renamed `<name>_<inner name>` and added, its exposed outputs bound in `scope`."""
         use = include.check(self.doc, raw, path, scope)
-        if isinstance(use, list):
-            self.reject(use)
+        if isinstance(use, list):  # (a value from --set: noted, as a built-in block's are)
+            self.reject([with_origin_notes(self.doc, d, self.params) for d in use])
             return
         if self.broken:
             return

@@ -86,8 +86,8 @@ class SpecUse(Block):
     )
     outputs: Annotated[list[Identifier], Field(min_length=1)] | None = Field(
         default=None,
-        description="Names of its top-level blocks to expose (read as `<name>.<block>`); "
-        "default: its outputs.",
+        description="Names of its blocks to expose (read as `<name>.<block>`): top-level ones, "
+        "or one within a user-defined block (`block_13_expand_relu`); default: its outputs.",
     )
     any_size: bool = Field(
         default=False,
@@ -289,11 +289,20 @@ def with_set(doc: Document, use: SpecUse, path: KeyPath, inner: Document,
             raise fail(doc, "E503", f"{format_path((*path, 'set', key))}: the included spec "
                        f"has no param `{key}`", (*path, "set", key), key=True,
                        hint=did_you_mean(key, params) or _family(inner.file, key)
+                       or _own_key(key)
                        or ("its params: " + ", ".join(params) if params
                            else "it has no params"))  # fmt: skip
     if not use.set:
         return inner, own
     return dataclasses.replace(inner, data={**inner.data, "params": {**params, **use.set}}), own
+
+
+def _own_key(key: str) -> str | None:
+    """The hint for a `set` entry that is one of the `spec` block's own keys (`set: {trainable:
+    false}`), which `set` does not give."""
+    if key in SpecUse.model_fields:
+        return f"`{key}` is the `spec` block's own key: write it beside `path`, not in `set`"
+    return None
 
 
 def _family(file: str, key: str) -> str | None:
