@@ -150,3 +150,23 @@ def test_the_mistakes_of_a_fine_tuning_walkthrough_are_told_what_to_write(tmp_pa
         f"for the `spec` block `backbone`, pass weights={{'backbone': '{weights}'}} (the "
         "command line's `--weights backbone=FILE`)"
     )
+
+
+def test_a_frozen_spec_block_is_said_once(tmp_path: Path) -> None:
+    """A walkthrough: `diff` of a backbone frozen and not listed 153 rows of `trainable: false ->
+    true` under the one line that says it, and diagrams repeated `trainable=false` on every
+    block: a `spec` block says it (diff's key line; `frozen` on its box), its blocks do not. A
+    user-defined block's use has no line of its own in `diff`: its blocks keep theirs."""
+    head = specs(tmp_path)
+    before = write(tmp_path, HEAD.replace(", trainable: false", ""), "before.yaml")
+    r = run_cli("diff", str(before), str(head))
+    assert "backbone (spec): trainable: true -> false" in r.stdout
+    changed = [line.split()[1] for line in r.stdout.splitlines() if line.startswith("~  ")]
+    assert changed == ["backbone", "frozen_1_a", "frozen_1_b", "frozen_2_a", "frozen_2_b", "c"]
+    expanded = run_cli("plot", str(head), "-o", str(tmp_path / "e.dot"))
+    collapsed = run_cli("plot", str(head), "--collapse", "-o", str(tmp_path / "c.dot"))
+    assert expanded.returncode == collapsed.returncode == 0, expanded.stderr + collapsed.stderr
+    dot = (tmp_path / "e.dot").read_text()
+    assert "spec, frozen" in dot and "unit, frozen" in dot
+    assert dot.count("trainable=false") == 5  # the units' four blocks and `c`, not the backbone's
+    assert "frozen" in (tmp_path / "c.dot").read_text()

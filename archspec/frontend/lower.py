@@ -8,6 +8,7 @@ it (and, inside a user-defined block, at its use site too).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.limits import Limits
@@ -100,12 +101,21 @@ def _freeze(graph: Graph, resolved: Resolved) -> None:
     if not frozen:
         return
     for b in graph.blocks:
+        if any(k == "spec" and g in resolved.frozen for g, k in b.groups):  # said once, by
+            b.summarize = _without_trainable(b.summarize)  # the `spec` block's own key
         if b.name in frozen:
             for name in b.nodes:
                 node = graph.nodes.get(name)  # None where _prune dropped it
                 if node is not None:
                     node.trainable = False
                     node.cost = Cost(0, node.cost.params, node.cost.macs)
+
+
+def _without_trainable(summarize: Callable[[], str]) -> Callable[[], str]:
+    """A block's summary without `trainable=false`, which a frozen `spec` block around it says
+    for all its blocks (diagrams mark the instance; `diff` shows its key's change once, as
+    it shows no user-defined block's use, whose blocks keep theirs)."""
+    return lambda: ", ".join(p for p in summarize().split(", ") if p != "trainable=false")
 
 
 def _prune(graph: Graph, resolved: Resolved) -> None:

@@ -81,6 +81,11 @@ class Instance:
             out.extend(c.blocks() if isinstance(c, Instance) else [c])
         return out
 
+    def frozen(self, graph: Graph) -> bool:
+        """Whether every layer in it is frozen (`trainable: false`), as diagrams mark it."""
+        nodes = [graph.nodes[n] for b in self.blocks() for n in b.nodes if n in graph.nodes]
+        return bool(nodes) and not any(n.trainable for n in nodes)
+
 
 def nest(blocks: list[BlockInfo]) -> list[Instance | BlockInfo]:
     """The top-level blocks and instances, each instance holding its blocks and the instances

@@ -118,7 +118,7 @@ def _expanded(g: pydot.Dot, graph: Graph) -> None:
     def draw(into: pydot.Graph, units: list[Instance | BlockInfo]) -> None:
         for u in units:  # an instance is a dashed box around its blocks and nested instances
             if isinstance(u, Instance):
-                box = group_box(ids, u)
+                box = group_box(ids, u, graph)
                 draw(box, u.children)
                 into.add_subgraph(box)
             else:

@@ -43,13 +43,15 @@ class Ids:
         return out
 
 
-def group_box(ids: Ids, g: Instance) -> pydot.Subgraph:
+def group_box(ids: Ids, g: Instance, graph: Graph) -> pydot.Subgraph:
     """The dashed box around an instance in the expanded view, labelled top left, where a
-    reader coming down the diagram meets it first (Graphviz keeps the label's room free)."""
+    reader coming down the diagram meets it first (Graphviz keeps the label's room free);
+    `frozen` beside its type where `trainable: false` froze it."""
+    kind = f"{g.type}, frozen" if g.frozen(graph) else g.type
     return pydot.Subgraph(
         quote(ids("group", g.name)), style="rounded,dashed", color=MUTED, penwidth="1",
         margin="6", fontsize="11", labelloc="t", labeljust="l",
-        label=f'<<B>{e(g.name)}</B>  <FONT COLOR="{MUTED}">{e(g.type)}</FONT>>',
+        label=f'<<B>{e(g.name)}</B>  <FONT COLOR="{MUTED}">{e(kind)}</FONT>>',
     )  # fmt: skip
 
 
@@ -203,6 +205,8 @@ def _unit_node(graph: Graph, unit: Instance | BlockInfo, blocks: list[BlockInfo]
                 f"{layers} layers" if layers != 1 else "1 layer"]  # fmt: skip
         if nested:
             what.append(f"{nested} nested" if nested != 1 else "1 nested")
+        if unit.frozen(graph):
+            what.append("frozen")
         c = sum((b.cost(graph) for b in blocks[1:]), blocks[0].cost(graph))
         main = max(blocks, key=lambda b: b.cost(graph).params)  # its colour: the biggest block's
         pal = palette(main.type)

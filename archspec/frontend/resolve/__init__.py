@@ -119,7 +119,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
         except ArchspecError as e:  # the warnings found so far are reported with it, after it
             raise with_warnings(e, expansion.warnings) from None
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings,
-                    expansion.includes, tuple(last_sets(sets)))  # fmt: skip
+                    expansion.includes, tuple(last_sets(sets)), expansion.frozen)  # fmt: skip
 
 
 class _Expansion:
@@ -162,6 +162,8 @@ class _Expansion:
         self.shapes = Shapes(doc, model, self.items)
         #: the `defaults` entries (block types) some block took a value from
         self.reached: set[str] = set()
+        #: the instances (user-defined blocks' copies, `spec` blocks) with `trainable: false`
+        self.frozen: set[str] = set()
 
     @property
     def count(self) -> int:
@@ -436,6 +438,8 @@ class _Expansion:
                                        names=common.repeat_names)  # fmt: skip
                 inner = inner_scope(name, kind, refs, definition, scope, path,
                                     not common.trainable)  # fmt: skip
+                if not common.trainable:
+                    self.frozen.add(name)
                 where = origins(self.doc, raw, source, defaulted, path, kind, definition,
                                 inner_env, copy)  # fmt: skip
                 with written_as(self.doc, where):
@@ -493,6 +497,8 @@ class _Expansion:
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
         check_count(self.doc, self.count, len(inner.items), path, None)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
+        self.frozen.update({f"{name}_{g}" for g in inner.frozen} | ({name} if not use.trainable
+                                                                      else set()))  # fmt: skip
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
         final.update({n: refs[0] for n in model.input_shapes})
         hidden = Scope(prefix="", names={}, previous=None, declared=set())  # names are final

@@ -58,6 +58,9 @@ class Resolved:
     includes: dict[str, Included] = field(default_factory=dict)
     #: the `--set` items that count (a name's last), for the note of an error lowering finds
     sets: tuple[str, ...] = ()
+    #: the instances (user-defined blocks' copies, `spec` blocks; final names) with `trainable:
+    #: false`, whose blocks are all frozen
+    frozen: set[str] = field(default_factory=set)
 
 
 @dataclass
