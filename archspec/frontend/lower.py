@@ -45,7 +45,8 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
             if problem is not None:
                 raise _noting_sets(lowering_error(doc, problem, item), resolved.sets)
         graph, tensors = lowering.graph, lowering.tensors
-        graph.warnings = warnings + _image_axes(resolved, graph)
+        warnings += _image_axes(resolved, graph)
+        graph.warnings = warnings  # one list: what _prune adds is reported with a later error
         graph.outputs = [tensors[o] for o in resolved.outputs]
         graph.includes = {name: i.keys for name, i in resolved.includes.items()}
         _prune(graph, resolved)
