@@ -229,8 +229,13 @@ def test_the_totals_wrap_in_a_narrow_window(browser: Any, tmp_path: Path, width:
         ".map(e => e.getBoundingClientRect().right))"
     )
     assert right <= width
-    header = page.evaluate("document.querySelector('header').getBoundingClientRect().bottom")
-    assert page.evaluate("document.getElementById('vp').getBoundingClientRect().top") >= header - 1
+    # the page places the diagram under the header on the window's resize event, which may
+    # come after set_viewport_size returns (a CI run under load read the old place)
+    page.wait_for_function(
+        "document.getElementById('vp').getBoundingClientRect().top >= "
+        "document.querySelector('header').getBoundingClientRect().bottom - 1",
+        timeout=5000,
+    )
     assert problems == []
     page.close()
 
