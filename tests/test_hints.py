@@ -1515,7 +1515,7 @@ def test_pytorch_names_that_mean_something_else_here(block, key, says):
 
 
 @pytest.mark.parametrize("value", ["${1 if true else 2}", "${3 if 1 > 2 else null}", "${None}",
-                                   "${False}"])  # fmt: skip
+                                   "${False}", "${TRUE}", "${Null}"])  # fmt: skip
 def test_true_false_and_null_in_an_expression_are_told_what_to_write(value):
     """A walkthrough wrote `${... else null}` (MobileNetV3's optional squeeze-excitation) and
     was told `null` is not defined, or that `None` is no number."""
@@ -1551,3 +1551,39 @@ def test_pytorchs_concat_dim_on_images_is_a_warning():
     graph = archspec.analyze(archspec.load(text=spec))
     assert [(w.code, w.path) for w in graph.warnings] == [("W307", ("blocks", 2, "axis"))]
     assert graph.output_shapes == {"concat_2": (8,)}  # (the warning changes nothing)
+
+
+def test_a_defaults_key_no_block_takes_and_an_included_specs_defaults(tmp_path):
+    """A review: `defaults.batch_norm.momentum` reached no `bottleneck` or `residual` (they
+    have `bn_epsilon` only) and was silently dropped, since the entry's epsilon was taken; and
+    an included spec's `defaults` were warned about because one `set` of it needed none."""
+    spec = HEAD.replace("input: [32, 32, 3]", "input: [32, 32, 64]").replace(
+        "blocks:", "defaults: {batch_norm: {epsilon: 1.0e-5, momentum: 0.9}}\nblocks:"
+    )
+    graph = archspec.analyze(archspec.load(text=spec + "  - {type: bottleneck, n_filters: 16}\n"
+                                           "  - {type: residual, n_filters: 64, batch_norm: true}\n"))  # fmt: skip
+    assert [(w.code, w.path) for w in graph.warnings] == [
+        ("W302", ("defaults", "batch_norm", "momentum"))
+    ]
+    write(tmp_path, "name: inner\nparams: {bn: true}\ninput: [8, 8, 3]\ndefaults: {batch_norm: "
+          "{epsilon: 1.0e-5}}\nblocks:\n  - {type: conv, filters: 4, kernel: 1, batch_norm: "
+          '"${bn}"}\n', "inner.yaml")  # fmt: skip
+    outer = write(tmp_path, "name: outer\ninput: [8, 8, 3]\nblocks:\n  - {type: spec, name: a, "
+                  "path: inner.yaml}\n  - {type: spec, name: b, path: inner.yaml, set: {bn: false}, "
+                  "inputs: input}\n  - {type: concat, inputs: [a, b]}\n", "outer.yaml")  # fmt: skip
+    assert archspec.analyze(outer).warnings == []
+
+
+def test_a_quoted_boolean_from_a_param_is_not_told_to_drop_quotes_at_the_key():
+    spec = HEAD.replace("blocks:", 'params: {bn: "false"}\nblocks:')
+    d = diagnose(spec + '  - {type: conv, filters: 4, kernel: 1, batch_norm: "${bn}"}\n')
+    assert d.code == "E202" and "without quotes" not in (d.hint or ""), d
+
+
+def test_w307_inside_a_definition_names_the_use():
+    spec = ("name: d\ninput: [8, 8, 4]\ndefine:\n  twin:\n    blocks:\n      - {type: conv, name: "
+            "a, filters: 4, kernel: 1}\n      - {type: conv, name: b, filters: 4, kernel: 1, "
+            "inputs: input}\n      - {type: concat, inputs: [a, b], axis: 1}\nblocks:\n"
+            "  - {type: twin}\n")  # fmt: skip
+    (w,) = archspec.analyze(archspec.load(text=spec)).warnings
+    assert w.code == "W307" and [r.message for r in w.related] == ["in the block used at blocks[0]"]

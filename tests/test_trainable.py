@@ -170,3 +170,17 @@ def test_a_frozen_spec_block_is_said_once(tmp_path: Path) -> None:
     assert "spec, frozen" in dot and "unit, frozen" in dot
     assert dot.count("trainable=false") == 5  # the units' four blocks and `c`, not the backbone's
     assert "frozen" in (tmp_path / "c.dot").read_text()
+
+
+def test_a_block_the_included_spec_freezes_itself_keeps_its_own_flag(tmp_path: Path) -> None:
+    """A review: freezing the `spec` block took `trainable=false` off every block inside it,
+    also off one the included spec froze itself; `diff` then said that block was unfrozen."""
+    write(tmp_path, "name: inner\ninput: [16, 16, 3]\nblocks:\n  - {type: conv, name: c1, "
+          "filters: 4, kernel: 3, trainable: false}\n  - {type: conv, name: c2, filters: 4, "
+          "kernel: 3}\n", "inner.yaml")  # fmt: skip
+    text = "name: t\ninput: [16, 16, 3]\nblocks:\n  - {type: spec, name: bb, path: inner.yaml%s}\n"
+    one = write(tmp_path, text % "", "t1.yaml")
+    two = write(tmp_path, text % ", trainable: false", "t2.yaml")
+    r = run_cli("diff", str(one), str(two))
+    rows = [line for line in r.stdout.splitlines() if line.startswith("~  ")]
+    assert rows == ["~  bb (spec): trainable: true -> false"], r.stdout

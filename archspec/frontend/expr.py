@@ -235,7 +235,7 @@ def _lookup(name: str, env: Mapping[str, Any]) -> Any:
     if name not in env:
         from archspec.core.errors import did_you_mean
 
-        hint = NO_LITERAL if name in ("true", "false", "null") else None
+        hint = NO_LITERAL if name.lower() in ("true", "false", "null", "none") else None
         raise ExprError(f"`{name}` is not defined", code="E502",
                         hint=hint or did_you_mean(name, env) or _known(env))  # fmt: skip
     return env[name]

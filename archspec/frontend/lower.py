@@ -85,11 +85,11 @@ def _image_axes(resolved: Resolved, graph: Graph) -> list[Diagnostic]:
         where: KeyPath = (*item.path, "axis")
         axis = getattr(b, "axis")  # noqa: B009 (a concat's)
         what = "height" if axis in (1, -3) else "width"
-        out.setdefault((doc.file, where), doc.diag(
+        out.setdefault((doc.file, where), with_use(doc, doc.diag(
             "W307", f"{format_path(where)}: `axis: {axis}` joins the inputs along their "
             f"{what}: images are channels last here, and PyTorch's `dim=1` (channels) is "
             "`axis: -1`, the default", where, key=True, severity="warning",
-            hint="leave `axis` out to join the channels"))  # fmt: skip
+            hint="leave `axis` out to join the channels"), item.use))  # fmt: skip
     return list(out.values())
 
 
@@ -102,8 +102,8 @@ def _freeze(graph: Graph, resolved: Resolved) -> None:
     if not frozen:
         return
     for b in graph.blocks:
-        if any(k == "spec" and g in resolved.frozen for g, k in b.groups):  # said once, by
-            b.summarize = _without_trainable(b.summarize)  # the `spec` block's own key
+        if b.name in resolved.frozen:  # said once, by the `spec` block's own key
+            b.summarize = _without_trainable(b.summarize)
         if b.name in frozen:
             for name in b.nodes:
                 node = graph.nodes.get(name)  # None where _prune dropped it
@@ -113,9 +113,10 @@ def _freeze(graph: Graph, resolved: Resolved) -> None:
 
 
 def _without_trainable(summarize: Callable[[], str]) -> Callable[[], str]:
-    """A block's summary without `trainable=false`, which a frozen `spec` block around it says
-    for all its blocks (diagrams mark the instance; `diff` shows its key's change once, as
-    it shows no user-defined block's use, whose blocks keep theirs)."""
+    """A block's summary without `trainable=false`, which the frozen `spec` block around it
+    says for it (diagrams mark the instance; `diff` shows the key's change once). A block the
+    included spec itself freezes keeps it, and so do a user-defined block use's blocks, for
+    which `diff` has no line of its own."""
     return lambda: ", ".join(p for p in summarize().split(", ") if p != "trainable=false")
 
 

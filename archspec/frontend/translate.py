@@ -312,8 +312,9 @@ def translate(
                     "param YAML read as a boolean)" if isinstance(source, str) and "${" in source
                     else "YAML reads yes/no/on/off/true/false as booleans")  # fmt: skip
         if isinstance(value, str) and value.strip().lower() in ("true", "false") and \
-                any(e["type"] == "bool_type" for e in errs):  # fmt: skip
-            hint = f"write it without quotes: `{path[-1]}: {value.strip().lower()}`"  # text
+                any(e["type"] == "bool_type" for e in errs) and \
+                written_at(doc.written, base + path) == value:  # (not from a param) # fmt: skip
+            hint = f"write it without quotes: `{path[-1]}: {value.strip().lower()}`"
         if path == ("padding",) and type(value) in (int, list) and _takes(model, "padding", "same"):
             # PyTorch's `padding=1` (not `zero_pad`'s, which takes numbers)
             hint = foreign.PADDING

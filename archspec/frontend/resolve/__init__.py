@@ -122,6 +122,20 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
                     expansion.includes, tuple(last_sets(sets)), expansion.frozen)  # fmt: skip
 
 
+def _unreached_hint(kind: str, model: SpecModel) -> str:
+    """The hint of W302 for a `defaults` entry or key that no block takes."""
+    if kind in model.define:
+        return f"every use of `{kind}` sets it, or no block uses `{kind}`"
+    if kind == "batch_norm":
+        return ("it reaches `batch_norm` blocks, and the `bn_*` keys of blocks with "
+                "`batch_norm: true` that have that key (`bottleneck`, `residual` and the dense "
+                "blocks have `bn_epsilon` only)")  # fmt: skip
+    return (
+        f"it reaches the `{kind}` blocks that do not set it themselves (not the layers "
+        "a composite block makes: a `vgg` block's convs take that block's own keys)"
+    )
+
+
 class _Expansion:
     """The walk over the blocks, in order: a built-in block becomes `Item`s (one per copy), a use
     of a user-defined block is expanded in place. Errors in a block's own keys are collected
@@ -160,9 +174,9 @@ class _Expansion:
         self.broken = False
         #: the shapes `in_shape` and `in_channels` read, lowered on demand
         self.shapes = Shapes(doc, model, self.items)
-        #: the `defaults` entries (block types) some block took a value from
-        self.reached: set[str] = set()
-        #: the instances (user-defined blocks' copies, `spec` blocks) with `trainable: false`
+        #: the `defaults` keys (block type, key) some block took a value from
+        self.reached: set[tuple[str, str]] = set()
+        #: the blocks a top-level `spec` block's `trainable: false` froze (whose own was true)
         self.frozen: set[str] = set()
 
     @property
@@ -196,7 +210,8 @@ class _Expansion:
             ) from None
         if self.diags:
             raise by_position(self.diags, self.doc.file)
-        self.unreached()
+        if not self.chain:  # an included spec's `defaults` may serve another `set` of it
+            self.unreached()
         try:
             return read_outputs(self.doc, self.model, scope)
         except SpecError as e:  # `outputs: ["${cut}"]`: where the value it read came from
@@ -311,23 +326,24 @@ class _Expansion:
         raw, defaulted = with_defaults(raw, kind, self.model)
         if defaulted:
             own = self.model.defaults.get(kind, {})
-            if defaulted & own.keys():
-                self.reached.add(kind)
-            if defaulted - own.keys():  # `bn_*` keys from `defaults.batch_norm`
-                self.reached.add("batch_norm")
+            self.reached.update(
+                (kind, k) if k in own else ("batch_norm", k.removeprefix("bn_")) for k in defaulted
+            )  # (`bn_*`: from `defaults.batch_norm`)
         return raw, defaulted
 
     def unreached(self) -> None:
-        """W302 for each `defaults` entry no block took a value from: it changes nothing (a
-        walkthrough's `defaults.batch_norm` for `vgg` blocks, which had no `bn_*` keys)."""
-        for kind in [k for k in self.model.defaults if k not in self.reached]:
-            where: KeyPath = ("defaults", kind)
-            self.warnings.append(self.doc.diag(
-                "W302", f"defaults.{kind}: changes nothing: no block takes a value from it",
-                where, key=True, severity="warning",
-                hint="a default reaches the blocks of its type, and `defaults.batch_norm` also "
-                "the `bn_*` keys of blocks with `batch_norm: true` (not the convs a `vgg` or "
-                "`residual` block makes: those take that block's own keys)"))  # fmt: skip
+        """W302 for each `defaults` entry, or key of one, that no block took a value from: it
+        changes nothing (a walkthrough's `defaults.batch_norm` for `vgg` blocks, which had no
+        `bn_*` keys; its `momentum` for `bottleneck` blocks, which have `bn_epsilon` only)."""
+        for kind, values in self.model.defaults.items():
+            missed = [k for k in values if (kind, k) not in self.reached]
+            whole = len(missed) == len(values)
+            for key in [""] if whole else missed:
+                where: KeyPath = ("defaults", kind, key) if key else ("defaults", kind)
+                what = "no block takes a value from it" if whole else "no block takes it"
+                self.warnings.append(self.doc.diag(
+                    "W302", f"{format_path(where)}: changes nothing: {what}", where, key=True,
+                    severity="warning", hint=_unreached_hint(kind, self.model)))  # fmt: skip
 
     def warned(self) -> set[tuple[str | None, KeyPath]]:
         """The places warned about so far (an included spec's are in its own file)."""
@@ -438,8 +454,6 @@ class _Expansion:
                                        names=common.repeat_names)  # fmt: skip
                 inner = inner_scope(name, kind, refs, definition, scope, path,
                                     not common.trainable)  # fmt: skip
-                if not common.trainable:
-                    self.frozen.add(name)
                 where = origins(self.doc, raw, source, defaulted, path, kind, definition,
                                 inner_env, copy)  # fmt: skip
                 with written_as(self.doc, where):
@@ -497,8 +511,6 @@ class _Expansion:
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
         check_count(self.doc, self.count, len(inner.items), path, None)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
-        self.frozen.update({f"{name}_{g}" for g in inner.frozen} | ({name} if not use.trainable
-                                                                      else set()))  # fmt: skip
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
         final.update({n: refs[0] for n in model.input_shapes})
         hidden = Scope(prefix="", names={}, previous=None, declared=set())  # names are final
@@ -508,6 +520,8 @@ class _Expansion:
             renamed = self.names.name(final[b.name], b.type, 1, 0, path, hidden)
             block = b.model_copy(update={"name": renamed, "inputs": [final[r] for r in b.inputs]}
                                  | ({} if use.trainable else {"trainable": False}))  # fmt: skip
+            if b.trainable and not use.trainable:
+                self.frozen.add(renamed)
             inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
             groups = (*scope.groups, (name, include.KIND), *inside)
             self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,

@@ -58,8 +58,8 @@ class Resolved:
     includes: dict[str, Included] = field(default_factory=dict)
     #: the `--set` items that count (a name's last), for the note of an error lowering finds
     sets: tuple[str, ...] = ()
-    #: the instances (user-defined blocks' copies, `spec` blocks; final names) with `trainable:
-    #: false`, whose blocks are all frozen
+    #: the blocks (final names) that a top-level `spec` block's `trainable: false` froze, whose
+    #: own `trainable` was true: the `spec` block's key says it for them
     frozen: set[str] = field(default_factory=set)
 
 
