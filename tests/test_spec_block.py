@@ -342,7 +342,8 @@ def test_input_shape_mismatch_shows_both(tmp_path):
         "resnet50}", "resnet50, any_size: true}"
     )
     d = error(write(tmp_path, gray)).diagnostics[0]
-    assert d.code == "E401" and "[64, 64, 1]" in d.message and "any_size" not in d.hint
+    assert d.code == "E401" and "[64, 64, 1]" in d.message  # any_size is not the way out:
+    assert "any_size: true` takes" not in d.hint and d.hint.startswith("the channels differ")
 
 
 def test_set_may_read_the_blocks_input_channels(tmp_path):
@@ -772,3 +773,16 @@ def test_an_output_that_a_set_value_names_notes_where_it_came_from():
     (d,) = e.value.diagnostics
     assert d.code == "E301" and d.message == "outputs[0]: `layer4` is not a block"
     assert [r.message for r in d.related] == ["`cut` comes from --set cut=layer4"]
+
+
+@pytest.mark.parametrize("any_size", ["", ", any_size: true"])
+def test_a_backbone_on_other_channels_is_told_the_channels_differ(any_size):
+    """A walkthrough: a grey 128 x 128 x 1 input under MobileNetV2 with `any_size: true` was
+    told only that the shapes must agree, and the hint then left `any_size` out."""
+    text = ("name: h\ninput: [128, 128, 1]\nblocks:\n  - {type: spec, name: bb, path: "
+            f"mobilenet_v2, outputs: [out_relu]{any_size}}}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.load(text=text)
+    (d,) = e.value.diagnostics
+    assert d.code == "E401" and d.hint is not None
+    assert d.hint.startswith("the channels differ (3 against 1): `any_size` lets the height")

@@ -340,6 +340,12 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
                 "left null takes this one's)")  # fmt: skip
         if spatial:
             hint += "; `any_size: true` takes this block's height and width"
+        channels = len(own) == len(shape) and differ and differ[-1] == len(own) - 1
+        if channels:  # `any_size` or not, the channels must agree: say which differ
+            hint = (f"the channels differ ({own[-1]} against {shape[-1]}): `any_size` lets the "
+                    "height and width differ, never the channels; give this spec an input "
+                    f"of {own[-1]} channels, or a 1x1 `conv` to {own[-1]} before this "
+                    "block")  # fmt: skip
         raise fail(doc, "E401", f"{format_path(path)}: the included spec's input is "
                    f"{shape_str(own, 'spec')}, this block's input is {shape_str(shape, 'spec')}",
                    path, hint=hint)  # fmt: skip
