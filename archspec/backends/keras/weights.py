@@ -199,8 +199,8 @@ def load(model: Any, files: Sequence[tuple[WeightsFile, Part | None]]) -> tuple[
     for weights, part, pairs in matched:
         for layer, file_layer, _ in pairs:
             assert layer is not None and file_layer is not None
-            pairs_ = zip(_variables(layer, file_layer.nested), file_layer.arrays, strict=True)
-            for (_, variable), array in pairs_:
+            variables = _variables(layer, file_layer.nested)
+            for (_, variable), array in zip(variables, file_layer.arrays, strict=True):
                 variable.assign(array.astype(variable.dtype, copy=False))
             if hasattr(layer, "finalize_state"):  # Normalization: its mean and variance tensors
                 layer.finalize_state()
@@ -300,8 +300,8 @@ def _attribute_key(name: str) -> str:
 def _fits(layer: Any, file_layer: FileLayer) -> bool:
     """Whether the file's layer fits ours: the same shapes, and the same sublayers where the
     file keeps the weights in sublayers."""
-    ours = _variables(layer, file_layer.nested)
-    if _shapes(layer, file_layer.nested) != file_layer.shapes:
+    ours = _variables(layer, file_layer.nested)  # (worked out once: Keras's walk)
+    if tuple(tuple(int(d) for d in v.shape) for _, v in ours) != file_layer.shapes:
         return False
     return not file_layer.nested or tuple(p for p, _ in ours) == file_layer.paths
 

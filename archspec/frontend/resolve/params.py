@@ -349,8 +349,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
             if e.code == "E502" and missing and did_you_mean(missing[0], NAMES):
                 hint = did_you_mean(missing[0], NAMES)
             elif e.code == "E502" and set(local) - {SHAPE} == {COPY} and \
-                    e.hint != f"did you mean `{COPY}`?" and e.hint != expr.NO_LITERAL:  # fmt: skip
-                # "defined names: copy" would be no help
+                    (e.hint or "").startswith("defined names: "):  # fmt: skip
+                # "defined names: copy" would be no help (a more precise hint stays)
                 hint = f"no param is defined here, only `{COPY}` (the index of the copy)" + (
                     f", `{IN_SHAPE}` and `{IN_CHANNELS}`" if defer or SHAPE in env else ""
                 )
