@@ -87,7 +87,9 @@ def test_json_table_adds_blocks(folder: Path) -> None:
     assert r.returncode == 0
     (good,) = json.loads(r.stdout)["files"]
     assert good["blocks"][0] == {"name": "vgg_1", "type": "vgg", "output_shape": [16, 16, 8],
-                                 "params": 808, "macs": 32 * 32 * 27 * 8 + 32 * 32 * 72 * 8}  # fmt: skip
+                                 "params": 808, "trainable_params": 808,
+                                 "macs": 32 * 32 * 27 * 8 + 32 * 32 * 72 * 8,
+                                 "frozen": False}  # fmt: skip
     assert [b["name"] for b in good["blocks"]] == ["vgg_1", "f", "head"]
 
 

@@ -4,6 +4,8 @@ set Keras's `trainable` by hand). The static counts are compared with Keras's ow
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,29 @@ def test_a_block_the_included_spec_freezes_itself_keeps_its_own_flag(tmp_path: P
     r = run_cli("diff", str(one), str(two))
     rows = [line for line in r.stdout.splitlines() if line.startswith("~  ")]
     assert rows == ["~  bb (spec): trainable: true -> false"], r.stdout
+
+
+def test_check_table_marks_the_frozen_rows(tmp_path: Path) -> None:
+    """`check --table` says which rows are frozen (the walkthrough saw only the totals): in the
+    text table's type column, and in JSON with each row's trainable params."""
+    head = specs(tmp_path)
+    r = run_cli("check", str(head), "--table", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    rows = {row["name"]: row for row in json.loads(r.stdout)["files"][0]["blocks"]}
+    frozen = {name for name, row in rows.items() if row["frozen"]}
+    assert frozen == {"backbone", "frozen_1", "frozen_2", "c"}
+    plain = write(tmp_path, HEAD.replace(", trainable: false", ""), "plain.yaml")
+    unfrozen = json.loads(run_cli("check", str(plain), "--table", "-f", "json").stdout)
+    for row in unfrozen["files"][0]["blocks"]:
+        assert not row["frozen"] and row["params"] == rows[row["name"]]["params"]
+        expected = 0 if row["name"] in frozen else row["trainable_params"]
+        assert rows[row["name"]]["trainable_params"] == expected, row["name"]
+    assert sum(row["params"] for row in rows.values()) == archspec.analyze(head).params
+    text = run_cli("check", str(head), "--table").stdout
+    cells = [re.split(r"\s{2,}", line) for line in text.splitlines()]
+    types: dict[str, str] = {}
+    for c in cells:  # the block table's rows (before the outputs' table, which has `out` too)
+        if c[0] in rows:
+            types.setdefault(c[0], c[1])
+    assert types["backbone"] == "spec, frozen" and types["frozen_2"] == "unit, frozen"
+    assert types["live"] == "unit" and types["c"] == "conv, frozen" and types["out"] == "dense"

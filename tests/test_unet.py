@@ -165,7 +165,7 @@ def test_the_figures_by_hand():
 
 def test_the_sizes_of_the_paper():
     g = archspec.analyze(UNET)
-    sizes = {name: shape for name, _, shape, _ in g.block_rows()}  # the spec's blocks
+    sizes = {name: shape for name, _, shape, _, _ in g.block_rows()}  # the spec's blocks
     assert sizes["enc1"] == (568, 568, 64)
     assert sizes["bottleneck"] == (28, 28, 1024)
     assert [sizes[f"dec{k}"] for k in (4, 3, 2, 1)] == [

@@ -139,18 +139,21 @@ class Graph:
     def output_shapes(self) -> dict[str, Shape]:
         return {o: self.shape_of(o) for o in self.outputs}
 
-    def block_rows(self) -> list[tuple[str, str, Shape, Cost]]:
-        """(name, type, output shape, cost) per block as the user wrote it: the blocks a
-        user-defined block expands to are summed into one row named after the instance."""
-        rows: list[tuple[str, str, Shape, Cost]] = []
+    def block_rows(self) -> list[tuple[str, str, Shape, Cost, bool]]:
+        """(name, type, output shape, cost, frozen) per block as the user wrote it: the blocks
+        a user-defined block expands to are summed into one row named after the instance;
+        `frozen` where the row has layers and every one is frozen (`trainable: false`)."""
+        rows: list[tuple[str, str, Shape, Cost, list[bool]]] = []
         for b in self.blocks:
             c = b.cost(self)
+            trainable = [self.nodes[n].trainable for n in b.nodes]
             name, kind = b.group or (b.name, b.type)
             if b.group and rows and rows[-1][:2] == b.group:
-                rows[-1] = (name, kind, b.shape, rows[-1][3] + c)
+                last = rows[-1]
+                rows[-1] = (name, kind, b.shape, last[3] + c, last[4] + trainable)
             else:
-                rows.append((name, kind, b.shape, c))
-        return rows
+                rows.append((name, kind, b.shape, c, trainable))
+        return [(n, k, s, c, bool(t) and not any(t)) for n, k, s, c, t in rows]
 
     def feature_info(self) -> list[FeatureInfo]:
         """Per output, in order: shape, channels (the last axis) and stride (see FeatureInfo).

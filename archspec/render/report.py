@@ -95,14 +95,15 @@ def totals_dict(result: FileResult) -> dict[str, Any] | None:
 
 def blocks_list(result: FileResult) -> list[dict[str, Any]] | None:
     """The `--table` rows, as the text table has them (Graph.block_rows): name, type, output
-    shape, params, MACs per block as written, a user-defined block's one row for its instance."""
+    shape, params (and the trainable ones), MACs per block as written, a user-defined block's
+    one row for its instance, and whether all its layers are frozen."""
     g = result.graph
     if g is None:
         return None
     return [
         {"name": name, "type": kind, "output_shape": list(shape), "params": c.params,
-         "macs": c.macs}
-        for name, kind, shape, c in g.block_rows()
+         "trainable_params": c.trainable, "macs": c.macs, "frozen": frozen}
+        for name, kind, shape, c, frozen in g.block_rows()
     ]  # fmt: skip
 
 

@@ -201,11 +201,12 @@ def format_diagnostics(
 
 
 def summary_table(graph: Graph) -> str:
-    """One row per block: name, type, output shape, params, MACs."""
+    """One row per block: name, type (`, frozen` where every layer of it is), output shape,
+    params, MACs."""
     rows = [("block", "type", "output shape", "params", "MACs")]
-    for name, kind, shape, c in graph.block_rows():
-        rows.append((name, kind, shape_str(shape), f"{c.params:,}",
-                     macs_str(c.macs)))  # fmt: skip
+    for name, kind, shape, c, frozen in graph.block_rows():
+        rows.append((name, f"{kind}, frozen" if frozen else kind, shape_str(shape),
+                     f"{c.params:,}", macs_str(c.macs)))  # fmt: skip
     return _table(rows)
 
 
