@@ -74,6 +74,28 @@ def test_strides_hold_at_another_known_size() -> None:
     ]  # fmt: skip
 
 
+def test_sizes_that_round_keep_the_nominal_stride() -> None:
+    """At 240 x 240 ResNet-50's conv5 is 8 x 8: its stride is 32 (the product of the strides,
+    as timm's `reduction`), not 240 / 8 = 30, which a walkthrough was given; at 300 it is 10 x 10."""
+    for size, sizes in ((240, [30, 15, 8]), (300, [38, 19, 10])):
+        fs = infos(RESNET.replace("[224, 224, 3]", f"[{size}, {size}, 3]"))
+        assert [f.shape[0] for f in fs] == sizes
+        assert [f.stride for f in fs] == [(8, 8), (16, 16), (32, 32)]
+    # a 5x5 `valid` conv on a stride-2 conv's 5 x 5 output: 1 x 1 at 9 x 9, whose stride is 2
+    spec = textwrap.dedent("""\
+        name: small
+        input: [9, 9, 3]
+        blocks:
+          - {type: conv, name: a, filters: 4, kernel: 3, strides: 2}
+          - {type: conv, name: b, filters: 4, kernel: 3, strides: 2}
+          - {type: conv, name: c, filters: 4, kernel: 5, padding: valid, inputs: a}
+        outputs: [a, b, c]
+        """)
+    fs = infos(spec)
+    assert [f.shape[:2] for f in fs] == [(5, 5), (3, 3), (1, 1)]
+    assert [f.stride for f in fs] == [(2, 2), (4, 4), (2, 2)]
+
+
 def test_unknown_sizes_take_the_strides_of_the_ops() -> None:
     fs = infos(ANY_SIZE)
     assert [f.shape for f in fs] == [

@@ -158,12 +158,13 @@ class Graph:
     def feature_info(self) -> list[FeatureInfo]:
         """Per output, in order: shape, channels (the last axis) and stride (see FeatureInfo).
 
-        The stride along an axis is input size / output size where both are known and one
-        divides the other (224 / 14 = 16); otherwise the nominal stride of the ops on the path,
-        measured by inferring the shapes at two large probe sizes (a conv or pool of stride s
-        multiplies it by s, upsampling or a transposed conv of factor s divides it by s, padding
-        and windows do not change it: Inception's 299 -> 8 is 32). An output whose size does not
-        scale with the input's has no stride. No TensorFlow: shape arithmetic only."""
+        The stride along an axis is the nominal stride of the ops on the path, measured by
+        inferring the shapes at two large probe sizes (a conv or pool of stride s multiplies it
+        by s, upsampling or a transposed conv of factor s divides it by s, padding and windows
+        do not change it: Inception's 299 -> 8 is 32, ResNet's 240 -> 8 is 32); where the probe
+        sizes do not fit the graph, input size / output size if one divides the other. An
+        output whose size does not scale with the input's has no stride. No TensorFlow: shape
+        arithmetic only."""
         images = [n for n, s in self.inputs.items() if len(s) == 3]
         probes = [self._probe(images, size) for size in _PROBES]
         infos = []
@@ -215,12 +216,13 @@ class Graph:
             dim = out[axis] if len(out) == 3 else None
             if dim:
                 measured.append(Fraction(size, dim).limit_denominator(64))
-        if len(measured) == 2 and measured[0] != measured[1]:
-            return None  # the size does not follow the input's (a global pool with keepdims)
-        known = _known_ratio(self.inputs[source][axis], self.shape_of(name)[axis])
-        if known is not None:
-            return known
-        return measured[0] if len(measured) == 2 else None
+        if len(measured) == 2:  # the nominal stride: ResNet-50's conv5 at 240 x 240 is 8 x 8,
+            # and its stride 32, not 240 / 8 = 30
+            if measured[0] != measured[1]:
+                return None  # the size does not follow the input's (a global pool with keepdims)
+            return measured[0]
+        # the probe sizes do not fit the graph (U-Net's cropped skips line up at 16k + 12 only)
+        return _known_ratio(self.inputs[source][axis], self.shape_of(name)[axis])
 
     def consumers(self) -> dict[str, list[str]]:
         """name -> the nodes that read it."""
