@@ -208,6 +208,12 @@ def test_transition_errors_at_reduction():
     (d,) = errors((8, 8, 3), "{type: transition, reduction: 0.25}")
     assert (d.code, d.path) == ("E401", ("blocks", 0, "reduction"))
     assert "int(3 x 0.25) = 0 filters" in d.message
+    # the hint's least reduction leaves a filter (0.333 of 3 channels still left none)
+    for c in (3, 7, 49):
+        (d,) = errors((8, 8, c), "{type: transition, reduction: 0.001}")
+        least = d.hint.split("at least ")[1]
+        graph = analyze((8, 8, c), f"{{type: transition, reduction: {least}}}")
+        assert graph.output_shapes["transition_1_pool"][-1] == 1, (c, least)
     (d,) = errors((8, 8, 3), "{type: transition, reduction: 1.5}")
     assert (d.code, d.path) == ("E204", ("blocks", 0, "reduction"))
 

@@ -8,6 +8,7 @@ with `repeat` and `repeat_names: "{name}{k}"` (`conv2_block1`, `conv2_block2`, .
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
@@ -78,7 +79,7 @@ class Transition(Block):
                 f"reduction {self.reduction} of the input's {c} channels leaves "
                 f"int({c} x {self.reduction}) = 0 filters",
                 key="reduction",
-                hint=f"use a reduction of at least {1 / c:.3g}",
+                hint=f"use a reduction of at least {_least_reduction(c):g}",
             )
         y = b.add("bn", BatchNorm(self.bn_epsilon), x)
         y = b.add("relu", Activation("relu"), y)
@@ -86,3 +87,13 @@ class Transition(Block):
             "conv", Conv2D(filters=filters, kernel=(1, 1), padding="valid", use_bias=False), y
         )
         return b.add("pool", Pool2D(kind="avg", pool=(2, 2), strides=(2, 2)), y)
+
+
+def _least_reduction(channels: int) -> float:
+    """The least reduction of three significant digits that leaves `channels` one filter: 1/3
+    shown as 0.333 leaves int(3 x 0.333) = 0, so it is rounded up (0.334)."""
+    scale = 10 ** (2 - math.floor(math.log10(1 / channels)))
+    r = math.ceil(scale / channels) / scale
+    while int(channels * r) < 1:  # a float just under 1
+        r += 1 / scale
+    return r
