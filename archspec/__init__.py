@@ -18,13 +18,15 @@ from archspec.core.errors import ArchspecError, Diagnostic, SpecError, UsageErro
 if TYPE_CHECKING:
     from archspec.app import Spec, analyze, build, compile, export, load
     from archspec.app.check import check_file as check
+    from archspec.core.limits import Limits
     from archspec.ir.graph import Graph
 
 #: imported on first use, so that `archspec --help` does not pay for pydantic and the blocks:
 #: name -> (module, its name there)
 _LAZY = {"Spec": "archspec.app", "analyze": "archspec.app", "compile": "archspec.app",
          "load": "archspec.app", "build": "archspec.app", "export": "archspec.app",
-         "Graph": "archspec.ir.graph", "check": "archspec.app.check:check_file"}  # fmt: skip
+         "Graph": "archspec.ir.graph", "check": "archspec.app.check:check_file",
+         "Limits": "archspec.core.limits"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
@@ -42,6 +44,7 @@ __all__ = [
     "ArchspecError",
     "Diagnostic",
     "Graph",
+    "Limits",
     "Spec",
     "SpecError",
     "UsageError",

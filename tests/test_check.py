@@ -568,9 +568,10 @@ def test_sets_with_a_spec_loaded_already_are_refused_not_ignored(call: str) -> N
 
 
 def test_api_errors_name_the_python_argument_beside_the_flag(tmp_path: Path) -> None:
-    """A pipeline calling `archspec.build(..., output)` was told `pass --force`."""
+    """A pipeline calling `archspec.build(..., output)` was told `pass --force`; the `Limits`
+    the hint names is `archspec.Limits` (a search script found no such name)."""
     import archspec
-    from archspec.core.limits import Limits
+    from archspec import Limits
 
     (tmp_path / "m.keras").write_bytes(b"x")
     with pytest.raises(archspec.ArchspecError) as e:
@@ -578,7 +579,9 @@ def test_api_errors_name_the_python_argument_beside_the_flag(tmp_path: Path) -> 
     assert e.value.diagnostics[0].hint == "pass --force (in Python: force=True) to replace it"
     with pytest.raises(archspec.ArchspecError) as e:
         archspec.analyze("resnet50", limits=Limits(params=1000))
-    assert "--max-params (in Python: limits=Limits(params=...))" in str(e.value.diagnostics[0].hint)
+    assert "--max-params (in Python: limits=archspec.Limits(params=...))" in str(
+        e.value.diagnostics[0].hint
+    )
 
 
 def test_the_python_check_keeps_the_limits_and_refuses_a_graph() -> None:
