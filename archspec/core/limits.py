@@ -84,9 +84,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
 
 def raise_hint(flag: str, why: str = "if this model is real") -> str:
     """The hint of a limit's error: its flag, and its `Limits` field for the Python API."""
-    text = (
-        f"raise the limit with {flag} (in Python: limits=archspec.Limits({OPTIONS[flag][0]}=...))"
-    )
+    field = OPTIONS[flag][0]
+    text = f"raise the limit with {flag} (in Python: limits=archspec.Limits({field}=...))"
     return f"{text} {why}" if why else text
 
 
