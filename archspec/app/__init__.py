@@ -378,15 +378,17 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
 
 def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
-    (`efficientnet_b7.svg`), so that two members of a family do not claim one file. A zoo name
-    is its file's (`ResNet50` is `resnet50.svg`; `EfficientNetB3`, `efficientnet_b3.svg`)."""
+    (`efficientnet_b7.svg`), so that two members of a family do not claim one file, in the
+    order of the params' names (`--set width=2 --set depth=1` and the same the other way round
+    are one model, and one file). A zoo name is its file's (`ResNet50` is `resnet50.svg`;
+    `EfficientNetB3`, `efficientnet_b3.svg`)."""
     from archspec.core.errors import ArchspecError
 
     try:
         file, member = resolve_spec(spec)
     except ArchspecError:  # reported when the spec is loaded
         file, member = Path(spec), None
-    items = last_sets([*([member] if member else []), *sets])
+    items = sorted(last_sets([*([member] if member else []), *sets]), key=set_name)
     values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in items]
     name = "_".join([file.stem, *filter(None, values)])
     data = os.fsencode(name)
