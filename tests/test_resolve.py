@@ -188,6 +188,23 @@ def test_a_name_used_twice_is_an_error_at_the_second():
     d = error(text)
     assert (d.code, d.path, d.line, d.col) == ("E302", ("blocks", 1, "name"), 17, 27)
     assert d.message == "blocks[1]: block name `x` is already used"
+    assert d.hint == "give one of the blocks another `name`"
+
+
+def test_a_repeat_of_one_or_none_is_told_why_its_name_is_taken():
+    """A sweep's `repeat: "${n}"` after a block of the same name: n = 2 was valid and n = 1 and
+    0 were 'already used', with no word of the bare name a single copy keeps."""
+    text = CBR + "  - {type: flatten, name: x}\n  - {type: flatten, name: x, repeat: %d}\n"
+    assert {"x", "x_1", "x_2"} <= set(by_name(run(text % 2)))
+    d = error(text % 1)
+    assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
+    assert "with `repeat: 1` the one copy keeps the name `x`" in d.hint
+    d = error(text % 0)
+    assert "with `repeat: 0` the block is left out and `x` names its input" in d.hint
+    # named copies (`repeat_names`) are not the bare name: not said
+    d = error(CBR + "  - {type: flatten, name: xa}\n"
+              "  - {type: flatten, name: x, repeat: 1, repeat_names: letters}\n")  # fmt: skip
+    assert d.code == "E302" and "repeat" not in d.hint
 
 
 def test_repeat_over_the_block_limit():

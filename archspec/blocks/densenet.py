@@ -92,7 +92,7 @@ class Transition(Block):
 def _least_reduction(channels: int) -> float:
     """The least reduction of three significant digits that leaves `channels` one filter: 1/3
     shown as 0.333 leaves int(3 x 0.333) = 0, so it is rounded up (0.334)."""
-    scale = 10 ** (2 - math.floor(math.log10(1 / channels)))
+    scale = float(10 ** (2 - math.floor(math.log10(1 / channels))))
     r = math.ceil(scale / channels) / scale
     while int(channels * r) < 1:  # a float just under 1
         r += 1 / scale

@@ -272,7 +272,8 @@ class _Expansion:
                     return
             assert this is not None
             name = self.names.name(block.name, block.type, block.repeat, copy, path, scope,
-                                   names=block.repeat_names)  # fmt: skip
+                                   names=block.repeat_names,
+                                   repeated="repeat" in block.model_fields_set)  # fmt: skip
             final = this.model_copy(
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
                 | ({"trainable": False} if scope.frozen else {})  # within a frozen use

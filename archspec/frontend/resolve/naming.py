@@ -44,9 +44,10 @@ class Names:
         self.final: dict[str, tuple[KeyPath, int, int] | None] = dict.fromkeys(inputs)
 
     def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
-             scope: Scope, names: str = "number") -> str:  # fmt: skip
+             scope: Scope, names: str = "number", repeated: bool = False) -> str:  # fmt: skip
         """The final name of copy `copy` (from 0) of a block: `<prefix><name>[_<copy + 1>]`,
-        `<prefix>` and the `names` template filled in, or a default."""
+        `<prefix>` and the `names` template filled in, or a default. `repeated`: the block
+        has a `repeat` key (a sweep's `repeat: 1` keeps the bare name, which the error says)."""
         if given is None:
             while True:
                 scope.counters[kind] += 1
@@ -64,19 +65,26 @@ class Names:
         if len(final) > NAME_CHARS:
             raise self.too_long(final, given, path, scope)
         if final in self.final:
-            raise self.taken(final, path, scope)
+            bare = repeated and repeat == 1 and names == "number"
+            raise self.taken(final, path, scope, 1 if bare else None)
         self.final[final] = (path, copy, repeat)
         scope.names.setdefault(local, final)
         return final
 
-    def taken(self, final: str, path: KeyPath, scope: Scope) -> SpecError:
-        """E302 for a final name given before: a block's, or a model input's."""
+    def taken(self, final: str, path: KeyPath, scope: Scope, repeat: int | None = None
+              ) -> SpecError:  # fmt: skip
+        """E302 for a final name given before: a block's, or a model input's. `repeat`: the
+        block's `repeat` where it is 0 or 1, which gives it its bare name (said in the hint)."""
+        bare = {0: f": with `repeat: 0` the block is left out and `{final}` names its input",
+                1: f": with `repeat: 1` the one copy keeps the name `{final}` (copies are "
+                   f"numbered `{final}_1`, `{final}_2`, ... from `repeat: 2`)"}  # fmt: skip
+        why = "" if repeat is None else bare[repeat]
         if final in self.inputs:
             return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is the "
                         "name of a model input", (*path, "name"), use=scope.use,
-                        hint="give the block another `name`")  # fmt: skip
+                        hint="give the block another `name`" + why)  # fmt: skip
         error = fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is already "
-                     "used", (*path, "name"), hint="give one of the blocks another `name`",
+                     "used", (*path, "name"), hint="give one of the blocks another `name`" + why,
                      use=scope.use)  # fmt: skip
         first = self.final.get(final)
         if first is None:
@@ -113,7 +121,7 @@ class Names:
             scope.copies.setdefault(block.name, [])  # none: `c_1` is hinted so
             final = scope.prefix + block.name
             if final in self.final:
-                raise self.taken(final, path, scope)
+                raise self.taken(final, path, scope, 0)
             self.final[final] = (path, 0, 0)
 
 
