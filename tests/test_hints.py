@@ -146,7 +146,8 @@ def test_did_you_mean_prefers_case_then_separators_then_difflib():
         ("'50%'", "rate", "a percentage is not a number: write 0.5 (without quotes)"),
         ("0o10", "filters", "`0o10` is YAML 1.2's octal, which the loader (YAML 1.1 rules) "
                             "reads as text: write 8"),
-        ("1e5", "filters", "YAML reads `1e5` as text; write `1.0e+5`"),
+        ("1e5", "filters", "YAML reads `1e5` as text; write `1.0e+5`, or `100000` where an "
+                           "integer is wanted"),  # `1.0e+5` alone was a float, refused again
         ("1.0e5", "rate", "YAML reads `1.0e5` as text; write `1.0e+5`"),
         ("'8'", "filters", "write numbers without quotes"),
         ('"0.5"', "rate", "write numbers without quotes"),
@@ -159,6 +160,17 @@ def test_number_hints_say_what_is_wrong(value, key, hint):
     assert d.code == "E202" and d.hint == hint
     assert at(d) == (4, len("  - {type: dropout, rate: ") + 1 if key == "rate"
                      else len("  - {type: conv, kernel: 3, filters: ") + 1)  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("4.19e6", "write `4.19M` (4190000): a count takes K, M, G or T, not an exponent"),
+    ("3e9", "write `3G` (3000000000): a count takes K, M, G or T, not an exponent"),
+    ("5e2", "write `500`: a count takes K, M, G or T, not an exponent"),
+])  # fmt: skip
+def test_a_count_written_with_an_exponent_is_told_its_suffix(value, hint):
+    """`expect: {macs: 4.19e6}` (YAML's text) got 'expected a count like ...' and no hint."""
+    d = diagnose(HEAD + "  - {type: dense, units: 4}\n" + f"expect: {{macs: {value}}}\n")
+    assert (d.code, d.path, d.hint) == ("E204", ("expect", "macs"), hint)
 
 
 def test_an_unquoted_percentage_in_block_style_is_not_told_about_quotes():
@@ -1174,7 +1186,10 @@ def test_an_int_or_float_range_says_its_bound_once(value, expected):
 ])  # fmt: skip
 def test_a_param_yaml_read_as_text_is_hinted_where_it_is_written(block):
     d = diagnose(HEAD.replace("blocks:", "params: {w: 1e3}\nblocks:") + f"  - {block}\n")
-    assert d.hint == "`w` is the text `1e3`: YAML reads `1e3` as text; write `1.0e+3`"
+    assert d.hint == (
+        "`w` is the text `1e3`: YAML reads `1e3` as text; write `1.0e+3`, or "
+        "`1000` where an integer is wanted"
+    )
     assert [(r.message, r.line, r.col) for r in d.related] == [
         ("`w` is written at params.w", 3, 13)
     ]

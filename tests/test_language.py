@@ -448,7 +448,9 @@ def test_a_set_value_yaml_reads_as_text_is_hinted_as_in_a_spec():
     d = e.value.diagnostics[0]
     assert d.code == "E501" and "'1e0' (a string)" in d.message
     assert [r.message for r in d.related] == ["`width` comes from --set width=1e0"]
-    assert d.hint == "--set width: YAML reads `1e0` as text; write `1.0e+0`"
+    assert d.hint == (
+        "--set width: YAML reads `1e0` as text; write `1.0e+0`, or `1` where an integer is wanted"
+    )
 
 
 def test_a_bare_set_param_keeps_the_hints_that_fit_it():
@@ -458,7 +460,12 @@ def test_a_bare_set_param_keeps_the_hints_that_fit_it():
                             'activation: "${act}"').replace("width: 1.0}", "width: 1.0, act: relu}")  # fmt: skip
     for sets, key, hint in [
         (["act=rellu"], "activation", "did you mean `relu`?"),
-        (["depth=1e0"], "filters", "--set depth: YAML reads `1e0` as text; write `1.0e+0`"),
+        (
+            ["depth=1e0"],
+            "filters",
+            "--set depth: YAML reads `1e0` as text; write `1.0e+0`, "
+            "or `1` where an integer is wanted",
+        ),
         (["depth=2.5"], "filters", None),
     ]:
         with pytest.raises(SpecError) as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Literal
 
 from archspec.core.errors import HintedValueError
@@ -36,11 +37,17 @@ def parse_count(value: int | str) -> int:
     number = float(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] if m else math.nan
     if not math.isfinite(number):  # no match, or 400 digits read as a float
         upper = value.upper()  # `1m`: the suffixes are capitals (`m` is no milli here either)
+        hint = None
+        if upper != value and _COUNT.fullmatch(upper):
+            hint = f"write `{upper.strip()}`: the suffixes are K, M, G and T"
+        elif re.fullmatch(r"\s*\d+(\.\d+)?[eE]\+?\d{1,2}\s*", value):  # `4.19e6`
+            d = Decimal(value.strip())
+            unit = next((u for u in "TGMK" if d >= DECIMAL[u]), "")
+            short = format((d / DECIMAL[unit]).normalize(), "f") + unit
+            also = f" ({d:f})" if unit else ""
+            hint = f"write `{short}`{also}: a count takes K, M, G or T, not an exponent"
         raise HintedValueError(
-            f"expected a count like 25600000 or '25.6M', received {value!r}",
-            f"write `{upper.strip()}`: the suffixes are K, M, G and T"
-            if upper != value and _COUNT.fullmatch(upper)
-            else None,
+            f"expected a count like 25600000 or '25.6M', received {value!r}", hint
         )
     return round(number)
 

@@ -9,6 +9,7 @@ import functools
 import re
 import types
 from collections import Counter
+from decimal import Decimal
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -500,9 +501,13 @@ def number_hint(text: str, quoted: bool) -> str | None:
     exponent = re.fullmatch(r"([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?)(\d+)", written)
     if exponent:
         mantissa, sign, digits = exponent.groups()
+        whole = ""  # `1e3` where an integer is wanted: `1.0e+3` is a float, refused there too
+        value = Decimal(written) if len(digits) <= 2 and "." not in mantissa else None
+        if value is not None and abs(value) < 10**18 and value == value.to_integral_value():
+            whole = f", or `{int(value)}` where an integer is wanted"
         mantissa += "" if "." in mantissa else ".0"
         return (f"YAML reads `{written}` as text; write `{mantissa}e{sign or '+'}{digits}`"
-                f"{unquote}")  # fmt: skip
+                f"{unquote}{whole}")  # fmt: skip
     return None
 
 
