@@ -170,6 +170,63 @@ def test_cli_exports_two_headed_model_to_onnx_and_verifies(tmp_path):
     assert os.listdir(tmp_path) == ["m.onnx"]
 
 
+#: the layers Keras's ONNX export on TensorFlow writes wrong, with exit status 0 (a deployment
+#: walkthrough found EfficientNet, EfficientNetV2 and ConvNeXt files that did not run)
+BROKEN_IN_ONNX = {
+    "normalization": ("{type: normalization}", "E806", "the exporter made"),
+    "grouped conv": ("{type: conv, filters: 8, kernel: 3, groups: 2}", "E806", "onnxruntime"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_IN_ONNX)
+def test_onnx_of_layers_the_exporter_breaks_is_refused_before_the_build(tmp_path, name):
+    block = BROKEN_IN_ONNX[name][0]
+    spec = write(tmp_path, f"name: m\ninput: [16, 16, 8]\nblocks:\n  - {block}\n")
+    code = "import sys\nfrom archspec.cli import main\nmain()\nassert 'keras' not in sys.modules"
+    r = subprocess.run([sys.executable, "-c", code, "build", str(spec), "-o",
+                        str(tmp_path / "m.onnx")], capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "error[E004]: cannot write" in r.stderr and "Keras's ONNX export" in r.stderr
+    assert "export .tflite, a SavedModel or .keras instead" in r.stderr
+    assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("name", BROKEN_IN_ONNX)
+def test_plain_keras_still_breaks_those_layers_and_the_file_is_checked(tmp_path, monkeypatch, name):
+    """Without the check before the build, the file Keras's export writes is caught (E806,
+    nothing written): so the refusal above stands on what Keras does, and goes stale loudly."""
+    from archspec import app as api
+    from archspec.backends.keras import save
+    from archspec.core.errors import ArchspecError
+
+    block, code, words = BROKEN_IN_ONNX[name]
+    monkeypatch.setattr(save, "check_onnx", lambda graph, path: None)
+    built = api.build(api.load(text=f"name: m\ninput: [16, 16, 8]\nblocks:\n  - {block}\n"),
+                      tmp_path / "m.onnx")  # fmt: skip
+    with pytest.raises(ArchspecError) as e:
+        api.export(built)
+    d = e.value.diagnostics[0]
+    assert d.code == code and words in d.message and "nothing was written" in d.message
+    assert os.listdir(tmp_path) == []
+
+
+def test_every_other_layer_exports_to_onnx(tmp_path):
+    """The layers of the families next to those: layer and group norm, layer scale, depthwise,
+    separable and dilated convs, conv transpose, bilinear upsampling, MBConv with SE."""
+    blocks = ["{type: layer_norm}", "{type: group_norm, groups: 2}", "{type: layer_scale}",
+              "{type: depthwise_conv, kernel: 3}", "{type: separable_conv, filters: 8, kernel: 3}",
+              "{type: conv, filters: 8, kernel: 3, dilation: 2}",
+              "{type: mbconv, filters: 8, se_ratio: 0.25, activation: swish}",
+              "{type: conv_transpose, filters: 8, kernel: 3, strides: 2}",
+              "{type: upsample, size: 2, interpolation: bilinear}",
+              "{type: rescaling, scale: 0.5, offset: 1}", "{type: dense, units: 5}"]  # fmt: skip
+    spec = write(tmp_path, "name: m\ninput: [16, 16, 8]\nblocks:\n"
+                 + "".join(f"  - {b}\n" for b in blocks))  # fmt: skip
+    r = run_cli("build", str(spec), "-o", str(tmp_path / "m.onnx"), "--verify")
+    assert r.returncode == 0, r.stderr
+    assert "Verified: max abs difference " in r.stdout
+
+
 def test_verify_of_grouped_convs_prints_no_tensorflow_warning(tmp_path):
     # a walkthrough: "WARNING:tensorflow:5 out of the last 5 calls to <function conv.<locals>.
     # _conv_xla ...> triggered tf.function retracing", twice, on a ConvNeXt-like spec with -q

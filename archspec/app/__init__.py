@@ -229,7 +229,7 @@ def build(
                           hint="add --verify (with -o PATH), or leave --tolerance out")  # fmt: skip
     tolerance = TOLERANCE if tolerance is None else tolerance
     from archspec.backends.keras.backend import check_loaded, choose
-    from archspec.backends.keras.save import check_target
+    from archspec.backends.keras.save import check_onnx, check_target
 
     backend = choose(backend)
     check_loaded(backend)
@@ -242,6 +242,8 @@ def build(
         raise SpecError(failed)
     format = format.lower() if format is not None else None  # the case of check's and diff's
     target = check_target(output, force, format, verify, backend) if output is not None else None
+    if target is not None and target.format == "onnx" and backend == "tensorflow":
+        check_onnx(graph, target.path)
     files = _weights(weights, graph)  # E003 and E001 before Keras is looked for
     shapes = None
     if target is not None and (verify or target.format == "onnx"):

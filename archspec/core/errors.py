@@ -27,7 +27,7 @@ CODES: dict[str, str] = {
     "E002": "output path problem (exists, unwritable, unsupported format)",
     "E003": "bad command-line option value",
     "E004": "no diagram renderer for this format (no Graphviz; PDF without a system Graphviz), "
-    "or an export the chosen backend cannot write",
+    "or an export the chosen backend cannot write (ONNX of layers its exporter breaks)",
     "E005": "TensorFlow and Keras not installed (`build` needs the keras extra)",
     # YAML loading
     "E101": "YAML syntax error",
@@ -83,6 +83,7 @@ CODES: dict[str, str] = {
     "E803": "a weights file does not fit the model (--weights)",
     "E804": "not enough memory to build, run or export the model (estimated before it starts)",
     "E805": "a plugin op's static figures (`infer`, `cost`) differ from the Keras layer it emits",
+    "E806": "an exported ONNX file has other inputs than the model, or onnxruntime cannot load it",
     # plugins
     "E901": "a plugin's block or op raised an error, or broke the op protocol",
     # warnings

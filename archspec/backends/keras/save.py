@@ -38,6 +38,7 @@ from archspec.core.files import (
 )
 from archspec.core.limits import BYTES_PER_ELEMENT, TOLERANCE
 from archspec.core.units import Shape, compact
+from archspec.ir.graph import Graph
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
 FORMATS: dict[str, str] = {
@@ -63,6 +64,39 @@ BACKEND_EXTRAS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] =
     ("onnx", "torch"): (("onnx",), ("onnxruntime",)),
 }
 ONNX_HINT = "install the extra: pip install 'archspec-cnn[onnx]' (tf2onnx, onnx, onnxruntime)"
+#: what to do where Keras's ONNX export (tf2onnx, on TensorFlow) breaks a model
+ONNX_OTHER = "export .tflite, a SavedModel or .keras instead, which keep these layers"
+
+
+def check_onnx(graph: Graph, path: str | os.PathLike[str]) -> None:
+    """E004 (exit 2, before Keras is imported) for a model with layers Keras's ONNX export on
+    TensorFlow writes wrong, with the exit status 0 it gives: a Normalization layer's mean and
+    variance become inputs of the ONNX graph, and a grouped Conv2D (ConvNeXt's per-channel
+    conv) stays a function call onnxruntime refuses to load. tests/test_export.py checks
+    that plain Keras still does so, and that every other layer exports."""
+    from archspec.blocks.layers.conv import Conv2D
+    from archspec.blocks.layers.normalization import Normalization
+
+    broken: dict[str, list[str]] = {}
+    for node in graph.nodes.values():
+        if isinstance(node.op, Normalization):
+            broken.setdefault("Normalization (its mean and variance become inputs of the "
+                              "ONNX graph)", []).append(node.name)  # fmt: skip
+        elif isinstance(node.op, Conv2D) and node.op.groups > 1:
+            broken.setdefault("grouped Conv2D (a call onnxruntime cannot load)",
+                              []).append(node.name)  # fmt: skip
+    if not broken:
+        return
+    what = "; ".join(f"{kind}: `{'`, `'.join(names[:3])}`"
+                     + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                     for kind, names in broken.items())  # fmt: skip
+    raise usage_error(
+        "E004",
+        f"cannot write {path}: Keras's ONNX export (tf2onnx) writes these layers of "
+        f"`{graph.name}` wrong, though it reports success: {what}",
+        hint=ONNX_OTHER,
+    )
+
 
 Status = Callable[[str], AbstractContextManager[Any]]
 
@@ -254,6 +288,8 @@ def export(
             with stage(f"writing {target.label} {target.path}"):
                 _write(model, tmp, target.format, stage, shapes)
                 sync(tmp)
+            if target.format == "onnx":
+                _check_onnx_file(model, tmp, target.path)
             pending.check()  # a signal the converter swallowed: no verify with signals ignored
             saved = Saved(target, disk_size(tmp), cleaned=cleaned)
             if verify:
@@ -374,6 +410,41 @@ def _write(
             model.export(str(tmp), format="onnx", verbose=False)
     else:  # pragma: no cover - format_of admits only the above
         raise ValueError(f"unknown format {fmt!r}")
+
+
+def _check_onnx_file(model: Any, tmp: Path, target: Path) -> None:
+    """E806 (nothing written) for an ONNX file whose graph has other inputs than the model, or
+    that onnxruntime (where installed) cannot load: what the exporter gets wrong beyond the
+    layers check_onnx knows, which it reports as a success."""
+    import onnx
+
+    from archspec.backends.keras.verify import input_names
+
+    graph = onnx.load(str(tmp), load_external_data=False).graph
+    made = {i.name for i in graph.initializer}
+    inputs = [i.name for i in graph.input if i.name not in made]
+    wanted = input_names(model)
+    problem = None
+    if len(inputs) != len(wanted):
+        extra = [n for n in inputs if n not in wanted]
+        problem = (f"its graph has the inputs {_names(inputs)}, the model {_names(wanted)}"
+                   + (f": the exporter made {_names(extra)} inputs" if extra else ""))  # fmt: skip
+    elif _importable("onnxruntime"):
+        import onnxruntime as ort
+
+        try:
+            ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's own exception types
+            problem = "onnxruntime cannot load it: " + " ".join(str(e).split())[:300]
+    if problem is not None:
+        raise ArchspecError(Diagnostic(
+            code="E806",
+            message=f"the ONNX export of {target} is broken ({problem}); nothing was written",
+            file=str(target), hint=ONNX_OTHER))  # fmt: skip
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def _write_tflite(model: Any, tmp: Path, stage: Status) -> None:
