@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -225,6 +226,36 @@ def test_every_other_layer_exports_to_onnx(tmp_path):
     r = run_cli("build", str(spec), "-o", str(tmp_path / "m.onnx"), "--verify")
     assert r.returncode == 0, r.stderr
     assert "Verified: max abs difference " in r.stdout
+
+
+def test_verify_is_relative_to_large_outputs(tmp_path):
+    """A walkthrough's three he_normal convs scaled by 1000: TFLite's float rounding (about
+    6e-3 on outputs in the thousands) was E801 against the absolute 1e-4."""
+    blocks = [*["{type: conv, filters: 16, kernel: 3, kernel_initializer: he_normal}"] * 3,
+              "{type: rescaling, scale: 1000}"]  # fmt: skip
+    spec = write(tmp_path, "name: big\ninput: [32, 32, 3]\nblocks:\n"
+                 + "".join(f"  - {b}\n" for b in blocks))  # fmt: skip
+    r = run_cli("build", str(spec), "-o", str(tmp_path / "m.tflite"), "--verify")
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("Verified:"))
+    diff, scale = re.fullmatch(r"Verified: max abs difference (\S+) \(tolerance 0.0001 x "
+                               r"(\S+), the largest output\)", line).groups()  # fmt: skip
+    assert float(scale) > 100 and float(diff) <= 1e-4 * float(scale)
+
+
+def test_verify_warns_where_the_outputs_do_not_vary(tmp_path):
+    """A fresh classifier's softmax is about 1 / classes for any input: any file of the right
+    shapes passes (a walkthrough's MobileNetV2 verified at 0 everywhere), so say so (W802)."""
+    spec = write(tmp_path, "name: flat\ninput: [8, 8, 3]\nblocks:\n  - {type: rescaling, "
+                 "scale: 0}\n  - {type: global_avg_pool}\n  - {type: dense, units: 10, "
+                 "activation: softmax}\n")  # fmt: skip
+    r = run_cli("build", str(spec), "-o", str(tmp_path / "m.keras"), "--verify")
+    assert r.returncode == 0, r.stderr
+    assert "warning[W802]: the outputs --verify compared" in r.stderr
+    assert (tmp_path / "m.keras").exists()
+    varies = write(tmp_path, spec.read_text().replace("scale: 0}", "scale: 1}"), "v.yaml")
+    r = run_cli("build", str(varies), "-o", str(tmp_path / "n.keras"), "--verify")
+    assert r.returncode == 0 and "W802" not in r.stderr, r.stderr
 
 
 def test_verify_of_grouped_convs_prints_no_tensorflow_warning(tmp_path):

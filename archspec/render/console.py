@@ -65,6 +65,8 @@ class SavedModel(Protocol):
     @property
     def max_abs_diff(self) -> float | None: ...
     @property
+    def output_scale(self) -> float | None: ...
+    @property
     def cleaned(self) -> list[str]: ...
     @property
     def warnings(self) -> list[Diagnostic]: ...
@@ -263,8 +265,9 @@ def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> N
     target = saved.target
     success(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)", quiet)
     if saved.max_abs_diff is not None:
-        diff = saved.max_abs_diff
-        success(f"Verified: max abs difference {diff:.2g} (tolerance {tolerance:g})", quiet)
+        diff, scale = saved.max_abs_diff, saved.output_scale or 0.0
+        of = f" x {scale:.2g}, the largest output" if scale > 1 else ""
+        success(f"Verified: max abs difference {diff:.2g} (tolerance {tolerance:g}{of})", quiet)
     if saved.warnings:
         sys.stdout.flush()
         sys.stderr.write(text.format_diagnostics(saved.warnings, colour(sys.stderr)) + "\n")

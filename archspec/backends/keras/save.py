@@ -122,6 +122,9 @@ class Saved:
     target: Target
     size: int
     max_abs_diff: float | None = None
+    #: the largest magnitude among the Keras model's outputs on the verify batch: the tolerance
+    #: is relative to it where it is over 1
+    output_scale: float | None = None
     cleaned: list[str] = field(default_factory=list)
     #: what the user should know about the saved file (W801: a plugin's layer classes)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -293,24 +296,29 @@ def export(
             pending.check()  # a signal the converter swallowed: no verify with signals ignored
             saved = Saved(target, disk_size(tmp), cleaned=cleaned)
             if verify:
-                from archspec.backends.keras.verify import compare
+                from archspec.backends.keras import verify as parity
 
                 with stage(f"verifying {target.path}"):
-                    saved.max_abs_diff = compare(
-                        model, tmp, target.format, ref=reference, shapes=shapes
-                    )
-                if not saved.max_abs_diff <= tolerance:
+                    ref = reference or parity.reference(model, shapes=shapes)
+                    saved.max_abs_diff = parity.compare(model, tmp, target.format, ref=ref)
+                scale, spread = parity.spread(ref[1])
+                saved.output_scale = scale
+                allowed = tolerance * max(1.0, scale)
+                if not saved.max_abs_diff <= allowed:
+                    of = f" x {scale:.3g}, the largest output" if scale > 1 else ""
                     raise ArchspecError(
                         Diagnostic(
                             code="E801",
                             message=f"{target.label} export of {target.path} differs from the "
                             f"Keras model: max abs difference {saved.max_abs_diff:.3g} > "
-                            f"tolerance {tolerance:g}; nothing was written",
+                            f"tolerance {tolerance:g}{of}; nothing was written",
                             file=str(target.path),
                             hint="raise --tolerance (in Python: tolerance=...) if this "
                             "precision is expected",
                         )
                     )
+                if spread <= 1e-6 * max(1.0, scale):
+                    saved.warnings.append(_unvarying(target.path, spread))
             pending.check()  # a signal Keras's own code swallowed: nothing is written
             commit(tmp, target.path, force)
             if target.format == "keras":
@@ -331,6 +339,22 @@ def export(
             raise usage_error("E002", f"cannot write {target.path}: {reason}") from e
         finally:
             remove(tmp)
+
+
+def _unvarying(path: Path, spread: float) -> Diagnostic:
+    """W802: --verify's outputs hardly varied over its random batch (a classifier's softmax
+    with fresh weights gives 1 / classes everywhere), so a file of the right shapes and any
+    weights would have passed."""
+    return Diagnostic(
+        code="W802",
+        message=f"the outputs --verify compared for {path} vary by at most {spread:.2g} over "
+        "its random batch: a file with the right shapes would have passed, so the check proved "
+        "little",
+        file=str(path),
+        hint="verify a model with trained weights (--weights), or compare its features: "
+        "a fresh classifier's softmax is 1 / classes for every input",
+        severity="warning",
+    )
 
 
 def foreign_classes(model: Any, path: Path) -> list[Diagnostic]:

@@ -143,6 +143,21 @@ def compare(
     return float(np.max(diffs))  # NaN if an output is NaN: it never verifies
 
 
+def spread(outputs: list[np.ndarray]) -> tuple[float, float]:
+    """The largest magnitude among `outputs` (the Keras model's), and how much they vary: the
+    largest range of one output's values over the batch and its elements (0 where all are
+    equal; NaN counts as varying, so that it never reads as unvarying)."""
+    import numpy as np
+
+    scale, ranges = 0.0, [0.0]
+    for o in outputs:
+        if o.size:
+            values = o.astype(np.float64)
+            scale = max(scale, float(np.max(np.abs(values))))
+            ranges.append(float(np.max(values) - np.min(values)))
+    return scale, max(ranges) if all(r == r for r in ranges) else float("inf")
+
+
 def random_batch(
     model: Any, batch: int, seed: int, shapes: dict[str, Shape] | None = None
 ) -> Batch:
