@@ -57,3 +57,27 @@ def test_a_member_the_family_lacks_is_one_error_naming_the_keys():
         "note: the same error at 6 more keys of resnet.yaml: blocks[1].use_bias, blocks[1].bn_epsilon, "
         "blocks[4].blocks, blocks[5].blocks, blocks[6].blocks, blocks[7].blocks"
     ) in r.stderr
+
+
+@pytest.mark.parametrize(("spec", "sets"), [
+    ("efficientnet", ["resolution=192"]),  # a smaller input for a device: the same params
+    ("efficientnet", ["width=0.5"]),
+    ("efficientnet", ["variant=b3", "resolution=224"]),
+    ("efficientnet_v2", ["variant=s", "depth=0.5"]),
+    ("densenet", ["growth_rate=12"]),
+])  # fmt: skip
+def test_a_family_scaled_by_its_own_params_is_not_held_to_keras_figures(spec, sets):
+    """A deployment walkthrough: `check efficientnet_b0 --set resolution=192` failed the
+    family's own `expect` (E602, 0.39G MACs) with the hint to edit the zoo's file."""
+    result = archspec.check(spec, sets=sets)
+    assert result.ok, [d.message for d in result.errors]
+
+
+def test_a_family_at_its_own_scaling_keeps_its_expect_checked():
+    """Only what the --set changes is let go: at another resolution the params are still held
+    to keras.applications' (a wrong figure fails), the MACs no longer."""
+    wrong = archspec.check("efficientnet", sets=["keras_params={b0: 1, b1: 1}", "resolution=192"])
+    assert [(d.code, d.path) for d in wrong.errors] == [("E602", ("expect", "params"))]
+    macs = archspec.check("efficientnet", sets=["published_macs={b0: 1M}"])
+    assert [(d.code, d.path) for d in macs.errors] == [("E602", ("expect", "macs"))]
+    assert archspec.check("efficientnet", sets=["published_macs={b0: 1M}", "resolution=192"]).ok
