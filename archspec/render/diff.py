@@ -162,14 +162,17 @@ class Totals:
     outputs: tuple[Shape, ...]
     #: the input shapes: a size made fixed or unknown (`null`) changes the model's interface
     inputs: tuple[Shape, ...] = ()
+    #: the outputs' and the inputs' names, in the order of their shapes (JSON keys them by
+    #: name, as `check`'s JSON does)
+    output_names: tuple[str, ...] = ()
+    input_names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, graph: Graph) -> Totals:
         c = graph.cost
-        outs = tuple(graph.output_shapes.values())
-        return cls(
-            c.params, c.trainable, c.non_trainable, c.macs, outs, tuple(graph.inputs.values())
-        )
+        outs = graph.output_shapes
+        return cls(c.params, c.trainable, c.non_trainable, c.macs, tuple(outs.values()),
+                   tuple(graph.inputs.values()), tuple(outs), tuple(graph.inputs))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -661,8 +664,8 @@ def to_json(d: Diff) -> dict[str, Any]:
         return {
             "params": t.params, "trainable_params": t.trainable,
             "non_trainable_params": t.non_trainable, "macs": t.macs,
-            "output_shapes": [list(s) for s in t.outputs],
-            "input_shapes": [list(s) for s in t.inputs],
+            "output_shapes": {n: list(s) for n, s in zip(t.output_names, t.outputs, strict=True)},
+            "input_shapes": {n: list(s) for n, s in zip(t.input_names, t.inputs, strict=True)},
         }  # fmt: skip
 
     def checked(c: Checks) -> dict[str, Any]:
