@@ -69,6 +69,7 @@ from archspec.frontend.resolve.errors import (
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
 from archspec.frontend.resolve.origins import (
+    LoweringFailure,
     given,
     included_set,
     lowering_error,
@@ -277,9 +278,12 @@ class _Expansion:
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
                 | ({"trainable": False} if scope.frozen else {})  # within a frozen use
             )
+            copies = (*scope.repeats, (path, copy, block.repeat)) if block.repeat > 1 else \
+                scope.repeats  # fmt: skip
             self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env),
                                    at=scope.at, written=tuple(block.inputs)  # a list:
-                                   if isinstance(block.inputs, list) else ()))  # fmt: skip
+                                   if isinstance(block.inputs, list) else (),
+                                   copies=copies))  # fmt: skip
             refs = [name]
         if not block.repeat:
             self.names.drop(block, refs, path, scope)
@@ -376,6 +380,8 @@ class _Expansion:
         defaults for its type, and the keys that came from `defaults`."""
         try:
             raw = substitute_block(self.doc, source, path, env, scope.use, copy)
+        except LoweringFailure:  # in the copy before, whose shape it read: noted there
+            raise
         except SpecError as e:
             raise SpecError([with_copy(self.doc, d, path, (copy, repeat))
                              for d in e.diagnostics]) from None  # fmt: skip
@@ -413,6 +419,8 @@ class _Expansion:
         substituted; an error in a value from `defaults` points there."""
         try:
             return substitute_block(self.doc, raw, path, env, scope.use, copy[0] if copy else 0)
+        except LoweringFailure:  # in a block before, whose shape it read: noted there
+            raise
         except SpecError as e:
             doc = self.doc
             raise SpecError([with_copy(doc, at_default(doc, d, path, kind, defaulted), path,
@@ -453,7 +461,7 @@ class _Expansion:
                 name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
                                        names=common.repeat_names)  # fmt: skip
                 inner = inner_scope(name, kind, refs, definition, scope, path,
-                                    not common.trainable)  # fmt: skip
+                                    not common.trainable, (copy, common.repeat))  # fmt: skip
                 where = origins(self.doc, raw, source, defaulted, path, kind, definition,
                                 inner_env, copy)  # fmt: skip
                 with written_as(self.doc, where):
@@ -526,7 +534,7 @@ class _Expansion:
             groups = (*scope.groups, (name, include.KIND), *inside)
             self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
                                    (*item.notes, note), item.seen,
-                                   written=item.written))  # fmt: skip
+                                   written=item.written, copies=item.copies))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
         scope.listable[local] = (path, [n for n in inner.scope.names

@@ -255,9 +255,11 @@ def inner_scope(
     outer: Scope,
     path: KeyPath,
     frozen: bool = False,
+    copy: tuple[int, int] = (0, 1),
 ) -> Scope:
-    """The scope of one copy (final name `name`) of a use of `kind` at `path`, reading `refs`;
-    `frozen`: the use's `trainable` is false (or an outer one's)."""
+    """The scope of one copy (final name `name`; `copy`: its index, of how many) of a use of
+    `kind` at `path`, reading `refs`; `frozen`: the use's `trainable` is false (or an outer
+    one's)."""
     names = {"input": refs[0]} if len(refs) == 1 else {
         f"input_{k}": r for k, r in enumerate(refs, 1)}  # fmt: skip
     return Scope(
@@ -269,4 +271,5 @@ def inner_scope(
         at=(*outer.at, path),
         outer=outer,
         frozen=frozen or outer.frozen,
+        repeats=(*outer.repeats, (path, *copy)) if copy[1] > 1 else outer.repeats,
     )

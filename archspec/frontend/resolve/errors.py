@@ -6,7 +6,8 @@ carries.
 - An error about a value that came from `defaults` points at `defaults`, with a note at the block
   that used the default (`at_default`).
 - An error in one copy of a repeated block (other than the first) notes which copy, at `repeat`
-  (`with_copy`).
+  (`with_copy`); one that lowering finds (a shape error) notes it in any copy, and for each
+  repeated use it is inside (origins.lowering_error, from `Item.copies`).
 - An error inside an included spec (`type: spec`, include.py) points into that file, with a
   note at the including block (`placed`, include.noting).
 - The errors collected from several blocks are reported in file order (`by_position`), and

@@ -21,7 +21,14 @@ from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.errors import SetNote, at_default, default_at, placed
+from archspec.frontend.resolve.errors import (
+    SetNote,
+    at_default,
+    default_at,
+    placed,
+    with_copy,
+    with_use,
+)
 from archspec.frontend.translate import number_hint, written_at
 
 #: a file, line and column
@@ -270,15 +277,25 @@ class _Resolved(Protocol):
     def notes(self) -> tuple[Related, ...]: ...
     @property
     def seen(self) -> Seen | None: ...
+    @property
+    def copies(self) -> tuple[tuple[KeyPath, int, int], ...]: ...
 
 
-def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> SpecError:
+class LoweringFailure(SpecError):
+    """An error lowering found in a resolved block (`lowering_error`), with all its notes: a
+    later block whose `${...}` asked for its shape adds none (which copy is the failing
+    block's)."""
+
+
+def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> LoweringFailure:
     """The error to raise for `d`, found by lowering in the resolved block `item` (of `doc`, or
-    of the included spec it stands in): `lowered`'s notes, then `placed`'s (its use site, its
-    includes)."""
+    of the included spec it stands in): `lowered`'s notes, its use site, which copy it is of
+    each repeat it is in, and its includes."""
     where = item.doc or doc
-    return SpecError(placed(where, lowered(where, d, item.block.type, item.seen), item.use,
-                            item.notes))  # fmt: skip
+    d = with_use(where, lowered(where, d, item.block.type, item.seen), item.use)
+    for path, k, n in item.copies:
+        d = with_copy(where, d, path, (k, n))
+    return LoweringFailure(placed(where, d, None, item.notes))
 
 
 def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagnostic:
