@@ -598,7 +598,12 @@ def test_param_notes_name_the_value_that_matters(use, sets, expected):
     with pytest.raises(SpecError) as e:
         archspec.load(text=SHADOWED + f"  - {use}\n", sets=sets)
     (d,) = e.value.diagnostics
-    assert [n.message for n in d.related][:-1] == expected  # the last: the use site
+    notes = [n.message for n in d.related]
+    # then the use site (and in a repeated use, which copy)
+    assert notes[: len(expected)] == expected
+    assert notes[len(expected)] == "in the block used at blocks[0]"
+    copy = ["with `copy` = 1 (copy 2 of 2 of blocks[0])"] if "repeat" in use else []
+    assert notes[len(expected) + 1 :] == copy
 
 
 NESTED = """\

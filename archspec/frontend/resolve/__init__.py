@@ -62,6 +62,7 @@ from archspec.frontend.resolve.errors import (
     at_default,
     by_position,
     fail,
+    in_copies,
     placed,
     with_copy,
     with_use,
@@ -219,9 +220,11 @@ class _Expansion:
             raise SpecError([with_origin_notes(self.doc, d, self.params)
                              for d in e.diagnostics]) from None  # fmt: skip
 
-    def reject(self, diags: list[Diagnostic]) -> None:
-        """Record what is wrong with a block's own keys; later blocks are only validated."""
-        self.diags.extend(diags)
+    def reject(self, diags: list[Diagnostic], scope: Scope | None = None) -> None:
+        """Record what is wrong with a block's own keys (in `scope`: noting the copies of the
+        repeated uses it is in); later blocks are only validated."""
+        repeats = scope.repeats if scope else ()
+        self.diags.extend(in_copies(self.doc, d, repeats) for d in diags)
         self.broken = True
 
     def block(self, raw: Any, path: KeyPath, scope: Scope, source: Any, env: dict[str, Any]
@@ -309,7 +312,8 @@ class _Expansion:
             result = [letters]
         doc = self.doc
         self.reject([with_copy(doc, with_use(doc, at_default(doc, d, path, kind, defaulted),
-                                             scope.use), path, copy) for d in result])  # fmt: skip
+                                             scope.use), path, copy) for d in result],
+                    scope)  # fmt: skip
         return None
 
     def inert(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
@@ -408,7 +412,7 @@ class _Expansion:
             except ValidationError as e:
                 what = a_block(kind)
                 diags = translate(e, raw, self.doc, path, what, [*COMMON])
-                self.reject([with_use(self.doc, d, scope.use) for d in diags])
+                self.reject([with_use(self.doc, d, scope.use) for d in diags], scope)
                 return None
             env = self.bound(env, read_inputs(self.doc, common, path, scope))
         return self.finish(raw, path, env, scope, kind, defaulted, None)
@@ -437,7 +441,7 @@ class _Expansion:
             letters = check_letters(self.doc, common, path)
             common = common if letters is None else [with_use(self.doc, letters, scope.use)]
         if isinstance(common, list):
-            self.reject([with_origin_notes(self.doc, d, env) for d in common])
+            self.reject([with_origin_notes(self.doc, d, env) for d in common], scope)
             return
         if self.broken:
             return
@@ -455,21 +459,15 @@ class _Expansion:
                 elif pending is not None:
                     raw = self.finish(pending, path, shaped, scope, kind, defaulted,
                                       (copy, common.repeat) if copy else None)  # fmt: skip
-                inner_env = use_env(self.doc, raw, kind, definition, self.params,
-                                    self.shapes.of(refs[0]), self.defaults, path,
-                                    defaulted)  # fmt: skip
-                name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
-                                       names=common.repeat_names)  # fmt: skip
-                inner = inner_scope(name, kind, refs, definition, scope, path,
-                                    not common.trainable, (copy, common.repeat))  # fmt: skip
-                where = origins(self.doc, raw, source, defaulted, path, kind, definition,
-                                inner_env, copy)  # fmt: skip
-                with written_as(self.doc, where):
-                    for k, inner_raw in enumerate(definition.blocks):
-                        inner_path: KeyPath = ("define", kind, "blocks", k)
-                        value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
-                                                 inner.use)  # fmt: skip
-                        self.block(value, inner_path, inner, inner_raw, inner_env)
+                try:
+                    name, inner = self.expand(raw, path, scope, kind, common, source, env,
+                                              defaulted, refs, copy)  # fmt: skip
+                except LoweringFailure:  # noted where it failed
+                    raise
+                except SpecError as e:  # found inside this copy
+                    where = (copy, common.repeat) if common.repeat > 1 else None
+                    raise SpecError([with_copy(self.doc, d, path, where)
+                                     for d in e.diagnostics]) from None  # fmt: skip
                 if self.broken:
                     break
                 assert inner.previous is not None
@@ -484,6 +482,29 @@ class _Expansion:
         if not common.repeat:
             self.names.drop(common, refs, path, scope)
         bind(scope, common.name, refs[0])
+
+    def expand(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str, common: Use,
+               source: Any, env: dict[str, Any], defaulted: set[str], refs: list[str], copy: int
+               ) -> tuple[str, Scope]:  # fmt: skip
+        """Expand copy `copy` of the use `raw` of `kind` (`common`: its common keys) reading
+        `refs`: its params evaluated, then its blocks; the copy's final name and the scope its
+        blocks were expanded in."""
+        definition = self.model.define[kind]
+        inner_env = use_env(self.doc, raw, kind, definition, self.params,
+                            self.shapes.of(refs[0]), self.defaults, path, defaulted)  # fmt: skip
+        name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
+                               names=common.repeat_names)  # fmt: skip
+        inner = inner_scope(name, kind, refs, definition, scope, path, not common.trainable,
+                            (copy, common.repeat))  # fmt: skip
+        where = origins(self.doc, raw, source, defaulted, path, kind, definition, inner_env,
+                        copy)  # fmt: skip
+        with written_as(self.doc, where):
+            for k, inner_raw in enumerate(definition.blocks):
+                inner_path: KeyPath = ("define", kind, "blocks", k)
+                value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
+                                         inner.use)  # fmt: skip
+                self.block(value, inner_path, inner, inner_raw, inner_env)
+        return name, inner
 
     def include(self, raw: Any, path: KeyPath, scope: Scope) -> None:
         """Expand a `spec` block (include.py): the included spec resolved on its own, its blocks

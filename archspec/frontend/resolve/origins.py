@@ -25,8 +25,8 @@ from archspec.frontend.resolve.errors import (
     SetNote,
     at_default,
     default_at,
+    in_copies,
     placed,
-    with_copy,
     with_use,
 )
 from archspec.frontend.translate import number_hint, written_at
@@ -292,9 +292,8 @@ def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> LoweringFai
     of the included spec it stands in): `lowered`'s notes, its use site, which copy it is of
     each repeat it is in, and its includes."""
     where = item.doc or doc
-    d = with_use(where, lowered(where, d, item.block.type, item.seen), item.use)
-    for path, k, n in item.copies:
-        d = with_copy(where, d, path, (k, n))
+    d = in_copies(where, with_use(where, lowered(where, d, item.block.type, item.seen), item.use),
+                  item.copies)  # fmt: skip
     return LoweringFailure(placed(where, d, None, item.notes))
 
 
