@@ -714,3 +714,34 @@ def test_no_error_found_is_dropped_by_another(text, found):
     with pytest.raises(SpecError) as e:
         archspec.load(text="name: m\ninput: [8]\n" + text)
     assert [(d.code, d.line) for d in e.value.diagnostics] == found
+
+
+QUOTED = """\
+name: m
+params: {use_se: "false"}
+input: [8, 8, 3]
+blocks:
+  - {type: conv, filters: 4, kernel: 1, repeat: "${1 if use_se else 0}"}
+  - {type: conv, filters: 4, kernel: 1, trainable: "${not use_se}"}
+"""
+
+
+def test_a_quoted_boolean_is_no_condition():
+    # "false" is text, which Python takes as true: the block was kept, the other frozen
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=QUOTED)
+    assert [(d.code, d.path, d.line) for d in e.value.diagnostics] == [
+        ("E501", ("blocks", 0, "repeat"), 5), ("E501", ("blocks", 1, "trainable"), 6)]  # fmt: skip
+    d = e.value.diagnostics[0]
+    assert "the condition of `if` takes a boolean, found 'false' (a string)" in d.message
+    assert d.hint == ("`use_se` is the text `false`: write `use_se: false` without quotes for a "
+                      "boolean (quoted, it is text)")  # fmt: skip
+    assert [(r.message, r.line) for r in d.related] == [("`use_se` is written at params.use_se", 2)]
+    # given by --set, quoted: how to pass a boolean
+    spec = QUOTED.replace('use_se: "false"', "use_se: true")
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=spec, sets=['use_se="false"'])
+    d = e.value.diagnostics[0]
+    assert d.hint == "write `--set use_se=false` without quotes for a boolean (quoted, it is text)"
+    assert [r.message for r in d.related] == ['`use_se` comes from --set use_se="false"']
+    assert len(archspec.load(text=spec, sets=["use_se=false"]).items) == 1

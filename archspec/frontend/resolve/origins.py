@@ -166,7 +166,8 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     for k in sorted(read - inside.keys() - sets.keys()):
         text = local.get(k)
         at = ("params", k)
-        found = number_hint(text, quoted=at in doc.quoted) if isinstance(text, str) else None
+        found = (number_hint(text, quoted=at in doc.quoted) or _boolean_text(f"`{k}: ", text))\
+            if isinstance(text, str) else None  # fmt: skip
         written = doc.data.get("params", {}) if isinstance(doc.data, dict) else {}
         if found is not None and at in doc.positions and _same(written.get(k), text):
             hint = hint or f"`{k}` is the text `{text}`: {found}"
@@ -221,11 +222,25 @@ def _value_hint(name: str, value: Any, item: str) -> str | None:
     width=`), naming where it was given; where it came on from further out (`set: {f:
     "${x}"}`), unnamed: the notes say where."""
     passed = isinstance(item, SetItem) and bool(item.via)
+    if isinstance(value, str) and not passed and not isinstance(item, SetItem):
+        boolean = _boolean_text(f"`{option(item)} {name}=", value)
+        if boolean is not None:  # `--set 'flag="false"'`
+            return boolean
     if isinstance(value, str):
         hint = number_hint(value, quoted=isinstance(item, SetItem) and item.quoted and not passed)
+        hint = hint or (_boolean_text(f"`{name}: ", value) if not passed else None)
     else:
         hint = EMPTY if value is None and item.endswith("=") else None
     return hint if hint is None or passed else f"{_named(name, item)}: {hint}"
+
+
+def _boolean_text(written: str, text: str) -> str | None:
+    """The hint for a quoted boolean (`"false"`, which is text) given as `written` (`` `flag: ``
+    or `` `--set flag= ``), or None for other text."""
+    word = text.strip().lower()
+    if word not in expr.BOOLEAN_WORDS:
+        return None
+    return f"write {written}{word}` without quotes for a boolean (quoted, it is text)"
 
 
 def _named(name: str, item: str) -> str:
