@@ -451,6 +451,55 @@ def test_a_set_value_yaml_reads_as_text_is_hinted_as_in_a_spec():
     assert d.hint == "--set width: YAML reads `1e0` as text; write `1.0e+0`"
 
 
+TOP_SPEC = """\
+name: m
+params: {size: 16, limit: 1000000, eps: 0.001, n: 16}
+input: ["${size}", "${size}", 3]
+defaults: {batch_norm: {epsilon: "${eps}"}}
+blocks:
+  - {type: conv, filters: 4, kernel: 1}
+  - {type: batch_norm}
+budget: {max_params: "${limit}"}
+expect: {params: "${n}"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "path"),
+    [
+        ("size=-3", "E204", ("input", 0)),
+        ("limit=abc", "E204", ("budget", "max_params")),
+        ("limit=-5", "E204", ("budget", "max_params")),
+        ("n=abc", "E202", ("expect", "params")),
+        ("eps=-1", "E204", ("defaults", "batch_norm", "epsilon")),
+    ],
+)
+def test_a_set_value_that_fails_a_top_level_key_is_noted_as_a_blocks_is(item, code, path):
+    # input, budget, expect and defaults had no note; the two input sizes were two errors
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=TOP_SPEC, sets=[item])
+    (d,) = e.value.diagnostics
+    assert (d.code, d.path) == (code, path)
+    name = item.split("=")[0]
+    notes = [r.message for r in d.related]
+    assert f"`{name}` comes from --set {item}" in notes
+    if name == "size":
+        assert notes[-1] == "the same error at 1 more key of <spec>: input[1]"
+
+
+def test_a_set_value_over_budget_or_unexpected_is_noted(tmp_path):
+    from archspec.app.check import check_file
+
+    path = tmp_path / "m.yaml"
+    path.write_text(TOP_SPEC)
+    result = check_file(path, sets=["limit=5", "n=5"])
+    assert [(d.code, [r.message for r in d.related]) for d in result.diagnostics
+            if d.severity == "error"] == [
+        ("E601", ["`limit` comes from --set limit=5"]),
+        ("E602", ["`n` comes from --set n=5"]),
+    ]  # fmt: skip
+
+
 def test_a_bare_set_param_keeps_the_hints_that_fit_it():
     """Only the int(...) hint is dropped where the value is a --set param alone: a did-you-mean
     and the YAML hint stay (the first version of the --set notes dropped them all)."""

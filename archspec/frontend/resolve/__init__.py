@@ -113,7 +113,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     source = doc.data.get("blocks")
     with setting(doc, sets):
         doc, params, failed = apply_params(doc, sets, partial(include.included_param, doc))
-        model = validated(doc, failed)
+        model = validated(doc, failed, params)
         expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
                                failed=failed)  # fmt: skip
         try:
@@ -300,8 +300,6 @@ class _Expansion:
         top = self.broken and len(path) == 2  # a top-level block the walk no longer binds
         names = readable(scope, self.model.blocks[: int(path[1])]) if top else scope.names
         result = validate_block(raw, self.doc, path, names)
-        if isinstance(result, list) and env is not None:
-            result = [with_origin_notes(self.doc, d, env) for d in result]
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
@@ -311,9 +309,10 @@ class _Expansion:
                 return result
             result = [letters]
         doc = self.doc
-        self.reject([with_copy(doc, with_use(doc, at_default(doc, d, path, kind, defaulted),
-                                             scope.use), path, copy) for d in result],
-                    scope)  # fmt: skip
+        found = [at_default(doc, d, path, kind, defaulted) for d in result]
+        if env is not None:  # (a value from `defaults`: its `${...}` there)
+            found = [with_origin_notes(doc, d, env) for d in found]
+        self.reject([with_copy(doc, with_use(doc, d, scope.use), path, copy) for d in found], scope)
         return None
 
     def inert(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
@@ -525,7 +524,7 @@ class _Expansion:
         with include.noting(note), given(inner_doc.file, values):
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
-            model = validated(inner_doc, failed)
+            model = validated(inner_doc, failed, params)
         model = include.take_input(self.doc, path, model, shape, use.any_size, inner_doc.written)
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)

@@ -318,8 +318,17 @@ def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagno
     `${...}` read came from (`saw`), or, for a value from `defaults`, placed there."""
     key = d.path[-1] if d.path else None
     if isinstance(key, str) and d.path not in doc.positions:  # not written: from `defaults`
-        found = default_at(doc, kind, key) in doc.positions
-        return at_default(doc, d, d.path[:-1], kind, {key}) if found else d
+        if default_at(doc, kind, key) not in doc.positions:
+            return d
+        d = at_default(doc, d, d.path[:-1], kind, {key})
+        if saw is None:
+            return d
+        outer, inner = PARAMS.set(saw[1]), GIVEN.set(saw[2])
+        try:
+            return with_origin_notes(doc, d, saw[0])
+        finally:
+            GIVEN.reset(inner)
+            PARAMS.reset(outer)
     if saw is None:
         return d
     env, params, values = saw

@@ -42,7 +42,13 @@ from archspec.core.units import shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, with_use
-from archspec.frontend.resolve.origins import evaluated, given, option, with_origins
+from archspec.frontend.resolve.origins import (
+    evaluated,
+    given,
+    option,
+    with_origin_notes,
+    with_origins,
+)
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import SpecModel, validate_spec
@@ -204,15 +210,16 @@ def apply_params(doc: Document, sets: Sequence[str],
     return dataclasses.replace(doc, data=top), params, failed
 
 
-def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
+def validated(doc: Document, failed: dict[int, list[Diagnostic]], params: dict[str, Any]
+              ) -> SpecModel:  # fmt: skip
     """The top level of `doc` validated; its schema errors come with the expression errors of
-    the blocks (`failed`: apply_params)."""
+    the blocks (`failed`: apply_params), each noting where the values its `${...}` read came
+    from (`params`: a `--set`), and those one `--set` value causes at several keys are one."""
     try:
         return validate_spec(doc)
     except SpecError as e:
-        if not failed:
-            raise
-        diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
+        diags = [*(with_origin_notes(doc, d, params) for d in e.diagnostics),
+                 *(d for ds in failed.values() for d in ds)]  # fmt: skip
         raise by_position(diags, doc.file) from None
 
 
