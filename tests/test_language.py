@@ -498,6 +498,13 @@ def test_a_set_value_over_budget_or_unexpected_is_noted(tmp_path):
         ("E601", ["`limit` comes from --set limit=5"]),
         ("E602", ["`n` comes from --set n=5"]),
     ]  # fmt: skip
+    # a shape error in a value from `defaults`: the note, not "checked with --set g=2"
+    path.write_text(TOP_SPEC.replace('epsilon: "${eps}"}', 'epsilon: "${eps}"}, conv: {groups: '
+                                     '"${g}"}').replace("n: 16}", "n: 16, g: 1}"))  # fmt: skip
+    (d,) = check_file(path, sets=["g=2"]).diagnostics
+    assert (d.code, d.path) == ("E401", ("defaults", "conv", "groups"))
+    assert [r.message for r in d.related] == ["the default is used by blocks[0]",
+                                              "`g` comes from --set g=2"]  # fmt: skip
 
 
 def test_a_bare_set_param_keeps_the_hints_that_fit_it():
