@@ -423,3 +423,14 @@ def test_an_error_inside_a_copy_of_a_repeated_use_notes_the_copy():
               "      - {type: conv, filters: 2, kernel: 1, inputs: ['${nope}']}\n"
               "blocks:\n  - {type: cell, name: c, repeat: 2}\n")  # fmt: skip
     assert [r.message for r in d.related][-1] == "with `copy` = 0 (copy 1 of 2 of blocks[0])"
+
+
+def test_an_error_in_the_first_of_copies_that_differ_notes_it():
+    # a later copy's error named its copy, the first's nothing: which one failed was a guess
+    d = error(PLAIN + "blocks:\n  - {type: conv, filters: '${-1 if copy == 0 else 4}', kernel: 1,"
+              " repeat: 3}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E204", ("blocks", 0, "filters"))
+    assert [r.message for r in d.related] == ["with `copy` = 0 (copy 1 of 3 of blocks[0])"]
+    # copies that are all the same: no note (each would fail alike)
+    d = error(PLAIN + "blocks:\n  - {type: conv, filters: -1, kernel: 1, repeat: 3}\n")
+    assert d.related == ()

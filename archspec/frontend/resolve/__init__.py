@@ -245,11 +245,15 @@ class _Expansion:
                 return
         #: as written but for `in_shape` and `in_channels` (substituted per copy)
         pending = raw if deferred(raw) else None
+        varies = has_expr(source)
+        # the first of several copies that differ: its errors name it (as the others' do)
+        n = raw.get("repeat") if isinstance(raw, dict) else None
+        first = (0, n) if isinstance(n, int) and n > 1 and (varies or pending) else None
         if pending is not None:
-            raw = self.first(pending, path, scope, str(kind), env, defaulted)
+            raw = self.first(pending, path, scope, str(kind), env, defaulted, first)
             if raw is None:
                 return
-        block = self.validate(raw, path, scope, str(kind), defaulted, env=env)
+        block = self.validate(raw, path, scope, str(kind), defaulted, first, env)
         if block is None or self.broken:
             return
         check_count(self.doc, self.count, block.repeat, path, scope.use)
@@ -260,7 +264,6 @@ class _Expansion:
                        "input (the copy before it): there is nothing to merge",
                        (*path, "repeat"), use=scope.use, hint="repeat a user-defined block "
                        "that holds the merge, or write the merges out")  # fmt: skip
-        varies = has_expr(source)
         for copy in range(block.repeat):
             this: Block | None = block
             if copy and (varies or pending is not None):
@@ -303,7 +306,7 @@ class _Expansion:
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
-                if copy is None:  # the first copy
+                if copy is None or copy[0] == 0:  # the first copy
                     self.inert(result, path, scope, defaulted)
                     self.momentum(result, path, scope, defaulted)
                 return result
@@ -399,10 +402,12 @@ class _Expansion:
         return env if SHAPE in env else {**env, SHAPE: self.shapes.of(refs[0])}
 
     def first(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
-              env: dict[str, Any], defaulted: set[str]) -> Any:  # fmt: skip
+              env: dict[str, Any], defaulted: set[str], copy: tuple[int, int] | None = None
+              ) -> Any:  # fmt: skip
         """The first copy of the built-in block `raw` with its `${...}` that read `in_shape`
         or `in_channels` substituted (its inputs are read first, so they must be valid), or
-        None if that cannot be done (its errors recorded)."""
+        None if that cannot be done (its errors recorded). `copy`: (0, how many) where it is
+        the first of several copies that differ, for the note."""
         if SHAPE not in env:
             if self.broken:  # the blocks before are not all expanded: no shapes
                 return None
@@ -414,7 +419,7 @@ class _Expansion:
                 self.reject([with_use(self.doc, d, scope.use) for d in diags], scope)
                 return None
             env = self.bound(env, read_inputs(self.doc, common, path, scope))
-        return self.finish(raw, path, env, scope, kind, defaulted, None)
+        return self.finish(raw, path, env, scope, kind, defaulted, copy)
 
     def finish(self, raw: Any, path: KeyPath, env: dict[str, Any], scope: Scope, kind: str,
                defaulted: set[str], copy: tuple[int, int] | None) -> Any:  # fmt: skip
@@ -456,8 +461,8 @@ class _Expansion:
                 if copy and varies:
                     raw = self.again(source, shaped, path, scope, kind, copy, common.repeat)[0]
                 elif pending is not None:
-                    raw = self.finish(pending, path, shaped, scope, kind, defaulted,
-                                      (copy, common.repeat) if copy else None)  # fmt: skip
+                    where = (copy, common.repeat) if common.repeat > 1 else None
+                    raw = self.finish(pending, path, shaped, scope, kind, defaulted, where)
                 try:
                     name, inner = self.expand(raw, path, scope, kind, common, source, env,
                                               defaulted, refs, copy)  # fmt: skip
