@@ -113,8 +113,10 @@ def evaluate(
     `params` the `--set` items it was resolved with and its params: each error at a key whose
     `${...}` read a value a `--set` gave notes it."""
     out = _figures(graph, doc, spec, outputs)
+    if not sets:
+        return out
     with setting(doc, sets):
-        return [with_origin_notes(doc, d, params or {}) for d in out] if sets else out
+        return [with_origin_notes(doc, d, params or {}) for d in out]
 
 
 def _figures(
