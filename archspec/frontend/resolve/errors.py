@@ -6,9 +6,10 @@ carries.
 - An error about a value that came from `defaults` points at `defaults`, with a note at the block
   that used the default (`at_default`).
 - An error in one copy of a repeated block (the first only where the copies differ: their
-  keys hold `${...}`) notes which copy, at `repeat` (`with_copy`); one that lowering finds (a shape error) notes it in any copy, and for each
-  repeated use it is inside (origins.lowering_error, from `Item.copies`); so does an error
-  inside any copy of a repeated use of a user-defined block (`in_copies`, `Scope.repeats`).
+  keys hold `${...}`) notes which copy, at `repeat` (`with_copy`); one that lowering finds (a
+  shape error) notes it in any copy, and for each repeated use it is inside
+  (origins.lowering_error, from `Item.copies`); so does an error inside any copy of a repeated
+  use of a user-defined block (`in_copies`, `Scope.repeats`).
 - An error inside an included spec (`type: spec`, include.py) points into that file, with a
   note at the including block (`placed`, include.noting).
 - The errors collected from several blocks are reported in file order (`by_position`), and
