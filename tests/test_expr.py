@@ -173,6 +173,28 @@ def test_a_refused_string_hints_at_a_table(source, hint):
     assert "only numbers are allowed as literals" in str(e.value)
 
 
+@pytest.mark.parametrize("source", ["1 if t else 0", "not t", "t and 1", "t or 1", "0 or t or 1"])
+@pytest.mark.parametrize("text", ["false", "No", "nearest", ""])
+def test_text_is_no_condition(source, text):
+    # a quoted "false" (a param, a --set) was true: it kept blocks and froze others unsaid
+    with pytest.raises(ExprError) as e:
+        evaluate(source, {**ENV, "t": text})
+    assert e.value.code == "E501"
+    assert f"takes a boolean, found {text!r} (a string): text is no condition" in str(e.value)
+    assert e.value.hint is not None
+    if text in ("false", "No"):
+        assert e.value.hint == (f"write {text.lower()} without quotes for a boolean "
+                                "(quoted, it is text)")  # fmt: skip
+    else:
+        assert "`${by_mode[mode]}`" in e.value.hint
+
+
+def test_the_last_operand_of_and_or_may_be_text():
+    # its truth is not taken: a null param's fallback (`${act or default}`) still works
+    assert evaluate("n or t", {"n": None, "t": "relu"}) == "relu"
+    assert evaluate("1 and t", {"t": "relu"}) == "relu"
+
+
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 @pytest.mark.parametrize("func", ["ceil", "floor", "int", "round"])
 def test_non_finite_params_are_refused_by_integer_functions(func, value):

@@ -1592,7 +1592,11 @@ def test_a_defaults_key_no_block_takes_and_an_included_specs_defaults(tmp_path):
 def test_a_quoted_boolean_from_a_param_is_not_told_to_drop_quotes_at_the_key():
     spec = HEAD.replace("blocks:", 'params: {bn: "false"}\nblocks:')
     d = diagnose(spec + '  - {type: conv, filters: 4, kernel: 1, batch_norm: "${bn}"}\n')
-    assert d.code == "E202" and "without quotes" not in (d.hint or ""), d
+    assert d.code == "E202" and "batch_norm: false" not in (d.hint or ""), d
+    # but at the param, where the quotes are
+    assert d.hint == ("`bn` is the text `false`: write `bn: false` without quotes for a boolean "
+                      "(quoted, it is text)")  # fmt: skip
+    assert [r.message for r in d.related] == ["`bn` is written at params.bn"]
 
 
 def test_w307_inside_a_definition_names_the_use():

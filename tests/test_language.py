@@ -453,6 +453,62 @@ def test_a_set_value_yaml_reads_as_text_is_hinted_as_in_a_spec():
     )
 
 
+TOP_SPEC = """\
+name: m
+params: {size: 16, limit: 1000000, eps: 0.001, n: 16}
+input: ["${size}", "${size}", 3]
+defaults: {batch_norm: {epsilon: "${eps}"}}
+blocks:
+  - {type: conv, filters: 4, kernel: 1}
+  - {type: batch_norm}
+budget: {max_params: "${limit}"}
+expect: {params: "${n}"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "path"),
+    [
+        ("size=-3", "E204", ("input", 0)),
+        ("limit=abc", "E204", ("budget", "max_params")),
+        ("limit=-5", "E204", ("budget", "max_params")),
+        ("n=abc", "E202", ("expect", "params")),
+        ("eps=-1", "E204", ("defaults", "batch_norm", "epsilon")),
+    ],
+)
+def test_a_set_value_that_fails_a_top_level_key_is_noted_as_a_blocks_is(item, code, path):
+    # input, budget, expect and defaults had no note; the two input sizes were two errors
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=TOP_SPEC, sets=[item])
+    (d,) = e.value.diagnostics
+    assert (d.code, d.path) == (code, path)
+    name = item.split("=")[0]
+    notes = [r.message for r in d.related]
+    assert f"`{name}` comes from --set {item}" in notes
+    if name == "size":
+        assert notes[-1] == "the same error at 1 more key of <spec>: input[1]"
+
+
+def test_a_set_value_over_budget_or_unexpected_is_noted(tmp_path):
+    from archspec.app.check import check_file
+
+    path = tmp_path / "m.yaml"
+    path.write_text(TOP_SPEC)
+    result = check_file(path, sets=["limit=5", "n=5"])
+    assert [(d.code, [r.message for r in d.related]) for d in result.diagnostics
+            if d.severity == "error"] == [
+        ("E601", ["`limit` comes from --set limit=5"]),
+        ("E602", ["`n` comes from --set n=5"]),
+    ]  # fmt: skip
+    # a shape error in a value from `defaults`: the note, not "checked with --set g=2"
+    path.write_text(TOP_SPEC.replace('epsilon: "${eps}"}', 'epsilon: "${eps}"}, conv: {groups: '
+                                     '"${g}"}').replace("n: 16}", "n: 16, g: 1}"))  # fmt: skip
+    (d,) = check_file(path, sets=["g=2"]).diagnostics
+    assert (d.code, d.path) == ("E401", ("defaults", "conv", "groups"))
+    assert [r.message for r in d.related] == ["the default is used by blocks[0]",
+                                              "`g` comes from --set g=2"]  # fmt: skip
+
+
 def test_a_bare_set_param_keeps_the_hints_that_fit_it():
     """Only the int(...) hint is dropped where the value is a --set param alone: a did-you-mean
     and the YAML hint stay (the first version of the --set notes dropped them all)."""
@@ -605,7 +661,12 @@ def test_param_notes_name_the_value_that_matters(use, sets, expected):
     with pytest.raises(SpecError) as e:
         archspec.load(text=SHADOWED + f"  - {use}\n", sets=sets)
     (d,) = e.value.diagnostics
-    assert [n.message for n in d.related][:-1] == expected  # the last: the use site
+    notes = [n.message for n in d.related]
+    # then the use site (and in a repeated use, which copy)
+    assert notes[: len(expected)] == expected
+    assert notes[len(expected)] == "in the block used at blocks[0]"
+    copy = ["with `copy` = 1 (copy 2 of 2 of blocks[0])"] if "repeat" in use else []
+    assert notes[len(expected) + 1 :] == copy
 
 
 NESTED = """\
@@ -716,3 +777,34 @@ def test_no_error_found_is_dropped_by_another(text, found):
     with pytest.raises(SpecError) as e:
         archspec.load(text="name: m\ninput: [8]\n" + text)
     assert [(d.code, d.line) for d in e.value.diagnostics] == found
+
+
+QUOTED = """\
+name: m
+params: {use_se: "false"}
+input: [8, 8, 3]
+blocks:
+  - {type: conv, filters: 4, kernel: 1, repeat: "${1 if use_se else 0}"}
+  - {type: conv, filters: 4, kernel: 1, trainable: "${not use_se}"}
+"""
+
+
+def test_a_quoted_boolean_is_no_condition():
+    # "false" is text, which Python takes as true: the block was kept, the other frozen
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=QUOTED)
+    assert [(d.code, d.path, d.line) for d in e.value.diagnostics] == [
+        ("E501", ("blocks", 0, "repeat"), 5), ("E501", ("blocks", 1, "trainable"), 6)]  # fmt: skip
+    d = e.value.diagnostics[0]
+    assert "the condition of `if` takes a boolean, found 'false' (a string)" in d.message
+    assert d.hint == ("`use_se` is the text `false`: write `use_se: false` without quotes for a "
+                      "boolean (quoted, it is text)")  # fmt: skip
+    assert [(r.message, r.line) for r in d.related] == [("`use_se` is written at params.use_se", 2)]
+    # given by --set, quoted: how to pass a boolean
+    spec = QUOTED.replace('use_se: "false"', "use_se: true")
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=spec, sets=['use_se="false"'])
+    d = e.value.diagnostics[0]
+    assert d.hint == "write `--set use_se=false` without quotes for a boolean (quoted, it is text)"
+    assert [r.message for r in d.related] == ['`use_se` comes from --set use_se="false"']
+    assert len(archspec.load(text=spec, sets=["use_se=false"]).items) == 1

@@ -396,3 +396,41 @@ def test_a_repeat_count_from_a_list_params_length():
     assert [b.shape[-1] for b in graph.blocks] == [8, 16, 32]
     graph = archspec.analyze(archspec.load(text=text, sets=["widths=[4, 4, 4, 4, 4]"]))
     assert [b.shape[-1] for b in graph.blocks] == [4] * 5
+
+
+def test_an_error_inside_a_copy_of_a_repeated_use_notes_the_copy():
+    # copy 1 reads 2 channels, so `f` is 0 there: the note said where `f` was written only
+    use = ("define:\n  cell:\n    params: {f: null}\n    blocks:\n"
+           "      - {type: conv, name: a, filters: '${f}', kernel: 1}\n")  # fmt: skip
+    d = error("name: t\ninput: [8, 8, 8]\n" + use +
+              "blocks:\n  - {type: cell, name: c, f: '${in_channels // 4}', repeat: 3}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E204", ("define", "cell", "blocks", 0, "filters"))
+    assert [(r.message, r.line) for r in d.related] == [
+        ("`f` is 0 (an integer), from blocks[0].f", 9),
+        ("in the block used at blocks[0]", 9),
+        ("with `copy` = 1 (copy 2 of 3 of blocks[0])", 9),
+    ]
+    # an error raised inside the copy (a name it reads), and the copies of a nested use
+    d = error("name: t\ninput: [8, 8, 8]\n" + use + "  outer:\n    params: {}\n    blocks:\n"
+              "      - {type: cell, name: i, f: '${2 - copy}', repeat: 3}\n"
+              "blocks:\n  - {type: outer, name: o, repeat: 2}\n")  # fmt: skip
+    assert [r.message for r in d.related if "copy" in r.message] == [
+        "`f` is 0 (an integer), from define.outer.blocks[0].f, with `copy` = 2",
+        "with `copy` = 0 (copy 1 of 2 of blocks[0])",
+        "with `copy` = 2 (copy 3 of 3 of define.outer.blocks[0])",
+    ]
+    d = error("name: t\ninput: [8, 8, 8]\ndefine:\n  cell:\n    params: {}\n    blocks:\n"
+              "      - {type: conv, filters: 2, kernel: 1, inputs: ['${nope}']}\n"
+              "blocks:\n  - {type: cell, name: c, repeat: 2}\n")  # fmt: skip
+    assert [r.message for r in d.related][-1] == "with `copy` = 0 (copy 1 of 2 of blocks[0])"
+
+
+def test_an_error_in_the_first_of_copies_that_differ_notes_it():
+    # a later copy's error named its copy, the first's nothing: which one failed was a guess
+    d = error(PLAIN + "blocks:\n  - {type: conv, filters: '${-1 if copy == 0 else 4}', kernel: 1,"
+              " repeat: 3}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E204", ("blocks", 0, "filters"))
+    assert [r.message for r in d.related] == ["with `copy` = 0 (copy 1 of 3 of blocks[0])"]
+    # copies that are all the same: no note (each would fail alike)
+    d = error(PLAIN + "blocks:\n  - {type: conv, filters: -1, kernel: 1, repeat: 3}\n")
+    assert d.related == ()

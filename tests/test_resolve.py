@@ -447,7 +447,28 @@ def test_an_expression_given_by_set_fails_as_the_set_not_at_the_params_line():
                                            "by zero")  # fmt: skip
     with pytest.raises(UsageError) as e:  # the first param reads nothing: no "has no params"
         run(text, ("width=${width}",))
-    assert e.value.diagnostics[0].hint.startswith("no name is defined here")
+    [d] = e.value.diagnostics
+    assert d.message == "--set width: in `${width}`: `width` is the param itself"
+    assert d.hint == "a param (and a --set of it) reads only the params before it: give its value"
+
+
+def test_a_param_reading_a_later_one_says_so():
+    # it said "`wide` is not defined", with the earlier params as the defined names
+    text = CBR.replace("defaults:", "params: {width: 2, half: 1, wide: 4}\ndefaults:")
+    text += "  - {type: dense, units: '${half}'}\n"
+    with pytest.raises(UsageError) as e:
+        run(text, ("half=${wide // 2}",))
+    [d] = e.value.diagnostics
+    assert d.message == "--set half: in `${wide // 2}`: `wide` comes after `half` in `params`"
+    assert d.hint == ("a param (and a --set of it) reads only the params before it: move `wide` "
+                      "before `half`, or give the value")  # fmt: skip
+    d = error(text.replace("half: 1", "half: '${wide // 2}'"))
+    assert (d.code, d.path) == ("E502", ("params", "half"))
+    assert d.message == "params.half: in `${wide // 2}`: `wide` comes after `half` in `params`"
+    # a name no param has keeps its hint
+    with pytest.raises(UsageError) as e:
+        run(text, ("half=${wdth // 2}",))
+    assert e.value.diagnostics[0].hint == "did you mean `width`?"
 
 
 def test_errors_of_several_blocks_are_reported_together_in_file_order():

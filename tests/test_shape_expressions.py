@@ -224,6 +224,59 @@ def test_an_error_in_a_later_copy_notes_the_copy():
     assert [r.message for r in d.related] == ["with `copy` = 1 (copy 2 of 2 of blocks[0])"]
 
 
+def notes(d: Diagnostic) -> list[tuple[str, int | None]]:
+    return [(r.message, r.line) for r in d.related]
+
+
+@pytest.mark.parametrize("repeat", [3, 5])
+def test_a_shape_error_in_a_copy_notes_that_copy_not_the_one_reading_its_shape(repeat: int):
+    # copy 0 fails; copy 1, which reads its in_channels, found it (the note named copy 1)
+    d = error("name: t\ninput: [16, 16, 8]\nblocks:\n  - {type: conv, name: s, filters: "
+              f"'${{in_channels}}', kernel: 3, groups: 3, repeat: {repeat}}}\n")  # fmt: skip
+    assert (d.code, d.path) == ("E401", ("blocks", 0, "groups"))
+    assert "`s_1`" in d.message
+    assert notes(d) == [(f"with `copy` = 0 (copy 1 of {repeat} of blocks[0])", 4)]
+
+
+def test_a_shape_error_in_the_last_copy_or_at_a_key_reading_copy_notes_the_copy():
+    # the last copy: no later copy reads its shape, `lower` finds it
+    d = error("name: t\ninput: [16, 16, 8]\nblocks:\n  - {type: conv, name: s, filters: "
+              "'${in_channels}', kernel: 7, padding: valid, repeat: 3}\n"
+              "  - {type: global_avg_pool}\n")  # fmt: skip
+    assert (d.code, d.message.split(":")[0]) == ("E402", "blocks[0] (`s_3`, conv)")
+    assert notes(d) == [("with `copy` = 2 (copy 3 of 3 of blocks[0])", 4)]
+    d = error("name: t\ninput: [16, 16, 8]\nblocks:\n  - {type: conv, name: s, filters: 12, "
+              "kernel: 3, groups: '${1 if copy < 3 else 5}', repeat: 5}\n")  # fmt: skip
+    assert "`s_4`" in d.message
+    assert notes(d) == [("with `copy` = 3 (copy 4 of 5 of blocks[0])", 4)]
+
+
+def test_a_shape_error_in_a_copy_of_a_repeated_use_notes_that_copy():
+    d = error(
+        "name: t\ninput: [16, 16, 8]\n"
+        "define:\n  cell:\n    params: {f: null, gg: 1}\n    blocks:\n"
+        "      - {type: conv, name: gc, filters: '${f}', kernel: 3, groups: '${gg}'}\n"
+        "blocks:\n  - {type: cell, name: s, f: '${in_channels + 4}', gg: '${4 if copy == 0 else 3}',"
+        " repeat: 3}\n"
+    )
+    assert "`s_2_gc`" in d.message
+    assert notes(d)[-2:] == [("in the block used at blocks[0]", 9),
+                             ("with `copy` = 1 (copy 2 of 3 of blocks[0])", 9)]  # fmt: skip
+    assert notes(d)[0][0] == "`gg` is 3 (an integer), from blocks[0].gg, with `copy` = 1"
+    # a repeated block inside one copy of a repeated use: both copies named, outermost first
+    d = error(
+        "name: t\ninput: [16, 16, 8]\n"
+        "define:\n  cell:\n    params: {}\n    blocks:\n"
+        "      - {type: conv, name: two, filters: 4, kernel: 3, repeat: 2,\n"
+        "         groups: '${1 if copy == 0 else 3}'}\n"
+        "blocks:\n  - {type: cell, name: s, repeat: 2}\n"
+    )
+    assert "`s_1_two_2`" in d.message
+    assert notes(d) == [("in the block used at blocks[0]", 10),
+                        ("with `copy` = 0 (copy 1 of 2 of blocks[0])", 10),
+                        ("with `copy` = 1 (copy 2 of 2 of define.cell.blocks[0])", 7)]  # fmt: skip
+
+
 @pytest.mark.parametrize("name", ["in_shape", "in_channels"])
 def test_the_names_are_reserved_params(name: str):
     d = error(

@@ -237,7 +237,9 @@ def build(
     loaded_already(spec, sets)
     resolved = spec if isinstance(spec, Resolved) else load(spec, sets=sets, limits=limits)
     graph = analyze(resolved)
-    failed = evaluate(graph, resolved.doc, resolved.model, resolved.outputs)
+    failed = evaluate(
+        graph, resolved.doc, resolved.model, resolved.outputs, resolved.sets, resolved.params
+    )
     if any(d.severity == "error" for d in failed):
         raise SpecError(failed)
     format = format.lower() if format is not None else None  # the case of check's and diff's

@@ -207,7 +207,10 @@ def check_file(
         return result
     result.graph = graph
     result.outputs = dict(zip(spec.outputs, graph.output_shapes.values(), strict=True))
-    result.diagnostics = [*graph.warnings, *evaluate(graph, spec.doc, spec.model, spec.outputs)]
+    result.diagnostics = [
+        *graph.warnings,
+        *evaluate(graph, spec.doc, spec.model, spec.outputs, spec.sets, spec.params),
+    ]
     result.exit_code = 0 if result.ok else 1
     return result
 

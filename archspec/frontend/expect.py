@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from archspec.core.errors import Diagnostic, KeyPath
 from archspec.core.units import Shape, count_precision, human, parse_count, shape_str
 from archspec.frontend.loader import Document
+from archspec.frontend.resolve.origins import with_origin_notes
+from archspec.frontend.resolve.params import setting
 from archspec.frontend.schema import SpecModel
 from archspec.ir.graph import Graph
 from archspec.ir.op import Cost
@@ -101,11 +104,25 @@ def _as_written(expected: int | str, actual: int) -> int | str:
 
 
 def evaluate(
-    graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str]
-) -> list[Diagnostic]:
+    graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str],
+    sets: Sequence[str] = (), params: dict[str, Any] | None = None,
+) -> list[Diagnostic]:  # fmt: skip
     """E601 for each budget the model exceeds, E602 for each `expect` figure that differs.
 
-    `outputs` are the names of the output blocks (as the resolved spec has them)."""
+    `outputs` are the names of the output blocks (as the resolved spec has them); `sets` and
+    `params` the `--set` items it was resolved with and its params: each error at a key whose
+    `${...}` read a value a `--set` gave notes it."""
+    out = _figures(graph, doc, spec, outputs)
+    if not sets:
+        return out
+    with setting(doc, sets):
+        return [with_origin_notes(doc, d, params or {}) for d in out]
+
+
+def _figures(
+    graph: Graph, doc: Document, spec: SpecModel, outputs: Sequence[str]
+) -> list[Diagnostic]:
+    """`evaluate`'s errors, before the notes."""
     out: list[Diagnostic] = []
     if spec.budget is not None:
         for key in ("params", "trainable_params", "macs"):

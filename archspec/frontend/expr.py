@@ -11,7 +11,9 @@ key), `in`, `is`.
 The whole tree is checked before anything is evaluated, so a refused construct or an undefined
 name is an error even in a branch that is not taken. Evaluation then follows Python: `and`, `or`
 and the conditional evaluate lazily and give one of their operands (`a or b` is `a` if `a` is
-true, else `b`); comparisons give booleans; `ceil`, `floor` and `int` give integers.
+true, else `b`); comparisons give booleans; `ceil`, `floor` and `int` give integers. Text is no
+condition (`not`, `if`, an operand of `and` or `or` but the last): Python takes `"false"`, a
+quoted boolean, as true.
 
 Bounds: arithmetic takes numbers only (no list repetition); integers are at most MAX_INT_BITS
 bits and floats finite, so `10**10**10` is refused at once; exponents at most 1024; `round`'s
@@ -256,10 +258,29 @@ def _check_result(x: Any) -> Any:
 
 
 def _truth(x: Any, what: str) -> bool:
-    """Python's truth of `x` (numbers, booleans, strings, null, lists, mappings)."""
+    """Python's truth of `x` (numbers, booleans, null, lists, mappings). Not of text: `"false"`
+    (a quoted boolean, a `--set` of one) would be true."""
+    if isinstance(x, str):
+        raise ExprError(f"{what} takes a boolean, found {describe(x)}: text is no condition "
+                        "(even 'false' would be true)", hint=text_truth(x))  # fmt: skip
     if not isinstance(x, (*_SCALARS, list, dict)):
         raise ExprError(f"{what} takes numbers or booleans, found {describe(x)}")
     return bool(x)
+
+
+#: the words YAML reads as booleans where they are not quoted (in any case)
+BOOLEAN_WORDS = frozenset(("true", "false", "yes", "no", "on", "off"))
+
+
+def text_truth(text: str) -> str:
+    """The hint for the text `text` used as a condition."""
+    word = text.strip().lower()
+    if word in BOOLEAN_WORDS:
+        return f"write {word} without quotes for a boolean (quoted, it is text)"
+    return (
+        "a text param chooses through a table param keyed by its values: "
+        "`by_mode: {nearest: 1, bilinear: 0}`, read as `${by_mode[mode]}`"
+    )
 
 
 def _to_int(name: str, x: Any, convert: Callable[[float], int]) -> int:
@@ -369,12 +390,11 @@ class _Eval:
         # as Python: lazy, and the result is the operand that decided
         is_and = isinstance(node.op, ast.And)
         what = "`and`" if is_and else "`or`"
-        value: Any = None
-        for operand in node.values:
+        for operand in node.values[:-1]:
             value = self.visit(operand)
             if _truth(value, what) != is_and:
                 return value
-        return value
+        return self.visit(node.values[-1])  # (its truth is not taken: `${m or 8}`)
 
     def visit_IfExp(self, node: ast.IfExp) -> Any:
         test = _truth(self.visit(node.test), "the condition of `if`")

@@ -110,7 +110,7 @@ class Checks:
             if (written := getattr(spec.model, part)) is not None
             for k, v in written.model_dump(exclude_none=True).items()
         }
-        failed = evaluate(graph, spec.doc, spec.model, spec.outputs)
+        failed = evaluate(graph, spec.doc, spec.model, spec.outputs, spec.sets, spec.params)
         return cls(keys, tuple(d for d in failed if d.severity == "error"))
 
 

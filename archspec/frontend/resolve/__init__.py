@@ -62,6 +62,7 @@ from archspec.frontend.resolve.errors import (
     at_default,
     by_position,
     fail,
+    in_copies,
     placed,
     with_copy,
     with_use,
@@ -69,6 +70,7 @@ from archspec.frontend.resolve.errors import (
 )
 from archspec.frontend.resolve.naming import Names, check_count, check_letters
 from archspec.frontend.resolve.origins import (
+    LoweringFailure,
     given,
     included_set,
     lowering_error,
@@ -111,7 +113,7 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
     source = doc.data.get("blocks")
     with setting(doc, sets):
         doc, params, failed = apply_params(doc, sets, partial(include.included_param, doc))
-        model = validated(doc, failed)
+        model = validated(doc, failed, params)
         expansion = _Expansion(doc, model, params, source if isinstance(source, list) else None,
                                failed=failed)  # fmt: skip
         try:
@@ -218,9 +220,11 @@ class _Expansion:
             raise SpecError([with_origin_notes(self.doc, d, self.params)
                              for d in e.diagnostics]) from None  # fmt: skip
 
-    def reject(self, diags: list[Diagnostic]) -> None:
-        """Record what is wrong with a block's own keys; later blocks are only validated."""
-        self.diags.extend(diags)
+    def reject(self, diags: list[Diagnostic], scope: Scope | None = None) -> None:
+        """Record what is wrong with a block's own keys (in `scope`: noting the copies of the
+        repeated uses it is in); later blocks are only validated."""
+        repeats = scope.repeats if scope else ()
+        self.diags.extend(in_copies(self.doc, d, repeats) for d in diags)
         self.broken = True
 
     def block(self, raw: Any, path: KeyPath, scope: Scope, source: Any, env: dict[str, Any]
@@ -241,11 +245,15 @@ class _Expansion:
                 return
         #: as written but for `in_shape` and `in_channels` (substituted per copy)
         pending = raw if deferred(raw) else None
+        varies = has_expr(source)
+        # the first of several copies that differ: its errors name it (as the others' do)
+        n = raw.get("repeat") if isinstance(raw, dict) else None
+        first = (0, n) if isinstance(n, int) and n > 1 and (varies or pending) else None
         if pending is not None:
-            raw = self.first(pending, path, scope, str(kind), env, defaulted)
+            raw = self.first(pending, path, scope, str(kind), env, defaulted, first)
             if raw is None:
                 return
-        block = self.validate(raw, path, scope, str(kind), defaulted, env=env)
+        block = self.validate(raw, path, scope, str(kind), defaulted, first, env)
         if block is None or self.broken:
             return
         check_count(self.doc, self.count, block.repeat, path, scope.use)
@@ -256,7 +264,6 @@ class _Expansion:
                        "input (the copy before it): there is nothing to merge",
                        (*path, "repeat"), use=scope.use, hint="repeat a user-defined block "
                        "that holds the merge, or write the merges out")  # fmt: skip
-        varies = has_expr(source)
         for copy in range(block.repeat):
             this: Block | None = block
             if copy and (varies or pending is not None):
@@ -278,9 +285,12 @@ class _Expansion:
                 update={"name": name, "inputs": refs, "repeat": 1, "repeat_names": "number"}
                 | ({"trainable": False} if scope.frozen else {})  # within a frozen use
             )
+            copies = (*scope.repeats, (path, copy, block.repeat)) if block.repeat > 1 else \
+                scope.repeats  # fmt: skip
             self.items.append(Item(final, path, scope.groups, scope.use, seen=seen(env),
                                    at=scope.at, written=tuple(block.inputs)  # a list:
-                                   if isinstance(block.inputs, list) else ()))  # fmt: skip
+                                   if isinstance(block.inputs, list) else (),
+                                   copies=copies))  # fmt: skip
             refs = [name]
         if not block.repeat:
             self.names.drop(block, refs, path, scope)
@@ -294,19 +304,19 @@ class _Expansion:
         top = self.broken and len(path) == 2  # a top-level block the walk no longer binds
         names = readable(scope, self.model.blocks[: int(path[1])]) if top else scope.names
         result = validate_block(raw, self.doc, path, names)
-        if isinstance(result, list) and env is not None:
-            result = [with_origin_notes(self.doc, d, env) for d in result]
         if not isinstance(result, list):
             letters = check_letters(self.doc, result, path)
             if letters is None:
-                if copy is None:  # the first copy
+                if copy is None or copy[0] == 0:  # the first copy
                     self.inert(result, path, scope, defaulted)
                     self.momentum(result, path, scope, defaulted)
                 return result
             result = [letters]
         doc = self.doc
-        self.reject([with_copy(doc, with_use(doc, at_default(doc, d, path, kind, defaulted),
-                                             scope.use), path, copy) for d in result])  # fmt: skip
+        found = [at_default(doc, d, path, kind, defaulted) for d in result]
+        if env is not None:  # (a value from `defaults`: its `${...}` there)
+            found = [with_origin_notes(doc, d, env) for d in found]
+        self.reject([with_copy(doc, with_use(doc, d, scope.use), path, copy) for d in found], scope)
         return None
 
     def inert(self, block: Block, path: KeyPath, scope: Scope, defaulted: set[str]) -> None:
@@ -377,6 +387,8 @@ class _Expansion:
         defaults for its type, and the keys that came from `defaults`."""
         try:
             raw = substitute_block(self.doc, source, path, env, scope.use, copy)
+        except LoweringFailure:  # in the copy before, whose shape it read: noted there
+            raise
         except SpecError as e:
             raise SpecError([with_copy(self.doc, d, path, (copy, repeat))
                              for d in e.diagnostics]) from None  # fmt: skip
@@ -391,10 +403,12 @@ class _Expansion:
         return env if SHAPE in env else {**env, SHAPE: self.shapes.of(refs[0])}
 
     def first(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str,
-              env: dict[str, Any], defaulted: set[str]) -> Any:  # fmt: skip
+              env: dict[str, Any], defaulted: set[str], copy: tuple[int, int] | None = None
+              ) -> Any:  # fmt: skip
         """The first copy of the built-in block `raw` with its `${...}` that read `in_shape`
         or `in_channels` substituted (its inputs are read first, so they must be valid), or
-        None if that cannot be done (its errors recorded)."""
+        None if that cannot be done (its errors recorded). `copy`: (0, how many) where it is
+        the first of several copies that differ, for the note."""
         if SHAPE not in env:
             if self.broken:  # the blocks before are not all expanded: no shapes
                 return None
@@ -403,10 +417,10 @@ class _Expansion:
             except ValidationError as e:
                 what = a_block(kind)
                 diags = translate(e, raw, self.doc, path, what, [*COMMON])
-                self.reject([with_use(self.doc, d, scope.use) for d in diags])
+                self.reject([with_use(self.doc, d, scope.use) for d in diags], scope)
                 return None
             env = self.bound(env, read_inputs(self.doc, common, path, scope))
-        return self.finish(raw, path, env, scope, kind, defaulted, None)
+        return self.finish(raw, path, env, scope, kind, defaulted, copy)
 
     def finish(self, raw: Any, path: KeyPath, env: dict[str, Any], scope: Scope, kind: str,
                defaulted: set[str], copy: tuple[int, int] | None) -> Any:  # fmt: skip
@@ -414,6 +428,8 @@ class _Expansion:
         substituted; an error in a value from `defaults` points there."""
         try:
             return substitute_block(self.doc, raw, path, env, scope.use, copy[0] if copy else 0)
+        except LoweringFailure:  # in a block before, whose shape it read: noted there
+            raise
         except SpecError as e:
             doc = self.doc
             raise SpecError([with_copy(doc, at_default(doc, d, path, kind, defaulted), path,
@@ -430,7 +446,7 @@ class _Expansion:
             letters = check_letters(self.doc, common, path)
             common = common if letters is None else [with_use(self.doc, letters, scope.use)]
         if isinstance(common, list):
-            self.reject([with_origin_notes(self.doc, d, env) for d in common])
+            self.reject([with_origin_notes(self.doc, d, env) for d in common], scope)
             return
         if self.broken:
             return
@@ -446,23 +462,17 @@ class _Expansion:
                 if copy and varies:
                     raw = self.again(source, shaped, path, scope, kind, copy, common.repeat)[0]
                 elif pending is not None:
-                    raw = self.finish(pending, path, shaped, scope, kind, defaulted,
-                                      (copy, common.repeat) if copy else None)  # fmt: skip
-                inner_env = use_env(self.doc, raw, kind, definition, self.params,
-                                    self.shapes.of(refs[0]), self.defaults, path,
-                                    defaulted)  # fmt: skip
-                name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
-                                       names=common.repeat_names)  # fmt: skip
-                inner = inner_scope(name, kind, refs, definition, scope, path,
-                                    not common.trainable)  # fmt: skip
-                where = origins(self.doc, raw, source, defaulted, path, kind, definition,
-                                inner_env, copy)  # fmt: skip
-                with written_as(self.doc, where):
-                    for k, inner_raw in enumerate(definition.blocks):
-                        inner_path: KeyPath = ("define", kind, "blocks", k)
-                        value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
-                                                 inner.use)  # fmt: skip
-                        self.block(value, inner_path, inner, inner_raw, inner_env)
+                    where = (copy, common.repeat) if common.repeat > 1 else None
+                    raw = self.finish(pending, path, shaped, scope, kind, defaulted, where)
+                try:
+                    name, inner = self.expand(raw, path, scope, kind, common, source, env,
+                                              defaulted, refs, copy)  # fmt: skip
+                except LoweringFailure:  # noted where it failed
+                    raise
+                except SpecError as e:  # found inside this copy
+                    where = (copy, common.repeat) if common.repeat > 1 else None
+                    raise SpecError([with_copy(self.doc, d, path, where)
+                                     for d in e.diagnostics]) from None  # fmt: skip
                 if self.broken:
                     break
                 assert inner.previous is not None
@@ -477,6 +487,29 @@ class _Expansion:
         if not common.repeat:
             self.names.drop(common, refs, path, scope)
         bind(scope, common.name, refs[0])
+
+    def expand(self, raw: dict[str, Any], path: KeyPath, scope: Scope, kind: str, common: Use,
+               source: Any, env: dict[str, Any], defaulted: set[str], refs: list[str], copy: int
+               ) -> tuple[str, Scope]:  # fmt: skip
+        """Expand copy `copy` of the use `raw` of `kind` (`common`: its common keys) reading
+        `refs`: its params evaluated, then its blocks; the copy's final name and the scope its
+        blocks were expanded in."""
+        definition = self.model.define[kind]
+        inner_env = use_env(self.doc, raw, kind, definition, self.params,
+                            self.shapes.of(refs[0]), self.defaults, path, defaulted)  # fmt: skip
+        name = self.names.name(common.name, kind, common.repeat, copy, path, scope,
+                               names=common.repeat_names)  # fmt: skip
+        inner = inner_scope(name, kind, refs, definition, scope, path, not common.trainable,
+                            (copy, common.repeat))  # fmt: skip
+        where = origins(self.doc, raw, source, defaulted, path, kind, definition, inner_env,
+                        copy)  # fmt: skip
+        with written_as(self.doc, where):
+            for k, inner_raw in enumerate(definition.blocks):
+                inner_path: KeyPath = ("define", kind, "blocks", k)
+                value = substitute_block(self.doc, inner_raw, inner_path, inner_env,
+                                         inner.use)  # fmt: skip
+                self.block(value, inner_path, inner, inner_raw, inner_env)
+        return name, inner
 
     def include(self, raw: Any, path: KeyPath, scope: Scope) -> None:
         """Expand a `spec` block (include.py): the included spec resolved on its own, its blocks
@@ -497,7 +530,7 @@ class _Expansion:
         with include.noting(note), given(inner_doc.file, values):
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
-            model = validated(inner_doc, failed)
+            model = validated(inner_doc, failed, params)
         model = include.take_input(self.doc, path, model, shape, use.any_size, inner_doc.written)
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
@@ -527,7 +560,7 @@ class _Expansion:
             groups = (*scope.groups, (name, include.KIND), *inside)
             self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
                                    (*item.notes, note), item.seen,
-                                   written=item.written))  # fmt: skip
+                                   written=item.written, copies=item.copies))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
         scope.listable[local] = (path, [n for n in inner.scope.names

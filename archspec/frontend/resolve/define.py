@@ -32,7 +32,7 @@ from archspec.frontend import expr
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import defined_here, fail, with_use
 from archspec.frontend.resolve.origins import PARAMS, Origin, outer_notes, written_as
-from archspec.frontend.resolve.params import COPY, reserved, substitute
+from archspec.frontend.resolve.params import COPY, later_param, reserved, substitute
 from archspec.frontend.resolve.scope import Scope, declared
 from archspec.frontend.resolve.shapes import SHAPE, ShapeOf
 from archspec.frontend.resolve.values import check_value
@@ -213,11 +213,9 @@ def _not_yet(e: SpecError, default: Any, order: list[str], p: str, kind: str) ->
     `p` itself or a later param of `kind` (undefined: a default reads only the params before
     it)."""
     d = e.diagnostics[0]
-    later = order[order.index(p) :]
-    found = [n for n in later if f"`{n}` is not defined" in d.message]
-    if d.code != "E502" or not found:
+    name = later_param(d, order, p)
+    if name is None:
         return e
-    name = found[0]
     what = "the param itself" if name == p else f"a later param of `{kind}`"
     hint = f"`{name}` is {what}: a default reads only the params before it, and the spec's"
     return SpecError([dataclasses.replace(d, hint=hint), *e.diagnostics[1:]])
@@ -255,9 +253,11 @@ def inner_scope(
     outer: Scope,
     path: KeyPath,
     frozen: bool = False,
+    copy: tuple[int, int] = (0, 1),
 ) -> Scope:
-    """The scope of one copy (final name `name`) of a use of `kind` at `path`, reading `refs`;
-    `frozen`: the use's `trainable` is false (or an outer one's)."""
+    """The scope of one copy (final name `name`; `copy`: its index, of how many) of a use of
+    `kind` at `path`, reading `refs`; `frozen`: the use's `trainable` is false (or an outer
+    one's)."""
     names = {"input": refs[0]} if len(refs) == 1 else {
         f"input_{k}": r for k, r in enumerate(refs, 1)}  # fmt: skip
     return Scope(
@@ -269,4 +269,5 @@ def inner_scope(
         at=(*outer.at, path),
         outer=outer,
         frozen=frozen or outer.frozen,
+        repeats=(*outer.repeats, (path, *copy)) if copy[1] > 1 else outer.repeats,
     )

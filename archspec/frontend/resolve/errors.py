@@ -5,8 +5,11 @@ carries.
   place the block is used (`with_use`).
 - An error about a value that came from `defaults` points at `defaults`, with a note at the block
   that used the default (`at_default`).
-- An error in one copy of a repeated block (other than the first) notes which copy, at `repeat`
-  (`with_copy`).
+- An error in one copy of a repeated block (the first only where the copies differ: their
+  keys hold `${...}`) notes which copy, at `repeat` (`with_copy`); one that lowering finds (a
+  shape error) notes it in any copy, and for each repeated use it is inside
+  (origins.lowering_error, from `Item.copies`); so does an error inside any copy of a repeated
+  use of a user-defined block (`in_copies`, `Scope.repeats`).
 - An error inside an included spec (`type: spec`, include.py) points into that file, with a
   note at the including block (`placed`, include.noting).
 - The errors collected from several blocks are reported in file order (`by_position`), and
@@ -49,15 +52,32 @@ def placed(doc: Document, d: Diagnostic, use: KeyPath | None, notes: tuple[Relat
     return dataclasses.replace(d, related=(*d.related, *notes)) if notes else d
 
 
+@dataclasses.dataclass(frozen=True)
+class CopyNote(Related):
+    """The note saying which copy of a repeated block or use an error happened in."""
+
+
 def with_copy(doc: Document, d: Diagnostic, path: KeyPath, copy: tuple[int, int] | None
               ) -> Diagnostic:  # fmt: skip
-    """Add a note saying in which copy (index, of how many) of the block at `path` `d` happened."""
+    """Add a note saying in which copy (index, of how many) of the block at `path` `d` happened,
+    before the notes of the repeats within that copy (so the outermost comes first: add the
+    innermost first)."""
     if copy is None:
         return d
     pos = doc.locate((*path, "repeat"))
-    note = Related(f"with `copy` = {copy[0]} (copy {copy[0] + 1} of {copy[1]} of "
-                   f"{format_path(path)})", doc.file, *(pos or (None, None)))  # fmt: skip
-    return dataclasses.replace(d, related=(*d.related, note))
+    note = CopyNote(f"with `copy` = {copy[0]} (copy {copy[0] + 1} of {copy[1]} of "
+                    f"{format_path(path)})", doc.file, *(pos or (None, None)))  # fmt: skip
+    k = next((k for k, r in enumerate(d.related) if isinstance(r, CopyNote)), len(d.related))
+    return dataclasses.replace(d, related=(*d.related[:k], note, *d.related[k:]))
+
+
+def in_copies(doc: Document, d: Diagnostic, repeats: tuple[tuple[KeyPath, int, int], ...]
+              ) -> Diagnostic:  # fmt: skip
+    """`d` with a note for each copy of a repeated use it happened in (where the use stands, the
+    copy's index, how many; outermost first: Scope.repeats)."""
+    for path, k, n in reversed(repeats):
+        d = with_copy(doc, d, path, (k, n))
+    return d
 
 
 def with_warnings(e: ArchspecError, warnings: list[Diagnostic]) -> ArchspecError:

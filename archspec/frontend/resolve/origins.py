@@ -21,7 +21,14 @@ from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, describe, format_path
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.errors import SetNote, at_default, default_at, placed
+from archspec.frontend.resolve.errors import (
+    SetNote,
+    at_default,
+    default_at,
+    in_copies,
+    placed,
+    with_use,
+)
 from archspec.frontend.translate import number_hint, written_at
 
 #: a file, line and column
@@ -159,7 +166,8 @@ def with_origins(doc: Document, d: Diagnostic, source: str, local: dict[str, Any
     for k in sorted(read - inside.keys() - sets.keys()):
         text = local.get(k)
         at = ("params", k)
-        found = number_hint(text, quoted=at in doc.quoted) if isinstance(text, str) else None
+        found = (number_hint(text, quoted=at in doc.quoted) or _boolean_text(f"`{k}: ", text))\
+            if isinstance(text, str) else None  # fmt: skip
         written = doc.data.get("params", {}) if isinstance(doc.data, dict) else {}
         if found is not None and at in doc.positions and _same(written.get(k), text):
             hint = hint or f"`{k}` is the text `{text}`: {found}"
@@ -214,11 +222,25 @@ def _value_hint(name: str, value: Any, item: str) -> str | None:
     width=`), naming where it was given; where it came on from further out (`set: {f:
     "${x}"}`), unnamed: the notes say where."""
     passed = isinstance(item, SetItem) and bool(item.via)
+    if isinstance(value, str) and not passed and not isinstance(item, SetItem):
+        boolean = _boolean_text(f"`{option(item)} {name}=", value)
+        if boolean is not None:  # `--set 'flag="false"'`
+            return boolean
     if isinstance(value, str):
         hint = number_hint(value, quoted=isinstance(item, SetItem) and item.quoted and not passed)
+        hint = hint or (_boolean_text(f"`{name}: ", value) if not passed else None)
     else:
         hint = EMPTY if value is None and item.endswith("=") else None
     return hint if hint is None or passed else f"{_named(name, item)}: {hint}"
+
+
+def _boolean_text(written: str, text: str) -> str | None:
+    """The hint for a quoted boolean (`"false"`, which is text) given as `written` (`` `flag: ``
+    or `` `--set flag= ``), or None for other text."""
+    word = text.strip().lower()
+    if word not in expr.BOOLEAN_WORDS:
+        return None
+    return f"write {written}{word}` without quotes for a boolean (quoted, it is text)"
 
 
 def _named(name: str, item: str) -> str:
@@ -270,15 +292,24 @@ class _Resolved(Protocol):
     def notes(self) -> tuple[Related, ...]: ...
     @property
     def seen(self) -> Seen | None: ...
+    @property
+    def copies(self) -> tuple[tuple[KeyPath, int, int], ...]: ...
 
 
-def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> SpecError:
+class LoweringFailure(SpecError):
+    """An error lowering found in a resolved block (`lowering_error`), with all its notes: a
+    later block whose `${...}` asked for its shape adds none (which copy is the failing
+    block's)."""
+
+
+def lowering_error(doc: Document, d: Diagnostic, item: _Resolved) -> LoweringFailure:
     """The error to raise for `d`, found by lowering in the resolved block `item` (of `doc`, or
-    of the included spec it stands in): `lowered`'s notes, then `placed`'s (its use site, its
-    includes)."""
+    of the included spec it stands in): `lowered`'s notes, its use site, which copy it is of
+    each repeat it is in, and its includes."""
     where = item.doc or doc
-    return SpecError(placed(where, lowered(where, d, item.block.type, item.seen), item.use,
-                            item.notes))  # fmt: skip
+    d = in_copies(where, with_use(where, lowered(where, d, item.block.type, item.seen), item.use),
+                  item.copies)  # fmt: skip
+    return LoweringFailure(placed(where, d, None, item.notes))
 
 
 def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagnostic:
@@ -287,8 +318,17 @@ def lowered(doc: Document, d: Diagnostic, kind: str, saw: Seen | None) -> Diagno
     `${...}` read came from (`saw`), or, for a value from `defaults`, placed there."""
     key = d.path[-1] if d.path else None
     if isinstance(key, str) and d.path not in doc.positions:  # not written: from `defaults`
-        found = default_at(doc, kind, key) in doc.positions
-        return at_default(doc, d, d.path[:-1], kind, {key}) if found else d
+        if default_at(doc, kind, key) not in doc.positions:
+            return d
+        d = at_default(doc, d, d.path[:-1], kind, {key})
+        if saw is None:
+            return d
+        outer, inner = PARAMS.set(saw[1]), GIVEN.set(saw[2])
+        try:
+            return with_origin_notes(doc, d, saw[0])
+        finally:
+            GIVEN.reset(inner)
+            PARAMS.reset(outer)
     if saw is None:
         return d
     env, params, values = saw

@@ -42,7 +42,13 @@ from archspec.core.units import shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, load_text
 from archspec.frontend.resolve.errors import by_position, with_use
-from archspec.frontend.resolve.origins import evaluated, given, option, with_origins
+from archspec.frontend.resolve.origins import (
+    evaluated,
+    given,
+    option,
+    with_origin_notes,
+    with_origins,
+)
 from archspec.frontend.resolve.shapes import IN_CHANNELS, IN_SHAPE, NAMES, SHAPE, bindings
 from archspec.frontend.resolve.values import check_value
 from archspec.frontend.schema import SpecModel, validate_spec
@@ -174,10 +180,11 @@ def apply_params(doc: Document, sets: Sequence[str],
             try:
                 params[name] = substitute(doc, value, ("params", name), params, None)
             except SpecError as e:
+                d = _not_before(e.diagnostics[0], list(raw_params), name)
                 if name not in given:
-                    raise
+                    raise SpecError([d, *e.diagnostics[1:]]) from None
                 item = next(s for s in last_sets(sets) if set_name(s) == name)
-                raise _set_error(e.diagnostics[0], item, doc.file) from None
+                raise _set_error(d, item, doc.file) from None
             if name in given:
                 evaluated(doc, name, params[name])
             check_value(doc, params[name], ("params", name))
@@ -204,15 +211,16 @@ def apply_params(doc: Document, sets: Sequence[str],
     return dataclasses.replace(doc, data=top), params, failed
 
 
-def validated(doc: Document, failed: dict[int, list[Diagnostic]]) -> SpecModel:
+def validated(doc: Document, failed: dict[int, list[Diagnostic]], params: dict[str, Any]
+              ) -> SpecModel:  # fmt: skip
     """The top level of `doc` validated; its schema errors come with the expression errors of
-    the blocks (`failed`: apply_params)."""
+    the blocks (`failed`: apply_params), each noting where the values its `${...}` read came
+    from (`params`: a `--set`), and those one `--set` value causes at several keys are one."""
     try:
         return validate_spec(doc)
     except SpecError as e:
-        if not failed:
-            raise
-        diags = [*e.diagnostics, *(d for ds in failed.values() for d in ds)]
+        diags = [*(with_origin_notes(doc, d, params) for d in e.diagnostics),
+                 *(d for ds in failed.values() for d in ds)]  # fmt: skip
         raise by_position(diags, doc.file) from None
 
 
@@ -235,6 +243,29 @@ def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
         except SpecError as e:
             failed[k].extend(e.diagnostics)
     return block
+
+
+def later_param(d: Diagnostic, order: list[str], p: str) -> str | None:
+    """The param that the error `d`, in the value of the param `p` (of those in `order`), says
+    is not defined where it is `p` itself or one after it (a param reads only the earlier
+    ones), or None."""
+    later = order[order.index(p) :]
+    found = [n for n in later if f"`{n}` is not defined" in d.message]
+    return found[0] if d.code == "E502" and found else None
+
+
+def _not_before(d: Diagnostic, order: list[str], p: str) -> Diagnostic:
+    """`d`, an error in the value of the spec's param `p`, saying so where it reads `p` itself
+    or a later param (it said "not defined", with the earlier names as the defined ones)."""
+    name = later_param(d, order, p)
+    if name is None:
+        return d
+    itself = name == p
+    where = "is the param itself" if itself else f"comes after `{p}` in `params`"
+    fix = "give its value" if itself else f"move `{name}` before `{p}`, or give the value"
+    message = d.message.replace(f"`{name}` is not defined", f"`{name}` {where}")
+    hint = f"a param (and a --set of it) reads only the params before it: {fix}"
+    return dataclasses.replace(d, message=message, hint=hint)
 
 
 def _set_error(d: Diagnostic, item: str, file: str) -> UsageError:

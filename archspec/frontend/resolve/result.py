@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from archspec.frontend.resolve.origins import Seen
 
 
+#: one copy of a repeated block or use: where it stands, the copy's index and how many there are
+Copy = tuple[KeyPath, int, int]
+
+
 @dataclass(frozen=True)
 class Item:
     """One built-in block of the expanded spec: validated, named, with explicit inputs."""
@@ -36,6 +40,10 @@ class Item:
     #: block writes them (`[s, c]`, where `block.inputs` has the final `[s_b, c_2]`)
     at: tuple[KeyPath, ...] = field(default=(), compare=False, repr=False)
     written: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: which copy it is of each repeat it is in, outermost first, where there are several
+    #: (where the repeated block or use stands, the index, how many): the notes of an error
+    #: lowering finds in it
+    copies: tuple[Copy, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def group(self) -> tuple[str, str] | None:

@@ -60,6 +60,9 @@ class Scope:
     inside: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     #: within a use whose `trainable` is false: every block here is frozen too
     frozen: bool = False
+    #: the repeated uses (of several copies) this is one copy of, outermost first
+    #: (where each stands, the copy's index, how many)
+    repeats: tuple[tuple[KeyPath, int, int], ...] = ()
 
     @property
     def use(self) -> KeyPath | None:
