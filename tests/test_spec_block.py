@@ -615,7 +615,8 @@ def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp
     # the pool covers the whole 32 x 32 map: conv 3*3*3*8 + 8, dense 8*4 + 4 (a 2 x 2 map
     # left by a pool of 16 gave the dense 32*4 + 4)
     assert given.params == (3 * 3 * 3 * 8 + 8) + (8 * 4 + 4)
-    # where only the input reads them (EfficientNet's `resolution`), any_size takes the size
+    # where only the input (and the `expect`, not checked in an included spec) reads them
+    # (EfficientNet's `resolution`), any_size takes the size
     eff = ("name: t\ninput: [512, 512, 3]\nblocks:\n  - {type: spec, name: bb, path: efficientnet, "
            "any_size: true, outputs: [block6a]}\n")  # fmt: skip
     graph = api.analyze(write(tmp_path, eff, "eff.yaml"))

@@ -383,7 +383,9 @@ def _input_params(written: Any) -> list[str]:
     for name, value in params.items():
         if expr.holds(value, tainted):
             tainted.add(name)
-    rest = {k: v for k, v in data.items() if k not in ("input", "inputs", "params")}
+    # an included spec's `budget` and `expect` are not checked: what they read does not count
+    rest = {k: v for k, v in data.items()
+            if k not in ("input", "inputs", "params", "budget", "expect")}  # fmt: skip
     return read if expr.holds(rest, tainted) else []
 
 
