@@ -173,6 +173,35 @@ def test_a_count_written_with_an_exponent_is_told_its_suffix(value, hint):
     assert (d.code, d.path, d.hint) == ("E204", ("expect", "macs"), hint)
 
 
+@pytest.mark.parametrize(("top", "path", "hint"), [
+    ("budget: {max_flops: 600M}", ("budget", "max_flops"), "archspec counts MACs, and FLOPs = "
+     "2 x MACs: write `max_macs`; 600M FLOPs is `max_macs: 300M`"),  # was `max_params`
+    ("expect: {FLOPs: 14.6G}", ("expect", "FLOPs"), "archspec counts MACs, and FLOPs = 2 x MACs: "
+     "write `macs`; 14.6G FLOPs is `macs: 7.3G`"),
+    ("budget: {max_gflops: 3}", ("budget", "max_gflops"), "archspec counts MACs, and FLOPs = "
+     "2 x MACs: write `max_macs`"),
+    ("budget: {max_params: 1.5GB}", ("budget", "max_params"), "write `1.5G`: a count takes K, "
+     "M, G or T and no unit (no B, bytes or FLOPs)"),
+    ("budget: {max_macs: 300MFLOPs}", ("budget", "max_macs"), "write `300M`: a count takes K, "
+     "M, G or T and no unit (no B, bytes or FLOPs); and if 300M is FLOPs, the MACs are half "
+     "(FLOPs = 2 x MACs): `150M`"),
+])  # fmt: skip
+def test_a_budget_in_flops_or_bytes_is_told_what_to_write(top, path, hint):
+    """A walkthrough: `max_flops: 600M` got 'did you mean `max_params`?', and `1.5GB` or
+    `300MFLOPs` no hint at all."""
+    d = diagnose(HEAD + "  - {type: dense, units: 4}\n" + top + "\n")
+    assert (d.path, d.hint) == (path, hint)
+
+
+def test_a_suffix_inside_an_expression_is_told_it_works_outside_only():
+    """`max_params: "${20M if res <= 160 else 40M}"` was 'invalid decimal literal', no hint."""
+    text = HEAD.replace("blocks:", "params: {res: 160}\nblocks:") + "  - {type: dense, units: 4}\n"
+    d = diagnose(text + 'budget: {max_params: "${20M if res <= 160 else 40M}"}\n')
+    assert (d.code, d.path) == ("E501", ("budget", "max_params"))
+    assert d.hint == ("a size suffix works in a plain value, not inside `${...}`: write 20M as "
+                      "20000000 or 20 * 10**6")  # fmt: skip
+
+
 def test_an_unquoted_percentage_in_block_style_is_not_told_about_quotes():
     d = diagnose(HEAD + "  - type: dropout\n    rate: 50%\n")
     assert at(d) == (5, 11) and "quotes" not in (d.hint or "")
