@@ -763,6 +763,30 @@ def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypat
     assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
 
 
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("efficientnet_b9", "`efficientnet_b9` is no member of the zoo family `efficientnet`; its "
+     "members are `efficientnet_b0`, `efficientnet_b1`, `efficientnet_b2`, `efficientnet_b3`, "
+     "`efficientnet_b4`, `efficientnet_b5`, `efficientnet_b6`, `efficientnet_b7` (or "
+     "`efficientnet --set variant=b0|b1|b2|b3|b4|b5|b6|b7`)"),  # was `efficientnet`, no members
+    ("resnet_999", "`resnet_999` is no member of the zoo family `resnet`; its members are "
+     "`resnet18`, `resnet34`, `resnet50`, `resnet101`, `resnet152` (or `resnet --set "
+     "depth=18|34|50|101|152`)"),
+    ("efficientnet_v2_x", "`efficientnet_v2_x` is no member of the zoo family `efficientnet_v2`; "
+     "its members are `efficientnet_v2_b0`, `efficientnet_v2_b1`, `efficientnet_v2_b2`, "
+     "`efficientnet_v2_b3`, `efficientnet_v2_s`, `efficientnet_v2_m`, `efficientnet_v2_l` (or "
+     "`efficientnet_v2 --set variant=b0|b1|b2|b3|s|m|l`)"),  # the longer family's
+])  # fmt: skip
+def test_a_mistyped_family_member_is_told_the_members(tmp_path, monkeypatch, spec, hint):
+    from archspec.frontend.zoo import named, resolve_spec
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec(spec)
+    assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
+    for member in hint.split("are ")[1].split(" (or")[0].split(", "):  # each of them resolves
+        assert named(member.strip("`")) is not None, member
+
+
 @pytest.mark.parametrize("key", ["typ", "Type", "tpye", "types"])
 def test_a_misspelled_type_key_is_named_not_reported_missing(key):
     # it said "a block needs `type`" and listed every built-in type, with no word on the key
