@@ -322,14 +322,26 @@ def _weights(
     return out
 
 
-def export(built: Build, status: Status | None = None) -> Saved:
+def export(built: Build, status: Status | None = None, *, force: bool | None = None) -> Saved:
     """Save the model of `build(spec, output, ...)` to its output atomically (with `verify`,
-    reloaded and compared with Keras first; nothing is written if it differs)."""
+    reloaded and compared with Keras first; nothing is written if it differs).
+
+    `force`: replace an existing target (default: what `build` was given). A target that
+    appeared since `build`, a second export of one build, is E002 whose hint says
+    `force=True`; given here, the target is checked again as `build(force=True)` checks it (a
+    folder is still replaced only by a SavedModel)."""
+    from archspec.backends.keras.save import check_target
     from archspec.backends.keras.save import export as save
 
     if built.target is None:
         raise ValueError("export() needs a model built with an output: build(spec, output)")
-    return save(built.model, built.target, force=built.force, verify=built.verify,
+    target = built.target
+    if force is None:
+        force = built.force
+    elif force and not built.force:
+        again = check_target(target.path, True, target.format, built.verify, built.backend)
+        target = dataclasses.replace(again, cleaned=target.cleaned + again.cleaned)
+    return save(built.model, target, force=force, verify=built.verify,
                 tolerance=built.tolerance, status=status, shapes=built.shapes)  # fmt: skip
 
 
