@@ -510,12 +510,14 @@ def plot(
     where. A bad suffix, or an existing file without `force` (E002; a folder is always refused),
     fails before the spec is read. Never imports TensorFlow."""
     from archspec.core.errors import usage_error
-    from archspec.core.files import not_a_folder
+    from archspec.core.files import names_a_file, not_a_folder
     from archspec.render import dot, html
 
     if output is None and os.fspath(spec) == STDIN_ARG:
         raise usage_error("E003", "a spec read from standard input has no file name to plot "
                           "to", hint="give the diagram's file: -o FILE")  # fmt: skip
+    if output is not None:
+        names_a_file(output, "a diagram")
     target = Path(output) if output is not None else default_plot(spec, sets)
     page = target.suffix.lower() == ".html"
     if not page:

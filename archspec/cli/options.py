@@ -124,8 +124,17 @@ Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only, no success lines.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+
+
+def _output(value: str) -> str:
+    """`-o`'s parser: the path as written (an empty one is E002), not a Path, which drops a
+    trailing `/` (`-o m.keras/` wrote a file m.keras: core/files.names_a_file refuses it)."""
+    path_parser("-o", "name the file", writes=True)(value)
+    return value
+
+
 Output = functools.partial(typer.Option, "-o", "--output", metavar="FILE", show_default=False,
-                           parser=path_parser("-o", "name the file", writes=True))  # fmt: skip
+                           parser=_output)  # fmt: skip
 Format = functools.partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
 
 # Limits a real model may reach (core/limits.py): parameter name -> (flag, metavar, help)
