@@ -537,3 +537,11 @@ def test_a_home_folder_after_a_blocks_name_is_expanded():
     from archspec.cli.options import weights
 
     assert weights(["bb=~/x.h5"]) == {"bb": Path.home() / "x.h5"}  # sh leaves `bb=~/...`
+
+
+def test_a_home_folder_in_the_whole_models_file_is_expanded_too():
+    """A walkthrough: `--weights=~/x.h5` (bash leaves a `~` after `--weights=`) was looked up
+    as `~/x.h5`, while `--weights bb=~/x.h5` was expanded."""
+    from archspec.cli.options import weights
+
+    assert weights(["~/x.h5"]) == Path.home() / "x.h5"
