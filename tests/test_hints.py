@@ -837,13 +837,21 @@ def test_a_missing_file_named_as_a_family_member_gets_the_family_hint(path):
     )
 
 
-@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet19", "resnet_19"])
-def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
+@pytest.mark.parametrize(("word", "start"), [
+    ("efficientnet_b9", "`efficientnet_b9` is no member of the zoo family `efficientnet`;"),
+    ("resnet19", "did you mean `resnet18`? `resnet19` is no member of the zoo family `resnet`;"),
+    ("ResNet19", "did you mean `resnet18`? `ResNet19` is no member"),
+    ("resnet_19", "did you mean `resnet18`? `resnet_19` is no member"),
+])  # fmt: skip
+def test_a_name_near_a_family_that_is_no_member_gets_the_members(word, start):
+    """Not taken for a member; the hint lists the members (it was 'did you mean the zoo
+    network `efficientnet` or `efficientnet_v2`?', which named none), the nearest first where
+    one is nearest."""
     from archspec.frontend.zoo import resolve_spec
 
     with pytest.raises(ArchspecError) as e:
         resolve_spec(word)
-    assert e.value.diagnostics[0].hint.startswith("did you mean the zoo network")
+    assert e.value.diagnostics[0].hint.startswith(start)
 
 
 def test_a_number_missing_from_a_table_gets_no_near_number():

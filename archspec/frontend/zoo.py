@@ -183,6 +183,8 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
 def _not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
     """The hint for a name that starts as a zoo family's but names none of its members
     (`efficientnet_b9`, which did_you_mean took for `efficientnet`): the members to write."""
+    import difflib
+
     wanted = folded(word)
     if any(folded(name) == wanted for name in zoo):
         return None
@@ -193,11 +195,15 @@ def _not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
         return None
     family, (param, _, values) = max(families, key=len), found
     glue = "" if family[-1].isalpha() and values[0][:1].isdigit() else "_"
-    names = ", ".join(f"`{family}{glue}{v}`" for v in values)
-    return (
-        f"`{word}` is no member of the zoo family `{family}`; its members are {names} "
-        f"(or `{family} --set {param}={'|'.join(values)}`)"
-    )
+    listed = [f"{family}{glue}{v}" for v in values]
+    names = ", ".join(f"`{n}`" for n in listed)
+    # the one member nearest, where one is (`resnet19`: resnet18; `efficientnet_b9`: none)
+    near = sorted(((difflib.SequenceMatcher(None, wanted, folded(n)).ratio(), n) for n in listed),
+                  reverse=True)  # fmt: skip
+    first = (f"did you mean `{near[0][1]}`? " if near[0][0] >= 0.8
+             and (len(near) == 1 or near[0][0] > near[1][0]) else "")  # fmt: skip
+    return (f"{first}`{word}` is no member of the zoo family `{family}`; its members are {names} "
+            f"(or `{family} --set {param}={'|'.join(values)}`)")  # fmt: skip
 
 
 def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:
