@@ -327,3 +327,15 @@ def test_app_build_and_export_for_library_users(tmp_path):
     assert out.exists() and saved.max_abs_diff is not None and saved.max_abs_diff <= 1e-4
     with pytest.raises(ValueError, match="needs a model built with an output"):
         api.export(api.build(VGG))
+    # a second export onto the first: E002, whose hint says force=True, which export takes
+    with pytest.raises(ArchspecError) as e:
+        api.export(built)
+    assert e.value.diagnostics[0].code == "E002" and "force=True" in e.value.diagnostics[0].hint
+    out.write_bytes(b"old")
+    assert api.export(built, force=True).max_abs_diff is not None and out.stat().st_size > 3
+    out.unlink()
+    out.mkdir()  # a folder is still refused, force or not
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(ArchspecError) as e:
+        api.export(built, force=True)
+    assert e.value.diagnostics[0].code == "E002" and (out / "keep.txt").exists()

@@ -173,6 +173,35 @@ def test_a_count_written_with_an_exponent_is_told_its_suffix(value, hint):
     assert (d.code, d.path, d.hint) == ("E204", ("expect", "macs"), hint)
 
 
+@pytest.mark.parametrize(("top", "path", "hint"), [
+    ("budget: {max_flops: 600M}", ("budget", "max_flops"), "archspec counts MACs, and FLOPs = "
+     "2 x MACs: write `max_macs`; 600M FLOPs is `max_macs: 300M`"),  # was `max_params`
+    ("expect: {FLOPs: 14.6G}", ("expect", "FLOPs"), "archspec counts MACs, and FLOPs = 2 x MACs: "
+     "write `macs`; 14.6G FLOPs is `macs: 7.3G`"),
+    ("budget: {max_gflops: 3}", ("budget", "max_gflops"), "archspec counts MACs, and FLOPs = "
+     "2 x MACs: write `max_macs`"),
+    ("budget: {max_params: 1.5GB}", ("budget", "max_params"), "write `1.5G`: a count takes K, "
+     "M, G or T and no unit (no B, bytes or FLOPs)"),
+    ("budget: {max_macs: 300MFLOPs}", ("budget", "max_macs"), "write `300M`: a count takes K, "
+     "M, G or T and no unit (no B, bytes or FLOPs); and if 300M is FLOPs, the MACs are half "
+     "(FLOPs = 2 x MACs): `150M`"),
+])  # fmt: skip
+def test_a_budget_in_flops_or_bytes_is_told_what_to_write(top, path, hint):
+    """A walkthrough: `max_flops: 600M` got 'did you mean `max_params`?', and `1.5GB` or
+    `300MFLOPs` no hint at all."""
+    d = diagnose(HEAD + "  - {type: dense, units: 4}\n" + top + "\n")
+    assert (d.path, d.hint) == (path, hint)
+
+
+def test_a_suffix_inside_an_expression_is_told_it_works_outside_only():
+    """`max_params: "${20M if res <= 160 else 40M}"` was 'invalid decimal literal', no hint."""
+    text = HEAD.replace("blocks:", "params: {res: 160}\nblocks:") + "  - {type: dense, units: 4}\n"
+    d = diagnose(text + 'budget: {max_params: "${20M if res <= 160 else 40M}"}\n')
+    assert (d.code, d.path) == ("E501", ("budget", "max_params"))
+    assert d.hint == ("a size suffix works in a plain value, not inside `${...}`: write 20M as "
+                      "20000000 or 20 * 10**6")  # fmt: skip
+
+
 def test_an_unquoted_percentage_in_block_style_is_not_told_about_quotes():
     d = diagnose(HEAD + "  - type: dropout\n    rate: 50%\n")
     assert at(d) == (5, 11) and "quotes" not in (d.hint or "")
@@ -734,6 +763,30 @@ def test_a_missing_spec_path_suggests_a_file_beside_it_first(tmp_path, monkeypat
     assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
 
 
+@pytest.mark.parametrize(("spec", "hint"), [
+    ("efficientnet_b9", "`efficientnet_b9` is no member of the zoo family `efficientnet`; its "
+     "members are `efficientnet_b0`, `efficientnet_b1`, `efficientnet_b2`, `efficientnet_b3`, "
+     "`efficientnet_b4`, `efficientnet_b5`, `efficientnet_b6`, `efficientnet_b7` (or "
+     "`efficientnet --set variant=b0|b1|b2|b3|b4|b5|b6|b7`)"),  # was `efficientnet`, no members
+    ("resnet_999", "`resnet_999` is no member of the zoo family `resnet`; its members are "
+     "`resnet18`, `resnet34`, `resnet50`, `resnet101`, `resnet152` (or `resnet --set "
+     "depth=18|34|50|101|152`)"),
+    ("efficientnet_v2_x", "`efficientnet_v2_x` is no member of the zoo family `efficientnet_v2`; "
+     "its members are `efficientnet_v2_b0`, `efficientnet_v2_b1`, `efficientnet_v2_b2`, "
+     "`efficientnet_v2_b3`, `efficientnet_v2_s`, `efficientnet_v2_m`, `efficientnet_v2_l` (or "
+     "`efficientnet_v2 --set variant=b0|b1|b2|b3|s|m|l`)"),  # the longer family's
+])  # fmt: skip
+def test_a_mistyped_family_member_is_told_the_members(tmp_path, monkeypatch, spec, hint):
+    from archspec.frontend.zoo import named, resolve_spec
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec(spec)
+    assert (e.value.diagnostics[0].code, e.value.diagnostics[0].hint) == ("E001", hint)
+    for member in hint.split("are ")[1].split(" (or")[0].split(", "):  # each of them resolves
+        assert named(member.strip("`")) is not None, member
+
+
 @pytest.mark.parametrize("key", ["typ", "Type", "tpye", "types"])
 def test_a_misspelled_type_key_is_named_not_reported_missing(key):
     # it said "a block needs `type`" and listed every built-in type, with no word on the key
@@ -784,13 +837,21 @@ def test_a_missing_file_named_as_a_family_member_gets_the_family_hint(path):
     )
 
 
-@pytest.mark.parametrize("word", ["efficientnet_b9", "resnet19", "ResNet19", "resnet_19"])
-def test_a_name_near_a_family_that_is_no_member_gets_the_usual_hint(word):
+@pytest.mark.parametrize(("word", "start"), [
+    ("efficientnet_b9", "`efficientnet_b9` is no member of the zoo family `efficientnet`;"),
+    ("resnet19", "did you mean `resnet18`? `resnet19` is no member of the zoo family `resnet`;"),
+    ("ResNet19", "did you mean `resnet18`? `ResNet19` is no member"),
+    ("resnet_19", "did you mean `resnet18`? `resnet_19` is no member"),
+])  # fmt: skip
+def test_a_name_near_a_family_that_is_no_member_gets_the_members(word, start):
+    """Not taken for a member; the hint lists the members (it was 'did you mean the zoo
+    network `efficientnet` or `efficientnet_v2`?', which named none), the nearest first where
+    one is nearest."""
     from archspec.frontend.zoo import resolve_spec
 
     with pytest.raises(ArchspecError) as e:
         resolve_spec(word)
-    assert e.value.diagnostics[0].hint.startswith("did you mean the zoo network")
+    assert e.value.diagnostics[0].hint.startswith(start)
 
 
 def test_a_number_missing_from_a_table_gets_no_near_number():

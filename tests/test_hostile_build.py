@@ -449,6 +449,35 @@ def test_folders_in_use_are_refused_before_tensorflow_even_with_force(
     assert message in r.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "spec.yaml", "-o", "m.keras/"], "m.keras/: a path that ends in `/` names a "
+         "folder, and a Keras model is a file"),
+        (["build", "spec.yaml", "-o", "m.tflite/"], "and a TFLite model is a file"),
+        (["build", "spec.yaml", "-o", "out/", "--format", "onnx"], "and an ONNX model is a file"),
+        (["plot", "spec.yaml", "-o", "d.svg/"], "d.svg/: a path that ends in `/` names a "
+         "folder, and a diagram is a file"),
+        (["schema", "-o", "s.json/"], "and the schema is a file"),
+    ],
+    ids=["keras", "tflite", "onnx_format", "plot", "schema"],
+)  # fmt: skip
+def test_a_file_output_ending_in_a_slash_is_refused_before_tensorflow(tmp_path, args, message):
+    """A walkthrough: `-o m.keras/` and `-o m.tflite/` wrote files m.keras and m.tflite (Path
+    drops the `/`), as `plot -o d.svg/` wrote d.svg."""
+    (tmp_path / "spec.yaml").write_text(spec("{type: conv, filters: 4, kernel: 3}"))
+    before = snapshot(tmp_path)
+    r = run(args, tmp_path)
+    expect_refused(r, 2, "E002", None, before, tmp_path)
+    assert message in r.stderr and "leave the `/` out: " in r.stderr
+
+
+def test_a_savedmodel_folder_may_end_in_a_slash(tmp_path):
+    from archspec.backends.keras.save import check_target
+
+    assert check_target(f"{tmp_path}/model/", force=False).format == "savedmodel"
+
+
 def test_a_savedmodel_or_empty_folder_may_still_be_replaced(tmp_path):
     from archspec.backends.keras.save import check_target
 

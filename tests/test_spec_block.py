@@ -787,3 +787,18 @@ def test_a_backbone_on_other_channels_is_told_the_channels_differ(any_size):
     (d,) = e.value.diagnostics
     assert d.code == "E401" and d.hint is not None
     assert d.hint.startswith("the channels differ (3 against 1): `any_size` lets the height")
+
+
+def test_a_channels_first_input_under_a_backbone_is_told_its_layout():
+    """A walkthrough: `input: [3, 160, 160]` under MobileNetV2 (any_size) was told the channels
+    differ (3 against 160) and to add a 1x1 conv to 3, and lost the W305 every other error of a
+    channels-first input comes with."""
+    text = ("name: headcf\ninput: [3, 160, 160]\nblocks:\n  - {type: spec, name: backbone, path: "
+            "mobilenet_v2, any_size: true, outputs: [block_16]}\n  - {type: global_avg_pool}\n")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        api.load(text=text)
+    d, w = e.value.diagnostics
+    assert d.code == "E401" and d.hint is not None
+    assert "channels first" in d.hint and d.hint.endswith("is [160, 160, 3]")
+    assert "conv" not in d.hint
+    assert (w.code, w.path, w.severity) == ("W305", ("input",), "warning")

@@ -537,3 +537,45 @@ def test_a_home_folder_after_a_blocks_name_is_expanded():
     from archspec.cli.options import weights
 
     assert weights(["bb=~/x.h5"]) == {"bb": Path.home() / "x.h5"}  # sh leaves `bb=~/...`
+
+
+def test_a_home_folder_in_the_whole_models_file_is_expanded_too():
+    """A walkthrough: `--weights=~/x.h5` (bash leaves a `~` after `--weights=`) was looked up
+    as `~/x.h5`, while `--weights bb=~/x.h5` was expanded."""
+    from archspec.cli.options import weights
+
+    assert weights(["~/x.h5"]) == Path.home() / "x.h5"
+
+
+SMALL_CLASSIFIER = """\
+name: small
+input: [16, 16, 3]
+blocks:
+  - {type: conv, name: conv1, filters: 8, kernel: 3}
+  - {type: global_avg_pool, name: avg_pool}
+  - {type: dense, name: predictions, units: 10, activation: softmax}
+"""
+
+
+def test_a_file_that_differs_in_its_classifier_alone_is_told_so(keras, tmp_path):
+    """A walkthrough: a 1000-class file into a 10-class copy of the network, and a `_notop` file
+    into the whole network, got 'pass the weights of the network this spec builds'."""
+    spec = tmp_path / "small.yaml"
+    spec.write_text(SMALL_CLASSIFIER)
+    full = tmp_path / "full.weights.h5"
+    archspec.compile(archspec.load(text=SMALL_CLASSIFIER.replace("units: 10", "units: 1000"))
+                     ).save_weights(full)  # fmt: skip
+    notop = tmp_path / "notop.weights.h5"
+    archspec.compile(archspec.load(text=SMALL_CLASSIFIER.rsplit("  - {type: dense", 1)[0])
+                     ).save_weights(notop)  # fmt: skip
+    r = run("build", spec, "--weights", full)
+    assert r.exit_code == 1 and "error[E803]" in r.stderr, r.stderr
+    assert "`predictions` [8x10, 10] vs the file's `predictions` [8x1000, 1000]" in r.stderr
+    assert "hint: the file's classifier `predictions` has 1,000 classes, this spec's " \
+        "`predictions` 10: to use the file's, set its `units` to 1000; or, to train a new head " \
+        "on the file's features, include the network as a `spec` block cut before its " \
+        "classifier" in r.stderr  # fmt: skip
+    r = run("build", spec, "--weights", notop)
+    assert r.exit_code == 1 and "error[E803]" in r.stderr, r.stderr
+    assert "hint: the file has no classifier (a `_notop` file, include_top=False): nothing in " \
+        "it for `predictions`; pass the file with the classifier, or, to train" in r.stderr  # fmt: skip

@@ -326,14 +326,26 @@ def _weights(
     return out
 
 
-def export(built: Build, status: Status | None = None) -> Saved:
+def export(built: Build, status: Status | None = None, *, force: bool | None = None) -> Saved:
     """Save the model of `build(spec, output, ...)` to its output atomically (with `verify`,
-    reloaded and compared with Keras first; nothing is written if it differs)."""
+    reloaded and compared with Keras first; nothing is written if it differs).
+
+    `force`: replace an existing target (default: what `build` was given). A target that
+    appeared since `build`, a second export of one build, is E002 whose hint says
+    `force=True`; given here, the target is checked again as `build(force=True)` checks it (a
+    folder is still replaced only by a SavedModel)."""
+    from archspec.backends.keras.save import check_target
     from archspec.backends.keras.save import export as save
 
     if built.target is None:
         raise ValueError("export() needs a model built with an output: build(spec, output)")
-    return save(built.model, built.target, force=built.force, verify=built.verify,
+    target = built.target
+    if force is None:
+        force = built.force
+    elif force and not built.force:
+        again = check_target(target.path, True, target.format, built.verify, built.backend)
+        target = dataclasses.replace(again, cleaned=target.cleaned + again.cleaned)
+    return save(built.model, target, force=force, verify=built.verify,
                 tolerance=built.tolerance, status=status, shapes=built.shapes)  # fmt: skip
 
 
@@ -502,12 +514,14 @@ def plot(
     where. A bad suffix, or an existing file without `force` (E002; a folder is always refused),
     fails before the spec is read. Never imports TensorFlow."""
     from archspec.core.errors import usage_error
-    from archspec.core.files import not_a_folder
+    from archspec.core.files import names_a_file, not_a_folder
     from archspec.render import dot, html
 
     if output is None and os.fspath(spec) == STDIN_ARG:
         raise usage_error("E003", "a spec read from standard input has no file name to plot "
                           "to", hint="give the diagram's file: -o FILE")  # fmt: skip
+    if output is not None:
+        names_a_file(output, "a diagram")
     target = Path(output) if output is not None else default_plot(spec, sets)
     page = target.suffix.lower() == ".html"
     if not page:

@@ -78,7 +78,7 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 )
 def build(
     spec: SpecArg,
-    output: Annotated[Path | None, Output(metavar="PATH",
+    output: Annotated[str | None, Output(metavar="PATH",
         help="Save the model here: .keras, .tflite, .onnx, or a folder (SavedModel).")] = None,
     force: Force = False,
     fmt: Annotated[BuildFormat | None, Format(
@@ -163,19 +163,20 @@ def check(
 
 @command("schema -o archspec.schema.json")
 def schema(
-    output: Annotated[Path | None, Output(help="Write the schema here (default, or -: "
+    output: Annotated[str | None, Output(help="Write the schema here (default, or -: "
         "stdout).")] = None,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:  # fmt: skip
     """Print or write the JSON Schema of the spec format, for editors."""
-    from archspec.core.files import write_file
+    from archspec.core.files import names_a_file, write_file
     from archspec.frontend.jsonschema import dumps
     from archspec.render.console import success
 
-    if output is None or str(output) == "-":
+    if output is None or output == "-":
         return print(dumps(), end="")
-    write_file(output, dumps().encode("utf-8"), force)
+    names_a_file(output, "the schema")
+    write_file(Path(output), dumps().encode("utf-8"), force)
     success(f"Wrote: {output}", quiet)
 
 
@@ -197,7 +198,7 @@ def blocks(
 )
 def plot(
     spec: SpecArg,
-    output: Annotated[Path | None, Output(help="The diagram: .svg, .png, .dot (.pdf with a system "
+    output: Annotated[str | None, Output(help="The diagram: .svg, .png, .dot (.pdf with a system "
         "Graphviz), .html (interactive). Default: <spec file stem>.svg here (with --set: "
         "<stem>_<values>.svg).")] = None,
     force: Force = False,

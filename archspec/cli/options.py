@@ -60,7 +60,7 @@ def weights(values: list[str] | None) -> Path | dict[str, Path] | None:
         empty(value if m is None else m.group(2))  # E001 for an empty path
         if m is None:
             near = re.fullmatch(r"([^/=:]*)[=:](.+)", value)  # `m.bb=x.h5`, `bb:x.h5`, `=x.h5`
-            if near and not os.path.exists(value):
+            if near and not os.path.exists(os.path.expanduser(value)):
                 raise usage_error(
                     "E001", f"weights file {value}: not found",
                     hint=f"to load {near.group(2)} into a `spec` block, write NAME=FILE with the "
@@ -80,7 +80,9 @@ def weights(values: list[str] | None) -> Path | dict[str, Path] | None:
             hint="NAME=FILE loads a file into the `spec` block NAME (a backbone); give one "
             "per block",
         )
-    return Path(whole[0]) if whole else parts
+    # `--weights=~/x.h5`: bash expands a `~` after `=` only in NAME=VALUE words, so neither
+    # form reaches us expanded; both are, as `--weights ~/x.h5` is by the shell
+    return Path(whole[0]).expanduser() if whole else parts
 
 
 def choice(flag: str, names: Any) -> Callable[[str], str]:
@@ -124,8 +126,17 @@ Sets = Annotated[list[str] | None, SetOption("--set",
                  help="Override a spec param: --set width=32 (repeatable).")]  # fmt: skip
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only, no success lines.")]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing output.")]
+
+
+def _output(value: str) -> str:
+    """`-o`'s parser: the path as written (an empty one is E002), not a Path, which drops a
+    trailing `/` (`-o m.keras/` wrote a file m.keras: core/files.names_a_file refuses it)."""
+    path_parser("-o", "name the file", writes=True)(value)
+    return value
+
+
 Output = functools.partial(typer.Option, "-o", "--output", metavar="FILE", show_default=False,
-                           parser=path_parser("-o", "name the file", writes=True))  # fmt: skip
+                           parser=_output)  # fmt: skip
 Format = functools.partial(typer.Option, "--format", "-f", metavar="FORMAT", case_sensitive=False)
 
 # Limits a real model may reach (core/limits.py): parameter name -> (flag, metavar, help)

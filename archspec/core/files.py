@@ -73,6 +73,16 @@ def write_file(target: Path, data: bytes, force: bool = True) -> None:
 TEMP_EXTRA = 1 + 14 + 7 + 1 + 8 + 11
 
 
+def names_a_file(path: str | os.PathLike[str], what: str) -> None:
+    """E002 where `path`, which `what` (`a Keras model`, `a diagram`) is written to as a file,
+    ends in `/`: that names a folder, and Path drops it (`-o m.keras/` wrote a file m.keras)."""
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) and text.rstrip("/" + os.sep):
+        raise usage_error("E002", f"cannot write {text}: a path that ends in `/` names a folder, "
+                          f"and {what} is a file", hint="leave the `/` out: "
+                          + text.rstrip("/" + os.sep))  # fmt: skip
+
+
 def name_fits(target: Path) -> None:
     """E002 where the file system would refuse `target`'s name or its temporary name beside it
     (most take 255 bytes), said before anything is built or written."""

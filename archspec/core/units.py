@@ -46,10 +46,50 @@ def parse_count(value: int | str) -> int:
             short = format((d / DECIMAL[unit]).normalize(), "f") + unit
             also = f" ({d:f})" if unit else ""
             hint = f"write `{short}`{also}: a count takes K, M, G or T, not an exponent"
+        elif (written := _UNIT.fullmatch(value)) is not None:  # `1.5GB`, `300MFLOPs`
+            hint = _unit_hint(written.group(1) + written.group(2).upper(), written.group(3))
         raise HintedValueError(
             f"expected a count like 25600000 or '25.6M', received {value!r}", hint
         )
     return round(number)
+
+
+#: a count written with a unit after its suffix: `1.5GB`, `300MFLOPs`, `25.6M params`
+_UNIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)\s*(i?B|bytes?|FLOPS?|MACS?|params?)\s*",
+                   re.IGNORECASE)  # fmt: skip
+
+
+def _unit_hint(count: str, unit: str) -> str:
+    """The hint for a count written with a unit (`1.5GB` -> `1.5G`); FLOPs are 2 x MACs."""
+    hint = f"write `{count}`: a count takes K, M, G or T and no unit (no B, bytes or FLOPs)"
+    if unit.upper().startswith("FLOP"):
+        hint += f"; and if {count} is FLOPs, the MACs are half (FLOPs = 2 x MACs): `{half(count)}`"
+    return hint
+
+
+def half(count: int | str) -> str:
+    """Half of a count, written as it was (`600M` -> `300M`, `1.5G` -> `750M`, 601 -> 300.5):
+    the MACs of a number of FLOPs."""
+    m = _COUNT.fullmatch(str(count))
+    if m is None:
+        return f"{count} / 2"
+    d = Decimal(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] / 2
+    unit = next((u for u in "TGMK" if d >= DECIMAL[u]), "") if m.group(3) else ""
+    return format((d / DECIMAL[unit]).normalize(), "f") + unit
+
+
+def expression_suffix_hint(source: str) -> str | None:
+    """The hint for an expression that does not parse because a count in it has a suffix
+    (`${20M if res <= 160 else 40M}`): suffixes are read in a plain value only."""
+    m = re.search(r"(?<![\w.])(\d+(?:\.\d+)?)([KMGT])\b", source)
+    if m is None:
+        return None
+    n = Decimal(m.group(1)) * DECIMAL[m.group(2)]
+    exp = {"K": 3, "M": 6, "G": 9, "T": 12}[m.group(2)]
+    return (
+        f"a size suffix works in a plain value, not inside `${{...}}`: write "
+        f"{m.group(0)} as {format(n.normalize(), 'f')} or {m.group(1)} * 10**{exp}"
+    )
 
 
 def count_precision(value: str) -> tuple[int, int] | None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from archspec.core.errors import describe, did_you_mean
+from archspec.core.units import expression_suffix_hint
 
 MAX_SOURCE = 500
 MAX_INT_BITS = 128
@@ -150,7 +151,8 @@ def _parsed(source: str) -> tuple[ast.expr, tuple[str, ...], tuple[str, str, str
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"invalid expression: {e.msg}") from None
+        raise ExprError(f"invalid expression: {e.msg}",
+                        hint=expression_suffix_hint(source)) from None  # fmt: skip
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("invalid expression: too deeply nested") from None
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.limits import Limits
 from archspec.frontend.bounds import check_totals
-from archspec.frontend.lowering import Lowering, layout_text
+from archspec.frontend.lowering import Lowering, layout_warnings
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
 from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
@@ -31,13 +31,7 @@ def lower(resolved: Resolved, limits: Limits | None = None) -> Graph:
     limits = limits or doc.limits
     model = resolved.model
     warnings = list(resolved.warnings)
-    for name, shape in model.input_shapes.items():  # W305: [3, 224, 224], PyTorch's layout
-        key: KeyPath = ("inputs", name) if model.inputs is not None else ("input",)
-        layout = layout_text(shape)
-        if layout is not None:
-            warnings.append(doc.diag("W305", f"{format_path(key)}: {layout[0]}: it looks "
-                                     "channels first", key, severity="warning",
-                                     hint=layout[1]))  # fmt: skip
+    warnings += layout_warnings(doc, model.input_shapes, model.inputs is not None)
     try:
         lowering = Lowering(doc, model.name, model.input_shapes, model.inputs is not None, limits)
         for item in resolved.items:

@@ -136,6 +136,20 @@ class Lowering:
         return None if layout is None else f"`{key}` {layout[0]}: {layout[1]}"
 
 
+def layout_warnings(doc: Document, shapes: dict[str, Shape], named: bool) -> list[Diagnostic]:
+    """W305 for each input that looks channels first ([3, 224, 224], PyTorch's layout), at its
+    key (`input`, or `inputs.<name>` where `named`). Resolution reports them with its error (a
+    `spec` block's channels that differ), lowering with the model's other warnings."""
+    out = []
+    for name, shape in shapes.items():
+        key: KeyPath = ("inputs", name) if named else ("input",)
+        layout = layout_text(shape)
+        if layout is not None:
+            out.append(doc.diag("W305", f"{format_path(key)}: {layout[0]}: it looks channels "
+                                "first", key, severity="warning", hint=layout[1]))  # fmt: skip
+    return out
+
+
 def layout_text(shape: Shape) -> tuple[str, str] | None:
     """Where an input looks channels first (units.channels_first), what it is here ([3, 32, 32]
     is 3 rows of 32 columns and 32 channels), and what to write."""

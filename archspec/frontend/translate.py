@@ -24,7 +24,7 @@ from archspec.core.errors import (
     did_you_mean,
     format_path,
 )
-from archspec.core.units import count_precision, shape_str
+from archspec.core.units import count_precision, half, parse_count, shape_str
 from archspec.frontend import foreign
 from archspec.frontend.loader import Document, plain_kind
 
@@ -182,6 +182,7 @@ def translate(
     keys = {at: list(m.model_fields) if m else fields for at, m in inside.items()}
     hints = {
         path: (other_name(model, str(path[0])) if len(path) == 1 else None)
+        or _flops_hint(base + path, _value_at(data, path))
         or did_you_mean(str(path[-1]), keys[path[:-1]])
         for e, path, _, _ in located
         if e["type"] == "extra_forbidden"
@@ -346,6 +347,23 @@ def translate(
             message = f"{where}: expected {' or '.join(expected)}, received {received}"
         out.append(doc.diag(code, message, base + path, hint=hint))
     return out
+
+
+def _flops_hint(where: KeyPath, value: Any) -> str | None:
+    """The hint for a FLOPs key in `budget` or `expect` (`max_flops: 600M`, which
+    did_you_mean took for `max_params`): archspec counts MACs, half the FLOPs."""
+    key = str(where[-1]).lower()
+    if len(where) != 2 or where[0] not in ("budget", "expect") or "flop" not in key:
+        return None
+    target = "max_macs" if where[0] == "budget" else "macs"
+    hint = f"archspec counts MACs, and FLOPs = 2 x MACs: write `{target}`"
+    try:
+        parse_count(value)
+    except (ValueError, TypeError):
+        return hint
+    if key in ("flops", "max_flops"):
+        return f"{hint}; {value} FLOPs is `{target}: {half(value)}`"
+    return hint
 
 
 def _other_spelling(bound: Any) -> Any:

@@ -167,6 +167,9 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         family, param, value = member
         return (f"`{name}` is a member of the zoo family `{family}`: give its name alone, "
                 f"`{name}`, or `{family} --set {param}={value}`")  # fmt: skip
+    other = _not_a_member(name, zoo)
+    if other is not None:
+        return other
     lowered = {name.lower(): name for name in zoo}
     # 0.65, not difflib's 0.6: `alexnet` met `mobilenet` and `googlenet` by their `net` alone
     cutoff = 0.65 if bare else 0.8
@@ -175,6 +178,32 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         names = " or ".join(f"`{lowered[c]}`" for c in close)
         return f"did you mean the zoo network {names}? (`archspec zoo` lists them)"
     return "a SPEC is a file or a zoo network's name: `archspec zoo` lists them" if bare else None
+
+
+def _not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
+    """The hint for a name that starts as a zoo family's but names none of its members
+    (`efficientnet_b9`, which did_you_mean took for `efficientnet`): the members to write."""
+    import difflib
+
+    wanted = folded(word)
+    if any(folded(name) == wanted for name in zoo):
+        return None
+    families = [n for n, path in zoo.items() if is_family(path)
+                and wanted.startswith(folded(n)) and wanted != folded(n)]  # fmt: skip
+    found = _members_of(zoo[max(families, key=len)]) if families else None
+    if not families or found is None:
+        return None
+    family, (param, _, values) = max(families, key=len), found
+    glue = "" if family[-1].isalpha() and values[0][:1].isdigit() else "_"
+    listed = [f"{family}{glue}{v}" for v in values]
+    names = ", ".join(f"`{n}`" for n in listed)
+    # the one member nearest, where one is (`resnet19`: resnet18; `efficientnet_b9`: none)
+    near = sorted(((difflib.SequenceMatcher(None, wanted, folded(n)).ratio(), n) for n in listed),
+                  reverse=True)  # fmt: skip
+    first = (f"did you mean `{near[0][1]}`? " if near[0][0] >= 0.8
+             and (len(near) == 1 or near[0][0] > near[1][0]) else "")  # fmt: skip
+    return (f"{first}`{word}` is no member of the zoo family `{family}`; its members are {names} "
+            f"(or `{family} --set {param}={'|'.join(values)}`)")  # fmt: skip
 
 
 def family_member(word: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:

@@ -30,6 +30,7 @@ from archspec.core.files import (
     commit,
     disk_size,
     name_fits,
+    names_a_file,
     quiet_stderr,
     remove,
     sync,
@@ -200,6 +201,8 @@ def check_target(
             hint="name the model: -o model.keras, or -o out/model for a SavedModel folder",
         )
     format_ = format_of(target, fmt)
+    if format_ != "savedmodel":  # a SavedModel is a folder: `-o out/model/` is fine
+        names_a_file(path, f"{'an' if format_ == 'onnx' else 'a'} {LABELS[format_]} model")
     name = backend or backends.loaded() or backends.choose()
     backends.check_export(format_, LABELS[format_], name, path)
     needs = BACKEND_EXTRAS.get((format_, name)) or EXTRAS.get(format_, ((), ()))

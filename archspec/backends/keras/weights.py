@@ -345,8 +345,9 @@ def _mismatch(
     more = len(differences) - SHOWN
     if part is None:
         what, here = f"`{model.name}`", "here"
-        hint = ("pass the weights of the network this spec builds (the zoo's layer names are "
-                "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)")  # fmt: skip
+        hint = _classifier_hint(model, differences) or (
+            "pass the weights of the network this spec builds (the zoo's layer names are "
+            "keras.applications', e.g. specs/resnet50.yaml takes ResNet50's)")  # fmt: skip
     elif all(b is None for _, b in differences):  # the file ends before the part does
         what, here = f"the `spec` block `{part.name}`", "there"
         hint = (f"if the file is a backbone's without its classifier (`_notop`), cut "
@@ -367,6 +368,39 @@ def _mismatch(
         + "; nothing was loaded or written",
         hint,
     )  # fmt: skip
+
+
+#: how to train a new head on a file's features (README: Pretrained weights)
+_NEW_HEAD = ("to train a new head on the file's features, include the network as a `spec` block "
+             "cut before its classifier (its `outputs`) and load the file into that block "
+             "alone: --weights NAME=FILE (in Python: weights={NAME: FILE})")  # fmt: skip
+
+
+def _classifier_hint(model: Any, differences: Sequence[tuple[Any, FileLayer | None]]
+                     ) -> str | None:  # fmt: skip
+    """E803's hint where the whole model differs from the file in its classifier alone (its
+    last weighted layer, a Dense): the file's has other classes (ImageNet's 1000 into a
+    10-class copy of the network), or the file has none (a `_notop` file)."""
+    weighted = [layer for layer in model.layers if layer.weights]
+    last = weighted[-1] if weighted else None
+    if last is None or type(last).__name__ != "Dense" or not differences:
+        return None
+    if len(differences) == 1 and differences[0][0] is last and differences[0][1] is not None:
+        theirs, ours = differences[0][1].shapes, _shapes(last)
+        classes = theirs[0][-1] if theirs and len(theirs[0]) == 2 else None
+        if (classes is None or len(theirs) != len(ours) or theirs[0][:-1] != ours[0][:-1]
+                or any(t != (classes,) for t in theirs[1:])):  # fmt: skip
+            return None  # not a dense of other units
+        return (f"the file's classifier `{differences[0][1].name}` has {classes:,} classes, "
+                f"this spec's `{last.name}` {ours[0][-1]:,}: to use the file's, set its `units` "
+                f"to {classes}; or, {_NEW_HEAD}")  # fmt: skip
+    if all(b is None for _, b in differences) and [a for a, _ in differences] == weighted[
+            -len(differences):]:  # fmt: skip
+        return (
+            f"the file has no classifier (a `_notop` file, include_top=False): nothing in "
+            f"it for `{last.name}`; pass the file with the classifier, or, {_NEW_HEAD}"
+        )
+    return None
 
 
 def _show(shapes: Shapes, paths: tuple[str, ...] = ()) -> str:

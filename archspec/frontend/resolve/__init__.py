@@ -46,6 +46,7 @@ from archspec.core.errors import (
     format_path,
 )
 from archspec.frontend.loader import Document
+from archspec.frontend.lowering import layout_warnings
 from archspec.frontend.resolve import include
 from archspec.frontend.resolve.defaults import check_defaults, with_defaults
 from archspec.frontend.resolve.define import (
@@ -119,7 +120,11 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
         try:
             outputs = expansion.run()
         except ArchspecError as e:  # the warnings found so far are reported with it, after it
-            raise with_warnings(e, expansion.warnings) from None
+            found = [
+                *expansion.warnings,
+                *layout_warnings(doc, model.input_shapes, model.inputs is not None),
+            ]  # W305
+            raise with_warnings(e, found) from None
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings,
                     expansion.includes, tuple(last_sets(sets)), expansion.frozen)  # fmt: skip
 

@@ -59,6 +59,7 @@ from archspec.core.errors import (
 from archspec.core.units import Shape, shape_str
 from archspec.frontend import expr, zoo
 from archspec.frontend.loader import Document, read_file
+from archspec.frontend.lowering import layout_text
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.params import parse_sets, split_set
 from archspec.frontend.resolve.scope import Scope, listed
@@ -341,7 +342,10 @@ def take_input(doc: Document, path: KeyPath, model: SpecModel, shape: Shape,
         if spatial:
             hint += "; `any_size: true` takes this block's height and width"
         channels = len(own) == len(shape) and differ and differ[-1] == len(own) - 1
-        if channels:  # `any_size` or not, the channels must agree: say which differ
+        layout = layout_text(shape)
+        if layout is not None and (own[-1] is None or own[-1] == shape[0]):  # [3, 160, 160]
+            hint = f"this block's input {layout[0]}: it looks channels first; {layout[1]}"
+        elif channels:  # `any_size` or not, the channels must agree: say which differ
             hint = (f"the channels differ ({own[-1]} against {shape[-1]}): `any_size` lets the "
                     "height and width differ, never the channels; give this spec an input "
                     f"of {own[-1]} channels, or a 1x1 `conv` to {own[-1]} before this "
