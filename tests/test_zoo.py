@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import archspec
-from archspec.frontend.loader import read_file
 from tests.conftest import ROOT
 
 ZOO = {p.stem: p for p in sorted((ROOT / "specs").glob("*.yaml"))}
@@ -94,11 +93,13 @@ def test_spec_says_what_it_reproduces_and_expects_its_figures(name):
     figures."""
     text = ZOO[name].read_text()
     assert text.startswith("# ") and "Reference" in text.split("\nname:")[0]
-    expect = read_file(ZOO[name]).data["expect"]
+    expect = archspec.load(ZOO[name]).model.expect  # evaluated: the MobileNets' `${...}`
+    assert expect is not None
     graph = archspec.analyze(ZOO[name])
-    assert expect["params"] == graph.params
-    assert expect.get("trainable_params", graph.cost.trainable) == graph.cost.trainable
-    assert [tuple(expect["output_shape"])] == list(graph.output_shapes.values())
+    assert expect.params == graph.params
+    assert (expect.trainable_params or graph.cost.trainable) == graph.cost.trainable
+    assert expect.output_shape is not None
+    assert [tuple(expect.output_shape)] == list(graph.output_shapes.values())
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_MACS_G))
@@ -202,3 +203,50 @@ def test_readme_zoo_table_is_generated_and_current():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: the MobileNets take keras.applications' width multiplier: Keras's ImageNet alphas, and one
+#: above them (tests/test_zoo_apps.py compares the networks with keras.applications')
+MOBILENET_ALPHAS = [
+    ("mobilenet", a) for a in (0.25, 0.5, 0.75)
+] + [
+    ("mobilenet_v2", a) for a in (0.35, 0.5, 0.75, 1.3, 1.4)
+] + [
+    (f"mobilenet_v3_{size}", a) for size in ("small", "large") for a in (0.75, 1.25)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "alpha"), MOBILENET_ALPHAS)
+def test_the_mobilenets_take_a_width_multiplier(name, alpha):
+    """A deployment walkthrough: `archspec check mobilenet_v2 --set alpha=0.5` was refused
+    ("the spec has no params"), where keras.applications.MobileNetV2(alpha=0.5) builds. Another
+    alpha is another network: its figures are not held to alpha 1.0's `expect`."""
+    result = archspec.check(ZOO[name], sets=[f"alpha={alpha}"])
+    assert result.ok, [d.message for d in result.errors]
+    assert result.graph is not None
+    assert list(result.graph.output_shapes.values()) == [(1000,)]
+    expect = archspec.load(ZOO[name], sets=[f"alpha={alpha}"]).model.expect
+    assert expect is not None
+    assert (expect.params, expect.trainable_params, expect.macs) == (None, None, None)
+    default = archspec.analyze(ZOO[name])
+    assert (result.graph.params < default.params) == (alpha < 1)
+
+
+@pytest.mark.parametrize("name", ["mobilenet", "mobilenet_v2", "mobilenet_v3_small",
+                                  "mobilenet_v3_large"])  # fmt: skip
+def test_a_mobilenet_at_alpha_1_keeps_its_expect_checked(name):
+    """`expect` still holds keras.applications' figures at the default alpha (a wrong one
+    fails), whether alpha is left out or given as 1.0."""
+    for sets in ([], ["alpha=1.0"]):
+        wrong = archspec.check(ZOO[name], sets=[*sets, "keras_params=1"])
+        assert [(d.code, d.path) for d in wrong.errors] == [("E602", ("expect", "params"))]
+    assert archspec.check(ZOO[name], sets=["alpha=0.75", "keras_params=1"]).ok
+
+
+def test_mobilenet_v2_refuses_an_alpha_whose_block_0_keras_gives_a_shortcut():
+    """Below alpha 0.28 Keras adds block 0's input to its output (Conv1 and its project conv
+    are both 8 wide): a graph the spec does not build, so it refuses such an alpha rather than
+    build another network than Keras's."""
+    result = archspec.check(ZOO["mobilenet_v2"], sets=["alpha=0.25"])
+    assert [(d.code, d.path) for d in result.errors] == [("E501", ("params", "alpha_checked"))]
+    assert archspec.check(ZOO["mobilenet_v2"], sets=["alpha=0.28"]).ok

@@ -99,6 +99,31 @@ ROWS = [
         input_from_spec=True, weightless_differ=True, loose=V3_LOOSE),
     Row("mobilenet_v3_large", "mobilenet_v3_large.yaml", "MobileNetV3Large",
         input_from_spec=True, weightless_differ=True, loose=V3_LOOSE),
+    # the MobileNets' width multiplier, `--set alpha=...` against keras.applications(alpha=...):
+    # Keras's ImageNet alphas, and for V2 and V3 one above 1 (Keras widens the last convs there)
+    *(
+        Row(f"mobilenet_alpha_{a}", "mobilenet.yaml", "MobileNet", sets=(f"alpha={a}",),
+            kwargs={"alpha": a}, pixels=(-1.0, 1.0))
+        for a in (0.25, 0.5, 0.75)
+    ),
+    *(
+        Row(f"mobilenet_v2_alpha_{a}", "mobilenet_v2.yaml", "MobileNetV2", sets=(f"alpha={a}",),
+            kwargs={"alpha": a}, pixels=(-1.0, 1.0))
+        for a in (0.35, 0.5, 1.4)
+    ),
+    *(
+        Row(f"mobilenet_v3_small_alpha_{a}", "mobilenet_v3_small.yaml", "MobileNetV3Small",
+            sets=(f"alpha={a}",), kwargs={"alpha": a}, input_from_spec=True,
+            weightless_differ=True, loose=V3_LOOSE)
+        for a in (0.75, 1.25)
+    ),
+    # 0.5: block 0's project conv narrows to 8 channels, so Keras drops its shortcut
+    *(
+        Row(f"mobilenet_v3_large_alpha_{a}", "mobilenet_v3_large.yaml", "MobileNetV3Large",
+            sets=(f"alpha={a}",), kwargs={"alpha": a}, input_from_spec=True,
+            weightless_differ=True, loose=V3_LOOSE)
+        for a in (0.5, 0.75, 1.25)
+    ),
     Row("xception", "xception.yaml", "Xception", pixels=(-1.0, 1.0)),
     *(
         Row(f"efficientnet_{v}", "families/efficientnet.yaml", f"EfficientNet{v.upper()}",
