@@ -787,6 +787,17 @@ def test_a_mistyped_family_member_is_told_the_members(tmp_path, monkeypatch, spe
         assert named(member.strip("`")) is not None, member
 
 
+def test_a_mistyped_family_member_in_a_spec_block_is_told_the_members():
+    """The same hint where a `spec` block's `path` names no member (`path: efficientnet_b9`
+    got 'did you mean `efficientnet`?', which is no backbone without its --set)."""
+    d = diagnose(
+        "name: m\ninput: [224, 224, 3]\nblocks:\n  - {type: spec, path: efficientnet_b9}\n"
+    )
+    assert (d.code, d.path) == ("E505", ("blocks", 0, "path"))
+    assert d.hint.startswith("`efficientnet_b9` is no member of the zoo family `efficientnet`")
+    assert "`efficientnet_b7`" in d.hint
+
+
 @pytest.mark.parametrize("key", ["typ", "Type", "tpye", "types"])
 def test_a_misspelled_type_key_is_named_not_reported_missing(key):
     # it said "a block needs `type`" and listed every built-in type, with no word on the key

@@ -167,7 +167,7 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         family, param, value = member
         return (f"`{name}` is a member of the zoo family `{family}`: give its name alone, "
                 f"`{name}`, or `{family} --set {param}={value}`")  # fmt: skip
-    other = _not_a_member(name, zoo)
+    other = not_a_member(name, zoo)
     if other is not None:
         return other
     lowered = {name.lower(): name for name in zoo}
@@ -180,7 +180,7 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
     return "a SPEC is a file or a zoo network's name: `archspec zoo` lists them" if bare else None
 
 
-def _not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
+def not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
     """The hint for a name that starts as a zoo family's but names none of its members
     (`efficientnet_b9`, which did_you_mean took for `efficientnet`): the members to write."""
     import difflib

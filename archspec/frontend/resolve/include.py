@@ -185,7 +185,8 @@ def find(doc: Document, text: str, path: KeyPath) -> tuple[Path, str | None]:
             else did_you_mean(word, zoo_names()))  # fmt: skip
     else:  # `bb` beside `bb.yaml`: a path names a file with its suffix
         beside = [f"{text}{x}" for x in (".yaml", ".yml") if (folder / f"{text}{x}").is_file()]
-        hint = f"did you mean `{beside[0]}`?" if beside else did_you_mean(word, zoo_names())
+        hint = (f"did you mean `{beside[0]}`?" if beside else  # or the family's members
+                zoo.not_a_member(word, zoo.files()) or did_you_mean(word, zoo_names()))  # fmt: skip
     place = "the current folder" if str(folder) == "." else folder  # not `in .`
     spec = "the current folder" if doc.file.startswith("<") else "this spec"  # `check -`
     raise fail(doc, "E505", f"{format_path(where)}: no spec file `{text}` in {place}, "
