@@ -547,3 +547,15 @@ def test_of_a_set_name_given_twice_the_last_counts():
             "  - {type: conv, name: c, filters: '${w}', kernel: 1}\n")  # fmt: skip
     assert by_name(run(text, ("w=4", "w=8")))["c"].block.filters == 8
     assert by_name(run(text, ("w=8", "w=4")))["c"].block.filters == 4
+
+
+def test_e705_notes_the_block_that_made_the_blocks():
+    """A search's `repeat: 5000` of a two-block unit: E705 stood at the global pool after it,
+    told to 'include fewer specs' of a spec that includes none."""
+    text = CBR + "  - {type: cbr, filters: 2, repeat: 3}\n  - {type: flatten}\n"
+    d = error(text, blocks=15)
+    assert (d.code, d.path) == ("E705", ("blocks", 1))
+    assert [(r.message, r.line) for r in d.related] == [
+        ("blocks[0] made 15 of the 15 blocks before it", 16)
+    ]
+    assert d.hint.startswith("lower `repeat`, or raise the limit")

@@ -261,7 +261,7 @@ class _Expansion:
         block = self.validate(raw, path, scope, str(kind), defaulted, first, env)
         if block is None or self.broken:
             return
-        check_count(self.doc, self.count, block.repeat, path, scope.use)
+        check_count(self.doc, self.count, block.repeat, path, scope.use, self.items)
         refs = read_inputs(self.doc, block, path, scope)
         if block.n_inputs is None and block.repeat > 1:  # add, concat, multiply
             raise fail(self.doc, "E303", f"{format_path((*path, 'repeat'))}: `{block.type}` "
@@ -456,7 +456,7 @@ class _Expansion:
         if self.broken:
             return
         check_count(self.doc, self.count, common.repeat * len(definition.blocks), path,
-                    scope.use)  # fmt: skip
+                    scope.use, self.items)  # fmt: skip
         refs = read_inputs(self.doc, common, path, scope)
         varies = has_expr(source)
         pending = raw if deferred(raw) else None
@@ -548,7 +548,7 @@ class _Expansion:
                                      if (w.file, w.path, w.code) not in seen)  # fmt: skip
         nested = {str(i.block.name): i.groups[0] for i in inner.items if i.groups}
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
-        check_count(self.doc, self.count, len(inner.items), path, None)
+        check_count(self.doc, self.count, len(inner.items), path, None, self.items)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
         final.update({n: refs[0] for n in model.input_shapes})

@@ -17,7 +17,9 @@ layer-name prefixes) and, like the names a spec gives, at most NAME_CHARS (128) 
 from __future__ import annotations
 
 import dataclasses
-from typing import get_args
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, get_args
 
 from archspec.blocks import Block
 from archspec.blocks.base import Identifier, repeat_template
@@ -26,6 +28,9 @@ from archspec.core.limits import raise_hint
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.scope import Scope
+
+if TYPE_CHECKING:
+    from archspec.frontend.resolve.result import Item
 
 #: the longest name a block may have (a name given in the spec is an `Identifier`): final
 #: names, `<instance name>_<inner name>` and repeat copies included, are held to it too, so
@@ -126,18 +131,33 @@ class Names:
 
 
 def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
-                use: KeyPath | None) -> None:  # fmt: skip
-    """`more` blocks (from the block at `path`) may be added to the `expanded` ones so far."""
+                use: KeyPath | None, items: Sequence[Item] = ()) -> None:  # fmt: skip
+    """`more` blocks (from the block at `path`) may be added to the `expanded` ones so far
+    (`items`: those of this spec, whose top-level block that made most is noted)."""
     limit = doc.limits.blocks  # archspec/core/limits.py; --max-blocks raises it
     if more > limit:  # one block's `repeat` alone (E706, at `repeat`)
         raise fail(doc, "E706", f"{format_path(path)}.repeat: makes {more:,} blocks, more "
                    f"than the limit of {limit:,}", (*path, "repeat"), use=use,
                    hint="lower `repeat`, or " + raise_hint("--max-blocks", ""))  # fmt: skip
     if expanded + more > limit:
-        raise fail(doc, "E705", f"{format_path(path)}: the spec expands to more than "
-                   f"{limit:,} blocks", path, use=use,
-                   hint="lower `repeat` or include fewer specs, or "
-                   + raise_hint("--max-blocks", ""))  # fmt: skip
+        included = any(item.doc is not None for item in items)
+        error = fail(doc, "E705", f"{format_path(path)}: the spec expands to more than "
+                     f"{limit:,} blocks", path, use=use,
+                     hint=f"lower `repeat`{' or include fewer specs' * included}, or "
+                     + raise_hint("--max-blocks", ""))  # fmt: skip
+        # where they came from: a `repeat` of a user-defined block before this innocent one
+        made = Counter((item.use or item.path)[:2] for item in items if item.doc is None)
+        if made:
+            ((top, count),) = made.most_common(1)
+            if 2 * count > expanded and top != tuple(path[:2]):
+                (d,) = error.diagnostics
+                note = Related(
+                    f"{format_path(top)} made {count:,} of the {expanded:,} blocks before it",
+                    doc.file,
+                    *(doc.locate(top) or (None, None)),
+                )
+                raise SpecError(dataclasses.replace(d, related=(note, *d.related)))
+        raise error
 
 
 def letter(k: int) -> str:
