@@ -11,9 +11,9 @@ key), `in`, `is`.
 The whole tree is checked before anything is evaluated, so a refused construct or an undefined
 name is an error even in a branch that is not taken. Evaluation then follows Python: `and`, `or`
 and the conditional evaluate lazily and give one of their operands (`a or b` is `a` if `a` is
-true, else `b`); comparisons give booleans; `ceil`, `floor` and `int` give integers. Text is no
-condition (`not`, `if`, an operand of `and` or `or` but the last): Python takes `"false"`, a
-quoted boolean, as true.
+true, else `b`); comparisons give booleans; `ceil`, `floor` and `int` give integers. Text that
+reads as a boolean (`"false"`, `"yes"`) or is empty is no condition (`not`, `if`, an operand of
+`and` or `or` but the last): Python takes `"false"`, a quoted boolean, as true.
 
 Bounds: arithmetic takes numbers only (no list repetition); integers are at most MAX_INT_BITS
 bits and floats finite, so `10**10**10` is refused at once; exponents at most 1024; `round`'s
@@ -260,10 +260,11 @@ def _check_result(x: Any) -> Any:
 
 
 def _truth(x: Any, what: str) -> bool:
-    """Python's truth of `x` (numbers, booleans, null, lists, mappings). Not of text: `"false"`
-    (a quoted boolean, a `--set` of one) would be true."""
-    if isinstance(x, str):
-        raise ExprError(f"{what} takes a boolean, found {describe(x)}: text is no condition "
+    """Python's truth of `x` (numbers, booleans, null, lists, mappings, text: `${act or
+    fallback}` with `act: swish`). Not of text that reads as a boolean (`"false"`, a quoted
+    boolean or a `--set` of one, would be true) or of empty text."""
+    if isinstance(x, str) and (not x.strip() or x.strip().lower() in BOOLEAN_WORDS):
+        raise ExprError(f"{what} takes a boolean, found {describe(x)}: text is no boolean "
                         "(even 'false' would be true)", hint=text_truth(x))  # fmt: skip
     if not isinstance(x, (*_SCALARS, list, dict)):
         raise ExprError(f"{what} takes numbers or booleans, found {describe(x)}")
@@ -279,10 +280,7 @@ def text_truth(text: str) -> str:
     word = text.strip().lower()
     if word in BOOLEAN_WORDS:
         return f"write {word} without quotes for a boolean (quoted, it is text)"
-    return (
-        "a text param chooses through a table param keyed by its values: "
-        "`by_mode: {nearest: 1, bilinear: 0}`, read as `${by_mode[mode]}`"
-    )
+    return "for no value write null (a param `none: null`), not empty text"
 
 
 def _to_int(name: str, x: Any, convert: Callable[[float], int]) -> int:
