@@ -178,3 +178,12 @@ def elements(shape: Shape) -> int:
     """The element count of `shape`, an unknown dimension (None) counted as 1: the limits bound
     what the spec fixes, and a size given at run time is the caller's."""
     return math.prod(1 if d is None else d for d in shape)
+
+
+def parity_text(max_abs: float, relative: float | None) -> str:
+    """`--verify`'s figure: `max abs difference 2.1e-07`, with the difference relative to
+    outputs over 1 where it is smaller (what the tolerance holds)."""
+    text = f"max abs difference {max_abs:.2g}"
+    if relative is not None and relative < max_abs:
+        text += f" ({relative:.2g} relative to outputs over 1)"
+    return text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archspec.core.errors import STATE, Diagnostic
-from archspec.core.units import Shape
+from archspec.core.units import Shape, parity_text
 
 if TYPE_CHECKING:  # imported where used: the CLI imports this module at start-up
     from archspec.frontend.expect import FileResult
@@ -65,7 +65,7 @@ class SavedModel(Protocol):
     @property
     def max_abs_diff(self) -> float | None: ...
     @property
-    def output_scale(self) -> float | None: ...
+    def relative_diff(self) -> float | None: ...
     @property
     def cleaned(self) -> list[str]: ...
     @property
@@ -265,9 +265,8 @@ def saved_summary(saved: SavedModel, tolerance: float, quiet: bool = False) -> N
     target = saved.target
     success(f"Saved: {target.path} ({target.label}, {text.human(saved.size)}B)", quiet)
     if saved.max_abs_diff is not None:
-        diff, scale = saved.max_abs_diff, saved.output_scale or 0.0
-        of = f" x {scale:.2g}, the largest output" if scale > 1 else ""
-        success(f"Verified: max abs difference {diff:.2g} (tolerance {tolerance:g}{of})", quiet)
+        measured = parity_text(saved.max_abs_diff, saved.relative_diff)
+        success(f"Verified: {measured} (tolerance {tolerance:g})", quiet)
     if saved.warnings:
         sys.stdout.flush()
         sys.stderr.write(text.format_diagnostics(saved.warnings, colour(sys.stderr)) + "\n")

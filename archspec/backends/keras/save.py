@@ -38,7 +38,7 @@ from archspec.core.files import (
     terminated_cleanly,
 )
 from archspec.core.limits import BYTES_PER_ELEMENT, TOLERANCE
-from archspec.core.units import Shape, compact
+from archspec.core.units import Shape, compact, parity_text
 from archspec.ir.graph import Graph
 
 #: Format name -> the suffix that selects it ("" for a folder: a path without a suffix).
@@ -123,9 +123,9 @@ class Saved:
     target: Target
     size: int
     max_abs_diff: float | None = None
-    #: the largest magnitude among the Keras model's outputs on the verify batch: the tolerance
-    #: is relative to it where it is over 1
-    output_scale: float | None = None
+    #: the largest of each output's difference relative to its magnitude where that is over
+    #: 1 (what the tolerance holds: verify.measure)
+    relative_diff: float | None = None
     cleaned: list[str] = field(default_factory=list)
     #: what the user should know about the saved file (W801: a plugin's layer classes)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -303,25 +303,23 @@ def export(
 
                 with stage(f"verifying {target.path}"):
                     ref = reference or parity.reference(model, shapes=shapes)
-                    saved.max_abs_diff = parity.compare(model, tmp, target.format, ref=ref)
-                scale, spread = parity.spread(ref[1])
-                saved.output_scale = scale
-                allowed = tolerance * max(1.0, scale)
-                if not saved.max_abs_diff <= allowed:
-                    of = f" x {scale:.3g}, the largest output" if scale > 1 else ""
+                    measured = parity.measure(model, tmp, target.format, ref=ref)
+                saved.max_abs_diff, saved.relative_diff = measured
+                if not saved.relative_diff <= tolerance:
                     raise ArchspecError(
                         Diagnostic(
                             code="E801",
                             message=f"{target.label} export of {target.path} differs from the "
-                            f"Keras model: max abs difference {saved.max_abs_diff:.3g} > "
-                            f"tolerance {tolerance:g}{of}; nothing was written",
+                            f"Keras model: {parity_text(*measured)} > tolerance {tolerance:g}; "
+                            "nothing was written",
                             file=str(target.path),
                             hint="raise --tolerance (in Python: tolerance=...) if this "
                             "precision is expected",
                         )
                     )
-                if spread <= 1e-6 * max(1.0, scale):
-                    saved.warnings.append(_unvarying(target.path, spread))
+                moved = parity.variation(ref[1])
+                if moved <= tolerance:
+                    saved.warnings.append(_unvarying(target.path, moved, tolerance))
             pending.check()  # a signal Keras's own code swallowed: nothing is written
             commit(tmp, target.path, force)
             if target.format == "keras":
@@ -344,18 +342,18 @@ def export(
             remove(tmp)
 
 
-def _unvarying(path: Path, spread: float) -> Diagnostic:
-    """W802: --verify's outputs hardly varied over its random batch (a classifier's softmax
-    with fresh weights gives 1 / classes everywhere), so a file of the right shapes and any
-    weights would have passed."""
+def _unvarying(path: Path, moved: float, tolerance: float) -> Diagnostic:
+    """W802: --verify's outputs changed over its random batch by no more than the tolerance (a
+    classifier's softmax with fresh weights gives about 1 / classes for every input), so a
+    file of the right shapes and any weights would have passed."""
     return Diagnostic(
         code="W802",
-        message=f"the outputs --verify compared for {path} vary by at most {spread:.2g} over "
-        "its random batch: a file with the right shapes would have passed, so the check proved "
-        "little",
+        message=f"the outputs --verify compared for {path} change by at most {moved:.2g} from "
+        f"one random input to the other, within the tolerance ({tolerance:g}): a file with the "
+        "right shapes would have passed, so the check proved little",
         file=str(path),
         hint="verify a model with trained weights (--weights), or compare its features: "
-        "a fresh classifier's softmax is 1 / classes for every input",
+        "a fresh classifier's softmax is about 1 / classes for every input",
         severity="warning",
     )
 

@@ -6,6 +6,7 @@ Multi-input and multi-output models included: inputs are matched by name, output
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,34 +129,57 @@ def compare(
 ) -> float:
     """The max abs difference over every output between `model` and the artefact at `path`,
     on `ref` (from `reference`; computed here, at `shapes`, if not given)."""
+    return measure(model, path, fmt, ref=ref, shapes=shapes)[0]
+
+
+def measure(
+    model: Any,
+    path: Path,
+    fmt: str,
+    *,
+    ref: tuple[Batch, list[np.ndarray]] | None = None,
+    shapes: dict[str, Shape] | None = None,
+) -> tuple[float, float]:
+    """The max abs difference over every output between `model` and the artefact at `path`,
+    and the largest of each output's difference relative to that output's magnitude where it
+    is over 1 (max |e - g| / max(1, max |e|), per output: float rounding grows with the values
+    an output is computed from, and a box head in the thousands does not loosen the check of
+    a softmax beside it). NaN if an output is NaN: it never verifies."""
     import numpy as np
 
     inputs, expected = ref if ref is not None else reference(model, shapes=shapes)
     got = RUNNERS[fmt](path, model, inputs)
     if len(got) != len(expected):
         raise RuntimeError(f"{path}: {len(got)} outputs, the Keras model has {len(expected)}")
-    diffs = [0.0]
+    diffs, relative = [0.0], [0.0]
     for e, g in zip(expected, got, strict=True):
         g = np.asarray(g)
         if g.shape != e.shape:
             raise RuntimeError(f"{path}: an output of shape {g.shape}, expected {e.shape}")
-        diffs.append(float(np.max(np.abs(e.astype(np.float64) - g))) if e.size else 0.0)
-    return float(np.max(diffs))  # NaN if an output is NaN: it never verifies
+        if e.size:
+            e64 = e.astype(np.float64)
+            gap = np.abs(e64 - g)
+            diffs.append(float(np.max(gap)))
+            relative.append(float(np.max(gap)) / max(1.0, float(np.max(np.abs(e64)))))
+    return float(np.max(diffs)), float(np.max(relative))
 
 
-def spread(outputs: list[np.ndarray]) -> tuple[float, float]:
-    """The largest magnitude among `outputs` (the Keras model's), and how much they vary: the
-    largest range of one output's values over the batch and its elements (0 where all are
-    equal; NaN counts as varying, so that it never reads as unvarying)."""
+def variation(outputs: list[np.ndarray]) -> float:
+    """How much the Keras model's outputs change with the input: the largest change of one
+    output element over the batch, relative to its output's magnitude where that is over 1 (as
+    `measure`'s). A fresh classifier's softmax changes by about nothing: any file of the right
+    shapes is then within the tolerance. NaN counts as varying."""
     import numpy as np
 
-    scale, ranges = 0.0, [0.0]
+    most = 0.0
     for o in outputs:
-        if o.size:
+        if o.size and o.shape[0] > 1:
             values = o.astype(np.float64)
-            scale = max(scale, float(np.max(np.abs(values))))
-            ranges.append(float(np.max(values) - np.min(values)))
-    return scale, max(ranges) if all(r == r for r in ranges) else float("inf")
+            change = np.max(values, axis=0) - np.min(values, axis=0)
+            most = max(most, float(np.max(change)) / max(1.0, float(np.max(np.abs(values)))))
+        if o.size and np.isnan(o).any():
+            return math.inf
+    return most
 
 
 def random_batch(
