@@ -275,8 +275,9 @@ def test_an_input_made_fixed_is_a_change(tmp_path: Path):
     d = diff(free, fixed)
     assert d.changed and d.counts == {"changed": 0, "added": 0, "removed": 0, "unchanged": 2}
     assert "input shape    (None, None, None, 3) -> (None, 64, 64, 3)" in format_text(d)
-    assert to_json(d)["new"]["input_shapes"] == {"input": [64, 64, 3]}
-    assert to_json(d)["old"]["input_shapes"] == {"input": [None, None, 3]}
+    assert to_json(d)["new"]["input_shapes"] == [[64, 64, 3]]
+    assert to_json(d)["old"]["input_shapes"] == [[None, None, 3]]
+    assert to_json(d)["new"]["inputs"] == {"input": [64, 64, 3]}
     assert "| input shape | (None, None, None, 3) → (None, 64, 64, 3) |" in format_markdown(d)
 
 
@@ -657,9 +658,11 @@ def test_an_invalid_spec_is_a_document_of_errors_in_json_and_markdown(tmp_path: 
 
 def test_json_shapes_are_keyed_by_name_as_check_has_them():
     """A sweep script read `output_shapes` from `check -f json` ({name: shape}) and from
-    `diff -f json` ([[shape]]): one form for both."""
+    `diff -f json` ([[shape]]): `outputs` and `inputs` key them by name (the lists stay: JSON
+    version 1 only gains fields); an order of outputs alone is no change."""
     two = str(ROOT / "specs" / "examples" / "two_heads.yaml")
     checked = json.loads(run_cli("check", two, "-f", "json").stdout)["files"][0]["totals"]
     diffed = json.loads(run_cli("diff", two, two, "-f", "json").stdout)["new"]
-    assert diffed["output_shapes"] == checked["output_shapes"] and len(diffed["output_shapes"]) == 2
-    assert list(diffed["input_shapes"]) == list(api.analyze(two).inputs)
+    assert diffed["outputs"] == checked["output_shapes"] and len(diffed["outputs"]) == 2
+    assert diffed["output_shapes"] == list(checked["output_shapes"].values())
+    assert list(diffed["inputs"]) == list(api.analyze(two).inputs)

@@ -162,10 +162,11 @@ class Totals:
     outputs: tuple[Shape, ...]
     #: the input shapes: a size made fixed or unknown (`null`) changes the model's interface
     inputs: tuple[Shape, ...] = ()
-    #: the outputs' and the inputs' names, in the order of their shapes (JSON keys them by
-    #: name, as `check`'s JSON does)
-    output_names: tuple[str, ...] = ()
-    input_names: tuple[str, ...] = ()
+    #: the outputs' and the inputs' names, in the order of their shapes (JSON's
+    #: `outputs` and `inputs` key the shapes by name, as `check`'s `output_shapes` does); not
+    #: compared: the text has no line for an order or a name alone
+    output_names: tuple[str, ...] = field(default=(), compare=False)
+    input_names: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def of(cls, graph: Graph) -> Totals:
@@ -664,8 +665,10 @@ def to_json(d: Diff) -> dict[str, Any]:
         return {
             "params": t.params, "trainable_params": t.trainable,
             "non_trainable_params": t.non_trainable, "macs": t.macs,
-            "output_shapes": {n: list(s) for n, s in zip(t.output_names, t.outputs, strict=True)},
-            "input_shapes": {n: list(s) for n, s in zip(t.input_names, t.inputs, strict=True)},
+            "output_shapes": [list(s) for s in t.outputs],
+            "input_shapes": [list(s) for s in t.inputs],
+            "outputs": {n: list(s) for n, s in zip(t.output_names, t.outputs, strict=True)},
+            "inputs": {n: list(s) for n, s in zip(t.input_names, t.inputs, strict=True)},
         }  # fmt: skip
 
     def checked(c: Checks) -> dict[str, Any]:
