@@ -787,6 +787,22 @@ def test_a_mistyped_family_member_is_told_the_members(tmp_path, monkeypatch, spe
         assert named(member.strip("`")) is not None, member
 
 
+@pytest.mark.parametrize(("spec", "near"), [
+    ("resnet_mine", None), ("specs/resnet_mine.yaml", None), ("resnet_v3", "`resnet_v2`"),
+    ("efficientnet_v3", "`efficientnet_v2`"),
+])  # fmt: skip
+def test_a_name_not_of_the_members_form_is_not_told_the_members(spec, near):
+    """A review: the user's own `resnet_mine.yaml` was told resnet's members, and
+    `efficientnet_v3` efficientnet's, not the `efficientnet_v2` family."""
+    from archspec.frontend.zoo import resolve_spec
+
+    with pytest.raises(ArchspecError) as e:
+        resolve_spec(spec)
+    hint = e.value.diagnostics[0].hint or ""
+    assert "no member" not in hint
+    assert near is None or near in hint
+
+
 def test_a_mistyped_family_member_in_a_spec_block_is_told_the_members():
     """The same hint where a `spec` block's `path` names no member (`path: efficientnet_b9`
     got 'did you mean `efficientnet`?', which is no backbone without its --set)."""

@@ -167,7 +167,7 @@ def suggest(word: str, zoo: dict[str, Path], bare: bool) -> str | None:
         family, param, value = member
         return (f"`{name}` is a member of the zoo family `{family}`: give its name alone, "
                 f"`{name}`, or `{family} --set {param}={value}`")  # fmt: skip
-    other = not_a_member(name, zoo)
+    other = not_a_member(name, zoo) if bare else None  # a path is the user's own file
     if other is not None:
         return other
     lowered = {name.lower(): name for name in zoo}
@@ -194,6 +194,12 @@ def not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
     if not families or found is None:
         return None
     family, (param, _, values) = max(families, key=len), found
+    # only a name of the members' form (`efficientnet_b9`, `resnet19`): `resnet_mine` is the
+    # user's own, `efficientnet_v3` nearer another family (did_you_mean's)
+    rest = wanted[len(folded(family)) :].lstrip("_")
+    forms = {re.sub(r"\d+", r"\\d+", folded(v)) if len(v) > 1 else "[a-z]" for v in values}
+    if not any(re.fullmatch(form, rest) for form in forms):
+        return None
     glue = "" if family[-1].isalpha() and values[0][:1].isdigit() else "_"
     listed = [f"{family}{glue}{v}" for v in values]
     names = ", ".join(f"`{n}`" for n in listed)
