@@ -579,3 +579,10 @@ def test_a_file_that_differs_in_its_classifier_alone_is_told_so(keras, tmp_path)
     assert r.exit_code == 1 and "error[E803]" in r.stderr, r.stderr
     assert "hint: the file has no classifier (a `_notop` file, include_top=False): nothing in " \
         "it for `predictions`; pass the file with the classifier, or, to train" in r.stderr  # fmt: skip
+    # a file that lacks a conv too is no `_notop` file: cutting the classifier would not fit it
+    deeper = tmp_path / "deeper.yaml"
+    deeper.write_text(SMALL_CLASSIFIER.replace(
+        "  - {type: global_avg_pool", "  - {type: conv, name: conv2, filters: 8, kernel: 3}\n"
+        "  - {type: global_avg_pool"))  # fmt: skip
+    r = run("build", deeper, "--weights", notop)
+    assert r.exit_code == 1 and "error[E803]" in r.stderr and "no classifier" not in r.stderr

@@ -394,8 +394,10 @@ def _classifier_hint(model: Any, differences: Sequence[tuple[Any, FileLayer | No
         return (f"the file's classifier `{differences[0][1].name}` has {classes:,} classes, "
                 f"this spec's `{last.name}` {ours[0][-1]:,}: to use the file's, set its `units` "
                 f"to {classes}; or, {_NEW_HEAD}")  # fmt: skip
-    if all(b is None for _, b in differences) and [a for a, _ in differences] == weighted[
-            -len(differences):]:  # fmt: skip
+    # the trailing layers alone, all dense (VGG's top has three): a `_notop` file; a file
+    # that lacks a conv too is not one (cutting before the classifier would not fit it)
+    if all(b is None and type(a).__name__ == "Dense" for a, b in differences) and [
+            a for a, _ in differences] == weighted[-len(differences):]:  # fmt: skip
         return (
             f"the file has no classifier (a `_notop` file, include_top=False): nothing in "
             f"it for `{last.name}`; pass the file with the classifier, or, {_NEW_HEAD}"
