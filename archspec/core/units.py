@@ -68,12 +68,12 @@ def _unit_hint(count: str, unit: str) -> str:
 
 
 def half(count: int | str) -> str:
-    """Half of a count, written as it was (`600M` -> `300M`, `1.5G` -> `750M`, 601 -> 300.5):
-    the MACs of a number of FLOPs."""
+    """Half of a count, written as it was (`600M` -> `300M`, `1.5G` -> `750M`, 601 -> 300):
+    the MACs of a number of FLOPs, a whole number (a count without a suffix is an integer)."""
     m = _COUNT.fullmatch(str(count))
     if m is None:
         return f"{count} / 2"
-    d = Decimal(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] / 2
+    d = (Decimal(f"{m.group(1)}.{m.group(2) or 0}") * DECIMAL[m.group(3)] / 2).to_integral_value()
     unit = next((u for u in "TGMK" if d >= DECIMAL[u]), "") if m.group(3) else ""
     return format((d / DECIMAL[unit]).normalize(), "f") + unit
 
