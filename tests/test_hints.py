@@ -180,6 +180,8 @@ def test_a_count_written_with_an_exponent_is_told_its_suffix(value, hint):
      "write `macs`; 14.6G FLOPs is `macs: 7.3G`"),
     ("budget: {max_gflops: 3}", ("budget", "max_gflops"), "archspec counts MACs, and FLOPs = "
      "2 x MACs: write `max_macs`"),
+    ("budget: {max_flops: 601}", ("budget", "max_flops"), "archspec counts MACs, and FLOPs = "
+     "2 x MACs: write `max_macs`; 601 FLOPs is `max_macs: 300`"),  # 300.5 was refused again
     ("budget: {max_params: 1.5GB}", ("budget", "max_params"), "write `1.5G`: a count takes K, "
      "M, G or T and no unit (no B, bytes or FLOPs)"),
     ("budget: {max_macs: 300MFLOPs}", ("budget", "max_macs"), "write `300M`: a count takes K, "
