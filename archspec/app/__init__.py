@@ -21,7 +21,7 @@ from archspec.frontend.lower import lower
 from archspec.frontend.resolve import Resolved, resolve
 from archspec.frontend.resolve.origins import SetItem, option
 from archspec.frontend.resolve.params import last_sets, set_name
-from archspec.frontend.zoo import resolve_spec
+from archspec.frontend.zoo import is_family, members_of, resolve_spec
 from archspec.ir.graph import Graph
 
 if TYPE_CHECKING:
@@ -395,16 +395,19 @@ def _side(spec: str | os.PathLike[str], sets: Sequence[str], own: Sequence[str],
 def default_plot(spec: str | os.PathLike[str], sets: Sequence[str]) -> Path:
     """`plot`'s file without `-o`: `<spec file stem>.svg`, with each `--set` value after it
     (`efficientnet_b7.svg`), so that two members of a family do not claim one file, in the
-    order of the params' names (`--set width=2 --set depth=1` and the same the other way round
-    are one model, and one file). A zoo name is its file's (`ResNet50` is `resnet50.svg`;
-    `EfficientNetB3`, `efficientnet_b3.svg`)."""
+    order of the params' names, a zoo family's member first (`--set width=2 --set depth=1` and
+    the same the other way round are one model, and one file). A zoo name is its file's
+    (`ResNet50` is `resnet50.svg`; `EfficientNetB3`, `efficientnet_b3.svg`)."""
     from archspec.core.errors import ArchspecError
 
     try:
         file, member = resolve_spec(spec)
     except ArchspecError:  # reported when the spec is loaded
         file, member = Path(spec), None
-    items = sorted(last_sets([*([member] if member else []), *sets]), key=set_name)
+    # a family's member first (`efficientnet_b3_192`), then the others by name
+    chooser = (members_of(file) or ("",))[0] if is_family(file) else ""
+    items = sorted(last_sets([*([member] if member else []), *sets]),
+                   key=lambda s: (set_name(s) != chooser, set_name(s)))  # fmt: skip
     values = [re.sub(r"[^\w.+-]+", "_", s.partition("=")[2]).strip("_.") for s in items]
     name = "_".join([file.stem, *filter(None, values)])
     data = os.fsencode(name)

@@ -190,7 +190,7 @@ def not_a_member(word: str, zoo: dict[str, Path]) -> str | None:
         return None
     families = [n for n, path in zoo.items() if is_family(path)
                 and wanted.startswith(folded(n)) and wanted != folded(n)]  # fmt: skip
-    found = _members_of(zoo[max(families, key=len)]) if families else None
+    found = members_of(zoo[max(families, key=len)]) if families else None
     if not families or found is None:
         return None
     family, (param, _, values) = max(families, key=len), found
@@ -243,7 +243,7 @@ def _member(wanted: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:
         parts = name.split("_")
         if not is_family(path) or not wanted.startswith(folded(parts[0])):
             continue
-        found = _members_of(path)
+        found = members_of(path)
         if found is None:
             continue
         param, _, values = found
@@ -255,7 +255,7 @@ def _member(wanted: str, zoo: dict[str, Path]) -> tuple[str, str, str] | None:
 
 
 @cache
-def _members_of(path: Path) -> tuple[str, str, list[str]] | None:
+def members_of(path: Path) -> tuple[str, str, list[str]] | None:
     """The `--set` choices of the family file at `path` (`members`), read once per process:
     a SPEC is looked up several times (the folder search, loading, the plot's file name)."""
     from archspec.frontend.loader import read_file
