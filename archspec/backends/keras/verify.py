@@ -119,19 +119,6 @@ def reference(
     return inputs, run_keras(model, inputs)
 
 
-def compare(
-    model: Any,
-    path: Path,
-    fmt: str,
-    *,
-    ref: tuple[Batch, list[np.ndarray]] | None = None,
-    shapes: dict[str, Shape] | None = None,
-) -> float:
-    """The max abs difference over every output between `model` and the artefact at `path`,
-    on `ref` (from `reference`; computed here, at `shapes`, if not given)."""
-    return measure(model, path, fmt, ref=ref, shapes=shapes)[0]
-
-
 def measure(
     model: Any,
     path: Path,
