@@ -124,6 +124,14 @@ def test_values_and_types(source, value):
         ("int(1e300)", "E501", "too large"),
         ("ceil(1e309)", "E501", "finite"),
         ("ceil(1, 2)", "E501", "one argument"),
+        ("make_divisible(32)", "E501", "two or three arguments"),
+        ("make_divisible(32, 8, 8, 8)", "E501", "two or three arguments"),
+        ("make_divisible(32, 0)", "E501", "the divisor is a positive integer, found 0"),
+        ("make_divisible(32, 8.0)", "E501", "the divisor is a positive integer, found 8.0"),
+        ("make_divisible(32, flag)", "E501", "takes numbers"),
+        ("make_divisible(stages, 8)", "E501", "takes numbers"),
+        ("make_divisible(1e300, 8)", "E501", "too large"),
+        ("make_divisible(1e309, 8)", "E501", "finite"),
         ("abs()", "E501", "takes numbers"),
         ("abs(stages)", "E501", "takes numbers"),
         ("floor(flag)", "E501", "takes numbers"),
@@ -405,3 +413,24 @@ def test_references_match_keras(module, function):
         code = line.split("  #")[0].strip()  # less our own trailing comments
         if code:
             assert code in text, f"{function.__name__}: `{code}` is not in keras's {module}"
+
+
+def test_make_divisible_equals_keras():
+    """`make_divisible` is keras.applications' `_make_divisible` (MobileNetV2; V3's `_depth` and
+    EfficientNet's `round_filters` are the same arithmetic), compared with Keras's own function
+    over widths, divisors and minimums, ties and the 10% rule included."""
+    from keras.src.applications.mobilenet_v2 import _make_divisible
+
+    cases = 0
+    for base in (3, 8, 16, 24, 32, 40, 96, 112, 160, 320, 1280):
+        for alpha in (0.1, 0.25, 0.35, 0.5, 0.75, 1.0, 1.1, 1.3, 1.4, 1.8, 2.0):
+            for divisor in (1, 4, 8, 16):
+                v = base * alpha
+                env = {"v": v, "d": divisor}
+                expected = _make_divisible(v, divisor)
+                got = evaluate("make_divisible(v, d)", env)
+                assert got == expected and type(got) is type(expected), (v, divisor)
+                got = evaluate("make_divisible(v, d, 2 * d)", env)
+                assert got == _make_divisible(v, divisor, 2 * divisor), (v, divisor)
+                cases += 1
+    assert cases == 11 * 11 * 4

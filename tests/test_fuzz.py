@@ -121,6 +121,8 @@ EXPRESSIONS = ["${width}", "${width * 2}", "${stages[2]}", "${stages[99]}", "${1
                # comparisons, and/or/not, the conditional, ceil/floor/abs (valid and hostile)
                "${width > 32}", "${0 < width <= 64}", "${width if width > 8 else 8}",
                "${int(ceil(1.1 * 3))}", "${floor(width / 3)}", "${abs(-width)}",
+               "${make_divisible(width * 1.1, 8)}", "${make_divisible(width, 0)}",
+               "${make_divisible(1e308, 8, width)}", "${make_divisible(stages, 8)}",
                "${len(width)}", "${len(stages) ** 99}", "${stages[len(stages) - 1]}",
                "${max(8, int(width * 1.1 + 4) // 8 * 8) + (8 if max(8, int(width * 1.1 + 4)"
                " // 8 * 8) < 0.9 * width * 1.1 else 0)}", "${width and not width or 2}",

@@ -85,8 +85,10 @@ _ARITY: dict[str, tuple[int, int] | None] = {
     "floor": (1, 1),
     "abs": (1, 1),
     "len": (1, 1),
+    "make_divisible": (2, 3),
 }
-_FUNC_NAMES = "min, max, round, int, ceil, floor, abs and len"
+_COUNTS = {(1, 1): "one argument", (1, 2): "one or two arguments", (2, 3): "two or three arguments"}
+_FUNC_NAMES = "min, max, round, int, ceil, floor, abs, len and make_divisible"
 
 #: node kinds checked by their parent (operators, contexts) or allowed as they are
 _PASSIVE = (ast.expr_context, ast.operator, ast.cmpop, ast.boolop, ast.unaryop, ast.IfExp)
@@ -305,6 +307,22 @@ def _round(x: Any, n: Any = None) -> Any:
     return round(x, n)
 
 
+def _make_divisible(v: Any, divisor: Any, min_value: Any = None) -> Any:
+    """Keras's (and torchvision's) `_make_divisible` of MobileNetV2/V3, which is EfficientNet's
+    `round_filters` after the width multiplier: `v` rounded to the nearest multiple of
+    `divisor`, at least `min_value` (default `divisor`), and one `divisor` more where that
+    rounds down by more than 10%."""
+    if not isinstance(divisor, int) or isinstance(divisor, bool) or divisor < 1:
+        raise ExprError(
+            f"make_divisible(): the divisor is a positive integer, found {describe(divisor)}"
+        )
+    if min_value is None:
+        min_value = divisor
+    rounded = _to_int("make_divisible", v + divisor / 2, int) // divisor * divisor
+    new_v = max(min_value, rounded)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
 _FUNCS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
@@ -314,6 +332,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "floor": lambda x: _to_int("floor", x, math.floor),
     "abs": abs,
     "len": len,
+    "make_divisible": _make_divisible,
 }
 
 
@@ -445,9 +464,7 @@ class _Eval:
         if not args or not all(_number(a) for a in args):
             raise ExprError(f"{name}() takes numbers")
         if arity is not None and not arity[0] <= len(args) <= arity[1]:
-            raise ExprError(
-                f"{name}() takes {'one or two arguments' if arity[1] == 2 else 'one argument'}"
-            )
+            raise ExprError(f"{name}() takes {_COUNTS[arity]}")
         try:  # min, max of one number (a list of one): that number
             return _check_result(_FUNCS[name](*args) if len(args) > 1 or arity else args[0])
         except (OverflowError, ValueError, TypeError) as e:
