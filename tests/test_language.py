@@ -808,3 +808,78 @@ def test_a_quoted_boolean_is_no_condition():
     assert d.hint == "write `--set use_se=false` without quotes for a boolean (quoted, it is text)"
     assert [r.message for r in d.related] == ['`use_se` comes from --set use_se="false"']
     assert len(archspec.load(text=spec, sets=["use_se=false"]).items) == 1
+
+
+REQUIRE_SPEC = """\
+name: r
+params:
+  alpha: 1.0
+  first: "${make_divisible(32 * alpha, 8)}"
+  second: "${first - 8}"
+input: [16, 16, 3]
+require:
+  - that: "${alpha >= 0.1}"
+    message: "alpha below 0.1 is not supported"
+  - {that: "${second > 0}", message: "alpha too small: the second conv has no filters"}
+blocks:
+  - {type: conv, filters: "${first}", kernel: 3}
+  - {type: conv, filters: "${second}", kernel: 3}
+"""
+
+
+def test_require_holds_silently_and_a_false_condition_is_its_own_error():
+    """`require` states what a param may be, with the error's words (MobileNetV2 refused
+    alpha < 0.28 through a list index out of range on a param named for the reason)."""
+    assert archspec.analyze(archspec.load(text=REQUIRE_SPEC)).cost.params > 0
+    with pytest.raises(SpecError) as e:  # second = 0: only E506, not the conv's filters error
+        archspec.load(text=REQUIRE_SPEC, sets=["alpha=0.2"])
+    (d,) = e.value.diagnostics
+    assert (d.code, d.path, d.line) == ("E506", ("require", 1, "that"), 10)
+    assert d.message == "alpha too small: the second conv has no filters"
+    # the values it read, and the --set they were computed from (through `first`)
+    assert [r.message for r in d.related] == [
+        "the condition read: `second` is 0 (an integer)",
+        "`alpha` comes from --set alpha=0.2",
+    ]
+    with pytest.raises(SpecError) as e:  # both false: both reported, in the file's order
+        archspec.load(text=REQUIRE_SPEC, sets=["alpha=0.05"])
+    assert [(d.code, d.path[1]) for d in e.value.diagnostics] == [("E506", 0), ("E506", 1)]
+    assert e.value.diagnostics[0].message == "alpha below 0.1 is not supported"
+
+
+def test_require_in_an_included_spec_names_the_including_set(tmp_path):
+    write(tmp_path, REQUIRE_SPEC, "r.yaml")
+    outer = write(tmp_path, "name: o\ninput: [16, 16, 3]\nblocks:\n"
+                  "  - {type: spec, path: r.yaml, set: {alpha: 0.2}}\n", "o.yaml")  # fmt: skip
+    with pytest.raises(SpecError) as e:
+        archspec.load(outer)
+    (d,) = e.value.diagnostics
+    assert d.code == "E506" and d.file.endswith("r.yaml")
+    assert "`alpha` comes from blocks[0].set.alpha" in [r.message for r in d.related]
+
+
+@pytest.mark.parametrize(
+    ("entry", "code", "words"),
+    [
+        ('{that: "${alpha}", message: x}', "E202", "expected true or false, received 1.0"),
+        ('{that: "false", message: x}', "E202", "expected true or false"),
+        ("{that: true, mesage: x}", "E201", "unknown key `mesage`"),
+        ("{that: true}", "E203", "needs `message`"),
+        ('{that: true, message: ""}', "E204", "non-empty string"),
+    ],
+)
+def test_bad_require_entries(entry, code, words):
+    text = REQUIRE_SPEC.replace('{that: "${second > 0}", message: "alpha too small: the second '
+                                'conv has no filters"}', entry)  # fmt: skip
+    assert entry in text
+    with pytest.raises(SpecError) as e:
+        archspec.load(text=text)
+    (d,) = e.value.diagnostics
+    assert d.code == code and d.path[:2] == ("require", 1) and words in d.message, d.message
+
+
+def test_check_reports_require_with_exit_1(tmp_path):
+    path = write(tmp_path, REQUIRE_SPEC)
+    done = run_cli("check", str(path), "--set", "alpha=0.2")
+    assert done.returncode == 1
+    assert "error[E506]: alpha too small: the second conv has no filters" in done.stderr

@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "E503": "bad --set value",
     "E504": "bad user-defined block",
     "E505": "bad spec block (included file missing or unreadable, include cycle, too deep)",
+    "E506": "a `require` condition of the spec is false",
     # budgets and expectations
     "E601": "over budget",
     "E602": "figure differs from expect",

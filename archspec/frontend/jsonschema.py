@@ -41,7 +41,7 @@ _REF = "#/$defs/{model}"
 #: keys whose value is never an expression: a block's `type` selects its schema, and the top
 #: level's containers (their contents may hold expressions: `expect: {params: ${...}}`)
 _NO_EXPRESSION = {"type"}
-_TOP_CONTAINERS = {"blocks", "define", "params", "defaults", "budget", "expect"}
+_TOP_CONTAINERS = {"blocks", "define", "params", "defaults", "budget", "expect", "require"}
 
 
 def _hoist(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,16 @@ class Expect(_Strict):
     )
 
 
+class Requirement(_Strict):
+    """A condition on the params that must hold for the spec to be built (E506 where not)."""
+
+    that: bool = Field(description="The condition, `${...}` over the params: true where the spec "
+                       "can be built as written.")  # fmt: skip
+    message: Annotated[str, Field(min_length=1)] = Field(
+        description="What the error says where the condition is false: why, and what to do."
+    )
+
+
 class Define(_Strict):
     """A user-defined composite block."""
 
@@ -159,6 +169,10 @@ class SpecModel(_Strict):
     )
     budget: Budget | None = Field(default=None, description="CI limits.")
     expect: Expect | None = Field(default=None, description="Exact expected figures.")
+    require: list[Requirement] = Field(
+        default_factory=list,
+        description="Conditions on the params, each with the error it gives where false.",
+    )
 
     @model_validator(mode="after")
     def _one_input_key(self) -> SpecModel:

@@ -269,6 +269,32 @@ def with_origin_notes(doc: Document, d: Diagnostic, env: dict[str, Any]) -> Diag
     return noted
 
 
+def unmet_requirement(doc: Document, k: int, message: str, params: dict[str, Any]) -> Diagnostic:
+    """E506 at `require[k].that`, a condition found false: its `message`, the values the
+    condition read, and the `--set` values they came from, directly or through the params
+    they are written with (`${first != f16}`, both computed from `--set alpha=0.25`)."""
+    path: KeyPath = ("require", k, "that")
+    d = with_origin_notes(doc, doc.diag("E506", message, path), params)
+    source = expr.source_of(written_at(doc.written, path))
+    if source is None:  # `that: false` as written
+        return d
+    read = expr.names(source)
+    shown = ", ".join(f"`{n}` is {describe(params[n])}" for n in sorted(read) if n in params)
+    sets = _given(doc)
+    behind: set[str] = set()
+    todo = list(read)
+    while todo:  # the params the condition read, and those they were computed from
+        name = todo.pop()
+        if name not in behind:
+            behind.add(name)
+            if name not in sets:
+                todo += expr.names(expr.source_of(written_at(doc.written, ("params", name))) or "")
+    notes = [Related(f"the condition read: {shown}")] if shown else []
+    notes += [n for name in sorted(behind - read) if name in sets
+              for n in set_notes(name, sets[name][1])]  # fmt: skip
+    return dataclasses.replace(d, related=(*notes, *d.related))
+
+
 #: what the `${...}` of one expanded block saw: its names, and PARAMS and GIVEN then
 Seen = tuple[dict[str, Any], tuple[Document | None, dict[str, Origin]],
              tuple[str | None, dict[str, tuple[Any, str]]]]  # fmt: skip

@@ -46,6 +46,7 @@ from archspec.frontend.resolve.origins import (
     evaluated,
     given,
     option,
+    unmet_requirement,
     with_origin_notes,
     with_origins,
 )
@@ -215,13 +216,19 @@ def validated(doc: Document, failed: dict[int, list[Diagnostic]], params: dict[s
               ) -> SpecModel:  # fmt: skip
     """The top level of `doc` validated; its schema errors come with the expression errors of
     the blocks (`failed`: apply_params), each noting where the values its `${...}` read came
-    from (`params`: a `--set`), and those one `--set` value causes at several keys are one."""
+    from (`params`: a `--set`), and those one `--set` value causes at several keys are one.
+    Then its `require` conditions: each false one is E506 with its own message."""
     try:
-        return validate_spec(doc)
+        model = validate_spec(doc)
     except SpecError as e:
         diags = [*(with_origin_notes(doc, d, params) for d in e.diagnostics),
                  *(d for ds in failed.values() for d in ds)]  # fmt: skip
         raise by_position(diags, doc.file) from None
+    unmet = [unmet_requirement(doc, k, r.message, params)
+             for k, r in enumerate(model.require) if not r.that]  # fmt: skip
+    if unmet:  # the blocks' errors would follow from the values it refuses: not reported
+        raise by_position(unmet, doc.file)
+    return model
 
 
 def _block_or_errors(doc: Document, block: Any, k: int, env: dict[str, Any],
