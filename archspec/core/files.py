@@ -75,12 +75,17 @@ TEMP_EXTRA = 1 + 14 + 7 + 1 + 8 + 11
 
 def names_a_file(path: str | os.PathLike[str], what: str) -> None:
     """E002 where `path`, which `what` (`a Keras model`, `a diagram`) is written to as a file,
-    ends in `/`: that names a folder, and Path drops it (`-o m.keras/` wrote a file m.keras)."""
+    ends in `/` or `/.`: that names a folder, and Path drops it (`-o m.keras/` wrote a file
+    m.keras, `-o d.svg/.` a file d.svg)."""
     text = os.fspath(path)
-    if text.endswith(("/", os.sep)) and text.rstrip("/" + os.sep):
-        raise usage_error("E002", f"cannot write {text}: a path that ends in `/` names a folder, "
-                          f"and {what} is a file", hint="leave the `/` out: "
-                          + text.rstrip("/" + os.sep))  # fmt: skip
+    # `d.svg/.` too (Path drops `/.` as it drops `/`); `..` and `sub/..` name folders in use,
+    # refused as such (not_a_folder)
+    end = re.search(r"(?:[/\\]\.?)+\Z" if os.sep == "\\" else r"(?:/\.?)+\Z", text)
+    if end and os.path.basename(text[: end.start()]) not in ("", ".", ".."):
+        ending = end.group()
+        raise usage_error("E002", f"cannot write {text}: a path that ends in `{ending}` names a "
+                          f"folder, and {what} is a file", hint=f"leave the `{ending}` out: "
+                          + text[: end.start()])  # fmt: skip
 
 
 def name_fits(target: Path) -> None:
