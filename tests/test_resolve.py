@@ -207,6 +207,31 @@ def test_a_repeat_of_one_or_none_is_told_why_its_name_is_taken():
     assert d.code == "E302" and "repeat" not in d.hint
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "note", "hint"),
+    [  # the repeated block first: its note says why it has the name (a review)
+        ("name: x, repeat: 1", "name: x", "`x` is the name of blocks[0]: with `repeat: 1` the "
+         "one copy keeps the name `x`; copies are numbered `x_1`, `x_2`, ... from `repeat: 2`",
+         "give one of the blocks another `name`"),
+        ("name: x, repeat: 0", "name: x", "`x` is the name of blocks[0]: with `repeat: 0` the "
+         "block is left out and `x` names its input", "give one of the blocks another `name`"),
+        ("name: x, repeat: 2", "name: x_1", "`x_1` is the name of copy 1 of 2 of blocks[0]: "
+         "with `repeat: 2` the copies are named `x_1` ... `x_2`",
+         "give one of the blocks another `name`"),
+        # the repeated copies second: the hint says how their names were made
+        ("name: x_2", "name: x, repeat: 3", "`x_2` is the name of blocks[0]",
+         "give one of the blocks another `name`: with `repeat: 3` the copies are named `x_1` "
+         "... `x_3`"),
+    ],
+    ids=["repeat_1_first", "repeat_0_first", "copies_first", "copies_second"],
+)  # fmt: skip
+def test_a_name_repeat_gave_is_explained_at_either_holder(first, second, note, hint):
+    d = error(CBR + f"  - {{type: flatten, {first}}}\n  - {{type: flatten, {second}}}\n")
+    assert (d.code, d.path) == ("E302", ("blocks", 1, "name"))
+    assert [r.message for r in d.related] == [note]
+    assert d.hint == hint
+
+
 def test_repeat_over_the_block_limit():
     d = error(CBR + "  - {type: flatten, repeat: 50}\n", blocks=10)
     assert (d.code, d.path, d.line) == ("E706", ("blocks", 0, "repeat"), 16)

@@ -45,8 +45,9 @@ class Names:
     def __init__(self, doc: Document, inputs: list[str]) -> None:
         self.doc = doc
         self.inputs = set(inputs)
-        #: final name -> the block that took it, its copy (from 0) and how many (None: an input)
-        self.final: dict[str, tuple[KeyPath, int, int] | None] = dict.fromkeys(inputs)
+        #: final name -> the block that took it, its copy (from 0), how many, and why it has
+        #: that name where `repeat` gave it (`why`); None: a model input
+        self.final: dict[str, tuple[KeyPath, int, int, str] | None] = dict.fromkeys(inputs)
 
     def name(self, given: str | None, kind: str, repeat: int, copy: int, path: KeyPath,
              scope: Scope, names: str = "number", repeated: bool = False) -> str:  # fmt: skip
@@ -69,21 +70,24 @@ class Names:
         final = scope.prefix + local
         if len(final) > NAME_CHARS:
             raise self.too_long(final, given, path, scope)
+        why = ""  # where `repeat` made the name, how (E302 says it, for either holder)
+        if given is not None and names == "number" and (repeat > 1 or repeated):
+            why = (f"with `repeat: 1` the one copy keeps the name `{final}`; copies are "
+                   f"numbered `{final}_1`, `{final}_2`, ... from `repeat: 2`") if repeat == 1 \
+                else f"with `repeat: {repeat}` the copies are named `{given}_1` ... " \
+                f"`{given}_{repeat}`"  # fmt: skip
         if final in self.final:
-            bare = repeated and repeat == 1 and names == "number"
-            raise self.taken(final, path, scope, 1 if bare else None)
-        self.final[final] = (path, copy, repeat)
+            raise self.taken(final, path, scope, why)
+        self.final[final] = (path, copy, repeat, why)
         scope.names.setdefault(local, final)
         return final
 
-    def taken(self, final: str, path: KeyPath, scope: Scope, repeat: int | None = None
-              ) -> SpecError:  # fmt: skip
-        """E302 for a final name given before: a block's, or a model input's. `repeat`: the
-        block's `repeat` where it is 0 or 1, which gives it its bare name (said in the hint)."""
-        bare = {0: f": with `repeat: 0` the block is left out and `{final}` names its input",
-                1: f": with `repeat: 1` the one copy keeps the name `{final}` (copies are "
-                   f"numbered `{final}_1`, `{final}_2`, ... from `repeat: 2`)"}  # fmt: skip
-        why = "" if repeat is None else bare[repeat]
+    def taken(self, final: str, path: KeyPath, scope: Scope, why: str = "") -> SpecError:
+        """E302 for a final name given before: a block's, or a model input's. `why`: how the
+        block's `repeat` gave it that name (`repeat: 1` keeps the bare name, `repeat: 0` leaves
+        the block out, `repeat: 2` numbers the copies), said in the hint, and the first
+        holder's in the note."""
+        why = f": {why}" if why else ""
         if final in self.inputs:
             return fail(self.doc, "E302", f"{format_path(path)}: block name `{final}` is the "
                         "name of a model input", (*path, "name"), use=scope.use,
@@ -94,11 +98,11 @@ class Names:
         first = self.final.get(final)
         if first is None:
             return error
-        at, copy, repeat = first  # `cb`, after `{name: c, repeat: 3, repeat_names: letters}`
+        at, copy, repeat, how = first  # `cb`, after `{name: c, repeat: 3, repeat_names: letters}`
         what = f"copy {copy + 1} of {repeat} of {format_path(at)}" if repeat > 1 else \
             format_path(at)  # fmt: skip
-        note = Related(f"`{final}` is the name of {what}", self.doc.file,
-                       *(self.doc.locate(at) or (None, None)))  # fmt: skip
+        note = Related(f"`{final}` is the name of {what}" + (f": {how}" if how else ""),
+                       self.doc.file, *(self.doc.locate(at) or (None, None)))  # fmt: skip
         (d,) = error.diagnostics
         return SpecError(dataclasses.replace(d, related=(note, *d.related)))
 
@@ -125,9 +129,10 @@ class Names:
             scope.given[block.name] += 1
             scope.copies.setdefault(block.name, [])  # none: `c_1` is hinted so
             final = scope.prefix + block.name
+            why = f"with `repeat: 0` the block is left out and `{final}` names its input"
             if final in self.final:
-                raise self.taken(final, path, scope, 0)
-            self.final[final] = (path, 0, 0)
+                raise self.taken(final, path, scope, why)
+            self.final[final] = (path, 0, 0, why)
 
 
 def check_count(doc: Document, expanded: int, more: int, path: KeyPath,
