@@ -500,6 +500,13 @@ def test_a_set_value_over_budget_or_unexpected_is_noted(tmp_path):
         ("E601", ["`limit` comes from --set limit=5"]),
         ("E602", ["`n` comes from --set n=5"]),
     ]  # fmt: skip
+    # a --set value written as an expression: noted too (a review: it was not)
+    result = check_file(path, sets=["limit=${2 + 3}", "n=${10 // 2}"])
+    assert [(d.code, [r.message for r in d.related]) for d in result.diagnostics
+            if d.severity == "error"] == [
+        ("E601", ["`limit` comes from --set limit=${2 + 3}"]),
+        ("E602", ["`n` comes from --set n=${10 // 2}"]),
+    ]  # fmt: skip
     # a shape error in a value from `defaults`: the note, not "checked with --set g=2"
     path.write_text(TOP_SPEC.replace('epsilon: "${eps}"}', 'epsilon: "${eps}"}, conv: {groups: '
                                      '"${g}"}').replace("n: 16}", "n: 16, g: 1}"))  # fmt: skip

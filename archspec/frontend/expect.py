@@ -10,7 +10,7 @@ from typing import Any
 from archspec.core.errors import Diagnostic, KeyPath
 from archspec.core.units import Shape, count_precision, human, parse_count, shape_str
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.origins import with_origin_notes
+from archspec.frontend.resolve.origins import evaluated, with_origin_notes
 from archspec.frontend.resolve.params import setting
 from archspec.frontend.schema import SpecModel
 from archspec.ir.graph import Graph
@@ -116,6 +116,8 @@ def evaluate(
     if not sets:
         return out
     with setting(doc, sets):
+        for name, value in (params or {}).items():  # `--set 'cap=${10 * 5}'` gave 50
+            evaluated(doc, name, value)
         return [with_origin_notes(doc, d, params or {}) for d in out]
 
 
