@@ -277,11 +277,13 @@ def _truth(x: Any, what: str) -> bool:
 BOOLEAN_WORDS = frozenset(("true", "false", "yes", "no", "on", "off"))
 
 
-def text_truth(text: str) -> str:
-    """The hint for the text `text` used as a condition."""
+def text_truth(text: str, written: str = "") -> str:
+    """The hint for the text `text` used as a condition; `written`: how the value was given
+    (`` `flag: `` or `` `--set flag= ``), shown before the word."""
     word = text.strip().lower()
     if word in BOOLEAN_WORDS:
-        return f"write {word} without quotes for a boolean (quoted, it is text)"
+        shown = f"{written}{word}`" if written else word
+        return f"write {shown} without quotes for a boolean (quoted, it is text)"
     return "for no value write null (a param `none: null`), not empty text"
 
 

@@ -237,10 +237,7 @@ def _value_hint(name: str, value: Any, item: str) -> str | None:
 def _boolean_text(written: str, text: str) -> str | None:
     """The hint for a quoted boolean (`"false"`, which is text) given as `written` (`` `flag: ``
     or `` `--set flag= ``), or None for other text."""
-    word = text.strip().lower()
-    if word not in expr.BOOLEAN_WORDS:
-        return None
-    return f"write {written}{word}` without quotes for a boolean (quoted, it is text)"
+    return expr.text_truth(text, written) if text.strip().lower() in expr.BOOLEAN_WORDS else None
 
 
 def _named(name: str, item: str) -> str:
