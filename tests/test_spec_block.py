@@ -437,6 +437,30 @@ def test_mobilenet_v2_at_an_odd_size_pads_as_keras(keras, size, tmp_path):
     assert np.abs(model.predict(x, verbose=0) - base.predict(x, verbose=0)).max() < 1e-5
 
 
+def test_any_size_under_a_flatten_classifier_warns_that_its_weights_change(tmp_path):
+    """A walkthrough: the zoo's VGG16 with `any_size: true` at 64 x 64 had 43,985,704 params
+    where it has 138,357,544, silently: its `flatten` feeds fc1 a 2 x 2 x 512 image, not
+    7 x 7 x 512 (keras.applications refuses include_top=True at another size)."""
+    top = "name: v\ninput: [{size}, {size}, 3]\nblocks:\n  - {{type: spec, name: bb, " \
+        "path: vgg16, any_size: true{outputs}}}\n"  # fmt: skip
+    result = check_file(write(tmp_path, top.format(size=64, outputs="")))
+    (d,) = result.diagnostics
+    assert (d.code, d.severity, d.path) == ("W308", "warning", ("blocks", 0, "any_size"))
+    assert d.message == (
+        "blocks[0]: with `any_size: true`, `bb_flatten` flattens (2, 2, 512) here, another size "
+        "than at the included spec's own input (224, 224, 3): the layers after it get other "
+        "weights than the spec's as written"
+    )
+    # keras.applications.VGG16(include_top=False)'s 14,714,688, then fc1 on 2 x 2 x 512
+    notop, fc1, fc2, predictions = 14_714_688, 2 * 2 * 512 * 4096 + 4096, 4097 * 4096, 4097 * 1000
+    assert result.graph is not None
+    assert result.graph.params == notop + fc1 + fc2 + predictions == 43_985_704
+    # at its own size, or without the classifier: nothing to say
+    for size, outputs in [(224, ""), (64, ", outputs: [block5]")]:
+        result = check_file(write(tmp_path, top.format(size=size, outputs=outputs), "w.yaml"))
+        assert result.ok and result.diagnostics == [], (size, result.diagnostics)
+
+
 @pytest.mark.parametrize(("path", "says"), [
     ("/dev/null", "`/dev/null` is a special file (a device, FIFO or socket), not a spec file"),
     (".", "`.` is a folder, not a spec file"),

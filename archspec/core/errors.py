@@ -96,6 +96,7 @@ CODES: dict[str, str] = {
     "W305": "an input that looks channels first ([3, 224, 224])",
     "W306": "a batch-norm momentum below 0.5 (PyTorch's convention: its 0.1 is Keras's 0.9)",
     "W307": "a concat of images along their height or width (PyTorch's dim=1 is axis -1 here)",
+    "W308": "a `spec` block's `flatten` that `any_size` gives another size (other weights)",
     "W801": "a saved .keras model holds a plugin's layer classes: loading it needs them",
     "W802": "--verify compared outputs that change with the input within the tolerance alone",
 }

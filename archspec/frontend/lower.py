@@ -10,15 +10,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from archspec.blocks.layers.flatten import Flatten
 from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.limits import Limits
+from archspec.core.units import Shape, shape_str
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering, layout_warnings
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
 from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
 from archspec.frontend.translate import written_at
-from archspec.ir.graph import BlockInfo, Graph
+from archspec.ir.graph import BlockInfo, Graph, Node
 from archspec.ir.op import Cost
 
 
@@ -200,6 +202,12 @@ def _unread_instances(graph: Graph, resolved: Resolved, dead: list[BlockInfo]
     return warnings
 
 
+def _input_shape(graph: Graph, node: Node) -> Shape:
+    """The shape of `node`'s first input: a layer's output, or a model input's."""
+    ref = node.inputs[0]
+    return graph.nodes[ref].shape if ref in graph.nodes else graph.inputs[ref]
+
+
 def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
     """W301 for a top-level `spec` block that feeds no output, at the block, and for an output
     it lists that no output needs, at the list (it was asked for): one that no layer outside the
@@ -239,6 +247,29 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                 f"softmax of the classifier of the spec block `{group}` (`{tensor}`)",
                 included.path, severity="warning", hint="to use it as a backbone, list a block "
                 "before its classifier in its `outputs` (the features a new head reads)",
+            ))  # fmt: skip
+        flat = next(
+            (
+                n
+                for n in graph.nodes.values()
+                if included.resized
+                and n.name in live
+                and outer[n.block] == (group, "spec")
+                and isinstance(n.op, Flatten)
+            ),
+            None,
+        )
+        if flat is not None:  # (keras.applications refuses include_top at another size)
+            assert included.resized is not None
+            warnings.append(doc.diag(
+                "W308", f"{format_path(included.path)}: with `any_size: true`, `{flat.name}` "
+                f"flattens {shape_str(_input_shape(graph, flat), 'message')} here, another "
+                "size than at the included spec's own input "
+                f"{shape_str(included.resized, 'message')}: the layers after it get other "
+                "weights than the spec's as written",
+                (*included.path, "any_size"), severity="warning", hint="to use it as a "
+                "backbone, list a block before its `flatten` in its `outputs`; to keep its "
+                "classifier, give it its own input size",
             ))  # fmt: skip
         for block, (at, name) in included.taps.items():
             if outputs[block] not in read:

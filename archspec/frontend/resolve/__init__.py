@@ -536,7 +536,9 @@ class _Expansion:
             source = inner_doc.data.get("blocks")
             inner_doc, params, failed = apply_params(inner_doc, ())
             model = validated(inner_doc, failed, params)
+        own_input = next(iter(model.input_shapes.values()), None)
         model = include.take_input(self.doc, path, model, shape, use.any_size, inner_doc.written)
+        taken = next(iter(model.input_shapes.values()))
         with include.noting(note), given(inner_doc.file, values):
             inner = _Expansion(inner_doc, model, params, source if isinstance(source, list)
                                else None, chain, self.tree, self.count, failed)  # fmt: skip
@@ -579,5 +581,9 @@ class _Expansion:
             exclude_defaults=True, include={"path", "set", "outputs", "any_size", "trainable"}
         )
         keys["set"] = {k: v for k, v in use.set.items() if k not in own or own[k] != v}
-        self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}})
+        resized = own_input is not None and any(
+            a is not None and a != b for a, b in zip(own_input, taken, strict=True)
+        )
+        self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}},
+                                       own_input if resized else None)  # fmt: skip
         scope.previous = scope.names[local]

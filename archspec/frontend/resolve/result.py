@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from archspec.blocks import Block
 from archspec.core.errors import Diagnostic, KeyPath, Related
+from archspec.core.units import Shape
 from archspec.frontend.loader import Document
 from archspec.frontend.schema import SpecModel
 
@@ -81,3 +82,5 @@ class Included:
     path: KeyPath
     taps: dict[str, tuple[KeyPath, str]]
     keys: dict[str, Any] = field(default_factory=dict)
+    #: the included spec's own input shape, where `any_size` gave it another height or width
+    resized: Shape | None = None
