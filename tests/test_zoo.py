@@ -251,3 +251,42 @@ def test_mobilenet_v2_refuses_an_alpha_whose_block_0_keras_gives_a_shortcut():
     assert [(d.code, d.path) for d in result.errors] == [("E506", ("require", 0, "that"))]
     assert result.errors[0].message.startswith("alpha below 0.28 is not supported")
     assert archspec.check(ZOO["mobilenet_v2"], sets=["alpha=0.28"]).ok
+
+
+@pytest.mark.parametrize("sets", [["depth_multiplier=2"], ["alpha=0.5", "depth_multiplier=2"]])
+def test_mobilenet_takes_keras_depth_multiplier(sets):
+    """keras.applications.MobileNet(depth_multiplier=2) widens every depthwise conv (C -> 2C
+    channels, and the pointwise conv after it reads them); a user porting such a model had no
+    way to write it. Another depth_multiplier is another network: alpha 1.0's `expect` is not
+    applied (a wrong keras_params passes). tests/test_zoo_apps.py compares it with Keras's."""
+    result = archspec.check(ZOO["mobilenet"], sets=[*sets, "keras_params=1"])
+    assert result.ok, [d.message for d in result.errors]
+    assert result.graph is not None
+    assert list(result.graph.output_shapes.values()) == [(1000,)]
+    expect = archspec.load(ZOO["mobilenet"], sets=sets).model.expect
+    assert expect is not None
+    assert (expect.params, expect.trainable_params, expect.macs) == (None, None, None)
+    alpha_only = archspec.analyze(ZOO["mobilenet"], sets=sets[:-1])  # depth_multiplier 1
+    assert result.graph.params > alpha_only.params
+    assert result.graph.cost.macs > alpha_only.cost.macs
+    # depth_multiplier 1, written out, keeps alpha 1.0's figures checked
+    wrong = archspec.check(ZOO["mobilenet"], sets=["depth_multiplier=1", "keras_params=1"])
+    assert [(d.code, d.path) for d in wrong.errors] == [("E602", ("expect", "params"))]
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "says"),
+    [("0", "E204", "expected a value > 0, received 0"),
+     ("-1", "E204", "expected a value > 0, received -1"),
+     ("1.5", "E202", "expected an integer, received 1.5")],
+)  # fmt: skip
+def test_mobilenet_refuses_a_depth_multiplier_keras_cannot_build(value, code, says):
+    """A depth_multiplier that is not a positive integer is one error, at the first depthwise
+    conv, saying what is expected and that the value came from --set (not 13 errors, not a
+    Keras traceback)."""
+    result = archspec.check(ZOO["mobilenet"], sets=[f"depth_multiplier={value}"])
+    assert [(d.code, d.path) for d in result.errors] == [(code, ("blocks", 3, "depth_multiplier"))]
+    (error,) = result.errors
+    assert says in error.message
+    notes = [r.message for r in error.related]
+    assert f"`depth_multiplier` comes from --set depth_multiplier={value}" in notes

@@ -106,6 +106,14 @@ ROWS = [
             kwargs={"alpha": a}, pixels=(-1.0, 1.0))
         for a in (0.25, 0.5, 0.75)
     ),
+    # and its depth_multiplier, `--set depth_multiplier=2` against MobileNet(depth_multiplier=2):
+    # every depthwise conv doubles its channels, alone and with a width multiplier
+    *(
+        Row(f"mobilenet_{'' if a == 1.0 else f'alpha_{a}_'}depth_multiplier_2", "mobilenet.yaml",
+            "MobileNet", sets=(f"alpha={a}", "depth_multiplier=2"),
+            kwargs={"alpha": a, "depth_multiplier": 2}, pixels=(-1.0, 1.0))
+        for a in (1.0, 0.5)
+    ),
     *(
         Row(f"mobilenet_v2_alpha_{a}", "mobilenet_v2.yaml", "MobileNetV2", sets=(f"alpha={a}",),
             kwargs={"alpha": a}, pixels=(-1.0, 1.0))
