@@ -516,6 +516,41 @@ def test_a_set_value_over_budget_or_unexpected_is_noted(tmp_path):
                                               "`g` comes from --set g=2"]  # fmt: skip
 
 
+ANOTHER_NETWORK = """\
+name: t
+params: {width: 8, extra: 1}
+input: [16, 16, 3]
+blocks:
+  - {type: conv, filters: "${width}", kernel: 3}
+expect: {params: EXPECTED}
+"""
+
+
+@pytest.mark.parametrize(
+    ("expected", "sets", "noted"),
+    [
+        ("224", ["width=16"], True),  # 3 x 3 x 3 x 8 + 8 as written; the --set made another
+        ("225", ["width=8"], False),  # the spec's own value: the figure is wrong as written
+        ("225", ["extra=2"], False),  # a param the network does not read
+        ('"${28 * width + 1}"', ["width=16"], False),  # the figure reads it: its own error
+    ],
+    ids=["changed", "own_value", "not_read_by_the_network", "read_by_the_figure"],
+)
+def test_expect_against_a_network_a_set_changed_says_so(tmp_path, expected, sets, noted):
+    """`check efficientnet_b0 --set stem_filters=16` was E602, hinted to write the new figure
+    into the zoo's file: the figure is the spec's as written, and the --set made another
+    network (a review)."""
+    from archspec.app.check import check_file
+
+    path = write(tmp_path, ANOTHER_NETWORK.replace("EXPECTED", expected))
+    (d,) = check_file(path, sets=sets).diagnostics
+    assert (d.code, d.path) == ("E602", ("expect", "params"))
+    says = f"--set {sets[0]} changes the network, and `expect.params` does not read it: it is " \
+        "the figure of the spec as written"  # fmt: skip
+    assert (says in [r.message for r in d.related]) == noted
+    assert d.hint is not None and d.hint.startswith("if the model is right") != noted
+
+
 def test_a_bare_set_param_keeps_the_hints_that_fit_it():
     """Only the int(...) hint is dropped where the value is a --set param alone: a did-you-mean
     and the YAML hint stay (the first version of the --set notes dropped them all)."""

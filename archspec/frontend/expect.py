@@ -3,16 +3,19 @@ file gives every renderer (text, JSON, GitHub, SARIF)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.core.errors import Diagnostic, KeyPath
+from archspec.core.errors import Diagnostic, KeyPath, Related, format_path
 from archspec.core.units import Shape, count_precision, human, parse_count, shape_str
+from archspec.frontend import expr
 from archspec.frontend.loader import Document
 from archspec.frontend.resolve.origins import evaluated, with_origin_notes
-from archspec.frontend.resolve.params import setting
+from archspec.frontend.resolve.params import last_sets, set_name, setting
 from archspec.frontend.schema import SpecModel
+from archspec.frontend.translate import written_at
 from archspec.ir.graph import Graph
 from archspec.ir.op import Cost
 
@@ -118,7 +121,54 @@ def evaluate(
     with setting(doc, sets):
         for name, value in (params or {}).items():  # `--set 'cap=${10 * 5}'` gave 50
             evaluated(doc, name, value)
-        return [with_origin_notes(doc, d, params or {}) for d in out]
+        noted = [with_origin_notes(doc, d, params or {}) for d in out]
+    return [_another_network(doc, d, sets, params or {}) if d.code == "E602" else d
+            for d in noted]  # fmt: skip
+
+
+def _another_network(doc: Document, d: Diagnostic, sets: Sequence[str], values: dict[str, Any]
+                     ) -> Diagnostic:  # fmt: skip
+    """E602 where a `--set` changed the network and the figure does not read it (`--set
+    stem_filters=16` against the params `expect` gives EfficientNet-B0): noted so, and not
+    hinted to write the figure into the spec, which describes the network as written.
+    `values`: the params after the `--set` (one that gives a param its own value changes
+    nothing)."""
+    data = doc.written if isinstance(doc.written, dict) else {}
+    written = data.get("params")
+    params: dict[str, Any] = written if isinstance(written, dict) else {}
+
+    def same(name: str) -> bool:
+        own = params.get(name)
+        value = values.get(name)
+        return not expr.holds(own) and type(own) is type(value) and own == value
+
+    def reach(names: set[str]) -> set[str]:
+        """`names` and the params computed from them."""
+        found = set(names)
+        for name, value in params.items():  # (a param reads only those before it)
+            if expr.holds(value, found):
+                found.add(name)
+        return found
+
+    model = {k: v for k, v in data.items() if k not in _NOT_THE_NETWORK}
+    read = written_at(data, d.path)
+    changed = [item for item in last_sets(sets) if not same(set_name(item))
+               and expr.holds(model, reach({set_name(item)}))
+               and not expr.holds(read, reach({set_name(item)}))]  # fmt: skip
+    if not changed:
+        return d
+    given = " ".join(f"--set {item}" for item in changed)
+    note = Related(f"{given} changes the network, and `{format_path(d.path)}` does not read "
+                   "it: it is the figure of the spec as written")  # fmt: skip
+    return dataclasses.replace(d, related=(*d.related, note), hint="`expect` holds for the "
+                               f"spec's own params: check it without {given}, or hold this "
+                               "network to its figures in a spec of your own (a `spec` block "
+                               "with `set`, and an `expect`)")  # fmt: skip
+
+
+#: the top-level keys that do not make the network: what a `--set` read there changes is not
+#: the figures of `expect`
+_NOT_THE_NETWORK = frozenset({"name", "description", "params", "budget", "expect", "require"})
 
 
 def _figures(
