@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.core.errors import Diagnostic, KeyPath, Related, format_path
+from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
 from archspec.core.units import Shape, count_precision, human, parse_count, shape_str
 from archspec.frontend import expr
 from archspec.frontend.loader import Document
-from archspec.frontend.resolve.origins import evaluated, with_origin_notes
-from archspec.frontend.resolve.params import last_sets, set_name, setting
-from archspec.frontend.schema import SpecModel
+from archspec.frontend.resolve.origins import evaluated, option, with_origin_notes
+from archspec.frontend.resolve.params import last_sets, set_name, setting, substitute
+from archspec.frontend.schema import NOT_THE_NETWORK, SpecModel
 from archspec.frontend.translate import written_at
 from archspec.ir.graph import Graph
 from archspec.ir.op import Cost
@@ -131,33 +131,21 @@ def _another_network(doc: Document, d: Diagnostic, sets: Sequence[str], values: 
     """E602 where a `--set` changed the network and the figure does not read it (`--set
     stem_filters=16` against the params `expect` gives EfficientNet-B0): noted so, and not
     hinted to write the figure into the spec, which describes the network as written.
-    `values`: the params after the `--set` (one that gives a param its own value changes
-    nothing)."""
+    `values`: the params after the `--set` (one that gives a param the value it has without
+    it, `--set alpha=1` for `alpha: 1.0`, changes nothing)."""
     data = doc.written if isinstance(doc.written, dict) else {}
     written = data.get("params")
     params: dict[str, Any] = written if isinstance(written, dict) else {}
-
-    def same(name: str) -> bool:
-        own = params.get(name)
-        value = values.get(name)
-        return not expr.holds(own) and type(own) is type(value) and own == value
-
-    def reach(names: set[str]) -> set[str]:
-        """`names` and the params computed from them."""
-        found = set(names)
-        for name, value in params.items():  # (a param reads only those before it)
-            if expr.holds(value, found):
-                found.add(name)
-        return found
-
-    model = {k: v for k, v in data.items() if k not in _NOT_THE_NETWORK}
-    read = written_at(data, d.path)
-    changed = [item for item in last_sets(sets) if not same(set_name(item))
-               and expr.holds(model, reach({set_name(item)}))
-               and not expr.holds(read, reach({set_name(item)}))]  # fmt: skip
+    own = _own_params(doc, params)
+    model = {k: v for k, v in data.items() if k not in NOT_THE_NETWORK}
+    read = _written_near(data, d.path)
+    changed = [item for item in last_sets(sets)
+               if not _equal(own.get(set_name(item), _NONE), values.get(set_name(item), _NONE))
+               and expr.holds(model, expr.reach(params, {set_name(item)}))
+               and not expr.holds(read, expr.reach(params, {set_name(item)}))]  # fmt: skip
     if not changed:
         return d
-    given = " ".join(f"--set {item}" for item in changed)
+    given = " ".join(f"{option(item)} {item}" for item in changed)
     note = Related(f"{given} changes the network, and `{format_path(d.path)}` does not read "
                    "it: it is the figure of the spec as written")  # fmt: skip
     return dataclasses.replace(d, related=(*d.related, note), hint="`expect` holds for the "
@@ -166,9 +154,38 @@ def _another_network(doc: Document, d: Diagnostic, sets: Sequence[str], values: 
                                "with `set`, and an `expect`)")  # fmt: skip
 
 
-#: the top-level keys that do not make the network: what a `--set` read there changes is not
-#: the figures of `expect`
-_NOT_THE_NETWORK = frozenset({"name", "description", "params", "budget", "expect", "require"})
+_NONE = object()
+
+
+def _own_params(doc: Document, params: dict[str, Any]) -> dict[str, Any]:
+    """The params as the spec writes them (`params`), evaluated without `--set`: those before
+    the first that fails without it."""
+    own: dict[str, Any] = {}
+    for name, value in params.items():
+        try:
+            own[name] = substitute(doc, value, ("params", name), own, None)
+        except SpecError:
+            break
+    return own
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Whether two param values make the same network: numbers by value (`1` and `1.0`), a
+    boolean only as itself."""
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and bool not in (type(a), type(b)):
+        return bool(a == b)
+    return type(a) is type(b) and bool(a == b)
+
+
+def _written_near(data: Any, path: KeyPath) -> Any:
+    """The value at `path` as written, or where a `${...}` gave a key above it its whole value
+    (`expect: "${figures}"`), that one."""
+    for end in range(len(path), 0, -1):
+        value = written_at(data, path[:end])
+        if value is not None:
+            return value
+    return None
 
 
 def _figures(

@@ -131,6 +131,16 @@ def holds(value: Any, reading: frozenset[str] | set[str] | None = None) -> bool:
     return False
 
 
+def reach(params: Mapping[str, Any], names: set[str] | frozenset[str]) -> set[str]:
+    """`names` and the params (`params` as written, in order: one reads only those before it)
+    computed from them, directly or through others, in any `${...}` of their values."""
+    found = set(names)
+    for name, value in params.items():
+        if holds(value, found):
+            found.add(name)
+    return found
+
+
 def names(source: str) -> frozenset[str]:
     """The names an expression reads (not the functions it calls); empty if it does not parse
     (`evaluate` then says why)."""

@@ -135,6 +135,11 @@ ONE_INPUT = "give exactly one of `input` (one shape) and `inputs` (named shapes)
 BOTH_INPUTS = f"`input` is given too: {ONE_INPUT}"
 
 
+#: the top-level keys that do not make the network: what reads a param there does not change
+#: the layers (an `expect` figure, a `require` condition, the name)
+NOT_THE_NETWORK = frozenset({"name", "description", "params", "budget", "expect", "require"})
+
+
 class SpecModel(_Strict):
     """The top level of a spec file (blocks are validated one by one against the registry)."""
 

@@ -63,7 +63,7 @@ from archspec.frontend.lowering import layout_text
 from archspec.frontend.resolve.errors import fail
 from archspec.frontend.resolve.params import parse_sets, split_set
 from archspec.frontend.resolve.scope import Scope, listed
-from archspec.frontend.schema import SpecModel
+from archspec.frontend.schema import NOT_THE_NETWORK, SpecModel
 from archspec.frontend.translate import translate
 
 KIND = "spec"
@@ -384,14 +384,9 @@ def _input_params(written: Any) -> list[str]:
 
     tainted = {n for shape in shapes for d in sizes(shape)
                for n in expr.names(expr.source_of(d) or "")}  # fmt: skip
-    read = sorted(tainted)
-    for name, value in params.items():
-        if expr.holds(value, tainted):
-            tainted.add(name)
-    # an included spec's `budget` and `expect` are not checked: what they read does not count
-    rest = {k: v for k, v in data.items()
-            if k not in ("input", "inputs", "params", "budget", "expect")}  # fmt: skip
-    return read if expr.holds(rest, tainted) else []
+    # (an included spec's `budget` and `expect` are not checked; its `require` reads the params)
+    rest = {k: v for k, v in data.items() if k not in NOT_THE_NETWORK | {"input", "inputs"}}
+    return sorted(tainted) if expr.holds(rest, expr.reach(params, tainted)) else []
 
 
 def _tap_hint(ref: str, close: str | None, blocks: list[str],

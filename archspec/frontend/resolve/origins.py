@@ -278,16 +278,13 @@ def unmet_requirement(doc: Document, k: int, message: str, params: dict[str, Any
     read = expr.names(source)
     shown = ", ".join(f"`{n}` is {describe(params[n])}" for n in sorted(read) if n in params)
     sets = _given(doc)
-    behind: set[str] = set()
-    todo = list(read)
-    while todo:  # the params the condition read, and those they were computed from
-        name = todo.pop()
-        if name not in behind:
-            behind.add(name)
-            if name not in sets:
-                todo += expr.names(expr.source_of(written_at(doc.written, ("params", name))) or "")
+    written = written_at(doc.written, ("params",))
+    # the params computed from a --set value (in lists and mappings too), not from the values
+    # that other --set items gave
+    computed = {k: v for k, v in (written if isinstance(written, dict) else {}).items()
+                if k not in sets}  # fmt: skip
     notes = [Related(f"the condition read: {shown}")] if shown else []
-    notes += [n for name in sorted(behind - read) if name in sets
+    notes += [n for name in sorted(sets.keys() - read) if expr.reach(computed, {name}) & read
               for n in set_notes(name, sets[name][1])]  # fmt: skip
     return dataclasses.replace(d, related=(*notes, *d.related))
 
