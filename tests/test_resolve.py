@@ -232,6 +232,17 @@ def test_a_name_repeat_gave_is_explained_at_either_holder(first, second, note, h
     assert d.hint == hint
 
 
+def test_a_name_repeat_gave_in_a_definition_is_said_with_its_prefix():
+    """In a definition the copies are named with the use's prefix (`u_x_1`); the hint said
+    `x_1` ... `x_3` against a message about `u_x_2` (a review)."""
+    d = error("name: d\ninput: [8, 8, 3]\ndefine:\n  unit:\n    blocks:\n"
+              "      - {type: flatten, name: x_2}\n      - {type: flatten, name: x, repeat: 3}\n"
+              "blocks:\n  - {type: unit, name: u}\n")  # fmt: skip
+    assert d.message == "define.unit.blocks[1]: block name `u_x_2` is already used"
+    assert d.hint == ("give one of the blocks another `name`: with `repeat: 3` the copies are "
+                      "named `u_x_1` ... `u_x_3`")  # fmt: skip
+
+
 def test_repeat_over_the_block_limit():
     d = error(CBR + "  - {type: flatten, repeat: 50}\n", blocks=10)
     assert (d.code, d.path, d.line) == ("E706", ("blocks", 0, "repeat"), 16)

@@ -74,8 +74,8 @@ class Names:
         if given is not None and names == "number" and (repeat > 1 or repeated):
             why = (f"with `repeat: 1` the one copy keeps the name `{final}`; copies are "
                    f"numbered `{final}_1`, `{final}_2`, ... from `repeat: 2`") if repeat == 1 \
-                else f"with `repeat: {repeat}` the copies are named `{given}_1` ... " \
-                f"`{given}_{repeat}`"  # fmt: skip
+                else f"with `repeat: {repeat}` the copies are named `{scope.prefix}{given}_1` " \
+                f"... `{scope.prefix}{given}_{repeat}`"  # fmt: skip
         if final in self.final:
             raise self.taken(final, path, scope, why)
         self.final[final] = (path, copy, repeat, why)
