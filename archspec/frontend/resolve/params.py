@@ -372,7 +372,8 @@ def substitute(doc: Document, value: Any, path: KeyPath, env: dict[str, Any],
                              f"`{shaped[0]}` is not known here: it is the shape of a block's input",
                              path, hint="use it in a block's parameters: not in "
                              + ", ".join(f"`{k}`" for k in sorted(FIXED))
-                             + " (they decide the graph), params, budget or expect")  # fmt: skip
+                             + " (they decide the graph), params, require, budget or "
+                             "expect")  # fmt: skip
                 raise SpecError(with_use(doc, d, use))
             shape = shape_of()
             local = {**env, **bindings(shape)}
