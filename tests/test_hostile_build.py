@@ -450,29 +450,34 @@ def test_folders_in_use_are_refused_before_tensorflow_even_with_force(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "hint"),
     [
         (["build", "spec.yaml", "-o", "m.keras/"], "m.keras/: a path that ends in `/` names a "
-         "folder, and a Keras model is a file"),
-        (["build", "spec.yaml", "-o", "m.tflite/"], "and a TFLite model is a file"),
-        (["build", "spec.yaml", "-o", "out/", "--format", "onnx"], "and an ONNX model is a file"),
+         "folder, and a Keras model is a file", "leave the `/` out: m.keras"),
+        (["build", "spec.yaml", "-o", "m.tflite/"], "and a TFLite model is a file",
+         "leave the `/` out: m.tflite"),
+        (["build", "spec.yaml", "-o", "out/", "--format", "onnx"], "and an ONNX model is a file",
+         "leave the `/` out: out"),
         (["plot", "spec.yaml", "-o", "d.svg/"], "d.svg/: a path that ends in `/` names a "
-         "folder, and a diagram is a file"),
-        (["schema", "-o", "s.json/"], "and the schema is a file"),
+         "folder, and a diagram is a file", "leave the `/` out: d.svg"),
+        (["schema", "-o", "s.json/"], "and the schema is a file", "leave the `/` out: s.json"),
         (["plot", "spec.yaml", "-o", "d.svg/."], "d.svg/.: a path that ends in `/.` names a "
-         "folder, and a diagram is a file"),
-        (["build", "spec.yaml", "-o", "m.keras/./"], "ends in `/./` names a folder"),
+         "folder, and a diagram is a file", "leave the `/.` out: d.svg"),
+        (["build", "spec.yaml", "-o", "m.keras/./"], "ends in `/./` names a folder",
+         "leave the `/./` out: m.keras"),
     ],
     ids=["keras", "tflite", "onnx_format", "plot", "schema", "plot_dot", "keras_dot_slash"],
 )  # fmt: skip
-def test_a_file_output_ending_in_a_slash_is_refused_before_tensorflow(tmp_path, args, message):
+def test_a_file_output_ending_in_a_slash_is_refused_before_tensorflow(tmp_path, args, message,
+                                                                       hint):  # fmt: skip
     """A walkthrough: `-o m.keras/` and `-o m.tflite/` wrote files m.keras and m.tflite (Path
     drops the `/`), as `plot -o d.svg/` wrote d.svg; a review: `-o d.svg/.` still did."""
     (tmp_path / "spec.yaml").write_text(spec("{type: conv, filters: 4, kernel: 3}"))
     before = snapshot(tmp_path)
     r = run(args, tmp_path)
     expect_refused(r, 2, "E002", None, before, tmp_path)
-    assert message in r.stderr and "leave the `/" in r.stderr and "` out: " in r.stderr
+    assert message in r.stderr
+    assert f"  hint: {hint}" in r.stderr.splitlines(), r.stderr
 
 
 def test_a_savedmodel_folder_may_end_in_a_slash(tmp_path):
