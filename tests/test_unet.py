@@ -165,7 +165,7 @@ def test_the_figures_by_hand():
 
 def test_the_sizes_of_the_paper():
     g = archspec.analyze(UNET)
-    sizes = {name: shape for name, _, shape, _, _ in g.block_rows()}  # the spec's blocks
+    sizes = {row.name: row.shape for row in g.block_rows()}  # the spec's blocks
     assert sizes["enc1"] == (568, 568, 64)
     assert sizes["bottleneck"] == (28, 28, 1024)
     assert [sizes[f"dec{k}"] for k in (4, 3, 2, 1)] == [
@@ -187,7 +187,7 @@ def test_bilinear_upsampling_has_the_same_params_and_shapes():
     weights' count (k x k x C x F + F) and the same sizes."""
     a, b = archspec.analyze(UNET), archspec.analyze(UNET, sets=["bilinear=true"])
     assert a.params == b.params and a.output_shapes == b.output_shapes
-    assert [r[2] for r in a.block_rows()] == [r[2] for r in b.block_rows()]
+    assert [r.shape for r in a.block_rows()] == [r.shape for r in b.block_rows()]
     assert "dec1_upsample" in b.nodes and "dec1_upconv2" in b.nodes
     assert "dec1_upconv" in a.nodes and "dec1_upsample" not in a.nodes
 

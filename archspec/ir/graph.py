@@ -8,11 +8,22 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from archspec.core.errors import Diagnostic, KeyPath, ShapeError, UnplacedError
 from archspec.core.units import Dim, Shape
 from archspec.ir.op import Cost, Op
+
+
+class BlockRow(NamedTuple):
+    """A block of the summary (`Graph.block_rows`)."""
+
+    name: str
+    type: str
+    shape: Shape
+    cost: Cost
+    #: whether the row has layers and every one is frozen (`trainable: false`)
+    frozen: bool
 
 
 @dataclass
@@ -139,10 +150,9 @@ class Graph:
     def output_shapes(self) -> dict[str, Shape]:
         return {o: self.shape_of(o) for o in self.outputs}
 
-    def block_rows(self) -> list[tuple[str, str, Shape, Cost, bool]]:
-        """(name, type, output shape, cost, frozen) per block as the user wrote it: the blocks
-        a user-defined block expands to are summed into one row named after the instance;
-        `frozen` where the row has layers and every one is frozen (`trainable: false`)."""
+    def block_rows(self) -> list[BlockRow]:
+        """One row per block as the user wrote it: the blocks a user-defined block expands to
+        are summed into one row named after the instance."""
         rows: list[tuple[str, str, Shape, Cost, list[bool]]] = []
         for b in self.blocks:
             c = b.cost(self)
@@ -153,7 +163,7 @@ class Graph:
                 rows[-1] = (name, kind, b.shape, last[3] + c, last[4] + trainable)
             else:
                 rows.append((name, kind, b.shape, c, trainable))
-        return [(n, k, s, c, bool(t) and not any(t)) for n, k, s, c, t in rows]
+        return [BlockRow(n, k, s, c, bool(t) and not any(t)) for n, k, s, c, t in rows]
 
     def feature_info(self) -> list[FeatureInfo]:
         """Per output, in order: shape, channels (the last axis) and stride (see FeatureInfo).
