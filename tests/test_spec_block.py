@@ -437,28 +437,83 @@ def test_mobilenet_v2_at_an_odd_size_pads_as_keras(keras, size, tmp_path):
     assert np.abs(model.predict(x, verbose=0) - base.predict(x, verbose=0)).max() < 1e-5
 
 
-def test_any_size_under_a_flatten_classifier_warns_that_its_weights_change(tmp_path):
+#: a spec block of the zoo's VGG16 with `any_size: true`
+VGG_AT = "name: v\ninput: [{size}, {size}, 3]\nblocks:\n  - {{type: spec, name: bb, " \
+    "path: vgg16, any_size: true{outputs}}}\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(("size", "here"), [(64, 2), (32, 1)])
+def test_any_size_under_a_flatten_classifier_warns_that_its_weights_change(tmp_path, size, here):
     """A walkthrough: the zoo's VGG16 with `any_size: true` at 64 x 64 had 43,985,704 params
     where it has 138,357,544, silently: its `flatten` feeds fc1 a 2 x 2 x 512 image, not
-    7 x 7 x 512 (keras.applications refuses include_top=True at another size)."""
-    top = "name: v\ninput: [{size}, {size}, 3]\nblocks:\n  - {{type: spec, name: bb, " \
-        "path: vgg16, any_size: true{outputs}}}\n"  # fmt: skip
-    result = check_file(write(tmp_path, top.format(size=64, outputs="")))
+    7 x 7 x 512 (keras.applications refuses include_top=True at another size). At 32 x 32 the
+    image is 1 x 1 x 512, still not VGG16's 7 x 7 x 512: the warning names both sizes."""
+    result = check_file(write(tmp_path, VGG_AT.format(size=size, outputs="")))
     (d,) = result.diagnostics
     assert (d.code, d.severity, d.path) == ("W308", "warning", ("blocks", 0, "any_size"))
     assert d.message == (
-        "blocks[0]: with `any_size: true`, `bb_flatten` flattens (2, 2, 512) here, another size "
-        "than at the included spec's own input (224, 224, 3): the layers after it get other "
-        "weights than the spec's as written"
+        f"blocks[0]: with `any_size: true`, `bb_flatten` flattens ({here}, {here}, 512) into "
+        f"{here * here * 512:,} values here, and (7, 7, 512) into 25,088 at the included spec's "
+        "own input (224, 224, 3): the layers after it get other weights than the spec's as "
+        "written"
     )
     # keras.applications.VGG16(include_top=False)'s 14,714,688, then fc1 on 2 x 2 x 512
-    notop, fc1, fc2, predictions = 14_714_688, 2 * 2 * 512 * 4096 + 4096, 4097 * 4096, 4097 * 1000
+    notop, fc1 = 14_714_688, here * here * 512 * 4096 + 4096
     assert result.graph is not None
-    assert result.graph.params == notop + fc1 + fc2 + predictions == 43_985_704
+    assert result.graph.params == notop + fc1 + 4097 * 4096 + 4097 * 1000
     # at its own size, or without the classifier: nothing to say
-    for size, outputs in [(224, ""), (64, ", outputs: [block5]")]:
-        result = check_file(write(tmp_path, top.format(size=size, outputs=outputs), "w.yaml"))
-        assert result.ok and result.diagnostics == [], (size, result.diagnostics)
+    for at, outputs in [(224, ""), (size, ", outputs: [block5]")]:
+        result = check_file(write(tmp_path, VGG_AT.format(size=at, outputs=outputs), "w.yaml"))
+        assert result.ok and result.diagnostics == [], (at, result.diagnostics)
+
+
+@pytest.mark.parametrize("path", ["mobilenet_v3_small", "mobilenet_v3_large"])
+def test_any_size_under_a_flatten_of_pooled_features_says_nothing(tmp_path, path):
+    """A review: W308 warned of MobileNetV3 at 160 x 160, whose `flatten` takes the 1 x 1 x 1000
+    logits after its global pooling at every size: its weights are the spec's."""
+    spec = write(tmp_path, "name: m\ninput: [160, 160, 3]\nblocks:\n  - {type: spec, "
+                 f"name: bb, path: {path}, any_size: true}}\n")  # fmt: skip
+    result = check_file(spec)
+    assert result.ok and result.diagnostics == [], result.diagnostics
+    assert result.graph is not None and result.graph.nodes["bb_flatten"].shape == (1000,)
+
+
+def test_any_size_under_a_flatten_after_global_pooling_says_nothing(tmp_path):
+    """A `flatten` after a global pooling gives the channels whatever the input's size."""
+    write(tmp_path, "name: g\ninput: [224, 224, 3]\nblocks:\n"
+          "  - {type: conv, name: c, filters: 8, kernel: 3, strides: 2}\n"
+          "  - {type: global_avg_pool, name: gap}\n  - {type: flatten, name: flatten}\n"
+          "  - {type: dense, name: fc, units: 10}\n", "g.yaml")  # fmt: skip
+    top = "name: t\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: g.yaml, any_size: true}\n"
+    result = check_file(write(tmp_path, top))
+    assert result.ok and result.diagnostics == [], result.diagnostics
+
+
+def test_any_size_in_a_spec_included_warns_in_that_spec_once(tmp_path):
+    """W308 for a `spec` block of a spec included (nested includes), in that spec's file, once
+    however often it is included; and once for a `flatten` that both a `spec` block and one
+    within the spec it includes resize: at the outer one, whose `any_size` changes it."""
+    inner = write(tmp_path, "name: b\ninput: [64, 64, 3]\nblocks:\n"
+                  "  - {type: conv, name: c, filters: 3, kernel: 1}\n"
+                  "  - {type: spec, name: vv, path: vgg16, any_size: true}\n", "b.yaml")  # fmt: skip
+    result = check_file(write(tmp_path, "name: a\ninput: [64, 64, 3]\nblocks:\n"
+                              "  - {type: spec, name: one, path: b.yaml}\n"
+                              "  - {type: spec, name: two, path: b.yaml, inputs: input}\n"
+                              "  - {type: add, inputs: [one, two]}\n"))  # fmt: skip
+    (d,) = result.diagnostics
+    assert (d.code, d.file, d.path) == ("W308", str(inner), ("blocks", 1, "any_size"))
+    assert d.message.startswith(
+        "blocks[1]: with `any_size: true`, `one_vv_flatten` flattens "
+        "(2, 2, 512) into 2,048 values here, and (7, 7, 512) into 25,088"
+    )
+    # b2 includes VGG16 at its own size; a2 gives b2 another: said at a2's block
+    write(tmp_path, "name: b2\ninput: [224, 224, 3]\nblocks:\n"
+          "  - {type: spec, name: vv, path: vgg16, any_size: true}\n", "b2.yaml")  # fmt: skip
+    outer = write(tmp_path, "name: a2\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, "
+                  "name: bb, path: b2.yaml, any_size: true}\n", "a2.yaml")  # fmt: skip
+    (d,) = check_file(outer).diagnostics
+    assert (d.code, d.file, d.path) == ("W308", str(outer), ("blocks", 0, "any_size"))
+    assert "`bb_vv_flatten` flattens (2, 2, 512)" in d.message
 
 
 @pytest.mark.parametrize(("path", "says"), [

@@ -11,16 +11,16 @@ import dataclasses
 from collections.abc import Callable
 
 from archspec.blocks.layers.flatten import Flatten
-from archspec.core.errors import Diagnostic, KeyPath, Related, SpecError, format_path
+from archspec.core.errors import Diagnostic, KeyPath, Related, ShapeError, SpecError, format_path
 from archspec.core.limits import Limits
-from archspec.core.units import Shape, shape_str
+from archspec.core.units import shape_str
 from archspec.frontend.bounds import check_totals
 from archspec.frontend.lowering import Lowering, layout_warnings
 from archspec.frontend.resolve import Resolved, lowering_error, with_use, with_warnings
 from archspec.frontend.resolve.include import KIND
 from archspec.frontend.resolve.origins import option
 from archspec.frontend.translate import written_at
-from archspec.ir.graph import BlockInfo, Graph, Node
+from archspec.ir.graph import BlockInfo, Graph
 from archspec.ir.op import Cost
 
 
@@ -144,6 +144,7 @@ def _prune(graph: Graph, resolved: Resolved) -> None:
     if any(b.group is not None and b.group[1] != KIND for b in dead):
         warnings += _unread_instances(graph, resolved, dead)
     warnings += _unread_includes(graph, resolved, live)
+    warnings += _resized_flattens(graph, resolved, live)
     graph.warnings.extend(warnings)
     graph.blocks = [b for b in graph.blocks if any(n in live for n in b.nodes)]
     graph.nodes = {k: v for k, v in graph.nodes.items() if k in live}
@@ -202,12 +203,6 @@ def _unread_instances(graph: Graph, resolved: Resolved, dead: list[BlockInfo]
     return warnings
 
 
-def _input_shape(graph: Graph, node: Node) -> Shape:
-    """The shape of `node`'s first input: a layer's output, or a model input's."""
-    ref = node.inputs[0]
-    return graph.nodes[ref].shape if ref in graph.nodes else graph.inputs[ref]
-
-
 def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
     """W301 for a top-level `spec` block that feeds no output, at the block, and for an output
     it lists that no output needs, at the list (it was asked for): one that no layer outside the
@@ -248,29 +243,6 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                 included.path, severity="warning", hint="to use it as a backbone, list a block "
                 "before its classifier in its `outputs` (the features a new head reads)",
             ))  # fmt: skip
-        flat = next(
-            (
-                n
-                for n in graph.nodes.values()
-                if included.resized
-                and n.name in live
-                and outer[n.block] == (group, "spec")
-                and isinstance(n.op, Flatten)
-            ),
-            None,
-        )
-        if flat is not None:  # (keras.applications refuses include_top at another size)
-            assert included.resized is not None
-            warnings.append(doc.diag(
-                "W308", f"{format_path(included.path)}: with `any_size: true`, `{flat.name}` "
-                f"flattens {shape_str(_input_shape(graph, flat), 'message')} here, another "
-                "size than at the included spec's own input "
-                f"{shape_str(included.resized, 'message')}: the layers after it get other "
-                "weights than the spec's as written",
-                (*included.path, "any_size"), severity="warning", hint="to use it as a "
-                "backbone, list a block before its `flatten` in its `outputs`; to keep its "
-                "classifier, give it its own input size",
-            ))  # fmt: skip
         for block, (at, name) in included.taps.items():
             if outputs[block] not in read:
                 warnings.append(doc.diag(
@@ -278,4 +250,55 @@ def _unread_includes(graph: Graph, resolved: Resolved, live: set[str]) -> list[D
                     severity="warning", hint=f"read it from a later block (`inputs: {name}`) or "
                     "list it in the model's `outputs`",
                 ))  # fmt: skip
+    return warnings
+
+
+def _resized_flattens(graph: Graph, resolved: Resolved, live: set[str]) -> list[Diagnostic]:
+    """W308 for a `spec` block (here, or in a spec included) whose `any_size` gives a live
+    `flatten` of the spec it includes another size than that spec's own input does: the layers
+    after it get other weights than the spec's as written (VGG16 at 64 x 64 has 43,985,704
+    params, not 138,357,544; keras.applications refuses include_top=True at another size).
+    The shapes of the included part up to its flattens are inferred again at its own input, so
+    a flatten after a global pooling (MobileNetV3's, of 1 x 1 logits) says nothing. Once per
+    `flatten`, at the outermost `spec` block that changes it, and once per place (a spec
+    included twice)."""
+    if not resolved.resized:
+        return []
+    groups = {b.name: b.groups for b in graph.blocks}
+    told: set[str] = set()  # the flattens warned about
+    places: set[tuple[str, KeyPath]] = set()
+    warnings: list[Diagnostic] = []
+    for r in resolved.resized:
+        part = [n for n in graph.nodes.values() if groups[n.block][: len(r.groups)] == r.groups]
+        flats = [
+            n.name
+            for n in part
+            if isinstance(n.op, Flatten) and n.name in live and n.name not in told
+        ]
+        if not flats:
+            continue
+        names = {n.name for n in part}
+        needed = graph.ancestors(*flats) & names
+        nodes = [n for n in part if n.name in needed]
+        source = {i for n in nodes for i in n.inputs} - names  # the included spec's input
+        try:
+            own = graph.shapes_at(dict.fromkeys(source, r.own), nodes)
+        except ShapeError:  # its layers as built here cannot take it (a size from in_shape)
+            continue
+        changed = [f for f in flats if own[f] != graph.nodes[f].shape]
+        told.update(changed)
+        if not changed or (r.doc.file, r.path) in places:
+            continue
+        places.add((r.doc.file, r.path))
+        flat = graph.nodes[changed[0]]
+        image = flat.inputs[0]
+        warnings.append(r.doc.diag(
+            "W308", f"{format_path(r.path)}: with `any_size: true`, `{flat.name}` flattens "
+            f"{shape_str(graph.shape_of(image), 'message')} into {flat.shape[0]:,} values here, "
+            f"and {shape_str(own[image], 'message')} into {own[flat.name][0]:,} at the included "
+            f"spec's own input {shape_str(r.own, 'message')}: the layers after it get other "
+            "weights than the spec's as written", (*r.path, "any_size"), severity="warning",
+            hint="to use it as a backbone, list a block before its `flatten` in its `outputs`; "
+            "to keep its classifier, give it its own input size",
+        ))  # fmt: skip
     return warnings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -138,11 +138,15 @@ class Graph:
     def params(self) -> int:
         return self.cost.params
 
-    def shapes_at(self, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
+    def shapes_at(
+        self, inputs: Mapping[str, Shape], nodes: Iterable[Node] | None = None
+    ) -> dict[str, Shape]:
         """Every tensor's shape were the inputs of these shapes: each layer's `infer` again, in
-        order. ShapeError where a layer cannot take them."""
+        order. ShapeError where a layer cannot take them. `nodes`: those layers only (default:
+        all), in order, with `inputs` giving the shapes of the tensors they read that they do
+        not make."""
         shapes = dict(inputs)
-        for node in self.nodes.values():
+        for node in self.nodes.values() if nodes is None else nodes:
             shapes[node.name] = node.op.infer([shapes[i] for i in node.inputs])
         return shapes
 

@@ -29,6 +29,7 @@ The stage by concern:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from functools import partial
@@ -89,7 +90,7 @@ from archspec.frontend.resolve.params import (
     substitute_block,
     validated,
 )
-from archspec.frontend.resolve.result import Included, Item, Resolved
+from archspec.frontend.resolve.result import Included, Item, Resized, Resolved
 from archspec.frontend.resolve.scope import (
     Scope,
     bind,
@@ -126,7 +127,8 @@ def resolve(doc: Document, sets: Sequence[str] = ()) -> Resolved:
             ]  # W305
             raise with_warnings(e, found) from None
     return Resolved(doc, model, expansion.items, outputs, params, expansion.warnings,
-                    expansion.includes, tuple(last_sets(sets)), expansion.frozen)  # fmt: skip
+                    expansion.includes, tuple(last_sets(sets)), expansion.frozen,
+                    expansion.resized)  # fmt: skip
 
 
 def _unreached_hint(kind: str, model: SpecModel) -> str:
@@ -185,6 +187,8 @@ class _Expansion:
         self.reached: set[tuple[str, str]] = set()
         #: the blocks a top-level `spec` block's `trainable: false` froze (whose own was true)
         self.frozen: set[str] = set()
+        #: the `spec` blocks that `any_size` resized, here and in the specs included (W308)
+        self.resized: list[Resized] = []
 
     @property
     def count(self) -> int:
@@ -552,6 +556,11 @@ class _Expansion:
         shown = include.exposed(self.doc, use, path, model, inner.scope.names, outputs, nested)
         check_count(self.doc, self.count, len(inner.items), path, None, self.items)
         name = self.names.name(use.name, include.KIND, 1, 0, path, scope)
+
+        def groups(inside: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+            """The groups of an included block or `spec` block, within it at `inside`."""
+            return (*scope.groups, (name, include.KIND), *((f"{name}_{g}", k) for g, k in inside))
+
         final = {str(i.block.name): f"{name}_{i.block.name}" for i in inner.items}
         final.update({n: refs[0] for n in model.input_shapes})
         hidden = Scope(prefix="", names={}, previous=None, declared=set())  # names are final
@@ -563,10 +572,8 @@ class _Expansion:
                                  | ({} if use.trainable else {"trainable": False}))  # fmt: skip
             if b.trainable and not use.trainable:
                 self.frozen.add(renamed)
-            inside = tuple((f"{name}_{g}", kind) for g, kind in item.groups)
-            groups = (*scope.groups, (name, include.KIND), *inside)
-            self.items.append(Item(block, item.path, groups, item.use, item.doc or inner_doc,
-                                   (*item.notes, note), item.seen,
+            self.items.append(Item(block, item.path, groups(item.groups), item.use,
+                                   item.doc or inner_doc, (*item.notes, note), item.seen,
                                    written=item.written, copies=item.copies))  # fmt: skip
         local = use.name or name
         scope.exposed[local] = list(shown)
@@ -581,9 +588,10 @@ class _Expansion:
             exclude_defaults=True, include={"path", "set", "outputs", "any_size", "trainable"}
         )
         keys["set"] = {k: v for k, v in use.set.items() if k not in own or own[k] != v}
-        resized = own_input is not None and any(
+        self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}})
+        if own_input is not None and any(
             a is not None and a != b for a, b in zip(own_input, taken, strict=True)
-        )
-        self.includes[name] = Included(path, taps, {k: v for k, v in keys.items() if v != {}},
-                                       own_input if resized else None)  # fmt: skip
+        ):
+            self.resized.append(Resized(self.doc, path, groups(()), own_input))
+        self.resized += [dataclasses.replace(r, groups=groups(r.groups)) for r in inner.resized]
         scope.previous = scope.names[local]

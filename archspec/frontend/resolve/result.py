@@ -70,6 +70,9 @@ class Resolved:
     #: the blocks (final names) that a top-level `spec` block's `trainable: false` froze, whose
     #: own `trainable` was true: the `spec` block's key says it for them
     frozen: set[str] = field(default_factory=set)
+    #: the `spec` blocks, here or in the specs included, whose `any_size` gave the spec they
+    #: include another height or width, outer ones first (W308)
+    resized: list[Resized] = field(default_factory=list)
 
 
 @dataclass
@@ -82,5 +85,15 @@ class Included:
     path: KeyPath
     taps: dict[str, tuple[KeyPath, str]]
     keys: dict[str, Any] = field(default_factory=dict)
-    #: the included spec's own input shape, where `any_size` gave it another height or width
-    resized: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Resized:
+    """A `spec` block whose `any_size` gave the spec it includes another height or width: the
+    spec it stands in (this one, or one included), where, the groups its blocks' `groups`
+    begin with, and the included spec's own input shape."""
+
+    doc: Document
+    path: KeyPath
+    groups: tuple[tuple[str, str], ...]
+    own: Shape
