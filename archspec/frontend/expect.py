@@ -67,9 +67,7 @@ def _figure(cost: Cost, key: str) -> int | None:
 
 def _block_figure(graph: Graph, key: str) -> dict[str, int]:
     """Per block as the summary shows it (a user-defined block's instance is one row)."""
-    return {
-        row.name: _figure(row.cost, key) or 0 for row in graph.block_rows()
-    }
+    return {row.name: _figure(row.cost, key) or 0 for row in graph.block_rows()}
 
 
 def _n(value: int) -> str:
