@@ -243,6 +243,30 @@ def test_a_mobilenet_at_alpha_1_keeps_its_expect_checked(name):
     assert archspec.check(ZOO[name], sets=["alpha=0.75", "keras_params=1"]).ok
 
 
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "mobilenet_v3_large"])
+def test_mobilenet_v3_takes_keras_minimalistic(name):
+    """keras.applications.MobileNetV3Small/Large(minimalistic=True) (no squeeze-excitation, 3x3
+    kernels, relu for hard_swish) had no spelling; `--set minimalistic=true` is it
+    (tests/test_zoo_apps.py compares it with Keras's, at two alphas). It is another network:
+    alpha 1.0's `expect` is not applied (a wrong keras_params passes), as for another alpha;
+    `minimalistic=false`, written out, keeps it checked. Text is refused, not read as true."""
+    result = archspec.check(ZOO[name], sets=["minimalistic=true", "keras_params=1"])
+    assert result.ok, [d.message for d in result.errors]
+    assert result.graph is not None
+    assert list(result.graph.output_shapes.values()) == [(1000,)]
+    ops = [n.op for n in result.graph.nodes.values()]
+    assert not [op for op in ops if type(op).__name__ == "Multiply"]  # no squeeze-excitation
+    assert {op.kernel for op in ops if type(op).__name__ == "DepthwiseConv2D"} == {(3, 3)}
+    assert {getattr(op, "activation", None) for op in ops} == {None, "linear", "relu", "softmax"}
+    expect = archspec.load(ZOO[name], sets=["minimalistic=true"]).model.expect
+    assert expect is not None
+    assert (expect.params, expect.trainable_params, expect.macs) == (None, None, None)
+    wrong = archspec.check(ZOO[name], sets=["minimalistic=false", "keras_params=1"])
+    assert [(d.code, d.path) for d in wrong.errors] == [("E602", ("expect", "params"))]
+    typo = archspec.check(ZOO[name], sets=["minimalistic=flase"])
+    assert [(d.code, d.path) for d in typo.errors] == [("E506", ("require", 0, "that"))]
+
+
 def test_mobilenet_v2_refuses_an_alpha_whose_block_0_keras_gives_a_shortcut():
     """Below alpha 0.28 Keras adds block 0's input to its output (Conv1 and its project conv
     are both 8 wide): a graph the spec does not build, so it refuses such an alpha rather than

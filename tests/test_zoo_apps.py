@@ -132,6 +132,17 @@ ROWS = [
             weightless_differ=True, loose=V3_LOOSE)
         for a in (0.5, 0.75, 1.25)
     ),
+    # Keras's minimalistic models, `--set minimalistic=true` against
+    # keras.applications(minimalistic=True): no squeeze-excitation, 3x3 kernels, relu everywhere
+    # (stem and head too); at the alpha of its ImageNet weights (1.0) and at another
+    *(
+        Row(f"mobilenet_v3_{size}_minimalistic{'' if a == 1.0 else f'_alpha_{a}'}",
+            f"mobilenet_v3_{size}.yaml", f"MobileNetV3{size.title()}",
+            sets=("minimalistic=true", *(() if a == 1.0 else (f"alpha={a}",))),
+            kwargs={"minimalistic": True, "alpha": a},
+            input_from_spec=True, weightless_differ=True, loose=V3_LOOSE)
+        for size in ("small", "large") for a in (1.0, 0.75)
+    ),
     Row("xception", "xception.yaml", "Xception", pixels=(-1.0, 1.0)),
     *(
         Row(f"efficientnet_{v}", "families/efficientnet.yaml", f"EfficientNet{v.upper()}",
