@@ -534,6 +534,7 @@ expect: {params: EXPECTED}
         ("225", ["scale=1"], False),  # the value of `scale: 1.0`, as an int
         ("225", ["wide=8"], False),  # the value a param written as an expression has
         ("225", ["extra=2"], False),  # a param the network does not read
+        ("225", ["width=16", "wide=8"], False),  # another --set gives what it would change
         ('"${28 * width + 1}"', ["width=16"], False),  # the figure reads it: its own error
     ],
     ids=[
@@ -542,6 +543,7 @@ expect: {params: EXPECTED}
         "own_number",
         "own_computed",
         "not_read_by_the_network",
+        "overridden",
         "read_by_the_figure",
     ],
 )

@@ -678,6 +678,25 @@ SHAPE_NET = NET.replace('input: ["${size}", "${size}", 3]', 'input: "${shape}"')
 )
 
 
+#: only a `require` reads the size (at its old value with any_size; a review found it passed)
+REQUIRE_NET = NET.replace('pool: "${half}"', "pool: 16").replace(
+    "blocks:\n", 'require: [{that: "${size % 32 == 0}", message: "a multiple of 32"}]\nblocks:\n'
+)
+
+
+def test_any_size_refuses_an_input_size_a_require_reads(tmp_path):
+    """The included spec's `require` would hold the old size (a review found it passed when
+    `require` was counted with `expect`, which an included spec does not check)."""
+    assert "pool: 16" in REQUIRE_NET and "require:" in REQUIRE_NET
+    write(tmp_path, REQUIRE_NET, "net.yaml")
+    top = (
+        "name: top\ninput: [64, 64, 3]\nblocks:\n  - {type: spec, path: net.yaml, any_size: true}\n"
+    )
+    d = error(write(tmp_path, top, "top.yaml")).diagnostics[0]
+    assert (d.code, d.path) == ("E505", ("blocks", 0, "any_size"))
+    assert "computes its input from its params (size)" in d.message
+
+
 @pytest.mark.parametrize("net", [NET, NAMED_NET, SHAPE_NET])
 def test_any_size_refuses_an_input_computed_from_params_that_other_keys_read(tmp_path, net):
     """The pool reads `size` (through `half`): at 64 x 64 it stayed 16 and the model was not

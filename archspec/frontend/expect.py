@@ -135,12 +135,20 @@ def _another_network(doc: Document, d: Diagnostic, sets: Sequence[str], values: 
     written = data.get("params")
     params: dict[str, Any] = written if isinstance(written, dict) else {}
     own = _own_params(doc, params)
+    if own is None:  # the spec as written has no figures to check without the --set
+        return d
     model = {k: v for k, v in data.items() if k not in NOT_THE_NETWORK}
     read = _written_near(data, d.path)
+    named = {set_name(item) for item in last_sets(sets)}
+
+    def behind(name: str) -> set[str]:
+        """`name` and the params computed from it, but for those another --set gave."""
+        return expr.reach({k: v for k, v in params.items() if k not in named - {name}}, {name})
+
     changed = [item for item in last_sets(sets)
                if not _equal(own.get(set_name(item), _NONE), values.get(set_name(item), _NONE))
-               and expr.holds(model, expr.reach(params, {set_name(item)}))
-               and not expr.holds(read, expr.reach(params, {set_name(item)}))]  # fmt: skip
+               and expr.holds(model, behind(set_name(item)))
+               and not expr.holds(read, behind(set_name(item)))]  # fmt: skip
     if not changed:
         return d
     given = " ".join(f"{option(item)} {item}" for item in changed)
@@ -155,15 +163,15 @@ def _another_network(doc: Document, d: Diagnostic, sets: Sequence[str], values: 
 _NONE = object()
 
 
-def _own_params(doc: Document, params: dict[str, Any]) -> dict[str, Any]:
-    """The params as the spec writes them (`params`), evaluated without `--set`: those before
-    the first that fails without it."""
+def _own_params(doc: Document, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The params as the spec writes them (`params`), evaluated without `--set`; None where
+    one fails without it (`inv: "${8 // n}"` with `n: 0`)."""
     own: dict[str, Any] = {}
     for name, value in params.items():
         try:
             own[name] = substitute(doc, value, ("params", name), own, None)
         except SpecError:
-            break
+            return None
     return own
 
 

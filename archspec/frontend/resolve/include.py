@@ -384,8 +384,10 @@ def _input_params(written: Any) -> list[str]:
 
     tainted = {n for shape in shapes for d in sizes(shape)
                for n in expr.names(expr.source_of(d) or "")}  # fmt: skip
-    # (an included spec's `budget` and `expect` are not checked; its `require` reads the params)
-    rest = {k: v for k, v in data.items() if k not in NOT_THE_NETWORK | {"input", "inputs"}}
+    # (an included spec's `budget` and `expect` are not checked; its `require` is, at the
+    # params' old values: refused as its blocks are)
+    skip = (NOT_THE_NETWORK - {"require"}) | {"input", "inputs"}
+    rest = {k: v for k, v in data.items() if k not in skip}
     return sorted(tainted) if expr.holds(rest, expr.reach(params, tainted)) else []
 
 
